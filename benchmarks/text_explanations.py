@@ -23,6 +23,12 @@ def _delete(text: str, spans: list[tuple[int, int]]) -> str:
     return " ".join(text.split())
 
 
+def _drops(targets: list[tuple[str, float]], after: list) -> np.ndarray:  # type: ignore[type-arg]
+    """How far each target label's probability fell once words were deleted."""
+    return np.asarray([p - (r.segments[0].scores[label] if r.segments else 0.0)
+                       for (label, p), r in zip(targets, after, strict=True)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
@@ -57,12 +63,7 @@ def main() -> None:
         cue_scores = rec.analyze(cue_variants)
         rand_scores = rec.analyze(rand_variants)
 
-        def drop(after: list) -> np.ndarray:  # type: ignore[type-arg]
-            return np.asarray([
-                p - (r.segments[0].scores[label] if r.segments else 0.0)
-                for (label, p), r in zip(targets, after, strict=True)])
-
-        cue_drop, rand_drop = drop(cue_scores), drop(rand_scores)
+        cue_drop, rand_drop = _drops(targets, cue_scores), _drops(targets, rand_scores)
         report[f"k={k}"] = {
             "texts": len(targets),
             "mean_prob_drop_removing_top_cues": round(float(cue_drop.mean()), 4),

@@ -159,6 +159,7 @@ class EmotionResult:
     segments: tuple[Segment, ...]
     source: str | None = None
     warnings: tuple[str, ...] = ()
+    record_id: str | None = None  # the input's id (table row id), kept even when no segment came out
 
     def __len__(self) -> int:
         return len(self.segments)
@@ -174,6 +175,7 @@ class EmotionResult:
         return {
             "schema_version": SCHEMA_VERSION,
             "source": self.source,
+            "record_id": self.record_id,
             "warnings": list(self.warnings),
             "segments": [s.to_dict() for s in self.segments],
         }
@@ -184,7 +186,7 @@ class EmotionResult:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EmotionResult:
         return cls(tuple(Segment.from_dict(s) for s in data["segments"]), data.get("source"),
-                   tuple(data.get("warnings", ())))
+                   tuple(data.get("warnings", ())), data.get("record_id"))
 
     @classmethod
     def from_json(cls, text: str) -> EmotionResult:

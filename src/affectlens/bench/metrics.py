@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 
@@ -54,3 +56,159 @@ def ccc(x: np.ndarray, y: np.ndarray) -> float:
     cov = float(((x - x.mean()) * (y - y.mean())).mean())
     denom = x.var() + y.var() + (x.mean() - y.mean()) ** 2
     return 2 * cov / denom if denom else 0.0
+
+
+# -- single-label classification -------------------------------------------------------------
+# ``y_true`` / ``y_pred`` are integer class indices (n,).  ``labels`` fixes the classes a
+# macro average runs over; without it, the classes seen in either array (as scikit-learn does).
+
+
+def _classes(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[int] | None) -> np.ndarray:
+    if labels is not None:
+        return np.asarray(labels)
+    return np.union1d(np.asarray(y_true), np.asarray(y_pred))
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    t = np.asarray(y_true)
+    p = np.asarray(y_pred)
+    return float((t == p).mean()) if len(t) else 0.0
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None) -> np.ndarray:
+    """Counts ``[true class, predicted class]`` (rows are the gold classes, as in scikit-learn)."""
+    t = np.asarray(y_true, dtype=int)
+    p = np.asarray(y_pred, dtype=int)
+    n = int(n_classes) if n_classes is not None else int(max(t.max(initial=-1), p.max(initial=-1)) + 1)
+    matrix = np.zeros((n, n), dtype=np.int64)
+    np.add.at(matrix, (t, p), 1)
+    return matrix
+
+
+def f1_per_class(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[int] | None = None) -> np.ndarray:
+    """One-vs-rest F1 of each class in ``labels`` (0 where a class is neither gold nor predicted)."""
+    t = np.asarray(y_true)
+    p = np.asarray(y_pred)
+    classes = _classes(t, p, labels)
+    true_hot = t[:, None] == classes[None, :]
+    pred_hot = p[:, None] == classes[None, :]
+    return f1_per_label(true_hot, pred_hot)
+
+
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[int] | None = None) -> float:
+    """Unweighted mean of per-class F1 (single-label)."""
+    return float(f1_per_class(y_true, y_pred, labels).mean())
+
+
+def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[int] | None = None) -> float:
+    """Per-class F1 averaged with the gold support of each class as weight (MELD's headline metric)."""
+    t = np.asarray(y_true)
+    classes = _classes(t, y_pred, labels)
+    support = (t[:, None] == classes[None, :]).sum(0).astype(float)
+    if support.sum() == 0:
+        return 0.0
+    return float((f1_per_class(t, y_pred, classes.tolist()) * support).sum() / support.sum())
+
+
+def recall_per_class(y_true: np.ndarray, y_pred: np.ndarray,
+                     labels: Sequence[int] | None = None) -> np.ndarray:
+    t = np.asarray(y_true)
+    p = np.asarray(y_pred)
+    classes = np.unique(t) if labels is None else np.asarray(labels)
+    support = (t[:, None] == classes[None, :]).sum(0).astype(float)
+    hits = ((t[:, None] == classes[None, :]) & (p[:, None] == classes[None, :])).sum(0).astype(float)
+    return np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
+
+
+def unweighted_average_recall(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean recall over the classes present in the gold labels (= scikit-learn's balanced accuracy).
+
+    The speech-emotion convention (RAVDESS, IEMOCAP): chance level is 1 / n_classes
+    whatever the class balance.
+    """
+    t = np.asarray(y_true)
+    if not len(t):
+        return 0.0
+    return float(recall_per_class(t, y_pred).mean())
+
+
+# -- calibration -----------------------------------------------------------------------------
+ECE_BINS = 15
+
+
+def calibration_error(confidence: np.ndarray, outcome: np.ndarray, n_bins: int = ECE_BINS) -> float:
+    """Expected calibration error of probabilities ``confidence`` for 0/1 events ``outcome``.
+
+    ``sum_b (n_b / N) * |mean(outcome in b) - mean(confidence in b)|`` over ``n_bins``
+    equal-width bins of [0, 1]; bin b holds ``(b/n_bins, (b+1)/n_bins]`` (the first bin
+    also holds 0).  The building block of both ECE variants below.
+    """
+    conf = np.asarray(confidence, dtype=float).ravel()
+    hit = np.asarray(outcome, dtype=float).ravel()
+    if not len(conf):
+        return 0.0
+    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    conf_sum = np.bincount(bins, weights=conf, minlength=n_bins)
+    hit_sum = np.bincount(bins, weights=hit, minlength=n_bins)
+    return float(np.abs(hit_sum - conf_sum).sum() / len(conf))
+
+
+def ece_top_label(probs: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS) -> float:
+    """Top-label ECE for single-label tasks: the winning class's probability vs. being right."""
+    p = np.asarray(probs, dtype=float)
+    predicted = p.argmax(1)
+    return calibration_error(p.max(1), predicted == np.asarray(y_true), n_bins)
+
+
+def ece_multilabel(probs: np.ndarray, y_true: np.ndarray, n_bins: int = ECE_BINS) -> float:
+    """Per-label-probability ECE for multi-label tasks, over all (example, label) pairs.
+
+    Each pair's probability is read as P(label present) and compared with whether it is;
+    the many confident negatives of a 28-label task make this value small: compare models
+    with it, don't read it as the top-label ECE of a single-label task.
+    """
+    return calibration_error(np.asarray(probs, dtype=float), np.asarray(y_true, dtype=float), n_bins)
+
+
+def brier_multiclass(probs: np.ndarray, y_true: np.ndarray) -> float:
+    """Brier's original multi-class score: mean over examples of sum_k (p_k - onehot_k)^2, in [0, 2]."""
+    p = np.asarray(probs, dtype=float)
+    onehot = np.zeros_like(p)
+    onehot[np.arange(len(p)), np.asarray(y_true, dtype=int)] = 1.0
+    return float(((p - onehot) ** 2).sum(1).mean()) if len(p) else 0.0
+
+
+def brier_multilabel(probs: np.ndarray, y_true: np.ndarray) -> float:
+    """Mean over all (example, label) pairs of (p - y)^2 (the mean of per-label binary Brier scores)."""
+    p = np.asarray(probs, dtype=float)
+    return float(((p - np.asarray(y_true, dtype=float)) ** 2).mean()) if p.size else 0.0
+
+
+# -- uncertainty -----------------------------------------------------------------------------
+def bootstrap_ci(
+    metric: Callable[..., float],
+    *arrays: np.ndarray,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(*arrays)``, resampling examples (rows) with replacement.
+
+    All arrays are indexed by the same resampled rows, so paired data stay paired.
+    """
+    if not arrays:
+        raise ValueError("bootstrap_ci needs at least one array")
+    data = [np.asarray(a) for a in arrays]
+    n = len(data[0])
+    if any(len(a) != n for a in data):
+        raise ValueError("bootstrap_ci arrays must have the same number of rows")
+    if n == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    values = np.empty(n_resamples)
+    for r in range(n_resamples):
+        rows = rng.integers(0, n, n)
+        values[r] = metric(*(a[rows] for a in data))
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(values, [alpha, 1.0 - alpha])
+    return (float(low), float(high))

@@ -8,8 +8,10 @@ the same layout works (``TextOnnxRecognizer(model_dir=...)``), which is how a us
 us to a local export of another model.
 
 Long texts are not truncated: they are cut into overlapping windows of ``max_tokens``
-word pieces (stride ``max_tokens * 3 // 4``); a text's logits are the length-weighted
-mean of its windows' logits, and word cues come from the window that saw the word.
+word pieces (stride ``max_tokens * 3 // 4``).  A text's emotion logit is the maximum over
+its windows (an emotion voiced anywhere is present), its neutral logit the minimum (it is
+neutral only if every window is), its VAD the length-weighted mean; a word's cue weight is
+averaged over the windows that saw it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ DEFAULT_NAME = "text.minilm-goemotions.v1"
 
 
 class ModelIntegrityError(RuntimeError):
-    """A model file is missing or differs from the hash its config pins."""
+    """A model file differs from the hash its config pins, or is missing."""
+
+
+class ModelFilesMissing(ModelIntegrityError, FileNotFoundError):
+    """The model folder lacks a file it needs."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class TextOnnxRecognizer:
         self._session: Any = None
         self._tokenizer: Any = None
         self._config: TextModelConfig | None = None
+        self._neutral_index: int | None = None
 
     # -- loading -------------------------------------------------------------------------
     def load(self) -> None:
@@ -112,12 +119,12 @@ class TextOnnxRecognizer:
 
         config_path = self.model_dir / "config.json"
         if not config_path.is_file():
-            raise ModelIntegrityError(f"no config.json in model folder {self.model_dir}")
+            raise ModelFilesMissing(f"no config.json in model folder {self.model_dir}")
         config = TextModelConfig.load(config_path)
         for filename in ("model.onnx", "tokenizer.json"):
             path = self.model_dir / filename
             if not path.is_file():
-                raise ModelIntegrityError(f"missing {filename} in model folder {self.model_dir}")
+                raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
             expected = config.sha256.get(filename)
             if self.verify and expected and sha256_file(path) != expected:
                 raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
@@ -133,6 +140,8 @@ class TextOnnxRecognizer:
         self._tokenizer = tokenizer
         self._config = config
         self.label_set = config.label_set
+        labels = list(config.labels)
+        self._neutral_index = labels.index(config.neutral_label) if config.neutral_label in labels else None
 
     @property
     def config(self) -> TextModelConfig:
@@ -161,16 +170,16 @@ class TextOnnxRecognizer:
                 items.append(item)
                 warnings.append(None)
         valid = [i for i, item in enumerate(items) if item is not None]
-        texts = [items[i].text for i in valid]  # type: ignore[union-attr]
+        texts = [item.text for item in items if item is not None]
         outputs = self._infer(texts) if texts else []
         results: list[EmotionResult] = []
         by_index = dict(zip(valid, outputs, strict=True))
-        for i, item in enumerate(items):
-            if item is None:
+        for i, maybe in enumerate(items):
+            if maybe is None:
                 source = getattr(batch[i], "source", None)
                 results.append(EmotionResult((), source, (warnings[i] or "unreadable input",)))
             else:
-                results.append(self._to_result(item, *by_index[i]))
+                results.append(self._to_result(maybe, *by_index[i]))
         return results
 
     def _infer(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
@@ -221,7 +230,11 @@ class TextOnnxRecognizer:
             ws = per_text[t]
             weights = np.asarray([max(1, windows[w][2] - windows[w][1]) for w in ws], dtype=np.float32)
             weights /= weights.sum()
-            logits_t = (win_logits[ws] * weights[:, None]).sum(0)
+            # An emotion voiced in any window is present in the text (max); the text is
+            # neutral only if every window is (min); VAD is a length-weighted mean.
+            logits_t = win_logits[ws].max(0)
+            if self._neutral_index is not None:
+                logits_t[self._neutral_index] = win_logits[ws, self._neutral_index].min()
             vad_t = (win_vad[ws] * weights[:, None]).sum(0)
             spans = [((enc, windows[w][1], windows[w][2]), win_tokens[w]) for w in ws]
             out.append((logits_t, vad_t, spans))
@@ -276,4 +289,4 @@ def create(**params: Any) -> TextOnnxRecognizer:
     return TextOnnxRecognizer(**params)
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "ModelIntegrityError", "TextOnnxRecognizer", "create"]
+__all__ = ["DEFAULT_MODEL_DIR", "ModelFilesMissing", "ModelIntegrityError", "TextOnnxRecognizer", "create"]

@@ -76,7 +76,7 @@ def _build_model(torch: Any, encoder_dir: Path) -> Any:
 
 
 def _encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
-    return [enc.ids[:MAX_LEN] if len(enc.ids) <= MAX_LEN else enc.ids[: MAX_LEN - 1] + [enc.ids[-1]]
+    return [enc.ids if len(enc.ids) <= MAX_LEN else [*enc.ids[: MAX_LEN - 1], enc.ids[-1]]
             for enc in tokenizer.encode_batch(texts)]
 
 

@@ -1,0 +1,152 @@
+"""``affectlens bench``: run recognizers (ours and peers) on a task, print and write the table.
+
+    affectlens bench list
+    affectlens bench goemotions --model text.minilm-goemotions.v1 --model peer.vader.v1 --limit 200
+
+Each task is its own sub-command (``bench <task> [options]``), generated from the task
+registry, so a new corpus adds a command without touching this file.  Expected problems
+(missing corpus, unknown model or split) print one line and exit with code 2.
+"""
+
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from affectlens.bench.tasks import Task, get_task, list_tasks
+
+USAGE_ERROR = 2
+
+app = typer.Typer(
+    help="Benchmarks on the public corpora: metrics, throughput and memory for our models and peers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(USAGE_ERROR)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the benchmark tasks."""
+    for task in list_tasks():
+        metrics = ", ".join(metric.name for metric in task.metrics)
+        typer.echo(f"{task.name:<18} {task.title} [{task.modality.value}; splits {'/'.join(task.splits)}; "
+                   f"metrics: {metrics}]")
+
+
+def default_models(task: Task) -> list[str]:
+    """The default model of the task's modality (when one is registered) and every peer of it."""
+    from affectlens.recognizers.peers import register_peers
+    from affectlens.registry import available
+
+    register_peers()
+    specs = available(task.modality)
+    chosen = [spec.name for spec in specs if spec.default]
+    chosen += [spec.name for spec in specs if spec.extras.get("peer")]
+    return chosen
+
+
+def run_task(task: Task, models: list[str] | None, split: str | None, limit: int | None,
+             data_root: Path | None, out: Path, batch_size: int, bootstrap: int, in_process: bool) -> None:
+    from rich.console import Console
+
+    from affectlens.bench.datasets import DatasetMissing
+    from affectlens.bench.report import print_report, write_report
+    from affectlens.bench.runner import run_benchmark
+    from affectlens.recognizers.peers import register_peers
+    from affectlens.registry import UnknownRecognizer, get_spec
+
+    split = split or task.default_split
+    if split not in task.splits:
+        raise _fail(f"task {task.name!r} has splits {', '.join(task.splits)}, not {split!r}")
+    register_peers()
+    names = models or default_models(task)
+    if not names:
+        raise _fail(f"no models to run for {task.name}; pass --model NAME (see 'affectlens models')")
+    try:
+        names = [get_spec(name).name for name in names]
+    except UnknownRecognizer as err:
+        raise _fail(str(err)) from None
+    try:
+        data = task.load(split, data_root, limit)
+    except DatasetMissing as err:
+        where = str(err).split(" (set AFFECTLENS_DATA")[0]  # the reader's own hint names its API
+        raise _fail(f"{where}; pass --data-root PATH or set AFFECTLENS_DATA to the folder that holds "
+                    "the corpora") from None
+    console = Console(stderr=True)
+    limited = f", LIMITED to the first {limit}" if limit is not None else ""
+    console.print(f"[bold]{task.name}[/] {split}: {len(data)} examples{limited}; models: {', '.join(names)}")
+    words = ["affectlens", "bench", task.name, *[w for name in names for w in ("--model", name)],
+             "--split", split]
+    if limit is not None:
+        words += ["--limit", str(limit)]
+    if data_root is not None:
+        words += ["--data-root", str(data_root)]
+    if batch_size != 64:
+        words += ["--batch-size", str(batch_size)]
+    if in_process:
+        words.append("--in-process")
+    command = shlex.join(words)
+    report = run_benchmark(
+        task, names, split=split, limit=limit, data=data, batch_size=batch_size, bootstrap=bootstrap,
+        isolate=not in_process, command=command,
+        on_model=lambda name: console.print(f"running {name} ..."))
+    print_report(report)
+    json_path, md_path = write_report(report, out)
+    console.print(f"wrote {json_path} and {md_path}")
+    if any(run.error for run in report.models):
+        raise typer.Exit(1)
+
+
+def _task_command(task: Task) -> Callable[..., None]:
+    splits = ", ".join(task.splits)
+
+    def command(
+        model: Annotated[list[str] | None, typer.Option(
+            "--model", "-m", metavar="NAME",
+            help="Registry name of a recognizer; repeat for several "
+                 "[default: the default model and every peer].")] = None,
+        split: Annotated[str, typer.Option(
+            "--split", metavar="SPLIT", help=f"One of {splits}.")] = task.default_split,
+        limit: Annotated[int | None, typer.Option(
+            "--limit", "-n", min=1, metavar="N",
+            help="Only the first N examples (quick runs; the table says so).")] = None,
+        data_root: Annotated[Path | None, typer.Option(
+            "--data-root", metavar="PATH",
+            help="Folder that holds the corpora "
+                 "[default: $AFFECTLENS_DATA, else ../shared/datasets].")] = None,
+        out: Annotated[Path, typer.Option(
+            "--out", "-o", metavar="DIR",
+            help="Where to write <task>-<split>.json and .md.")] = Path("bench-results"),
+        batch_size: Annotated[int, typer.Option(
+            "--batch-size", "-b", min=1, metavar="N", help="Inputs per analyze() call.")] = 64,
+        bootstrap: Annotated[int, typer.Option(
+            "--bootstrap", min=0, metavar="N",
+            help="Resamples for the headline metric's 95% interval (0: none).")] = 1000,
+        in_process: Annotated[bool, typer.Option(
+            "--in-process",
+            help="Run models in this process (faster start; memory peaks then overlap).")] = False,
+    ) -> None:
+        run_task(task, model, split, limit, data_root, out, batch_size, bootstrap, in_process)
+
+    command.__doc__ = f"{task.title}. Data: {task.data}."
+    return command
+
+
+def _register_task_commands() -> None:
+    for task in list_tasks():
+        app.command(task.name)(_task_command(task))
+
+
+_register_task_commands()
+
+__all__ = ["app", "default_models", "get_task", "run_task"]

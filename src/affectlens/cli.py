@@ -1,0 +1,493 @@
+"""``affectlens`` command line: analyze, models, taxonomy, bench.
+
+Thin on purpose: it parses arguments, calls ``processing``/``output`` and turns every
+expected error into ONE line on stderr with exit code 2 (usage and input errors) or 1
+(anything else).  Heavy modules are imported inside the commands so ``--help`` is fast.
+Set ``AFFECTLENS_DEBUG=1`` to get tracebacks instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+USAGE_ERROR = 2
+RUNTIME_ERROR = 1
+
+
+class CliError(Exception):
+    """An error the CLI reports as one line with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = USAGE_ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# -- lazily mounted command groups ---------------------------------------------------------------
+
+_LAZY_GROUPS: dict[str, tuple[str, str]] = {
+    # name: (module with a Typer ``app``, short help shown by ``affectlens --help``)
+    "taxonomy": ("affectlens.taxonomy.cli", "Label sets, their VAD anchors and the mappings between them."),
+    "bench": ("affectlens.bench.cli", "Benchmarks on the public corpora (needs the datasets)."),
+}
+
+
+def _lazy_group_available(module: str) -> bool:
+    """Whether the module's file exists (checked without importing it)."""
+    relative = Path(*module.split(".")[1:]).with_suffix(".py")
+    return (Path(__file__).resolve().parent / relative).is_file()
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group whose ``taxonomy``/``bench`` sub-groups are imported only when run."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        lazy = [name for name, (module, _) in _LAZY_GROUPS.items() if _lazy_group_available(module)]
+        return [*super().list_commands(ctx), *lazy]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in _LAZY_GROUPS and cmd_name not in self.commands:
+            # a placeholder for help listings: no import until the group is really invoked
+            return TyperCommand(name=cmd_name, help=_LAZY_GROUPS[cmd_name][1])
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in _LAZY_GROUPS and args[0] not in self.commands:
+            self.add_command(_load_group(args[0]), args[0])
+        return super().resolve_command(ctx, args)
+
+
+def _load_group(name: str) -> Any:
+    module_name, _ = _LAZY_GROUPS[name]
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CliError(f"the '{name}' commands are not available ({exc})") from exc
+    command = typer.main.get_command(module.app)
+    command.name = name
+    return command
+
+
+app = typer.Typer(
+    cls=LazyGroup,
+    help="Local, offline, explainable emotion recognition.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    '  affectlens analyze "I can\'t wait to see you!"\n'
+    "  affectlens analyze reviews.csv --column body --id review_id --out emotions.csv\n"
+    "  affectlens models\n"
+    "  affectlens taxonomy show ekman",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from affectlens import __version__
+
+        typer.echo(f"affectlens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Local, offline, explainable emotion recognition."""
+
+
+# -- analyze -------------------------------------------------------------------------------------
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+@app.command()
+def analyze(
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="A text, a file (.txt = one document), a folder, a table (.csv .tsv .jsonl .parquet), "
+            "or - for standard input.",
+            show_default=False,
+            metavar="INPUT",
+        ),
+    ],
+    format: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format [default: from --out's suffix, else table].",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(
+            "--column", "-c", help="Table column with the texts [default: the only column, or 'text']."
+        ),
+    ] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id", help="Table column with record ids [default: the row number].")
+    ] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", "-l", help="Express results in this label set (see 'affectlens taxonomy')."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Model name (see 'affectlens models') [default: the default text model]."
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Inputs per model call.")] = 64,
+    as_text: Annotated[
+        bool, typer.Option("--text", "-t", help="Treat INPUT as text even if it looks like or is a path.")
+    ] = False,
+    progress: Annotated[
+        bool,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar on stderr for tables and folders (when a terminal).",
+        ),
+    ] = True,
+) -> None:
+    """Analyse emotions in a text, a file, a folder or a table.
+
+    INPUT is a path when it exists.  An argument that does not exist is analysed as text,
+    unless it looks like a path (it ends with a file suffix such as .txt or .csv, or it has a
+    slash and no spaces): then it is an error ("file not found").  Use --text to force text.
+
+    Examples:
+
+    \b
+      affectlens analyze "I can't believe it, this is wonderful!"
+      affectlens analyze letter.txt --labels ekman
+      affectlens analyze notes/ --format jsonl --out notes.jsonl
+      affectlens analyze reviews.csv --column body --id review_id --out emotions.csv
+      affectlens analyze big.parquet --column text --out emotions.parquet
+      echo "so happy today" | affectlens analyze - --format json
+    """
+    with _cli_errors():
+        _run_analyze(
+            input,
+            format.value if format else None,
+            out,
+            column,
+            id_column,
+            labels,
+            model,
+            batch_size,
+            as_text,
+            progress,
+        )
+
+
+def _run_analyze(
+    input: str,
+    fmt: str | None,
+    out: Path | None,
+    column: str | None,
+    id_column: str | None,
+    labels: str | None,
+    model: str | None,
+    batch_size: int,
+    as_text: bool,
+    progress: bool,
+) -> None:
+    from affectlens import output, processing
+    from affectlens.inputs import TextItem
+
+    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
+    if fmt == "parquet" and out is None:
+        raise CliError("parquet output needs --out PATH")
+    source: Any = input
+    if input == "-":
+        text = sys.stdin.read()
+        if not text.strip():
+            raise CliError("empty input: nothing on standard input")
+        source = TextItem(text.strip(), source="<stdin>")
+    elif as_text:
+        if not input.strip():
+            raise CliError("empty input: the text is empty")
+        source = TextItem(input)
+    if out is not None and out.parent and not out.parent.exists():
+        raise CliError(f"output folder not found: {out.parent}")
+    with _progress_reporter(enabled=progress) as report:
+        analysis = processing.start_analysis(
+            source,
+            model=model,
+            labels=labels,
+            column=column,
+            id_column=id_column,
+            batch_size=batch_size,
+            progress=report,
+        )
+        problems = _ProblemCounter()
+        output.write_results(problems.watch(analysis.results), fmt, out)
+    problems.report(analysis.plan.unit)
+
+
+class _ProblemCounter:
+    """Counts inputs that gave no result, to print one summary line at the end."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.empty: list[str] = []
+        self.count_empty = 0
+
+    def watch(self, results: Iterator[Any]) -> Iterator[Any]:
+        for result in results:
+            self.total += 1
+            if result.is_empty:
+                self.count_empty += 1
+                if len(self.empty) < 3:
+                    self.empty.append("; ".join(result.warnings) or "no result")
+            yield result
+
+    def report(self, unit: str) -> None:
+        if self.count_empty:
+            more = "; …" if self.count_empty > len(self.empty) else ""
+            typer.echo(
+                f"warning: {self.count_empty} of {self.total} {unit} gave no result "
+                f"({'; '.join(self.empty)}{more})",
+                err=True,
+            )
+
+
+@contextmanager
+def _progress_reporter(*, enabled: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A Rich progress bar (rate and ETA) on stderr, only when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[done]} {task.fields[unit]} · {task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("analysing", total=1000, done=0, unit="", rate="")
+
+        def report(update: Any) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{update.done / elapsed:,.0f}/s" if elapsed > 0 else ""
+            completed = 1000 * update.fraction if update.fraction is not None else None
+            bar.update(task, completed=completed, done=f"{update.done:,}", unit=update.unit, rate=rate)
+
+        yield report
+
+
+# -- models --------------------------------------------------------------------------------------
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def models(
+    format: Annotated[ListFormat, typer.Option("--format", "-f", help="table or json.")] = ListFormat.table,
+) -> None:
+    """List every registered model: name, version, modality, label set, size, license, data, metric.
+
+    The default model of each modality is marked with *.
+
+    Examples:
+
+    \b
+      affectlens models
+      affectlens models --format json
+    """
+    with _cli_errors():
+        import json
+
+        from affectlens.registry import available
+
+        specs = available()
+        rows = [
+            {
+                "name": s.name,
+                "version": s.version,
+                "modality": s.modality.value,
+                "label_set": s.label_set,
+                "default": s.default,
+                "size_bytes": s.size_bytes,
+                "license": s.license,
+                "training_data": s.training_data,
+                "headline_metric": s.headline_metric,
+                "description": s.description,
+            }
+            for s in specs
+        ]
+        if format == ListFormat.json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="Registered models (* = default for its modality)")
+        for name in (
+            "name",
+            "version",
+            "modality",
+            "label set",
+            "size",
+            "license",
+            "training data",
+            "metric",
+        ):
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            table.add_row(
+                ("* " if row["default"] else "") + str(row["name"]),
+                str(row["version"]),
+                str(row["modality"]),
+                str(row["label_set"]),
+                _human_size(row["size_bytes"]),
+                str(row["license"]),
+                str(row["training_data"]),
+                str(row["headline_metric"]),
+            )
+        Console().print(table)
+
+
+def _human_size(size: Any) -> str:
+    if size is None:
+        return "—"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(size)
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _cli_errors() -> Iterator[None]:
+    """Map expected exceptions to one line on stderr and an exit code; never a traceback."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            yield
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if os.environ.get("AFFECTLENS_DEBUG"):
+                raise
+            message, code = _describe(exc)
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(code) from None
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def _describe(exc: Exception) -> tuple[str, int]:
+    from affectlens.inputs import InputError
+    from affectlens.processing import MissingDependency, NoRecognizer
+    from affectlens.registry import UnknownRecognizer
+
+    unknown_label_set: tuple[type[Exception], ...] = ()
+    if "affectlens.taxonomy" in sys.modules:
+        unknown_label_set = (sys.modules["affectlens.taxonomy"].UnknownLabelSet,)
+    if isinstance(exc, CliError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, InputError | UnknownRecognizer | NoRecognizer):
+        return str(exc), USAGE_ERROR
+    if unknown_label_set and isinstance(exc, unknown_label_set):
+        return _one_line(exc.args[0] if exc.args else exc), USAGE_ERROR
+    if isinstance(exc, MissingDependency):
+        return str(exc), RUNTIME_ERROR
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename or exc}", USAGE_ERROR
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename or exc}", USAGE_ERROR
+    if isinstance(exc, IsADirectoryError | NotADirectoryError):
+        return f"{exc.strerror}: {exc.filename}", USAGE_ERROR
+    if isinstance(exc, ValueError):
+        return _one_line(exc), USAGE_ERROR
+    return (
+        f"{type(exc).__name__}: {_one_line(exc)} (set AFFECTLENS_DEBUG=1 for the traceback)",
+        RUNTIME_ERROR,
+    )
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv`` and return the exit code (what ``main`` exits with)."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="affectlens", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        return 130
+    except CliError as exc:  # raised while resolving a lazy command group
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument ...
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f" (see '{ctx.command_path} --help')"
+        typer.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+        return int(getattr(exc, "exit_code", USAGE_ERROR))
+    except BrokenPipeError:  # `affectlens analyze big.csv | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point (``affectlens``)."""
+    sys.exit(run())

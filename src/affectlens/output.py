@@ -1,0 +1,423 @@
+"""Formatters: results -> a Rich table, JSON, JSON lines, CSV or Parquet.
+
+Every writer consumes an iterator and writes as it goes (Parquet in row groups), so an
+input larger than memory produces output larger than memory.  Flat formats (CSV,
+Parquet) have one row per segment (``types.segment_record``) plus a ``warnings`` column;
+an input that produced no segment still gets one row (its id, source and warnings), so
+output rows never silently go missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from affectlens.types import SCHEMA_VERSION, EmotionResult, Segment, segment_record
+
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "parquet")
+_SUFFIX_FORMATS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".txt": "table",
+}
+_PARQUET_GROUP_ROWS = 2_000
+_CSV_SCHEMA_ROWS = 1_000  # rows looked at to fix the CSV header when early inputs gave no segment
+
+_LABEL_COLORS = {
+    "joy": "yellow",
+    "happy": "yellow",
+    "happiness": "yellow",
+    "amusement": "yellow",
+    "excitement": "yellow",
+    "love": "magenta",
+    "admiration": "bright_magenta",
+    "gratitude": "bright_yellow",
+    "pride": "gold1",
+    "optimism": "bright_green",
+    "approval": "green",
+    "caring": "pink1",
+    "relief": "sea_green2",
+    "desire": "orchid",
+    "anger": "red",
+    "angry": "red",
+    "annoyance": "indian_red",
+    "disapproval": "red3",
+    "disgust": "green4",
+    "contempt": "dark_olive_green3",
+    "fear": "purple",
+    "fearful": "purple",
+    "nervousness": "medium_purple",
+    "sadness": "blue",
+    "sad": "blue",
+    "grief": "navy_blue",
+    "disappointment": "steel_blue",
+    "remorse": "slate_blue1",
+    "embarrassment": "light_salmon1",
+    "surprise": "cyan",
+    "surprised": "cyan",
+    "realization": "turquoise2",
+    "confusion": "khaki1",
+    "curiosity": "aquamarine1",
+    "neutral": "grey62",
+    "calm": "grey70",
+    "positive": "green",
+    "negative": "red",
+    "trust": "spring_green2",
+    "anticipation": "orange1",
+}
+_FALLBACK_COLORS = ("bright_cyan", "bright_magenta", "bright_green", "bright_blue", "orange3", "plum2")
+
+
+def format_for_path(path: str | Path) -> str | None:
+    """The output format a file name implies (``out.csv`` -> ``csv``), if any."""
+    return _SUFFIX_FORMATS.get(Path(path).suffix.lower())
+
+
+def label_color(label: str) -> str:
+    if label in _LABEL_COLORS:
+        return _LABEL_COLORS[label]
+    return _FALLBACK_COLORS[sum(map(ord, label)) % len(_FALLBACK_COLORS)]
+
+
+# -- flat rows -----------------------------------------------------------------------------------
+
+
+def result_rows(result: EmotionResult) -> list[dict[str, Any]]:
+    """Flat rows for one result: one per segment, or one placeholder row when it has none."""
+    warnings = "; ".join(result.warnings)
+    if not result.segments:
+        return [{"record_id": result.record_id, "source": result.source, "warnings": warnings}]
+    rows = []
+    for seg in result.segments:
+        row = segment_record(seg)
+        if row.get("record_id") is None:
+            row["record_id"] = result.record_id
+        row["warnings"] = warnings
+        rows.append(row)
+    return rows
+
+
+def _columns_from(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Column order: the first full row's keys (segment_record order), then any others."""
+    columns: list[str] = []
+    seen: set[str] = set()
+    full = [r for r in rows if "label_set" in r]
+    for row in chain(full, rows):
+        for key in row:
+            if key not in seen:
+                seen.add(key)
+                columns.append(key)
+    if "warnings" in seen:  # keep warnings last
+        columns.remove("warnings")
+        columns.append("warnings")
+    return columns
+
+
+def _rows(results: Iterable[EmotionResult]) -> Iterator[dict[str, Any]]:
+    for result in results:
+        yield from result_rows(result)
+
+
+class ColumnMismatch(UserWarning):
+    """Later rows have columns the first rows lacked (e.g. a mix of label sets)."""
+
+
+def _warn_new_columns(extra: set[str]) -> None:
+    import warnings
+
+    warnings.warn(
+        f"output columns fixed by the first rows; dropped new columns {sorted(extra)} "
+        "(use --format jsonl for inputs that mix label sets)",
+        ColumnMismatch,
+        stacklevel=3,
+    )
+
+
+# -- writers -------------------------------------------------------------------------------------
+
+
+def write_jsonl(results: Iterable[EmotionResult], fh: IO[str]) -> int:
+    count = 0
+    for result in results:
+        fh.write(result.to_json())
+        fh.write("\n")
+        count += 1
+    return count
+
+
+def write_json(results: Iterable[EmotionResult], fh: IO[str]) -> int:
+    """One JSON document ``{"schema_version": ..., "results": [...]}``, written as it goes."""
+    fh.write(f'{{"schema_version": {json.dumps(SCHEMA_VERSION)}, "results": [')
+    count = 0
+    for result in results:
+        fh.write(",\n  " if count else "\n  ")
+        fh.write(result.to_json())
+        count += 1
+    fh.write("\n]}\n" if count else "]}\n")
+    return count
+
+
+def write_csv(results: Iterable[EmotionResult], fh: IO[str]) -> int:
+    rows = _rows(results)
+    head = list(islice(rows, _CSV_SCHEMA_ROWS))
+    while head and not any("label_set" in r for r in head):  # wait for a real row to fix the header
+        more = list(islice(rows, _CSV_SCHEMA_ROWS))
+        if not more:
+            break
+        head.extend(more)
+    columns = _columns_from(head)
+    writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    warned = False
+    for row in chain(head, rows):
+        extra = set(row) - set(columns)
+        if extra and not warned:
+            _warn_new_columns(extra)
+            warned = True
+        writer.writerow({k: ("" if _is_nan(v) else v) for k, v in row.items()})
+        count += 1
+    return count
+
+
+def _arrow_type(column: str) -> Any:
+    import pyarrow as pa
+
+    if column.startswith("score_") or column in (
+        "confidence",
+        "valence",
+        "arousal",
+        "dominance",
+        "start",
+        "end",
+    ):
+        return pa.float64()
+    if column in ("turn", "track_id"):
+        return pa.int64()
+    return pa.string()
+
+
+def write_parquet(results: Iterable[EmotionResult], path: str | Path) -> int:
+    """Parquet in row groups of ``_PARQUET_GROUP_ROWS`` (the schema comes from the first rows)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _rows(results)
+    count = 0
+    writer: Any = None
+    schema: Any = None
+    warned = False
+    try:
+        while group := list(islice(rows, _PARQUET_GROUP_ROWS)):
+            if schema is None:
+                columns = _columns_from(group)
+                schema = pa.schema([(c, _arrow_type(c)) for c in columns])
+                writer = pq.ParquetWriter(str(path), schema)
+            extra = set().union(*group) - set(schema.names)
+            if extra and not warned:
+                _warn_new_columns(extra)
+                warned = True
+            data = {name: [_clean(row.get(name), name) for row in group] for name in schema.names}
+            writer.write_table(pa.table(data, schema=schema))
+            count += len(group)
+        if writer is None:  # no input at all: still write a valid, empty file
+            schema = pa.schema(
+                [("record_id", pa.string()), ("source", pa.string()), ("warnings", pa.string())]
+            )
+            writer = pq.ParquetWriter(str(path), schema)
+    finally:
+        if writer is not None:
+            writer.close()
+    return count
+
+
+def _clean(value: Any, column: str) -> Any:
+    if value is None or _is_nan(value):
+        return None
+    if column in ("turn", "track_id"):
+        return int(value)
+    if column.startswith("score_") or column in (
+        "confidence",
+        "valence",
+        "arousal",
+        "dominance",
+        "start",
+        "end",
+    ):
+        return float(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+# -- the Rich table ------------------------------------------------------------------------------
+
+
+def highlight_text(text: str, segment: Segment, *, max_chars: int = 400) -> Text:
+    """The text with each positive cue's span coloured by the label it supports."""
+    shown = text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+    rich_text = Text(shown)
+    for cue in segment.cues:
+        if cue.span is None or cue.weight <= 0:
+            continue
+        start, end = cue.span
+        if start >= len(shown):
+            continue
+        color = label_color(cue.label) if cue.label else "bold"
+        rich_text.stylize(f"bold {color} underline", start, min(end, len(shown)))
+    return rich_text
+
+
+def _bar(value: float | None, width: int = 10) -> Text:
+    """A centred bar for a value in [-1, 1]: left of the middle is negative."""
+    if value is None or _is_nan(value):
+        return Text("—", style="dim")
+    value = max(-1.0, min(1.0, value))
+    half = width // 2
+    filled = round(abs(value) * half)
+    left = "·" * (half - filled if value < 0 else half)
+    right = "·" * (half - filled if value > 0 else half)
+    text = Text(f"{value:+.2f} ")
+    text.append(left, style="dim")
+    if value < 0:
+        text.append("█" * filled, style="red")
+    text.append("│", style="dim")
+    if value > 0:
+        text.append("█" * filled, style="green")
+    text.append(right, style="dim")
+    return text
+
+
+def _labels_cell(segment: Segment, top_k: int) -> Text:
+    cell = Text()
+    ranked = sorted(segment.scores.items(), key=lambda kv: -kv[1])[:top_k]
+    for i, (label, score) in enumerate(ranked):
+        if i:
+            cell.append("\n")
+        style = label_color(label) + (" bold" if label in segment.labels else " dim")
+        cell.append(f"{label} {score:.2f}", style=style)
+    return cell
+
+
+def _cues_cell(segment: Segment, limit: int = 4) -> Text:
+    cell = Text()
+    ordered = sorted((c for c in segment.cues if c.weight > 0), key=lambda c: -c.weight)[:limit]
+    for i, cue in enumerate(ordered):
+        if i:
+            cell.append(", ")
+        cell.append(cue.phrase, style=label_color(cue.label) if cue.label else "")
+        if cue.label:
+            cell.append(f"→{cue.label}", style="dim")
+    return cell
+
+
+def _new_table() -> Table:
+    table = Table(show_lines=True, expand=False)
+    table.add_column("id", style="bold", no_wrap=True, max_width=24)
+    table.add_column("text (cue words highlighted)", ratio=3, min_width=20)
+    table.add_column("emotions", no_wrap=True)
+    table.add_column("valence / arousal", no_wrap=True)
+    table.add_column("conf", justify="right")
+    table.add_column("cues", ratio=1)
+    return table
+
+
+def _id_of(result: EmotionResult, segment: Segment | None, position: int) -> str:
+    for candidate in (
+        segment.record_id if segment else None,
+        result.record_id,
+        segment.source if segment else None,
+        result.source,
+    ):
+        if candidate:
+            return str(candidate)
+    return str(position)
+
+
+def render_table(
+    results: Iterable[EmotionResult], console: Console, *, top_k: int = 3, rows_per_table: int = 50
+) -> int:
+    """Print results as Rich tables of ``rows_per_table`` results each (streams)."""
+    count = 0
+    iterator = iter(results)
+    while chunk := list(islice(iterator, rows_per_table)):
+        table = _new_table()
+        for result in chunk:
+            count += 1
+            if not result.segments:
+                why = "; ".join(result.warnings) or "no result"
+                table.add_row(_id_of(result, None, count), Text(f"⚠ {why}", style="yellow"), "", "", "", "")
+                continue
+            for segment in result.segments:
+                body = highlight_text(segment.text, segment) if segment.text else Text(segment.source or "")
+                if segment.start is not None:
+                    body.append(f"  [{segment.start:.2f}–{segment.end or segment.start:.2f} s]", style="dim")
+                vad = segment.vad
+                bars = Text.assemble(
+                    "V ", _bar(vad.valence if vad else None), "\nA ", _bar(vad.arousal if vad else None)
+                )
+                table.add_row(
+                    _id_of(result, segment, count),
+                    body,
+                    _labels_cell(segment, top_k),
+                    bars,
+                    f"{segment.confidence:.2f}",
+                    _cues_cell(segment),
+                )
+            for warning in result.warnings:
+                table.add_row("", Text(f"⚠ {warning}", style="yellow"), "", "", "", "")
+        console.print(table)
+    return count
+
+
+# -- one entry point -----------------------------------------------------------------------------
+
+
+def write_results(
+    results: Iterable[EmotionResult],
+    fmt: str,
+    out: str | Path | None = None,
+    *,
+    console: Console | None = None,
+) -> int:
+    """Write ``results`` in ``fmt`` to ``out`` (a path) or stdout; returns the number written.
+
+    ``parquet`` needs ``out``.  ``table`` written to a file is plain text.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if fmt == "parquet":
+        if out is None:
+            raise ValueError("parquet output needs --out PATH (it is binary)")
+        return write_parquet(results, out)
+    if out is None:
+        if fmt == "table":
+            return render_table(results, console or Console())
+        return _TEXT_WRITERS[fmt](results, sys.stdout)
+    with Path(out).open("w", encoding="utf-8", newline="") as fh:
+        if fmt == "table":
+            return render_table(results, Console(file=fh, width=140, no_color=True, force_terminal=False))
+        return _TEXT_WRITERS[fmt](results, fh)
+
+
+_TEXT_WRITERS: dict[str, Callable[[Iterable[EmotionResult], IO[str]], int]] = {
+    "json": write_json,
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+}

@@ -1,0 +1,600 @@
+"""The one data walker: every input shape becomes an ordered stream of ``EmotionResult``.
+
+What counts as what (``plan_input``):
+
+* a ``TextItem`` or a string that is not an existing path: one text;
+* a string that *looks like a path* (it ends with a known file suffix, or it has a
+  ``/`` or ``\\`` and no whitespace) but does not exist: ``InputNotFound``;
+* a document file (``.txt``/``.text``/``.md``; later audio, image, video): ONE input,
+  the whole file (a ``.txt`` file is one document, not one text per line);
+* a table (``.csv``/``.tsv``/``.jsonl``/``.ndjson``/``.parquet``): one input per row of
+  ``column``, streamed in chunks, ``id_column`` carried into ``record_id`` (default: the
+  1-based row number);
+* a folder: every supported document file below it (recursively, hidden files skipped,
+  sorted by relative path; tables inside folders are not read), ``record_id`` = the
+  relative path;
+* any other iterable of strings / ``TextItem``: one input per element.
+
+Items are batched (``batch_size``), each batch is split by modality and sent to the
+recognizer for that modality, and results come back one per input, in input order.
+A bad item (missing, empty or non-text cell, unreadable file) yields an empty
+``EmotionResult`` whose warning names the row; it is never dropped and never stops the run.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+from affectlens.inputs import InputError, TextItem
+from affectlens.io import EmptyInput, InputNotFound, UnsupportedInput
+from affectlens.io.tables import TABLE_FORMATS, TableReader, is_table
+from affectlens.io.text import TEXT_SUFFIXES, read_text_item
+from affectlens.protocols import Recognizer
+from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec
+from affectlens.types import EmotionResult, Modality, Segment
+
+DEFAULT_BATCH_SIZE = 64
+
+
+class AffectlensWarning(UserWarning):
+    """Something the user should know that does not stop the run (e.g. a fallback model)."""
+
+
+class NoRecognizer(LookupError):
+    """No recognizer can handle a modality the input needs."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class MissingDependency(RuntimeError):
+    """A recognizer needs a package (an extra) that is not installed."""
+
+
+# -- file types: suffix -> modality + reader ---------------------------------------------------
+
+FileReader = Callable[[Path, str | None], Any]  # (path, record_id) -> the recognizer's input
+
+
+@dataclass(frozen=True)
+class FileType:
+    modality: Modality
+    read: FileReader  # raises InputError for a file it cannot read
+
+
+def _read_text(path: Path, record_id: str | None) -> TextItem:
+    return read_text_item(path, record_id=record_id)
+
+
+#: document suffix -> how to read it and which recognizer gets it.  Audio, image and video
+#: readers plug in here with ``register_file_type`` (nothing else changes).
+FILE_TYPES: dict[str, FileType] = {s: FileType(Modality.TEXT, _read_text) for s in TEXT_SUFFIXES}
+
+#: suffixes that are clearly files even when no reader handles them (for "file not found")
+_OTHER_FILE_SUFFIXES = frozenset(
+    {
+        ".json",
+        ".wav",
+        ".mp3",
+        ".flac",
+        ".ogg",
+        ".m4a",
+        ".opus",
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".bmp",
+        ".webp",
+        ".gif",
+        ".tif",
+        ".tiff",
+        ".mp4",
+        ".avi",
+        ".mov",
+        ".mkv",
+        ".webm",
+        ".xlsx",
+        ".xls",
+        ".pdf",
+        ".docx",
+        ".html",
+        ".htm",
+        ".xml",
+        ".gz",
+        ".zip",
+    }
+)
+
+
+def register_file_type(suffixes: Iterable[str], modality: Modality, read: FileReader) -> None:
+    """Make files with these suffixes readable inputs of ``modality`` (e.g. ``.wav`` -> speech)."""
+    for suffix in suffixes:
+        FILE_TYPES[suffix.lower()] = FileType(modality, read)
+
+
+def supported_suffixes() -> list[str]:
+    return sorted(set(FILE_TYPES) | set(TABLE_FORMATS))
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether a literal argument was probably meant as a path (see the module docstring)."""
+    candidate = text.strip()
+    if not candidate or "\n" in candidate or len(candidate) > 1024:
+        return False
+    suffix = Path(candidate).suffix.lower()
+    if suffix in FILE_TYPES or suffix in TABLE_FORMATS or suffix in _OTHER_FILE_SUFFIXES:
+        return True
+    has_separator = "/" in candidate or "\\" in candidate
+    return has_separator and not any(ch.isspace() for ch in candidate)
+
+
+# -- work items and input plans -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One input on its way to a recognizer; ``problem`` set means "yield an empty result"."""
+
+    where: str  # names the input in warnings: "row 3 (id 'a7')", "file notes/a.txt", "text"
+    modality: Modality
+    payload: Any = None
+    record_id: str | None = None
+    source: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    done: int  # inputs finished
+    total: int | None  # inputs expected, when known (folder listing, parquet metadata)
+    fraction: float | None  # share of the input consumed, when known (also by bytes for csv/jsonl)
+    unit: str  # "rows", "files", "texts"
+
+
+ProgressCallback = Callable[[ProgressUpdate], None]
+
+
+@dataclass
+class InputPlan:
+    """What ``plan_input`` found: the items to analyse, lazily, and how to measure progress."""
+
+    kind: str  # "text" | "file" | "folder" | "table" | "items"
+    items: Iterator[WorkItem]
+    modalities: frozenset[Modality]
+    unit: str = "texts"
+    total: int | None = None
+    fraction: Callable[[], float | None] | None = None
+
+    @property
+    def single(self) -> bool:
+        """One input, one result (a text or a document file)."""
+        return self.kind in ("text", "file")
+
+
+def _text_item(value: Any, where: str, record_id: str | None, source: str | None) -> WorkItem:
+    """A cell / element as a text work item, or as a problem item that says what is wrong."""
+    if isinstance(value, TextItem):
+        record_id = value.record_id if value.record_id is not None else record_id
+        source = value.source or source
+        value_text: Any = value.text
+    else:
+        value_text = value
+    if value_text is None:
+        return WorkItem(where, Modality.TEXT, None, record_id, source, "missing value")
+    if not isinstance(value_text, str):
+        problem = f"expected text, got {type(value_text).__name__}"
+        return WorkItem(where, Modality.TEXT, None, record_id, source, problem)
+    if not value_text.strip():
+        return WorkItem(where, Modality.TEXT, None, record_id, source, "empty text")
+    if isinstance(value, TextItem):
+        payload = replace(value, record_id=record_id, source=source)
+    else:
+        payload = TextItem(value_text, record_id=record_id, source=source)
+    return WorkItem(where, Modality.TEXT, payload, record_id, source)
+
+
+def _row_where(number: int, record_id: str | None, has_ids: bool) -> str:
+    return f"row {number} (id {record_id!r})" if has_ids and record_id is not None else f"row {number}"
+
+
+def _table_items(reader: TableReader) -> Iterator[WorkItem]:
+    source = str(reader.path)
+    has_ids = reader.id_column is not None
+    for row in reader:
+        record_id = row.record_id if has_ids else str(row.number)
+        where = _row_where(row.number, row.record_id, has_ids)
+        if row.problem:
+            yield WorkItem(where, Modality.TEXT, None, record_id, source, row.problem)
+        else:
+            yield _text_item(row.value, where, record_id, source)
+
+
+def _file_item(path: Path, file_type: FileType, where: str, record_id: str | None) -> WorkItem:
+    try:
+        payload = file_type.read(path, record_id)
+    except InputError as exc:
+        return WorkItem(where, file_type.modality, None, record_id, str(path), str(exc))
+    return WorkItem(where, file_type.modality, payload, record_id, str(path))
+
+
+def _list_folder(root: Path) -> tuple[list[Path], list[Path]]:
+    """(supported files, skipped files) below ``root``, sorted, hidden ones left out."""
+    supported: list[Path] = []
+    skipped: list[Path] = []
+    for path in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()):
+        rel_parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in rel_parts) or not path.is_file():
+            continue
+        (supported if path.suffix.lower() in FILE_TYPES else skipped).append(path)
+    return supported, skipped
+
+
+def _peek(items: Iterator[WorkItem], empty_message: str) -> Iterator[WorkItem]:
+    """Read the first item now so that an empty input fails before any output is written."""
+    first = next(items, None)
+    if first is None:
+        raise EmptyInput(empty_message)
+    return chain([first], items)
+
+
+def plan_input(
+    x: Any, *, column: str | None = None, id_column: str | None = None, chunk_rows: int = 10_000
+) -> InputPlan:
+    """Decide what ``x`` is and validate it now; the items themselves are produced lazily.
+
+    Raises ``InputNotFound``, ``UnsupportedInput``, ``EmptyInput``, ``MissingColumn`` or
+    ``InputError`` with a one-line message.
+    """
+    if isinstance(x, TextItem):
+        item = _text_item(x, "text", x.record_id, x.source)
+        if item.problem:
+            raise EmptyInput(f"empty input: {item.problem}")
+        return InputPlan("text", iter([item]), frozenset({Modality.TEXT}))
+    if isinstance(x, bytes):
+        raise InputError("expected text (str), a path or a list of texts, got bytes; decode it first")
+    if isinstance(x, str) and not os.path.exists(os.path.expanduser(x)) and not looks_like_path(x):
+        if not x.strip():
+            raise EmptyInput("empty input: the text is empty")
+        return InputPlan("text", iter([_text_item(x, "text", None, None)]), frozenset({Modality.TEXT}))
+    if isinstance(x, str | os.PathLike):
+        return _plan_path(Path(os.path.expanduser(os.fspath(x))), column, id_column, chunk_rows)
+    if isinstance(x, Iterable):
+        elements = (_text_item(v, f"item {i + 1}", None, None) for i, v in enumerate(x))
+        total = len(x) if isinstance(x, Sequence) else None
+        return InputPlan("items", elements, frozenset({Modality.TEXT}), "texts", total)
+    raise InputError(f"cannot analyse a {type(x).__name__}: pass a text, a path or a list of texts")
+
+
+def _plan_path(path: Path, column: str | None, id_column: str | None, chunk_rows: int) -> InputPlan:
+    if not path.exists():
+        raise InputNotFound(f"file not found: {path}")
+    if path.is_dir():
+        files, skipped = _list_folder(path)
+        if not files:
+            raise EmptyInput(
+                f"empty input: no supported files in folder {path} "
+                f"(supported: {', '.join(sorted(FILE_TYPES))})"
+            )
+        if skipped:
+            kinds = ", ".join(sorted({p.suffix.lower() or p.name for p in skipped}))
+            warnings.warn(
+                f"skipped {len(skipped)} file(s) in {path} that are not documents ({kinds})",
+                AffectlensWarning,
+                stacklevel=3,
+            )
+        folder_items = (
+            _file_item(
+                p,
+                FILE_TYPES[p.suffix.lower()],
+                f"file {p.relative_to(path).as_posix()}",
+                p.relative_to(path).as_posix(),
+            )
+            for p in files
+        )
+        modalities = frozenset(FILE_TYPES[p.suffix.lower()].modality for p in files)
+        return InputPlan("folder", folder_items, modalities, "files", len(files))
+    if is_table(path):
+        reader = TableReader(path, column=column, id_column=id_column, chunk_rows=chunk_rows)
+        items = _peek(_table_items(reader), f"empty input: {path} has no rows")
+        return InputPlan(
+            "table", items, frozenset({Modality.TEXT}), "rows", reader.total_rows, reader.fraction_read
+        )
+    suffix = path.suffix.lower()
+    if suffix not in FILE_TYPES:
+        raise UnsupportedInput(
+            f"unsupported file type {suffix or '(no suffix)'!r} for {path} "
+            f"(supported: {', '.join(supported_suffixes())})"
+        )
+    file_type = FILE_TYPES[suffix]
+    payload = file_type.read(path, None)  # a single file that cannot be read is an error
+    item = WorkItem("file", file_type.modality, payload, None, str(path))
+    return InputPlan("file", iter([item]), frozenset({file_type.modality}), "files", 1)
+
+
+# -- recognizers ---------------------------------------------------------------------------------
+
+
+class RecognizerPool:
+    """The recognizer for each modality: the one asked for, else the registry's default.
+
+    Recognizers are built and loaded on first use, so a folder of text never loads a
+    speech model.  ``model`` overrides the default for its own modality only.
+    """
+
+    def __init__(self, model: str | Recognizer | Sequence[str | Recognizer] | None = None) -> None:
+        self._specs: dict[Modality, RecognizerSpec] = {}
+        self._ready: dict[Modality, Recognizer] = {}
+        chosen = [model] if isinstance(model, str) or not isinstance(model, Sequence) else list(model)
+        for one in chosen:
+            if one is None:
+                continue
+            if isinstance(one, str):
+                spec = get_spec(one)  # UnknownRecognizer now, not halfway through a table
+                self._specs[spec.modality] = spec
+            elif isinstance(one, Recognizer):
+                self._ready[one.modality] = one
+            else:
+                raise TypeError(f"model must be a name or a Recognizer, got {type(one).__name__}")
+
+    def spec_for(self, modality: Modality) -> RecognizerSpec | None:
+        """The spec that will serve ``modality`` (``None`` when a Recognizer instance was given)."""
+        if modality in self._ready and modality not in self._specs:
+            return None
+        if modality not in self._specs:
+            self._specs[modality] = _default_spec(modality)
+        return self._specs[modality]
+
+    def get(self, modality: Modality) -> Recognizer:
+        if modality not in self._ready:
+            spec = self.spec_for(modality)
+            assert spec is not None
+            try:
+                recognizer = spec.build()
+                recognizer.load()
+            except ImportError as exc:
+                missing = exc.name or str(exc)
+                raise MissingDependency(
+                    f"model {spec.name!r} needs a package that is not installed "
+                    f"({missing}); install the matching affectlens extra"
+                ) from exc
+            self._ready[modality] = recognizer
+        return self._ready[modality]
+
+
+def _default_spec(modality: Modality) -> RecognizerSpec:
+    try:
+        return default_for(modality)
+    except UnknownRecognizer:
+        candidates = available(modality)
+        if not candidates:
+            raise NoRecognizer(
+                f"no recognizer for {modality.value} input is registered (see 'affectlens models')"
+            ) from None
+        chosen = candidates[0]
+        warnings.warn(
+            f"no default {modality.value} model is registered; using {chosen.name!r}"
+            + (f" ({chosen.description})" if chosen.description else ""),
+            AffectlensWarning,
+            stacklevel=4,
+        )
+        return chosen
+
+
+# -- label-set mapping ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _closest_label(label: str, from_set: str, to_set: str) -> str | None:
+    """The target label a single source label maps to most strongly (``None``: no mapping)."""
+    from affectlens.taxonomy import convert_scores
+
+    converted = convert_scores({label: 1.0}, from_set, to_set)
+    if not converted:
+        return None
+    best = max(converted, key=lambda k: converted[k])
+    return best if converted[best] > 0 else None
+
+
+def _map_segment(seg: Segment, to_set: str) -> Segment:
+    from affectlens.taxonomy import convert_scores
+
+    if seg.label_set == to_set:
+        return seg
+    scores = convert_scores(seg.scores, seg.label_set, to_set)
+    mapped = [_closest_label(label, seg.label_set, to_set) for label in seg.labels]
+    labels = sorted({m for m in mapped if m is not None}, key=lambda k: -scores.get(k, 0.0))
+    cues = tuple(
+        replace(c, label=_closest_label(c.label, seg.label_set, to_set)) if c.label else c for c in seg.cues
+    )
+    extras = {**seg.extras, "mapped_from": seg.label_set}
+    return replace(seg, label_set=to_set, scores=scores, labels=tuple(labels), cues=cues, extras=extras)
+
+
+def map_result(result: EmotionResult, to_set: str | None) -> EmotionResult:
+    """``result`` expressed in the label set ``to_set`` (the one mapping everyone uses).
+
+    ``scores`` go through ``taxonomy.convert_scores``; each predicted label and each cue
+    label maps to the target label it converts to most strongly; ``vad``, ``confidence``,
+    text and provenance are kept; ``extras["mapped_from"]`` names the original label set.
+    Segments already in ``to_set`` (and ``to_set=None``) are returned unchanged.
+    """
+    if not to_set or all(s.label_set == to_set for s in result.segments):
+        return result
+    return replace(result, segments=tuple(_map_segment(s, to_set) for s in result.segments))
+
+
+def check_label_set(name: str) -> None:
+    """Raise ``taxonomy.UnknownLabelSet`` now for a label set that does not exist."""
+    from affectlens.taxonomy import get_label_set
+
+    get_label_set(name)
+
+
+# -- the walk ------------------------------------------------------------------------------------
+
+
+def _empty(item: WorkItem, problem: str) -> EmotionResult:
+    return EmotionResult((), item.source, (f"{item.where}: {problem}",), item.record_id)
+
+
+def _stamp(result: EmotionResult, item: WorkItem) -> EmotionResult:
+    """Carry the input's id and source into the result and every segment the recognizer left blank."""
+    segments = tuple(
+        s
+        if (s.record_id is not None or item.record_id is None) and (s.source or not item.source)
+        else replace(
+            s,
+            record_id=s.record_id if s.record_id is not None else item.record_id,
+            source=s.source or item.source,
+        )
+        for s in result.segments
+    )
+    return replace(
+        result,
+        segments=segments,
+        source=result.source or item.source,
+        record_id=result.record_id if result.record_id is not None else item.record_id,
+    )
+
+
+def _recognize(recognizer: Recognizer, items: Sequence[WorkItem]) -> list[EmotionResult]:
+    """One result per item; an item that makes the recognizer fail gets an empty result."""
+    payloads = [item.payload for item in items]
+    try:
+        results = recognizer.analyze(payloads)
+    except Exception as batch_error:  # retry one by one: one bad input must not lose the batch
+        results = []
+        failures = 0
+        for item in items:
+            try:
+                results.extend(recognizer.analyze([item.payload]))
+            except Exception as exc:
+                failures += 1
+                results.append(_empty(item, f"{recognizer.name} failed: {type(exc).__name__}: {exc}"))
+        if failures == len(items) > 1:
+            raise batch_error  # every input fails: a broken recognizer, not bad data
+    if len(results) != len(items):
+        raise RuntimeError(
+            f"recognizer {recognizer.name!r} returned {len(results)} results for {len(items)} inputs"
+        )
+    return [_stamp(r, item) for r, item in zip(results, items, strict=True)]
+
+
+def analyze_items(
+    items: Iterable[WorkItem],
+    pool: RecognizerPool,
+    *,
+    labels: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+) -> Iterator[EmotionResult]:
+    """Batches ``items``, dispatches each batch by modality, yields results in input order."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    iterator = iter(items)
+    while batch := list(islice(iterator, batch_size)):
+        results: list[EmotionResult | None] = [None] * len(batch)
+        by_modality: dict[Modality, list[int]] = {}
+        for position, item in enumerate(batch):
+            if item.problem is not None:
+                results[position] = _empty(item, item.problem)
+            else:
+                by_modality.setdefault(item.modality, []).append(position)
+        for modality, positions in by_modality.items():
+            recognized = _recognize(pool.get(modality), [batch[p] for p in positions])
+            for position, recognized_result in zip(positions, recognized, strict=True):
+                results[position] = recognized_result
+        for result in results:
+            assert result is not None
+            yield map_result(result, labels)
+        if on_batch is not None:
+            on_batch(len(batch))
+
+
+@dataclass
+class Analysis:
+    """A started analysis: what the input is (``plan``) and its results, lazily, in order."""
+
+    plan: InputPlan
+    results: Iterator[EmotionResult]
+
+
+ModelChoice = str | Recognizer | Sequence[str | Recognizer] | None
+
+
+def start_analysis(
+    x: Any,
+    *,
+    model: ModelChoice = None,
+    labels: str | None = None,
+    column: str | None = None,
+    id_column: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+) -> Analysis:
+    """Check everything that can be checked up front, then return the lazy result stream.
+
+    Before this returns, the input exists and has the column, the label set and the model
+    are known and the recognizers are loaded, so errors surface here, not halfway through
+    the output.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if labels is not None:
+        check_label_set(labels)
+    pool = RecognizerPool(model)  # an unknown model name fails before the input is read
+    plan = plan_input(x, column=column, id_column=id_column)
+    for modality in sorted(plan.modalities, key=lambda m: m.value):
+        pool.get(modality)
+    return Analysis(plan, _walk(plan, pool, labels, batch_size, progress))
+
+
+def iter_results(
+    x: Any,
+    *,
+    model: ModelChoice = None,
+    labels: str | None = None,
+    column: str | None = None,
+    id_column: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+) -> Iterator[EmotionResult]:
+    """Results for any input, one per input item, in order, streamed (see ``start_analysis``)."""
+    return start_analysis(
+        x,
+        model=model,
+        labels=labels,
+        column=column,
+        id_column=id_column,
+        batch_size=batch_size,
+        progress=progress,
+    ).results
+
+
+def _walk(
+    plan: InputPlan,
+    pool: RecognizerPool,
+    labels: str | None,
+    batch_size: int,
+    progress: ProgressCallback | None,
+) -> Iterator[EmotionResult]:
+    done = 0
+
+    def report(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is None:
+            return
+        fraction = plan.fraction() if plan.fraction else None
+        if fraction is None and plan.total:
+            fraction = min(1.0, done / plan.total)
+        progress(ProgressUpdate(done, plan.total, fraction, plan.unit))
+
+    yield from analyze_items(plan.items, pool, labels=labels, batch_size=batch_size, on_batch=report)

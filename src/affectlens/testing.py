@@ -1,0 +1,735 @@
+"""Test helpers: a keyword recognizer, sample inputs, tiny models and ``check_recognizer``.
+
+``check_recognizer`` is to recognizers what scikit-learn's ``check_estimator`` is to
+estimators: anything that passes it can be used by ``processing``, the CLI and the service.
+Nothing here imports a heavy library at import time (``onnx``/``tokenizers``/``numpy`` load
+inside the functions that need them).
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affectlens.inputs import AudioClip, ImageFrame, InputError, TextItem, as_text_item
+from affectlens.protocols import Recognizer
+from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
+
+# ---------------------------------------------------------------------------------------------
+# DummyRecognizer
+# ---------------------------------------------------------------------------------------------
+
+#: Ekman emotion -> keywords.  A demo lexicon written for tests, not a research resource.
+DUMMY_LEXICON: Mapping[str, tuple[str, ...]] = {
+    "joy": (
+        "happy",
+        "glad",
+        "joy",
+        "joyful",
+        "love",
+        "loved",
+        "lovely",
+        "great",
+        "wonderful",
+        "delighted",
+        "awesome",
+        "thanks",
+        "thank",
+        "excited",
+        "fun",
+        "enjoy",
+        "enjoyed",
+        "best",
+        "smile",
+        "proud",
+    ),
+    "sadness": (
+        "sad",
+        "unhappy",
+        "miss",
+        "lonely",
+        "cry",
+        "cried",
+        "crying",
+        "grief",
+        "depressed",
+        "sorry",
+        "heartbroken",
+        "tears",
+        "lost",
+        "disappointed",
+        "alone",
+    ),
+    "anger": (
+        "angry",
+        "furious",
+        "mad",
+        "hate",
+        "hated",
+        "annoyed",
+        "rage",
+        "outraged",
+        "irritated",
+        "annoying",
+        "unacceptable",
+    ),
+    "fear": (
+        "afraid",
+        "scared",
+        "fear",
+        "terrified",
+        "worried",
+        "nervous",
+        "anxious",
+        "panic",
+        "frightened",
+        "dread",
+    ),
+    "disgust": ("disgusting", "gross", "disgusted", "revolting", "nasty", "sickening", "vile"),
+    "surprise": (
+        "surprised",
+        "wow",
+        "amazing",
+        "unexpected",
+        "shocked",
+        "astonished",
+        "suddenly",
+        "unbelievable",
+    ),
+}
+#: other names the same emotions may have in a label set
+_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "joy": ("joy", "happiness", "happy"),
+    "sadness": ("sadness", "sad"),
+    "anger": ("anger", "angry"),
+    "fear": ("fear", "fearful"),
+    "disgust": ("disgust",),
+    "surprise": ("surprise", "surprised"),
+}
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+class DummyRecognizer:
+    """Deterministic keyword matcher over the ``ekman`` label set (for tests and demos).
+
+    Each keyword found in a text is a ``word`` cue with its character span; scores are
+    keyword counts (plus a neutral share and a little smoothing) normalised to sum to 1;
+    ``labels`` are the labels scoring at least ``threshold`` (else the top one); VAD
+    comes from ``taxonomy.vad_from_scores``.
+    """
+
+    name = "dummy.keywords.v1"
+    version = "v1"
+    modality = Modality.TEXT
+    label_set = "ekman"
+
+    def __init__(self, *, threshold: float = 0.3) -> None:
+        self.threshold = threshold
+        self._labels: tuple[str, ...] | None = None
+        self._keywords: dict[str, str] = {}
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._labels is not None
+
+    def load(self) -> None:
+        if self._labels is not None:
+            return
+        from affectlens.taxonomy import get_label_set
+
+        labels = tuple(get_label_set(self.label_set).labels)
+        keywords: dict[str, str] = {}
+        for emotion, words in DUMMY_LEXICON.items():
+            target = next((a for a in _ALIASES[emotion] if a in labels), None)
+            if target is not None:
+                keywords.update(dict.fromkeys(words, target))
+        self._keywords = keywords
+        self._labels = labels
+
+    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
+        self.load()
+        return [self._analyze_one(value) for value in batch]
+
+    def _analyze_one(self, value: Any) -> EmotionResult:
+        try:
+            item = as_text_item(value)
+        except InputError as exc:
+            return EmotionResult((), warnings=(str(exc),))
+        if not item.text.strip():
+            return EmotionResult((), item.source, ("empty text",), item.record_id)
+        assert self._labels is not None
+        cues: list[Cue] = []
+        for match in _WORD.finditer(item.text):
+            label = self._keywords.get(match.group().lower())
+            if label is not None:
+                cues.append(Cue("word", match.group(), 1.0, label, (match.start(), match.end())))
+        counts = dict.fromkeys(self._labels, 0.01)  # smoothing: no label is ever exactly 0
+        for cue in cues:
+            counts[str(cue.label)] += 1.0
+        if "neutral" in counts:
+            counts["neutral"] += 0.2 if cues else 1.0
+        total = sum(counts.values())
+        scores = {label: count / total for label, count in counts.items()}
+        for i, cue in enumerate(cues):  # weight: the share of the evidence this word carries
+            cues[i] = Cue(cue.kind, cue.phrase, round(1.0 / len(cues), 4), cue.label, cue.span)
+        top = max(scores, key=lambda k: scores[k])
+        labels = tuple(
+            sorted((k for k, v in scores.items() if v >= self.threshold), key=lambda k: -scores[k])
+        )
+        from affectlens.taxonomy import vad_from_scores
+
+        segment = Segment(
+            modality=Modality.TEXT,
+            label_set=self.label_set,
+            scores=scores,
+            labels=labels or (top,),
+            vad=vad_from_scores(scores, self.label_set),
+            confidence=scores[top],
+            provenance=Provenance(self.name, self.version),
+            cues=tuple(cues),
+            source=item.source,
+            text=item.text,
+            speaker=item.speaker,
+            turn=item.turn,
+            start=item.start,
+            end=item.end,
+            record_id=item.record_id,
+        )
+        return EmotionResult((segment,), item.source, (), item.record_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# sample inputs
+# ---------------------------------------------------------------------------------------------
+
+SAMPLE_TEXTS: tuple[str, ...] = (
+    "I am so happy and grateful for your help, thank you!",
+    "This is disgusting. I hate waiting in line for hours.",
+    "I'm scared and worried about tomorrow's exam.",
+    "Wow, I did not expect that at all!",
+    "The meeting is at 3 pm in room 204.",
+    "Je suis très content 😊 — mais un peu triste aussi.",
+    "I miss her so much; the house feels lonely without her. " * 4,
+)
+
+
+def sample_inputs_for(modality: Modality) -> list[Any]:
+    """Small synthetic inputs of a modality (texts, a tone and silence, noise images)."""
+    if modality in (Modality.TEXT, Modality.DIALOGUE):
+        return list(SAMPLE_TEXTS)
+    import numpy as np
+
+    if modality == Modality.SPEECH:
+        rate = 16_000
+        t = np.arange(rate, dtype=np.float32) / rate
+        tone = (0.3 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+        return [AudioClip(tone, rate, source="tone-220hz"), AudioClip(np.zeros(rate // 2, np.float32), rate)]
+    if modality == Modality.FACE:
+        rng = np.random.default_rng(0)
+        noise = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
+        return [ImageFrame(noise, source="noise"), ImageFrame(np.full((64, 64, 3), 128, np.uint8))]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# check_recognizer
+# ---------------------------------------------------------------------------------------------
+
+HEAVY_MODULES = (
+    "onnxruntime",
+    "torch",
+    "tensorflow",
+    "cv2",
+    "transformers",
+    "sentence_transformers",
+    "mediapipe",
+    "librosa",
+)
+WEIGHT_SUFFIXES = frozenset(
+    {
+        ".onnx",
+        ".ort",
+        ".pt",
+        ".pth",
+        ".bin",
+        ".safetensors",
+        ".ckpt",
+        ".h5",
+        ".tflite",
+        ".pb",
+        ".pkl",
+        ".joblib",
+        ".npz",
+        ".npy",
+    }
+)
+
+
+class RecognizerCheckFailed(AssertionError):
+    """``check_recognizer`` found contract violations; the message lists every one."""
+
+
+@dataclass
+class CheckReport:
+    passed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def check_recognizer(
+    recognizer: Recognizer,
+    sample_inputs: Sequence[Any] | None = None,
+    *,
+    factory: Callable[[], Recognizer] | None = None,
+) -> CheckReport:
+    """Run every contract check on ``recognizer``; raise ``RecognizerCheckFailed`` listing failures.
+
+    Checks: attributes; ``__init__`` imports no heavy library, opens no weight file and
+    creates no onnxruntime session (a fresh instance must then analyze without ``load()``);
+    ``load()`` twice is fine; ``analyze([]) == []``; one result per input, in order, the
+    same in a batch as alone; scores cover exactly the label set, in [0, 1]; labels among
+    the scores; confidence in [0, 1]; VAD in [-1, 1]; cues well-formed (spans inside the
+    text); provenance = (name, version); empty / whitespace texts give an empty result
+    with a warning; strict-JSON round trip (``from_json(to_json())`` serialises to the
+    same JSON: equal up to the 4-decimal rounding of the JSON form); deterministic.
+
+    ``sample_inputs`` are valid inputs of the recognizer's modality (default:
+    ``sample_inputs_for(recognizer.modality)``).  ``factory`` builds a fresh instance
+    (default: ``type(recognizer)()``) to check that construction loads no weights and
+    that ``analyze`` works without an explicit ``load()``.
+    """
+    samples = list(sample_inputs) if sample_inputs is not None else sample_inputs_for(recognizer.modality)
+    report = CheckReport()
+    build = factory or _default_factory(recognizer)
+    checks: list[tuple[str, Callable[[], str | None]]] = [
+        ("attributes", lambda: _check_attributes(recognizer)),
+        ("init_does_not_load", lambda: _check_lazy_init(build)),
+        ("load_is_idempotent", lambda: _check_load_twice(recognizer)),
+        ("empty_batch", lambda: _check_empty_batch(recognizer)),
+        ("results_well_formed", lambda: _check_results(recognizer, samples)),
+        ("batch_order", lambda: _check_batch_order(recognizer, samples)),
+        ("bad_items", lambda: _check_bad_items(recognizer, samples)),
+        ("json_round_trip", lambda: _check_json(recognizer, samples)),
+        ("deterministic", lambda: _check_deterministic(recognizer, samples)),
+    ]
+    for name, check in checks:
+        try:
+            skipped = check()
+        except AssertionError as exc:
+            report.failed[name] = str(exc) or "assertion failed"
+        except Exception as exc:
+            report.failed[name] = f"raised {type(exc).__name__}: {exc}"
+        else:
+            if skipped:
+                report.skipped[name] = skipped
+            else:
+                report.passed.append(name)
+    if report.failed:
+        lines = "\n".join(f"  - {name}: {why}" for name, why in report.failed.items())
+        raise RecognizerCheckFailed(
+            f"{getattr(recognizer, 'name', recognizer)!r} fails {len(report.failed)} check(s):\n{lines}"
+        )
+    return report
+
+
+def _default_factory(recognizer: Recognizer) -> Callable[[], Recognizer] | None:
+    cls = type(recognizer)
+    return lambda: cls()
+
+
+def _check_attributes(rec: Recognizer) -> None:
+    from affectlens.taxonomy import get_label_set
+
+    for attr in ("name", "version", "label_set"):
+        value = getattr(rec, attr, None)
+        assert isinstance(value, str) and value, f"{attr} must be a non-empty str, got {value!r}"
+    assert isinstance(rec.modality, Modality), f"modality must be a Modality, got {rec.modality!r}"
+    assert rec.name.endswith(rec.version), f"name {rec.name!r} should end with its version {rec.version!r}"
+    assert callable(getattr(rec, "load", None)) and callable(getattr(rec, "analyze", None)), (
+        "load() and analyze() are required"
+    )
+    get_label_set(rec.label_set)  # raises for an unknown label set
+
+
+def _check_lazy_init(build: Callable[[], Recognizer] | None) -> str | None:
+    if build is None:
+        return "no factory to build a fresh instance"
+    before = set(sys.modules)
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def spy_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, str | Path):
+            opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    builtins.open = spy_open
+    io.open = spy_open  # pathlib opens through io.open
+    sessions: list[str] = []
+    ort = sys.modules.get("onnxruntime")
+    real_session = getattr(ort, "InferenceSession", None)
+    if ort is not None and real_session is not None:
+
+        def spy_session(*args: Any, **kwargs: Any) -> Any:
+            sessions.append(str(args[0]) if args else "?")
+            return real_session(*args, **kwargs)
+
+        setattr(ort, "InferenceSession", spy_session)  # noqa: B010
+    started = time.perf_counter()
+    try:
+        try:
+            fresh = build()
+        except TypeError as exc:
+            return f"cannot build a fresh instance without arguments ({exc}); pass factory="
+    finally:
+        builtins.open = real_open
+        io.open = real_open
+        if ort is not None and real_session is not None:
+            setattr(ort, "InferenceSession", real_session)  # noqa: B010
+    elapsed = time.perf_counter() - started
+    heavy = sorted({m.split(".")[0] for m in set(sys.modules) - before} & set(HEAVY_MODULES))
+    weights = [p for p in opened if Path(p).suffix.lower() in WEIGHT_SUFFIXES]
+    assert not heavy, f"__init__ imported {', '.join(heavy)}: import heavy libraries in load()"
+    assert not weights, f"__init__ opened weight files {weights}: load them in load()"
+    assert not sessions, "__init__ created an onnxruntime session: create it in load()"
+    assert elapsed < 1.0, f"__init__ took {elapsed:.2f} s: it should only store parameters"
+    samples = sample_inputs_for(fresh.modality)[:1]
+    if samples:  # analyze must load lazily when load() was never called
+        assert len(fresh.analyze(samples)) == 1, "a fresh instance must analyze without an explicit load()"
+    return None
+
+
+def _check_load_twice(rec: Recognizer) -> None:
+    rec.load()
+    rec.load()
+
+
+def _check_empty_batch(rec: Recognizer) -> None:
+    out = rec.analyze([])
+    assert out == [], f"analyze([]) must return [], got {out!r}"
+
+
+def _check_results(rec: Recognizer, samples: Sequence[Any]) -> str | None:
+    if not samples:
+        return "no sample inputs"
+    results = rec.analyze(list(samples))
+    assert isinstance(results, list), f"analyze must return a list, got {type(results).__name__}"
+    assert len(results) == len(samples), f"{len(results)} results for {len(samples)} inputs"
+    labels = _labels_of(rec.label_set)
+    for i, (sample, result) in enumerate(zip(samples, results, strict=True)):
+        assert isinstance(result, EmotionResult), f"result {i} is a {type(result).__name__}"
+        text = _text_of(sample)
+        if rec.modality == Modality.TEXT:
+            assert result.segments, f"result {i}: a valid text must give at least one segment"
+        for seg in result.segments:
+            _check_segment(rec, seg, labels, text, where=f"result {i}")
+    return None
+
+
+def _check_segment(
+    rec: Recognizer, seg: Segment, labels: tuple[str, ...], text: str | None, where: str
+) -> None:
+    assert seg.modality == rec.modality, f"{where}: modality {seg.modality} != {rec.modality}"
+    assert seg.label_set == rec.label_set, f"{where}: label_set {seg.label_set!r} != {rec.label_set!r}"
+    assert set(seg.scores) == set(labels), (
+        f"{where}: score keys differ from label set {rec.label_set!r}: "
+        f"missing {sorted(set(labels) - set(seg.scores))}, extra {sorted(set(seg.scores) - set(labels))}"
+    )
+    for label, score in seg.scores.items():
+        assert _finite(score) and 0.0 <= score <= 1.0, f"{where}: score {label}={score} outside [0, 1]"
+    assert set(seg.labels) <= set(seg.scores), f"{where}: labels {seg.labels} not among the scores"
+    assert _finite(seg.confidence) and 0.0 <= seg.confidence <= 1.0, (
+        f"{where}: confidence {seg.confidence} outside [0, 1]"
+    )
+    if seg.vad is not None:
+        for dim in ("valence", "arousal", "dominance"):
+            value = getattr(seg.vad, dim)
+            assert _finite(value) and -1.0 <= value <= 1.0, f"{where}: {dim}={value} outside [-1, 1]"
+    assert seg.provenance == Provenance(rec.name, rec.version), (
+        f"{where}: provenance {seg.provenance} != ({rec.name}, {rec.version})"
+    )
+    if text is not None and seg.text is not None:
+        assert seg.text == text, f"{where}: segment text differs from the input (wrong order?)"
+    cue_text = seg.text if seg.text is not None else text
+    for cue in seg.cues:
+        assert isinstance(cue.kind, str) and cue.kind, f"{where}: cue without kind: {cue}"
+        assert isinstance(cue.phrase, str), f"{where}: cue phrase must be a str: {cue}"
+        assert _finite(cue.weight), f"{where}: cue weight must be finite: {cue}"
+        assert cue.label is None or cue.label in seg.scores, f"{where}: cue label {cue.label!r} unknown"
+        if cue.span is not None:
+            assert cue_text is not None, f"{where}: a cue has a span but the segment has no text"
+            start, end = cue.span
+            assert 0 <= start < end <= len(cue_text), (
+                f"{where}: cue span {cue.span} outside the text (length {len(cue_text)})"
+            )
+        if cue.time is not None:
+            assert cue.time[0] <= cue.time[1], f"{where}: cue time {cue.time} is reversed"
+        if cue.region is not None:
+            assert cue.region[2] >= 0 and cue.region[3] >= 0, f"{where}: cue region {cue.region} negative"
+
+
+def _check_batch_order(rec: Recognizer, samples: Sequence[Any]) -> str | None:
+    """A batch gives what the items give one by one, in the same order (loose: int8 kernels
+    quantise activations per batch)."""
+    if len(samples) < 2:
+        return "needs at least two sample inputs"
+    batched = rec.analyze(list(samples))
+    for i, sample in enumerate(samples):
+        alone = rec.analyze([sample])[0]
+        assert len(alone.segments) == len(batched[i].segments), f"input {i}: segment count depends on batch"
+        for a, b in zip(alone.segments, batched[i].segments, strict=True):
+            worst = max((abs(a.scores[k] - b.scores.get(k, math.inf)) for k in a.scores), default=0.0)
+            assert worst <= 0.05, f"input {i}: scores differ by {worst:.3f} between batch and single call"
+    return None
+
+
+def _check_bad_items(rec: Recognizer, samples: Sequence[Any]) -> str | None:
+    if rec.modality not in (Modality.TEXT, Modality.DIALOGUE):
+        return f"no generic bad inputs for {rec.modality.value}"
+    good = samples[0] if samples else SAMPLE_TEXTS[0]
+    bad = ["", "   ", "\n\t"]
+    results = rec.analyze([good, *bad, good])
+    assert len(results) == len(bad) + 2, "bad items must not change the number of results"
+    for value, result in zip(bad, results[1:-1], strict=True):
+        assert result.is_empty, f"{value!r} must give an empty result, got {len(result)} segment(s)"
+        assert result.warnings, f"{value!r} must give a warning saying why the result is empty"
+    assert not results[0].is_empty and not results[-1].is_empty, "good items next to bad ones must still work"
+    return None
+
+
+def _check_json(rec: Recognizer, samples: Sequence[Any]) -> None:
+    for result in rec.analyze(list(samples[:3])):
+        text = result.to_json()
+        json.dumps(json.loads(text), allow_nan=False)  # strict JSON: no NaN / Infinity
+        again = EmotionResult.from_json(text)
+        assert again.to_json() == text, "from_json(to_json()) changes the result"
+        assert again == EmotionResult.from_json(again.to_json()), "round trip is not stable"
+        assert len(again) == len(result) and again.warnings == result.warnings
+
+
+def _check_deterministic(rec: Recognizer, samples: Sequence[Any]) -> None:
+    first = [r.to_json() for r in rec.analyze(list(samples))]
+    second = [r.to_json() for r in rec.analyze(list(samples))]
+    assert first == second, "the same input twice gives different results"
+
+
+def _labels_of(label_set: str) -> tuple[str, ...]:
+    from affectlens.taxonomy import get_label_set
+
+    return tuple(get_label_set(label_set).labels)
+
+
+def _text_of(sample: Any) -> str | None:
+    if isinstance(sample, str):
+        return sample
+    if isinstance(sample, TextItem):
+        return sample.text
+    return None
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# tiny models (same signature as the shipped text model, no torch, no weights to download)
+# ---------------------------------------------------------------------------------------------
+
+TINY_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+#: word -> GoEmotions label it is wired to in ``make_tiny_text_onnx``
+TINY_WORD_LABELS: Mapping[str, str] = {
+    "happy": "joy",
+    "glad": "joy",
+    "joy": "joy",
+    "love": "love",
+    "thanks": "gratitude",
+    "thank": "gratitude",
+    "great": "admiration",
+    "amazing": "admiration",
+    "funny": "amusement",
+    "lol": "amusement",
+    "angry": "anger",
+    "furious": "anger",
+    "annoyed": "annoyance",
+    "sad": "sadness",
+    "cry": "sadness",
+    "sorry": "remorse",
+    "afraid": "fear",
+    "scared": "fear",
+    "nervous": "nervousness",
+    "wow": "surprise",
+    "surprised": "surprise",
+    "disgusting": "disgust",
+    "gross": "disgust",
+    "proud": "pride",
+    "hope": "optimism",
+    "confused": "confusion",
+    "curious": "curiosity",
+    "excited": "excitement",
+    "relieved": "relief",
+    "disappointed": "disappointment",
+    "grief": "grief",
+    "embarrassed": "embarrassment",
+    "want": "desire",
+    "agree": "approval",
+    "care": "caring",
+    "realize": "realization",
+    "wrong": "disapproval",
+}
+_TINY_FILLERS = (
+    "i",
+    "am",
+    "you",
+    "we",
+    "it",
+    "is",
+    "was",
+    "so",
+    "very",
+    "not",
+    "the",
+    "a",
+    "this",
+    "that",
+    "and",
+    "but",
+    "to",
+    "of",
+    "feel",
+    "really",
+    "today",
+    "movie",
+    "day",
+    "me",
+    "my",
+    "are",
+    "be",
+    "what",
+    "how",
+    "in",
+    "at",
+)
+_TINY_PIECES = ("##s", "##ed", "##ing", "##ly", ".", ",", "!", "?", "'")
+TINY_VOCAB: tuple[str, ...] = (*TINY_SPECIAL_TOKENS, *_TINY_FILLERS, *TINY_WORD_LABELS, *_TINY_PIECES)
+
+
+def make_tiny_tokenizer(path: str | Path) -> Path:
+    """Write a BERT-style WordPiece ``tokenizer.json`` (lowercase, ``[CLS] ... [SEP]``) over TINY_VOCAB."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    vocab = {token: i for i, token in enumerate(TINY_VOCAB)}
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        lowercase=True, clean_text=True, handle_chinese_chars=True, strip_accents=None
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    tokenizer.decoder = decoders.WordPiece(prefix="##")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(str(path))
+    return path
+
+
+def make_tiny_text_onnx(
+    path: str | Path,
+    *,
+    vocab_size: int = len(TINY_VOCAB),
+    n_labels: int = 28,
+    seed: int = 0,
+    label_names: Sequence[str] | None = None,
+) -> Path:
+    """Write a tiny ONNX model with the shipped text model's signature (built with ``onnx``, no torch).
+
+    Inputs ``input_ids``/``attention_mask`` int64 [batch, seq]; outputs ``logits`` float32
+    [batch, n_labels], ``vad`` float32 [batch, 3], ``token_logits`` float32 [batch, seq, n_labels].
+    The graph is embedding lookup -> masked mean -> linear heads.  With the default
+    vocabulary (``make_tiny_tokenizer``) and 28 GoEmotions labels, each word of
+    ``TINY_WORD_LABELS`` pushes its label up, so "I am so happy" scores ``joy`` highest.
+    """
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    embedding = (rng.standard_normal((vocab_size, n_labels)) * 0.1).astype(np.float32)
+    bias = np.full(n_labels, -1.5, dtype=np.float32)
+    names = list(label_names) if label_names is not None else _goemotions_labels(n_labels)
+    if names and vocab_size >= len(TINY_VOCAB):
+        for token_id, token in enumerate(TINY_VOCAB):
+            label = TINY_WORD_LABELS.get(token)
+            if label in names:
+                embedding[token_id, names.index(label)] += 15.0
+        if "neutral" in names:
+            bias[names.index("neutral")] = 0.0
+    head = np.eye(n_labels, dtype=np.float32)
+    vad_head = (rng.standard_normal((n_labels, 3)) * 0.5).astype(np.float32)
+    initializers = [
+        numpy_helper.from_array(embedding, "embedding"),
+        numpy_helper.from_array(head, "head_w"),
+        numpy_helper.from_array(bias, "head_b"),
+        numpy_helper.from_array(vad_head, "vad_w"),
+        numpy_helper.from_array(np.zeros(3, np.float32), "vad_b"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis_seq"),
+        numpy_helper.from_array(np.array([2], np.int64), "axis_last"),
+        numpy_helper.from_array(np.array([1.0], np.float32), "one"),
+    ]
+    nodes = [
+        helper.make_node("Gather", ["embedding", "input_ids"], ["embedded"], axis=0),
+        helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["mask", "axis_last"], ["mask3"]),
+        helper.make_node("Mul", ["embedded", "mask3"], ["token_logits"]),
+        helper.make_node("ReduceSum", ["token_logits", "axis_seq"], ["summed"], keepdims=0),
+        helper.make_node("ReduceSum", ["mask", "axis_seq"], ["count"], keepdims=1),
+        helper.make_node("Max", ["count", "one"], ["count_safe"]),
+        helper.make_node("Div", ["summed", "count_safe"], ["pooled"]),
+        helper.make_node("MatMul", ["pooled", "head_w"], ["logits_raw"]),
+        helper.make_node("Add", ["logits_raw", "head_b"], ["logits"]),
+        helper.make_node("MatMul", ["pooled", "vad_w"], ["vad_raw"]),
+        helper.make_node("Add", ["vad_raw", "vad_b"], ["vad_lin"]),
+        helper.make_node("Tanh", ["vad_lin"], ["vad"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "affectlens-tiny-text",
+        inputs=[
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
+        ],
+        outputs=[
+            helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", n_labels]),
+            helper.make_tensor_value_info("vad", TensorProto.FLOAT, ["batch", 3]),
+            helper.make_tensor_value_info("token_logits", TensorProto.FLOAT, ["batch", "seq", n_labels]),
+        ],
+        initializer=initializers,
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="affectlens.testing"
+    )
+    model.ir_version = 8  # readable by every onnxruntime we support
+    onnx.checker.check_model(model)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def _goemotions_labels(n_labels: int) -> list[str]:
+    if n_labels != 28:
+        return []
+    from affectlens.bench.datasets import GOEMOTIONS_LABELS
+
+    return list(GOEMOTIONS_LABELS)

@@ -1,0 +1,99 @@
+"""The peer recognizers meet the recognizer contract (VADER; TF-IDF trained on a tiny corpus)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from affectlens.bench.datasets import GOEMOTIONS_LABELS
+from affectlens.inputs import TextItem
+from affectlens.protocols import Recognizer
+from affectlens.recognizers import peers
+from affectlens.registry import get_spec
+from affectlens.taxonomy import get_label_set
+
+
+def _check_contract(recognizer: Recognizer, texts: list[str]) -> None:
+    batch = [*texts, "", 42]
+    results = recognizer.analyze(batch)
+    assert len(results) == len(batch)
+    labels = set(get_label_set(recognizer.label_set).labels)
+    for text, result in zip(texts, results, strict=False):
+        (segment,) = result.segments
+        assert segment.text == text
+        assert set(segment.scores) == labels
+        assert set(segment.labels) <= labels and segment.labels
+        assert segment.provenance.recognizer == recognizer.name
+        assert segment.vad is not None
+        for cue in segment.cues:
+            if cue.span is not None:
+                assert text[cue.span[0]:cue.span[1]].lower() == cue.phrase.lower()
+    assert results[-2].is_empty and results[-2].warnings
+    assert results[-1].is_empty and "expected text" in results[-1].warnings[0]
+
+
+def test_register_peers_is_idempotent_and_specs_build() -> None:
+    specs = peers.register_peers()
+    peers.register_peers()
+    assert [s.name for s in specs] == ["peer.vader.v1", "peer.tfidf-logreg.v1"]
+    assert get_spec("peer.vader.v1").label_set == "sentiment"
+    assert isinstance(get_spec("peer.vader.v1").build(), Recognizer)
+    assert isinstance(get_spec("peer.tfidf-logreg.v1").build(), Recognizer)
+
+
+def test_vader_contract_cues_and_scores() -> None:
+    pytest.importorskip("vaderSentiment")
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = peers.VaderRecognizer()
+    texts = ["VADER is smart, handsome, and funny!",
+             "The food was kind of good, but the service was horrible!!", "It is a table."]
+    _check_contract(vader, texts)
+    reference = SentimentIntensityAnalyzer()
+    results = vader.analyze([TextItem(t, record_id=str(i)) for i, t in enumerate(texts)])
+    for text, result in zip(texts, results, strict=True):
+        segment = result.segments[0]
+        assert segment.vad is not None
+        assert segment.vad.valence == pytest.approx(reference.polarity_scores(text)["compound"])
+        assert (segment.vad.arousal, segment.vad.dominance) == (0.0, 0.0)
+    positive, mixed, neutral = (r.segments[0] for r in results)
+    assert positive.labels == ("positive",) and mixed.labels == ("negative",)
+    assert neutral.labels == ("neutral",)
+    assert positive.record_id == "0"
+    assert {c.phrase for c in positive.cues} == {"smart", "handsome", "funny"}
+    assert mixed.cues[0].phrase == "horrible" and mixed.cues[0].label == "negative"
+    assert neutral.cues == ()
+
+
+def _write_tiny_goemotions(root: Path) -> None:
+    folder = root / "goemotions"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 4), ("dev", 2)):
+        lines = []
+        for j, label in enumerate(GOEMOTIONS_LABELS):
+            if label == "grief" and split == "train":
+                continue  # a label never seen in train: the model keeps a constant for it
+            for k in range(n):
+                filler = " ".join(rng.choice(["the", "a", "day", "thing", "now"], 3))
+                lines.append(f"I feel {label} {label}ish {filler}\t{j}\t{split}{j}_{k}")
+        (folder / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_tfidf_trains_once_caches_and_meets_the_contract(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    _write_tiny_goemotions(tmp_path / "data")
+    cache = tmp_path / "cache"
+    model = peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=cache)
+    _check_contract(model, ["I feel gratitude today", "such admiration for you"])
+    assert model.trained_seconds is not None
+    (cached,) = cache.glob("tfidf-logreg-v1-*.npz")
+    again = peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=cache)
+    (segment,) = again.analyze(["I feel gratitude today"])[0].segments
+    assert again.trained_seconds is None  # loaded from the cache, not retrained
+    assert "gratitude" in segment.labels
+    assert any(c.label == "gratitude" and c.phrase.lower() == "gratitude" for c in segment.cues)
+    assert segment.label_set == "goemotions" and len(segment.scores) == 28
+    assert cached.stat().st_size > 0

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from affectlens.bench.datasets import GOEMOTIONS_LABELS
+from affectlens.models import sha256_file
+from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR, ModelIntegrityError, TextOnnxRecognizer
+from affectlens.testing import check_recognizer, make_tiny_text_onnx, make_tiny_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("tiny-text")
+    make_tiny_text_onnx(folder / "model.onnx")
+    make_tiny_tokenizer(folder / "tokenizer.json")
+    config = {
+        "labels": list(GOEMOTIONS_LABELS), "label_set": "goemotions", "neutral_label": "neutral",
+        "temperatures": [1.0] * 28, "thresholds": [0.5] * 28,
+        "vad": {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0], "scale_center": 0.0, "scale_half_range": 1.0},
+        "sha256": {name: sha256_file(folder / name) for name in ("model.onnx", "tokenizer.json")},
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_top_label_and_word_cue(tiny_model_dir: Path) -> None:
+    rec = TextOnnxRecognizer(tiny_model_dir, name="text.tiny.v1")
+    [result] = rec.analyze(["I am so happy today"])
+    seg = result.segments[0]
+    assert seg.labels[0] == "joy"
+    assert seg.top_label == "joy"
+    cue = next(c for c in seg.cues if c.label == "joy")
+    assert cue.span is not None
+    assert "I am so happy today"[cue.span[0] : cue.span[1]] == "happy"
+    assert seg.provenance.recognizer == "text.tiny.v1"
+    assert -1.0 <= seg.vad.valence <= 1.0  # type: ignore[union-attr]
+
+
+def test_long_text_is_windowed_not_truncated(tiny_model_dir: Path) -> None:
+    rec = TextOnnxRecognizer(tiny_model_dir, max_tokens=8)
+    text = " ".join(["the day was"] * 30) + " and I am furious"
+    [result] = rec.analyze([text])
+    seg = result.segments[0]
+    assert seg.extras["windows"] > 1
+    spans = [text[c.span[0] : c.span[1]] for c in seg.cues if c.span]
+    assert "furious" in spans  # the last word, far past the first window, still counts
+
+
+def test_bad_items_give_empty_results_in_order(tiny_model_dir: Path) -> None:
+    rec = TextOnnxRecognizer(tiny_model_dir)
+    results = rec.analyze(["I am sad", "", "   ", 42, "wow"])
+    assert [len(r.segments) for r in results] == [1, 0, 0, 0, 1]
+    assert results[1].warnings and results[3].warnings
+    assert results[4].segments[0].labels[0] == "surprise"
+
+
+def test_hash_mismatch_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    for name in ("model.onnx", "tokenizer.json", "config.json"):
+        (tmp_path / name).write_bytes((tiny_model_dir / name).read_bytes())
+    (tmp_path / "tokenizer.json").write_text((tmp_path / "tokenizer.json").read_text() + " ")
+    with pytest.raises(ModelIntegrityError):
+        TextOnnxRecognizer(tmp_path).load()
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelIntegrityError, match=r"config\.json"):
+        TextOnnxRecognizer(tmp_path).load()
+
+
+def test_contract(tiny_model_dir: Path) -> None:
+    check_recognizer(TextOnnxRecognizer(tiny_model_dir, name="text.tiny.v1"),
+                     factory=lambda: TextOnnxRecognizer(tiny_model_dir, name="text.tiny.v1"))
+
+
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "model.onnx").exists(), reason="shipped model not built")
+def test_shipped_model_recognises_plain_emotions() -> None:
+    rec = TextOnnxRecognizer()
+    results = rec.analyze(["Thank you so much, this is wonderful!", "I am so angry at you right now.",
+                           "This is terrifying, I am scared."])
+    tops = [r.segments[0].labels for r in results]
+    assert "gratitude" in tops[0]
+    assert "anger" in tops[1] or "annoyance" in tops[1]
+    assert "fear" in tops[2] or "nervousness" in tops[2]
+    assert results[0].segments[0].vad.valence > results[1].segments[0].vad.valence  # type: ignore[union-attr]

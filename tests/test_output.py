@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from affectlens.output import (
+    ColumnMismatch,
+    _bar,
+    highlight_text,
+    render_table,
+    result_rows,
+    write_csv,
+    write_json,
+    write_parquet,
+    write_results,
+)
+from affectlens.testing import DummyRecognizer
+from affectlens.types import EmotionResult
+
+
+def _results() -> list[EmotionResult]:
+    empty = EmotionResult((), "t.csv", ("row 1: empty text",), "1")
+    return [empty, *DummyRecognizer().analyze(["I am happy", "so scared"])]
+
+
+def test_empty_result_keeps_a_row() -> None:
+    (row,) = result_rows(_results()[0])
+    assert row == {"record_id": "1", "source": "t.csv", "warnings": "row 1: empty text"}
+
+
+def test_csv_header_comes_from_the_first_real_row() -> None:
+    buffer = io.StringIO()
+    assert write_csv(_results(), buffer) == 3
+    header, first, *_ = buffer.getvalue().splitlines()
+    assert header.startswith("record_id,source,modality") and header.endswith("warnings")
+    assert "score_joy" in header and first.startswith("1,t.csv,")
+
+
+def test_parquet_with_empty_first_rows(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "out.parquet"
+    assert write_parquet(_results(), path) == 3
+    table = pq.read_table(path)
+    assert table.column("record_id").to_pylist()[0] == "1"
+    assert table.column("score_joy").to_pylist()[0] is None
+
+
+def test_new_columns_after_the_header_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens import output
+    from affectlens.processing import map_result
+
+    monkeypatch.setattr(output, "_CSV_SCHEMA_ROWS", 1)
+    first = DummyRecognizer().analyze(["happy"])[0]
+    buffer = io.StringIO()
+    with pytest.warns(ColumnMismatch, match="score_positive"):
+        write_csv([first, map_result(first, "sentiment")], buffer)
+    assert len(buffer.getvalue().splitlines()) == 3
+
+
+def test_json_document_streams_valid_json() -> None:
+    buffer = io.StringIO()
+    write_json(_results(), buffer)
+    assert len(json.loads(buffer.getvalue())["results"]) == 3
+    empty = io.StringIO()
+    write_json([], empty)
+    assert json.loads(empty.getvalue()) == {"schema_version": "1.0", "results": []}
+
+
+def test_cue_words_are_highlighted() -> None:
+    seg = DummyRecognizer().analyze(["I am happy"])[0].segments[0]
+    text = highlight_text("I am happy", seg)
+    assert [(s.start, s.end) for s in text.spans] == [(5, 10)]
+    assert "yellow" in str(text.spans[0].style)
+
+
+def test_bar_is_centred() -> None:
+    assert _bar(0.6).plain == "+0.60 ·····│███··"
+    assert _bar(-1.0).plain == "-1.00 █████│·····"
+    assert _bar(None).plain == "—"
+
+
+def test_rich_table_lists_every_result() -> None:
+    console = Console(file=io.StringIO(), width=160)
+    assert render_table(_results(), console) == 3
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "row 1: empty text" in printed and "joy" in printed and "fear" in printed
+
+
+def test_parquet_needs_a_path() -> None:
+    with pytest.raises(ValueError, match="--out"):
+        write_results([], "parquet")

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from affectlens import registry
+from affectlens.registry import RecognizerSpec, UnknownRecognizer
+from affectlens.types import Modality
+
+#: Snapshot of the registered recognizers.  A change here is a change of the public model
+#: list: update it on purpose (and the model docs), never to make a test pass.
+REGISTRY_SNAPSHOT = [
+    ("dummy.keywords.v1", "text", "ekman", False),
+    ("text.minilm-goemotions.v1", "text", "goemotions", True),
+]
+
+
+def _spec(name: str, **kw: Any) -> RecognizerSpec:
+    return RecognizerSpec(
+        name=name,
+        modality=kw.pop("modality", Modality.TEXT),
+        label_set="ekman",
+        factory="affectlens.testing:DummyRecognizer",
+        **kw,
+    )
+
+
+def test_snapshot_of_registered_recognizers() -> None:
+    # in a fresh process: what a user gets, whatever other tests registered in this one
+    code = (
+        "import json\nfrom affectlens import registry\n"
+        "rows = [[s.name, s.modality.value, s.label_set, s.default] for s in registry.available()]\n"
+        "print(json.dumps(rows))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert [tuple(row) for row in json.loads(proc.stdout)] == REGISTRY_SNAPSHOT
+
+
+def test_register_and_lookup(isolated_registry: dict[str, RecognizerSpec]) -> None:
+    spec = registry.register(_spec("text.example.v1"))
+    assert registry.get_spec("text.example.v1") is spec
+    assert spec.version == "v1"
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(_spec("text.example.v1"))
+    registry.register(_spec("text.example.v1", description="new"), replace=True)
+    assert registry.get_spec("text.example.v1").description == "new"
+
+
+def test_versionless_name_picks_newest(isolated_registry: dict[str, RecognizerSpec]) -> None:
+    registry.register(_spec("text.example.v1"))
+    registry.register(_spec("text.example.v2"))
+    assert registry.get_spec("text.example").name == "text.example.v2"
+
+
+def test_unknown_name_lists_available() -> None:
+    with pytest.raises(UnknownRecognizer, match=r"unknown model 'nope'.*dummy\.keywords\.v1"):
+        registry.get_spec("nope")
+
+
+def test_available_filters_by_modality(isolated_registry: dict[str, RecognizerSpec]) -> None:
+    registry.register(_spec("speech.example.v1", modality=Modality.SPEECH))
+    assert [s.name for s in registry.available(Modality.SPEECH)] == ["speech.example.v1"]
+    assert all(s.modality == Modality.TEXT for s in registry.available(Modality.TEXT))
+
+
+def test_default_for(isolated_registry: dict[str, RecognizerSpec]) -> None:
+    with pytest.raises(UnknownRecognizer, match="no default model for speech"):
+        registry.default_for(Modality.SPEECH)
+    registry.register(_spec("speech.example.v1", modality=Modality.SPEECH, default=True))
+    assert registry.default_for(Modality.SPEECH).name == "speech.example.v1"
+
+
+def test_load_recognizer_builds_lazily() -> None:
+    recognizer = registry.load_recognizer("dummy.keywords.v1")
+    assert recognizer.name == "dummy.keywords.v1"
+    assert not recognizer.is_loaded  # type: ignore[attr-defined]
+
+
+@dataclass
+class _FakeEntryPoint:
+    name: str
+    value: Any
+
+    def load(self) -> Any:
+        return self.value
+
+
+def test_entry_point_plugins_are_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry.available()  # builtins imported once, before the registry is emptied below
+    plugin = _spec("text.plugin.v1")
+    several = [_spec("text.plugin-a.v1"), _spec("text.plugin-b.v1"), "not a spec"]
+    seen_groups: list[str] = []
+
+    def fake_entry_points(*, group: str) -> list[_FakeEntryPoint]:
+        seen_groups.append(group)
+        return [_FakeEntryPoint("one", plugin), _FakeEntryPoint("many", several)]
+
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
+    names = [s.name for s in registry.available()]
+    assert seen_groups == [registry.ENTRY_POINT_GROUP]
+    assert names == ["text.plugin-a.v1", "text.plugin-b.v1", "text.plugin.v1"]
