@@ -4,14 +4,21 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-train demo test test-all lint bench clean
+.PHONY: setup setup-runtime setup-train demo test test-all lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev]"
+# the library alone: what `make demo` and users of the CLI need
+$(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# every extra the test suite exercises, and Debian's chromium for the web page's browser test
+$(VENV)/.dev-installed: pyproject.toml scripts/install_system_deps.sh | $(BIN)/python
+	bash scripts/install_system_deps.sh || echo "warning: system packages missing; the browser test will skip"
+	$(BIN)/pip install -q -e ".[dev,service,e2e,batch,ray,bench,llm]"
 	touch $@
 
 # torch must come from the pinned CPU build (see NOTES in docs/training.md): same pip command as its users
@@ -19,13 +26,15 @@ $(VENV)/.train-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev,train]"
 	touch $@
 
-setup: $(VENV)/.dev-installed          ## runtime + test tools (no torch)
+setup: $(VENV)/.dev-installed          ## runtime, every extra the tests use, test tools (no torch)
+
+setup-runtime: $(VENV)/.runtime-installed  ## the library and its CLI only
 
 setup-train: $(VENV)/.train-installed  ## + torch 2.13.0 CPU and the pretrained encoder, for training
 
-demo: setup                            ## analyse the shipped examples with the shipped models
+demo: setup-runtime                           ## analyse the shipped examples with the shipped models
 	$(BIN)/affectlens analyze "I can't believe you did this for me, thank you so much!"
-	$(BIN)/affectlens analyze src/affectlens/examples/reviews.csv --column text --id id
+	$(BIN)/affectlens analyze src/affectlens/examples/reviews.csv --column text --id review_id
 	$(BIN)/affectlens models
 
 test: setup                            ## fast test suite (what CI runs), then lint

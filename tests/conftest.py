@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import pytest
 
 from affectlens import registry
 from affectlens.testing import DummyRecognizer
+
+# the TF-IDF peer trains itself on first use (minutes); the fast suite must never wait for that
+os.environ.setdefault("AFFECTLENS_PEER_TRAIN", "0")
 
 TableWriter = Callable[[str, Sequence[dict[str, Any]]], Path]
 

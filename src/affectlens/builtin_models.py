@@ -33,8 +33,8 @@ register(RecognizerSpec(
     modality=Modality.TEXT,
     label_set="goemotions",
     factory="affectlens.recognizers.text_onnx:create",
-    description="MiniLM-L6 fine-tuned on GoEmotions (28 labels) + EmoBank (VAD); int8 ONNX; word cues.",
-    license="model: CC BY-SA 4.0 (EmoBank share-alike); base all-MiniLM-L6-v2 Apache-2.0; GoEmotions CC BY 4.0",
+    description="MiniLM-L6 fine-tuned on GoEmotions (28 labels) + EmoBank (VAD); int8-weight ONNX; word cues.",
+    license="CC BY-SA 4.0 (see model card)",
     training_data="GoEmotions train (43,410), EmoBank train (8,062)",
     headline_metric=_headline(_TEXT_DIR, "see models/text-minilm-goemotions-v1/MODEL_CARD.md"),
     size_bytes=_size(_TEXT_DIR),
@@ -51,3 +51,15 @@ register(RecognizerSpec(
     training_data="none",
     headline_metric="n/a",
 ))
+
+
+def _register_peers() -> None:
+    # peers (VADER, TF-IDF + logistic regression) are listed beside our models so that
+    # `affectlens models` and `affectlens bench` show them; their heavy imports stay lazy
+    from affectlens.recognizers.peers import register_peers
+
+    register_peers()
+
+
+_register_peers()
+

@@ -31,3 +31,16 @@ def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, n_bins: in
         if in_bin.any():
             ece += in_bin.mean() * abs(p[in_bin].mean() - y[in_bin].mean())
     return float(ece)
+
+
+def top_label_calibration_error(probs: np.ndarray, y_true: np.ndarray, n_bins: int = 15) -> float:
+    """ECE of the confidence a user sees: the top label's probability against whether it is a gold label.
+
+    The per-(example, label) ECE above is dominated by easy negatives (most labels are
+    absent from most texts); this one asks the question a user asks of one prediction.
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(y_true, dtype=np.float64)
+    top = p.argmax(1)
+    rows = np.arange(len(p))
+    return expected_calibration_error(p[rows, top], y[rows, top], n_bins)

@@ -38,6 +38,9 @@ _LAZY_GROUPS: dict[str, tuple[str, str]] = {
     # name: (module with a Typer ``app``, short help shown by ``affectlens --help``)
     "taxonomy": ("affectlens.taxonomy.cli", "Label sets, their VAD anchors and the mappings between them."),
     "bench": ("affectlens.bench.cli", "Benchmarks on the public corpora (needs the datasets)."),
+    "serve": ("affectlens.service.cli", "Start the HTTP service and web page (needs the 'service' extra)."),
+    "batch": ("affectlens.batch.cli", "Analyse a corpus into Parquet shards (resumable; local or Ray)."),
+    "report": ("affectlens.batch.report_cli", "Aggregate a batch output with DuckDB: CSV, plots, HTML."),
 }
 
 
@@ -491,3 +494,7 @@ def run(argv: list[str] | None = None) -> int:
 def main() -> None:
     """Console-script entry point (``affectlens``)."""
     sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -85,10 +85,20 @@ def available(modality: Modality | None = None) -> list[RecognizerSpec]:
     return [s for s in specs if modality is None or s.modality == modality]
 
 
+# name prefix -> "module:function" that builds a spec for names that carry parameters
+# (``llm:<model>?shots=5``); such specs are made on request and never stored in the registry
+PREFIX_RESOLVERS: dict[str, str] = {"llm:": "affectlens.recognizers.llm:resolve_spec"}
+
+
 def get_spec(name: str) -> RecognizerSpec:
     _load_plugins()
     if name in _REGISTRY:
         return _REGISTRY[name]
+    for prefix, target in PREFIX_RESOLVERS.items():
+        if name.startswith(prefix):
+            module_name, _, attr = target.partition(":")
+            resolver: Callable[[str], RecognizerSpec] = getattr(importlib.import_module(module_name), attr)
+            return resolver(name)
     # a name without version picks the newest version of that model
     matches = sorted(n for n in _REGISTRY if n.rsplit(".", 1)[0] == name)
     if matches:

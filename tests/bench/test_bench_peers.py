@@ -82,8 +82,9 @@ def _write_tiny_goemotions(root: Path) -> None:
         (folder / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_tfidf_trains_once_caches_and_meets_the_contract(tmp_path: Path) -> None:
+def test_tfidf_trains_once_caches_and_meets_the_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("sklearn")
+    monkeypatch.setenv("AFFECTLENS_PEER_TRAIN", "1")  # a tiny corpus: training takes a second
     _write_tiny_goemotions(tmp_path / "data")
     cache = tmp_path / "cache"
     model = peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=cache)
@@ -97,3 +98,16 @@ def test_tfidf_trains_once_caches_and_meets_the_contract(tmp_path: Path) -> None
     assert any(c.label == "gratitude" and c.phrase.lower() == "gratitude" for c in segment.cues)
     assert segment.label_set == "goemotions" and len(segment.scores) == 28
     assert cached.stat().st_size > 0
+    # without the corpus, the model trained earlier is used
+    elsewhere = peers.TfidfLogRegRecognizer(data_root=tmp_path / "nowhere", cache=cache)
+    assert elsewhere.analyze(["I feel gratitude today"])[0].segments[0].labels == segment.labels
+
+
+def test_tfidf_can_be_told_not_to_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("sklearn")
+    _write_tiny_goemotions(tmp_path / "data")
+    monkeypatch.setenv("AFFECTLENS_PEER_TRAIN", "0")
+    model = peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=tmp_path / "cache")
+    with pytest.raises(peers.PeerModelMissing, match="AFFECTLENS_PEER_TRAIN=0"):
+        model.load()
+    assert not (tmp_path / "cache").exists()

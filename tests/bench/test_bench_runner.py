@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from affectlens.bench import tasks as t
+from affectlens.bench.datasets import GOEMOTIONS_LABELS
 from affectlens.bench.metrics import macro_f1_multilabel
 from affectlens.bench.report import report_from_json, report_to_markdown, write_report
 from affectlens.bench.runner import BenchReport, run_benchmark
@@ -178,3 +179,14 @@ def test_builtin_tasks_are_registered() -> None:
         t.get_task("nope")
     with pytest.raises(ValueError, match="splits"):
         t.GOEMOTIONS.load("validation")
+
+
+def test_calibration_metrics_read_gold_and_probabilities_the_right_way_round() -> None:
+    # every text gets 0.9 for the first label and half of them have it: |0.5 - 0.9| = 0.4 on
+    # 4 of the 4 x 28 (text, label) pairs, all others exact (swapped arguments gave 0.5 / 28)
+    gold = np.zeros((4, len(GOEMOTIONS_LABELS)))
+    gold[[0, 2], 0] = 1
+    probs = np.zeros_like(gold)
+    probs[:, 0] = 0.9
+    ece = next(metric for metric in t.GOEMOTIONS.metrics if metric.name == "ece")
+    assert ece.compute(gold, probs) == pytest.approx(0.4 / len(GOEMOTIONS_LABELS))

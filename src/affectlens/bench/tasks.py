@@ -341,6 +341,15 @@ def _grouped_view(name: str, target_set: str) -> View:
                 lambda output: predicted_multi_hot(output, target_set))
 
 
+def _gold_first(metric: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray, np.ndarray], float]:
+    """Adapt a calibration metric written as (probs, y_true) to the (gold, predicted) order of ``Metric``."""
+
+    def compute(gold: np.ndarray, probs: np.ndarray) -> float:
+        return metric(probs, gold)
+
+    return compute
+
+
 GOEMOTIONS_DATA = "GoEmotions (Demszky et al. 2020, CC BY 4.0), official split"
 _GOEMOTIONS_VIEWS = (
     View("goemotions", np.asarray, lambda output: predicted_multi_hot(output, "goemotions")),
@@ -367,9 +376,9 @@ GOEMOTIONS = Task(
         Metric("sentiment_macro_f1", "sentiment", m.macro_f1_multilabel,
                "macro-F1 over positive/negative/neutral after mapping gold and predictions "
                "through the goemotions->sentiment grouping (ambiguous folded into neutral)"),
-        Metric("ece", "goemotions_probs", m.ece_multilabel,
+        Metric("ece", "goemotions_probs", _gold_first(m.ece_multilabel),
                "per-label-probability ECE over all (example, label) pairs, 15 bins"),
-        Metric("brier", "goemotions_probs", m.brier_multilabel,
+        Metric("brier", "goemotions_probs", _gold_first(m.brier_multilabel),
                "mean (p - y)^2 over all (example, label) pairs"),
     ),
 )
@@ -389,9 +398,9 @@ GOEMOTIONS_EKMAN = Task(
         Metric("macro_f1", "ekman", m.macro_f1_multilabel, "mean F1 over the 7 Ekman groups",
                headline=True),
         Metric("micro_f1", "ekman", m.micro_f1_multilabel, "F1 over all (example, group) decisions"),
-        Metric("ece", "ekman_probs", m.ece_multilabel,
+        Metric("ece", "ekman_probs", _gold_first(m.ece_multilabel),
                "per-label-probability ECE over (example, group) pairs, 15 bins (native Ekman models only)"),
-        Metric("brier", "ekman_probs", m.brier_multilabel,
+        Metric("brier", "ekman_probs", _gold_first(m.brier_multilabel),
                "mean (p - y)^2 over (example, group) pairs (native Ekman models only)"),
     ),
 )

@@ -11,6 +11,7 @@ Only replies that parsed are cached.  ``httpx`` is imported when the first clien
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -137,10 +138,8 @@ class ChatClient:
     def _wait(self, attempt: int, retry_after: str | None = None) -> None:
         delay = self.config.backoff * (2 ** (attempt - 1))
         if retry_after:
-            try:
+            with contextlib.suppress(ValueError):  # an HTTP date: keep our own backoff
                 delay = max(delay, float(retry_after))
-            except ValueError:
-                pass  # an HTTP date: keep our own backoff
         self._sleep(min(delay, self.config.max_backoff))
 
     def _downgrade(self, used: str) -> bool:

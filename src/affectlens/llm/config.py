@@ -92,14 +92,17 @@ def read_config_file(path: str | Path | None = None) -> dict[str, Any]:
             raise LLMNotConfigured(f"LLM config file not found: {chosen}")
         return {}
     raw = chosen.read_text(encoding="utf-8")
-    if chosen.suffix.lower() == ".json":
-        data = json.loads(raw)
-    else:
-        try:
-            import tomllib
-        except ModuleNotFoundError as err:  # Python 3.10
-            raise LLMNotConfigured(f"{chosen}: TOML config needs Python 3.11+; use a .json file") from err
-        data = tomllib.loads(raw)
+    try:
+        if chosen.suffix.lower() == ".json":
+            data = json.loads(raw)
+        else:
+            try:
+                import tomllib
+            except ModuleNotFoundError as err:  # Python 3.10
+                raise LLMNotConfigured(f"{chosen}: TOML config needs Python 3.11+; use a .json file") from err
+            data = tomllib.loads(raw)
+    except ValueError as err:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise LLMNotConfigured(f"cannot read LLM config file {chosen}: {err}") from None
     section = data.get("llm", data) if isinstance(data, Mapping) else {}
     if not isinstance(section, Mapping):
         raise LLMNotConfigured(f"{chosen}: expected a table of settings")

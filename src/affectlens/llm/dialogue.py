@@ -48,7 +48,7 @@ def as_dialogue(value: object) -> Dialogue | None:
     """A ``Dialogue``, or a list/tuple of ``TextItem``/``str`` read as one; None for anything else."""
     if isinstance(value, Dialogue):
         return value
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes) and value:
-        if all(isinstance(v, TextItem | str) for v in value):
-            return Dialogue(tuple(v if isinstance(v, TextItem) else TextItem(v) for v in value))
+    if (isinstance(value, Sequence) and not isinstance(value, str | bytes) and value
+            and all(isinstance(v, TextItem | str) for v in value)):
+        return Dialogue(tuple(v if isinstance(v, TextItem) else TextItem(v) for v in value))
     return None

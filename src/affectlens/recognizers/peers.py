@@ -16,7 +16,9 @@ registered by ``register_peers()``:
   dataset-derived weights ship with affectlens: on first use it trains from GoEmotions
   train/dev (``AFFECTLENS_DATA`` or ``data_root=``; about 2-3 minutes on 2 cores) and
   caches plain arrays (``.npz``, no pickle) under ``~/.cache/affectlens/peers/``
-  (``AFFECTLENS_CACHE`` overrides the folder).  Needs scikit-learn (the ``bench`` extra).
+  (``AFFECTLENS_CACHE`` overrides the folder; ``AFFECTLENS_PEER_TRAIN=0`` forbids training
+  and makes ``load`` raise ``PeerModelMissing`` instead, e.g. in a quick test run).  Needs
+  scikit-learn (the ``bench`` extra).
   VAD: the score-weighted mean of the GoEmotions labels' VAD anchors (taxonomy).
   Cues: the n-grams present in the text with the largest positive contribution
   (tf-idf value x coefficient) to each predicted label.
@@ -225,6 +227,10 @@ TFIDF_RECIPE: dict[str, Any] = {
 }
 
 
+class PeerModelMissing(FileNotFoundError):
+    """The TF-IDF peer has no cached model and may not train one now."""
+
+
 def cache_dir() -> Path:
     """``$AFFECTLENS_CACHE``, else ``$XDG_CACHE_HOME/affectlens``, else ``~/.cache/affectlens``."""
     env = os.environ.get("AFFECTLENS_CACHE")
@@ -241,13 +247,15 @@ class TfidfLogRegRecognizer:
     label_set = "goemotions"
 
     def __init__(self, *, name: str = TFIDF_NAME, data_root: str | Path | None = None,
-                 cache: str | Path | None = None, n_cues: int = 3, retrain: bool = False) -> None:
+                 cache: str | Path | None = None, n_cues: int = 3, retrain: bool = False,
+                 train_if_missing: bool | None = None) -> None:
         self.name = name
         self.version = name.rsplit(".", 1)[-1]
         self.data_root = data_root
         self.cache = Path(cache) if cache is not None else None
         self.n_cues = n_cues
         self.retrain = retrain
+        self.train_if_missing = train_if_missing  # None: unless $AFFECTLENS_PEER_TRAIN is "0"
         self._word: Any = None
         self._char: Any = None
         self._coef: np.ndarray | None = None
@@ -263,12 +271,13 @@ class TfidfLogRegRecognizer:
         from affectlens.bench.datasets import data_root
 
         root = data_root(self.data_root) / "goemotions"
-        digest = hashlib.sha256(json.dumps(TFIDF_RECIPE, sort_keys=True).encode())
-        for split in ("train", "dev"):
-            path = root / f"{split}.tsv"
-            if path.is_file():
-                digest.update(path.read_bytes())
         folder = self.cache if self.cache is not None else cache_dir() / "peers"
+        files = [root / f"{split}.tsv" for split in ("train", "dev")]
+        if not all(path.is_file() for path in files):
+            return folder / f"tfidf-logreg-{self.version}-nodata.npz"
+        digest = hashlib.sha256(json.dumps(TFIDF_RECIPE, sort_keys=True).encode())
+        for path in files:
+            digest.update(path.read_bytes())
         return folder / f"tfidf-logreg-{self.version}-{digest.hexdigest()[:16]}.npz"
 
     def load(self) -> None:
@@ -280,7 +289,18 @@ class TfidfLogRegRecognizer:
             raise ImportError(
                 "peer.tfidf-logreg.v1 needs scikit-learn: pip install 'affectlens[bench]'") from err
         path = self._cache_path()
+        if not path.is_file() and not self.retrain and path.name.endswith("-nodata.npz"):
+            # no corpus here: any model this recipe trained earlier will do (newest first)
+            earlier = sorted(path.parent.glob(f"tfidf-logreg-{self.version}-*.npz"),
+                             key=lambda p: p.stat().st_mtime, reverse=True)
+            path = earlier[0] if earlier else path
         if self.retrain or not path.is_file():
+            allowed = self.train_if_missing
+            if allowed is None:
+                allowed = os.environ.get("AFFECTLENS_PEER_TRAIN", "1") != "0"
+            if not allowed:
+                raise PeerModelMissing(f"{self.name}: trained model not found in the cache ({path}) and "
+                                       "training on first use is off (AFFECTLENS_PEER_TRAIN=0)")
             self._train_and_save(path)
         with np.load(path, allow_pickle=False) as saved:
             arrays = {key: saved[key] for key in saved.files}
@@ -331,7 +351,7 @@ class TfidfLogRegRecognizer:
         dev_probs = 1.0 / (1.0 + np.exp(-(x_dev @ coef.T + intercept)))
         thresholds = best_thresholds(dev.labels, dev_probs).astype(np.float32)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial.npz")
+        partial = path.with_name("partial-" + path.name)
         np.savez_compressed(
             partial, labels=np.array(train.label_names), coef=coef, intercept=intercept,
             thresholds=thresholds,
@@ -442,19 +462,12 @@ def _anchor_vad(scores: dict[str, float], label_set: str) -> VAD | None:
     return vad_from_scores(scores, label_set)
 
 
-def create_vader(**params: Any) -> VaderRecognizer:
-    return VaderRecognizer(**params)
-
-
-def create_tfidf(**params: Any) -> TfidfLogRegRecognizer:
-    return TfidfLogRegRecognizer(**params)
-
-
 __all__ = [
     "PEER_SPECS",
     "TFIDF_NAME",
     "TFIDF_RECIPE",
     "VADER_NAME",
+    "PeerModelMissing",
     "TfidfLogRegRecognizer",
     "VaderRecognizer",
     "cache_dir",

@@ -19,7 +19,7 @@ import numpy as np
 
 from affectlens.bench.datasets import GOEMOTIONS_LABELS, load_emobank, load_goemotions
 from affectlens.bench.metrics import best_thresholds, macro_f1_multilabel, micro_f1_multilabel, pearson
-from affectlens.calibration import expected_calibration_error, fit_temperatures
+from affectlens.calibration import expected_calibration_error, fit_temperatures, top_label_calibration_error
 from affectlens.models import MODELS_DIR, sha256_file
 from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 from affectlens.training.pretrained import minilm_dir
@@ -76,6 +76,7 @@ def finalize(out: Path, variant: str, data_root: Path | None, install: bool) -> 
     raw = _config(GOEMOTIONS_LABELS, np.ones(n), np.full(n, 0.5), vad_scaling)
     (model_dir / "config.json").write_text(json.dumps(raw, indent=2))
     rec = TextOnnxRecognizer(model_dir, verify=False, threads=2)
+    rec.load()
 
     go_dev, go_test = load_goemotions("dev", data_root), load_goemotions("test", data_root)
     eb_dev, eb_test = load_emobank("dev", data_root), load_emobank("test", data_root)
@@ -108,6 +109,8 @@ def finalize(out: Path, variant: str, data_root: Path | None, install: bool) -> 
                 ekman_grouping(go_test.labels), ekman_grouping(pred)), 4),
             "ece_before_calibration": round(expected_calibration_error(raw_test_probs, go_test.labels), 5),
             "ece_after_calibration": round(expected_calibration_error(test_probs, go_test.labels), 5),
+            "top_label_ece_before_calibration": round(top_label_calibration_error(raw_test_probs, go_test.labels), 5),
+            "top_label_ece_after_calibration": round(top_label_calibration_error(test_probs, go_test.labels), 5),
             "per_label_f1": per_label,
             "texts_per_s_in_this_run": round(len(go_test.texts) / test_seconds, 1),
         },

@@ -1,0 +1,523 @@
+"""What a batch job reads: input discovery, up-front column checks, streaming readers, work units.
+
+A job reads either **tables** (csv / tsv / jsonl / parquet files, or a folder of them) or a
+**folder of files** (every file one input, dispatched by ``processing.FILE_TYPES``).  Both
+become *sources* whose rows are numbered from 1; a folder of files is one source whose
+rows are the files in sorted order.  Each source is cut into deterministic **work units**
+of ``unit_rows`` rows: unit ``k`` of source ``i`` holds rows ``k*unit_rows+1 ..
+(k+1)*unit_rows``.  The same input and ``unit_rows`` always give the same units, which is
+what makes resuming exact.
+
+Rows are read in Arrow record batches (pyarrow csv / parquet readers) and handed on as
+plain column lists; nothing is loaded whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affectlens.inputs import InputError
+from affectlens.io import EmptyInput, InputNotFound, MissingColumn, UnsupportedInput
+from affectlens.io.tables import TABLE_FORMATS, choose_column, record_id_of
+
+READ_BATCH_ROWS = 8_192
+_CSV_BLOCK_BYTES = 1 << 20
+FILES_SOURCE = "(files)"  # the kind of the one source of a folder-of-files job
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """One input that gave no result: a bad row, or a whole file that could not be read."""
+
+    file: str
+    row: int | None
+    id: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "row": self.row, "id": self.id, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ErrorRecord:
+        return cls(data["file"], data.get("row"), data.get("id"), data["reason"])
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input table (or the list of files of a folder-of-files job)."""
+
+    path: Path  # the file; for a folder of files, the folder
+    name: str  # shown in output (``source`` column) and errors: relative to the input root
+    kind: str  # "csv" | "tsv" | "jsonl" | "parquet" | "files"
+    files: tuple[str, ...] = ()  # kind "files": the relative paths, sorted
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which columns a job reads; ``text=None`` lets each table choose (only column, or ``text``)."""
+
+    text: str | None = None
+    id: str | None = None
+    time: str | None = None
+    groups: tuple[str, ...] = ()
+
+    def passthrough(self) -> list[str]:
+        """Columns copied to the output as text, in order, without duplicates."""
+        names = [c for c in (self.time, *self.groups) if c is not None]
+        return list(dict.fromkeys(names))
+
+
+@dataclass
+class RowBatch:
+    """Rows of one source as column lists (cheap to slice and concatenate)."""
+
+    rows: list[int]
+    values: list[Any]  # the text cell, or the relative file path (folder of files)
+    ids: list[str | None]
+    extra: dict[str, list[str | None]]  # passthrough columns, as text
+    problems: list[str | None] | None = None  # a row that could not be parsed (invalid JSON line)
+    file_errors: list[ErrorRecord] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def empty(cls, extra_names: Sequence[str]) -> RowBatch:
+        return cls([], [], [], {name: [] for name in extra_names}, None, [])
+
+    def slice(self, start: int, stop: int) -> RowBatch:
+        problems = self.problems[start:stop] if self.problems is not None else None
+        extra = {k: v[start:stop] for k, v in self.extra.items()}
+        return RowBatch(self.rows[start:stop], self.values[start:stop], self.ids[start:stop], extra, problems)
+
+    def extend(self, other: RowBatch) -> None:
+        if other.problems is not None or self.problems is not None:
+            none: list[str | None] = [None]
+            mine = self.problems if self.problems is not None else none * len(self.rows)
+            theirs = other.problems if other.problems is not None else none * len(other.rows)
+            self.problems = mine + theirs
+        self.rows.extend(other.rows)
+        self.values.extend(other.values)
+        self.ids.extend(other.ids)
+        for key, values in other.extra.items():
+            self.extra.setdefault(key, []).extend(values)
+        self.file_errors.extend(other.file_errors)
+
+
+@dataclass
+class Unit:
+    """Work unit ``index`` of source ``source_index``: its rows, and whether it ends the source."""
+
+    source_index: int
+    index: int
+    batch: RowBatch
+    last: bool
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.source_index, self.index)
+
+
+# -- discovery -----------------------------------------------------------------------------------
+
+
+def _visible_files(root: Path) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def discover(input_path: str | Path) -> list[Source]:
+    """The sources of ``input_path``: one table, the tables of a folder, or a folder of files.
+
+    A folder that holds tables is a folder of tables (other files in it are ignored with
+    a warning by the caller); a folder without tables is a folder of files.
+    """
+    root = Path(input_path).expanduser()
+    if not root.exists():
+        raise InputNotFound(f"file not found: {root}")
+    if root.is_file():
+        suffix = root.suffix.lower()
+        if suffix not in TABLE_FORMATS:
+            raise UnsupportedInput(
+                f"{root} is not a table; batch reads {', '.join(sorted(TABLE_FORMATS))} files, "
+                "or a folder of them, or a folder of media/document files"
+            )
+        return [Source(root.resolve(), root.name, TABLE_FORMATS[suffix])]
+    files = _visible_files(root)
+    if not files:
+        raise EmptyInput(f"empty input: folder {root} holds no files")
+    tables = [p for p in files if p.suffix.lower() in TABLE_FORMATS]
+    if tables:
+        return [
+            Source(p.resolve(), p.relative_to(root).as_posix(), TABLE_FORMATS[p.suffix.lower()]) for p in tables
+        ]
+    relative = tuple(p.relative_to(root).as_posix() for p in files)
+    return [Source(root.resolve(), root.name or str(root), "files", relative)]
+
+
+def ignored_files(input_path: str | Path, sources: Sequence[Source]) -> list[str]:
+    """Files in a folder of tables that are not tables (they are skipped)."""
+    root = Path(input_path).expanduser()
+    if not root.is_dir() or (sources and sources[0].kind == "files"):
+        return []
+    used = {s.name for s in sources}
+    return [p.relative_to(root).as_posix() for p in _visible_files(root) if p.relative_to(root).as_posix() not in used]
+
+
+# -- schema checks -------------------------------------------------------------------------------
+
+
+class CorruptFile(InputError):
+    """A table that cannot be opened at all (recorded as an error; the job goes on)."""
+
+
+def table_columns(source: Source) -> list[str]:
+    """The column names of a table; ``CorruptFile`` / ``EmptyInput`` when it cannot be read."""
+    if source.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.ParquetFile(source.path).schema_arrow.names)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise CorruptFile(f"cannot read {source.name}: not a valid parquet file ({_one_line(exc)})") from exc
+    if source.kind == "jsonl":
+        with source.path.open("rb") as fh:
+            for raw in fh:
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw)
+                except ValueError as exc:
+                    raise CorruptFile(f"cannot read {source.name}: first row is not valid JSON ({exc})") from exc
+                if not isinstance(record, dict):
+                    raise CorruptFile(f"cannot read {source.name}: rows must be JSON objects")
+                return [str(k) for k in record]
+        raise EmptyInput(f"empty input: {source.name} has no rows")
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if source.path.stat().st_size == 0:
+        raise EmptyInput(f"empty input: {source.name} is an empty file (no header, no rows)")
+    try:
+        reader = pcsv.open_csv(
+            source.path,
+            read_options=pcsv.ReadOptions(block_size=1 << 16),
+            parse_options=pcsv.ParseOptions(delimiter=_delimiter(source), newlines_in_values=True,
+                                            invalid_row_handler=lambda row: "skip"),  # rows: recorded later
+            convert_options=pcsv.ConvertOptions(column_types={}, strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise CorruptFile(f"cannot read {source.name}: {_one_line(exc)}") from exc
+    return [str(name) for name in reader.schema.names]
+
+
+@dataclass(frozen=True)
+class ResolvedColumns:
+    """The columns one source really reads (the text column chosen, names checked)."""
+
+    text: str
+    id: str | None
+    extra: tuple[str, ...]
+
+    def wanted(self) -> list[str]:
+        return list(dict.fromkeys([self.text, *([self.id] if self.id else []), *self.extra]))
+
+
+def resolve_columns(source: Source, columns: Columns) -> ResolvedColumns:
+    """Check that ``source`` has every requested column (``MissingColumn`` names the file)."""
+    if source.kind == "files":
+        return ResolvedColumns("path", None, ())
+    names = table_columns(source)
+    listed = ", ".join(repr(c) for c in names) or "none"
+    text = choose_column(names, columns.text, source.name)
+    for role, name in (("--id", columns.id), ("--time", columns.time), *(("--group", g) for g in columns.groups)):
+        if name is not None and name not in names:
+            raise MissingColumn(f"column {name!r} ({role}) not found in {source.name} (columns: {listed})")
+    return ResolvedColumns(text, columns.id, tuple(columns.passthrough()))
+
+
+# -- readers -------------------------------------------------------------------------------------
+
+
+def _delimiter(source: Source) -> str:
+    return "\t" if source.kind == "tsv" else ","
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def _as_text(values: list[Any]) -> list[str | None]:
+    return [record_id_of(v) if not isinstance(v, str) else v for v in values]
+
+
+def _arrow_text_column(column: Any) -> list[str | None]:
+    """An Arrow column as text (timestamps in ISO 8601, integral floats without ``.0``)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return list(column.to_pylist())
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        return _as_text(column.to_pylist())
+    try:
+        return list(column.cast(pa.string()).to_pylist())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return [None if v is None else str(v) for v in column.to_pylist()]
+
+
+def _batch_from_arrow(table: Any, cols: ResolvedColumns, first_row: int) -> RowBatch:
+    n = table.num_rows
+    values = table.column(cols.text).to_pylist()
+    ids: list[str | None] = _arrow_text_column(table.column(cols.id)) if cols.id else [None] * n
+    extra = {name: _arrow_text_column(table.column(name)) for name in cols.extra}
+    return RowBatch(list(range(first_row, first_row + n)), values, ids, extra)
+
+
+def iter_row_batches(source: Source, cols: ResolvedColumns, batch_rows: int = READ_BATCH_ROWS) -> Iterator[RowBatch]:
+    """The rows of ``source`` in order, as ``RowBatch``es; a read failure ends the stream with an error.
+
+    An unreadable file or the unreadable rest of a file becomes a ``file_errors`` entry on
+    the last batch, never an exception: one bad file must not stop a corpus.
+    """
+    if source.kind == "parquet":
+        for unit in iter_units(0, source, cols, batch_rows):
+            yield unit.batch
+        return
+    reader = {"jsonl": _jsonl_batches, "files": _files_batches}.get(source.kind, _csv_batches)
+    yield from reader(source, cols, batch_rows)
+
+
+def _failure(source: Source, next_row: int, exc: BaseException) -> RowBatch:
+    batch = RowBatch.empty([])
+    where = "" if next_row == 1 else f" from row {next_row} on"
+    batch.file_errors.append(
+        ErrorRecord(source.name, next_row if next_row > 1 else None, None,
+                    f"cannot read {source.name}{where}: {_one_line(exc)}")
+    )
+    return batch
+
+
+def _csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    invalid: list[ErrorRecord] = []
+
+    def on_invalid_row(row: Any) -> str:
+        text = row.text if len(row.text) <= 80 else row.text[:77] + "..."
+        invalid.append(ErrorRecord(
+            source.name, None, None,
+            f"malformed row skipped ({row.actual_columns} fields, expected {row.expected_columns}): {text!r}",
+        ))
+        return "skip"
+
+    wanted = cols.wanted()
+    next_row = 1
+    try:
+        reader = pcsv.open_csv(
+            source.path,
+            read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(
+                delimiter=_delimiter(source), newlines_in_values=True, invalid_row_handler=on_invalid_row
+            ),
+            # every cell as text; only a truly empty cell is missing ("NA" stays text)
+            convert_options=pcsv.ConvertOptions(
+                include_columns=wanted,
+                column_types=dict.fromkeys(wanted, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+        for record_batch in reader:
+            batch = _batch_from_arrow(record_batch, cols, next_row)
+            next_row += len(batch)
+            batch.file_errors.extend(invalid)
+            invalid.clear()
+            yield batch
+    except Exception as exc:
+        failure = _failure(source, next_row, exc)
+        failure.file_errors[:0] = invalid
+        yield failure
+        return
+    if invalid:
+        tail = RowBatch.empty(cols.extra)
+        tail.file_errors.extend(invalid)
+        yield tail
+
+
+def _jsonl_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:
+    next_row = 1
+    batch = RowBatch.empty(cols.extra)
+    batch.problems = []
+    try:
+        with source.path.open("rb") as fh:
+            for raw in fh:
+                if not raw.strip():
+                    continue  # blank lines are not rows
+                problem: str | None = None
+                try:
+                    record = json.loads(raw)
+                except ValueError:
+                    record, problem = {}, "not valid JSON"
+                if not isinstance(record, dict):
+                    record, problem = {}, "not a JSON object"
+                batch.rows.append(next_row)
+                batch.values.append(record.get(cols.text))
+                batch.ids.append(record_id_of(record.get(cols.id)) if cols.id else None)
+                for name in cols.extra:
+                    value = record.get(name)
+                    batch.extra[name].append(value if isinstance(value, str) or value is None else str(value))
+                batch.problems.append(problem)
+                next_row += 1
+                if len(batch) >= batch_rows:
+                    yield batch
+                    batch = RowBatch.empty(cols.extra)
+                    batch.problems = []
+    except OSError as exc:
+        if len(batch):
+            yield batch
+        yield _failure(source, next_row, exc)
+        return
+    if len(batch):
+        yield batch
+
+
+def _files_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:
+    for start in range(0, len(source.files), batch_rows):
+        names = list(source.files[start : start + batch_rows])
+        rows = list(range(start + 1, start + 1 + len(names)))
+        yield RowBatch(rows, names, list(names), {})
+
+
+# -- units ---------------------------------------------------------------------------------------
+
+
+class _ParquetUnits:
+    """Units of a parquet file read by row group (random access: a Ray worker reads only its own).
+
+    Unit ``k`` is rows ``k*unit_rows+1 .. (k+1)*unit_rows`` by the footer's row counts.  A row
+    group that cannot be decoded becomes an error naming its rows; the other groups are read.
+    """
+
+    def __init__(self, source_index: int, source: Source, cols: ResolvedColumns, unit_rows: int) -> None:
+        import pyarrow.parquet as pq
+
+        self.source_index, self.source, self.cols, self.unit_rows = source_index, source, cols, unit_rows
+        self.file = pq.ParquetFile(source.path)
+        metadata = self.file.metadata
+        self.groups: list[tuple[int, int]] = []  # 0-based [start, end) rows of each row group
+        offset = 0
+        for g in range(metadata.num_row_groups):
+            rows = metadata.row_group(g).num_rows
+            self.groups.append((offset, offset + rows))
+            offset += rows
+        self.num_rows = offset
+        self.n_units = max(1, -(-offset // unit_rows))
+        self._cached: tuple[int, Any] | None = None  # the last row group read (units share groups)
+
+    def _group(self, g: int) -> Any:
+        if self._cached is None or self._cached[0] != g:
+            self._cached = (g, self.file.read_row_group(g, columns=self.cols.wanted()))
+        return self._cached[1]
+
+    def unit(self, k: int) -> Unit:
+        low, high = k * self.unit_rows, min((k + 1) * self.unit_rows, self.num_rows)
+        batch = RowBatch.empty(self.cols.extra)
+        for g, (start, end) in enumerate(self.groups):
+            if end <= low or start >= high:
+                continue
+            a, b = max(start, low), min(end, high)
+            try:
+                table = self._group(g)
+            except Exception as exc:  # a damaged page: record it, read the other groups
+                batch.file_errors.append(ErrorRecord(
+                    self.source.name, a + 1, None,
+                    f"cannot read rows {a + 1}-{b} of {self.source.name} (row group {g}): {_one_line(exc)}",
+                ))
+                continue
+            batch.extend(_batch_from_arrow(table.slice(a - start, b - a), self.cols, a + 1))
+        return Unit(self.source_index, k, batch, last=k == self.n_units - 1)
+
+
+def iter_units(
+    source_index: int, source: Source, cols: ResolvedColumns, unit_rows: int
+) -> Iterator[Unit]:
+    """The work units of one source, in order; the last one says so (``last=True``).
+
+    A source with no rows still gives one (empty) unit, so that every source ends in a
+    committed unit.  File-level errors travel with the unit being filled when they occur.
+    """
+    if source.kind == "parquet":
+        units = _ParquetUnits(source_index, source, cols, unit_rows)
+        for k in range(units.n_units):
+            yield units.unit(k)
+        return
+    pending = RowBatch.empty(cols.extra)
+    index = 0
+    batches = iter_row_batches(source, cols, min(unit_rows, READ_BATCH_ROWS))
+    ahead = next(batches, None)
+    while ahead is not None:
+        current, ahead = ahead, next(batches, None)
+        pending.extend(current)
+        while len(pending) > unit_rows or (len(pending) == unit_rows and ahead is not None):
+            head = pending.slice(0, unit_rows)
+            head.file_errors = pending.file_errors
+            rest = pending.slice(unit_rows, len(pending))
+            yield Unit(source_index, index, head, last=False)
+            index += 1
+            pending = rest
+    yield Unit(source_index, index, pending, last=True)
+
+
+def count_rows(source: Source, cols: ResolvedColumns) -> int:
+    """Exact row count (parquet: metadata; others: one streaming pass)."""
+    if source.kind == "files":
+        return len(source.files)
+    if source.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(source.path).metadata.num_rows)
+        except Exception:
+            return 0
+    return sum(len(b) for b in iter_row_batches(source, cols))
+
+
+def estimate_rows(source: Source) -> int:
+    """A quick row estimate for progress bars (parquet metadata, else newline count)."""
+    if source.kind == "files":
+        return len(source.files)
+    if source.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(source.path).metadata.num_rows)
+        except Exception:
+            return 0
+    lines = 0
+    with source.path.open("rb") as fh:
+        while block := fh.read(1 << 22):
+            lines += block.count(b"\n")
+    return max(0, lines - (0 if source.kind == "jsonl" else 1))
+
+
+def read_unit(source_index: int, source: Source, cols: ResolvedColumns, unit_rows: int, index: int) -> Unit:
+    """Unit ``index`` of a source alone (Ray workers): parquet by row group, csv/jsonl streamed up to it."""
+    if source.kind == "parquet":
+        units = _ParquetUnits(source_index, source, cols, unit_rows)
+        if index < units.n_units:
+            return units.unit(index)
+    else:
+        for unit in iter_units(source_index, source, cols, unit_rows):
+            if unit.index == index:
+                return unit
+    raise InputError(f"{source.name} has no work unit {index} (did the file change?)")

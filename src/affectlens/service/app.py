@@ -1,0 +1,603 @@
+"""The HTTP service: ``create_app(settings, recognizers=...)`` builds a FastAPI app.
+
+Endpoints (``docs/service.md``, ``docs/openapi.json``): text, batch of texts, dialogue,
+audio/image/video uploads, jobs (table files and long media), a WebSocket audio stream,
+``/healthz``, ``/readyz`` and the web page at ``/``.  Every response body is the
+library's JSON (``EmotionResult.to_dict()``); every error is ``{"error", "status",
+"request_id"}``.  ``recognizers`` injects ready recognizers (tests, embedding); without
+them the registry's defaults are used (``text.minilm-goemotions.v1`` for text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hmac
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import Depends, FastAPI, File, Form, Request, UploadFile, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from affectlens import processing
+from affectlens.inputs import TextItem
+from affectlens.protocols import Recognizer
+from affectlens.service import schemas
+from affectlens.service.engine import Engine, ServiceError, describe_exception
+from affectlens.service.jobs import JobManager
+from affectlens.service.settings import ServiceSettings
+from affectlens.service.stream import run_stream
+from affectlens.service.uploads import SavedUpload, UploadRejected, remove_quietly, save_upload
+from affectlens.types import SCHEMA_VERSION, EmotionResult, Modality
+
+log = logging.getLogger("affectlens.service")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("affectlens_request_id", default=None)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+#: paths whose bodies are uploads (the upload limit applies instead of the JSON-body limit)
+_UPLOAD_PATHS = ("/v1/analyze/audio", "/v1/analyze/image", "/v1/analyze/video", "/v1/jobs")
+_JSON_PATHS = ("/v1/analyze/text", "/v1/analyze/texts", "/v1/analyze/dialogue")
+_MULTIPART_OVERHEAD = 64 * 1024
+_MEDIA_MODALITY_WORD = {"audio": "speech", "image": "face", "video": "face"}
+T = TypeVar("T")
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+def error_body(status: int, message: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message, "status": status, "request_id": request_id_var.get()}
+    if detail is not None:
+        body["detail"] = detail
+    return body
+
+
+def error_response(status: int, message: str, detail: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(status, message, detail), status_code=status, headers=headers)
+
+
+def _closing_boundary(content_type: str) -> bytes | None:
+    """``--<boundary>--`` of a multipart body (the boundary keeps its case)."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "boundary" and value:
+            return b"--" + value.strip('"').encode("latin-1") + b"--"
+    return None
+
+
+def _is_json_type(content_type: str) -> bool:
+    mime = content_type.split(";")[0].strip()
+    return mime == "application/json" or mime.endswith("+json")
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than the limit of {limit} bytes")
+
+
+def _validation_message(errors: Sequence[Any]) -> tuple[int, str]:
+    if any(e.get("type") == "json_invalid" for e in errors):
+        ctx = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {})
+        return 400, f"malformed JSON body: {ctx.get('error', 'cannot be parsed')}"
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return 422, "; ".join(parts) + more
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return error_response(exc.status, exc.message)
+
+    @app.exception_handler(UploadRejected)
+    async def _upload_rejected(request: Request, exc: UploadRejected) -> JSONResponse:
+        return error_response(exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        status, message = _validation_message(errors)
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                  for e in errors[:20]]
+        return error_response(status, message, detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and "parsing the body" in message:
+            message = "the request body cannot be parsed (truncated or malformed upload?)"
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+
+# -- middleware (plain ASGI: no per-request overhead of BaseHTTPMiddleware) ------------------------------
+
+
+class RequestContext:
+    """Request ids (``X-Request-ID`` in and out), one log line per request, 413 on big bodies,
+    and a JSON 500 (never a traceback) for anything unexpected."""
+
+    def __init__(self, app: ASGIApp, settings: ServiceSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id_var.set(request_id)
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        limit = (self.settings.max_upload_bytes + _MULTIPART_OVERHEAD if path.startswith(_UPLOAD_PATHS)
+                 else self.settings.max_body_bytes)
+        started = time.perf_counter()
+        status_holder = {"status": 0}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        length = headers.get("content-length", "")
+        raw_content_type = headers.get("content-type", "")
+        content_type = raw_content_type.lower()
+        closing = _closing_boundary(raw_content_type) if path.startswith(_UPLOAD_PATHS) else None
+        try:
+            if length.isdigit() and int(length) > limit:
+                await self._send_error(send_with_id, 413, f"request body larger than the limit of {limit} bytes")
+                return
+            if (scope.get("method") == "POST" and path in _JSON_PATHS and content_type
+                    and not _is_json_type(content_type)):
+                await self._send_error(send_with_id, 415, f"send the body as application/json, not {content_type!r}")
+                return
+            received = 0
+            tail = b""
+
+            async def limited_receive() -> Message:
+                nonlocal received, tail
+                message = await receive()
+                if message["type"] == "http.request":
+                    chunk = message.get("body", b"")
+                    received += len(chunk)
+                    if received > limit:
+                        raise BodyTooLarge(limit)
+                    if closing is not None:
+                        tail = (tail + chunk)[-len(closing) - 8 :]
+                        if not message.get("more_body", False) and closing not in tail:
+                            # python-multipart silently drops an unfinished part: say what happened
+                            raise StarletteHTTPException(400, "truncated upload: the multipart body ends "
+                                                              "before its closing boundary")
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except BodyTooLarge as exc:
+                if not status_holder["status"]:
+                    await self._send_error(send_with_id, 413, str(exc.detail))
+            except Exception:
+                log.exception("request %s %s failed [request_id=%s]", scope.get("method"), path, request_id)
+                if not status_holder["status"]:
+                    await self._send_error(send_with_id, 500, "internal error; the log has the details "
+                                                              f"(request_id {request_id})")
+        finally:
+            log.info("%s %s %s %.1fms request_id=%s", scope.get("method"), path, status_holder["status"],
+                     (time.perf_counter() - started) * 1000, request_id)
+
+    @staticmethod
+    async def _send_error(send: Send, status: int, message: str) -> None:
+        response = error_response(status, message)
+        await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+# -- the app -----------------------------------------------------------------------------------------
+
+
+class ServiceState:
+    def __init__(self, settings: ServiceSettings, recognizers: Sequence[Recognizer]) -> None:
+        self.settings = settings
+        self.engine = Engine(settings, recognizers)
+        self.jobs = JobManager(settings, self.engine.gate)
+        self.loading: asyncio.Task[Any] | None = None
+
+
+def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence[Recognizer] = ()) -> FastAPI:
+    """The service.  ``recognizers`` become the defaults of their modalities (and are addressable
+    by name); anything else comes from the registry, loaded on first use."""
+    from affectlens import __version__
+
+    settings = settings or ServiceSettings()
+    state = ServiceState(settings, recognizers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.loading = asyncio.create_task(_warm_up(state))
+        try:
+            yield
+        finally:
+            state.loading.cancel()
+            state.jobs.shutdown()
+            state.engine.shutdown()
+
+    app = FastAPI(
+        title="affectlens",
+        version=__version__,
+        summary="Local, offline, explainable emotion recognition over HTTP.",
+        description="Every result is the library's `EmotionResult` JSON (docs/schema.md). "
+        "Errors are `{error, status, request_id}`. Send `Authorization: Bearer <key>` when the "
+        "service was started with an API key.",
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI / ReDoc load scripts from a CDN; this service stays offline
+        redoc_url=None,
+    )
+    app.state.affectlens = state
+    _install_error_handlers(app)
+    app.add_middleware(RequestContext, settings=settings)
+    _add_public_routes(app, state)
+    _add_api_routes(app, state)
+    return app
+
+
+async def _warm_up(state: ServiceState) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        rec = await loop.run_in_executor(state.engine.media_executor, state.engine.load_default_text)
+        log.info("default text model %s loaded", rec.name)
+    except Exception as exc:
+        _, message = describe_exception(exc)
+        state.engine.default_error = message
+        log.error("default text model could not be loaded: %s", message)
+
+
+async def _with_timeout(state: ServiceState, work: Awaitable[T]) -> T:
+    try:
+        return await asyncio.wait_for(work, timeout=state.settings.request_timeout_s)
+    except asyncio.TimeoutError:
+        raise ServiceError(504, f"the request took longer than {state.settings.request_timeout_s:g} s") from None
+
+
+def _add_public_routes(app: FastAPI, state: ServiceState) -> None:
+    from affectlens import __version__
+
+    @app.get("/healthz", response_model=schemas.HealthModel, tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is up (no model needed)."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", response_model=schemas.ReadyModel, tags=["health"],
+             responses={503: {"model": schemas.ReadyModel, "description": "The default model is not loaded (yet)"}})
+    async def readyz() -> JSONResponse:
+        """Ready once the default text model is loaded."""
+        engine = state.engine
+        if engine.default_text is not None:
+            return JSONResponse({"ready": True, "model": engine.default_text.name, "error": None})
+        if state.loading is None:  # no lifespan (embedded without startup): load on demand
+            state.loading = asyncio.create_task(_warm_up(state))
+        return JSONResponse({"ready": False, "model": None, "error": engine.default_error or "loading"},
+                            status_code=503)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+_BEARER = HTTPBearer(auto_error=False, description="The API key, when the service has one")
+
+
+def _require_key(state: ServiceState) -> Any:
+    async def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
+        key = state.settings.api_key
+        if not key:
+            return
+        given = credentials.credentials if credentials else ""
+        if not hmac.compare_digest(given.encode(), key.encode()):
+            raise StarletteHTTPException(401, "missing or wrong API key (send 'Authorization: Bearer <key>')",
+                                         headers={"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
+    settings = state.settings
+    engine = state.engine
+    auth = [Depends(_require_key(state))]
+    errors = schemas.ERROR_RESPONSES
+
+    def check_text(text: str, where: str = "text") -> None:
+        if len(text) > settings.max_text_chars:
+            raise ServiceError(422, f"{where}: longer than the limit of {settings.max_text_chars} characters "
+                                    f"({len(text)}); send long documents as a job")
+
+    def check_count(count: int, what: str) -> None:
+        if count > settings.max_batch_texts:
+            raise ServiceError(422, f"{what}: more than the limit of {settings.max_batch_texts} ({count})")
+
+    @app.get("/v1/models", response_model=schemas.ModelsModel, tags=["models"], dependencies=auth,
+             responses=errors)
+    async def models() -> dict[str, Any]:
+        """Text models a request may name, which are loaded, and the stream's speech recognizer."""
+        from affectlens.registry import available
+
+        loaded = engine.loaded_names()
+        default = engine.default_text.name if engine.default_text else None
+        rows = {s.name: {"name": s.name, "modality": s.modality.value, "label_set": s.label_set,
+                         "default": s.name == default, "loaded": s.name in loaded}
+                for s in available(Modality.TEXT)}
+        for rec in engine._injected.values():
+            rows[rec.name] = {"name": rec.name, "modality": rec.modality.value, "label_set": rec.label_set,
+                              "default": rec.name == default, "loaded": True}
+        stream = engine._defaults.get(Modality.SPEECH)
+        return {"models": sorted(rows.values(), key=lambda r: r["name"]),
+                "stream_recognizer": stream.name if stream else None}
+
+    @app.post("/v1/analyze/text", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
+              responses=errors)
+    async def analyze_text(body: schemas.TextRequest) -> JSONResponse:
+        """One text -> one result: scores, labels, VAD, confidence and word cues (with spans)."""
+        check_text(body.text)
+        [result] = await _with_timeout(state, engine.analyze_texts([TextItem(body.text)], model=body.model,
+                                                                   labels=body.labels))
+        return JSONResponse(result.to_dict())
+
+    @app.post("/v1/analyze/texts", tags=["analyze"], dependencies=auth, response_model=schemas.ResultsModel,
+              responses=errors)
+    async def analyze_texts(body: schemas.TextsRequest) -> JSONResponse:
+        """Many texts -> one result per text, in order (an empty text gives an empty result + warning)."""
+        check_count(len(body.texts), "texts")
+        for i, text in enumerate(body.texts):
+            check_text(text, f"texts[{i}]")
+        items = [TextItem(t, record_id=str(i + 1)) for i, t in enumerate(body.texts)]
+        results = await _with_timeout(state, engine.analyze_texts(items, model=body.model, labels=body.labels))
+        return JSONResponse({"schema_version": SCHEMA_VERSION, "results": [r.to_dict() for r in results]})
+
+    @app.post("/v1/analyze/dialogue", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
+              responses=errors)
+    async def analyze_dialogue(body: schemas.DialogueRequest) -> JSONResponse:
+        """A conversation -> one result with one segment per turn (``turn``, ``speaker``).
+
+        With no dialogue (context) recognizer installed, turns are analysed one by one by
+        the text model and a warning says so."""
+        check_count(len(body.turns), "turns")
+        for i, turn in enumerate(body.turns):
+            check_text(turn.text, f"turns[{i}].text")
+        items = [TextItem(t.text, speaker=t.speaker, turn=i) for i, t in enumerate(body.turns)]
+        results = await _with_timeout(state, engine.analyze_texts(items, model=body.model, labels=body.labels))
+        segments = tuple(s for r in results for s in r.segments)
+        warnings = [w.replace("item ", "turn ", 1) for r in results for w in r.warnings]
+        warnings.append("no dialogue (context) recognizer installed: turns were analysed one by one")
+        return JSONResponse(EmotionResult(segments, None, tuple(warnings)).to_dict())
+
+    async def analyze_media(kind: str, file: UploadFile, labels: str | None) -> JSONResponse:
+        saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
+                                  temp_dir=settings.temp_folder())
+        try:
+            loop = asyncio.get_running_loop()
+            result = await _with_timeout(state, loop.run_in_executor(
+                engine.media_executor, _analyze_file, engine, saved, kind, labels))
+        finally:
+            remove_quietly(saved.path)
+        return JSONResponse(result)
+
+    media_doc = ("Upload (multipart field `file`) -> one result, segments with `start`/`end`. Checked: size (413), "
+                 "content type and magic bytes (415); 501 while no {word} recognizer is installed.")
+
+    @app.post("/v1/analyze/audio", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
+              responses=errors, description=media_doc.format(word="speech"))
+    async def analyze_audio(file: Annotated[UploadFile, File()],
+                            labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
+        return await analyze_media("audio", file, labels)
+
+    @app.post("/v1/analyze/image", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
+              responses=errors, description=media_doc.format(word="face"))
+    async def analyze_image(file: Annotated[UploadFile, File()],
+                            labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
+        return await analyze_media("image", file, labels)
+
+    @app.post("/v1/analyze/video", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
+              responses=errors, description=media_doc.format(word="face"))
+    async def analyze_video(file: Annotated[UploadFile, File()],
+                            labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
+        return await analyze_media("video", file, labels)
+
+    @app.post("/v1/jobs", tags=["jobs"], dependencies=auth, status_code=202, response_model=schemas.JobModel,
+              responses=errors)
+    async def submit_job(
+        file: Annotated[UploadFile, File(description="A table (.csv .tsv .jsonl .parquet) or a media file")],
+        kind: Annotated[Literal["auto", "table", "audio", "image", "video"], Form()] = "auto",
+        column: Annotated[str | None, Form(max_length=200, description="Table column with the texts")] = None,
+        id_column: Annotated[str | None, Form(max_length=200, description="Table column with record ids")] = None,
+        labels: Annotated[str | None, Form(max_length=200)] = None,
+        model: Annotated[str | None, Form(max_length=200)] = None,
+    ) -> JSONResponse:
+        """Start a job: one result per table row (or per media file); poll ``GET /v1/jobs/{id}``.
+
+        429 when ``max_jobs_queued`` jobs are queued or running."""
+        state.jobs.check_capacity()  # before reading a large upload
+        kinds = ("table", "audio", "image", "video") if kind == "auto" else (kind,)
+        saved = await save_upload(file, kinds=kinds, max_bytes=settings.max_upload_bytes,
+                                  temp_dir=settings.temp_folder())
+        handed_over = False
+        try:
+            job = state.jobs.new_job(saved.sniffed.kind, saved.path)
+            job.scrub = _scrubber(str(saved.path))
+            loop = asyncio.get_running_loop()
+            try:
+                analysis = await _with_timeout(state, loop.run_in_executor(
+                    engine.media_executor, _start_job_analysis, engine, saved, job, column, id_column, labels,
+                    model))
+            except Exception as exc:
+                status, message = describe_exception(exc)
+                if status == 500:
+                    raise
+                raise ServiceError(status, job.scrub(message)) from None
+            job.work = lambda: analysis.results
+            state.jobs.submit(job)
+            handed_over = True
+        finally:
+            if not handed_over:
+                remove_quietly(saved.path)
+        return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"], dependencies=auth, response_model=schemas.JobModel,
+             responses=errors)
+    async def job_status(job_id: str) -> JSONResponse:
+        """Status and progress (done, total when known, fraction)."""
+        return JSONResponse(state.jobs.get(job_id).to_dict())
+
+    @app.get("/v1/jobs/{job_id}/result", tags=["jobs"], dependencies=auth, response_model=schemas.JobResultModel,
+             responses={**errors, 409: {"model": schemas.ErrorModel, "description": "The job has not finished"}})
+    async def job_result(job_id: str) -> StreamingResponse:
+        """The results, one per input row, in order (409 until the job is done)."""
+        job = state.jobs.get(job_id)
+        if job.status != "done":
+            reason = f": {job.error}" if job.error else ""
+            raise ServiceError(409, f"job {job_id} is {job.status}{reason}")
+        handle = state.jobs.open_results(job)
+        head = json.dumps({"schema_version": SCHEMA_VERSION, "job": job.to_dict()})[:-1] + ', "results": ['
+
+        def body() -> Iterator[bytes]:  # streamed from the job's file: memory stays flat
+            with handle:
+                yield head.encode()
+                for number, line in enumerate(handle):
+                    yield (b",\n" if number else b"\n") + line.rstrip(b"\n")
+                yield b"\n]}\n"
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    @app.delete("/v1/jobs/{job_id}", tags=["jobs"], dependencies=auth, response_model=schemas.JobModel,
+                responses=errors)
+    async def cancel_job(job_id: str) -> JSONResponse:
+        """Cancel a queued or running job (it stops at its next batch); forget a finished one."""
+        return JSONResponse(state.jobs.cancel_or_delete(job_id).to_dict())
+
+    @app.websocket("/v1/stream/audio")
+    async def stream_audio(websocket: WebSocket) -> None:
+        """PCM16 mono 16 kHz in, one message per speech segment out (see ``affectlens.service.stream``)."""
+        key = settings.api_key
+        if key:
+            header = websocket.headers.get("authorization", "")
+            given = header[7:] if header.lower().startswith("bearer ") else websocket.query_params.get("api_key", "")
+            if not hmac.compare_digest(given.encode(), key.encode()):
+                await websocket.close(code=1008, reason="missing or wrong API key")
+                return
+        labels = websocket.query_params.get("labels") or None
+        rate = websocket.query_params.get("sample_rate", "16000")
+        await websocket.accept()
+        if rate != "16000":
+            await websocket.send_json({"type": "error", "error": "only sample_rate=16000 (PCM16 mono) is supported"})
+            await websocket.close(code=1003)
+            return
+        if labels is not None:
+            try:
+                processing.check_label_set(labels)
+            except KeyError as exc:
+                await websocket.send_json({"type": "error", "error": str(exc.args[0] if exc.args else exc)})
+                await websocket.close(code=1008)
+                return
+        loop = asyncio.get_running_loop()
+        recognizer = await loop.run_in_executor(engine.media_executor, engine.stream_recognizer)
+        await run_stream(websocket, recognizer=recognizer, executor=engine.media_executor,
+                         max_seconds=settings.stream_max_seconds,
+                         max_message_bytes=settings.stream_max_message_bytes, labels=labels)
+
+
+def _scrubber(path: str) -> Callable[[str], str]:
+    """Hides a temp file's path in messages shown to the client."""
+
+    def scrub(text: str) -> str:
+        return text.replace(path, "upload")
+
+    return scrub
+
+
+# -- blocking helpers (run in threads) -------------------------------------------------------------------
+
+
+def _media_recognizer(engine: Engine, saved: SavedUpload) -> tuple[Recognizer, str]:
+    """The recognizer for an upload, through the processing layer's file-type dispatch (501 when none)."""
+    kind = saved.sniffed.kind
+    file_type = processing.FILE_TYPES.get(saved.sniffed.suffix)
+    word = _MEDIA_MODALITY_WORD.get(kind, kind)
+    if file_type is None:
+        raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
+                                f"(and no reader for {saved.sniffed.suffix} files) is installed")
+    try:
+        return engine.recognizer_for(file_type.modality), word
+    except ServiceError as exc:
+        if exc.status == 501:
+            raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
+                                    "is installed") from None
+        raise
+
+
+def _analyze_file(engine: Engine, saved: SavedUpload, kind: str, labels: str | None) -> dict[str, Any]:
+    recognizer, _ = _media_recognizer(engine, saved)
+    try:
+        analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
+        results = list(analysis.results)
+    except Exception as exc:
+        status, message = describe_exception(exc)
+        if status == 500:
+            raise
+        raise ServiceError(status, message.replace(str(saved.path), "upload")) from None
+    data = results[0].to_dict() if len(results) == 1 else EmotionResult(
+        tuple(s for r in results for s in r.segments), None, tuple(w for r in results for w in r.warnings)).to_dict()
+    data["source"] = None
+    for segment in data["segments"]:
+        segment.pop("source", None)
+    data["warnings"] = [w.replace(str(saved.path), "upload") for w in data["warnings"]]
+    return data
+
+
+def _start_job_analysis(engine: Engine, saved: SavedUpload, job: Any, column: str | None,
+                        id_column: str | None, labels: str | None, model: str | None) -> processing.Analysis:
+    """Validate now (columns, label set, model, recognizer), return the lazy work for the job."""
+    if saved.sniffed.kind == "table":
+        recognizer = engine.text_recognizer(model)
+    else:
+        recognizer, _ = _media_recognizer(engine, saved)
+    return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
+                                     id_column=id_column, batch_size=engine.settings.job_batch_size,
+                                     progress=job.on_progress)
+
+
+def run_server(settings: ServiceSettings, *, log_level: str = "info", recognizers: Sequence[Recognizer] = ()) -> None:
+    """Serve until interrupted (``affectlens serve``)."""
+    import uvicorn
+
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(log_level.upper())
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
+        log.warning("listening on %s without an API key: anyone who can reach it can use it", settings.host)
+    app = create_app(settings, recognizers=recognizers)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
+                limit_concurrency=settings.max_connections)

@@ -1,0 +1,344 @@
+// affectlens web page: plain JS, no dependencies, nothing loaded from outside this service.
+// User text is only ever inserted with textContent / createTextNode (never innerHTML).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const SVG_NS = "http://www.w3.org/2000/svg";
+const LABEL_COLORS = {
+  joy: "#f59e0b", amusement: "#fbbf24", excitement: "#f97316", love: "#ec4899", admiration: "#d946ef",
+  gratitude: "#eab308", pride: "#ca8a04", optimism: "#22c55e", approval: "#16a34a", caring: "#f472b6",
+  relief: "#34d399", desire: "#c084fc", anger: "#dc2626", annoyance: "#ef4444", disapproval: "#b91c1c",
+  disgust: "#65a30d", fear: "#7c3aed", nervousness: "#8b5cf6", sadness: "#2563eb", grief: "#1e3a8a",
+  disappointment: "#3b82f6", remorse: "#6366f1", embarrassment: "#fb7185", surprise: "#06b6d4",
+  realization: "#14b8a6", confusion: "#a3a3a3", curiosity: "#2dd4bf", neutral: "#9ca3af",
+  positive: "#16a34a", negative: "#dc2626", trust: "#10b981", anticipation: "#fb923c",
+  happy: "#f59e0b", sad: "#2563eb", angry: "#dc2626", fearful: "#7c3aed", surprised: "#06b6d4", calm: "#94a3b8",
+  contempt: "#84cc16",
+};
+const FALLBACK = ["#0ea5e9", "#a855f7", "#10b981", "#f43f5e", "#eab308", "#64748b"];
+
+function colorOf(label) {
+  if (label in LABEL_COLORS) return LABEL_COLORS[label];
+  let h = 0;
+  for (const ch of String(label)) h = (h + ch.charCodeAt(0)) % 9973;
+  return FALLBACK[h % FALLBACK.length];
+}
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function headers(extra = {}) {
+  const key = $("api-key").value.trim();
+  return key ? { ...extra, Authorization: "Bearer " + key } : extra;
+}
+
+async function call(method, url, body, isJson = true) {
+  const init = { method, headers: headers(isJson && body ? { "Content-Type": "application/json" } : {}) };
+  if (body) init.body = isJson ? JSON.stringify(body) : body;
+  const response = await fetch(url, init);
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  if (!response.ok) {
+    const message = data && data.error ? data.error : response.status + " " + response.statusText;
+    throw new Error(message + " (HTTP " + response.status + ")");
+  }
+  return data;
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function showProgress(message) {
+  const box = $("progress");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+function busy(on) {
+  $("analyze").disabled = on;
+  $("upload").disabled = on;
+}
+
+// -- rendering --------------------------------------------------------------------------------
+
+function renderBars(segment) {
+  const box = $("top-emotions");
+  box.replaceChildren();
+  const ranked = Object.entries(segment.scores).sort((a, b) => b[1] - a[1]).slice(0, 6);
+  for (const [label, score] of ranked) {
+    const row = el("div", { class: "bar-row", "data-label": label });
+    const name = el("span", { class: "bar-label" + (segment.labels.includes(label) ? " predicted" : "") }, label);
+    const track = el("div", { class: "bar-track" });
+    const fill = el("div", { class: "bar-fill" });
+    fill.style.width = Math.max(1, Math.round(score * 100)) + "%";
+    fill.style.background = colorOf(label);
+    track.append(fill);
+    row.append(name, track, el("span", { class: "bar-value" }, score.toFixed(2)));
+    box.append(row);
+  }
+}
+
+function renderVad(vad) {
+  const box = $("vad");
+  box.replaceChildren();
+  if (!vad) { box.append(el("p", { class: "muted" }, "no valence/arousal from this model")); return; }
+  const size = 180, pad = 22, half = (size - 2 * pad) / 2, cx = size / 2, cy = size / 2;
+  const plot = svg("svg", { width: size, height: size, viewBox: `0 0 ${size} ${size}`, id: "vad-plot",
+                            role: "img", "aria-label": "valence arousal plane" });
+  plot.append(svg("rect", { x: pad, y: pad, width: 2 * half, height: 2 * half, fill: "#f9fafb", stroke: "#d1d5db" }));
+  plot.append(svg("line", { x1: pad, y1: cy, x2: size - pad, y2: cy, stroke: "#d1d5db" }));
+  plot.append(svg("line", { x1: cx, y1: pad, x2: cx, y2: size - pad, stroke: "#d1d5db" }));
+  plot.append(svg("text", { x: size - pad, y: cy - 4, "text-anchor": "end" }, "valence +"));
+  plot.append(svg("text", { x: pad, y: cy - 4 }, "−"));
+  plot.append(svg("text", { x: cx + 4, y: pad + 10 }, "arousal +"));
+  const x = cx + vad.valence * half, y = cy - vad.arousal * half;
+  plot.append(svg("circle", { cx: x, cy: y, r: 7, fill: vad.valence >= 0 ? "#16a34a" : "#dc2626",
+                              stroke: "#111827", "stroke-width": 1.5 }));
+  box.append(plot);
+  box.append(el("p", { id: "vad-values" },
+    `valence ${vad.valence.toFixed(2)} · arousal ${vad.arousal.toFixed(2)} · dominance ${vad.dominance.toFixed(2)}`));
+}
+
+function renderHighlighted(segment) {
+  const box = $("highlighted");
+  box.replaceChildren();
+  const text = segment.text || "";
+  const cues = (segment.cues || [])
+    .filter((c) => Array.isArray(c.span) && c.weight > 0 && c.span[0] < c.span[1] && c.span[1] <= text.length)
+    .sort((a, b) => a.span[0] - b.span[0]);
+  let at = 0;
+  for (const cue of cues) {
+    const [start, end] = cue.span;
+    if (start < at) continue; // overlapping cue: the first one wins
+    box.append(document.createTextNode(text.slice(at, start)));
+    const mark = el("mark", { class: "cue", "data-label": cue.label || "", title: `${cue.label || ""} ${cue.weight.toFixed(2)}` },
+                    text.slice(start, end));
+    mark.style.background = colorOf(cue.label || "") + "55";
+    mark.style.borderBottom = "2px solid " + colorOf(cue.label || "");
+    box.append(mark);
+    at = end;
+  }
+  box.append(document.createTextNode(text.slice(at)));
+  $("text-block").hidden = !text;
+}
+
+// segments on a time axis (media) or a row axis (tables): bar height = top score, colour = top label
+function renderTimeline(points, axisName) {
+  const block = $("timeline-block"), box = $("timeline");
+  box.replaceChildren();
+  block.hidden = points.length === 0;
+  if (!points.length) return;
+  $("timeline-title").textContent = "Timeline (" + axisName + ")";
+  const width = 860, height = 190, left = 36, right = 10, top = 12, bottom = 28;
+  const seconds = axisName === "seconds";
+  const x0 = seconds ? Math.min(0, ...points.map((p) => p.start)) : Math.min(...points.map((p) => p.start));
+  const x1 = Math.max(...points.map((p) => p.end));
+  const span = Math.max(1e-9, x1 - x0), plotW = width - left - right, plotH = height - top - bottom;
+  const X = (t) => left + ((t - x0) / span) * plotW;
+  const plot = svg("svg", { width: "100%", viewBox: `0 0 ${width} ${height}`, id: "timeline-svg", role: "img",
+                            "aria-label": "emotion timeline" });
+  plot.append(svg("line", { x1: left, y1: top + plotH, x2: width - right, y2: top + plotH, stroke: "#9ca3af" }));
+  plot.append(svg("line", { x1: left, y1: top + plotH / 2, x2: width - right, y2: top + plotH / 2,
+                            stroke: "#e5e7eb", "stroke-dasharray": "4 3" }));
+  plot.append(svg("text", { x: 2, y: top + 9 }, "1.0"));
+  plot.append(svg("text", { x: 2, y: top + plotH }, "0"));
+  // rows are drawn as [i, i + 1): the last row's number is x1 - 1
+  plot.append(svg("text", { x: left, y: height - 8 }, x0.toFixed(seconds ? 1 : 0)));
+  plot.append(svg("text", { x: width - right, y: height - 8, "text-anchor": "end" },
+                  (seconds ? x1.toFixed(1) : String(x1 - 1)) + " " + axisName));
+  const line = [];
+  for (const p of points) {
+    const xa = X(p.start), xb = Math.max(xa + 2, X(p.end) - 1);
+    const h = Math.max(2, p.score * plotH);
+    const rect = svg("rect", { class: "segment", x: xa, y: top + plotH - h, width: xb - xa, height: h,
+                               fill: colorOf(p.label), opacity: 0.85 });
+    rect.append(svg("title", {}, `${p.label} ${p.score.toFixed(2)} [${p.start}–${p.end}]`));
+    plot.append(rect);
+    if (p.valence !== null) line.push(`${(xa + xb) / 2},${top + plotH / 2 - (p.valence * plotH) / 2}`);
+  }
+  if (line.length > 1) {
+    plot.append(svg("polyline", { points: line.join(" "), fill: "none", stroke: "#111827", "stroke-width": 1.5 }));
+  }
+  box.append(plot);
+  box.append(el("p", { class: "muted" }, "bars: top emotion and its score; line: valence (dashed = 0)"));
+}
+
+function topOf(segment) {
+  let best = "", score = -1;
+  for (const [label, value] of Object.entries(segment.scores)) if (value > score) { best = label; score = value; }
+  return [best, score];
+}
+
+function renderRows(results) {
+  const box = $("rows");
+  box.replaceChildren();
+  if (!results.length) return;
+  const table = el("table", { class: "rows" });
+  const head = el("tr");
+  for (const name of ["id", "top emotion", "valence", "text / warning"]) head.append(el("th", {}, name));
+  table.append(head);
+  for (const result of results.slice(0, 200)) {
+    const tr = el("tr");
+    const seg = result.segments[0];
+    tr.append(el("td", {}, result.record_id || ""));
+    if (seg) {
+      const [label, score] = topOf(seg);
+      tr.append(el("td", {}, `${label} ${score.toFixed(2)}`));
+      tr.append(el("td", {}, seg.vad ? seg.vad.valence.toFixed(2) : ""));
+      tr.append(el("td", {}, (seg.text || "").slice(0, 160)));
+    } else {
+      tr.append(el("td", {}, "—"), el("td", {}, ""), el("td", {}, result.warnings.join("; ")));
+    }
+    table.append(tr);
+  }
+  box.append(table);
+}
+
+function renderWarnings(warnings) {
+  const list = $("warnings");
+  list.replaceChildren();
+  for (const w of warnings) list.append(el("li", {}, w));
+}
+
+function renderResult(result) {
+  // one EmotionResult: bars/VAD/cues of the strongest segment; a timeline when segments have times
+  $("result").hidden = false;
+  $("raw").textContent = JSON.stringify(result, null, 2);
+  renderWarnings(result.warnings || []);
+  $("rows").replaceChildren();
+  const segments = result.segments || [];
+  if (!segments.length) {
+    $("top-emotions").replaceChildren(el("p", { class: "muted" }, "no segment: see the warnings"));
+    $("vad").replaceChildren();
+    $("text-block").hidden = true;
+    renderTimeline([], "");
+    return;
+  }
+  const main = segments.reduce((a, b) => (b.confidence > a.confidence ? b : a));
+  $("result-model").textContent = `${main.provenance.recognizer} · ${main.label_set}`;
+  renderBars(main);
+  renderVad(main.vad);
+  renderHighlighted(main);
+  const timed = segments.filter((s) => typeof s.start === "number");
+  renderTimeline(timed.map((s) => {
+    const [label, score] = topOf(s);
+    return { start: s.start, end: typeof s.end === "number" ? s.end : s.start, label, score,
+             valence: s.vad ? s.vad.valence : null };
+  }), "seconds");
+}
+
+function renderTable(results) {
+  const withSegments = results.filter((r) => r.segments.length);
+  const first = withSegments[0];
+  if (first) renderResult({ ...first, warnings: [] }); else renderResult({ segments: [], warnings: [] });
+  $("raw").textContent = JSON.stringify(results.slice(0, 50), null, 2);
+  renderWarnings(results.flatMap((r) => r.warnings).slice(0, 20));
+  renderTimeline(results.map((r, i) => {
+    const seg = r.segments[0];
+    if (!seg) return null;
+    const [label, score] = topOf(seg);
+    return { start: i + 1, end: i + 2, label, score, valence: seg.vad ? seg.vad.valence : null };
+  }).filter(Boolean), "rows");
+  renderRows(results);
+}
+
+// -- actions ------------------------------------------------------------------------------------
+
+async function analyzeText() {
+  const text = $("text").value;
+  if (!text.trim()) { showError("Type or paste a text first."); return; }
+  showError("");
+  busy(true);
+  try {
+    const body = { text };
+    if ($("labels").value) body.labels = $("labels").value;
+    renderResult(await call("POST", "/v1/analyze/text", body));
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    busy(false);
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runJob(file) {
+  const form = new FormData();
+  form.append("file", file);
+  if ($("column").value.trim()) form.append("column", $("column").value.trim());
+  if ($("labels").value) form.append("labels", $("labels").value);
+  let job = await call("POST", "/v1/jobs", form, false);
+  while (job.status === "queued" || job.status === "running") {
+    const p = job.progress;
+    showProgress(`job ${job.status}: ${p.done} ${p.unit}` + (p.fraction !== null ? ` (${Math.round(p.fraction * 100)}%)` : ""));
+    await sleep(300);
+    job = await call("GET", "/v1/jobs/" + job.id);
+  }
+  showProgress("");
+  if (job.status !== "done") throw new Error(`job ${job.status}: ${job.error || ""}`);
+  const data = await call("GET", "/v1/jobs/" + job.id + "/result");
+  if (job.kind === "table") renderTable(data.results); else renderResult(data.results[0]);
+}
+
+async function analyzeFile() {
+  const file = $("file").files[0];
+  if (!file) { showError("Choose a file first."); return; }
+  showError("");
+  busy(true);
+  try {
+    const name = file.name.toLowerCase();
+    if (/\.(txt|md|text)$/.test(name)) {
+      $("text").value = await file.text();
+      busy(false);
+      await analyzeText();
+      return;
+    }
+    if (/\.(csv|tsv|jsonl|ndjson|parquet)$/.test(name)) { await runJob(file); return; }
+    const kind = (file.type || "").split("/")[0];
+    if (!["audio", "image", "video"].includes(kind)) throw new Error("unsupported file type: " + (file.type || name));
+    const form = new FormData();
+    form.append("file", file);
+    if ($("labels").value) form.append("labels", $("labels").value);
+    renderResult(await call("POST", "/v1/analyze/" + kind, form, false));
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    showProgress("");
+    busy(false);
+  }
+}
+
+async function checkReady() {
+  const badge = $("status");
+  try {
+    const response = await fetch("/readyz");
+    const data = await response.json();
+    badge.textContent = data.ready ? "ready · " + data.model : "not ready: " + (data.error || "loading");
+    badge.className = "badge " + (data.ready ? "ok" : "bad");
+    if (!data.ready) setTimeout(checkReady, 1500);
+  } catch (_) {
+    badge.textContent = "offline";
+    badge.className = "badge bad";
+  }
+}
+
+$("analyze").addEventListener("click", analyzeText);
+$("upload").addEventListener("click", analyzeFile);
+$("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) analyzeText(); });
+$("api-key").value = sessionStorage.getItem("affectlens-key") || "";
+$("api-key").addEventListener("change", () => sessionStorage.setItem("affectlens-key", $("api-key").value));
+checkReady();

@@ -1,0 +1,199 @@
+"""The web page end to end in a real headless Chromium (Debian's ``chromium`` driven by playwright).
+
+Skips with a reason when chromium or playwright is missing locally; CI installs chromium with
+``scripts/install_system_deps.sh``.  Set ``AFFECTLENS_SCREENSHOTS=DIR`` to keep the screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from service_helpers import FakeSpeechRecognizer, silence, tone, wav_bytes
+
+from affectlens import processing
+from affectlens.protocols import Recognizer
+from affectlens.service.app import create_app
+from affectlens.service.settings import ServiceSettings
+from affectlens.testing import DummyRecognizer
+from affectlens.types import Modality
+
+CHROMIUM = os.environ.get("AFFECTLENS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the e2e extra)")
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"no chromium at {CHROMIUM}: run scripts/install_system_deps.sh (apt-get install chromium)",
+                allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(recognizers: list[Recognizer], temp_dir: Path) -> Iterator[str]:
+    import uvicorn
+
+    app = create_app(ServiceSettings(temp_dir=str(temp_dir)), recognizers=recognizers)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def _keep_screenshot(path: Path) -> None:
+    folder = os.environ.get("AFFECTLENS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(folder) / path.name)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", header[16:24])
+    return int(width), int(height)
+
+
+def test_text_result_panel(page: Any, tmp_path: Path) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    with serving([DummyRecognizer()], tmp_path) as base:
+        page.goto(base + "/")
+        page.wait_for_selector("#status.ok")
+        assert "ready" in page.text_content("#status")
+        page.fill("#text", "Wow, I am so happy and glad you came, but a little nervous.")
+        page.click("#analyze")
+        page.wait_for_selector("#result:not([hidden]) .bar-row")
+        labels = page.locator("#top-emotions .bar-label").all_text_contents()
+        assert labels[0] == "joy"  # two joy words: the strongest bar comes first
+        assert page.locator("#top-emotions .bar-label.predicted").count() >= 1
+        marks = page.locator("#highlighted mark.cue").all_text_contents()
+        assert {"Wow", "happy", "glad", "nervous"} <= set(marks)
+        assert page.text_content("#highlighted") == "Wow, I am so happy and glad you came, but a little nervous."
+        assert page.locator("#vad-plot circle").count() == 1
+        assert "valence" in page.text_content("#vad-values")
+        shot = tmp_path / "text-result.png"
+        page.screenshot(path=str(shot), full_page=True)
+    assert all(url.startswith(base) for url in requests), f"external requests: {requests}"
+    _keep_screenshot(shot)
+    width, height = _png_size(shot)
+    assert width >= 1000 and height >= 600
+    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_text_is_never_html(page: Any, tmp_path: Path) -> None:
+    with serving([DummyRecognizer()], tmp_path) as base:
+        page.goto(base + "/")
+        page.fill("#text", "<img src=x onerror=alert(1)> so happy")
+        page.click("#analyze")
+        page.wait_for_selector("#highlighted mark.cue")
+        assert page.locator("#highlighted img").count() == 0
+        assert "<img src=x" in page.text_content("#highlighted")
+
+
+def test_table_upload_runs_a_job(page: Any, tmp_path: Path) -> None:
+    rows = "id,text\n" + "".join(f"{i},{'so happy' if i % 3 else 'really angry and sad'}\n" for i in range(1, 13))
+    with serving([DummyRecognizer()], tmp_path) as base:
+        page.goto(base + "/")
+        page.set_input_files("#file", files=[{"name": "reviews.csv", "mimeType": "text/csv",
+                                              "buffer": rows.encode()}])
+        page.fill("#column", "text")
+        page.click("#upload")
+        page.wait_for_selector("#timeline-svg rect.segment")
+        assert page.locator("#timeline-svg rect.segment").count() == 12
+        assert page.locator("#rows table tr").count() == 13
+        assert "rows" in page.text_content("#timeline-title")
+        shot = tmp_path / "table-job.png"
+        page.screenshot(path=str(shot), full_page=True)
+    _keep_screenshot(shot)
+
+
+def test_audio_without_recognizer_shows_the_501(page: Any, tmp_path: Path) -> None:
+    with serving([DummyRecognizer()], tmp_path) as base:
+        page.goto(base + "/")
+        page.set_input_files("#file", files=[{"name": "a.wav", "mimeType": "audio/wav",
+                                              "buffer": wav_bytes(tone(0.5))}])
+        page.click("#upload")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "no speech recognizer" in page.text_content("#error")
+        assert "HTTP 501" in page.text_content("#error")
+
+
+def test_audio_timeline(page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_service_media import _read_wav
+
+    monkeypatch.setitem(processing.FILE_TYPES, ".wav", processing.FileType(Modality.SPEECH, _read_wav))
+
+    class SegmentingSpeech(FakeSpeechRecognizer):
+        """Splits a clip at its silences (as a real speech model's windows would)."""
+
+        def analyze(self, batch: Any) -> Any:
+            from affectlens.service.stream import EnergySegmenter
+            from affectlens.types import EmotionResult
+
+            out = []
+            for clip in batch:
+                segmenter = EnergySegmenter()
+                parts = segmenter.push(clip.samples) + segmenter.flush()
+                clips = [type(clip)(p.samples, clip.sample_rate, offset=p.start) for p in parts]
+                segments = tuple(s for r in super().analyze(clips) for s in r.segments)
+                out.append(EmotionResult(segments, clip.source))
+            return out
+
+    audio = np.concatenate([silence(0.5), tone(1.0, 0.5), silence(0.7), tone(0.8, 0.05), silence(0.5)])
+    with serving([DummyRecognizer(), SegmentingSpeech()], tmp_path) as base:
+        page.goto(base + "/")
+        page.set_input_files("#file", files=[{"name": "talk.wav", "mimeType": "audio/wav",
+                                              "buffer": wav_bytes(audio)}])
+        page.click("#upload")
+        page.wait_for_selector("#timeline-svg rect.segment")
+        assert page.locator("#timeline-svg rect.segment").count() == 2
+        assert "seconds" in page.text_content("#timeline-title")
+        assert page.locator("#top-emotions .bar-label").first.text_content() in ("anger", "sadness")
+        shot = tmp_path / "audio-timeline.png"
+        page.screenshot(path=str(shot), full_page=True)
+    _keep_screenshot(shot)
