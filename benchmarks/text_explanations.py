@@ -36,15 +36,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from affectlens.bench.datasets import load_goemotions
+    from pathlib import Path
+
+    from affectlens.bench.datasets import DatasetMissing, load_goemotions
     from affectlens.explain.text import word_spans
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
     rng = random.Random(args.seed)
-    texts = load_goemotions("test").texts[: args.n]
+    try:
+        texts = load_goemotions("test").texts[: args.n]
+        source = "GoEmotions test split"
+    except DatasetMissing:
+        examples = Path(__file__).resolve().parents[1] / "src/affectlens/examples/sentences.txt"
+        texts = [t for t in examples.read_text(encoding="utf-8").splitlines() if t.strip()][: args.n]
+        source = "shipped example sentences (GoEmotions not found)"
     rec = TextOnnxRecognizer(n_cues=max(args.k))
     results = rec.analyze(texts)
-    report: dict[str, object] = {"texts_considered": len(texts), "seed": args.seed}
+    report: dict[str, object] = {"texts": source, "texts_considered": len(texts), "seed": args.seed}
     for k in args.k:
         cue_variants: list[str] = []
         rand_variants: list[str] = []

@@ -315,15 +315,14 @@ def _labels_cell(segment: Segment, top_k: int) -> Text:
     return cell
 
 
-def _cues_cell(segment: Segment, limit: int = 4) -> Text:
+def _cues_cell(segment: Segment, limit: int = 3) -> Text:
+    # one cue per line: the phrase already names its label and weight
     cell = Text()
     ordered = sorted((c for c in segment.cues if c.weight > 0), key=lambda c: -c.weight)[:limit]
     for i, cue in enumerate(ordered):
         if i:
-            cell.append(", ")
+            cell.append("\n")
         cell.append(cue.phrase, style=label_color(cue.label) if cue.label else "")
-        if cue.label:
-            cell.append(f"→{cue.label}", style="dim")
     return cell
 
 
@@ -408,7 +407,11 @@ def write_results(
         return write_parquet(results, out)
     if out is None:
         if fmt == "table":
-            return render_table(results, console or Console())
+            if console is None:
+                console = Console()
+                if not console.is_terminal:  # piped or captured: Rich's 80 columns would squeeze the cues
+                    console = Console(width=140)
+            return render_table(results, console)
         return _TEXT_WRITERS[fmt](results, sys.stdout)
     with Path(out).open("w", encoding="utf-8", newline="") as fh:
         if fmt == "table":

@@ -1,9 +1,13 @@
-"""Word cues: the share of each whole word in a label's logit.
+"""Word cues: how much each whole word raises a label's logit, read off the model exactly.
 
-The text model mean-pools its last layer and applies a linear head, so a label's logit
-is exactly the bias plus the sum over tokens of ``W h_t / n``; the model exports those
-per-token terms (``token_logits``).  Here they are summed over the word pieces of each
-whitespace-delimited word, giving each word's additive contribution (in logit units).
+The text model mean-pools its last layer and applies a linear head, so a label's logit is
+the bias plus the mean over the window's n tokens of ``g_t = W h_t``; the model exports the
+per-token terms ``g_t / n`` (``token_logits``, [CLS] and [SEP] included).  Deleting a word
+of k word pieces from the pool changes the logit by ``(sum_w g_t - k * mean(g)) / (n - k)``
+with the hidden states held fixed: that drop is a word's weight.  It is positive when the
+word pulls the label above the text's average token, it does not shrink towards zero for
+long texts, and ``benchmarks/text_explanations.py`` checks it against real deletions (which
+also change the context).
 """
 
 from __future__ import annotations
@@ -35,28 +39,39 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 
 def word_contributions(text: str, windows: Sequence[tuple[Any, np.ndarray]], label_index: int) -> np.ndarray:
-    """Each word's contribution to one label's logit, averaged over the windows that saw it."""
+    """Each word's logit drop on deletion for one label, averaged over the windows that saw it.
+
+    ``windows``: ``((encoding, first, last), token_logits)`` where ``token_logits`` covers the
+    whole window, [CLS] + word pieces ``first:last`` of ``encoding`` + [SEP].
+    """
     spans = word_spans(text)
     starts = [s for s, _ in spans]
     total = np.zeros(len(spans), dtype=np.float64)
     seen = np.zeros(len(spans), dtype=np.float64)
     for (encoding, first, last), token_logits in windows:
-        offsets = encoding.offsets[first:last]
-        contrib = np.zeros(len(spans), dtype=np.float64)
-        hit = np.zeros(len(spans), dtype=bool)
-        for (char_start, char_end), value in zip(offsets, token_logits[:, label_index], strict=False):
+        shares = np.asarray(token_logits[:, label_index], dtype=np.float64)
+        n = len(shares)
+        per_token = shares * n  # g_t
+        mean = per_token.mean()
+        summed = np.zeros(len(spans), dtype=np.float64)
+        pieces = np.zeros(len(spans), dtype=np.int64)
+        for (char_start, char_end), value in zip(encoding.offsets[first:last], per_token[1 : 1 + last - first],
+                                                 strict=False):
             if char_end <= char_start or not spans:
                 continue
             word = max(0, bisect.bisect_right(starts, char_start) - 1)
-            contrib[word] += float(value)
-            hit[word] = True
-        total += contrib
+            summed[word] += value
+            pieces[word] += 1
+        hit = pieces > 0
+        effect = np.zeros(len(spans), dtype=np.float64)
+        effect[hit] = (summed[hit] - pieces[hit] * mean) / np.maximum(n - pieces[hit], 1)
+        total += effect
         seen += hit
     return np.divide(total, seen, out=np.zeros_like(total), where=seen > 0)
 
 
 def word_cues(text: str, windows: Sequence[tuple[Any, np.ndarray]], labels: Sequence[tuple[str, int]],
-              per_label: int = 3, min_weight: float = 0.05) -> list[Cue]:
+              per_label: int = 3, min_weight: float = 0.02) -> list[Cue]:
     """The words that pushed each of ``labels`` up most, strongest first."""
     spans = word_spans(text)
     cues: list[Cue] = []

@@ -221,7 +221,7 @@ class TextOnnxRecognizer:
                 _, s, e = windows[w]
                 win_logits[w] = logits[row]
                 win_vad[w] = vad[row]
-                win_tokens[w] = token_logits[row, 1 : 1 + (e - s)]
+                win_tokens[w] = token_logits[row, : (e - s) + 2]  # [CLS] + pieces + [SEP]
         out: list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]] = []
         per_text: dict[int, list[int]] = {}
         for w, (t, _, _) in enumerate(windows):
