@@ -733,3 +733,26 @@ def _goemotions_labels(n_labels: int) -> list[str]:
     from affectlens.bench.datasets import GOEMOTIONS_LABELS
 
     return list(GOEMOTIONS_LABELS)
+
+
+def make_tiny_text_model(folder: str | Path) -> Path:
+    """A complete text model folder (tiny ONNX, tokenizer, config with hashes) for ``TextOnnxRecognizer``.
+
+    Identity temperatures and 0.5 thresholds; VAD unscaled.  Tests of anything that loads a
+    text model folder (recognizer, batch, service) use this instead of the shipped model.
+    """
+    from affectlens.models import sha256_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    make_tiny_text_onnx(folder / "model.onnx")
+    make_tiny_tokenizer(folder / "tokenizer.json")
+    labels = _goemotions_labels(28)
+    config = {
+        "labels": labels, "label_set": "goemotions", "neutral_label": "neutral",
+        "temperatures": [1.0] * len(labels), "thresholds": [0.5] * len(labels),
+        "vad": {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0], "scale_center": 0.0, "scale_half_range": 1.0},
+        "sha256": {name: sha256_file(folder / name) for name in ("model.onnx", "tokenizer.json")},
+    }
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder

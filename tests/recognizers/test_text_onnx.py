@@ -1,29 +1,16 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from affectlens.bench.datasets import GOEMOTIONS_LABELS
-from affectlens.models import sha256_file
 from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR, ModelIntegrityError, TextOnnxRecognizer
-from affectlens.testing import check_recognizer, make_tiny_text_onnx, make_tiny_tokenizer
+from affectlens.testing import check_recognizer, make_tiny_text_model
 
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("tiny-text")
-    make_tiny_text_onnx(folder / "model.onnx")
-    make_tiny_tokenizer(folder / "tokenizer.json")
-    config = {
-        "labels": list(GOEMOTIONS_LABELS), "label_set": "goemotions", "neutral_label": "neutral",
-        "temperatures": [1.0] * 28, "thresholds": [0.5] * 28,
-        "vad": {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0], "scale_center": 0.0, "scale_half_range": 1.0},
-        "sha256": {name: sha256_file(folder / name) for name in ("model.onnx", "tokenizer.json")},
-    }
-    (folder / "config.json").write_text(json.dumps(config))
-    return folder
+    return make_tiny_text_model(tmp_path_factory.mktemp("tiny-text"))
 
 
 def test_top_label_and_word_cue(tiny_model_dir: Path) -> None:

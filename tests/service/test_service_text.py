@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,11 +9,9 @@ from typing import Any
 import pytest
 from service_helpers import SlowRecognizer, make_client
 
-from affectlens.bench.datasets import GOEMOTIONS_LABELS
-from affectlens.models import sha256_file
 from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 from affectlens.service.settings import ServiceSettings
-from affectlens.testing import DummyRecognizer, make_tiny_text_onnx, make_tiny_tokenizer
+from affectlens.testing import DummyRecognizer, make_tiny_text_model
 from affectlens.types import EmotionResult
 
 
@@ -62,15 +59,7 @@ def test_model_by_name_and_errors(client: Any) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("tiny-text")
-    make_tiny_text_onnx(folder / "model.onnx")
-    make_tiny_tokenizer(folder / "tokenizer.json")
-    config = {
-        "labels": list(GOEMOTIONS_LABELS), "label_set": "goemotions", "neutral_label": "neutral",
-        "sha256": {name: sha256_file(folder / name) for name in ("model.onnx", "tokenizer.json")},
-    }
-    (folder / "config.json").write_text(json.dumps(config))
-    return folder
+    return make_tiny_text_model(tmp_path_factory.mktemp("tiny-text"))
 
 
 def test_onnx_text_model_through_the_service(settings: ServiceSettings, tiny_model_dir: Path) -> None:
