@@ -37,10 +37,11 @@ def _check_contract(recognizer: Recognizer, texts: list[str]) -> None:
 def test_register_peers_is_idempotent_and_specs_build() -> None:
     specs = peers.register_peers()
     peers.register_peers()
-    assert [s.name for s in specs] == ["peer.vader.v1", "peer.tfidf-logreg.v1"]
+    assert [s.name for s in specs] == ["peer.vader.v1", "peer.tfidf-logreg.v1", "peer.nrc-lexicon.v1"]
     assert get_spec("peer.vader.v1").label_set == "sentiment"
     assert isinstance(get_spec("peer.vader.v1").build(), Recognizer)
     assert isinstance(get_spec("peer.tfidf-logreg.v1").build(), Recognizer)
+    assert isinstance(get_spec("peer.nrc-lexicon.v1").build(), Recognizer)
 
 
 def test_vader_contract_cues_and_scores() -> None:

@@ -70,6 +70,18 @@ PEER_SPECS = (
         headline_metric="see docs/benchmarks.md",
         extras={"peer": True, "requires": "scikit-learn"},
     ),
+    RecognizerSpec(
+        name="peer.nrc-lexicon.v1",
+        modality=Modality.TEXT,
+        label_set="ekman",
+        factory="affectlens.recognizers.peer_nrc:NrcLexiconRecognizer",
+        description="Peer baseline: NRC Emotion Lexicon word counts (via nrclex) on the six Ekman "
+                    "emotions it tags; neutral when no emotion word occurs.",
+        license="NRC Emotion Lexicon: research and non-commercial use (Mohammad & Turney 2013); nrclex MIT",
+        training_data="none (crowdsourced word-emotion lexicon, 6,468 words)",
+        headline_metric="see docs/benchmarks.md",
+        extras={"peer": True, "requires": "nrclex"},
+    ),
 )
 
 
