@@ -16,6 +16,7 @@ from affectlens.types import Modality
 #: list: update it on purpose (and the model docs), never to make a test pass.
 REGISTRY_SNAPSHOT = [
     ("dummy.keywords.v1", "text", "ekman", False),
+    ("peer.frozen-minilm-logreg.v1", "text", "goemotions", False),
     ("peer.nrc-lexicon.v1", "text", "ekman", False),
     ("peer.tfidf-logreg.v1", "text", "goemotions", False),
     ("peer.vader.v1", "text", "sentiment", False),

