@@ -331,14 +331,18 @@ def _csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iter
             # every cell as text; only a truly empty cell is missing ("NA" stays text)
             convert_options=pcsv.ConvertOptions(
                 include_columns=wanted,
-                column_types=dict.fromkeys(wanted, pa.string()),
+                # read as bytes: a row with invalid UTF-8 must fail alone, not the whole file
+                column_types=dict.fromkeys(wanted, pa.binary()),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
             ),
         )
         for record_batch in reader:
-            batch = _batch_from_arrow(record_batch, cols, next_row)
+            table, problems = _decode_utf8(record_batch)
+            batch = _batch_from_arrow(table, cols, next_row)
+            if problems is not None:
+                batch.problems = problems
             next_row += len(batch)
             batch.file_errors.extend(invalid)
             invalid.clear()
@@ -352,6 +356,28 @@ def _csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iter
         tail = RowBatch.empty(cols.extra)
         tail.file_errors.extend(invalid)
         yield tail
+
+
+def _decode_utf8(record_batch: Any) -> tuple[Any, list[str | None] | None]:
+    """Binary CSV columns as text: one cast when all is UTF-8, else row by row with the bad rows named."""
+    import pyarrow as pa
+
+    try:
+        return pa.table([col.cast(pa.string()) for col in record_batch.columns], names=record_batch.schema.names), None
+    except pa.ArrowInvalid:
+        pass
+    problems: list[str | None] = [None] * record_batch.num_rows
+    columns = []
+    for col in record_batch.columns:
+        decoded: list[str | None] = []
+        for row, raw in enumerate(col.to_pylist()):
+            try:
+                decoded.append(None if raw is None else raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                decoded.append(None)
+                problems[row] = "invalid UTF-8 bytes in this row"
+        columns.append(pa.array(decoded, type=pa.string()))
+    return pa.table(columns, names=record_batch.schema.names), problems
 
 
 def _jsonl_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:

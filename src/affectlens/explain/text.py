@@ -48,30 +48,29 @@ def word_contributions(text: str, windows: Sequence[tuple[Any, np.ndarray]], lab
     starts = [s for s, _ in spans]
     total = np.zeros(len(spans), dtype=np.float64)
     seen = np.zeros(len(spans), dtype=np.float64)
+    if not spans:
+        return total
+    offsets_of: dict[int, list[tuple[int, int]]] = {}  # ``Encoding.offsets`` builds a new list per access
     for (encoding, first, last), token_logits in windows:
-        shares = np.asarray(token_logits[:, label_index], dtype=np.float64)
-        n = len(shares)
-        per_token = shares * n  # g_t
-        mean = per_token.mean()
-        summed = np.zeros(len(spans), dtype=np.float64)
-        pieces = np.zeros(len(spans), dtype=np.int64)
-        for (char_start, char_end), value in zip(encoding.offsets[first:last], per_token[1 : 1 + last - first],
-                                                 strict=False):
-            if char_end <= char_start or not spans:
-                continue
-            word = max(0, bisect.bisect_right(starts, char_start) - 1)
-            summed[word] += value
-            pieces[word] += 1
-        hit = pieces > 0
-        effect = np.zeros(len(spans), dtype=np.float64)
-        effect[hit] = (summed[hit] - pieces[hit] * mean) / np.maximum(n - pieces[hit], 1)
-        total += effect
-        seen += hit
+        if id(encoding) not in offsets_of:
+            offsets_of[id(encoding)] = encoding.offsets
+        offsets = offsets_of[id(encoding)]
+        per_token = np.asarray(token_logits[:, label_index], dtype=np.float64) * len(token_logits)  # g_t
+        n = len(per_token)
+        word_of = np.array([max(0, bisect.bisect_right(starts, char_start) - 1) if char_end > char_start else -1
+                            for char_start, char_end in offsets[first:last]], dtype=np.int64)
+        values = per_token[1 : 1 + len(word_of)]
+        keep = word_of[: len(values)] >= 0
+        # only the words inside this window are touched: long texts stay linear in their length
+        words, inverse, pieces = np.unique(word_of[: len(values)][keep], return_inverse=True, return_counts=True)
+        summed = np.bincount(inverse, weights=values[keep], minlength=len(words))
+        total[words] += (summed - pieces * per_token.mean()) / np.maximum(n - pieces, 1)
+        seen[words] += 1
     return np.divide(total, seen, out=np.zeros_like(total), where=seen > 0)
 
 
 def word_cues(text: str, windows: Sequence[tuple[Any, np.ndarray]], labels: Sequence[tuple[str, int]],
-              per_label: int = 3, min_weight: float = 0.02) -> list[Cue]:
+              per_label: int = 3, min_weight: float = 0.0) -> list[Cue]:
     """The words that pushed each of ``labels`` up most, strongest first."""
     spans = word_spans(text)
     cues: list[Cue] = []
@@ -79,9 +78,9 @@ def word_cues(text: str, windows: Sequence[tuple[Any, np.ndarray]], labels: Sequ
         contrib = word_contributions(text, windows, index)
         for word in np.argsort(-contrib)[:per_label]:
             weight = float(contrib[word])
-            if weight < min_weight:
+            if weight <= min_weight:
                 break
             start, end = spans[word]
-            cues.append(Cue(kind="word", phrase=f'"{text[start:end]}" → {label} ({weight:+.2f})',
+            cues.append(Cue(kind="word", phrase=f'"{text[start:end]}" → {label} ({weight:+.3f})',
                             weight=weight, label=label, span=(start, end)))
     return cues

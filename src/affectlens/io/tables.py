@@ -122,7 +122,8 @@ class TableReader:
         import pandas as pd
 
         try:
-            header = pd.read_csv(self.path, sep=self._separator, nrows=0, encoding="utf-8-sig")
+            header = pd.read_csv(self.path, sep=self._separator, nrows=0, encoding="utf-8-sig",
+                                 encoding_errors="surrogateescape")
         except pd.errors.EmptyDataError as exc:
             raise EmptyInput(f"empty input: {self.path} has no header and no rows") from exc
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -186,10 +187,13 @@ class TableReader:
                     sep=self._separator,
                     chunksize=self.chunk_rows,
                     usecols=wanted,
-                    dtype=str,
+                    dtype=object,  # plain Python strings: arrow-backed str cannot hold the surrogates below
                     keep_default_na=False,
                     na_values=[""],
                     encoding="utf-8-sig",
+                    # bytes that are not UTF-8 become lone surrogates, which valid text never holds:
+                    # that row is reported, the rest of the table is read
+                    encoding_errors="surrogateescape",
                 )
                 for chunk in chunks:
                     self._bytes_read = fh.tell()
@@ -197,6 +201,10 @@ class TableReader:
                     ids = chunk[self.id_column].tolist() if self.id_column else [None] * len(texts)
                     for value, rid in zip(texts, ids, strict=True):
                         number += 1
+                        if _has_undecodable_bytes(value) or _has_undecodable_bytes(rid):
+                            good_id = None if _has_undecodable_bytes(rid) else record_id_of(rid)
+                            yield TableRow(number, None, good_id, problem="invalid UTF-8 bytes in this row")
+                            continue
                         yield TableRow(number, _missing_to_none(value), record_id_of(rid))
             except (UnicodeDecodeError, pd.errors.ParserError) as exc:
                 raise InputError(f"cannot read {self.path} after row {number}: {exc}") from exc
@@ -233,6 +241,10 @@ class TableReader:
             for value, rid in zip(texts, ids, strict=True):
                 number += 1
                 yield TableRow(number, _missing_to_none(value), record_id_of(rid))
+
+
+def _has_undecodable_bytes(value: Any) -> bool:
+    return isinstance(value, str) and any("\udc80" <= ch <= "\udcff" for ch in value)
 
 
 def open_table(

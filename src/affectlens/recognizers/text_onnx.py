@@ -185,13 +185,14 @@ class TextOnnxRecognizer:
     def _infer(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
         """Per text: (logits [L], vad [3], [(encoding window, token_logits [T, L])])."""
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        token_ids = [enc.ids for enc in encodings]  # ``Encoding.ids`` builds a new list per access
         cls_id = self._tokenizer.token_to_id("[CLS]")
         sep_id = self._tokenizer.token_to_id("[SEP]")
         body = self.max_tokens - 2
         stride = max(1, body * 3 // 4)
         windows: list[tuple[int, int, int]] = []  # (text index, start, end) in word pieces
-        for t, enc in enumerate(encodings):
-            n = len(enc.ids)
+        for t, ids_t in enumerate(token_ids):
+            n = len(ids_t)
             start = 0
             while True:
                 end = min(n, start + body)
@@ -212,7 +213,7 @@ class TextOnnxRecognizer:
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, w in enumerate(chunk):
                 t, s, e = windows[w]
-                seq = [cls_id, *encodings[t].ids[s:e], sep_id]
+                seq = [cls_id, *token_ids[t][s:e], sep_id]
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
             logits, vad, token_logits = self._session.run(
