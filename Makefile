@@ -18,12 +18,12 @@ $(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
 # every extra the test suite exercises, and Debian's chromium for the web page's browser test
 $(VENV)/.dev-installed: pyproject.toml scripts/install_system_deps.sh | $(BIN)/python
 	bash scripts/install_system_deps.sh || echo "warning: system packages missing; the browser test will skip"
-	$(BIN)/pip install -q -e ".[dev,service,e2e,batch,ray,bench,llm]"
+	$(BIN)/pip install -q -e ".[dev,service,e2e,batch,ray,bench,llm,speech,vision]"
 	touch $@
 
 # torch must come from the pinned CPU build (see NOTES in docs/training.md): same pip command as its users
 $(VENV)/.train-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev,train]"
+	$(BIN)/pip install -q -e ".[dev,train,speech]"
 	touch $@
 
 setup: $(VENV)/.dev-installed          ## runtime, every extra the tests use, test tools (no torch)

@@ -177,14 +177,14 @@ def _folder(tmp_path: Path) -> Path:
     (root / "b" / "bad.txt").write_bytes(b"\xff\xfe\xfa")
     (root / "z.txt").write_text("scared", encoding="utf-8")
     (root / ".hidden" / "x.txt").write_text("hidden", encoding="utf-8")
-    (root / "image.png").write_bytes(b"\x89PNG")
+    (root / "image.gif").write_bytes(b"GIF89a")  # not a supported input (images are .jpg/.png/...)
     return root
 
 
 def test_folder_walk_in_sorted_order(tmp_path: Path) -> None:
     root = _folder(tmp_path)
     seen: list[ProgressUpdate] = []
-    with pytest.warns(AffectlensWarning, match=r"skipped 1 file.*\.png"):
+    with pytest.warns(AffectlensWarning, match=r"skipped 1 file.*\.gif"):
         results = list(iter_results(root, model=DUMMY, batch_size=2, progress=seen.append))
     assert [r.record_id for r in results] == ["a.txt", "b/bad.txt", "b/c.md", "b/empty.txt", "z.txt"]
     assert [r.is_empty for r in results] == [False, True, False, True, False]
@@ -314,3 +314,29 @@ def test_no_warnings_for_a_clean_run() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         list(iter_results(["happy"], model=DUMMY))
+
+
+class _MissingWeights:
+    name = "speech.missing.v1"
+
+    def build(self) -> Any:
+        raise FileNotFoundError("speech model file missing: config.json")
+
+
+def test_a_modality_without_a_usable_model_fails_alone_in_a_mixed_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(processing, "_default_spec", lambda modality: _MissingWeights())
+    pool = processing.RecognizerPool(DummyRecognizer())
+    with pytest.warns(AffectlensWarning, match="speech files are reported as errors"):
+        loaded = pool.load_available([Modality.TEXT, Modality.SPEECH])
+    assert [r.modality for r in loaded] == [Modality.TEXT]
+    items = [processing.WorkItem("file a.txt", Modality.TEXT, TextItem("so happy")),
+             processing.WorkItem("file b.wav", Modality.SPEECH, object())]
+    results = list(processing.analyze_items(items, pool))
+    assert not results[0].is_empty
+    assert results[1].is_empty and "speech model file missing" in results[1].warnings[0]
+
+
+def test_a_single_modality_without_a_usable_model_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(processing, "_default_spec", lambda modality: _MissingWeights())
+    with pytest.raises(processing.NoRecognizer, match="cannot be used"):
+        processing.RecognizerPool().load_available([Modality.SPEECH])

@@ -16,10 +16,12 @@ from affectlens.types import Modality
 #: list: update it on purpose (and the model docs), never to make a test pass.
 REGISTRY_SNAPSHOT = [
     ("dummy.keywords.v1", "text", "ekman", False),
+    ("face.ferplus-cnn.v1", "face", "ferplus", True),
     ("peer.frozen-minilm-logreg.v1", "text", "goemotions", False),
     ("peer.nrc-lexicon.v1", "text", "ekman", False),
     ("peer.tfidf-logreg.v1", "text", "goemotions", False),
     ("peer.vader.v1", "text", "sentiment", False),
+    ("speech.ravdess-cnn.v1", "speech", "ravdess", True),
     ("text.minilm-goemotions.v1", "text", "goemotions", True),
 ]
 
@@ -67,13 +69,20 @@ def test_unknown_name_lists_available() -> None:
         registry.get_spec("nope")
 
 
+def _without_speech(specs: dict[str, RecognizerSpec]) -> None:
+    for name in [n for n, s in specs.items() if s.modality == Modality.SPEECH]:
+        del specs[name]
+
+
 def test_available_filters_by_modality(isolated_registry: dict[str, RecognizerSpec]) -> None:
+    _without_speech(isolated_registry)
     registry.register(_spec("speech.example.v1", modality=Modality.SPEECH))
     assert [s.name for s in registry.available(Modality.SPEECH)] == ["speech.example.v1"]
     assert all(s.modality == Modality.TEXT for s in registry.available(Modality.TEXT))
 
 
 def test_default_for(isolated_registry: dict[str, RecognizerSpec]) -> None:
+    _without_speech(isolated_registry)
     with pytest.raises(UnknownRecognizer, match="no default model for speech"):
         registry.default_for(Modality.SPEECH)
     registry.register(_spec("speech.example.v1", modality=Modality.SPEECH, default=True))

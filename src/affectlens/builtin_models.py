@@ -63,3 +63,59 @@ def _register_peers() -> None:
 
 _register_peers()
 
+
+_SPEECH_DIR = MODELS_DIR / "speech-ravdess-cnn-v1"
+
+
+def _speech_headline(folder: Path) -> str:
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        cv = metrics["actor_independent_cv"]
+        return (f"RAVDESS 6-fold actor-independent UAR {cv['uar']['mean']:.3f} ± {cv['uar']['std']:.3f}; "
+                f"binary arousal acc {cv['arousal_binary_accuracy']['mean']:.3f}")
+    except (OSError, ValueError, KeyError, TypeError):
+        return "see models/speech-ravdess-cnn-v1/MODEL_CARD.md"
+
+
+register(RecognizerSpec(
+    name="speech.ravdess-cnn.v1",
+    modality=Modality.SPEECH,
+    label_set="ravdess",
+    factory="affectlens.recognizers.speech_onnx:create",
+    description="Silero VAD utterances -> log-mel CNN trained on RAVDESS (8 classes, ONNX); prosodic cues "
+    "(pitch, loudness, rate, voice quality) as z-scores against the file's own baseline.",
+    license="CC BY-NC-SA 4.0 (trained on RAVDESS; see model card); Silero VAD MIT",
+    training_data="RAVDESS speech, 24 actors x 60 utterances (1,440)",
+    headline_metric=_speech_headline(_SPEECH_DIR),
+    size_bytes=_size(_SPEECH_DIR),
+    default=True,
+))
+
+
+_FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
+
+
+def _face_headline(folder: Path) -> str:
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        test = metrics["ferplus_test_onnx_fp32"]
+        return f"FER+ test accuracy {test['accuracy']:.3f}; macro-F1 {test['macro_f1']:.3f}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "not trained yet: model files missing (see docs/vision.md)"
+
+
+# registered even before its weights land, so that analysing a photo says "model files missing"
+# instead of "no recognizer"; any model folder of the same layout works (AFFECTLENS_FACE_MODEL_DIR)
+register(RecognizerSpec(
+    name="face.ferplus-cnn.v1",
+    modality=Modality.FACE,
+    label_set="ferplus",
+    factory="affectlens.recognizers.face_onnx:create",
+    description="OpenCV Haar face detection (offline, filtered) -> CNN on FER+ (8 classes, ONNX); faces tracked "
+    "across video frames; occlusion cues over brows/eyes/nose/mouth.",
+    license="research only (trained on FER2013, which has no license; FER+ labels MIT); see model card",
+    training_data="FER2013 train faces with FER+ votes (28k)",
+    headline_metric=_face_headline(_FACE_DIR),
+    size_bytes=_size(_FACE_DIR) if _FACE_DIR.is_dir() else None,
+    default=True,
+))

@@ -150,7 +150,7 @@ def analyze(
             show_default=False,
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "--output", "-o", help="Write here instead of stdout.")] = None,
     column: Annotated[
         str | None,
         typer.Option(
@@ -181,6 +181,24 @@ def analyze(
             help="Progress bar on stderr for tables and folders (when a terminal).",
         ),
     ] = True,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Draw valence/arousal and top emotion over time (speech) here.")
+    ] = None,
+    annotate: Annotated[
+        Path | None, typer.Option("--annotate", help="Images/videos: draw face boxes, labels and main cue here.")
+    ] = None,
+    fps: Annotated[
+        float | None, typer.Option("--fps", min=0.01, help="Videos: sampled frames per second [default: 5].")
+    ] = None,
+    start: Annotated[float | None, typer.Option("--start", min=0.0, help="Videos: start at this second.")] = None,
+    end: Annotated[float | None, typer.Option("--end", min=0.0, help="Videos: stop at this second.")] = None,
+    dialogue: Annotated[
+        bool,
+        typer.Option(
+            "--dialogue",
+            help="Read INPUT as dialogues: a table (dialogue_id, speaker, text) or JSON; .srt/.vtt always are.",
+        ),
+    ] = False,
 ) -> None:
     """Analyse emotions in a text, a file, a folder or a table.
 
@@ -197,8 +215,16 @@ def analyze(
       affectlens analyze reviews.csv --column body --id review_id --out emotions.csv
       affectlens analyze big.parquet --column text --out emotions.parquet
       echo "so happy today" | affectlens analyze - --format json
+      affectlens analyze talk.wav --output talk.csv --plot timeline.png
+      affectlens analyze photo.jpg --annotate photo_faces.jpg
+      affectlens analyze clip.mp4 --fps 2 --start 10 --end 70 --output clip.csv --plot clip.png
+      affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl
+      affectlens analyze talk.srt
     """
     with _cli_errors():
+        if dialogue or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
+            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size)
+            return
         _run_analyze(
             input,
             format.value if format else None,
@@ -210,7 +236,21 @@ def analyze(
             batch_size,
             as_text,
             progress,
+            plot=plot,
+            annotate=annotate,
+            video=(fps, start, end),
         )
+
+
+def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
+                  batch_size: int) -> None:
+    from affectlens import output
+    from affectlens.dialogue.cli import run_dialogue_analysis
+
+    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
+    if fmt == "parquet" and out is None:
+        raise CliError("parquet output needs --out PATH")
+    run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size)
 
 
 def _run_analyze(
@@ -224,6 +264,9 @@ def _run_analyze(
     batch_size: int,
     as_text: bool,
     progress: bool,
+    plot: Path | None = None,
+    annotate: Path | None = None,
+    video: tuple[float | None, float | None, float | None] = (None, None, None),
 ) -> None:
     from affectlens import output, processing
     from affectlens.inputs import TextItem
@@ -243,7 +286,7 @@ def _run_analyze(
         source = TextItem(input)
     if out is not None and out.parent and not out.parent.exists():
         raise CliError(f"output folder not found: {out.parent}")
-    with _progress_reporter(enabled=progress) as report:
+    with _progress_reporter(enabled=progress) as report, _video_options(*video):
         analysis = processing.start_analysis(
             source,
             model=model,
@@ -254,8 +297,35 @@ def _run_analyze(
             progress=report,
         )
         problems = _ProblemCounter()
-        output.write_results(problems.watch(analysis.results), fmt, out)
+        results = problems.watch(analysis.results)
+        if annotate is not None:
+            from affectlens.vision.annotate import AnnotateCollector
+
+            faces = AnnotateCollector()
+            results = faces.watch(results)
+        if plot is not None:
+            from affectlens.timeline import TimelineCollector
+
+            timeline = TimelineCollector()
+            results = timeline.watch(results)
+        output.write_results(results, fmt, out)
     problems.report(analysis.plan.unit)
+    if plot is not None:
+        timeline.plot(plot)
+    if annotate is not None and faces.save(annotate) is None:
+        typer.echo("warning: --annotate: no face to draw", err=True)
+
+
+@contextmanager
+def _video_options(fps: float | None, start: float | None, end: float | None) -> Iterator[None]:
+    """--fps/--start/--end for the videos read inside this block (no vision import when unused)."""
+    if fps is None and start is None and end is None:
+        yield
+        return
+    from affectlens.vision.io import video_options
+
+    with video_options(fps, start, end):
+        yield
 
 
 class _ProblemCounter:

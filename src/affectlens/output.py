@@ -407,15 +407,20 @@ def write_results(
         return write_parquet(results, out)
     if out is None:
         if fmt == "table":
+            from affectlens.timeline import render_results  # time-stamped results (speech) as timeline tables
+
             if console is None:
                 console = Console()
                 if not console.is_terminal:  # piped or captured: Rich's 80 columns would squeeze the cues
                     console = Console(width=140)
-            return render_table(results, console)
+            return render_results(results, console, render_table)
         return _TEXT_WRITERS[fmt](results, sys.stdout)
     with Path(out).open("w", encoding="utf-8", newline="") as fh:
         if fmt == "table":
-            return render_table(results, Console(file=fh, width=140, no_color=True, force_terminal=False))
+            from affectlens.timeline import render_results
+
+            plain = Console(file=fh, width=140, no_color=True, force_terminal=False)
+            return render_results(results, plain, render_table)
         return _TEXT_WRITERS[fmt](results, fh)
 
 

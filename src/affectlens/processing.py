@@ -32,6 +32,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from affectlens.audio.decode import AUDIO_SUFFIXES as AUDIO_FILE_SUFFIXES
 from affectlens.inputs import InputError, TextItem
 from affectlens.io import EmptyInput, InputNotFound, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, TableReader, is_table
@@ -39,6 +40,7 @@ from affectlens.io.text import TEXT_SUFFIXES, read_text_item
 from affectlens.protocols import Recognizer
 from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec
 from affectlens.types import EmotionResult, Modality, Segment
+from affectlens.vision import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -76,6 +78,34 @@ def _read_text(path: Path, record_id: str | None) -> TextItem:
 #: document suffix -> how to read it and which recognizer gets it.  Audio, image and video
 #: readers plug in here with ``register_file_type`` (nothing else changes).
 FILE_TYPES: dict[str, FileType] = {s: FileType(Modality.TEXT, _read_text) for s in TEXT_SUFFIXES}
+
+
+def _read_audio(path: Path, record_id: str | None) -> Any:
+    from affectlens.audio.decode import read_audio_item  # numpy only; decoders load when iterated
+
+    return read_audio_item(path, record_id)
+
+
+# audio files are speech inputs, decoded lazily in chunks (see ``affectlens.audio``)
+FILE_TYPES.update({s: FileType(Modality.SPEECH, _read_audio) for s in AUDIO_FILE_SUFFIXES})
+
+
+def _read_image(path: Path, record_id: str | None) -> Any:
+    from affectlens.vision.io import read_image_item  # Pillow loads here, not at import
+
+    return read_image_item(path, record_id)
+
+
+def _read_video(path: Path, record_id: str | None) -> Any:
+    from affectlens.vision.io import read_video_item  # PyAV; frames decode when iterated
+
+    return read_video_item(path, record_id)
+
+
+# images and videos are face inputs (see ``affectlens.vision``); a video is one input whose
+# sampled frames stream through the face recognizer
+FILE_TYPES.update({s: FileType(Modality.FACE, _read_image) for s in IMAGE_SUFFIXES})
+FILE_TYPES.update({s: FileType(Modality.FACE, _read_video) for s in VIDEO_SUFFIXES})
 
 #: suffixes that are clearly files even when no reader handles them (for "file not found")
 _OTHER_FILE_SUFFIXES = frozenset(
@@ -331,6 +361,8 @@ class RecognizerPool:
     def __init__(self, model: str | Recognizer | Sequence[str | Recognizer] | None = None) -> None:
         self._specs: dict[Modality, RecognizerSpec] = {}
         self._ready: dict[Modality, Recognizer] = {}
+        #: modalities whose recognizer cannot be loaded here, with the reason (see ``load_available``)
+        self.unavailable: dict[Modality, str] = {}
         chosen = [model] if isinstance(model, str) or not isinstance(model, Sequence) else list(model)
         for one in chosen:
             if one is None:
@@ -364,8 +396,37 @@ class RecognizerPool:
                     f"model {spec.name!r} needs a package that is not installed "
                     f"({missing}); install the matching affectlens extra"
                 ) from exc
+            except FileNotFoundError as exc:  # registered, but its weights are not in place (yet)
+                raise NoRecognizer(f"model {spec.name!r} cannot be used: {exc}") from exc
             self._ready[modality] = recognizer
         return self._ready[modality]
+
+    def load_available(self, modalities: Iterable[Modality]) -> list[Recognizer]:
+        """Load the recognizer of each modality an input needs, before any work.
+
+        With one modality, a recognizer that cannot load is an error.  With several (a
+        folder of text, audio and images), the input's other files are still worth
+        analysing: the missing modality is recorded in ``unavailable``, warned about once,
+        and each of its items gets an empty result that says why.  If none loads, the
+        first error is raised.
+        """
+        wanted = sorted(set(modalities), key=lambda m: m.value)
+        if len(wanted) <= 1:
+            return [self.get(m) for m in wanted]
+        loaded: list[Recognizer] = []
+        first_error: Exception | None = None
+        for modality in wanted:
+            try:
+                loaded.append(self.get(modality))
+            except (NoRecognizer, MissingDependency) as exc:
+                first_error = first_error or exc
+                self.unavailable[modality] = str(exc)
+                warnings.warn(
+                    f"{modality.value} files are reported as errors: {exc}", AffectlensWarning, stacklevel=2
+                )
+        if not loaded and first_error is not None:
+            raise first_error
+        return loaded
 
 
 def _default_spec(modality: Modality) -> RecognizerSpec:
@@ -508,6 +569,10 @@ def analyze_items(
             else:
                 by_modality.setdefault(item.modality, []).append(position)
         for modality, positions in by_modality.items():
+            if modality in pool.unavailable:
+                for position in positions:
+                    results[position] = _empty(batch[position], pool.unavailable[modality])
+                continue
             recognized = _recognize(pool.get(modality), [batch[p] for p in positions])
             for position, recognized_result in zip(positions, recognized, strict=True):
                 results[position] = recognized_result
@@ -551,8 +616,7 @@ def start_analysis(
         check_label_set(labels)
     pool = RecognizerPool(model)  # an unknown model name fails before the input is read
     plan = plan_input(x, column=column, id_column=id_column)
-    for modality in sorted(plan.modalities, key=lambda m: m.value):
-        pool.get(modality)
+    pool.load_available(plan.modalities)
     return Analysis(plan, _walk(plan, pool, labels, batch_size, progress))
 
 

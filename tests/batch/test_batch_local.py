@@ -162,7 +162,7 @@ def test_folder_of_files_routes_by_file_type(tmp_path: Path) -> None:
     table = read_output(tmp_path / "out")
     assert table.column("record_id").to_pylist() == ["a.txt", "c.wav", "sub/b.md"]
     assert table.column("top_label").to_pylist() == ["joy", None, "anger"]
-    assert ".wav" in table.column("error").to_pylist()[1]  # a file no recognizer reads is an error row, not lost
+    assert "cannot decode" in table.column("error").to_pylist()[1]  # .wav is speech input: a broken one is an error row
 
 
 def test_tiny_onnx_model_gives_28_scores_and_label_mapping(rows_writer: Writer, tmp_path: Path,

@@ -76,7 +76,7 @@ class JobSpec:
 # -- planning ------------------------------------------------------------------------------------
 
 
-def _modalities(sources: Sequence[Source]) -> list[Modality]:
+def modalities_of(sources: Sequence[Source]) -> list[Modality]:
     from affectlens.processing import FILE_TYPES
 
     if sources and sources[0].kind == "files":
@@ -138,8 +138,8 @@ def plan_job(
             source_errors[index] = str(exc)
     if len(sources) == 1 and source_errors:
         raise InputError(source_errors[0])  # a single input that cannot be read at all is an error
-    modalities = _modalities(sources)
-    recognizers = [pool.get(m) for m in modalities]
+    modalities = modalities_of(sources)
+    recognizers = pool.load_available(modalities)
     label_names: tuple[str, ...] = ()
     for recognizer in recognizers:
         label_names += tuple(n for n in _label_names(recognizer, labels) if n not in label_names)

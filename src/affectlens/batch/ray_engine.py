@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from affectlens.batch.engine import BatchWarning, JobSpec, process_unit
+from affectlens.batch.engine import BatchWarning, JobSpec, modalities_of, process_unit
 from affectlens.batch.manifest import committed_units, finished_sources, unit_info
 from affectlens.batch.sources import RowBatch, Unit, count_rows, read_unit
 from affectlens.inputs import InputError
@@ -68,6 +68,9 @@ class UnitWorker:
 
         self.spec = spec
         self.pool = RecognizerPool(pickle.loads(model) if isinstance(model, bytes) else model)
+        with warnings.catch_warnings():  # the driver already warned about a modality it cannot load
+            warnings.simplefilter("ignore")
+            self.pool.load_available(modalities_of(spec.sources))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

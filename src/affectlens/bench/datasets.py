@@ -97,3 +97,55 @@ def load_emobank(split: str, root: str | Path | None = None) -> VadTexts:
             ids.append(row["id"])
             vad.append((float(row["V"]), float(row["A"]), float(row["D"])))
     return VadTexts(texts, np.asarray(vad, dtype=np.float32), ids)
+
+
+MELD_LABELS = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
+_MELD_FILES = {"train": "train_sent_emo.csv", "dev": "dev_sent_emo.csv", "test": "test_sent_emo.csv"}
+
+
+@dataclass(frozen=True)
+class MeldUtterance:
+    dialogue_id: str
+    turn: int  # Utterance_ID: the utterance's index within its dialogue
+    speaker: str
+    text: str
+    emotion: str  # one of MELD_LABELS
+    sentiment: str
+    start: float | None  # seconds into the episode
+    end: float | None
+
+
+def _meld_time(value: str) -> float | None:
+    """MELD's ``H:MM:SS,mmm`` episode timestamps -> seconds (None when unreadable)."""
+    try:
+        hms, _, millis = value.strip().partition(",")
+        hours, minutes, seconds = (int(x) for x in hms.split(":"))
+        return hours * 3600 + minutes * 60 + seconds + int(millis or 0) / 1000.0
+    except ValueError:
+        return None
+
+
+def _fix_mojibake(text: str) -> str:
+    # MELD's CSVs carry cp1252 punctuation decoded as latin-1 / replacement bytes
+    return (text.replace("\x92", "\u2019").replace("\x91", "\u2018").replace("\x93", "\u201c")
+            .replace("\x94", "\u201d").replace("\x85", "...").replace("\x96", "-").replace("\x97", "-"))
+
+
+def load_meld(split: str, root: str | Path | None = None) -> list[MeldUtterance]:
+    """MELD ``train`` / ``dev`` / ``test`` text (Poria et al. 2019), 7 emotions, in dialogue order."""
+    if split not in _MELD_FILES:
+        raise ValueError(f"MELD split must be train, dev or test, not {split!r}")
+    path = _require(data_root(root) / "meld" / _MELD_FILES[split])
+    out: list[MeldUtterance] = []
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        for row in csv.DictReader(handle):
+            emotion = row["Emotion"].strip().lower()
+            if emotion not in MELD_LABELS:
+                raise ValueError(f"{path}: unknown MELD emotion {emotion!r} (row {row.get('Sr No.')})")
+            out.append(MeldUtterance(
+                dialogue_id=row["Dialogue_ID"].strip(), turn=int(row["Utterance_ID"]),
+                speaker=row["Speaker"].strip(), text=_fix_mojibake(row["Utterance"]),
+                emotion=emotion, sentiment=row["Sentiment"].strip().lower(),
+                start=_meld_time(row["StartTime"]), end=_meld_time(row["EndTime"])))
+    out.sort(key=lambda u: (int(u.dialogue_id), u.turn))
+    return out

@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench import metrics as m
-from affectlens.bench.datasets import GOEMOTIONS_LABELS, data_root, load_emobank, load_goemotions
+from affectlens.bench.datasets import (
+    GOEMOTIONS_LABELS,
+    MELD_LABELS,
+    data_root,
+    load_emobank,
+    load_goemotions,
+    load_meld,
+)
 from affectlens.inputs import TextItem
 from affectlens.types import EmotionResult, Modality, Segment
 
@@ -426,7 +433,70 @@ EMOBANK = Task(
     metrics=tuple(_EMOBANK_METRICS),
 )
 
-for _task in (GOEMOTIONS, GOEMOTIONS_EKMAN, EMOBANK):
+def _meld_reader(split: str, root: str | Path | None) -> TaskData:
+    utterances = load_meld(split, root)
+    inputs = [TextItem(u.text, record_id=f"{u.dialogue_id}_{u.turn}", speaker=u.speaker, turn=u.turn,
+                       start=u.start, end=u.end) for u in utterances]
+    gold = np.array([MELD_LABELS.index(u.emotion) for u in utterances], dtype=np.int64)
+    ids = [item.record_id or "" for item in inputs]
+    return TaskData(inputs, gold, ids, str(data_root(root) / "meld" / f"{split}_sent_emo.csv"))
+
+
+def summed_label_view(name: str, label_set: str) -> View:
+    """Gold = class indices; predicted = argmax of the scores converted into ``label_set``.
+
+    The conversion is ``taxonomy.convert_scores(..., aggregate="sum")``: all of a
+    recognizer's probability mass is moved through the mapping (e.g. the 28 GoEmotions
+    scores summed into MELD's 7 groups) before the argmax, instead of grouping only
+    the recognizer's own top label.
+    """
+    def predict(output: ModelOutput) -> np.ndarray:
+        from affectlens.taxonomy import convert_scores
+
+        targets = _target_labels(label_set)
+        out = np.full(len(output.results), -1, dtype=np.int64)
+        for i, result in enumerate(output.results):
+            segment = first_segment(result)
+            if segment is None or not segment.scores:
+                continue
+            scores = (dict(segment.scores) if output.label_set == label_set
+                      else convert_scores(segment.scores, output.label_set, label_set))
+            if any(v > 0 for v in scores.values()):
+                out[i] = targets.index(max(scores, key=lambda k: scores[k]))
+        return out
+
+    return View(name, lambda gold: np.asarray(gold, dtype=np.int64), predict)
+
+
+def _meld_metric(fn: Callable[..., float]) -> Callable[[np.ndarray, np.ndarray], float]:
+    labels = list(range(len(MELD_LABELS)))
+
+    def compute(gold: np.ndarray, predicted: np.ndarray) -> float:
+        return fn(gold, predicted, labels)
+
+    return compute
+
+
+MELD = Task(
+    name="meld",
+    title="MELD emotion in conversation, 7 classes, utterance level",
+    data="MELD text (Poria et al. 2019, GPL-3.0; Friends transcripts), official split",
+    modality=Modality.TEXT,
+    read=_meld_reader,
+    views=(single_label_view("meld", "meld"), summed_label_view("meld_summed", "meld")),
+    metrics=(
+        Metric("weighted_f1", "meld", _meld_metric(m.weighted_f1),
+               "support-weighted F1 over the 7 MELD classes of the recognizer's top label "
+               "(grouped into MELD through the taxonomy)", headline=True),
+        Metric("macro_f1", "meld", _meld_metric(m.macro_f1), "unweighted mean F1 over the 7 classes"),
+        Metric("accuracy", "meld", m.accuracy, "share of utterances whose top label is right"),
+        Metric("weighted_f1_summed", "meld_summed", _meld_metric(m.weighted_f1),
+               "weighted F1 of the argmax after all scores are summed into MELD's 7 classes "
+               "(taxonomy.convert_scores)"),
+    ),
+)
+
+for _task in (GOEMOTIONS, GOEMOTIONS_EKMAN, EMOBANK, MELD):
     register_task(_task)
 
 

@@ -1,0 +1,53 @@
+"""What ``affectlens analyze FILE --dialogue`` (and ``analyze talk.srt``) runs.
+
+Kept out of ``cli.py`` so that the CLI stays thin: read dialogues, run the
+conversation recognizer (the context-free baseline over the chosen text model), map
+labels, add shift cues, write the results, print reading warnings and the shifts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from affectlens.dialogue.conversation import UtteranceBaseline, emotion_shifts, with_shift_cues
+from affectlens.dialogue.io import read_dialogues
+
+#: file suffixes that are always read as dialogues (no --dialogue needed)
+ALWAYS_DIALOGUE = (".srt", ".vtt")
+
+
+def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, labels: str | None = None,
+                          model: str | None = None, batch_size: int = 64,
+                          shift_labels: str = "ekman") -> int:
+    """Analyse every dialogue in ``path``; returns the number of dialogues written."""
+    from affectlens import output, processing
+
+    path = Path(path)
+    if labels:
+        processing.check_label_set(labels)
+    dialogues = read_dialogues(path)
+    for dialogue in dialogues:
+        for warning in dialogue.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+    recognizer = UtteranceBaseline(model, batch_size=batch_size)
+    recognizer.load()
+    results = [with_shift_cues(processing.map_result(r, labels), labels or shift_labels)
+               for r in recognizer.analyze_dialogues(dialogues)]
+    count = output.write_results(results, fmt, out)
+    n_turns = sum(len(d) for d in dialogues)
+    n_shifts = 0
+    lines: list[str] = []
+    for result in results:
+        for shift in emotion_shifts(result, labels or shift_labels):
+            n_shifts += 1
+            lines.append(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}")
+    typer.echo(f"{len(dialogues)} dialogue(s), {n_turns} turn(s), {n_shifts} emotion shift(s) "
+               f"[{recognizer.name}: context-free baseline, each turn classified alone]", err=True)
+    if fmt == "table" and out is None:
+        for line in lines[:50]:
+            typer.echo(line, err=True)
+        if len(lines) > 50:
+            typer.echo(f"  ... {len(lines) - 50} more (see the emotion_shift cues)", err=True)
+    return count

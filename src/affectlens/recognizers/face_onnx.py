@@ -1,0 +1,332 @@
+"""Facial expression recognizer: Haar face detection -> crop -> ONNX CNN -> scores, VAD, region cues.
+
+A model folder holds ``model.onnx`` (input [N, C, H, W] float32, output [N, L] logits) and
+``config.json``::
+
+    {"labels": [...], "label_set": "ferplus", "input_size": [48, 48], "channels": 1,
+     "input_name": "image", "output_name": "logits", "scale": 0.00392156862745098,
+     "mean": 0.0, "std": 1.0, "temperature": 1.0, "margin": 0.10, "version": "v1",
+     "sha256": {"model.onnx": "<hex>"}}
+
+Any folder of this layout works (``FaceOnnxRecognizer(model_dir=...)`` or the
+``AFFECTLENS_FACE_MODEL_DIR`` environment variable), so the recognizer does not depend on the
+model we train (``affectlens.training.face``).  Until that model is trained and committed,
+the registered ``face.ferplus-cnn.v1`` says "model files missing" on load.
+
+Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
+per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
+result with one segment per face per sampled frame, faces tracked (``track_id``) and their
+scores smoothed per track (EMA; the raw top label is kept in ``extras``).  Labels map to VAD
+through the taxonomy layer (``vad_from_scores``) only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.inputs import ImageFrame, InputError
+from affectlens.types import EmotionResult, Modality, Provenance, Segment
+
+DEFAULT_NAME = "face.ferplus-cnn.v1"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "face-ferplus-cnn-v1"
+MODEL_DIR_ENV = "AFFECTLENS_FACE_MODEL_DIR"
+#: "haar" (default) or "none": every image is already one face crop (e.g. a folder of FER images)
+DETECTOR_ENV = "AFFECTLENS_FACE_DETECTOR"
+
+
+class FaceModelFilesMissing(FileNotFoundError):
+    """The face model folder lacks a file it needs (no trained model is shipped yet)."""
+
+
+class FaceModelIntegrityError(RuntimeError):
+    """A model file differs from the sha256 its config pins."""
+
+
+@dataclass(frozen=True)
+class FaceModelConfig:
+    labels: tuple[str, ...]
+    label_set: str
+    input_size: tuple[int, int]
+    channels: int
+    input_name: str
+    output_name: str
+    scale: float
+    mean: float
+    std: float
+    temperature: float
+    margin: float
+    version: str
+    sha256: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> FaceModelConfig:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        size = raw.get("input_size", [48, 48])
+        return cls(
+            labels=tuple(raw["labels"]),
+            label_set=str(raw.get("label_set", "ferplus")),
+            input_size=(int(size[0]), int(size[1])),
+            channels=int(raw.get("channels", 1)),
+            input_name=str(raw.get("input_name", "image")),
+            output_name=str(raw.get("output_name", "logits")),
+            scale=float(raw.get("scale", 1.0 / 255.0)),
+            mean=float(raw.get("mean", 0.0)),
+            std=float(raw.get("std", 1.0)),
+            temperature=float(raw.get("temperature", 1.0)),
+            margin=float(raw.get("margin", 0.10)),
+            version=str(raw.get("version", "v1")),
+            sha256=dict(raw.get("sha256", {})),
+        )
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+@dataclass
+class _Face:
+    """A detected face waiting for the model: where it is and its crop."""
+
+    item: int
+    box: Any  # FaceBox
+    crop_box: tuple[int, int, int, int]
+    frame: ImageFrame
+    track_id: int | None = None
+
+
+class FaceOnnxRecognizer:
+    """Expressions of every face in images and video frames (ONNX CNN), with occlusion cues."""
+
+    modality = Modality.FACE
+
+    def __init__(self, model_dir: str | Path | None = None, *, name: str = DEFAULT_NAME,
+                 detector: str | None = None, explain: bool = True, batch_size: int = 64,
+                 smoothing: float = 0.5, max_misses: int = 5, threads: int | None = None,
+                 verify: bool = True) -> None:
+        if model_dir is None:
+            model_dir = os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR
+        self.model_dir = Path(model_dir)
+        self.name = name
+        self.version = name.rsplit(".", 1)[-1]
+        self.label_set = "ferplus"
+        detector = detector or os.environ.get(DETECTOR_ENV) or "haar"
+        if detector not in ("haar", "none"):
+            raise ValueError(f"detector must be 'haar' or 'none' (whole image is the face), got {detector!r}")
+        self.detector_name = detector
+        self.explain = explain
+        self.batch_size = batch_size
+        self.smoothing = smoothing
+        self.max_misses = max_misses
+        self.threads = threads
+        self.verify = verify
+        self._session: Any = None
+        self._config: FaceModelConfig | None = None
+        self._detector: Any = None
+        self._video_detector: Any = None
+
+    # -- loading -------------------------------------------------------------------------
+    def load(self) -> None:
+        if self._session is not None:
+            return
+        import onnxruntime as ort
+
+        from affectlens.models import sha256_file
+        from affectlens.vision.detect import HaarFaceDetector, WholeImageDetector
+
+        config_path = self.model_dir / "config.json"
+        model_path = self.model_dir / "model.onnx"
+        if not config_path.is_file() or not model_path.is_file():
+            raise FaceModelFilesMissing(
+                f"face model files missing: no trained expression model in {self.model_dir} "
+                f"(train one with 'python -m affectlens.training.face', see docs/vision.md, "
+                f"or point {MODEL_DIR_ENV} to a model folder)")
+        config = FaceModelConfig.load(config_path)
+        expected = config.sha256.get("model.onnx")
+        if self.verify and expected and sha256_file(model_path) != expected:
+            raise FaceModelIntegrityError(f"{model_path} does not match the sha256 pinned in config.json")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self._config = config
+        self.label_set = config.label_set
+        if self.detector_name == "haar":
+            self._detector = HaarFaceDetector()
+            # video: a coarser scan (480 px, scale step 1.2) is 2-3x faster; tracking bridges its misses
+            self._video_detector = HaarFaceDetector(max_side=480, scale_factor=1.2)
+        else:
+            self._detector = self._video_detector = WholeImageDetector()
+
+    @property
+    def config(self) -> FaceModelConfig:
+        self.load()
+        assert self._config is not None
+        return self._config
+
+    # -- model ---------------------------------------------------------------------------
+    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
+        """Probabilities [N, L] for uint8 crops [N, H, W] (gray) or [N, H, W, 3], in batches."""
+        cfg = self.config
+        if len(crops) == 0:
+            return np.zeros((0, len(cfg.labels)), np.float32)
+        x = crops.astype(np.float32)
+        x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+        x = (x * cfg.scale - cfg.mean) / cfg.std
+        parts = [self._session.run([cfg.output_name], {cfg.input_name: x[b : b + self.batch_size]})[0]
+                 for b in range(0, len(x), self.batch_size)]
+        return _softmax(np.concatenate(parts).astype(np.float64) / cfg.temperature)
+
+    def _crops(self, faces: Sequence[_Face]) -> np.ndarray:
+        from affectlens.vision.detect import crop_faces
+
+        cfg = self.config
+        gray = cfg.channels == 1
+        h, w = cfg.input_size
+        out = np.zeros((len(faces), h, w) if gray else (len(faces), h, w, 3), np.uint8)
+        for i, face in enumerate(faces):
+            out[i] = crop_faces(face.frame.pixels, [face.box], size=cfg.input_size, margin=self._margin, gray=gray)[0]
+        return out
+
+    @property
+    def _margin(self) -> float:
+        return 0.0 if self.detector_name == "none" else self.config.margin
+
+    def _score_faces(self, faces: Sequence[_Face]) -> tuple[np.ndarray, list[list[Any]]]:
+        from affectlens.vision.explain import occluded_copies, region_cues
+
+        crops = self._crops(faces)
+        probs = self.predict_crops(crops)
+        if not self.explain or not len(faces):
+            return probs, [[] for _ in faces]
+        occluded = self.predict_crops(occluded_copies(crops))
+        return probs, region_cues(probs, occluded, self.config.labels, [f.crop_box for f in faces])
+
+    def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
+        from affectlens.vision.detect import crop_box
+
+        height, width = frame.pixels.shape[:2]
+        detector = self._video_detector if video else self._detector
+        return [_Face(item, box, crop_box(box, self._margin, width, height), frame)
+                for box in detector.detect(frame.pixels)]
+
+    # -- inference -----------------------------------------------------------------------
+    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
+        if not batch:
+            return []
+        self.load()
+        from affectlens.vision.io import VideoFile, as_image_frame
+
+        results: list[EmotionResult | None] = [None] * len(batch)
+        faces: list[_Face] = []
+        frames: dict[int, ImageFrame] = {}
+        for i, value in enumerate(batch):
+            if isinstance(value, VideoFile):
+                results[i] = self.analyze_video(value)
+                continue
+            try:
+                frame = as_image_frame(value)
+            except InputError as exc:
+                results[i] = EmotionResult((), getattr(value, "source", None), (str(exc),))
+                continue
+            frames[i] = frame
+            faces.extend(self._detect(frame, i))
+        probs, cues = self._score_faces(faces)
+        per_item: dict[int, list[Segment]] = {i: [] for i in frames}
+        for n, face in enumerate(faces):
+            per_item[face.item].append(self._segment(face, probs[n], cues[n], n_in_frame=len(per_item[face.item])))
+        for i, frame in frames.items():
+            segments = tuple(per_item[i])
+            warnings = () if segments else ("no face found",)
+            results[i] = EmotionResult(segments, frame.source, warnings, frame.record_id)
+        return [r if r is not None else EmotionResult((), None, ("unreadable input",)) for r in results]
+
+    def iter_video(self, video: Any, *, frames_per_batch: int = 16) -> Iterator[Segment]:
+        """Segments of a ``VideoFile`` (or any iterable of ``ImageFrame``s), streamed in frame order."""
+        from affectlens.vision.track import FaceTracker
+
+        tracker = FaceTracker(max_misses=self.max_misses, alpha=self.smoothing)
+        options = getattr(video, "options", None)
+        step = 1.0 / options.fps if options is not None else 0.0  # a frame stands for its sampling interval
+        pending: list[_Face] = []
+        frame_iter = video.frames() if hasattr(video, "frames") else iter(video)
+        for n_frames, frame in enumerate(frame_iter, start=1):
+            found = self._detect(frame, n_frames, video=True)
+            for face, tid in zip(found, tracker.update([f.box for f in found]), strict=True):
+                face.track_id = tid
+            pending.extend(found)
+            if len(pending) >= self.batch_size or n_frames % frames_per_batch == 0:
+                yield from self._flush(pending, tracker, step)
+                pending = []
+        yield from self._flush(pending, tracker, step)
+
+    def _flush(self, faces: list[_Face], tracker: Any, step: float) -> Iterator[Segment]:
+        if not faces:
+            return
+        probs, cues = self._score_faces(faces)
+        for n, face in enumerate(faces):
+            raw = probs[n]
+            smoothed = tracker.smooth(face.track_id, raw) if face.track_id in tracker.tracks else raw
+            yield self._segment(face, smoothed, cues[n], raw=raw, step=step)
+
+    def analyze_video(self, video: Any) -> EmotionResult:
+        source = getattr(video, "source", None)
+        record_id = getattr(video, "record_id", None)
+        try:
+            segments = tuple(self.iter_video(video))
+        except InputError as exc:
+            return EmotionResult((), source, (str(exc),), record_id)
+        warnings: list[str] = []
+        if getattr(video, "skipped", 0):
+            warnings.append(f"{video.skipped} undecodable packet(s) skipped")
+        if not segments:
+            warnings.append("no face found in the sampled frames")
+        return EmotionResult(segments, source, tuple(warnings), record_id)
+
+    def _segment(self, face: _Face, probs: np.ndarray, cues: list[Any], *, raw: np.ndarray | None = None,
+                 n_in_frame: int = 0, step: float = 0.0) -> Segment:
+        from affectlens.taxonomy import vad_from_scores
+
+        cfg = self.config
+        scores = {label: float(p) for label, p in zip(cfg.labels, probs, strict=True)}
+        top = max(scores, key=lambda k: scores[k])
+        frame = face.frame
+        extras: dict[str, Any] = {"box": list(face.box.as_tuple()), "detector_score": round(face.box.score, 3)}
+        if frame.frame_index is not None:
+            extras["frame"] = frame.frame_index
+        if raw is not None:
+            extras["raw_top_label"] = cfg.labels[int(np.argmax(raw))]
+        elif frame.time is None:
+            extras["face"] = n_in_frame
+        return Segment(
+            modality=Modality.FACE,
+            label_set=cfg.label_set,
+            scores=scores,
+            labels=(top,),
+            vad=vad_from_scores(scores, cfg.label_set),
+            confidence=scores[top],
+            provenance=Provenance(self.name, self.version),
+            cues=tuple(cues),
+            source=frame.source,
+            start=frame.time,
+            end=round(frame.time + step, 4) if frame.time is not None else None,
+            track_id=face.track_id,
+            record_id=frame.record_id,
+            extras=extras,
+        )
+
+
+def create(**params: Any) -> FaceOnnxRecognizer:
+    return FaceOnnxRecognizer(**params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create"]

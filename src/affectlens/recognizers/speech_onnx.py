@@ -1,0 +1,299 @@
+"""Speech emotion recognizer: long audio -> VAD utterances -> log-mel CNN (ONNX) + prosodic cues.
+
+One input (an ``AudioFile`` from ``processing``/``audio.open_audio``, or an in-memory
+``AudioClip``) gives one ``EmotionResult`` whose segments are the utterances that voice
+activity detection found, in time order, each with the 8 RAVDESS categories, VAD from
+``taxonomy.vad_from_scores`` and prosody cues.  Audio is streamed in chunks; what is kept
+per utterance is its log-mel (float16, ~13 KB per second of speech) and a dozen prosodic
+numbers, so a one-hour file needs tens of MB, not the 230 MB its samples would.
+
+Normalisation (see ``docs/speech.md``): the model's log-mel input is standardised per mel
+band by reference statistics from unlabelled audio of the same input: all speech segments
+of the file when it has at least ``min_file_segments`` segments and ``min_file_speech_s``
+seconds of speech ("file" mode, what the recipe calls speaker mode: it assumes one main
+speaker per file), else the segment itself ("utterance" mode).  Prosody cues use the same
+choice: z-scores against the file's own segments, or against reference values measured on
+RAVDESS when the file is too short to have a baseline.
+
+The model folder holds ``model.onnx`` (input ``logmel`` [batch, 64, frames], output
+``logits`` [batch, 8]), ``config.json`` (labels, temperature, normalisation settings,
+prosody reference, sha256 of every file), ``metrics.json`` and ``MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.inputs import AudioClip
+from affectlens.types import EmotionResult, Modality, Provenance, Segment
+
+DEFAULT_NAME = "speech.ravdess-cnn.v1"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "speech-ravdess-cnn-v1"
+
+
+class SpeechModelError(RuntimeError):
+    """The model folder is incomplete or a file differs from the hash its config pins."""
+
+
+class SpeechModelFilesMissing(SpeechModelError, FileNotFoundError):
+    """The model folder lacks a file it needs."""
+
+
+@dataclass(frozen=True)
+class SpeechModelConfig:
+    labels: tuple[str, ...]
+    label_set: str
+    temperature: float
+    min_std: float
+    min_file_segments: int
+    min_file_speech_s: float
+    prosody_median: dict[str, float]
+    prosody_spread: dict[str, float]
+    sha256: dict[str, str]
+    version: str
+    onnx_files: tuple[str, ...] = ("model.onnx",)
+
+    @classmethod
+    def load(cls, path: Path) -> SpeechModelConfig:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        norm = raw.get("normalisation", {})
+        ref = raw.get("prosody_reference", {})
+        return cls(
+            labels=tuple(raw["labels"]),
+            label_set=raw.get("label_set", "ravdess"),
+            temperature=float(raw.get("temperature", 1.0)),
+            min_std=float(norm.get("min_std", 0.5)),
+            min_file_segments=int(norm.get("min_file_segments", 3)),
+            min_file_speech_s=float(norm.get("min_file_speech_s", 5.0)),
+            prosody_median=dict(ref.get("median", {})),
+            prosody_spread=dict(ref.get("spread", {})),
+            sha256=dict(raw.get("sha256", {})),
+            version=str(raw.get("version", "v1")),
+            onnx_files=tuple(raw.get("onnx_files", ["model.onnx"])),
+        )
+
+
+@dataclass
+class _Utterance:
+    start: float
+    end: float
+    logmel: np.ndarray  # float16 (64, frames)
+    prosody: dict[str, float]
+
+
+@dataclass
+class _Collected:
+    utterances: list[_Utterance] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class SpeechOnnxRecognizer:
+    """The shipped speech model (or any folder of the same layout, ``model_dir=``)."""
+
+    modality = Modality.SPEECH
+    label_set = "ravdess"
+
+    def __init__(
+        self,
+        *,
+        model_dir: str | Path | None = None,
+        name: str = DEFAULT_NAME,
+        vad_params: Any = None,
+        normalisation: str = "auto",
+        chunk_seconds: float = 30.0,
+        threads: int = 2,
+        vad: Any = None,
+    ) -> None:
+        if normalisation not in ("auto", "file", "utterance"):
+            raise ValueError(f"normalisation must be 'auto', 'file' or 'utterance', got {normalisation!r}")
+        self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+        self.name = name
+        self.version = name.rsplit(".", 1)[-1]
+        self.vad_params = vad_params
+        self.normalisation = normalisation
+        self.chunk_seconds = chunk_seconds
+        self.threads = threads
+        self.vad = vad  # anything with load/reset/push/flush (tests inject a stand-in)
+        self._session: Any = None
+        self.config: SpeechModelConfig | None = None
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        if self._session is not None:
+            return
+        config_path = self.model_dir / "config.json"
+        if not config_path.is_file():
+            raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
+        config = SpeechModelConfig.load(config_path)
+        for filename in config.onnx_files:
+            if not (self.model_dir / filename).is_file():
+                raise SpeechModelFilesMissing(f"speech model file missing: {self.model_dir / filename}")
+        from affectlens.models import sha256_file
+
+        for filename, expected in config.sha256.items():
+            path = self.model_dir / filename
+            if not path.is_file():
+                raise SpeechModelFilesMissing(f"speech model file missing: {path}")
+            if sha256_file(path) != expected:
+                raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        sessions = [ort.InferenceSession(str(self.model_dir / f), sess_options=options,
+                                         providers=["CPUExecutionProvider"]) for f in config.onnx_files]
+        if self.vad is None:
+            from affectlens.audio.vad import SileroVad
+
+            self.vad = SileroVad()
+        self.vad.load()
+        if self.vad_params is None:
+            from affectlens.audio.vad import VadParams
+
+            self.vad_params = VadParams()
+        self.config = config
+        self.label_set = config.label_set
+        self._session = sessions
+
+    # -- analysis -------------------------------------------------------------------------------
+
+    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
+        if not batch:
+            return []
+        self.load()
+        return [self._analyze_one(item) for item in batch]
+
+    def _analyze_one(self, item: Any) -> EmotionResult:
+        from affectlens.audio.decode import AudioFile
+
+        if isinstance(item, AudioFile):
+            collected = self._collect(item.chunks(self.chunk_seconds), 0.0, item)
+            return self._result(collected, item.source, item.record_id)
+        if isinstance(item, AudioClip):
+            try:
+                chunks = self._clip_chunks(item)
+            except ValueError as exc:
+                return EmotionResult((), item.source, (str(exc),), item.record_id)
+            collected = self._collect(chunks, float(item.offset or 0.0), None)
+            if item.sample_rate < 16_000:
+                collected.warnings.insert(0, f"low sample rate ({item.sample_rate} Hz, telephone band): upsampled "
+                                             "to 16000 Hz; expect lower accuracy")
+            return self._result(collected, item.source, item.record_id)
+        kind = type(item).__name__
+        return EmotionResult((), None, (f"expected audio (an AudioClip or an audio file), got {kind}",))
+
+    def _clip_chunks(self, clip: AudioClip) -> Iterator[np.ndarray]:
+        from affectlens.audio.decode import to_mono_16k
+
+        samples = np.asarray(clip.samples)
+        if samples.size == 0:
+            raise ValueError("empty audio: the clip has no samples")
+        if not np.issubdtype(samples.dtype, np.number):
+            raise ValueError(f"audio samples must be numbers, got dtype {samples.dtype}")
+        if np.issubdtype(samples.dtype, np.floating) and not np.isfinite(samples).all():
+            raise ValueError("audio has NaN or infinite samples")
+        mono = to_mono_16k(samples, int(clip.sample_rate))
+        step = int(self.chunk_seconds * 16_000)
+        return (mono[i:i + step] for i in range(0, mono.size, step))
+
+    def _collect(self, chunks: Iterator[np.ndarray], offset: float, audio_file: Any) -> _Collected:
+        from affectlens.audio.decode import AudioDecodeError
+        from affectlens.audio.vad import SegmentationStats, iter_utterances
+        from affectlens.features.prosody import prosody_features
+        from affectlens.features.spectral import log_mel
+
+        out = _Collected()
+        stats = SegmentationStats()
+        try:
+            for utt in iter_utterances(chunks, self.vad, self.vad_params, stats):
+                out.utterances.append(_Utterance(
+                    round(offset + utt.start, 3), round(offset + utt.end, 3),
+                    log_mel(utt.samples).astype(np.float16), prosody_features(utt.samples)))
+        except AudioDecodeError as exc:
+            out.warnings.append(f"{exc}; kept the {len(out.utterances)} segment(s) decoded before")
+        if audio_file is not None:
+            out.warnings.extend(audio_file.warnings)
+        out.seconds = stats.seconds
+        if stats.skipped_short:
+            out.warnings.append(f"{stats.skipped_short} speech burst(s) shorter than "
+                                f"{self.vad_params.min_segment_s:g} s skipped")
+        return out
+
+    def _result(self, collected: _Collected, source: str | None, record_id: str | None) -> EmotionResult:
+        assert self.config is not None
+        warnings = list(collected.warnings)
+        if not collected.utterances:
+            failed = any(w.startswith("decoding ") or w.startswith("cannot decode") for w in warnings)
+            no_speech = f"no speech found in {collected.seconds:.1f} s of audio (voice activity detection)"
+            warnings.insert(1 if failed else 0, no_speech)
+            return EmotionResult((), source, tuple(warnings), record_id)
+        utterances = collected.utterances
+        mode = self._mode(utterances)
+        mean = std = None
+        if mode == "file":
+            frames = np.concatenate([u.logmel.astype(np.float32) for u in utterances], axis=1)
+            mean, std = frames.mean(axis=1), frames.std(axis=1)
+        from affectlens.features.prosody import Baseline
+
+        if len(utterances) >= self.config.min_file_segments:
+            baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
+        else:
+            baseline = Baseline(self.config.prosody_median, self.config.prosody_spread, "typical RAVDESS speech")
+        segments = tuple(self._segment(u, mean, std, mode, baseline, source, record_id) for u in utterances)
+        return EmotionResult(segments, source, tuple(warnings), record_id)
+
+    def _mode(self, utterances: list[_Utterance]) -> str:
+        assert self.config is not None
+        if self.normalisation != "auto":
+            return self.normalisation
+        speech = sum(u.end - u.start for u in utterances)
+        enough = len(utterances) >= self.config.min_file_segments and speech >= self.config.min_file_speech_s
+        return "file" if enough else "utterance"
+
+    def _segment(self, utt: _Utterance, mean: np.ndarray | None, std: np.ndarray | None, mode: str,
+                 baseline: Any, source: str | None, record_id: str | None) -> Segment:
+        from affectlens.features.prosody import prosody_cues
+        from affectlens.features.spectral import normalise_log_mel
+        from affectlens.taxonomy import get_label_set, vad_from_scores
+        from affectlens.types import Cue
+
+        assert self.config is not None
+        x = normalise_log_mel(utt.logmel.astype(np.float32), mean, std, min_std=self.config.min_std)
+        probs = np.zeros(len(self.config.labels))
+        for session in self._session:  # several files: an ensemble, probabilities averaged
+            z = session.run(["logits"], {"logmel": x[None]})[0][0].astype(np.float64) / self.config.temperature
+            p = np.exp(z - z.max())
+            probs += p / p.sum()
+        probs /= len(self._session)
+        scores = {label: float(p) for label, p in zip(self.config.labels, probs, strict=True)}
+        top = max(scores, key=lambda k: scores[k])
+        vad = vad_from_scores(scores, self.config.label_set)
+        top_arousal = get_label_set(self.config.label_set).anchors[top].arousal
+        cues = tuple(
+            Cue(kind="prosody", phrase=c.phrase,
+                weight=round(c.arousal_direction * math.copysign(1.0, top_arousal) * min(abs(c.z) / 3.0, 1.0), 4),
+                label=top, time=(utt.start, utt.end), value=c.z)
+            for c in prosody_cues(utt.prosody, baseline)
+        )
+        prosody = {k: round(v, 3) for k, v in utt.prosody.items() if math.isfinite(v)}
+        return Segment(
+            modality=Modality.SPEECH, label_set=self.config.label_set, scores=scores, labels=(top,), vad=vad,
+            confidence=scores[top], provenance=Provenance(self.name, self.version), cues=cues, source=source,
+            start=utt.start, end=utt.end, record_id=record_id,
+            extras={"normalisation": mode, "prosody": prosody},
+        )
+
+
+def create(**params: Any) -> SpeechOnnxRecognizer:
+    """Registry factory for ``speech.ravdess-cnn.v1``."""
+    return SpeechOnnxRecognizer(**params)

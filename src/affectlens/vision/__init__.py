@@ -1,0 +1,15 @@
+"""Images and videos for the face recognizer: decoding, face detection, tracking, cues, drawing.
+
+Why a separate package: the face recognizer needs four jobs that are useful on their own
+(read an image with its EXIF orientation; stream a video's frames at a sampled rate without
+holding the video in memory; find and crop faces offline; keep face ids across frames) and
+each pulls a heavy library (Pillow, PyAV, OpenCV).  Every submodule imports those lazily,
+inside functions, so ``import affectlens`` stays light and the ``vision`` extra is optional.
+"""
+
+from __future__ import annotations
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".webm", ".mov", ".avi"})
+
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES"]

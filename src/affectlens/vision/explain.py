@@ -1,0 +1,81 @@
+"""Occlusion saliency over fixed face regions: which part of the face drove the prediction.
+
+Why occlusion over fixed regions: it needs nothing but the model itself (no gradients, no
+landmark model to ship), it is exact for what it claims ("hiding the mouth lowers happiness
+by 0.41"), and on an aligned 48x48 crop the brows, eyes, nose and mouth sit at stable places.
+Each region is filled with the crop's mean grey and the face is scored again; a region's
+weight is the drop in the top label's probability (positive: the region supports the label).
+The crops come from a detector without landmarks, so the regions are approximate: a tilted
+or off-centre face puts them off; the phrase says "region" for that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from affectlens.types import Cue
+
+#: region name -> (x0, y0, x1, y1) as fractions of the model's crop (margin included)
+FACE_REGIONS: dict[str, tuple[float, float, float, float]] = {
+    "brows": (0.12, 0.14, 0.88, 0.34),
+    "eyes": (0.12, 0.30, 0.88, 0.48),
+    "nose": (0.32, 0.44, 0.68, 0.66),
+    "mouth": (0.22, 0.64, 0.78, 0.88),
+}
+
+
+def occluded_copies(crops: np.ndarray) -> np.ndarray:
+    """[N, H, W(, C)] -> [N * R, H, W(, C)]: each crop with each region filled by its mean."""
+    n, height, width = crops.shape[:3]
+    copies = np.repeat(crops[:, None], len(FACE_REGIONS), axis=1).copy()
+    means = crops.reshape(n, -1).mean(axis=1)
+    for r, (x0, y0, x1, y1) in enumerate(FACE_REGIONS.values()):
+        ys, ye = round(y0 * height), round(y1 * height)
+        xs, xe = round(x0 * width), round(x1 * width)
+        for i in range(n):
+            copies[i, r, ys:ye, xs:xe] = means[i].astype(crops.dtype)
+    return copies.reshape(n * len(FACE_REGIONS), *crops.shape[1:])
+
+
+def region_cues(
+    probs: np.ndarray,
+    occluded_probs: np.ndarray,
+    labels: tuple[str, ...],
+    crop_boxes: list[tuple[int, int, int, int]],
+    *,
+    min_weight: float = 0.02,
+) -> list[list[Cue]]:
+    """Per face: ``face_region`` cues for its top label, strongest first.
+
+    ``probs`` [N, L]; ``occluded_probs`` [N * R, L] in ``occluded_copies`` order;
+    ``crop_boxes`` the crop of each face in image pixels (to place each region).
+    """
+    n_regions = len(FACE_REGIONS)
+    occluded = occluded_probs.reshape(len(probs), n_regions, -1)
+    out: list[list[Cue]] = []
+    for i, p in enumerate(probs):
+        top = int(np.argmax(p))
+        label = labels[top]
+        cx, cy, cw, ch = crop_boxes[i]
+        cues: list[Cue] = []
+        for r, (name, (x0, y0, x1, y1)) in enumerate(FACE_REGIONS.items()):
+            weight = float(p[top] - occluded[i, r, top])
+            if abs(weight) < min_weight:
+                continue
+            verb = "supports" if weight > 0 else "argues against"
+            region = (int(cx + x0 * cw), int(cy + y0 * ch), max(1, int((x1 - x0) * cw)), max(1, int((y1 - y0) * ch)))
+            cues.append(Cue("face_region", f"{name} region {verb} {label}", round(weight, 4), label,
+                            region=region, value=round(float(occluded[i, r, top]), 4)))
+        out.append(sorted(cues, key=lambda c: -abs(c.weight)))
+    return out
+
+
+def saliency(score: Callable[[np.ndarray], np.ndarray], crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(probs [N, L], occluded probs [N * R, L]) from a scoring function over crop batches."""
+    probs = score(crops)
+    return probs, score(occluded_copies(crops))
+
+
+__all__ = ["FACE_REGIONS", "occluded_copies", "region_cues", "saliency"]

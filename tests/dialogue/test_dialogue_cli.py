@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from affectlens import cli
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_analyze_table_as_dialogues(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "turns.csv"
+    pd.DataFrame([
+        {"dialogue_id": "d1", "speaker": "Anna", "text": "I am so happy"},
+        {"dialogue_id": "d1", "speaker": "Ben", "text": "I am angry"},
+        {"dialogue_id": "d1", "speaker": "Anna", "text": "now I am sad"},
+        {"dialogue_id": "d1", "speaker": "Ben", "text": ""},
+    ]).to_csv(path, index=False)
+    code, out, err = _run(capsys, "analyze", str(path), "--dialogue", "--model", "dummy.keywords.v1",
+                          "--format", "jsonl")
+    assert code == 0
+    (result,) = [json.loads(line) for line in out.splitlines()]
+    assert [(s["turn"], s["speaker"]) for s in result["segments"]] == [(0, "Anna"), (1, "Ben"), (2, "Anna")]
+    shift = [c for c in result["segments"][2]["cues"] if c["kind"] == "emotion_shift"]
+    assert shift and shift[0]["turn"] == 1
+    assert "empty turn" in err and "1 emotion shift(s)" in err and "context-free" in err
+
+
+def test_analyze_srt_without_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "talk.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:02,000\nANNA: so happy\n\n"
+                    "2\n00:00:01,500 --> 00:00:03,000\nBEN: so scared\n")
+    code, out, err = _run(capsys, "analyze", str(path), "-m", "dummy.keywords.v1", "-f", "csv",
+                          "--labels", "sentiment")
+    assert code == 0, err
+    frame_lines = out.strip().splitlines()
+    assert len(frame_lines) == 3 and "ANNA" in frame_lines[1] and "sentiment" in frame_lines[1]
+    assert "overlaps turn 0" in err
+
+
+def test_dialogue_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["hi"]}).to_csv(path, index=False)
+    code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1")
+    assert code != 0 and "error:" in err and "dialogue_id" in err and "Traceback" not in err

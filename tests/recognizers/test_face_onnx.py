@@ -1,0 +1,226 @@
+"""The face recognizer: contract with a tiny ONNX CNN, faces per image, video tracks, cues, bad input, CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("cv2")
+av = pytest.importorskip("av")
+PIL = pytest.importorskip("PIL")
+
+from PIL import Image  # noqa: E402
+
+from affectlens import processing, registry  # noqa: E402
+from affectlens.bench.datasets import data_root  # noqa: E402
+from affectlens.inputs import ImageFrame  # noqa: E402
+from affectlens.recognizers.face_onnx import (  # noqa: E402
+    DETECTOR_ENV,
+    MODEL_DIR_ENV,
+    FaceModelFilesMissing,
+    FaceModelIntegrityError,
+    FaceOnnxRecognizer,
+)
+from affectlens.testing import check_recognizer, make_tiny_face_model  # noqa: E402
+from affectlens.types import EmotionResult, Modality  # noqa: E402
+from affectlens.vision.io import VideoOptions, open_video  # noqa: E402
+
+LONDON = data_root() / "faces_london_smoke"
+
+
+def smiling_like(size: int = 96) -> np.ndarray:
+    """Bright lower half: the tiny model calls this happiness (see make_tiny_face_model)."""
+    image = np.full((size, size, 3), 40, np.uint8)
+    image[size * 2 // 3 :, :] = 255
+    return image
+
+
+def write_video(path: Path, n_frames: int = 20, fps: int = 10) -> Path:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
+        for i in range(n_frames):
+            frame = smiling_like() if i % 2 else np.full((96, 96, 3), 40, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_face_model(tmp_path_factory.mktemp("face-model"))
+
+
+@pytest.fixture
+def whole(model_dir: Path) -> FaceOnnxRecognizer:
+    return FaceOnnxRecognizer(model_dir, detector="none")
+
+
+def test_meets_the_contract(model_dir: Path) -> None:
+    rec = FaceOnnxRecognizer(model_dir, detector="none")
+    check_recognizer(rec, [ImageFrame(smiling_like(), source="a"), ImageFrame(np.zeros((50, 60, 3), np.uint8))],
+                     factory=lambda: FaceOnnxRecognizer(model_dir, detector="none"))
+    check_recognizer(FaceOnnxRecognizer(model_dir), factory=lambda: FaceOnnxRecognizer(model_dir))  # Haar, noise
+
+
+def test_scores_vad_and_mouth_cue(whole: FaceOnnxRecognizer) -> None:
+    (result,) = whole.analyze([ImageFrame(smiling_like(), source="smile.png")])
+    seg = result.segments[0]
+    assert seg.modality == Modality.FACE and seg.label_set == "ferplus"
+    assert seg.top_label == "happiness" and seg.labels == ("happiness",)
+    assert abs(sum(seg.scores.values()) - 1.0) < 1e-6
+    assert seg.vad is not None and seg.vad.valence > 0  # through the taxonomy's VAD anchors
+    assert seg.extras["box"] == [0, 0, 96, 96]
+    assert seg.cues and seg.cues[0].kind == "face_region" and "mouth" in seg.cues[0].phrase
+    assert seg.cues[0].weight > 0 and seg.cues[0].region is not None
+
+
+def test_no_face_and_bad_items_give_empty_results_with_warnings(model_dir: Path, tmp_path: Path) -> None:
+    rec = FaceOnnxRecognizer(model_dir)  # Haar: a flat or noise image has no face
+    corrupt = tmp_path / "bad.jpg"
+    corrupt.write_bytes(b"nope")
+    results = rec.analyze([np.zeros((80, 80, 3), np.uint8), str(corrupt), 42, np.zeros((0, 0, 3), np.uint8)])
+    assert len(results) == 4 and all(r.is_empty and r.warnings for r in results)
+    assert results[0].warnings == ("no face found",)
+    assert "not a readable image" in results[1].warnings[0]
+
+
+def test_missing_model_files_and_wrong_hash_are_clear(tmp_path: Path, model_dir: Path) -> None:
+    with pytest.raises(FaceModelFilesMissing, match="face model files missing"):
+        FaceOnnxRecognizer(tmp_path / "nothing").load()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.onnx").write_bytes((model_dir / "model.onnx").read_bytes() + b"x")
+    (broken / "config.json").write_text((model_dir / "config.json").read_text())
+    with pytest.raises(FaceModelIntegrityError):
+        FaceOnnxRecognizer(broken).load()
+
+
+def test_video_gives_tracked_smoothed_segments(whole: FaceOnnxRecognizer, tmp_path: Path) -> None:
+    video = open_video(write_video(tmp_path / "clip.mp4", n_frames=20, fps=10), options=VideoOptions(fps=5))
+    (result,) = whole.analyze([video])
+    segments = result.segments
+    assert len(segments) == 10 and {s.track_id for s in segments} == {1}
+    assert [s.start for s in segments] == sorted(s.start for s in segments if s.start is not None)
+    assert segments[0].end == pytest.approx(segments[0].start + 0.2)
+    assert all("raw_top_label" in s.extras and "frame" in s.extras for s in segments)
+    # frames alternate: the EMA damps the swings of the raw scores
+    raw = [s.extras["raw_top_label"] for s in segments]
+    assert len(set(raw)) >= 1
+    json.loads(result.to_json())
+
+
+def test_empty_video_gives_an_explicit_empty_result(whole: FaceOnnxRecognizer, tmp_path: Path) -> None:
+    path = write_video(tmp_path / "short.mp4", n_frames=10, fps=10)
+    video = open_video(path, options=VideoOptions(fps=5, start=30.0))  # past the end
+    (result,) = whole.analyze([video])
+    assert result.is_empty and "no face found" in result.warnings[-1]
+
+
+def test_registered_model_without_files_says_so() -> None:
+    spec = registry.get_spec("face.ferplus-cnn.v1")
+    assert spec.modality == Modality.FACE and spec.default
+    assert processing.FILE_TYPES[".jpg"].modality == Modality.FACE
+    assert processing.FILE_TYPES[".mp4"].modality == Modality.FACE
+
+
+def test_import_affectlens_stays_light() -> None:
+    import subprocess
+
+    code = ("import sys, affectlens, affectlens.processing, affectlens.vision.io, affectlens.recognizers.face_onnx;"
+            "print(sorted(m for m in ('cv2', 'av', 'onnxruntime', 'torch', 'PIL') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# -- CLI -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_env(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(MODEL_DIR_ENV, str(model_dir))
+    monkeypatch.setenv(DETECTOR_ENV, "none")
+    return model_dir
+
+
+def test_cli_image_table_json_csv_and_annotate(tmp_path: Path, tiny_env: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from affectlens.cli import run
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(smiling_like()).save(photo)
+    assert run(["analyze", str(photo)]) == 0
+    assert "happiness" in capsys.readouterr().out
+    out_json, out_csv, drawn = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "drawn.jpg"
+    assert run(["analyze", str(photo), "--output", str(out_json), "--annotate", str(drawn)]) == 0
+    data = json.loads(out_json.read_text())
+    assert data["results"][0]["segments"][0]["labels"] == ["happiness"]
+    assert drawn.is_file() and Image.open(drawn).size == (96, 96)
+    assert run(["analyze", str(photo), "-o", str(out_csv)]) == 0
+    assert "score_happiness" in out_csv.read_text().splitlines()[0]
+
+
+def test_cli_video_csv_plot_and_fps(tmp_path: Path, tiny_env: Path) -> None:
+    pytest.importorskip("matplotlib")
+    import pandas as pd
+
+    from affectlens.cli import run
+
+    clip = write_video(tmp_path / "clip.mp4", n_frames=30, fps=10)
+    out_csv, png = tmp_path / "v.csv", tmp_path / "v.png"
+    assert run(["analyze", str(clip), "--fps", "2", "--start", "0.5", "--output", str(out_csv),
+                "--plot", str(png)]) == 0
+    frame = pd.read_csv(out_csv)
+    assert len(frame) == 5 and set(frame["track_id"]) == {1} and frame["start"].min() >= 0.5
+    assert png.is_file() and png.stat().st_size > 0
+
+
+def test_cli_bad_inputs(tmp_path: Path, tiny_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from affectlens.cli import run
+
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    assert run(["analyze", str(empty)]) == 2
+    assert "empty file" in capsys.readouterr().err
+    novideo = tmp_path / "broken.mp4"
+    novideo.write_bytes(b"\x00" * 100)
+    assert run(["analyze", str(novideo)]) == 2
+    assert "video" in capsys.readouterr().err
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(smiling_like()).save(folder / "a.png")
+    (folder / "b.jpg").write_bytes(b"corrupt")
+    assert run(["analyze", str(folder), "-f", "jsonl"]) == 0  # one bad file never aborts a folder
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert len(lines) == 2 and lines[0]["segments"] and lines[1]["warnings"]
+
+
+def test_cli_without_a_trained_model_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from affectlens.cli import run
+
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path / "no-model"))
+    photo = tmp_path / "p.png"
+    Image.fromarray(smiling_like()).save(photo)
+    assert run(["analyze", str(photo)]) != 0
+    assert "face model files missing" in capsys.readouterr().err
+
+
+@pytest.mark.data
+def test_london_portraits_one_face_each_and_annotated(model_dir: Path, tmp_path: Path) -> None:
+    if not (LONDON / "001_smiling.jpg").is_file():
+        pytest.skip("faces_london_smoke not available")
+    from affectlens.vision.annotate import annotate_result
+    from affectlens.vision.io import load_image
+
+    rec = FaceOnnxRecognizer(model_dir)
+    results: list[EmotionResult] = rec.analyze([load_image(p) for p in sorted(LONDON.glob("*.jpg"))])
+    assert [len(r.segments) for r in results] == [1] * len(results)
+    assert annotate_result(results[0], tmp_path / "a.jpg") is not None
