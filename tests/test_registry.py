@@ -15,6 +15,7 @@ from affectlens.types import Modality
 #: Snapshot of the registered recognizers.  A change here is a change of the public model
 #: list: update it on purpose (and the model docs), never to make a test pass.
 REGISTRY_SNAPSHOT = [
+    ("dialogue.minilm-meld-bigru.v1", "text", "meld", False),
     ("dummy.keywords.v1", "text", "ekman", False),
     ("face.ferplus-cnn.v1", "face", "ferplus", True),
     ("peer.frozen-minilm-logreg.v1", "text", "goemotions", False),

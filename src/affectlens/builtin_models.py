@@ -41,6 +41,32 @@ register(RecognizerSpec(
     default=True,
 ))
 
+_DIALOGUE_DIR = MODELS_DIR / "dialogue-minilm-meld-bigru-v1"
+
+
+def _dialogue_headline(folder: Path) -> str:
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        return (f"MELD test weighted-F1 {metrics['context']['test']['weighted_f1']:.3f} "
+                f"({metrics['context_gain_test_weighted_f1']:+.3f} from context)")
+    except (OSError, ValueError, KeyError, TypeError):
+        return "see models/dialogue-minilm-meld-bigru-v1/MODEL_CARD.md"
+
+
+# not the default text model: it reads turns of dialogues (``--dialogue``, .srt/.vtt, turn tables)
+register(RecognizerSpec(
+    name="dialogue.minilm-meld-bigru.v1",
+    modality=Modality.TEXT,
+    label_set="meld",
+    factory="affectlens.dialogue.context_model:create",
+    description="Dialogue turns read in context: the text model's encoder (frozen) + a bidirectional GRU over "
+    "the dialogue, trained on MELD (7 classes); cues: words, and how far context moved each turn.",
+    license="GPL-3.0 (trained on MELD; see model card)",
+    training_data="MELD train (9,989 turns, 1,038 dialogues)",
+    headline_metric=_dialogue_headline(_DIALOGUE_DIR),
+    size_bytes=_size(_DIALOGUE_DIR) if _DIALOGUE_DIR.is_dir() else None,
+))
+
 register(RecognizerSpec(
     name="dummy.keywords.v1",
     modality=Modality.TEXT,

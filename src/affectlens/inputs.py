@@ -20,6 +20,7 @@ class TextItem:
     turn: int | None = None
     start: float | None = None
     end: float | None = None
+    dialogue_id: str | None = None  # turns of one conversation share it (read together by context models)
 
 
 @dataclass(frozen=True)

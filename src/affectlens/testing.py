@@ -655,7 +655,8 @@ def make_tiny_text_onnx(
     """Write a tiny ONNX model with the shipped text model's signature (built with ``onnx``, no torch).
 
     Inputs ``input_ids``/``attention_mask`` int64 [batch, seq]; outputs ``logits`` float32
-    [batch, n_labels], ``vad`` float32 [batch, 3], ``token_logits`` float32 [batch, seq, n_labels].
+    [batch, n_labels], ``vad`` float32 [batch, 3], ``token_logits`` float32 [batch, seq, n_labels],
+    and the conversation model's ``embedding`` [batch, n_labels] and ``hidden_layer3`` [batch, seq, n_labels].
     The graph is embedding lookup -> masked mean -> linear heads.  With the default
     vocabulary (``make_tiny_tokenizer``) and 28 GoEmotions labels, each word of
     ``TINY_WORD_LABELS`` pushes its label up, so "I am so happy" scores ``joy`` highest.
@@ -678,7 +679,7 @@ def make_tiny_text_onnx(
     head = np.eye(n_labels, dtype=np.float32)
     vad_head = (rng.standard_normal((n_labels, 3)) * 0.5).astype(np.float32)
     initializers = [
-        numpy_helper.from_array(embedding, "embedding"),
+        numpy_helper.from_array(embedding, "word_table"),
         numpy_helper.from_array(head, "head_w"),
         numpy_helper.from_array(bias, "head_b"),
         numpy_helper.from_array(vad_head, "vad_w"),
@@ -688,7 +689,7 @@ def make_tiny_text_onnx(
         numpy_helper.from_array(np.array([1.0], np.float32), "one"),
     ]
     nodes = [
-        helper.make_node("Gather", ["embedding", "input_ids"], ["embedded"], axis=0),
+        helper.make_node("Gather", ["word_table", "input_ids"], ["embedded"], axis=0),
         helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
         helper.make_node("Unsqueeze", ["mask", "axis_last"], ["mask3"]),
         helper.make_node("Mul", ["embedded", "mask3"], ["token_logits"]),
@@ -701,6 +702,9 @@ def make_tiny_text_onnx(
         helper.make_node("MatMul", ["pooled", "vad_w"], ["vad_raw"]),
         helper.make_node("Add", ["vad_raw", "vad_b"], ["vad_lin"]),
         helper.make_node("Tanh", ["vad_lin"], ["vad"]),
+        # what the conversation model reads (``training/onnx_outputs.py`` names them in the real model)
+        helper.make_node("Identity", ["pooled"], ["embedding"]),
+        helper.make_node("Identity", ["embedded"], ["hidden_layer3"]),
     ]
     graph = helper.make_graph(
         nodes,
@@ -713,6 +717,8 @@ def make_tiny_text_onnx(
             helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", n_labels]),
             helper.make_tensor_value_info("vad", TensorProto.FLOAT, ["batch", 3]),
             helper.make_tensor_value_info("token_logits", TensorProto.FLOAT, ["batch", "seq", n_labels]),
+            helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", n_labels]),
+            helper.make_tensor_value_info("hidden_layer3", TensorProto.FLOAT, ["batch", "seq", n_labels]),
         ],
         initializer=initializers,
     )
@@ -910,4 +916,65 @@ def make_tiny_face_model(folder: str | Path, *, size: int = 48, seed: int = 0) -
         "temperature": 1.0, "margin": 0.10, "version": "v1", "sha256": {"model.onnx": digest},
     }
     (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+# conversations: a tiny context model folder over the tiny text model
+# ---------------------------------------------------------------------------------------------
+
+MELD_LABELS: tuple[str, ...] = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
+
+
+def _tiny_erc_head(path: Path, n_inputs: int, *, context: bool, seed: int) -> None:
+    """``turns`` float32 [1, T, n_inputs] -> ``log_probs`` [1, T, 7]; with ``context``, the
+    dialogue's mean turn adds to every turn's logits, so a turn reads differently in company."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    weights = (rng.standard_normal((n_inputs, len(MELD_LABELS))) * 0.3).astype(np.float32)
+    goemotions = _goemotions_labels(28)
+    for source, target in (("joy", "joy"), ("anger", "anger"), ("sadness", "sadness"), ("fear", "fear")):
+        for block in range(3):  # embedding, logits / 5, layer 3: each carries the tiny words' labels
+            weights[block * 28 + goemotions.index(source), MELD_LABELS.index(target)] += 3.0
+    nodes = [helper.make_node("MatMul", ["turns", "w"], ["own"])]
+    initializers = [numpy_helper.from_array(weights, "w"),
+                    numpy_helper.from_array(np.array([1], np.int64), "axis_turns")]
+    if context:
+        nodes += [helper.make_node("ReduceMean", ["turns"], ["mean_turn"], axes=[1], keepdims=1),
+                  helper.make_node("MatMul", ["mean_turn", "w"], ["shared"]),
+                  helper.make_node("Add", ["own", "shared"], ["logits"])]
+    else:
+        nodes += [helper.make_node("Identity", ["own"], ["logits"])]
+    nodes += [helper.make_node("LogSoftmax", ["logits"], ["log_probs"], axis=-1)]
+    graph = helper.make_graph(
+        nodes, "affectlens-tiny-erc",
+        inputs=[helper.make_tensor_value_info("turns", TensorProto.FLOAT, [1, "turns", n_inputs])],
+        outputs=[helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, [1, "turns", len(MELD_LABELS)])],
+        initializer=initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="affectlens.testing")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def make_tiny_erc_model(folder: str | Path) -> Path:
+    """A conversation model folder (two tiny heads, config with hashes) for ``ContextualErc``.
+
+    Its turn features come from the tiny text model (``make_tiny_text_model``): 3 x 28
+    numbers per turn plus the same-speaker flag.
+    """
+    from affectlens.models import sha256_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    heads = {"context": "head_context.onnx", "utterance": "head_utterance.onnx"}
+    for k, (mode, filename) in enumerate(heads.items()):
+        _tiny_erc_head(folder / filename, 3 * 28 + 1, context=mode == "context", seed=k)
+    config = {"labels": list(MELD_LABELS), "label_set": "meld", "heads": heads,
+              "temperatures": {"context": 1.0, "utterance": 1.0},
+              "sha256": {name: sha256_file(folder / name) for name in heads.values()}}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
     return folder

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -78,6 +78,19 @@ class Inference:
     trained_s: float | None = None
 
 
+def _batches(inputs: Sequence[Any], batch_size: int, *, whole_dialogues: bool) -> Iterator[list[Any]]:
+    """Batches of ``batch_size``; for a context model, extended so no dialogue is cut in two."""
+    begin = 0
+    while begin < len(inputs):
+        end = min(len(inputs), begin + batch_size)
+        if whole_dialogues:
+            last = getattr(inputs[end - 1], "dialogue_id", None)
+            while last is not None and end < len(inputs) and getattr(inputs[end], "dialogue_id", None) == last:
+                end += 1
+        yield list(inputs[begin:end])
+        begin = end
+
+
 def run_inference(recognizer: Recognizer, inputs: Sequence[Any], batch_size: int) -> Inference:
     """Load, then feed ``inputs`` in order in batches of ``batch_size``, timing analyze() only."""
     gc.collect()
@@ -87,8 +100,7 @@ def run_inference(recognizer: Recognizer, inputs: Sequence[Any], batch_size: int
     load_s = time.perf_counter() - started
     results: list[EmotionResult] = []
     analyze_s = 0.0
-    for begin in range(0, len(inputs), batch_size):
-        batch = list(inputs[begin: begin + batch_size])
+    for batch in _batches(inputs, batch_size, whole_dialogues=bool(getattr(recognizer, "uses_context", False))):
         started = time.perf_counter()
         out = recognizer.analyze(batch)
         analyze_s += time.perf_counter() - started

@@ -436,7 +436,7 @@ EMOBANK = Task(
 def _meld_reader(split: str, root: str | Path | None) -> TaskData:
     utterances = load_meld(split, root)
     inputs = [TextItem(u.text, record_id=f"{u.dialogue_id}_{u.turn}", speaker=u.speaker, turn=u.turn,
-                       start=u.start, end=u.end) for u in utterances]
+                       start=u.start, end=u.end, dialogue_id=u.dialogue_id) for u in utterances]
     gold = np.array([MELD_LABELS.index(u.emotion) for u in utterances], dtype=np.int64)
     ids = [item.record_id or "" for item in inputs]
     return TaskData(inputs, gold, ids, str(data_root(root) / "meld" / f"{split}_sent_emo.csv"))

@@ -1,8 +1,9 @@
 """What ``affectlens analyze FILE --dialogue`` (and ``analyze talk.srt``) runs.
 
 Kept out of ``cli.py`` so that the CLI stays thin: read dialogues, run the
-conversation recognizer (the context-free baseline over the chosen text model), map
-labels, add shift cues, write the results, print reading warnings and the shifts.
+conversation recognizer (the shipped context model, or the context-free baseline over a
+chosen text model), map labels, add shift cues, write the results, print reading
+warnings and the shifts.
 """
 
 from __future__ import annotations
@@ -11,11 +12,43 @@ from pathlib import Path
 
 import typer
 
-from affectlens.dialogue.conversation import UtteranceBaseline, emotion_shifts, with_shift_cues
+from affectlens.dialogue.conversation import (
+    ConversationRecognizer,
+    UtteranceBaseline,
+    emotion_shifts,
+    with_shift_cues,
+)
 from affectlens.dialogue.io import read_dialogues
 
 #: file suffixes that are always read as dialogues (no --dialogue needed)
 ALWAYS_DIALOGUE = (".srt", ".vtt")
+
+
+def conversation_model(model: str | None = None, batch_size: int = 64) -> ConversationRecognizer:
+    """The loaded dialogue model: ``model`` if it reads dialogues, a context-free baseline over
+    ``model`` if it is a text model, else the shipped context model (the baseline over the
+    default text model when the context model's files are not in place)."""
+    from affectlens.registry import get_spec
+
+    if model is not None:
+        built = get_spec(model).build()
+        if isinstance(built, ConversationRecognizer):
+            built.load()
+            return built
+        baseline = UtteranceBaseline(built, batch_size=batch_size)
+        baseline.load()
+        return baseline
+    from affectlens.dialogue.context_model import ContextualErc
+
+    try:
+        contextual = ContextualErc()
+        contextual.load()
+        return contextual
+    except FileNotFoundError as exc:
+        typer.echo(f"warning: no context model ({exc}); each turn is classified alone", err=True)
+    baseline = UtteranceBaseline(batch_size=batch_size)
+    baseline.load()
+    return baseline
 
 
 def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, labels: str | None = None,
@@ -31,8 +64,7 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
     for dialogue in dialogues:
         for warning in dialogue.warnings:
             typer.echo(f"warning: {warning}", err=True)
-    recognizer = UtteranceBaseline(model, batch_size=batch_size)
-    recognizer.load()
+    recognizer = conversation_model(model, batch_size=batch_size)
     results = [with_shift_cues(processing.map_result(r, labels), labels or shift_labels)
                for r in recognizer.analyze_dialogues(dialogues)]
     count = output.write_results(results, fmt, out)
@@ -44,7 +76,8 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
             n_shifts += 1
             lines.append(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}")
     typer.echo(f"{len(dialogues)} dialogue(s), {n_turns} turn(s), {n_shifts} emotion shift(s) "
-               f"[{recognizer.name}: context-free baseline, each turn classified alone]", err=True)
+               f"[{recognizer.name}: " + ("each turn read with its dialogue]" if recognizer.uses_context
+                                          else "context-free baseline, each turn classified alone]"), err=True)
     if fmt == "table" and out is None:
         for line in lines[:50]:
             typer.echo(line, err=True)

@@ -241,6 +241,43 @@ class TextOnnxRecognizer:
             out.append((logits_t, vad_t, spans))
         return out
 
+    def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """Per text: the encoder features the conversation model reads, and VAD in [-1, 1].
+
+        Features are ``[embedding (384), logits / 5 (28), mean of layer 3 (384)]`` of the
+        first ``max_tokens`` word pieces (dialogue turns are short; the conversation
+        model was trained on the same truncation).  Needs a model exported with the
+        ``embedding`` and ``hidden_layer3`` outputs (``training/onnx_outputs.py``).
+        """
+        self.load()
+        cfg = self.config
+        cls_id = self._tokenizer.token_to_id("[CLS]")
+        sep_id = self._tokenizer.token_to_id("[SEP]")
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        token_ids = [[cls_id, *enc.ids[: max_tokens - 2], sep_id] for enc in encodings]
+        order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
+        features: np.ndarray | None = None
+        vad = np.zeros((len(token_ids), 3), dtype=np.float32)
+        for b in range(0, len(order), self.batch_size):
+            chunk = order[b : b + self.batch_size]
+            width = max(len(token_ids[i]) for i in chunk)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                ids[row, : len(token_ids[i])] = token_ids[i]
+                mask[row, : len(token_ids[i])] = 1
+            logits, vad_raw, embedding, hidden3 = self._session.run(
+                ["logits", "vad", "embedding", "hidden_layer3"], {"input_ids": ids, "attention_mask": mask})
+            weights = mask[:, :, None].astype(np.float32)
+            pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
+            block = np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
+            if features is None:
+                features = np.zeros((len(token_ids), block.shape[1]), dtype=np.float32)
+            features[chunk] = block
+            native = vad_raw * cfg.vad_std + cfg.vad_mean
+            vad[chunk] = np.clip((native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)
+        return (features if features is not None else np.zeros((0, 0), dtype=np.float32)), vad
+
     def _to_result(self, item: TextItem, logits: np.ndarray, vad_raw: np.ndarray,
                    spans: list[tuple[Any, np.ndarray]]) -> EmotionResult:
         cfg = self.config

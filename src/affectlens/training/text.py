@@ -231,6 +231,10 @@ def export(out: Path, epoch: int, tag: str = "epoch") -> None:
     )
     # shipped: int8 weights, float activations (deterministic per text; see training/quantize.py)
     weight_only_int8(fp32, out / "model_w8.onnx")
+    # the conversation model reads the pooled embedding and layer 3 of the same encoder
+    from affectlens.training.onnx_outputs import expose_outputs
+
+    expose_outputs(out / "model_w8.onnx")
     # for comparison only: dynamic int8 activations, faster but batch-dependent
     quantize_dynamic(str(fp32), str(out / "model_int8.onnx"), per_channel=True, weight_type=QuantType.QInt8)
     print(f"exported {fp32}, {out / 'model_w8.onnx'} and {out / 'model_int8.onnx'}")

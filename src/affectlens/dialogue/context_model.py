@@ -1,0 +1,202 @@
+"""The context-aware conversation model: each turn read with the whole dialogue around it.
+
+``ContextualErc`` (registered as ``dialogue.minilm-meld-bigru.v1``) encodes every turn
+with the shipped text encoder (``TextOnnxRecognizer.turn_features``) and runs a small
+bidirectional GRU head over the dialogue (``models/dialogue-minilm-meld-bigru-v1``,
+trained by ``training/erc_meld.py``).  Each turn's segment carries:
+
+* ``scores`` over MELD's 7 classes, calibrated (temperature fitted on MELD dev);
+* ``vad`` from the text model's own VAD head for the turn;
+* ``cues``: the words behind the turn's text emotions (the text model's word cues) and,
+  where the dialogue changed the reading, a ``context`` cue: the same head without the
+  GRU gives the turn's emotion alone, and the cue says how far context moved it.
+
+It serves both contracts: ``analyze_dialogues`` (``ConversationRecognizer``) for the
+dialogue readers, and ``analyze(items)`` (``Recognizer``) for turn tables such as the
+MELD benchmark, where consecutive ``TextItem`` s with the same ``dialogue_id`` form one
+dialogue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.dialogue.types import Dialogue, Turn
+from affectlens.inputs import TextItem, as_text_item
+from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "dialogue-minilm-meld-bigru-v1"
+DEFAULT_NAME = "dialogue.minilm-meld-bigru.v1"
+#: a context cue is added when context moves the top label's probability at least this much
+CONTEXT_CUE_MIN_CHANGE = 0.10
+
+
+def dialogue_inputs(features: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
+    """The head's input for one dialogue: turn features plus "same speaker as the turn before"."""
+    same = np.zeros((len(speakers), 1), dtype=np.float32)
+    for i in range(1, len(speakers)):
+        same[i, 0] = float(speakers[i] == speakers[i - 1])
+    return np.concatenate([np.asarray(features, dtype=np.float32), same], axis=1)
+
+
+def _softmax(log_probs: np.ndarray, temperature: float) -> np.ndarray:
+    z = log_probs / temperature
+    z = z - z.max(-1, keepdims=True)
+    p = np.exp(z)
+    return np.asarray(p / p.sum(-1, keepdims=True))
+
+
+class ContextualErc:
+    """Emotion recognition in conversation over MELD's 7 classes, with dialogue context."""
+
+    modality = Modality.TEXT
+    uses_context = True
+    label_set = "meld"
+
+    def __init__(self, model_dir: str | Path | None = None, *, name: str = DEFAULT_NAME,
+                 text_model: Any = None, threads: int | None = None, verify: bool = True) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+        self.name = name
+        self.version = name.rsplit(".", 1)[-1]
+        self.threads = threads
+        self.verify = verify
+        self._text_model = text_model  # a TextOnnxRecognizer (default: the shipped one)
+        self._heads: dict[str, Any] = {}
+        self._config: dict[str, Any] = {}
+
+    def load(self) -> None:
+        if self._heads:
+            return
+        import onnxruntime as ort
+
+        from affectlens.models import sha256_file
+        from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError, TextOnnxRecognizer
+
+        config_path = self.model_dir / "config.json"
+        if not config_path.is_file():
+            raise ModelFilesMissing(f"no config.json in conversation model folder {self.model_dir}")
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads or 1  # a small GRU: threads cost more than they give
+        heads: dict[str, Any] = {}
+        for mode, filename in config["heads"].items():
+            path = self.model_dir / filename
+            if not path.is_file():
+                raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
+            if self.verify and sha256_file(path) != config["sha256"][filename]:
+                raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
+            heads[mode] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        if self._text_model is None:
+            self._text_model = TextOnnxRecognizer(threads=self.threads)
+        self._text_model.load()
+        self._config = config
+        self._heads = heads
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        self.load()
+        return tuple(self._config["labels"])
+
+    # -- Recognizer: turn tables -------------------------------------------------------------------
+
+    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
+        """One result per item; consecutive items with one ``dialogue_id`` are read as a dialogue."""
+        items = [as_text_item(x) for x in batch]
+        groups: list[list[int]] = []
+        for i, item in enumerate(items):
+            if groups and item.dialogue_id is not None and items[groups[-1][0]].dialogue_id == item.dialogue_id:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        dialogues = [Dialogue(items[g[0]].dialogue_id or f"item {g[0]}",
+                              tuple(Turn(k, items[i].speaker or "?", items[i].text, items[i].start, items[i].end,
+                                         record_id=items[i].record_id) for k, i in enumerate(g)),
+                              source=items[g[0]].source)
+                     for g in groups]
+        out: list[EmotionResult] = [EmotionResult((), items[i].source) for i in range(len(items))]
+        for group, result in zip(groups, self.analyze_dialogues(dialogues), strict=True):
+            by_turn = {seg.turn: seg for seg in result.segments}
+            for k, i in enumerate(group):
+                seg = by_turn.get(k)
+                if seg is None:
+                    out[i] = EmotionResult((), items[i].source, ("empty text: nothing to analyse",),
+                                           items[i].record_id)
+                else:
+                    out[i] = EmotionResult((replace(seg, turn=items[i].turn, record_id=items[i].record_id),),
+                                           items[i].source, (), items[i].record_id)
+        return out
+
+    # -- ConversationRecognizer: whole dialogues ---------------------------------------------------
+
+    def analyze_dialogues(self, dialogues: Sequence[Dialogue]) -> list[EmotionResult]:
+        self.load()
+        turns = [(d, t) for d, dialogue in enumerate(dialogues) for t in dialogue.turns if not t.is_empty]
+        if not turns:
+            return [EmotionResult((), d.source, (*d.warnings, "no non-empty turn: nothing to analyse"),
+                                  d.dialogue_id) for d in dialogues]
+        features, vad = self._text_model.turn_features([t.text for _, t in turns])
+        text_results = self._text_model.analyze([TextItem(t.text) for _, t in turns])
+        rows_of: dict[int, list[int]] = {}
+        for row, (d, _) in enumerate(turns):
+            rows_of.setdefault(d, []).append(row)
+        labels = tuple(self._config["labels"])
+        temperatures = self._config["temperatures"]
+        segments: list[list[Segment]] = [[] for _ in dialogues]
+        for d, rows in rows_of.items():
+            x = dialogue_inputs(features[rows], [turns[r][1].speaker for r in rows])[None]
+            probs = {mode: _softmax(self._heads[mode].run(["log_probs"], {"turns": x})[0][0], temperatures[mode])
+                     for mode in self._heads}
+            for k, row in enumerate(rows):
+                segments[d].append(self._segment(dialogues[d], turns[row][1], probs, k, labels, vad[row],
+                                                 text_results[row]))
+        return [EmotionResult(tuple(segs), dialogue.source, tuple(dialogue.warnings), dialogue.dialogue_id)
+                for dialogue, segs in zip(dialogues, segments, strict=True)]
+
+    def _meld_label(self, label: str | None, label_set: str) -> str | None:
+        """A word cue's label (e.g. GoEmotions 'gratitude') in this model's set ('joy')."""
+        return label if label_set == self.label_set else _closest(label, label_set, self.label_set)
+
+    def _segment(self, dialogue: Dialogue, turn: Turn, probs: dict[str, np.ndarray], k: int,
+                 labels: tuple[str, ...], vad: np.ndarray, text_result: EmotionResult) -> Segment:
+        p = probs["context"][k]
+        top = int(p.argmax())
+        cues = [replace(c, label=self._meld_label(c.label, s.label_set)) for s in text_result.segments for c in s.cues]
+        extras: dict[str, Any] = {"context": "dialogue", "erc": self.name}
+        if "utterance" in probs:
+            alone = probs["utterance"][k]
+            extras["scores_without_context"] = {lb: round(float(v), 4) for lb, v in zip(labels, alone, strict=True)}
+            change = float(p[top] - alone[top])
+            if abs(change) >= CONTEXT_CUE_MIN_CHANGE:
+                alone_top = labels[int(alone.argmax())]
+                phrase = (f"dialogue context: {labels[top]} {alone[top]:.2f} -> {p[top]:.2f}"
+                          + (f" (alone this turn reads as {alone_top})" if alone_top != labels[top] else ""))
+                cues.append(Cue(kind="context", phrase=phrase, weight=round(change, 4), label=labels[top]))
+        return Segment(
+            modality=Modality.TEXT, label_set=self.label_set,
+            scores={lb: float(v) for lb, v in zip(labels, p, strict=True)},
+            labels=(labels[top],), vad=VAD(*(float(v) for v in vad)), confidence=float(p[top]),
+            provenance=Provenance(self.name, self.version), cues=tuple(cues), source=dialogue.source,
+            text=turn.text, start=turn.start, end=turn.end, turn=turn.index, speaker=turn.speaker,
+            record_id=dialogue.dialogue_id, extras=extras)
+
+
+def _closest(label: str | None, from_set: str, to_set: str) -> str | None:
+    from affectlens.taxonomy import convert_scores
+
+    if label is None:
+        return None
+    converted = convert_scores({label: 1.0}, from_set, to_set)
+    return max(converted, key=lambda k: converted[k]) if converted else None
+
+
+def create(**params: Any) -> ContextualErc:
+    return ContextualErc(**params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "ContextualErc", "create", "dialogue_inputs"]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from affectlens.bench.runner import _batches
+from affectlens.dialogue.context_model import ContextualErc, dialogue_inputs
+from affectlens.dialogue.types import Dialogue, Turn
+from affectlens.inputs import TextItem
+from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError, TextOnnxRecognizer
+from affectlens.testing import MELD_LABELS, check_recognizer, make_tiny_erc_model, make_tiny_text_model
+
+
+@pytest.fixture(scope="module")
+def erc(tmp_path_factory: pytest.TempPathFactory) -> ContextualErc:
+    root = tmp_path_factory.mktemp("erc")
+    text = TextOnnxRecognizer(make_tiny_text_model(root / "text"), name="text.tiny.v1")
+    return ContextualErc(make_tiny_erc_model(root / "erc"), name="dialogue.tiny.v1", text_model=text)
+
+
+def _dialogue(*turns: tuple[str, str], dialogue_id: str = "d1") -> Dialogue:
+    return Dialogue(dialogue_id, tuple(Turn(i, s, t) for i, (s, t) in enumerate(turns)), source="chat.csv")
+
+
+def test_every_non_empty_turn_gets_a_calibrated_meld_segment(erc: ContextualErc) -> None:
+    [result] = erc.analyze_dialogues([_dialogue(("Ann", "I am so happy"), ("Bob", "   "), ("Bob", "I am angry"))])
+    assert [s.turn for s in result.segments] == [0, 2]
+    assert [s.speaker for s in result.segments] == ["Ann", "Bob"]
+    for seg in result.segments:
+        assert seg.label_set == "meld" and set(seg.scores) == set(MELD_LABELS)
+        assert sum(seg.scores.values()) == pytest.approx(1.0, abs=1e-5)
+        assert seg.confidence == pytest.approx(max(seg.scores.values()))
+        assert set(seg.extras["scores_without_context"]) == set(MELD_LABELS)
+    assert result.segments[0].labels == ("joy",)
+    assert result.segments[1].labels == ("anger",)
+    assert result.record_id == "d1"
+
+
+def test_context_changes_a_turns_reading_but_not_its_reading_alone(erc: ContextualErc) -> None:
+    target = ("Ann", "I am so happy")
+    calm, heated = erc.analyze_dialogues([
+        _dialogue(target, dialogue_id="calm"),
+        _dialogue(("Bob", "I am angry"), ("Bob", "angry furious"), target, dialogue_id="heated")])
+    alone_calm = calm.segments[0].extras["scores_without_context"]
+    alone_heated = heated.segments[-1].extras["scores_without_context"]
+    assert alone_calm == alone_heated
+    assert calm.segments[0].scores["anger"] < heated.segments[-1].scores["anger"]
+    context_cues = [c for c in heated.segments[-1].cues if c.kind == "context"]
+    assert context_cues and "dialogue context" in context_cues[0].phrase
+
+
+def test_turn_tables_are_read_as_dialogues_by_dialogue_id(erc: ContextualErc) -> None:
+    items = [TextItem("I am angry", speaker="Bob", turn=0, dialogue_id="x", record_id="x_0"),
+             TextItem("I am so happy", speaker="Ann", turn=1, dialogue_id="x", record_id="x_1"),
+             TextItem("I am so happy", speaker="Ann", turn=0, dialogue_id="y", record_id="y_0"),
+             TextItem(""),
+             "I am so happy"]
+    results = erc.analyze(items)
+    assert len(results) == 5
+    [as_dialogue] = erc.analyze_dialogues([_dialogue(("Bob", "I am angry"), ("Ann", "I am so happy"))])
+    assert results[1].segments[0].scores == pytest.approx(as_dialogue.segments[1].scores)
+    assert results[1].record_id == "x_1" and results[1].segments[0].turn == 1
+    assert results[2].segments[0].scores != pytest.approx(results[1].segments[0].scores)
+    assert results[3].is_empty and results[3].warnings
+    assert not results[4].is_empty
+
+
+def test_passes_the_common_recognizer_check(erc: ContextualErc) -> None:
+    report = check_recognizer(erc, factory=lambda: ContextualErc(erc.model_dir, name=erc.name,
+                                                                 text_model=erc._text_model))
+    assert not report.failed, report
+
+
+def test_speaker_flag_marks_a_speaker_who_goes_on() -> None:
+    x = dialogue_inputs(np.zeros((3, 2), np.float32), ["a", "a", "b"])
+    assert x.shape == (3, 3) and x[:, -1].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_benchmark_batches_never_cut_a_dialogue_in_two() -> None:
+    items = [TextItem(str(i), dialogue_id=str(i // 3)) for i in range(10)]
+    batches = list(_batches(items, 4, whole_dialogues=True))
+    assert [len(b) for b in batches] == [6, 4]
+    assert [len(b) for b in _batches(items, 4, whole_dialogues=False)] == [4, 4, 2]
+
+
+def test_a_tampered_or_missing_head_is_refused(tmp_path: Path) -> None:
+    folder = make_tiny_erc_model(tmp_path / "erc")
+    text = TextOnnxRecognizer(make_tiny_text_model(tmp_path / "text"))
+    config = json.loads((folder / "config.json").read_text())
+    config["sha256"]["head_context.onnx"] = "0" * 64
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelIntegrityError):
+        ContextualErc(folder, text_model=text).load()
+    with pytest.raises(ModelFilesMissing):
+        ContextualErc(tmp_path / "nowhere", text_model=text).load()
