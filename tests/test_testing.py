@@ -161,6 +161,8 @@ def test_tiny_onnx_has_the_text_model_signature(tmp_path: Path) -> None:
         ("logits", "tensor(float)"),
         ("vad", "tensor(float)"),
         ("token_logits", "tensor(float)"),
+        ("embedding", "tensor(float)"),
+        ("hidden_layer3", "tensor(float)"),
     ]
 
     tokenizer = Tokenizer.from_file(str(make_tiny_tokenizer(tmp_path / "tokenizer.json")))
@@ -168,7 +170,8 @@ def test_tiny_onnx_has_the_text_model_signature(tmp_path: Path) -> None:
     encodings = tokenizer.encode_batch(["I am so happy", "so scared today, really"])
     ids = np.array([e.ids for e in encodings], dtype=np.int64)
     mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-    logits, vad, token_logits = session.run(None, {"input_ids": ids, "attention_mask": mask})
+    logits, vad, token_logits = session.run(
+        ["logits", "vad", "token_logits"], {"input_ids": ids, "attention_mask": mask})
     assert logits.shape == (2, 28) and vad.shape == (2, 3) and token_logits.shape == (2, ids.shape[1], 28)
     assert GOEMOTIONS_LABELS[int(logits[0].argmax())] == "joy"
     assert GOEMOTIONS_LABELS[int(logits[1].argmax())] == "fear"
@@ -182,5 +185,6 @@ def test_tiny_onnx_other_sizes(tmp_path: Path) -> None:
     model = make_tiny_text_onnx(tmp_path / "m.onnx", vocab_size=50, n_labels=7, seed=3)
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     ids = np.array([[2, 10, 3]], dtype=np.int64)
-    logits, _vad, tokens = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+    logits, _vad, tokens = session.run(
+        ["logits", "vad", "token_logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})
     assert logits.shape == (1, 7) and tokens.shape == (1, 3, 7)

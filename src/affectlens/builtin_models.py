@@ -108,8 +108,8 @@ register(RecognizerSpec(
     modality=Modality.SPEECH,
     label_set="ravdess",
     factory="affectlens.recognizers.speech_onnx:create",
-    description="Silero VAD utterances -> log-mel CNN trained on RAVDESS (8 classes, ONNX); prosodic cues "
-    "(pitch, loudness, rate, voice quality) as z-scores against the file's own baseline.",
+    description="Silero VAD utterances -> log-mel CNN + TDNN ensemble trained on RAVDESS (8 classes, ONNX); "
+    "prosodic cues (pitch, loudness, rate, voice quality) as z-scores against the file's own baseline.",
     license="CC BY-NC-SA 4.0 (trained on RAVDESS; see model card); Silero VAD MIT",
     training_data="RAVDESS speech, 24 actors x 60 utterances (1,440)",
     headline_metric=_speech_headline(_SPEECH_DIR),
@@ -130,8 +130,8 @@ def _face_headline(folder: Path) -> str:
         return "not trained yet: model files missing (see docs/vision.md)"
 
 
-# registered even before its weights land, so that analysing a photo says "model files missing"
-# instead of "no recognizer"; any model folder of the same layout works (AFFECTLENS_FACE_MODEL_DIR)
+# any model folder of the same layout works (AFFECTLENS_FACE_MODEL_DIR); without its files,
+# analysing a photo says "model files missing" instead of "no recognizer"
 register(RecognizerSpec(
     name="face.ferplus-cnn.v1",
     modality=Modality.FACE,

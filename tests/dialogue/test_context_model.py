@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from affectlens.bench.runner import _batches
+from affectlens.dialogue.causes import CAUSE_EMOTIONS, MAX_DISTANCE, CauseModel, pair_features
 from affectlens.dialogue.context_model import ContextualErc, dialogue_inputs
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
@@ -18,7 +19,8 @@ from affectlens.testing import MELD_LABELS, check_recognizer, make_tiny_erc_mode
 def erc(tmp_path_factory: pytest.TempPathFactory) -> ContextualErc:
     root = tmp_path_factory.mktemp("erc")
     text = TextOnnxRecognizer(make_tiny_text_model(root / "text"), name="text.tiny.v1")
-    return ContextualErc(make_tiny_erc_model(root / "erc"), name="dialogue.tiny.v1", text_model=text)
+    return ContextualErc(make_tiny_erc_model(root / "erc"), name="dialogue.tiny.v1", text_model=text,
+                         cause_model=None)
 
 
 def _dialogue(*turns: tuple[str, str], dialogue_id: str = "d1") -> Dialogue:
@@ -70,7 +72,8 @@ def test_turn_tables_are_read_as_dialogues_by_dialogue_id(erc: ContextualErc) ->
 
 def test_passes_the_common_recognizer_check(erc: ContextualErc) -> None:
     report = check_recognizer(erc, factory=lambda: ContextualErc(erc.model_dir, name=erc.name,
-                                                                 text_model=erc._text_model))
+                                                                 text_model=erc._text_model,
+                                                                 cause_model=None))
     assert not report.failed, report
 
 
@@ -96,3 +99,33 @@ def test_a_tampered_or_missing_head_is_refused(tmp_path: Path) -> None:
         ContextualErc(folder, text_model=text).load()
     with pytest.raises(ModelFilesMissing):
         ContextualErc(tmp_path / "nowhere", text_model=text).load()
+
+
+def _tiny_cause_model(n_features: int) -> CauseModel:
+    """Prefers the turn right before the target (distance one-hot index 1)."""
+    n = 3 * n_features + MAX_DISTANCE + 1 + len(CAUSE_EMOTIONS) + 3
+    weights = np.zeros(n, np.float32)
+    weights[3 * n_features + 1] = 4.0
+    return CauseModel(np.zeros(n, np.float32), np.ones(n, np.float32), weights, -2.0, 0.5, "cause.tiny.v1")
+
+
+def test_pair_features_cover_every_candidate_up_to_the_target() -> None:
+    rows = pair_features(np.ones((4, 2), np.float32), ["a", "b", "a", "b"], 2, "anger")
+    assert rows.shape == (3, 3 * 2 + MAX_DISTANCE + 1 + len(CAUSE_EMOTIONS) + 3)
+    assert rows[:, 6:6 + MAX_DISTANCE + 1].argmax(1).tolist() == [2, 1, 0]
+
+
+def test_emotional_turns_name_their_causes(tmp_path: Path) -> None:
+    text = TextOnnxRecognizer(make_tiny_text_model(tmp_path / "text"))
+    erc = ContextualErc(make_tiny_erc_model(tmp_path / "erc"), text_model=text, cause_model=_tiny_cause_model(3 * 28))
+    [result] = erc.analyze_dialogues([_dialogue(("Bob", "I am angry"), ("Ann", "I am so happy"))])
+    first, second = result.segments
+    assert [c.turn for c in second.cues if c.kind == "cause"] == [0]  # the turn before, as the scorer prefers
+    assert second.extras["causes"][0]["turn"] == 0
+    cause = next(c for c in second.cues if c.kind == "cause")
+    assert "caused by turn 0 (Bob" in cause.phrase and cause.label == second.labels[0]
+    assert [c.turn for c in first.cues if c.kind == "cause"] == [0]  # nothing earlier: its likeliest is itself
+    assert "this turn itself" in next(c for c in first.cues if c.kind == "cause").phrase
+    plain = ContextualErc(tmp_path / "erc", text_model=text, cause_model=None)
+    assert not [c for s in plain.analyze_dialogues([_dialogue(("Bob", "I am angry"))])[0].segments
+                for c in s.cues if c.kind == "cause"]

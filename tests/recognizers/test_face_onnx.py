@@ -20,6 +20,7 @@ from affectlens import processing, registry  # noqa: E402
 from affectlens.bench.datasets import data_root  # noqa: E402
 from affectlens.inputs import ImageFrame  # noqa: E402
 from affectlens.recognizers.face_onnx import (  # noqa: E402
+    DEFAULT_MODEL_DIR,
     DETECTOR_ENV,
     MODEL_DIR_ENV,
     FaceModelFilesMissing,
@@ -124,11 +125,62 @@ def test_empty_video_gives_an_explicit_empty_result(whole: FaceOnnxRecognizer, t
     assert result.is_empty and "no face found" in result.warnings[-1]
 
 
-def test_registered_model_without_files_says_so() -> None:
+def test_registered_model_and_file_routing() -> None:
     spec = registry.get_spec("face.ferplus-cnn.v1")
     assert spec.modality == Modality.FACE and spec.default
     assert processing.FILE_TYPES[".jpg"].modality == Modality.FACE
     assert processing.FILE_TYPES[".mp4"].modality == Modality.FACE
+
+
+# -- the shipped model (models/face-ferplus-cnn-v1) -----------------------------------------
+
+SHIPPED = DEFAULT_MODEL_DIR
+needs_shipped = pytest.mark.skipif(not (SHIPPED / "model.onnx").is_file(), reason="face model not shipped")
+
+
+@needs_shipped
+def test_shipped_model_folder_is_complete_pinned_and_documented() -> None:
+    from affectlens.models import sha256_file
+
+    assert {"model.onnx", "config.json", "metrics.json", "MODEL_CARD.md"} <= {p.name for p in SHIPPED.iterdir()}
+    config = json.loads((SHIPPED / "config.json").read_text())
+    assert config["labels"] == ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
+                                "contempt"]
+    assert config["sha256"]["model.onnx"] == sha256_file(SHIPPED / "model.onnx")
+    assert 0.3 < config["temperature"] < 3.0
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    shipped = metrics["ferplus_test_shipped_recognizer"]
+    assert shipped["n"] > 3000 and len(shipped["confusion"]) == 8
+    assert metrics["ferplus_test_onnx_fp32"]["accuracy"] > 0.5  # the registry headline reads this key
+    assert "research" in (SHIPPED / "MODEL_CARD.md").read_text().lower()
+    assert registry.get_spec("face.ferplus-cnn.v1").headline_metric.startswith("FER+ test accuracy")
+
+
+@needs_shipped
+def test_shipped_model_loads_and_scores_a_batch() -> None:
+    rec = FaceOnnxRecognizer(detector="none", explain=False, threads=1)
+    crops = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    probs = rec.predict_crops(crops)
+    assert probs.shape == (5, 8) and np.allclose(probs.sum(1), 1.0, atol=1e-6)
+    # a face's scores do not depend on its neighbours in the batch
+    assert np.allclose(rec.predict_crops(crops[:1]), probs[:1], atol=1e-5)
+
+
+@needs_shipped
+@pytest.mark.data
+def test_shipped_model_smiling_portraits_score_happier_than_neutral() -> None:
+    if not (LONDON / "001_smiling.jpg").is_file():
+        pytest.skip("faces_london_smoke not available")
+    from affectlens.vision.io import load_image
+
+    rec = FaceOnnxRecognizer(explain=False, threads=1)
+    people = sorted({p.stem.split("_")[0] for p in LONDON.glob("*_smiling.jpg")})
+    happier = 0
+    for person in people:
+        smiling, neutral = rec.analyze([load_image(LONDON / f"{person}_{k}.jpg") for k in ("smiling", "neutral")])
+        assert smiling.segments and neutral.segments
+        happier += smiling.segments[0].scores["happiness"] > neutral.segments[0].scores["happiness"]
+    assert happier >= len(people) - 1
 
 
 def test_import_affectlens_stays_light() -> None:

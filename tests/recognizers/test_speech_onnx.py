@@ -196,7 +196,7 @@ def test_cli_explains_silence(tmp_path: Path, tiny_registered: str, capsys: pyte
 
 
 def test_shipped_model_meets_the_contract() -> None:
-    if not (DEFAULT_MODEL_DIR / "model.onnx").is_file():
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
         pytest.skip("the trained speech model is not in place")
     rec = SpeechOnnxRecognizer()
     check_recognizer(rec, [AudioClip(TALK, RATE), AudioClip(silence(1), RATE)])
@@ -204,7 +204,7 @@ def test_shipped_model_meets_the_contract() -> None:
 
 @pytest.mark.data
 def test_shipped_model_on_ravdess_actor_files() -> None:
-    if not (DEFAULT_MODEL_DIR / "model.onnx").is_file() or not DATA.is_dir():
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file() or not DATA.is_dir():
         pytest.skip("needs the trained model and ../shared/datasets/ravdess_speech_16k")
     from affectlens.audio import open_audio
 

@@ -14,15 +14,15 @@ if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("mult
 
 
 @pytest.fixture(autouse=True)
-def _no_registered_speech_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests pin the service's paths without a registered speech model (501, "no speech
-    recognizer installed"); tests that need one inject it.  The shipped speech model has its
-    own tests in tests/recognizers/test_speech_onnx.py."""
+def _no_registered_media_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests pin the service's paths without registered speech and face models (501, "no
+    speech recognizer installed"); tests that need one inject it.  The shipped models have
+    their own tests in tests/recognizers/test_speech_onnx.py and test_face_onnx.py."""
     from affectlens import registry
     from affectlens.types import Modality
 
     registry.available()
-    kept = {n: s for n, s in registry._REGISTRY.items() if s.modality != Modality.SPEECH}
+    kept = {n: s for n, s in registry._REGISTRY.items() if s.modality not in (Modality.SPEECH, Modality.FACE)}
     monkeypatch.setattr(registry, "_REGISTRY", kept)
 
 

@@ -17,7 +17,8 @@ def _run(path: Path, ids: np.ndarray) -> np.ndarray:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    logits, _vad, _tokens = session.run(None, {"input_ids": ids, "attention_mask": (ids > 0).astype(np.int64)})
+    logits, _vad, _tokens = session.run(
+        ["logits", "vad", "token_logits"], {"input_ids": ids, "attention_mask": (ids > 0).astype(np.int64)})
     return np.asarray(logits)
 
 

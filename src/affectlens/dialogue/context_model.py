@@ -60,7 +60,8 @@ class ContextualErc:
     label_set = "meld"
 
     def __init__(self, model_dir: str | Path | None = None, *, name: str = DEFAULT_NAME,
-                 text_model: Any = None, threads: int | None = None, verify: bool = True) -> None:
+                 text_model: Any = None, cause_model: Any = "shipped", threads: int | None = None,
+                 verify: bool = True) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
         self.name = name
         self.version = name.rsplit(".", 1)[-1]
@@ -69,6 +70,9 @@ class ContextualErc:
         self._text_model = text_model  # a TextOnnxRecognizer (default: the shipped one)
         self._heads: dict[str, Any] = {}
         self._config: dict[str, Any] = {}
+        # "shipped": the shipped CauseModel when its folder is in place; None: no cause cues
+        self._cause_choice = cause_model
+        self._causes: Any = None
 
     def load(self) -> None:
         if self._heads:
@@ -95,6 +99,13 @@ class ContextualErc:
         if self._text_model is None:
             self._text_model = TextOnnxRecognizer(threads=self.threads)
         self._text_model.load()
+        from affectlens.dialogue.causes import DEFAULT_MODEL_DIR as CAUSE_DIR
+        from affectlens.dialogue.causes import CauseModel
+
+        if self._cause_choice == "shipped":
+            self._causes = CauseModel.load(CAUSE_DIR, verify=self.verify) if CAUSE_DIR.is_dir() else None
+        else:
+            self._causes = self._cause_choice
         self._config = config
         self._heads = heads
 
@@ -152,11 +163,32 @@ class ContextualErc:
             x = dialogue_inputs(features[rows], [turns[r][1].speaker for r in rows])[None]
             probs = {mode: _softmax(self._heads[mode].run(["log_probs"], {"turns": x})[0][0], temperatures[mode])
                      for mode in self._heads}
+            speakers = [turns[r][1].speaker for r in rows]
             for k, row in enumerate(rows):
-                segments[d].append(self._segment(dialogues[d], turns[row][1], probs, k, labels, vad[row],
-                                                 text_results[row]))
+                seg = self._segment(dialogues[d], turns[row][1], probs, k, labels, vad[row], text_results[row])
+                segments[d].append(self._with_causes(seg, features[rows], speakers, k,
+                                                     [turns[r][1] for r in rows]))
         return [EmotionResult(tuple(segs), dialogue.source, tuple(dialogue.warnings), dialogue.dialogue_id)
                 for dialogue, segs in zip(dialogues, segments, strict=True)]
+
+    def _with_causes(self, seg: Segment, features: np.ndarray, speakers: list[str], k: int,
+                     turns: list[Turn]) -> Segment:
+        """Cause cues for an emotional turn: the turns (earlier ones or itself) that caused it."""
+        from affectlens.dialogue.causes import FROM_MELD
+
+        label = seg.labels[0] if seg.labels else "neutral"
+        if self._causes is None or label == "neutral":
+            return seg
+        found = self._causes.causes(features, speakers, k, FROM_MELD[label])
+        cues = []
+        for c, probability in found:
+            cause = turns[c]
+            excerpt = cause.text if len(cause.text) <= 60 else cause.text[:57] + "..."
+            where = "this turn itself" if c == k else f"turn {cause.index} ({cause.speaker}: \"{excerpt}\")"
+            cues.append(Cue(kind="cause", phrase=f"{label} caused by {where}", weight=round(probability, 4),
+                            label=label, turn=cause.index))
+        causes = [{"turn": turns[c].index, "probability": round(p, 4)} for c, p in found]
+        return replace(seg, cues=(*seg.cues, *cues), extras={**dict(seg.extras), "causes": causes})
 
     def _meld_label(self, label: str | None, label_set: str) -> str | None:
         """A word cue's label (e.g. GoEmotions 'gratitude') in this model's set ('joy')."""

@@ -10,8 +10,9 @@ A model folder holds ``model.onnx`` (input [N, C, H, W] float32, output [N, L] l
 
 Any folder of this layout works (``FaceOnnxRecognizer(model_dir=...)`` or the
 ``AFFECTLENS_FACE_MODEL_DIR`` environment variable), so the recognizer does not depend on the
-model we train (``affectlens.training.face``).  Until that model is trained and committed,
-the registered ``face.ferplus-cnn.v1`` says "model files missing" on load.
+model we train (``affectlens.training.face``).  The shipped folder is
+``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md: trained on FER2013, research use only);
+a folder without ``model.onnx``/``config.json`` raises ``FaceModelFilesMissing`` on load.
 
 Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
 per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
@@ -42,7 +43,7 @@ DETECTOR_ENV = "AFFECTLENS_FACE_DETECTOR"
 
 
 class FaceModelFilesMissing(FileNotFoundError):
-    """The face model folder lacks a file it needs (no trained model is shipped yet)."""
+    """The face model folder lacks a file it needs (``model.onnx`` or ``config.json``)."""
 
 
 class FaceModelIntegrityError(RuntimeError):

@@ -15,9 +15,12 @@ speaker per file), else the segment itself ("utterance" mode).  Prosody cues use
 choice: z-scores against the file's own segments, or against reference values measured on
 RAVDESS when the file is too short to have a baseline.
 
-The model folder holds ``model.onnx`` (input ``logmel`` [batch, 64, frames], output
-``logits`` [batch, 8]), ``config.json`` (labels, temperature, normalisation settings,
-prosody reference, sha256 of every file), ``metrics.json`` and ``MODEL_CARD.md``.
+The model folder holds the ONNX file(s) that ``config.json`` lists in ``onnx_files``
+(default ``model.onnx``; the shipped model is an ensemble, ``model_0_cnn.onnx`` and
+``model_1_tdnn.onnx``, whose temperature-scaled probabilities are averaged), each with input
+``logmel`` [batch, 64, frames] and output ``logits`` [batch, 8]; ``config.json`` (labels,
+temperature, normalisation settings, prosody reference, sha256 of every ONNX file),
+``metrics.json`` and ``MODEL_CARD.md``.
 """
 
 from __future__ import annotations

@@ -1,12 +1,18 @@
-"""Train the speech emotion model on RAVDESS: a small log-mel CNN, actor-independent folds.
+r"""Train the speech emotion model on RAVDESS: a small log-mel CNN, actor-independent folds.
 
-Recipe (reproduces ``models/speech-ravdess-cnn-v1``; needs the ``train`` and ``speech``
-extras and ``../shared/datasets/ravdess_speech_16k``)::
+Recipe (reproduces ``models/speech-ravdess-cnn-v1``, an ensemble of a CNN and a TDNN, 30
+epochs each, seed 7; needs the ``train`` and ``speech`` extras and
+``../shared/datasets/ravdess_speech_16k``; about 45 min on one CPU thread in all)::
 
-    python -m affectlens.training.speech prepare --out artifacts/speech      # VAD-trim, log-mel cache (~2 min)
-    python -m affectlens.training.speech cv --out artifacts/speech           # 6 folds x 4 actors (+ baseline)
-    python -m affectlens.training.speech final --out artifacts/speech        # all 24 actors -> model.onnx
-    python -m affectlens.training.speech finalize --out artifacts/speech     # copy into models/, card, hashes
+    C="--cache artifacts/speech/cache --epochs 30 --seed 7 --threads 1"
+    python -m affectlens.training.speech prepare --out artifacts/speech/cache      # VAD-trim, mel cache (~15 s)
+    python -m affectlens.training.speech cv --out artifacts/speech/cnn --arch cnn $C     # 6 folds x 4 actors
+    python -m affectlens.training.speech final --out artifacts/speech/cnn --arch cnn $C  # all 24 actors
+    python -m affectlens.training.speech cv --out artifacts/speech/tdnn --arch tdnn $C
+    python -m affectlens.training.speech final --out artifacts/speech/tdnn --arch tdnn $C
+    python benchmarks/speech_throughput.py --threads 1 --json artifacts/speech/throughput.json  # after a first finalize
+    python -m affectlens.training.speech finalize --cache artifacts/speech/cache \
+        --runs artifacts/speech/cnn artifacts/speech/tdnn --bench artifacts/speech/throughput.json
 
 Data: the 1,440 RAVDESS speech files (24 actors x 60), 8 classes.  Each file is trimmed
 to its speech with the same Silero VAD and parameters the recognizer uses at inference,

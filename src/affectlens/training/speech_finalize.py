@@ -5,7 +5,9 @@
 * ``<out>/model.onnx`` (from ``final``), ``<out>/cv.json`` and ``<out>/oof_fold*_*.npz``
   (from ``cv``), and the ``prepare`` cache (``--cache``, default ``<out>``),
 
-fits one softmax temperature on the out-of-fold probabilities (held-out actors only),
+fits one softmax temperature on the out-of-fold probabilities (held-out actors only; the
+reported CV metrics use cross-fitted temperatures, fold k scaled by the one fitted on the
+other folds, so no test fold tunes its own scores),
 measures the prosody reference values (median and robust spread over the 1,440 trimmed
 utterances: used for cues when a file is too short to be its own baseline), checks that
 the ONNX model runs, and writes ``config.json`` (with sha256), ``metrics.json`` and
@@ -261,8 +263,12 @@ TARGETS = {"uar": 0.60, "arousal_binary_accuracy": 0.85}  # issue #4, mean over 
 
 def targets(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each target of issue #4 against the CV mean (file/speaker normalisation, clean audio)."""
-    return {metric: {"target": goal, "mean": row[metric]["mean"], "met": bool(row[metric]["mean"] >= goal)}
-            for metric, goal in TARGETS.items()}
+    out = {metric: {"target": goal, "mean": row[metric]["mean"], "met": bool(row[metric]["mean"] >= goal)}
+           for metric, goal in TARGETS.items()}
+    top = row["arousal_binary_accuracy_top_label"]["mean"]
+    goal = TARGETS["arousal_binary_accuracy"]
+    out["arousal_binary_accuracy"]["top_label_variant"] = {"mean": top, "met": bool(top >= goal)}
+    return out
 
 
 def _fmt(row: dict[str, Any], metric: str) -> str:
@@ -290,9 +296,11 @@ def summary_table(metrics: dict[str, Any]) -> str:
     rows += [(f"ours, {k.replace('_', ' ')}", v) for k, v in metrics["noise"].items()]
     rows += [(f"peer: log-mel functionals + logistic regression{' (speaker z-scored)' if 'speaker' in k else ''}", v)
              for k, v in metrics["baselines"].items()]
-    lines = ["| system | UAR (8 classes) | WAR | binary arousal acc (VAD sign) |", "|---|---|---|---|"]
+    lines = ["| system | UAR (8 classes) | WAR | binary arousal acc (VAD sign) | binary arousal acc (top label) |",
+             "|---|---|---|---|---|"]
     for name, row in rows:
-        lines.append(f"| {name} | {_fmt(row, 'uar')} | {_fmt(row, 'war')} | {_fmt(row, 'arousal_binary_accuracy')} |")
+        lines.append(f"| {name} | {_fmt(row, 'uar')} | {_fmt(row, 'war')} | {_fmt(row, 'arousal_binary_accuracy')} "
+                     f"| {_fmt(row, 'arousal_binary_accuracy_top_label')} |")
     return "\n".join(lines)
 
 
@@ -320,8 +328,15 @@ def member_table(metrics: dict[str, Any]) -> str:
 
 def _targets_text(metrics: dict[str, Any]) -> str:
     names = {"uar": "UAR (8 classes)", "arousal_binary_accuracy": "binary arousal accuracy"}
-    return "\n".join(f"- {names[k]} ≥ {t['target']:.2f}: **{'met' if t['met'] else 'NOT met'}** "
-                     f"(mean {t['mean']:.3f})" for k, t in metrics["targets"].items())
+    lines = []
+    for k, t in metrics["targets"].items():
+        line = f"- {names[k]} ≥ {t['target']:.2f}: **{'met' if t['met'] else 'NOT met'}** (mean {t['mean']:.3f})"
+        if "top_label_variant" in t:
+            v = t["top_label_variant"]
+            line += (f"; with the top label's anchor instead of the VAD sign: {'met' if v['met'] else 'not met'} "
+                     f"(mean {v['mean']:.3f})")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _speed_text(metrics: dict[str, Any]) -> str:
