@@ -199,6 +199,13 @@ def analyze(
             help="Read INPUT as dialogues: a table (dialogue_id, speaker, text) or JSON; .srt/.vtt always are.",
         ),
     ] = False,
+    transcript: Annotated[
+        Path | None,
+        typer.Option(
+            "--transcript",
+            help="Audio/video INPUT: its transcript (.srt/.vtt); text, voice and faces fused per turn.",
+        ),
+    ] = None,
 ) -> None:
     """Analyse emotions in a text, a file, a folder or a table.
 
@@ -220,8 +227,13 @@ def analyze(
       affectlens analyze clip.mp4 --fps 2 --start 10 --end 70 --output clip.csv --plot clip.png
       affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl
       affectlens analyze talk.srt
+      affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
     """
     with _cli_errors():
+        if transcript is not None:
+            with _video_options(fps, start, end):
+                _run_fused(input, transcript, format.value if format else None, out, labels, plot)
+            return
         if dialogue or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
             _run_dialogue(input, format.value if format else None, out, labels, model, batch_size)
             return
@@ -240,6 +252,33 @@ def analyze(
             annotate=annotate,
             video=(fps, start, end),
         )
+
+
+def _run_fused(input: str, transcript: Path, fmt: str | None, out: Path | None, labels: str | None,
+               plot: Path | None) -> None:
+    from affectlens import output, processing
+    from affectlens.fusion.media import analyze_media_with_transcript
+
+    for path, what in ((Path(input), "media file"), (transcript, "transcript")):
+        if not path.is_file():
+            raise CliError(f"{what} not found: {path}")
+    if transcript.suffix.lower() not in (".srt", ".vtt"):
+        raise CliError(f"--transcript must be an .srt or .vtt file, not {transcript.name}")
+    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
+    if fmt == "parquet" and out is None:
+        raise CliError("parquet output needs --out PATH")
+    if labels:
+        processing.check_label_set(labels)
+    result = processing.map_result(analyze_media_with_transcript(input, transcript), labels)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    output.write_results([result], fmt, out)
+    if plot is not None:
+        from affectlens.timeline import TimelineCollector
+
+        timeline = TimelineCollector()
+        list(timeline.watch([result]))
+        timeline.plot(plot)
 
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
