@@ -206,6 +206,13 @@ def analyze(
             help="Audio/video INPUT: its transcript (.srt/.vtt); text, voice and faces fused per turn.",
         ),
     ] = None,
+    asr_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--asr-model",
+            help="Audio/video INPUT without a transcript: a local faster-whisper model directory (no downloads).",
+        ),
+    ] = None,
 ) -> None:
     """Analyse emotions in a text, a file, a folder or a table.
 
@@ -230,9 +237,9 @@ def analyze(
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
     """
     with _cli_errors():
-        if transcript is not None:
+        if transcript is not None or asr_model is not None:
             with _video_options(fps, start, end):
-                _run_fused(input, transcript, format.value if format else None, out, labels, plot)
+                _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
             return
         if dialogue or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
             _run_dialogue(input, format.value if format else None, out, labels, model, batch_size)
@@ -254,22 +261,25 @@ def analyze(
         )
 
 
-def _run_fused(input: str, transcript: Path, fmt: str | None, out: Path | None, labels: str | None,
-               plot: Path | None) -> None:
+def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt: str | None, out: Path | None,
+               labels: str | None, plot: Path | None) -> None:
     from affectlens import output, processing
     from affectlens.fusion.media import analyze_media_with_transcript
 
-    for path, what in ((Path(input), "media file"), (transcript, "transcript")):
-        if not path.is_file():
-            raise CliError(f"{what} not found: {path}")
-    if transcript.suffix.lower() not in (".srt", ".vtt"):
-        raise CliError(f"--transcript must be an .srt or .vtt file, not {transcript.name}")
+    if not Path(input).is_file():
+        raise CliError(f"media file not found: {input}")
+    if transcript is not None:
+        if not transcript.is_file():
+            raise CliError(f"transcript not found: {transcript}")
+        if transcript.suffix.lower() not in (".srt", ".vtt"):
+            raise CliError(f"--transcript must be an .srt or .vtt file, not {transcript.name}")
+        asr_model = None  # a transcript wins: it is what the user checked
     fmt = fmt or (output.format_for_path(out) if out else None) or "table"
     if fmt == "parquet" and out is None:
         raise CliError("parquet output needs --out PATH")
     if labels:
         processing.check_label_set(labels)
-    result = processing.map_result(analyze_media_with_transcript(input, transcript), labels)
+    result = processing.map_result(analyze_media_with_transcript(input, transcript, asr_model=asr_model), labels)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     output.write_results([result], fmt, out)

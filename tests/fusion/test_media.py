@@ -91,3 +91,36 @@ def test_cli_transcript_errors_are_one_line(tmp_path: Path, capsys: pytest.Captu
         code = cli.run(["analyze", str(media), "--transcript", str(transcript)])
         err = capsys.readouterr().err
         assert code != 0 and message in err and "Traceback" not in err
+
+
+class _FakeWhisper:
+    """Stands in for faster_whisper.WhisperModel: two timed segments and an empty one."""
+
+    def transcribe(self, samples: np.ndarray, **_: object) -> tuple[list[object], object]:
+        from types import SimpleNamespace as S
+
+        assert samples.dtype == np.float32 and samples.ndim == 1
+        return ([S(start=0.5, end=2.0, text=" I am so happy"), S(start=2.2, end=2.4, text="  "),
+                 S(start=3.0, end=5.0, text="I am angry")], S(language="en"))
+
+
+def test_without_a_transcript_a_local_asr_model_gives_the_turns(tmp_path: Path,
+                                                                 recognizers: dict[str, object]) -> None:
+    result = analyze_media_with_transcript(_media(tmp_path), asr=_FakeWhisper(), face=False, **recognizers)
+    assert [(s.start, s.end) for s in result.segments] == [(0.5, 2.0), (3.0, 5.0)]
+    assert any("transcript from the ASR model" in w for w in result.warnings)
+    assert any("has no text" in w for w in result.warnings)
+
+
+def test_asr_never_downloads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from affectlens import cli
+    from affectlens.audio.asr import AsrUnavailable, load_whisper
+
+    with pytest.raises(AsrUnavailable, match="never downloads"):
+        load_whisper("tiny.en")  # a hub name, not a folder
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AsrUnavailable, match=r"no model\.bin"):
+        load_whisper(tmp_path / "empty")
+    code = cli.run(["analyze", str(_media(tmp_path)), "--asr-model", str(tmp_path / "empty")])
+    err = capsys.readouterr().err
+    assert code != 0 and "no model.bin" in err and "Traceback" not in err

@@ -44,8 +44,10 @@ def _default(modality: Modality) -> Any:
 
 def analyze_media_with_transcript(
     media: str | Path,
-    transcript: str | Path,
+    transcript: str | Path | None = None,
     *,
+    asr_model: str | Path | None = None,
+    asr: Any = None,
     text: Any = None,
     speech: Any = None,
     face: Any = None,
@@ -53,6 +55,8 @@ def analyze_media_with_transcript(
 ) -> EmotionResult:
     """The fused per-turn timeline of ``media`` (audio or video) with its ``transcript`` (SRT/WebVTT).
 
+    Without ``transcript``, the turns come from speech to text with the local model in
+    ``asr_model`` (``affectlens.audio.asr``; ``asr`` injects a loaded model).
     ``text`` is a ``ConversationRecognizer`` (default: the shipped conversation model);
     ``speech``/``face`` are recognizers (default: the registry's); pass ``False`` to
     leave a modality out.
@@ -64,11 +68,18 @@ def analyze_media_with_transcript(
 
     media = Path(media)
     problems: list[str] = []
-    dialogues = read_dialogues(Path(transcript))
+    if transcript is not None:
+        dialogues = read_dialogues(Path(transcript))
+    elif asr_model is not None or asr is not None:
+        from affectlens.audio.asr import transcribe
+
+        dialogues = [transcribe(media, asr_model or "", model=asr)]
+    else:
+        raise ValueError("a transcript (.srt/.vtt) or a local ASR model directory is needed to align text")
     turns = [t for d in dialogues for t in d.turns]
     problems.extend(w for d in dialogues for w in d.warnings)
     if not any(t.start is not None and t.end is not None for t in turns):
-        problems.append(f"{transcript}: the transcript has no times, so nothing can be aligned with the media")
+        problems.append(f"{transcript or 'ASR'}: the transcript has no timed turns, so no text is aligned")
 
     audio = open_audio(media)  # a clear error for a file without a readable audio track
     duration = audio.info.duration
