@@ -349,6 +349,22 @@ def _id_of(result: EmotionResult, segment: Segment | None, position: int) -> str
     return str(position)
 
 
+def _body(segment: Segment) -> Text:
+    """What the row is about: the text with its cue words, else which voice stretch or face it is."""
+    if segment.text:
+        body = highlight_text(segment.text, segment)
+        if segment.speaker:  # a dialogue turn: who said it
+            turn = f" #{segment.turn}" if segment.turn is not None else ""
+            body = Text.assemble((f"{segment.speaker}{turn}: ", "bold"), body)
+        return body
+    name = Path(segment.source).name if segment.source else ""
+    what = {"speech": "voice", "face": "face", "fused": "text + voice + face"}.get(segment.modality.value,
+                                                                                segment.modality.value)
+    if segment.track_id is not None:
+        what += f" (track {segment.track_id})"
+    return Text(f"{what} in {name}" if name else what, style="italic")
+
+
 def render_table(
     results: Iterable[EmotionResult], console: Console, *, top_k: int = 3, rows_per_table: int = 50
 ) -> int:
@@ -364,7 +380,7 @@ def render_table(
                 table.add_row(_id_of(result, None, count), Text(f"⚠ {why}", style="yellow"), "", "", "", "")
                 continue
             for segment in result.segments:
-                body = highlight_text(segment.text, segment) if segment.text else Text(segment.source or "")
+                body = _body(segment)
                 if segment.start is not None:
                     body.append(f"  [{segment.start:.2f}–{segment.end or segment.start:.2f} s]", style="dim")
                 vad = segment.vad
