@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from affectlens.models import MODELS_DIR
 from affectlens.registry import RecognizerSpec, register
@@ -15,15 +17,18 @@ def _size(folder: Path) -> int | None:
     return sum(p.stat().st_size for p in files) if files else None
 
 
-def _headline(folder: Path, fallback: str) -> str:
+def _from_metrics(folder: Path, describe: Callable[[dict[str, Any]], str], fallback: str) -> str:
+    """The headline ``describe`` makes of the folder's metrics.json; ``fallback`` when it cannot."""
     try:
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return describe(json.loads((folder / "metrics.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
         return fallback
-    go = metrics.get("goemotions_test", {})
-    eb = metrics.get("emobank_test", {})
-    return (f"GoEmotions test macro-F1 {go.get('macro_f1_dev_tuned_thresholds')}; "
-            f"EmoBank test valence r {eb.get('pearson_valence')}")
+
+
+def _headline(folder: Path, fallback: str) -> str:
+    return _from_metrics(folder, lambda m: (
+        f"GoEmotions test macro-F1 {m['goemotions_test']['macro_f1_dev_tuned_thresholds']}; "
+        f"EmoBank test valence r {m['emobank_test']['pearson_valence']}"), fallback)
 
 
 _TEXT_DIR = MODELS_DIR / "text-minilm-goemotions-v1"
@@ -45,12 +50,10 @@ _DIALOGUE_DIR = MODELS_DIR / "dialogue-minilm-meld-bigru-v1"
 
 
 def _dialogue_headline(folder: Path) -> str:
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-        return (f"MELD test weighted-F1 {metrics['context']['test']['weighted_f1']:.3f} "
-                f"({metrics['context_gain_test_weighted_f1']:+.3f} from context)")
-    except (OSError, ValueError, KeyError, TypeError):
-        return "see models/dialogue-minilm-meld-bigru-v1/MODEL_CARD.md"
+    return _from_metrics(folder, lambda m: (
+        f"MELD test weighted-F1 {m['context']['test']['weighted_f1']:.3f} "
+        f"({m['context_gain_test_weighted_f1']:+.3f} from context)"),
+        "see models/dialogue-minilm-meld-bigru-v1/MODEL_CARD.md")
 
 
 # not the default text model: it reads turns of dialogues (``--dialogue``, .srt/.vtt, turn tables)
@@ -94,13 +97,12 @@ _SPEECH_DIR = MODELS_DIR / "speech-ravdess-cnn-v1"
 
 
 def _speech_headline(folder: Path) -> str:
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-        cv = metrics["actor_independent_cv"]
+    def describe(m: dict[str, Any]) -> str:
+        cv = m["actor_independent_cv"]
         return (f"RAVDESS 6-fold actor-independent UAR {cv['uar']['mean']:.3f} ± {cv['uar']['std']:.3f}; "
                 f"binary arousal acc {cv['arousal_binary_accuracy']['mean']:.3f}")
-    except (OSError, ValueError, KeyError, TypeError):
-        return "see models/speech-ravdess-cnn-v1/MODEL_CARD.md"
+
+    return _from_metrics(folder, describe, "see models/speech-ravdess-cnn-v1/MODEL_CARD.md")
 
 
 register(RecognizerSpec(
@@ -122,12 +124,10 @@ _FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
 
 
 def _face_headline(folder: Path) -> str:
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-        test = metrics["ferplus_test_onnx_fp32"]
-        return f"FER+ test accuracy {test['accuracy']:.3f}; macro-F1 {test['macro_f1']:.3f}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "not trained yet: model files missing (see docs/vision.md)"
+    return _from_metrics(folder, lambda m: (
+        f"FER+ test accuracy {m['ferplus_test_onnx_fp32']['accuracy']:.3f}; "
+        f"macro-F1 {m['ferplus_test_onnx_fp32']['macro_f1']:.3f}"),
+        "model files missing (see docs/vision.md)")
 
 
 # any model folder of the same layout works (AFFECTLENS_FACE_MODEL_DIR); without its files,

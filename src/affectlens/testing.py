@@ -771,6 +771,21 @@ def make_tiny_text_model(folder: str | Path) -> Path:
 RAVDESS_LABELS: tuple[str, ...] = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 
 
+def save_tiny_onnx(graph: Any, path: Path) -> str:
+    """Check and write a test graph (opset 13, IR 8: what every onnxruntime here reads); returns its sha256."""
+    import hashlib
+
+    import onnx
+    from onnx import helper
+
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="affectlens.testing")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def make_tiny_speech_model(folder: str | Path, *, n_mels: int = 64, seed: int = 0) -> Path:
     """Write a model folder with the shipped speech model's layout (``model.onnx`` + ``config.json``).
 
@@ -779,10 +794,8 @@ def make_tiny_speech_model(folder: str | Path, *, n_mels: int = 64, seed: int = 
     to the file's baseline) pushes ``angry`` up and energy in the low bands ``sad``, so
     louder, brighter stretches of a test signal come out angry.
     """
-    import hashlib
 
     import numpy as np
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(seed)
@@ -802,13 +815,8 @@ def make_tiny_speech_model(folder: str | Path, *, n_mels: int = 64, seed: int = 
         outputs=[helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", len(RAVDESS_LABELS)])],
         initializer=[numpy_helper.from_array(weights, "w"), numpy_helper.from_array(bias, "b")],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="affectlens.testing")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(folder / "model.onnx"))
-    digest = hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest()
+    digest = save_tiny_onnx(graph, folder / "model.onnx")
     config = {
         "labels": list(RAVDESS_LABELS),
         "label_set": "ravdess",
@@ -875,10 +883,8 @@ def make_tiny_face_model(folder: str | Path, *, size: int = 48, seed: int = 0) -
     output ``logits``.  A bright lower half of the crop (where the mouth is) pushes
     ``happiness`` up, so tests can check that occluding the mouth lowers it.
     """
-    import hashlib
 
     import numpy as np
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(seed)
@@ -903,13 +909,8 @@ def make_tiny_face_model(folder: str | Path, *, size: int = 48, seed: int = 0) -
         initializer=[numpy_helper.from_array(conv, "conv_w"), numpy_helper.from_array(head, "head_w"),
                      numpy_helper.from_array(bias, "head_b")],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="affectlens.testing")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(folder / "model.onnx"))
-    digest = hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest()
+    digest = save_tiny_onnx(graph, folder / "model.onnx")
     config = {
         "labels": list(FERPLUS_LABELS), "label_set": "ferplus", "input_size": [size, size], "channels": 1,
         "input_name": "image", "output_name": "logits", "scale": 1.0 / 255.0, "mean": 0.0, "std": 1.0,
@@ -930,7 +931,6 @@ def _tiny_erc_head(path: Path, n_inputs: int, *, context: bool, seed: int) -> No
     """``turns`` float32 [1, T, n_inputs] -> ``log_probs`` [1, T, 7]; with ``context``, the
     dialogue's mean turn adds to every turn's logits, so a turn reads differently in company."""
     import numpy as np
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(seed)
@@ -954,10 +954,7 @@ def _tiny_erc_head(path: Path, n_inputs: int, *, context: bool, seed: int) -> No
         inputs=[helper.make_tensor_value_info("turns", TensorProto.FLOAT, [1, "turns", n_inputs])],
         outputs=[helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, [1, "turns", len(MELD_LABELS)])],
         initializer=initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="affectlens.testing")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+    save_tiny_onnx(graph, path)
 
 
 def make_tiny_erc_model(folder: str | Path) -> Path:
