@@ -79,8 +79,12 @@ def test_dialogue_gives_one_segment_per_turn(client: Any) -> None:
     data = client.post("/v1/analyze/dialogue", json=body).json()
     assert [(s["turn"], s["speaker"]) for s in data["segments"]] == [(0, "A"), (1, "B")]
     assert data["segments"][0]["labels"] == ["anger"]
+    assert all(s["extras"]["context"] == "dialogue" for s in data["segments"])  # the conversation model
     assert any("turn 3: empty text" in w for w in data["warnings"])
-    assert any("no dialogue (context) recognizer" in w for w in data["warnings"])
+    baseline = client.post("/v1/analyze/dialogue", json={**body, "model": "dummy.keywords.v1"}).json()
+    assert any("turns analysed one by one" in w for w in baseline["warnings"])
+    unknown = client.post("/v1/analyze/dialogue", json={**body, "labels": "nope"})
+    assert unknown.status_code == 400 and "unknown label set" in unknown.json()["error"]
 
 
 @pytest.mark.parametrize(

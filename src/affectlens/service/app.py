@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -32,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from affectlens import processing
+from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
 from affectlens.protocols import Recognizer
 from affectlens.service import schemas
@@ -326,6 +328,7 @@ def _require_key(state: ServiceState) -> Any:
 def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     settings = state.settings
     engine = state.engine
+    dialogue_models: dict[str | None, Any] = {}  # conversation models, loaded on first use
     auth = [Depends(_require_key(state))]
     errors = schemas.ERROR_RESPONSES
 
@@ -379,19 +382,21 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.post("/v1/analyze/dialogue", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors)
     async def analyze_dialogue(body: schemas.DialogueRequest) -> JSONResponse:
-        """A conversation -> one result with one segment per turn (``turn``, ``speaker``).
+        """A conversation -> one result with one segment per non-empty turn (``turn``, ``speaker``).
 
-        With no dialogue (context) recognizer installed, turns are analysed one by one by
-        the text model and a warning says so."""
+        The shipped conversation model reads every turn with the whole dialogue (MELD's
+        7 classes, emotion shifts and causes as cues); ``model`` naming a text model gives
+        the context-free baseline over it, and a warning says so."""
         check_count(len(body.turns), "turns")
         for i, turn in enumerate(body.turns):
             check_text(turn.text, f"turns[{i}].text")
-        items = [TextItem(t.text, speaker=t.speaker, turn=i) for i, t in enumerate(body.turns)]
-        results = await _with_timeout(state, engine.analyze_texts(items, model=body.model, labels=body.labels))
-        segments = tuple(s for r in results for s in r.segments)
-        warnings = [w.replace("item ", "turn ", 1) for r in results for w in r.warnings]
-        warnings.append("no dialogue (context) recognizer installed: turns were analysed one by one")
-        return JSONResponse(EmotionResult(segments, None, tuple(warnings)).to_dict())
+        turns = tuple(Turn(i, t.speaker or "unknown", t.text) for i, t in enumerate(body.turns))
+        empty = tuple(f"turn {t.index + 1}: empty text" for t in turns if t.is_empty)
+        dialogue = Dialogue("dialogue", turns, warnings=empty)
+        loop = asyncio.get_running_loop()
+        result = await _with_timeout(state, loop.run_in_executor(
+            engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels))
+        return JSONResponse(result)
 
     async def analyze_media(kind: str, file: UploadFile, labels: str | None) -> JSONResponse:
         saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
@@ -554,6 +559,27 @@ def _media_recognizer(engine: Engine, saved: SavedUpload) -> tuple[Recognizer, s
             raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
                                     "is installed") from None
         raise
+
+
+def _analyze_dialogue(models: dict[str | None, Any], dialogue: Dialogue, model: str | None,
+                      labels: str | None) -> dict[str, Any]:
+    from affectlens.dialogue.cli import conversation_model
+    from affectlens.dialogue.conversation import with_shift_cues
+
+    try:
+        if labels:
+            processing.check_label_set(labels)
+        if model not in models:  # loaded once per model name, then shared by requests
+            models[model] = conversation_model(model)
+    except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
+        status, message = describe_exception(exc)
+        raise ServiceError(status if status < 500 else 400, message) from exc
+    recognizer = models[model]
+    [result] = recognizer.analyze_dialogues([dialogue])
+    result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
+    if not recognizer.uses_context:
+        result = replace(result, warnings=(*result.warnings, f"{recognizer.name}: turns analysed one by one"))
+    return result.to_dict()
 
 
 def _analyze_file(engine: Engine, saved: SavedUpload, kind: str, labels: str | None) -> dict[str, Any]:
