@@ -237,6 +237,8 @@ def analyze(
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
     """
     with _cli_errors():
+        if transcript is None and asr_model is None and not as_text and not dialogue:
+            transcript = _transcript_beside(Path(input))
         if transcript is not None or asr_model is not None:
             with _video_options(fps, start, end):
                 _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
@@ -259,6 +261,22 @@ def analyze(
             annotate=annotate,
             video=(fps, start, end),
         )
+
+
+def _transcript_beside(media: Path) -> Path | None:
+    """``clip.srt`` or ``clip.vtt`` next to an audio or video file ``clip.mp4``, announced on stderr."""
+    from affectlens.audio.decode import AUDIO_SUFFIXES
+    from affectlens.vision import VIDEO_SUFFIXES
+
+    if media.suffix.lower() not in (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES) or not media.is_file():
+        return None
+    for suffix in (".srt", ".vtt"):
+        candidate = media.with_suffix(suffix)
+        if candidate.is_file():
+            typer.echo(f"using the transcript beside it: {candidate.name} (text, voice and faces fused per turn)",
+                       err=True)
+            return candidate
+    return None
 
 
 def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt: str | None, out: Path | None,

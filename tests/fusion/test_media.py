@@ -124,3 +124,18 @@ def test_asr_never_downloads(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code = cli.run(["analyze", str(_media(tmp_path)), "--asr-model", str(tmp_path / "empty")])
     err = capsys.readouterr().err
     assert code != 0 and "no model.bin" in err and "Traceback" not in err
+
+
+def test_cli_picks_up_a_transcript_beside_the_media(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from affectlens import cli
+
+    media = _media(tmp_path)
+    media.with_suffix(".srt").write_text(SRT)
+    code = cli.run(["analyze", str(media), "-f", "jsonl"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "using the transcript beside it: talk.srt" in err
+    segments = json.loads(out)["segments"]
+    assert [s["modality"] for s in segments] == ["fused", "fused"]
+    assert "text" in segments[0]["extras"]["modalities"]
