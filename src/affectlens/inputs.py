@@ -49,6 +49,11 @@ class ImageFrame:
     record_id: str | None = None
 
 
+@dataclass(frozen=True)
+class FaceCrop(ImageFrame):
+    """An image that is already one cropped, centred face (e.g. a FER+ image): no detection, no margin."""
+
+
 def as_text_item(value: object) -> TextItem:
     if isinstance(value, TextItem):
         return value

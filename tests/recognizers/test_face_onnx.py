@@ -276,3 +276,27 @@ def test_london_portraits_one_face_each_and_annotated(model_dir: Path, tmp_path:
     results: list[EmotionResult] = rec.analyze([load_image(p) for p in sorted(LONDON.glob("*.jpg"))])
     assert [len(r.segments) for r in results] == [1] * len(results)
     assert annotate_result(results[0], tmp_path / "a.jpg") is not None
+
+
+def test_a_face_crop_skips_the_detector(model_dir: Path) -> None:
+    from affectlens.inputs import FaceCrop
+
+    haar = FaceOnnxRecognizer(model_dir=model_dir, detector="haar", explain=False)
+    blank = np.full((48, 48, 3), 128, np.uint8)  # no detector finds a face here
+    assert haar.analyze([blank])[0].is_empty
+    [result] = haar.analyze([FaceCrop(smiling_like(48), record_id="crop")])
+    [segment] = result.segments
+    assert segment.top_label == "happiness"
+
+
+@pytest.mark.data
+def test_ferplus_benchmark_task_reads_the_official_test_split() -> None:
+    from affectlens.bench.tasks import get_task
+
+    try:
+        data = get_task("ferplus").read("test", None)
+    except FileNotFoundError:
+        pytest.skip("FER+ not under AFFECTLENS_DATA (../shared/datasets)")
+    assert len(data) == 3545  # official FER2013Test faces whose plurality is an emotion
+    assert data.inputs[0].pixels.shape == (48, 48, 3)
+    assert set(np.unique(data.gold)) <= set(range(8))

@@ -496,7 +496,50 @@ MELD = Task(
     ),
 )
 
-for _task in (GOEMOTIONS, GOEMOTIONS_EKMAN, EMOBANK, MELD):
+def _ferplus_reader(split: str, root: str | Path | None) -> TaskData:
+    """FER+ majority labels on the official FER2013 split (faces whose plurality is unknown or
+    not-a-face dropped); each 48x48 image is a ``FaceCrop``, so no detector runs."""
+    from affectlens.inputs import FaceCrop
+    from affectlens.training.face import SPLITS, load_split
+
+    folder = {"train": "train", "dev": "valid", "valid": "valid", "test": "test"}.get(split)
+    if folder is None:
+        raise ValueError(f"FER+ split must be train, dev or test, not {split!r}")
+    base = data_root(root)
+    if not (base / "fer2013_ferplus_images" / SPLITS[folder]).is_dir():
+        raise FileNotFoundError(f"FER+ images not found under {base / 'fer2013_ferplus_images'}")
+    faces = load_split(base, folder)
+    inputs = [FaceCrop(np.repeat(image[:, :, None], 3, axis=2), source=name, record_id=name)
+              for name, image in zip(faces.names, faces.images, strict=True)]
+    return TaskData(inputs, faces.majority.astype(np.int64), list(faces.names),
+                    str(base / "fer2013_ferplus_images" / SPLITS[folder]))
+
+
+def _ferplus_metric(fn: Callable[..., float]) -> Callable[[np.ndarray, np.ndarray], float]:
+    labels = list(range(8))
+
+    def compute(gold: np.ndarray, predicted: np.ndarray) -> float:
+        return fn(gold, predicted, labels)
+
+    return compute
+
+
+FERPLUS = Task(
+    name="ferplus",
+    title="FER+ facial expression, 8 classes, majority label",
+    data="FER2013 faces (no license: research only) with FER+ votes (Barsoum et al. 2016, MIT), official split",
+    modality=Modality.FACE,
+    read=_ferplus_reader,
+    views=(single_label_view("ferplus", "ferplus"),),
+    metrics=(
+        Metric("accuracy", "ferplus", m.accuracy, "share of faces whose top label is the majority vote",
+               headline=True),
+        Metric("macro_f1", "ferplus", _ferplus_metric(m.macro_f1), "unweighted mean F1 over the 8 classes"),
+        Metric("weighted_f1", "ferplus", _ferplus_metric(m.weighted_f1), "support-weighted F1 over the 8 classes"),
+    ),
+)
+
+for _task in (GOEMOTIONS, GOEMOTIONS_EKMAN, EMOBANK, MELD, FERPLUS):
     register_task(_task)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.inputs import ImageFrame, InputError
+from affectlens.inputs import FaceCrop, ImageFrame, InputError
 from affectlens.types import EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_NAME = "face.ferplus-cnn.v1"
@@ -195,7 +195,8 @@ class FaceOnnxRecognizer:
         h, w = cfg.input_size
         out = np.zeros((len(faces), h, w) if gray else (len(faces), h, w, 3), np.uint8)
         for i, face in enumerate(faces):
-            out[i] = crop_faces(face.frame.pixels, [face.box], size=cfg.input_size, margin=self._margin, gray=gray)[0]
+            margin = 0.0 if isinstance(face.frame, FaceCrop) else self._margin
+            out[i] = crop_faces(face.frame.pixels, [face.box], size=cfg.input_size, margin=margin, gray=gray)[0]
         return out
 
     @property
@@ -213,9 +214,12 @@ class FaceOnnxRecognizer:
         return probs, region_cues(probs, occluded, self.config.labels, [f.crop_box for f in faces])
 
     def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
-        from affectlens.vision.detect import crop_box
+        from affectlens.vision.detect import WholeImageDetector, crop_box
 
         height, width = frame.pixels.shape[:2]
+        if isinstance(frame, FaceCrop):  # the whole image is the face, as cropped by its maker
+            return [_Face(item, box, crop_box(box, 0.0, width, height), frame)
+                    for box in WholeImageDetector().detect(frame.pixels)]
         detector = self._video_detector if video else self._detector
         return [_Face(item, box, crop_box(box, self._margin, width, height), frame)
                 for box in detector.detect(frame.pixels)]
