@@ -35,6 +35,7 @@ setup-train: $(VENV)/.train-installed  ## + torch 2.13.0 CPU and the pretrained 
 demo: setup-runtime                           ## analyse the shipped examples with the shipped models
 	$(BIN)/affectlens analyze "I can't believe you did this for me, thank you so much!"
 	$(BIN)/affectlens analyze src/affectlens/examples/reviews.csv --column text --id review_id
+	$(BIN)/affectlens analyze src/affectlens/examples/dialogue.csv --dialogue
 	$(BIN)/affectlens models
 
 test: setup                            ## fast test suite (what CI runs), then lint

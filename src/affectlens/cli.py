@@ -496,8 +496,9 @@ def models(
         if format == ListFormat.json:
             typer.echo(json.dumps(rows, indent=2))
             return
-        from rich.console import Console
         from rich.table import Table
+
+        from affectlens import output
 
         table = Table(title="Registered models (* = default for its modality)")
         for name in (
@@ -522,7 +523,7 @@ def models(
                 str(row["training_data"]),
                 str(row["headline_metric"]),
             )
-        Console().print(table)
+        output.wide_console().print(table)
 
 
 def _human_size(size: Any) -> str:

@@ -365,6 +365,13 @@ def _body(segment: Segment) -> Text:
     return Text(f"{what} in {name}" if name else what, style="italic")
 
 
+def wide_console() -> Console:
+    """A console for tables: the terminal's width, or 140 columns when piped or captured
+    (Rich's 80-column default would squeeze the cue and metric columns)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=140)
+
+
 def render_table(
     results: Iterable[EmotionResult], console: Console, *, top_k: int = 3, rows_per_table: int = 50
 ) -> int:
@@ -425,11 +432,7 @@ def write_results(
         if fmt == "table":
             from affectlens.timeline import render_results  # time-stamped results (speech) as timeline tables
 
-            if console is None:
-                console = Console()
-                if not console.is_terminal:  # piped or captured: Rich's 80 columns would squeeze the cues
-                    console = Console(width=140)
-            return render_results(results, console, render_table)
+            return render_results(results, console or wide_console(), render_table)
         return _TEXT_WRITERS[fmt](results, sys.stdout)
     with Path(out).open("w", encoding="utf-8", newline="") as fh:
         if fmt == "table":
