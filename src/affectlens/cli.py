@@ -302,11 +302,9 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
         typer.echo(f"warning: {warning}", err=True)
     output.write_results([result], fmt, out)
     if plot is not None:
-        from affectlens.timeline import TimelineCollector
+        from affectlens.timeline import plot_timeline
 
-        timeline = TimelineCollector()
-        list(timeline.watch([result]))
-        timeline.plot(plot)
+        plot_timeline(list(result.segments), plot, title=f"{Path(input).name}: text + voice + face per turn")
 
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,

@@ -94,7 +94,7 @@ def plot_timeline(segments: list[Segment], path: str | Path, *, title: str = "")
     fig, (ax_va, ax_em) = plt.subplots(2, 1, figsize=(12, 5), sharex=True,
                                        gridspec_kw={"height_ratios": [2, 1.4]})
     if not timed:
-        ax_va.text(0.5, 0.5, "no speech segments", ha="center", va="center", transform=ax_va.transAxes)
+        ax_va.text(0.5, 0.5, "no timed segments", ha="center", va="center", transform=ax_va.transAxes)
     for dim, color in (("valence", "tab:green"), ("arousal", "tab:red")):
         xs: list[float] = []
         ys: list[float] = []

@@ -126,16 +126,22 @@ def test_asr_never_downloads(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code != 0 and "no model.bin" in err and "Traceback" not in err
 
 
-def test_cli_picks_up_a_transcript_beside_the_media(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_picks_up_a_transcript_beside_the_media(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
     from affectlens import cli
 
     media = _media(tmp_path)
     media.with_suffix(".srt").write_text(SRT)
-    code = cli.run(["analyze", str(media), "-f", "jsonl"])
+    from affectlens import timeline
+
+    plotted: list[object] = []
+    monkeypatch.setattr(timeline, "plot_timeline", lambda segments, path, **_: plotted.extend(segments))
+    code = cli.run(["analyze", str(media), "-f", "jsonl", "--plot", str(tmp_path / "fused.png")])
     out, err = capsys.readouterr()
     assert code == 0 and "using the transcript beside it: talk.srt" in err
+    assert len(plotted) == 2  # the fused turns are what --plot draws
     segments = json.loads(out)["segments"]
     assert [s["modality"] for s in segments] == ["fused", "fused"]
     assert "text" in segments[0]["extras"]["modalities"]
