@@ -20,6 +20,27 @@ def fit_temperatures(logits: np.ndarray, y_true: np.ndarray, grid: np.ndarray = 
     return np.asarray(grid[np.argmin(losses, axis=0)], dtype=np.float64)
 
 
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Softmax over the last axis of ``logits / temperature`` (numerically stable)."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return np.asarray(e / e.sum(axis=-1, keepdims=True))
+
+
+def fit_softmax_temperature(logits: np.ndarray, labels: np.ndarray, grid: np.ndarray = TEMPERATURE_GRID) -> float:
+    """The single-label temperature minimising dev-set negative log-likelihood (first minimum of ``grid``)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    rows = np.arange(len(labels))
+
+    def nll(t: float) -> float:
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        return float(-(z[rows, labels] - np.log(np.exp(z).sum(axis=1))).mean())
+
+    losses = [nll(float(t)) for t in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
 def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, n_bins: int = 15) -> float:
     """ECE over every (example, label) probability, equal-width bins (multi-label convention)."""
     p = np.asarray(probs, dtype=np.float64).ravel()

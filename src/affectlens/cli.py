@@ -263,6 +263,16 @@ def analyze(
         )
 
 
+def _output_format(fmt: str | None, out: Path | None) -> str:
+    """``--format``, else the ``--out`` suffix's format, else a table; parquet needs a file."""
+    from affectlens import output
+
+    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
+    if fmt == "parquet" and out is None:
+        raise CliError("parquet output needs --out PATH")
+    return fmt
+
+
 def _transcript_beside(media: Path) -> Path | None:
     """``clip.srt`` or ``clip.vtt`` next to an audio or video file ``clip.mp4``, announced on stderr."""
     from affectlens.audio.decode import AUDIO_SUFFIXES
@@ -292,9 +302,7 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
         if transcript.suffix.lower() not in (".srt", ".vtt"):
             raise CliError(f"--transcript must be an .srt or .vtt file, not {transcript.name}")
         asr_model = None  # a transcript wins: it is what the user checked
-    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
-    if fmt == "parquet" and out is None:
-        raise CliError("parquet output needs --out PATH")
+    fmt = _output_format(fmt, out)
     if labels:
         processing.check_label_set(labels)
     result = processing.map_result(analyze_media_with_transcript(input, transcript, asr_model=asr_model), labels)
@@ -309,12 +317,9 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
                   batch_size: int) -> None:
-    from affectlens import output
     from affectlens.dialogue.cli import run_dialogue_analysis
 
-    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
-    if fmt == "parquet" and out is None:
-        raise CliError("parquet output needs --out PATH")
+    fmt = _output_format(fmt, out)
     run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size)
 
 
@@ -336,9 +341,7 @@ def _run_analyze(
     from affectlens import output, processing
     from affectlens.inputs import TextItem
 
-    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
-    if fmt == "parquet" and out is None:
-        raise CliError("parquet output needs --out PATH")
+    fmt = _output_format(fmt, out)
     source: Any = input
     if input == "-":
         text = sys.stdin.read()

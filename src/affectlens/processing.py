@@ -452,7 +452,7 @@ def _default_spec(modality: Modality) -> RecognizerSpec:
 
 
 @lru_cache(maxsize=4096)
-def _closest_label(label: str, from_set: str, to_set: str) -> str | None:
+def closest_label(label: str, from_set: str, to_set: str) -> str | None:
     """The target label a single source label maps to most strongly (``None``: no mapping)."""
     from affectlens.taxonomy import convert_scores
 
@@ -469,10 +469,10 @@ def _map_segment(seg: Segment, to_set: str) -> Segment:
     if seg.label_set == to_set:
         return seg
     scores = convert_scores(seg.scores, seg.label_set, to_set)
-    mapped = [_closest_label(label, seg.label_set, to_set) for label in seg.labels]
+    mapped = [closest_label(label, seg.label_set, to_set) for label in seg.labels]
     labels = sorted({m for m in mapped if m is not None}, key=lambda k: -scores.get(k, 0.0))
     cues = tuple(
-        replace(c, label=_closest_label(c.label, seg.label_set, to_set)) if c.label else c for c in seg.cues
+        replace(c, label=closest_label(c.label, seg.label_set, to_set)) if c.label else c for c in seg.cues
     )
     extras = {**seg.extras, "mapped_from": seg.label_set}
     return replace(seg, label_set=to_set, scores=scores, labels=tuple(labels), cues=cues, extras=extras)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from affectlens.bench.datasets import MELD_LABELS
 from affectlens.inputs import AudioClip, ImageFrame, InputError, TextItem, as_text_item
 from affectlens.protocols import Recognizer
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
@@ -924,7 +925,6 @@ def make_tiny_face_model(folder: str | Path, *, size: int = 48, seed: int = 0) -
 # conversations: a tiny context model folder over the tiny text model
 # ---------------------------------------------------------------------------------------------
 
-MELD_LABELS: tuple[str, ...] = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 
 
 def _tiny_erc_head(path: Path, n_inputs: int, *, context: bool, seed: int) -> None:

@@ -468,13 +468,18 @@ def summed_label_view(name: str, label_set: str) -> View:
     return View(name, lambda gold: np.asarray(gold, dtype=np.int64), predict)
 
 
-def _meld_metric(fn: Callable[..., float]) -> Callable[[np.ndarray, np.ndarray], float]:
-    labels = list(range(len(MELD_LABELS)))
+def _over_classes(fn: Callable[..., float], n_classes: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    """``fn`` over all ``n_classes`` (a class nobody predicted still counts, with F1 0)."""
+    labels = list(range(n_classes))
 
     def compute(gold: np.ndarray, predicted: np.ndarray) -> float:
         return fn(gold, predicted, labels)
 
     return compute
+
+
+def _meld_metric(fn: Callable[..., float]) -> Callable[[np.ndarray, np.ndarray], float]:
+    return _over_classes(fn, len(MELD_LABELS))
 
 
 MELD = Task(
@@ -496,6 +501,7 @@ MELD = Task(
     ),
 )
 
+
 def _ferplus_reader(split: str, root: str | Path | None) -> TaskData:
     """FER+ majority labels on the official FER2013 split (faces whose plurality is unknown or
     not-a-face dropped); each 48x48 image is a ``FaceCrop``, so no detector runs."""
@@ -516,12 +522,7 @@ def _ferplus_reader(split: str, root: str | Path | None) -> TaskData:
 
 
 def _ferplus_metric(fn: Callable[..., float]) -> Callable[[np.ndarray, np.ndarray], float]:
-    labels = list(range(8))
-
-    def compute(gold: np.ndarray, predicted: np.ndarray) -> float:
-        return fn(gold, predicted, labels)
-
-    return compute
+    return _over_classes(fn, 8)
 
 
 FERPLUS = Task(

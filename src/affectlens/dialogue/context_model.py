@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.calibration import softmax
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem, as_text_item
 from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
@@ -43,13 +44,6 @@ def dialogue_inputs(features: np.ndarray, speakers: Sequence[str]) -> np.ndarray
     for i in range(1, len(speakers)):
         same[i, 0] = float(speakers[i] == speakers[i - 1])
     return np.concatenate([np.asarray(features, dtype=np.float32), same], axis=1)
-
-
-def _softmax(log_probs: np.ndarray, temperature: float) -> np.ndarray:
-    z = log_probs / temperature
-    z = z - z.max(-1, keepdims=True)
-    p = np.exp(z)
-    return np.asarray(p / p.sum(-1, keepdims=True))
 
 
 class ContextualErc:
@@ -161,7 +155,7 @@ class ContextualErc:
         segments: list[list[Segment]] = [[] for _ in dialogues]
         for d, rows in rows_of.items():
             x = dialogue_inputs(features[rows], [turns[r][1].speaker for r in rows])[None]
-            probs = {mode: _softmax(self._heads[mode].run(["log_probs"], {"turns": x})[0][0], temperatures[mode])
+            probs = {mode: softmax(self._heads[mode].run(["log_probs"], {"turns": x})[0][0], temperatures[mode])
                      for mode in self._heads}
             speakers = [turns[r][1].speaker for r in rows]
             for k, row in enumerate(rows):
@@ -192,7 +186,11 @@ class ContextualErc:
 
     def _meld_label(self, label: str | None, label_set: str) -> str | None:
         """A word cue's label (e.g. GoEmotions 'gratitude') in this model's set ('joy')."""
-        return label if label_set == self.label_set else _closest(label, label_set, self.label_set)
+        from affectlens.processing import closest_label
+
+        if label is None or label_set == self.label_set:
+            return label
+        return closest_label(label, label_set, self.label_set)
 
     def _segment(self, dialogue: Dialogue, turn: Turn, probs: dict[str, np.ndarray], k: int,
                  labels: tuple[str, ...], vad: np.ndarray, text_result: EmotionResult) -> Segment:
@@ -216,15 +214,6 @@ class ContextualErc:
             provenance=Provenance(self.name, self.version), cues=tuple(cues), source=dialogue.source,
             text=turn.text, start=turn.start, end=turn.end, turn=turn.index, speaker=turn.speaker,
             record_id=dialogue.dialogue_id, extras=extras)
-
-
-def _closest(label: str | None, from_set: str, to_set: str) -> str | None:
-    from affectlens.taxonomy import convert_scores
-
-    if label is None:
-        return None
-    converted = convert_scores({label: 1.0}, from_set, to_set)
-    return max(converted, key=lambda k: converted[k]) if converted else None
 
 
 def create(**params: Any) -> ContextualErc:

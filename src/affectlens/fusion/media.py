@@ -25,21 +25,20 @@ from affectlens.types import EmotionResult, Modality, Segment
 LENGTH_TOLERANCE_S = 2.0
 
 
-def _analyze_one(recognizer: Any, item: Any, name: str, problems: list[str]) -> list[Segment]:
+def _analyze_one(recognizer: Any, modality: Modality, item: Any, problems: list[str]) -> list[Segment]:
+    """``recognizer`` (None: the registry's default for ``modality``) on one item; failures become notes."""
+    from affectlens.processing import RecognizerPool
+
+    name = modality.value
     try:
-        recognizer.load()
-        [result] = recognizer.analyze([item])
+        chosen = recognizer if recognizer is not None else RecognizerPool().get(modality)
+        chosen.load()
+        [result] = chosen.analyze([item])
     except Exception as exc:  # one modality failing must not lose the others
         problems.append(f"{name}: {type(exc).__name__}: {exc}")
         return []
     problems.extend(f"{name}: {w}" for w in result.warnings)
     return list(result.segments)
-
-
-def _default(modality: Modality) -> Any:
-    from affectlens.registry import default_for
-
-    return default_for(modality).build()
 
 
 def analyze_media_with_transcript(
@@ -94,11 +93,11 @@ def analyze_media_with_transcript(
         text_model.load()
         streams["text"] = [s for r in text_model.analyze_dialogues(dialogues) for s in r.segments]
     if speech is not False:
-        streams["speech"] = _analyze_one(speech or _default(Modality.SPEECH), audio, "speech", problems)
+        streams["speech"] = _analyze_one(speech, Modality.SPEECH, audio, problems)
     if face is not False and media.suffix.lower() in VIDEO_SUFFIXES:
         from affectlens.vision.io import open_video
 
-        streams["face"] = _analyze_one(face or _default(Modality.FACE), open_video(media), "face", problems)
+        streams["face"] = _analyze_one(face, Modality.FACE, open_video(media), problems)
     with warnings_module.catch_warnings():
         warnings_module.simplefilter("ignore")  # fuse_timeline's own notes come back as result warnings
         fused = fuse_timeline(streams, config=config or FusionConfig(), reference="text")

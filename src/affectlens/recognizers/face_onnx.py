@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.calibration import softmax
 from affectlens.inputs import FaceCrop, ImageFrame, InputError
 from affectlens.types import EmotionResult, Modality, Provenance, Segment
 
@@ -85,12 +86,6 @@ class FaceModelConfig:
             version=str(raw.get("version", "v1")),
             sha256=dict(raw.get("sha256", {})),
         )
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
 @dataclass
@@ -185,7 +180,7 @@ class FaceOnnxRecognizer:
         x = (x * cfg.scale - cfg.mean) / cfg.std
         parts = [self._session.run([cfg.output_name], {cfg.input_name: x[b : b + self.batch_size]})[0]
                  for b in range(0, len(x), self.batch_size)]
-        return _softmax(np.concatenate(parts).astype(np.float64) / cfg.temperature)
+        return softmax(np.concatenate(parts), cfg.temperature)
 
     def _crops(self, faces: Sequence[_Face]) -> np.ndarray:
         from affectlens.vision.detect import crop_faces

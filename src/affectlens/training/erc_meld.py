@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.datasets import MELD_LABELS, load_meld
+from affectlens.calibration import fit_softmax_temperature, softmax
 
 SEED = 11
 SEEDS = 5
@@ -45,6 +46,7 @@ CLASS_WEIGHT_POWER = 0.3
 BATCH_DIALOGUES = 16
 MODEL_NAME = "dialogue-minilm-meld-bigru-v1"
 MODES = ("context", "utterance")  # the shipped model, and its context-free ablation
+TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(4.0), 161))
 
 
 # -- features ----------------------------------------------------------------------------------
@@ -150,21 +152,19 @@ def train_head(torch: Any, inputs: list[np.ndarray], labels: np.ndarray, dialogu
     return model
 
 
-class Ensemble:  # built lazily: torch is a training-only dependency
-    @staticmethod
-    def build(torch: Any, members: list[Any]) -> Any:
-        class _Ensemble(torch.nn.Module):  # type: ignore[misc, name-defined]
-            """Mean of the members' probabilities, as log-probabilities (temperature applied at run time)."""
+def build_ensemble(torch: Any, members: list[Any]) -> Any:
+    class Ensemble(torch.nn.Module):  # type: ignore[misc, name-defined]
+        """Mean of the members' probabilities, as log-probabilities (temperature applied at run time)."""
 
-            def __init__(self) -> None:
-                super().__init__()
-                self.members = torch.nn.ModuleList(members)
+        def __init__(self) -> None:
+            super().__init__()
+            self.members = torch.nn.ModuleList(members)
 
-            def forward(self, x: Any) -> Any:
-                probs = torch.stack([torch.softmax(m(x), -1) for m in self.members]).mean(0)
-                return torch.log(probs.clamp_min(1e-7))
+        def forward(self, x: Any) -> Any:
+            probs = torch.stack([torch.softmax(m(x), -1) for m in self.members]).mean(0)
+            return torch.log(probs.clamp_min(1e-7))
 
-        return _Ensemble().eval()
+    return Ensemble().eval()
 
 
 def predict_log_probs(torch: Any, model: Any, inputs: list[np.ndarray], dialogues: list[np.ndarray],
@@ -176,25 +176,11 @@ def predict_log_probs(torch: Any, model: Any, inputs: list[np.ndarray], dialogue
     return out
 
 
-def fit_temperature(log_probs: np.ndarray, labels: np.ndarray) -> float:
-    grid = np.exp(np.linspace(np.log(0.25), np.log(4.0), 161))
-    best, best_nll = 1.0, np.inf
-    for t in grid:
-        z = log_probs / t
-        z = z - z.max(1, keepdims=True)
-        nll = float(-(z[np.arange(len(labels)), labels] - np.log(np.exp(z).sum(1))).mean())
-        if nll < best_nll:
-            best, best_nll = float(t), nll
-    return best
-
-
 def evaluate(log_probs: np.ndarray, labels: np.ndarray, temperature: float) -> dict[str, Any]:
     from affectlens.bench import metrics as m
 
     classes = list(range(len(MELD_LABELS)))
-    z = log_probs / temperature
-    probs = np.exp(z - z.max(1, keepdims=True))
-    probs /= probs.sum(1, keepdims=True)
+    probs = softmax(log_probs, temperature)
     predicted = probs.argmax(1)
     per_class = m.f1_per_class(labels, predicted, classes)
     low, high = m.bootstrap_ci(lambda t, p: m.weighted_f1(t, p, classes), labels, predicted)
@@ -229,12 +215,12 @@ def train(out: Path, threads: int) -> None:
             lp = predict_log_probs(torch, member, dev_inputs, dev_dialogues, len(dev_labels))
             dev_members.append(evaluate(lp, dev_labels, 1.0)["weighted_f1"])
             print(f"{mode} member {k + 1}/{SEEDS}: dev weighted-F1 {dev_members[-1]:.4f}", flush=True)
-        ensemble = Ensemble.build(torch, members)
+        ensemble = build_ensemble(torch, members)
         results: dict[str, Any] = {"dev_weighted_f1_members": dev_members,
                                    "train_seconds": round(time.perf_counter() - started, 1)}
         dev_inputs, dev_labels, dev_dialogues = splits["dev"]
         dev_lp = predict_log_probs(torch, ensemble, dev_inputs, dev_dialogues, len(dev_labels))
-        temperature = fit_temperature(dev_lp, dev_labels)
+        temperature = fit_softmax_temperature(dev_lp, dev_labels, TEMPERATURE_GRID)
         results["temperature"] = temperature
         results["dev"] = evaluate(dev_lp, dev_labels, temperature)
         test_inputs, test_labels, test_dialogues = splits["test"]

@@ -29,19 +29,6 @@ from affectlens.models import MODELS_DIR, sha256_file
 TARGET = MODELS_DIR / "speech-ravdess-cnn-v1"
 
 
-def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
-    """The T minimising the negative log-likelihood of softmax(log p / T) (grid search, 0.5-3)."""
-    logp = np.log(np.clip(probs, 1e-9, 1.0))
-    best, best_nll = 1.0, np.inf
-    for t in np.arange(0.5, 3.01, 0.05):
-        z = logp / t
-        z = z - z.max(axis=1, keepdims=True)
-        nll = float(-(z[np.arange(len(labels)), labels] - np.log(np.exp(z).sum(axis=1))).mean())
-        if nll < best_nll:
-            best, best_nll = float(t), nll
-    return round(best, 2)
-
-
 def fit_temperature_members(member_probs: list[np.ndarray], labels: np.ndarray) -> float:
     """The T minimising the NLL of the mean of the members' softmax(log p / T) (what inference computes)."""
     best, best_nll = 1.0, np.inf

@@ -83,17 +83,22 @@ def current_video_options() -> VideoOptions:
 # -- images ------------------------------------------------------------------------------------
 
 
+def _check_readable(path: Path, error: type[InputError]) -> None:
+    """``error`` with the reason unless ``path`` is a readable, non-empty file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise error(f"empty file: {path} has 0 bytes")
+
+
 def load_image(path: str | Path, *, record_id: str | None = None, max_side: int = MAX_IMAGE_SIDE) -> ImageFrame:
     """An image file as an RGB ``ImageFrame`` (EXIF orientation applied; grayscale/RGBA/palette -> RGB)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImageDecodeError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise ImageDecodeError(f"empty file: {path} has 0 bytes")
+    _check_readable(path, ImageDecodeError)
     try:
         with warnings.catch_warnings():
             # big images are reduced below (draft/thumbnail); PIL still raises for 2x its pixel limit
@@ -231,12 +236,7 @@ def open_video(path: str | Path, *, options: VideoOptions | None = None, record_
     import av
 
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise VideoDecodeError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise VideoDecodeError(f"empty file: {path} has 0 bytes")
+    _check_readable(path, VideoDecodeError)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
