@@ -38,7 +38,8 @@ def test_register_peers_is_idempotent_and_specs_build() -> None:
     specs = peers.register_peers()
     peers.register_peers()
     assert [s.name for s in specs] == [
-        "peer.vader.v1", "peer.tfidf-logreg.v1", "peer.frozen-minilm-logreg.v1", "peer.nrc-lexicon.v1"]
+        "peer.vader.v1", "peer.tfidf-logreg.v1", "peer.frozen-minilm-logreg.v1", "peer.nrc-lexicon.v1",
+        "peer.fer-minixception.v1"]
     assert get_spec("peer.vader.v1").label_set == "sentiment"
     assert isinstance(get_spec("peer.vader.v1").build(), Recognizer)
     assert isinstance(get_spec("peer.tfidf-logreg.v1").build(), Recognizer)

@@ -190,3 +190,26 @@ def test_calibration_metrics_read_gold_and_probabilities_the_right_way_round() -
     probs[:, 0] = 0.9
     ece = next(metric for metric in t.GOEMOTIONS.metrics if metric.name == "ece")
     assert ece.compute(gold, probs) == pytest.approx(0.4 / len(GOEMOTIONS_LABELS))
+
+
+def _face_result(label_set: str, scores: dict[str, float]) -> EmotionResult:
+    top = max(scores, key=lambda k: scores[k])
+    segment = Segment(modality=Modality.FACE, label_set=label_set, scores=scores, labels=(top,), vad=None,
+                      confidence=scores[top], provenance=Provenance("stub.face.v0", "v0"))
+    return EmotionResult((segment,), None)
+
+
+def test_ferplus_compares_a_fer2013_model_through_the_grouping_and_without_contempt() -> None:
+    ferplus = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
+    # gold: happiness, anger, contempt, neutral; the 7-class model says happy, angry, disgust, sad
+    gold = np.array([ferplus.index(label) for label in ("happiness", "anger", "contempt", "neutral")])
+    said = ("happy", "angry", "disgust", "sad")
+    fer = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    results = [_face_result("fer2013", {label: 0.9 if label == top else 0.1 / 6 for label in fer}) for top in said]
+    data = t.TaskData(list(range(4)), gold, [str(i) for i in range(4)], "memory")
+    evaluation = t.FERPLUS.evaluate(data, t.ModelOutput(results, "fer2013"))
+    assert evaluation.values["accuracy"] == pytest.approx(2 / 4)  # the contempt face counts as an error
+    assert evaluation.values["accuracy_without_contempt"] == pytest.approx(2 / 3)
+    assert evaluation.values["macro_f1"] is not None
+    with pytest.raises(t.NotApplicable):
+        t.accuracy_without_contempt(np.array([7, 7]), np.array([7, 0]))

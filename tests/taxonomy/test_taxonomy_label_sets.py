@@ -29,6 +29,7 @@ EXPECTED = {
     "sentiment": ("positive", "negative", "neutral"),
     "ravdess": ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"),
     "ferplus": ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"),
+    "fer2013": ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"),  # Kaggle ids 0-6
     "meld": ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear"),
 }
 

@@ -96,6 +96,8 @@ def test_ekman_to_sentiment_commutes_with_the_goemotions_groupings() -> None:
     ("ferplus", {"happiness": "joy", "neutral": "neutral", "surprise": "surprise", "sadness": "sadness",
                  "anger": "anger", "disgust": "disgust", "fear": "fear"}),
     ("meld", {label: label for label in get_label_set("meld").labels}),
+    ("fer2013", {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "joy", "sad": "sadness",
+                 "surprise": "surprise", "neutral": "neutral"}),
 ])
 def test_dataset_sets_to_ekman(source: str, expected: dict[str, str]) -> None:
     table = mapping(source, "ekman")
@@ -111,6 +113,27 @@ def test_approximations_are_marked_vad_and_land_where_documented() -> None:
     assert mapping("ferplus", "ekman").targets("contempt")[0][0] == "disgust"
     assert mapping("plutchik", "ekman").kind["trust"] == "vad"
     assert mapping("goemotions", "plutchik").kind["neutral"] == "vad"
+
+
+def test_fer2013_maps_one_to_one_into_ferplus() -> None:
+    expected = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness", "sad": "sadness",
+                "surprise": "surprise", "neutral": "neutral"}
+    assert grouping("fer2013", "ferplus") == expected
+    table = mapping("fer2013", "ferplus")
+    assert table.is_exact
+    for label, target in expected.items():
+        assert table.row(label)[target] == 1.0
+    assert table.matrix[:, table.target_labels.index("contempt")].sum() == 0.0  # no FER2013 source
+    back = mapping("ferplus", "fer2013")
+    assert back.kind["contempt"] == "vad" and back.kind["happiness"] == "exact"
+    assert back.row("happiness")["happy"] == 1.0
+
+
+def test_fer2013_vad_uses_its_own_anchors() -> None:
+    anchors = get_label_set("fer2013").anchors
+    assert vad_from_scores({"happy": 1.0}, "fer2013") == anchors["happy"]
+    assert anchors["happy"].valence > 0 > anchors["angry"].valence
+    assert get_label_set("fer2013").anchor_sources["sad"].headword == "sad"
 
 
 def test_composition_through_ekman_is_exact() -> None:
@@ -133,7 +156,7 @@ def test_reverse_grouping_stays_inside_the_group() -> None:
 
 @pytest.mark.parametrize(("outer", "inner"), [
     ("ekman", "goemotions"), ("sentiment", "goemotions"), ("ekman", "meld"), ("ekman", "ferplus"),
-    ("ekman", "ravdess"), ("sentiment", "ekman"), ("meld", "ravdess"),
+    ("ekman", "ravdess"), ("sentiment", "ekman"), ("meld", "ravdess"), ("ekman", "fer2013"), ("fer2013", "meld"),
 ])
 def test_round_trip_keeps_argmax(outer: str, inner: str) -> None:
     for label in get_label_set(outer).labels:

@@ -44,7 +44,7 @@ def test_goemotions_groups() -> None:
     assert "neutral" not in placed
 
 
-@pytest.mark.parametrize("name", ["ekman", "ravdess", "ferplus", "meld"])
+@pytest.mark.parametrize("name", ["ekman", "ravdess", "ferplus", "fer2013", "meld"])
 def test_basic_sets_are_fully_placed_except_neutral_and_calm(name: str) -> None:
     groups = parrott_groups(name)
     placed = {label for members in groups.values() for label in members}

