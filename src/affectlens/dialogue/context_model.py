@@ -9,7 +9,11 @@ trained by ``training/erc_meld.py``).  Each turn's segment carries:
 * ``vad`` from the text model's own VAD head for the turn;
 * ``cues``: the words behind the turn's text emotions (the text model's word cues) and,
   where the dialogue changed the reading, a ``context`` cue: the same head without the
-  GRU gives the turn's emotion alone, and the cue says how far context moved it.
+  GRU gives the turn's emotion alone, and the cue says how far context moved it;
+* on emotional turns, ``cause`` cues naming the turns that caused the emotion
+  (``dialogue/causes.py``) and, when ``models/cause-span-reccon-v1`` is in place, the
+  words of each cause turn that did (``dialogue/cause_spans.py``; ``extras["causes"]``
+  holds each span's text and character offsets in the cause turn).
 
 It serves both contracts: ``analyze_dialogues`` (``ConversationRecognizer``) for the
 dialogue readers, and ``analyze(items)`` (``Recognizer``) for turn tables such as the
@@ -54,8 +58,8 @@ class ContextualErc:
     label_set = "meld"
 
     def __init__(self, model_dir: str | Path | None = None, *, name: str = DEFAULT_NAME,
-                 text_model: Any = None, cause_model: Any = "shipped", threads: int | None = None,
-                 verify: bool = True) -> None:
+                 text_model: Any = None, cause_model: Any = "shipped", span_model: Any = "shipped",
+                 threads: int | None = None, verify: bool = True) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
         self.name = name
         self.version = name.rsplit(".", 1)[-1]
@@ -67,6 +71,9 @@ class ContextualErc:
         # "shipped": the shipped CauseModel when its folder is in place; None: no cause cues
         self._cause_choice = cause_model
         self._causes: Any = None
+        # "shipped": the shipped SpanModel when its folder is in place (and causes are on); None: no spans
+        self._span_choice = span_model
+        self._spans: Any = None
 
     def load(self) -> None:
         if self._heads:
@@ -100,8 +107,25 @@ class ContextualErc:
             self._causes = CauseModel.load(CAUSE_DIR, verify=self.verify) if CAUSE_DIR.is_dir() else None
         else:
             self._causes = self._cause_choice
+        self._spans = self._load_spans() if self._causes is not None else None
         self._config = config
         self._heads = heads
+
+    def _load_spans(self) -> Any:
+        """The cause span model: the given one, or the shipped one when it fits the text encoder."""
+        from affectlens.dialogue.cause_spans import DEFAULT_MODEL_DIR as SPAN_DIR
+        from affectlens.dialogue.cause_spans import SpanModel
+
+        if self._span_choice != "shipped":
+            return self._span_choice
+        if not SPAN_DIR.is_dir():
+            return None
+        spans = SpanModel.load(SPAN_DIR, verify=self.verify)
+        # its word features come from one encoder: with another text model it would read noise
+        encoder_sha = getattr(getattr(self._text_model, "config", None), "sha256", {}).get("model.onnx")
+        if spans.text_model_sha256 and encoder_sha != spans.text_model_sha256:
+            return None
+        return spans
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -158,30 +182,76 @@ class ContextualErc:
             probs = {mode: softmax(self._heads[mode].run(["log_probs"], {"turns": x})[0][0], temperatures[mode])
                      for mode in self._heads}
             speakers = [turns[r][1].speaker for r in rows]
-            for k, row in enumerate(rows):
-                seg = self._segment(dialogues[d], turns[row][1], probs, k, labels, vad[row], text_results[row])
-                segments[d].append(self._with_causes(seg, features[rows], speakers, k,
-                                                     [turns[r][1] for r in rows]))
+            segs = [self._segment(dialogues[d], turns[row][1], probs, k, labels, vad[row], text_results[row])
+                    for k, row in enumerate(rows)]
+            found = [self._find_causes(seg, features[rows], speakers, k) for k, seg in enumerate(segs)]
+            spans = self._cause_spans(segs, found, features[rows], speakers, [turns[r][1] for r in rows])
+            segments[d].extend(self._with_causes(seg, found[k], spans, k, [turns[r][1] for r in rows])
+                               for k, seg in enumerate(segs))
         return [EmotionResult(tuple(segs), dialogue.source, tuple(dialogue.warnings), dialogue.dialogue_id)
                 for dialogue, segs in zip(dialogues, segments, strict=True)]
 
-    def _with_causes(self, seg: Segment, features: np.ndarray, speakers: list[str], k: int,
-                     turns: list[Turn]) -> Segment:
-        """Cause cues for an emotional turn: the turns (earlier ones or itself) that caused it."""
+    def _find_causes(self, seg: Segment, features: np.ndarray, speakers: list[str],
+                     k: int) -> list[tuple[int, float]]:
+        """``(cause turn position, probability)`` for an emotional turn; nothing for a neutral one."""
         from affectlens.dialogue.causes import FROM_MELD
 
         label = seg.labels[0] if seg.labels else "neutral"
         if self._causes is None or label == "neutral":
+            return []
+        return list(self._causes.causes(features, speakers, k, FROM_MELD[label]))
+
+    def _cause_spans(self, segs: list[Segment], found: list[list[tuple[int, float]]], features: np.ndarray,
+                     speakers: list[str], turns: list[Turn]) -> dict[tuple[int, int], Any]:
+        """``(target, cause) -> CauseSpan`` for every cause found in one dialogue (empty without a span model)."""
+        if self._spans is None or not any(found):
+            return {}
+        from affectlens.dialogue.cause_spans import encode_turns, span_context
+        from affectlens.dialogue.causes import FROM_MELD
+
+        needed = sorted({c for causes in found for c, _ in causes})
+        encoded = dict(zip(needed, encode_turns(self._text_model, [turns[c].text for c in needed]), strict=True))
+        out: dict[tuple[int, int], Any] = {}
+        for k, causes in enumerate(found):
+            for c, _ in causes:
+                context = span_context(features[k], FROM_MELD[segs[k].labels[0]], k - c, speakers[c] == speakers[k])
+                span = self._spans.predict(encoded[c], context)
+                if span is not None:
+                    out[(k, c)] = span
+        return out
+
+    def _with_causes(self, seg: Segment, found: list[tuple[int, float]], spans: dict[tuple[int, int], Any],
+                     k: int, turns: list[Turn]) -> Segment:
+        """Cause cues for an emotional turn: the turns (earlier ones or itself) that caused it.
+
+        With a span model, each cue quotes the cause span (the words of the cause turn that
+        caused the emotion) and ``extras["causes"][i]["span"]`` gives its text and character
+        offsets in the cause turn's text.
+        """
+        if not found:
             return seg
-        found = self._causes.causes(features, speakers, k, FROM_MELD[label])
+        label = seg.labels[0]
         cues = []
+        causes: list[dict[str, Any]] = []
         for c, probability in found:
             cause = turns[c]
-            excerpt = cause.text if len(cause.text) <= 60 else cause.text[:57] + "..."
-            where = "this turn itself" if c == k else f"turn {cause.index} ({cause.speaker}: \"{excerpt}\")"
+            span = spans.get((k, c))
+            if span is None:
+                quote = cause.text if len(cause.text) <= 60 else cause.text[:57] + "..."
+            else:
+                quote = span.text if len(span.text) <= 60 else span.text[:57] + "..."
+                quote = ("..." if cause.text[:span.start].strip() else "") + quote
+                quote += "..." if cause.text[span.end:].strip() and not quote.endswith("...") else ""
+            if c == k:
+                where = "this turn itself" + (f' ("{quote}")' if span is not None else "")
+            else:
+                where = f"turn {cause.index} ({cause.speaker}: \"{quote}\")"
             cues.append(Cue(kind="cause", phrase=f"{label} caused by {where}", weight=round(probability, 4),
                             label=label, turn=cause.index))
-        causes = [{"turn": turns[c].index, "probability": round(p, 4)} for c, p in found]
+            entry: dict[str, Any] = {"turn": cause.index, "probability": round(probability, 4)}
+            if span is not None:
+                entry["span"] = span.to_dict()
+            causes.append(entry)
         return replace(seg, cues=(*seg.cues, *cues), extras={**dict(seg.extras), "causes": causes})
 
     def _meld_label(self, label: str | None, label_set: str) -> str | None:
