@@ -227,3 +227,49 @@ def test_truncated_file_keeps_what_was_decoded(tmp_path: Path, recognizer: Speec
     [result] = recognizer.analyze([open_audio(cut)])
     assert len(result.segments) >= 3
     assert "stopped at" in result.warnings[0] and "kept the" in result.warnings[0]
+
+
+def with_functional_member(model_dir: Path, folder: Path, favoured: str) -> Path:
+    """The tiny model plus a functional member that reads only pitch: the higher, the more ``favoured``."""
+    import shutil
+
+    from affectlens.features.functionals import FUNCTIONAL_NAMES
+    from affectlens.models import sha256_file
+    from affectlens.testing import RAVDESS_LABELS
+
+    shutil.copytree(model_dir, folder)
+    n = len(FUNCTIONAL_NAMES)
+    coef = np.zeros((len(RAVDESS_LABELS), n))
+    coef[RAVDESS_LABELS.index(favoured), FUNCTIONAL_NAMES.index("pitch_st_mean")] = 20.0
+    weights = {"names": list(FUNCTIONAL_NAMES), "std_floor": [1e-3] * n, "scaler_mean": [0.0] * n,
+               "scaler_scale": [1.0] * n, "coef": coef.tolist(), "intercept": [0.0] * len(RAVDESS_LABELS)}
+    (folder / "functional_lr.json").write_text(json.dumps(weights), encoding="utf-8")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["functional_member"] = {"file": "functional_lr.json", "modes": ["file"], "temperature_file": 1.0}
+    config["sha256"]["functional_lr.json"] = sha256_file(folder / "functional_lr.json")
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
+def test_functional_member_joins_in_file_mode_only(model_dir: Path, tmp_path: Path) -> None:
+    folder = with_functional_member(model_dir, tmp_path / "with-functionals", favoured="surprised")
+    [plain] = SpeechOnnxRecognizer(model_dir=model_dir, vad=EnergyVad()).analyze([AudioClip(TALK, RATE)])
+    [mixed] = SpeechOnnxRecognizer(model_dir=folder, vad=EnergyVad()).analyze([AudioClip(TALK, RATE)])
+    assert [s.extras["normalisation"] for s in mixed.segments] == ["file"] * 3
+    # the 250 Hz segment is the file's highest voice: the pitch-reading member tips it to "surprised"
+    assert plain.segments[1].top_label != "surprised" and mixed.segments[1].top_label == "surprised"
+    assert mixed.segments[1].scores["surprised"] > 0.45
+    assert mixed.segments[0].scores["surprised"] < plain.segments[0].scores["surprised"]
+    forced = SpeechOnnxRecognizer(model_dir=folder, vad=EnergyVad(), normalisation="utterance")
+    plain_utt = SpeechOnnxRecognizer(model_dir=model_dir, vad=EnergyVad(), normalisation="utterance")
+    [a], [b] = forced.analyze([AudioClip(TALK, RATE)]), plain_utt.analyze([AudioClip(TALK, RATE)])
+    assert [s.scores for s in a.segments] == [s.scores for s in b.segments]
+
+
+def test_functional_member_file_is_verified(model_dir: Path, tmp_path: Path) -> None:
+    folder = with_functional_member(model_dir, tmp_path / "tampered", favoured="happy")
+    weights = json.loads((folder / "functional_lr.json").read_text(encoding="utf-8"))
+    weights["intercept"][0] = 5.0
+    (folder / "functional_lr.json").write_text(json.dumps(weights), encoding="utf-8")
+    with pytest.raises(SpeechModelError):
+        SpeechOnnxRecognizer(model_dir=folder, vad=EnergyVad()).load()

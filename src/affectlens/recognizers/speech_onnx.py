@@ -20,7 +20,10 @@ The model folder holds the ONNX file(s) that ``config.json`` lists in ``onnx_fil
 ``model_1_tdnn.onnx``, whose temperature-scaled probabilities are averaged), each with input
 ``logmel`` [batch, 64, frames] and output ``logits`` [batch, 8]; ``config.json`` (labels,
 temperature, normalisation settings, prosody reference, sha256 of every ONNX file),
-``metrics.json`` and ``MODEL_CARD.md``.
+``metrics.json`` and ``MODEL_CARD.md``.  When ``config.json`` names a ``functional_member``
+(the shipped model does), file mode adds a third member: logistic regression on 218 acoustic
+functionals per segment (``features.functionals``) z-scored against the file's own segments;
+in utterance mode there is no baseline to z-score against, and the networks decide alone.
 """
 
 from __future__ import annotations
@@ -83,12 +86,52 @@ class SpeechModelConfig:
         )
 
 
+@dataclass(frozen=True)
+class FunctionalMember:
+    """The acoustic-functionals member (file mode only): logistic regression on file-z-scored statistics.
+
+    Trained by ``training/speech_functionals.py``; the weights are plain JSON lists.  Its
+    probabilities are averaged with the networks' (each scaled by ``temperature``) and the
+    mean is scaled by ``temperature_file``, as in the cross-validation that measured it.
+    """
+
+    std_floor: np.ndarray
+    scaler_mean: np.ndarray
+    scaler_scale: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    temperature_file: float
+
+    @classmethod
+    def load(cls, path: Path, temperature_file: float) -> FunctionalMember:
+        from affectlens.features.functionals import FUNCTIONAL_NAMES
+
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(raw["names"]) != FUNCTIONAL_NAMES:
+            raise SpeechModelError(f"{path} was trained on other functionals than this version computes")
+        def array(key: str) -> np.ndarray:
+            return np.asarray(raw[key], np.float64)
+
+        return cls(array("std_floor"), array("scaler_mean"), array("scaler_scale"), array("coef"),
+                   array("intercept"), temperature_file)
+
+    def probabilities(self, functionals: np.ndarray) -> np.ndarray:
+        """(segments, features) raw functionals of one file -> (segments, classes) probabilities."""
+        from affectlens.features.functionals import zscore_rows
+
+        x = (zscore_rows(functionals, floor=self.std_floor) - self.scaler_mean) / self.scaler_scale
+        z = x @ self.coef.T + self.intercept
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+
 @dataclass
 class _Utterance:
     start: float
     end: float
     logmel: np.ndarray  # float16 (64, frames)
     prosody: dict[str, float]
+    functionals: np.ndarray | None = None  # only when the model has a functional member
 
 
 @dataclass
@@ -126,6 +169,7 @@ class SpeechOnnxRecognizer:
         self.threads = threads
         self.vad = vad  # anything with load/reset/push/flush (tests inject a stand-in)
         self._session: Any = None
+        self._functional: FunctionalMember | None = None
         self.config: SpeechModelConfig | None = None
 
     # -- loading --------------------------------------------------------------------------------
@@ -164,6 +208,10 @@ class SpeechOnnxRecognizer:
             from affectlens.audio.vad import VadParams
 
             self.vad_params = VadParams()
+        member = json.loads(config_path.read_text(encoding="utf-8")).get("functional_member")
+        if member is not None:
+            self._functional = FunctionalMember.load(self.model_dir / member["file"],
+                                                     float(member.get("temperature_file", 1.0)))
         self.config = config
         self.label_set = config.label_set
         self._session = sessions
@@ -212,6 +260,7 @@ class SpeechOnnxRecognizer:
     def _collect(self, chunks: Iterator[np.ndarray], offset: float, audio_file: Any) -> _Collected:
         from affectlens.audio.decode import AudioDecodeError
         from affectlens.audio.vad import SegmentationStats, iter_utterances
+        from affectlens.features.functionals import acoustic_functionals
         from affectlens.features.prosody import prosody_features
         from affectlens.features.spectral import log_mel
 
@@ -219,9 +268,11 @@ class SpeechOnnxRecognizer:
         stats = SegmentationStats()
         try:
             for utt in iter_utterances(chunks, self.vad, self.vad_params, stats):
+                logmel = log_mel(utt.samples)
+                functionals = acoustic_functionals(utt.samples, logmel) if self._functional is not None else None
                 out.utterances.append(_Utterance(
                     round(offset + utt.start, 3), round(offset + utt.end, 3),
-                    log_mel(utt.samples).astype(np.float16), prosody_features(utt.samples)))
+                    logmel.astype(np.float16), prosody_features(utt.samples), functionals))
         except AudioDecodeError as exc:
             out.warnings.append(f"{exc}; kept the {len(out.utterances)} segment(s) decoded before")
         if audio_file is not None:
@@ -252,7 +303,13 @@ class SpeechOnnxRecognizer:
             baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
         else:
             baseline = Baseline(self.config.prosody_median, self.config.prosody_spread, "typical RAVDESS speech")
-        segments = tuple(self._segment(u, mean, std, mode, baseline, source, record_id) for u in utterances)
+        functional = None
+        if mode == "file" and self._functional is not None:
+            functional = self._functional.probabilities(np.stack([u.functionals for u in utterances
+                                                                  if u.functionals is not None]))
+        segments = tuple(self._segment(u, mean, std, mode, baseline, source, record_id,
+                                       None if functional is None else functional[i])
+                         for i, u in enumerate(utterances))
         return EmotionResult(segments, source, tuple(warnings), record_id)
 
     def _mode(self, utterances: list[_Utterance]) -> str:
@@ -264,7 +321,8 @@ class SpeechOnnxRecognizer:
         return "file" if enough else "utterance"
 
     def _segment(self, utt: _Utterance, mean: np.ndarray | None, std: np.ndarray | None, mode: str,
-                 baseline: Any, source: str | None, record_id: str | None) -> Segment:
+                 baseline: Any, source: str | None, record_id: str | None,
+                 functional: np.ndarray | None = None) -> Segment:
         from affectlens.features.prosody import prosody_cues
         from affectlens.features.spectral import normalise_log_mel
         from affectlens.taxonomy import get_label_set, vad_from_scores
@@ -272,12 +330,16 @@ class SpeechOnnxRecognizer:
 
         assert self.config is not None
         x = normalise_log_mel(utt.logmel.astype(np.float32), mean, std, min_std=self.config.min_std)
-        probs = np.zeros(len(self.config.labels))
+        members = []
         for session in self._session:  # several files: an ensemble, probabilities averaged
             z = session.run(["logits"], {"logmel": x[None]})[0][0].astype(np.float64) / self.config.temperature
             p = np.exp(z - z.max())
-            probs += p / p.sum()
-        probs /= len(self._session)
+            members.append(p / p.sum())
+        probs = np.mean(members, axis=0)
+        if functional is not None and self._functional is not None:
+            z = np.log(np.clip(np.mean([*members, functional], axis=0), 1e-9, 1.0)) / self._functional.temperature_file
+            probs = np.exp(z - z.max())
+            probs /= probs.sum()
         scores = {label: float(p) for label, p in zip(self.config.labels, probs, strict=True)}
         top = max(scores, key=lambda k: scores[k])
         vad = vad_from_scores(scores, self.config.label_set)

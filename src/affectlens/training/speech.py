@@ -11,8 +11,10 @@ epochs each, seed 7; needs the ``train`` and ``speech`` extras and
     python -m affectlens.training.speech cv --out artifacts/speech/tdnn --arch tdnn $C
     python -m affectlens.training.speech final --out artifacts/speech/tdnn --arch tdnn $C
     python benchmarks/speech_throughput.py --threads 1 --json artifacts/speech/throughput.json  # after a first finalize
+    python -m affectlens.training.speech_functionals --cache artifacts/speech/cache --out artifacts/speech/func
     python -m affectlens.training.speech finalize --cache artifacts/speech/cache \
-        --runs artifacts/speech/cnn artifacts/speech/tdnn --bench artifacts/speech/throughput.json
+        --runs artifacts/speech/cnn artifacts/speech/tdnn --functionals artifacts/speech/func \
+        --bench artifacts/speech/throughput.json
 
 Data: the 1,440 RAVDESS speech files (24 actors x 60), 8 classes.  Each file is trimmed
 to its speech with the same Silero VAD and parameters the recognizer uses at inference,
@@ -384,10 +386,16 @@ def _baseline_features(logmels: list[np.ndarray]) -> np.ndarray:
 
 def baseline(train_ids: list[int], test_ids: list[int], index: list[dict[str, Any]], logmels: list[np.ndarray],
              speaker_norm: bool) -> dict[str, Any]:
+    return baseline_on_features(train_ids, test_ids, index, _baseline_features(logmels), speaker_norm)
+
+
+def baseline_on_features(train_ids: list[int], test_ids: list[int], index: list[dict[str, Any]], feats: np.ndarray,
+                         speaker_norm: bool) -> dict[str, Any]:
+    """Logistic regression on per-file functionals; ``speaker_norm`` z-scores them per actor first
+    (unlabelled statistics of every file of that actor, as at inference on a whole recording)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    feats = _baseline_features(logmels)
     if speaker_norm:
         feats = feats.copy()
         for actor in {r["actor"] for r in index}:
@@ -505,6 +513,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--runs", type=Path, nargs="*", default=None,
                         help="finalize: the cv/final output folders to ship (several = an ensemble; default --out)")
+    parser.add_argument("--functionals", type=Path, default=None,
+                        help="finalize: a training.speech_functionals output folder (adds its file-mode member)")
     parser.add_argument("--bench", type=Path, default=None,
                         help="finalize: a benchmarks/speech_throughput.py --json output to quote in the model card")
     parser.add_argument("--epochs", type=int, default=30)
@@ -523,7 +533,7 @@ def main() -> None:
     else:
         from affectlens.training.speech_finalize import finalize
 
-        finalize(args.runs or [args.out], args.cache or args.out, bench=args.bench)
+        finalize(args.runs or [args.out], args.cache or args.out, bench=args.bench, functional=args.functionals)
 
 
 if __name__ == "__main__":

@@ -82,23 +82,45 @@ def load_oof(run: Path, condition: str) -> dict[int, tuple[np.ndarray, np.ndarra
     return out
 
 
-def ensemble_cv(runs: list[Path], temperature: float | dict[int, float] = 1.0) -> dict[str, Any]:
+def ensemble_cv(runs: list[Path], temperature: float | dict[int, float] = 1.0, *,
+                functional: Path | None = None, file_temperature: float | dict[int, float] = 1.0) -> dict[str, Any]:
     """Per-fold metrics of the runs' averaged (temperature-scaled) probabilities, and their summary.
 
     ``temperature`` is one value for every fold, or one per fold (cross-fitted: fold ``k``'s
-    temperature fitted on the other folds only, so no test fold tunes its own scores).
+    temperature fitted on the other folds only, so no test fold tunes its own scores).  With a
+    ``functional`` run, the speaker-normalised conditions add its probabilities as one more member
+    and scale the mean by ``file_temperature`` (what the recognizer does in file mode).
     """
     from affectlens.training.speech import metrics, summarise
 
     folds: dict[str, dict[str, Any]] = {}
     for condition in CONDITIONS:
         per_run = [load_oof(run, condition) for run in runs]
+        extra = load_oof(functional, condition) if functional is not None and condition.startswith("speaker") else {}
         common = sorted(set.intersection(*(set(r) for r in per_run))) if per_run else []
         for k in common:
             t = temperature[k] if isinstance(temperature, dict) else temperature
-            probs = np.mean([_scaled(r[k][0], t) for r in per_run], axis=0)
+            members = [_scaled(r[k][0], t) for r in per_run]
+            if k in extra:
+                members.append(extra[k][0])
+                t_file = file_temperature[k] if isinstance(file_temperature, dict) else file_temperature
+                probs = _scaled(np.mean(members, axis=0), t_file)
+            else:
+                probs = np.mean(members, axis=0)
             folds.setdefault(str(k), {})[condition] = metrics(probs, per_run[0][k][1])
     return {"folds": folds, "summary": summarise(folds)}
+
+
+def file_mode_probs(runs: list[Path], functional: Path, temperature: float | dict[int, float]
+                    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """fold -> (mean of the scaled network members and the functional member, labels), speaker mode, clean."""
+    per_run = [load_oof(run, "speaker") for run in runs]
+    extra = load_oof(functional, "speaker")
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for k in sorted(set(extra).intersection(*(set(r) for r in per_run))):
+        t = temperature[k] if isinstance(temperature, dict) else temperature
+        out[k] = (np.mean([_scaled(r[k][0], t) for r in per_run] + [extra[k][0]], axis=0), extra[k][1])
+    return out
 
 
 def _oof_by_fold(runs: list[Path]) -> dict[int, tuple[list[np.ndarray], np.ndarray]]:
@@ -147,7 +169,26 @@ def inference_speed(paths: list[Path], frames: int = 300, repeats: int = 50) -> 
     return {"ms_per_3s_segment_1_thread": round(ms, 2), "model_rtf_1_thread": round(ms / 3000, 5)}
 
 
-def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path | None = None) -> None:
+def file_temperatures(runs: list[Path], functional: Path, fold_temps: dict[int, float], temperature: float
+                      ) -> tuple[float, dict[int, float]]:
+    """The file-mode temperature (scales the mean of the networks and the functional member):
+    the shipped one fitted on every fold's held-out actors, and cross-fitted ones for the CV."""
+    crossfit = file_mode_probs(runs, functional, fold_temps)
+    temps: dict[int, float] = {}
+    for k in crossfit:
+        others = [j for j in crossfit if j != k]
+        temps[k] = fit_temperature_members([np.concatenate([crossfit[j][0] for j in others])],
+                                           np.concatenate([crossfit[j][1] for j in others]))
+    shipped = file_mode_probs(runs, functional, temperature)
+    fitted = fit_temperature_members([np.concatenate([p for p, _ in shipped.values()])],
+                                     np.concatenate([y for _, y in shipped.values()]))
+    return fitted, temps
+
+
+def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path | None = None,
+             functional: Path | None = None) -> None:
+    """Write the model folder; with ``functional`` (a ``training.speech_functionals`` output), its
+    logistic regression joins the ensemble in file mode (``config["functional_member"]``)."""
     from affectlens.training.speech import LABELS
 
     cvs = [json.loads((run / "cv.json").read_text(encoding="utf-8")) for run in runs]
@@ -159,13 +200,15 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
     # as held out, so this is its best estimate); the reported CV metrics use cross-fitted temperatures
     temperature = fit_temperature_members(member_probs, labels_all)
     fold_temps = crossfit_temperatures(by_fold)
-    ensemble = ensemble_cv(runs, fold_temps)
+    file_temperature, file_temps = (file_temperatures(runs, functional, fold_temps, temperature)
+                                    if functional is not None else (1.0, {}))
+    ensemble = ensemble_cv(runs, fold_temps, functional=functional, file_temperature=file_temps)
     started = time.time()
     reference = prosody_reference(cache)
     print(f"prosody reference in {time.time() - started:.0f}s; temperature {temperature}", flush=True)
     target.mkdir(parents=True, exist_ok=True)
-    for old in target.glob("*.onnx"):
-        old.unlink()
+    for old in [*target.glob("*.onnx"), target / "functional_lr.json"]:
+        old.unlink(missing_ok=True)
     import onnxruntime as ort
 
     files: list[str] = []
@@ -194,8 +237,18 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
         "license": "CC BY-NC-SA 4.0 (trained on RAVDESS)",
         "sha256": {f: sha256_file(target / f) for f in files},
     }
+    if functional is not None:
+        shutil.copyfile(functional / "functional_lr.json", target / "functional_lr.json")
+        config["functional_member"] = {
+            "file": "functional_lr.json", "modes": ["file"], "temperature_file": file_temperature,
+            "features": "affectlens.features.functionals.acoustic_functionals per segment, z-scored against "
+                        "the file's segments (std floored at std_floor), then scaler and logistic regression",
+        }
+        config["sha256"]["functional_lr.json"] = sha256_file(target / "functional_lr.json")
     (target / "config.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
     summary = ensemble["summary"]
+    cvs_all = cvs + ([json.loads((functional / "cv.json").read_text(encoding="utf-8"))] if functional else [])
+    runs_all = runs + ([functional] if functional else [])
     crossfit_probs = np.concatenate([np.mean([_scaled(m, fold_temps[k]) for m in by_fold[k][0]], axis=0)
                                      for k in by_fold])
     calibration = {
@@ -203,8 +256,15 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
         "ece_after": ece(crossfit_probs, labels_all),
         "ece_after_in_sample": ece(np.mean([_scaled(m, temperature) for m in member_probs], axis=0), labels_all),
         "note": "ece_after uses cross-fitted temperatures (each fold scaled by the temperature fitted on the "
-                "other folds); ece_after_in_sample uses the shipped temperature, fitted on all folds",
+                "other folds); ece_after_in_sample uses the shipped temperature, fitted on all folds; "
+                "the *_file_mode figures are the file-mode ensemble (networks + functional member)",
     }
+    if functional is not None:
+        file_probs = file_mode_probs(runs, functional, fold_temps)
+        file_labels = np.concatenate([y for _, y in file_probs.values()])
+        calibration["ece_before_file_mode"] = ece(np.concatenate([p for p, _ in file_probs.values()]), file_labels)
+        calibration["ece_after_file_mode"] = ece(np.concatenate([_scaled(p, file_temps[k])
+                                                                 for k, (p, _) in file_probs.items()]), file_labels)
     speed = inference_speed([target / f for f in files])
     throughput = json.loads(bench.read_text(encoding="utf-8")) if bench is not None and bench.is_file() else None
     metrics = {
@@ -217,7 +277,9 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
         "noise": {k: v for k, v in summary.items() if isinstance(v, dict) and "noise" in k},
         "per_member": {str(run): {k: v for k, v in cv["summary"].items()
                                   if isinstance(v, dict) and not k.startswith("baseline")}
-                       for run, cv in zip(runs, cvs, strict=True)},
+                       for run, cv in zip(runs_all, cvs_all, strict=True)},
+        "functional_member": config.get("functional_member"),
+        "temperature_file_crossfit_per_fold": {str(k): v for k, v in file_temps.items()},
         "baselines": {k: v for k, v in cvs[0]["summary"].items() if isinstance(v, dict) and k.startswith("baseline")},
         "temperature": temperature,
         "temperature_crossfit_per_fold": {str(k): v for k, v in fold_temps.items()},
@@ -227,7 +289,7 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
         "throughput": throughput,
         "folds": ensemble["folds"],
         "labels": list(LABELS),
-        "size_bytes": sum((target / f).stat().st_size for f in files),
+        "size_bytes": sum((target / f).stat().st_size for f in config["sha256"]),
     }
     metrics["reproduce"] = [
         f"python -m affectlens.training.speech cv --out {run} --cache artifacts/speech/cache --arch {cv.get('arch')} "
@@ -237,8 +299,11 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
         f"python -m affectlens.training.speech final --out {run} --cache artifacts/speech/cache "
         f"--arch {cv.get('arch')} --epochs {cv.get('epochs')} --seed {cv.get('seed')} --threads 1"
         for run, cv in zip(runs, cvs, strict=True)
-    ] + ["python -m affectlens.training.speech finalize --cache artifacts/speech/cache --runs "
-         + " ".join(str(r) for r in runs) + (f" --bench {bench}" if bench is not None else "")]
+    ] + ([f"python -m affectlens.training.speech_functionals --cache artifacts/speech/cache --out {functional}"]
+         if functional is not None else []) + [
+        "python -m affectlens.training.speech finalize --cache artifacts/speech/cache --runs "
+        + " ".join(str(r) for r in runs) + (f" --functionals {functional}" if functional is not None else "")
+        + (f" --bench {bench}" if bench is not None else "")]
     (target / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
     (target / "MODEL_CARD.md").write_text(model_card(metrics, config), encoding="utf-8")
     print(json.dumps({k: summary[k]["uar"]["mean"] for k in summary if isinstance(summary[k], dict)}), flush=True)
@@ -420,9 +485,10 @@ Members alone vs the ensemble:
 {member_table(metrics)}
 
 Binary arousal: true = sign of the arousal of the true label's taxonomy anchor (high: happy, angry,
-disgust, surprised; low: neutral, calm, sad, fearful — the NRC-VAD anchor of "fearful" is just below
-the midpoint); predicted = sign of the arousal the recognizer outputs (`vad_from_scores` of the
-probabilities), or of the top label's anchor.
+fearful, disgust, surprised; low: neutral, calm, sad — the circumplex split; `fearful` takes the anchor
+of `fear`, see docs/taxonomy.md: until December 2026 it took the word's own NRC-VAD row, just below
+the midpoint, and fearful counted as low, which gave 0.788 for the v1 ensemble); predicted = sign of
+the arousal the recognizer outputs (`vad_from_scores` of the probabilities), or of the top label's anchor.
 
 Confusion matrix (file/speaker normalisation, clean, summed over the 6 folds):
 
