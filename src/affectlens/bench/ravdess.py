@@ -241,7 +241,7 @@ def run_ravdess(config: RavdessConfig, *, cache: Path, out: Path, data: Path | N
             egemaps = egemaps_features(cache, waves, on_progress)
         except ImportError:
             notes.append("eGeMAPS peer skipped: the 'opensmile' package is not installed "
-                         "(pip install opensmile; its binary is under a non-commercial research license)")
+                         "(pip install 'affectlens[egemaps]'; its binary is under a non-commercial research license)")
     out.mkdir(parents=True, exist_ok=True)
     partial_path = out / "ravdess-cv.partial.json"
     partial = json.loads(partial_path.read_text(encoding="utf-8")) if partial_path.is_file() else {}

@@ -20,7 +20,6 @@ the end of a word; ``CauseSpan.start``/``end`` are character offsets in that tur
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,18 +213,10 @@ class SpanModel:
 
     @classmethod
     def load(cls, folder: Path = DEFAULT_MODEL_DIR, *, verify: bool = True) -> SpanModel:
-        from affectlens.models import sha256_file
-        from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError
+        from affectlens.dialogue.causes import read_npz_model_folder
+        from affectlens.recognizers.text_onnx import ModelIntegrityError
 
-        config_path = folder / "config.json"
-        if not config_path.is_file():
-            raise ModelFilesMissing(f"no config.json in cause span model folder {folder}")
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        path = folder / "model.npz"
-        if not path.is_file():
-            raise ModelFilesMissing(f"missing model.npz in {folder}")
-        if verify and sha256_file(path) != config["sha256"]["model.npz"]:
-            raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
+        config, path = read_npz_model_folder(folder, "cause span model", verify=verify)
         with np.load(path, allow_pickle=False) as data:
             missing = [p for p in PARAMETERS if p not in data.files]
             if missing:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,23 @@ def pair_features(features: np.ndarray, speakers: Sequence[str], target: int, em
     return np.asarray(rows, dtype=np.float32)
 
 
+def read_npz_model_folder(folder: Path, what: str, *, verify: bool = True) -> tuple[dict[str, Any], Path]:
+    """``config.json`` of a numpy model folder and the path of its ``model.npz``, sha256 checked."""
+    from affectlens.models import sha256_file
+    from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError
+
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelFilesMissing(f"no config.json in {what} folder {folder}")
+    config: dict[str, Any] = json.loads(config_path.read_text(encoding="utf-8"))
+    path = folder / "model.npz"
+    if not path.is_file():
+        raise ModelFilesMissing(f"missing model.npz in {folder}")
+    if verify and sha256_file(path) != config["sha256"]["model.npz"]:
+        raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
+    return config, path
+
+
 @dataclass(frozen=True)
 class CauseModel:
     """Standardisation + logistic regression + the decision threshold chosen on RECCON valid."""
@@ -54,18 +72,7 @@ class CauseModel:
 
     @classmethod
     def load(cls, folder: Path = DEFAULT_MODEL_DIR, *, verify: bool = True) -> CauseModel:
-        from affectlens.models import sha256_file
-        from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError
-
-        config_path = folder / "config.json"
-        if not config_path.is_file():
-            raise ModelFilesMissing(f"no config.json in cause model folder {folder}")
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        path = folder / "model.npz"
-        if not path.is_file():
-            raise ModelFilesMissing(f"missing model.npz in {folder}")
-        if verify and sha256_file(path) != config["sha256"]["model.npz"]:
-            raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
+        config, path = read_npz_model_folder(folder, "cause model", verify=verify)
         with np.load(path) as data:
             return cls(data["mean"], data["scale"], data["weights"], float(data["bias"]),
                        float(config["threshold"]), str(config.get("name", cls.name)))

@@ -306,8 +306,65 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
         + (f" --bench {bench}" if bench is not None else "")]
     (target / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
     (target / "MODEL_CARD.md").write_text(model_card(metrics, config), encoding="utf-8")
+    if target == TARGET:
+        update_docs(metrics, config)
     print(json.dumps({k: summary[k]["uar"]["mean"] for k in summary if isinstance(summary[k], dict)}), flush=True)
     print(f"wrote {target}", flush=True)
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "speech.md"
+
+
+def docs_measurements(metrics: dict[str, Any], config: dict[str, Any]) -> str:
+    """The measured block of ``docs/speech.md`` (between its ``measurements`` markers)."""
+    cv, ut = metrics["actor_independent_cv"], metrics["actor_independent_cv_utterance_norm"]
+    members = ", ".join(f"{m['arch']} ({m['epochs']} epochs, seed {m['seed']})" for m in config["members"])
+    functional = config.get("functional_member")
+    if functional:
+        members += (f", and in file mode the acoustic-functionals logistic regression (file-mode temperature "
+                    f"{functional['temperature_file']})")
+    return f"""Shipped members: {members};
+temperature {config['temperature']}. Each fold's models never saw the 4 test actors; file/speaker
+normalisation uses the test actor's 60 files (unlabelled), utterance normalisation the utterance alone.
+
+Headline: **UAR {_pm(cv, 'uar')}** (mean ± std over 6 folds), binary arousal accuracy
+{_pm(cv, 'arousal_binary_accuracy')} (file/speaker normalisation); utterance normalisation
+(what a single short clip gets): UAR {_pm(ut, 'uar')}, arousal {_pm(ut, 'arousal_binary_accuracy')}.
+Targets of issue #4:
+{_targets_text(metrics)}
+
+{summary_table(metrics)}
+
+Per fold:
+
+{fold_table(metrics)}
+
+{member_table(metrics)}
+
+Confusion matrix (file/speaker normalisation, summed over the folds):
+
+{confusion_table(cv['confusion'], metrics['labels'])}
+"""
+
+
+def _pm(row: dict[str, Any], metric: str) -> str:
+    return f"{row[metric]['mean']:.3f} ± {row[metric]['std']:.3f}"
+
+
+def update_docs(metrics: dict[str, Any], config: dict[str, Any], path: Path = DOCS) -> None:
+    """Rewrite the generated blocks of ``docs/speech.md`` (measurements, speed) from the metrics."""
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    blocks = {"measurements": docs_measurements(metrics, config), "speed": _speed_text(metrics) + "\n"}
+    for name, body in blocks.items():
+        start = text.find(f"<!-- {name}: generated")
+        end = text.find(f"<!-- /{name} -->")
+        if start < 0 or end < 0:
+            continue
+        header_end = text.index("-->", start) + 3
+        text = text[:header_end] + "\n" + body + text[end:]
+    path.write_text(text, encoding="utf-8")
 
 
 TARGETS = {"uar": 0.60, "arousal_binary_accuracy": 0.85}  # issue #4, mean over the 6 actor-independent folds
@@ -370,8 +427,9 @@ def member_table(metrics: dict[str, Any]) -> str:
     lines = ["| model | UAR, file/speaker norm | UAR, utterance norm | binary arousal acc (VAD sign) |",
              "|---|---|---|---|"]
     for run, summary in metrics["per_member"].items():
+        utterance = _fmt(summary["utterance"], "uar") if "utterance" in summary else "— (file mode only)"
         lines.append(f"| member `{run}` alone | {_fmt(summary['speaker'], 'uar')} | "
-                     f"{_fmt(summary['utterance'], 'uar')} | {_fmt(summary['speaker'], 'arousal_binary_accuracy')} |")
+                     f"{utterance} | {_fmt(summary['speaker'], 'arousal_binary_accuracy')} |")
     cv, ut = metrics["actor_independent_cv"], metrics["actor_independent_cv_utterance_norm"]
     lines.append(f"| **shipped ensemble** | {_fmt(cv, 'uar')} | {_fmt(ut, 'uar')} | "
                  f"{_fmt(cv, 'arousal_binary_accuracy')} |")
@@ -410,13 +468,30 @@ def model_card(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     """MODEL_CARD.md text from the measured metrics (nothing typed by hand)."""
     members = "\n".join(f"- `{m['file']}`: {m['arch']}, seed {m['seed']}, {m['epochs']} epochs"
                         for m in config["members"])
+    functional = config.get("functional_member")
+    if functional:
+        members += (f"\n- `{functional['file']}` (file mode only): logistic regression (C = 0.5, class-balanced) on "
+                    "218 acoustic functionals per segment (`features/functionals.py`: pitch and loudness statistics, "
+                    "voicing runs, MFCC 1–20 means/stds/deltas, log-mel band means/stds, spectral flux, alpha ratio, "
+                    "Hammarberg index, centroid, aperiodicity), each z-scored against the same speaker's / file's "
+                    "segments; recipe `src/affectlens/training/speech_functionals.py`")
+    functional_text = ""
+    if functional:
+        file_temps = ", ".join(f"{v:.2f}" for v in metrics["temperature_file_crossfit_per_fold"].values())
+        functional_text = (
+            "\n\nIn file mode the functional member's probabilities join the networks' (each network scaled by the "
+            "temperature above), and the mean is scaled by a second temperature, fitted the same way (cross-fitted "
+            f"per fold: {file_temps}; shipped {functional['temperature_file']}). The functionals are z-scored "
+            "against all segments of the file (std floored at half the typical within-speaker std, for files with "
+            "few segments); in utterance mode there is no baseline and the networks decide alone.")
     cv, ut = metrics["actor_independent_cv"], metrics["actor_independent_cv_utterance_norm"]
     norm = config["normalisation"]
     temps = ", ".join(f"{v:.2f}" for v in metrics["temperature_crossfit_per_fold"].values())
     return f"""# speech.ravdess-cnn.v1
 
 Speech emotion recognizer: Silero VAD utterances → 64-band log-mel → small convolutional networks
-(ONNX, {metrics['size_bytes'] / 1024:.0f} KB in all) → 8 RAVDESS categories, VAD through the taxonomy,
+(ONNX){' and, in file mode, a logistic regression on acoustic functionals' if functional else ''}
+({metrics['size_bytes'] / 1024:.0f} KB in all) → 8 RAVDESS categories, VAD through the taxonomy,
 prosodic cues. Recipe: `src/affectlens/training/speech.py`; usage and design: `docs/speech.md`.
 
 ## License
@@ -460,7 +535,8 @@ actors are never seen in training, tuning or early stopping. The ensemble's fold
 fold models' probabilities after temperature scaling; the temperature applied to fold k is fitted on
 the held-out predictions of the other five folds only (per fold: {temps}). The shipped temperature
 ({config['temperature']}) is fitted on all six folds' held-out predictions. Noise: white noise added to the test
-waveforms at the given SNR (speech power over noise power), normalisation statistics from the noisy audio.
+waveforms at the given SNR (speech power over noise power), normalisation statistics from the noisy
+audio.{functional_text}
 
 Headline (file/speaker normalisation, clean audio): **UAR {cv['uar']['mean']:.3f} ± {cv['uar']['std']:.3f}**
 (8 classes, mean ± std over 6 folds), WAR {cv['war']['mean']:.3f} ± {cv['war']['std']:.3f}, binary arousal accuracy
