@@ -78,7 +78,15 @@ def _kill_and_resume(tmp_path: Path, seed: int, kills: int) -> None:
     states: list[int] = []
     for _ in range(kills):
         proc = subprocess.Popen(_command(corpus, out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.6, 3.0))
+        # start-up (imports) takes from under a second to many on a loaded machine: wait for the run to
+        # write its first shard beyond what earlier runs left, then kill at a random point after it
+        before = len(list((out / "shards").glob("part-*.parquet"))) if (out / "shards").is_dir() else 0
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if (out / "shards").is_dir() and len(list((out / "shards").glob("part-*.parquet"))) > before:
+                break
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 1.5))
         proc.send_signal(signal.SIGKILL)
         _, stderr = proc.communicate(timeout=30)
         if proc.returncode == 0:  # finished before the kill: start over so that the next kill lands mid-run
