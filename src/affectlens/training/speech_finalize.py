@@ -474,7 +474,11 @@ def model_card(metrics: dict[str, Any], config: dict[str, Any]) -> str:
                     "218 acoustic functionals per segment (`features/functionals.py`: pitch and loudness statistics, "
                     "voicing runs, MFCC 1–20 means/stds/deltas, log-mel band means/stds, spectral flux, alpha ratio, "
                     "Hammarberg index, centroid, aperiodicity), each z-scored against the same speaker's / file's "
-                    "segments; recipe `src/affectlens/training/speech_functionals.py`")
+                    "segments; recipe `src/affectlens/training/speech_functionals.py`. Unlike the networks, "
+                    "this member was added *after* cross-validation results were seen: its own CV, and the rule "
+                    "that combines it (the arithmetic mean of the three members' probabilities, picked among "
+                    "three rules tried on the same folds), so the file-mode figures below carry a small "
+                    "selection bias; its C (0.5) and features were fixed before")
     functional_text = ""
     if functional:
         file_temps = ", ".join(f"{v:.2f}" for v in metrics["temperature_file_crossfit_per_fold"].values())
