@@ -295,8 +295,14 @@ def _describe(system: str) -> str:
     }.get(system, system)
 
 
-def _order(system: str) -> tuple[int, str]:
-    return (0 if system.startswith(OURS) else 1, system)
+def _order(system: str) -> tuple[int, str, int, str]:
+    """Ours first (speaker before utterance normalisation), clean before 20 dB before 10 dB; peers by name."""
+    if not system.startswith(OURS):
+        return (1, system, 0, "")
+    condition = system[len(OURS) + 1:]
+    mode = condition.split("_")[0]
+    snr = condition.split("_noise_")[1].removesuffix("db") if "_noise_" in condition else ""
+    return (0, mode, -int(float(snr)) if snr else -1000, condition)
 
 
 def to_markdown(report: RavdessReport) -> str:
