@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from affectlens.features.functionals import FUNCTIONAL_NAMES, acoustic_functionals, zscore_rows
 from affectlens.features.spectral import log_mel
@@ -49,3 +50,11 @@ def test_zscore_rows_uses_the_floor_for_flat_columns() -> None:
     assert np.allclose(z[:, 0], [-1.2247, 0.0, 1.2247], atol=1e-3)
     assert np.allclose(z[:, 1], 0.0)
     assert np.allclose(zscore_rows(rows, floor=np.array([4.0, 1.0]))[:, 0], [-0.5, 0.0, 0.5])
+
+
+def test_mfcc_matches_scipys_orthonormal_dct() -> None:
+    fft = pytest.importorskip("scipy.fft")
+    from affectlens.features.functionals import N_MFCC, _mfcc
+
+    logmel = np.random.default_rng(1).standard_normal((64, 50))
+    assert np.allclose(_mfcc(logmel), fft.dct(logmel, type=2, norm="ortho", axis=0)[:N_MFCC], atol=1e-10)

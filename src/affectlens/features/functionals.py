@@ -60,10 +60,24 @@ def _stats(values: np.ndarray) -> list[float]:
     return [float(v.mean()), float(v.std()), *(float(p) for p in np.percentile(v, [20, 50, 80])), slope]
 
 
-def _mfcc(logmel: np.ndarray) -> np.ndarray:
-    from scipy.fft import dct
+def _dct_matrix(n_in: int = N_MELS, n_out: int = N_MFCC) -> np.ndarray:
+    """The first ``n_out`` rows of the orthonormal DCT-II (scipy's ``dct(type=2, norm="ortho")``).
 
-    return np.asarray(dct(logmel, type=2, norm="ortho", axis=0)[:N_MFCC])
+    Plain numpy so that the speech runtime needs no scipy.
+    """
+    k = np.arange(n_out)[:, None]
+    n = np.arange(n_in)[None, :]
+    matrix = np.cos(np.pi * (n + 0.5) * k / n_in) * np.sqrt(2.0 / n_in)
+    matrix[0] /= np.sqrt(2.0)
+    return matrix
+
+
+_DCT = _dct_matrix()
+
+
+def _mfcc(logmel: np.ndarray) -> np.ndarray:
+    dct = _DCT if logmel.shape[0] == N_MELS else _dct_matrix(logmel.shape[0])
+    return np.asarray(dct @ logmel)
 
 
 def acoustic_functionals(x: np.ndarray, logmel: np.ndarray) -> np.ndarray:
