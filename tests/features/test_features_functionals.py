@@ -58,3 +58,19 @@ def test_mfcc_matches_scipys_orthonormal_dct() -> None:
 
     logmel = np.random.default_rng(1).standard_normal((64, 50))
     assert np.allclose(_mfcc(logmel), fft.dct(logmel, type=2, norm="ortho", axis=0)[:N_MFCC], atol=1e-10)
+
+
+def test_functionals_need_no_scipy() -> None:
+    """The speech runtime (the 'speech' extra) does not install scipy."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['scipy'] = None\n"
+            "import numpy as np\n"
+            "from affectlens.features.functionals import acoustic_functionals\n"
+            "from affectlens.features.spectral import log_mel\n"
+            "x = np.sin(np.arange(16000) * 0.05).astype(np.float32)\n"
+            "print(acoustic_functionals(x, log_mel(x)).shape)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(218,)"
