@@ -72,11 +72,11 @@ def test_our_recipe_runs_per_fold_with_noise_conditions(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     cache = make_cache(tmp_path / "cache", files_per_class=1)
     config = RavdessConfig(members=(Member("tdnn", 1, 7),), folds=(0,), snrs=(20.0,), threads=1, egemaps=False,
-                           functional=True, temperature=0.7)
+                           functional=True, functional_utterance=True, temperature=0.7)
     report = run_ravdess(config, cache=cache, out=tmp_path, on_progress=lambda _: None)
     systems = set(report.summary)
-    assert {"ours-speaker", "ours-speaker_networks_only", "ours-utterance", "ours-speaker_noise_20db",
-            "logmel-logreg"} <= systems
+    assert {"ours-speaker", "ours-speaker_networks_only", "ours-utterance", "ours-utterance_networks_only",
+            "ours-speaker_noise_20db", "ours-utterance_noise_20db", "logmel-logreg"} <= systems
     assert 0.0 <= report.summary["ours-speaker"]["uar"]["mean"] <= 1.0
     text = to_markdown(report)
     assert "confusion matrix summed over the folds" in text and "20 dB SNR white noise" in text

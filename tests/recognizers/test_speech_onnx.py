@@ -229,8 +229,9 @@ def test_truncated_file_keeps_what_was_decoded(tmp_path: Path, recognizer: Speec
     assert "stopped at" in result.warnings[0] and "kept the" in result.warnings[0]
 
 
-def with_functional_member(model_dir: Path, folder: Path, favoured: str) -> Path:
-    """The tiny model plus a functional member that reads only pitch: the higher, the more ``favoured``."""
+def with_functional_member(model_dir: Path, folder: Path, favoured: str, *, utterance: str | None = None) -> Path:
+    """The tiny model plus a functional member that reads only pitch: the higher, the more ``favoured``;
+    with ``utterance``, also an utterance-mode member that always says ``utterance``."""
     import shutil
 
     from affectlens.features.functionals import FUNCTIONAL_NAMES
@@ -247,6 +248,15 @@ def with_functional_member(model_dir: Path, folder: Path, favoured: str) -> Path
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     config["functional_member"] = {"file": "functional_lr.json", "modes": ["file"], "temperature_file": 1.0}
     config["sha256"]["functional_lr.json"] = sha256_file(folder / "functional_lr.json")
+    if utterance is not None:
+        intercept = [0.0] * len(RAVDESS_LABELS)
+        intercept[RAVDESS_LABELS.index(utterance)] = 30.0
+        raw = {k: v for k, v in weights.items() if k != "std_floor"}
+        (folder / "functional_lr_utterance.json").write_text(json.dumps({**raw, "coef": np.zeros_like(coef).tolist(),
+                                                                        "intercept": intercept}), encoding="utf-8")
+        config["functional_member"].update({"utterance_file": "functional_lr_utterance.json",
+                                            "modes": ["file", "utterance"], "temperature_utterance": 1.0})
+        config["sha256"]["functional_lr_utterance.json"] = sha256_file(folder / "functional_lr_utterance.json")
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
     return folder
 
@@ -273,3 +283,15 @@ def test_functional_member_file_is_verified(model_dir: Path, tmp_path: Path) -> 
     (folder / "functional_lr.json").write_text(json.dumps(weights), encoding="utf-8")
     with pytest.raises(SpeechModelError):
         SpeechOnnxRecognizer(model_dir=folder, vad=EnergyVad()).load()
+
+
+def test_utterance_member_joins_in_utterance_mode(model_dir: Path, tmp_path: Path) -> None:
+    folder = with_functional_member(model_dir, tmp_path / "both", favoured="surprised", utterance="calm")
+    short = AudioClip(np.concatenate([silence(0.3), voice(300, 1.2, 0.6)]), RATE)
+    [plain] = SpeechOnnxRecognizer(model_dir=model_dir, vad=EnergyVad()).analyze([short])
+    [mixed] = SpeechOnnxRecognizer(model_dir=folder, vad=EnergyVad()).analyze([short])
+    assert mixed.segments[0].extras["normalisation"] == "utterance"
+    # a member certain of "calm" holds half the vote: calm wins, whatever the networks say
+    assert plain.segments[0].top_label != "calm" and mixed.segments[0].top_label == "calm"
+    [whole] = SpeechOnnxRecognizer(model_dir=folder, vad=EnergyVad()).analyze([AudioClip(TALK, RATE)])
+    assert whole.segments[1].top_label == "surprised"  # file mode still uses the file member

@@ -14,7 +14,9 @@ folds of ``affectlens.training.speech``):
   model has a functional member, the speaker-normalised conditions add it as ``analyze``
   does in file mode (logistic regression on speaker-z-scored ``features.functionals``,
   fitted on the fold's training actors; members combined with the shipped temperatures);
-  ``ours-speaker_networks_only`` keeps the networks alone for comparison.
+  ``ours-speaker_networks_only`` keeps the networks alone for comparison; likewise per
+  utterance with the utterance-mode member (raw functionals, trained with noisy copies) and
+  ``ours-utterance_networks_only``.
 - **logmel-logreg**: per-band mean and std of the same log-mel input + logistic regression,
   with and without per-speaker z-scoring of the functionals.
 - **egemaps-logreg**: openSMILE eGeMAPSv02 functionals (88) + logistic regression, with and
@@ -58,8 +60,10 @@ class Member:
 class RavdessConfig:
     members: tuple[Member, ...]
     functional: bool = False  # add the functional member in speaker mode (the shipped file mode)
+    functional_utterance: bool = False  # add the utterance-mode functional member per utterance
     temperature: float = 1.0  # of each network member
     temperature_file: float = 1.0  # of the file-mode mean (networks + functional member)
+    temperature_utterance: float = 1.0  # of the utterance-mode mean
     folds: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
     snrs: tuple[float, ...] = (20.0, 10.0)
     threads: int = 2
@@ -69,8 +73,9 @@ class RavdessConfig:
     def key(self) -> str:
         """What makes two runs' folds interchangeable (for resuming)."""
         raw = json.dumps({"members": [asdict(m) for m in self.members], "snrs": list(self.snrs),
-                          "peers_only": self.peers_only, "functional": self.functional,
-                          "temperatures": [self.temperature, self.temperature_file]}, sort_keys=True)
+                          "peers_only": self.peers_only, "functional": [self.functional, self.functional_utterance],
+                          "temperatures": [self.temperature, self.temperature_file, self.temperature_utterance]},
+                         sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -99,9 +104,12 @@ def shipped_recipe(model_dir: Path | None = None) -> dict[str, Any]:
 
     config = json.loads(((model_dir or DEFAULT_MODEL_DIR) / "config.json").read_text(encoding="utf-8"))
     functional = config.get("functional_member")
-    return {"members": shipped_members(model_dir), "functional": functional is not None,
+    functional = functional or {}
+    return {"members": shipped_members(model_dir), "functional": bool(functional),
+            "functional_utterance": bool(functional.get("utterance_file")),
             "temperature": float(config.get("temperature", 1.0)),
-            "temperature_file": float(functional.get("temperature_file", 1.0)) if functional else 1.0}
+            "temperature_file": float(functional.get("temperature_file", 1.0)),
+            "temperature_utterance": float(functional.get("temperature_utterance", 1.0))}
 
 
 def ensure_cache(cache: Path, data: Path | None) -> Path:
@@ -136,23 +144,33 @@ def egemaps_features(cache: Path, waves: Sequence[np.ndarray], on_progress: Call
 
 
 def _functional_member(train_ids: list[int], test_ids: list[int], index: list[dict[str, Any]],
-                       clean: np.ndarray, noisy: dict[float, np.ndarray]) -> dict[str, np.ndarray]:
-    """Speaker-mode probabilities of the functional member fitted on this fold's training actors."""
-    from affectlens.training.speech_functionals import fit, speaker_zscored
+                       feats: dict[str, np.ndarray], noisy: dict[float, np.ndarray],
+                       utterance: bool) -> dict[str, np.ndarray]:
+    """Probabilities of the functional members fitted on this fold's training actors: speaker mode
+    (speaker-z-scored), and with ``utterance`` the utterance-mode member (raw, noise-augmented)."""
+    from affectlens.training.speech_functionals import fit, fit_utterance, speaker_zscored
 
     actors = np.array([r["actor"] for r in index])
     labels = np.array([r["label"] for r in index])
+    clean = feats["clean"]
     model = fit(speaker_zscored(clean[train_ids], actors[train_ids]), labels[train_ids])
     test_actors = actors[test_ids]
     out = {"speaker": model.predict_proba(speaker_zscored(clean[test_ids], test_actors))}
-    for snr, feats in noisy.items():
-        out[f"speaker_noise_{snr:g}db"] = model.predict_proba(speaker_zscored(feats, test_actors))
+    for snr, x in noisy.items():
+        out[f"speaker_noise_{snr:g}db"] = model.predict_proba(speaker_zscored(x, test_actors))
+    if utterance:
+        rows = np.zeros(len(index), bool)
+        rows[train_ids] = True
+        raw = fit_utterance(feats, rows, labels)
+        out["utterance"] = raw.predict_proba(clean[test_ids])
+        for snr, x in noisy.items():
+            out[f"utterance_noise_{snr:g}db"] = raw.predict_proba(x)
     return out
 
 
 def _ours(fold: int, train_ids: list[int], test_ids: list[int], index: list[dict[str, Any]],
           mels: dict[float, list[np.ndarray]], waves: Sequence[np.ndarray], config: RavdessConfig,
-          on_progress: Callable[[str], None], functionals: np.ndarray | None = None) -> dict[str, Any]:
+          on_progress: Callable[[str], None], functionals: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     from affectlens.features.functionals import acoustic_functionals
     from affectlens.features.spectral import log_mel
     from affectlens.training.speech import _log, add_noise, metrics, predict, train_model
@@ -179,11 +197,15 @@ def _ours(fold: int, train_ids: list[int], test_ids: list[int], index: list[dict
     out = {"speaker_networks_only": metrics(np.mean(conditions["speaker"], axis=0), y)}
     noisy_functionals = {snr: np.array([acoustic_functionals(x, lm) for x, lm in zip(xs, noisy[snr], strict=True)])
                          for snr, xs in noisy_waves.items()}
-    extra = _functional_member(train_ids, test_ids, index, functionals, noisy_functionals)
+    if config.functional_utterance:
+        out["utterance_networks_only"] = metrics(np.mean(conditions["utterance"], axis=0), y)
+    extra = _functional_member(train_ids, test_ids, index, functionals, noisy_functionals,
+                               config.functional_utterance)
     for name, probs in conditions.items():
         scaled = [_scaled(p, config.temperature) for p in probs]
         if name in extra:
-            out[name] = metrics(_scaled(np.mean([*scaled, extra[name]], axis=0), config.temperature_file), y)
+            t = config.temperature_file if name.startswith("speaker") else config.temperature_utterance
+            out[name] = metrics(_scaled(np.mean([*scaled, extra[name]], axis=0), t), y)
         else:
             out[name] = metrics(np.mean(scaled, axis=0), y)
     return out
@@ -233,8 +255,13 @@ def run_ravdess(config: RavdessConfig, *, cache: Path, out: Path, data: Path | N
         from affectlens.features.functionals import acoustic_functionals
 
         on_progress("acoustic functionals of every file")
-        functionals = np.array([acoustic_functionals(w.astype(np.float32), lm) for w, lm in zip(waves, logmels,
-                                                                                                 strict=True)])
+        functionals = {"clean": np.array([acoustic_functionals(w.astype(np.float32), lm)
+                                          for w, lm in zip(waves, logmels, strict=True)])}
+        if config.functional_utterance:
+            from affectlens.training.speech_functionals import augmented
+
+            on_progress("acoustic functionals of noisy copies (training data of the utterance member)")
+            functionals.update(augmented(list(waves)))
     egemaps = None
     if config.egemaps:
         try:
@@ -268,7 +295,8 @@ def run_ravdess(config: RavdessConfig, *, cache: Path, out: Path, data: Path | N
     folds = {k: done[k] for k in sorted(done) if int(k) in config.folds}
     report = RavdessReport(
         config={"members": [asdict(m) for m in config.members], "functional": config.functional,
-                "temperature": config.temperature, "temperature_file": config.temperature_file,
+                "functional_utterance": config.functional_utterance, "temperature": config.temperature,
+                "temperature_file": config.temperature_file, "temperature_utterance": config.temperature_utterance,
                 "folds": list(config.folds),
                 "folds_actors": [list(FOLDS[k]) for k in config.folds], "snrs": list(config.snrs),
                 "threads": config.threads, "peers_only": config.peers_only},
@@ -314,6 +342,9 @@ def to_markdown(report: RavdessReport) -> str:
         members += (f"; in speaker-normalised conditions also the acoustic-functionals logistic regression "
                     f"(network temperature {cfg['temperature']:g}, file-mode temperature {cfg['temperature_file']:g},"
                     " the shipped values)")
+    if cfg.get("functional_utterance"):
+        members += ("; per utterance also the utterance-mode functionals member (raw functionals, trained with "
+                    f"noisy copies; temperature {cfg['temperature_utterance']:g})")
     lines = [
         "### RAVDESS speech, 8 classes, actor-independent cross-validation",
         "",

@@ -23,7 +23,7 @@ temperature, normalisation settings, prosody reference, sha256 of every ONNX fil
 ``metrics.json`` and ``MODEL_CARD.md``.  When ``config.json`` names a ``functional_member``
 (the shipped model does), file mode adds a third member: logistic regression on 218 acoustic
 functionals per segment (``features.functionals``) z-scored against the file's own segments;
-in utterance mode there is no baseline to z-score against, and the networks decide alone.
+with an ``utterance_file`` (shipped too), utterance mode adds one on the raw functionals.
 """
 
 from __future__ import annotations
@@ -88,22 +88,24 @@ class SpeechModelConfig:
 
 @dataclass(frozen=True)
 class FunctionalMember:
-    """The acoustic-functionals member (file mode only): logistic regression on file-z-scored statistics.
+    """An acoustic-functionals member: logistic regression on 218 statistics per segment.
 
-    Trained by ``training/speech_functionals.py``; the weights are plain JSON lists.  Its
-    probabilities are averaged with the networks' (each scaled by ``temperature``) and the
-    mean is scaled by ``temperature_file``, as in the cross-validation that measured it.
+    Trained by ``training/speech_functionals.py``; the weights are plain JSON lists.  The
+    file-mode member z-scores the statistics against the file's segments first; the
+    utterance-mode member (no ``std_floor``) reads them raw.  Its probabilities are averaged
+    with the networks' (each scaled by the networks' temperature) and the mean is scaled by
+    this member's ``temperature``, as in the cross-validation that measured it.
     """
 
-    std_floor: np.ndarray
+    std_floor: np.ndarray | None  # None: raw functionals (the utterance-mode member), no z-scoring
     scaler_mean: np.ndarray
     scaler_scale: np.ndarray
     coef: np.ndarray
     intercept: np.ndarray
-    temperature_file: float
+    temperature: float
 
     @classmethod
-    def load(cls, path: Path, temperature_file: float) -> FunctionalMember:
+    def load(cls, path: Path, temperature: float) -> FunctionalMember:
         from affectlens.features.functionals import FUNCTIONAL_NAMES
 
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -112,14 +114,16 @@ class FunctionalMember:
         def array(key: str) -> np.ndarray:
             return np.asarray(raw[key], np.float64)
 
-        return cls(array("std_floor"), array("scaler_mean"), array("scaler_scale"), array("coef"),
-                   array("intercept"), temperature_file)
+        return cls(array("std_floor") if "std_floor" in raw else None, array("scaler_mean"), array("scaler_scale"),
+                   array("coef"), array("intercept"), temperature)
 
     def probabilities(self, functionals: np.ndarray) -> np.ndarray:
         """(segments, features) raw functionals of one file -> (segments, classes) probabilities."""
         from affectlens.features.functionals import zscore_rows
 
-        x = (zscore_rows(functionals, floor=self.std_floor) - self.scaler_mean) / self.scaler_scale
+        if self.std_floor is not None:
+            functionals = zscore_rows(functionals, floor=self.std_floor)
+        x = (functionals - self.scaler_mean) / self.scaler_scale
         z = x @ self.coef.T + self.intercept
         p = np.exp(z - z.max(axis=1, keepdims=True))
         return np.asarray(p / p.sum(axis=1, keepdims=True))
@@ -169,7 +173,7 @@ class SpeechOnnxRecognizer:
         self.threads = threads
         self.vad = vad  # anything with load/reset/push/flush (tests inject a stand-in)
         self._session: Any = None
-        self._functional: FunctionalMember | None = None
+        self._functional: dict[str, FunctionalMember] = {}  # normalisation mode -> member
         self.config: SpeechModelConfig | None = None
 
     # -- loading --------------------------------------------------------------------------------
@@ -209,9 +213,14 @@ class SpeechOnnxRecognizer:
 
             self.vad_params = VadParams()
         member = json.loads(config_path.read_text(encoding="utf-8")).get("functional_member")
+        functional = {}
         if member is not None:
-            self._functional = FunctionalMember.load(self.model_dir / member["file"],
-                                                     float(member.get("temperature_file", 1.0)))
+            functional["file"] = FunctionalMember.load(self.model_dir / member["file"],
+                                                       float(member.get("temperature_file", 1.0)))
+            if member.get("utterance_file"):
+                functional["utterance"] = FunctionalMember.load(self.model_dir / member["utterance_file"],
+                                                                float(member.get("temperature_utterance", 1.0)))
+        self._functional = functional
         self.config = config
         self.label_set = config.label_set
         self._session = sessions
@@ -269,7 +278,7 @@ class SpeechOnnxRecognizer:
         try:
             for utt in iter_utterances(chunks, self.vad, self.vad_params, stats):
                 logmel = log_mel(utt.samples)
-                functionals = acoustic_functionals(utt.samples, logmel) if self._functional is not None else None
+                functionals = acoustic_functionals(utt.samples, logmel) if self._functional else None
                 out.utterances.append(_Utterance(
                     round(offset + utt.start, 3), round(offset + utt.end, 3),
                     logmel.astype(np.float16), prosody_features(utt.samples), functionals))
@@ -303,12 +312,13 @@ class SpeechOnnxRecognizer:
             baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
         else:
             baseline = Baseline(self.config.prosody_median, self.config.prosody_spread, "typical RAVDESS speech")
+        member = self._functional.get(mode)
         functional = None
-        if mode == "file" and self._functional is not None:
-            functional = self._functional.probabilities(np.stack([u.functionals for u in utterances
-                                                                  if u.functionals is not None]))
+        if member is not None:
+            functional = member.probabilities(np.stack([u.functionals for u in utterances
+                                                        if u.functionals is not None]))
         segments = tuple(self._segment(u, mean, std, mode, baseline, source, record_id,
-                                       None if functional is None else functional[i])
+                                       None if functional is None else functional[i], member)
                          for i, u in enumerate(utterances))
         return EmotionResult(segments, source, tuple(warnings), record_id)
 
@@ -322,7 +332,7 @@ class SpeechOnnxRecognizer:
 
     def _segment(self, utt: _Utterance, mean: np.ndarray | None, std: np.ndarray | None, mode: str,
                  baseline: Any, source: str | None, record_id: str | None,
-                 functional: np.ndarray | None = None) -> Segment:
+                 functional: np.ndarray | None = None, member: FunctionalMember | None = None) -> Segment:
         from affectlens.features.prosody import prosody_cues
         from affectlens.features.spectral import normalise_log_mel
         from affectlens.taxonomy import get_label_set, vad_from_scores
@@ -336,8 +346,8 @@ class SpeechOnnxRecognizer:
             p = np.exp(z - z.max())
             members.append(p / p.sum())
         probs = np.mean(members, axis=0)
-        if functional is not None and self._functional is not None:
-            z = np.log(np.clip(np.mean([*members, functional], axis=0), 1e-9, 1.0)) / self._functional.temperature_file
+        if functional is not None and member is not None:
+            z = np.log(np.clip(np.mean([*members, functional], axis=0), 1e-9, 1.0)) / member.temperature
             probs = np.exp(z - z.max())
             probs /= probs.sum()
         scores = {label: float(p) for label, p in zip(self.config.labels, probs, strict=True)}

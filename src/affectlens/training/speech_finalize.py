@@ -83,39 +83,42 @@ def load_oof(run: Path, condition: str) -> dict[int, tuple[np.ndarray, np.ndarra
 
 
 def ensemble_cv(runs: list[Path], temperature: float | dict[int, float] = 1.0, *,
-                functional: Path | None = None, file_temperature: float | dict[int, float] = 1.0) -> dict[str, Any]:
+                functional: Path | None = None,
+                member_temperatures: dict[str, float | dict[int, float]] | None = None) -> dict[str, Any]:
     """Per-fold metrics of the runs' averaged (temperature-scaled) probabilities, and their summary.
 
     ``temperature`` is one value for every fold, or one per fold (cross-fitted: fold ``k``'s
     temperature fitted on the other folds only, so no test fold tunes its own scores).  With a
-    ``functional`` run, the speaker-normalised conditions add its probabilities as one more member
-    and scale the mean by ``file_temperature`` (what the recognizer does in file mode).
+    ``functional`` run, every condition it has predictions for adds them as one more member and
+    scales the mean by ``member_temperatures[mode]`` (mode ``speaker`` or ``utterance``: what the
+    recognizer does in file and utterance mode).
     """
     from affectlens.training.speech import metrics, summarise
 
     folds: dict[str, dict[str, Any]] = {}
     for condition in CONDITIONS:
         per_run = [load_oof(run, condition) for run in runs]
-        extra = load_oof(functional, condition) if functional is not None and condition.startswith("speaker") else {}
+        extra = load_oof(functional, condition) if functional is not None else {}
+        mode_temperature = (member_temperatures or {}).get(condition.split("_")[0], 1.0)
         common = sorted(set.intersection(*(set(r) for r in per_run))) if per_run else []
         for k in common:
             t = temperature[k] if isinstance(temperature, dict) else temperature
             members = [_scaled(r[k][0], t) for r in per_run]
             if k in extra:
                 members.append(extra[k][0])
-                t_file = file_temperature[k] if isinstance(file_temperature, dict) else file_temperature
-                probs = _scaled(np.mean(members, axis=0), t_file)
+                t_mode = mode_temperature[k] if isinstance(mode_temperature, dict) else mode_temperature
+                probs = _scaled(np.mean(members, axis=0), t_mode)
             else:
                 probs = np.mean(members, axis=0)
             folds.setdefault(str(k), {})[condition] = metrics(probs, per_run[0][k][1])
     return {"folds": folds, "summary": summarise(folds)}
 
 
-def file_mode_probs(runs: list[Path], functional: Path, temperature: float | dict[int, float]
-                    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """fold -> (mean of the scaled network members and the functional member, labels), speaker mode, clean."""
-    per_run = [load_oof(run, "speaker") for run in runs]
-    extra = load_oof(functional, "speaker")
+def file_mode_probs(runs: list[Path], functional: Path, temperature: float | dict[int, float],
+                    condition: str = "speaker") -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """fold -> (mean of the scaled network members and the functional member, labels), clean audio."""
+    per_run = [load_oof(run, condition) for run in runs]
+    extra = load_oof(functional, condition)
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for k in sorted(set(extra).intersection(*(set(r) for r in per_run))):
         t = temperature[k] if isinstance(temperature, dict) else temperature
@@ -169,17 +172,17 @@ def inference_speed(paths: list[Path], frames: int = 300, repeats: int = 50) -> 
     return {"ms_per_3s_segment_1_thread": round(ms, 2), "model_rtf_1_thread": round(ms / 3000, 5)}
 
 
-def file_temperatures(runs: list[Path], functional: Path, fold_temps: dict[int, float], temperature: float
-                      ) -> tuple[float, dict[int, float]]:
-    """The file-mode temperature (scales the mean of the networks and the functional member):
-    the shipped one fitted on every fold's held-out actors, and cross-fitted ones for the CV."""
-    crossfit = file_mode_probs(runs, functional, fold_temps)
+def file_temperatures(runs: list[Path], functional: Path, fold_temps: dict[int, float], temperature: float,
+                      condition: str = "speaker") -> tuple[float, dict[int, float]]:
+    """The temperature of one mode's mean of the networks and the functional member: the shipped one
+    fitted on every fold's held-out actors, and cross-fitted ones for the CV."""
+    crossfit = file_mode_probs(runs, functional, fold_temps, condition)
     temps: dict[int, float] = {}
     for k in crossfit:
         others = [j for j in crossfit if j != k]
         temps[k] = fit_temperature_members([np.concatenate([crossfit[j][0] for j in others])],
                                            np.concatenate([crossfit[j][1] for j in others]))
-    shipped = file_mode_probs(runs, functional, temperature)
+    shipped = file_mode_probs(runs, functional, temperature, condition)
     fitted = fit_temperature_members([np.concatenate([p for p, _ in shipped.values()])],
                                      np.concatenate([y for _, y in shipped.values()]))
     return fitted, temps
@@ -202,12 +205,17 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
     fold_temps = crossfit_temperatures(by_fold)
     file_temperature, file_temps = (file_temperatures(runs, functional, fold_temps, temperature)
                                     if functional is not None else (1.0, {}))
-    ensemble = ensemble_cv(runs, fold_temps, functional=functional, file_temperature=file_temps)
+    utterance_member = functional is not None and (functional / "functional_lr_utterance.json").is_file()
+    utterance_temperature, utterance_temps = (
+        file_temperatures(runs, functional, fold_temps, temperature, "utterance")
+        if functional is not None and utterance_member else (1.0, {}))
+    ensemble = ensemble_cv(runs, fold_temps, functional=functional,
+                           member_temperatures={"speaker": file_temps, "utterance": utterance_temps})
     started = time.time()
     reference = prosody_reference(cache)
     print(f"prosody reference in {time.time() - started:.0f}s; temperature {temperature}", flush=True)
     target.mkdir(parents=True, exist_ok=True)
-    for old in [*target.glob("*.onnx"), target / "functional_lr.json"]:
+    for old in [*target.glob("*.onnx"), *target.glob("functional_lr*.json")]:
         old.unlink(missing_ok=True)
     import onnxruntime as ort
 
@@ -245,6 +253,14 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
                         "the file's segments (std floored at std_floor), then scaler and logistic regression",
         }
         config["sha256"]["functional_lr.json"] = sha256_file(target / "functional_lr.json")
+        if utterance_member:
+            shutil.copyfile(functional / "functional_lr_utterance.json", target / "functional_lr_utterance.json")
+            config["functional_member"].update({
+                "utterance_file": "functional_lr_utterance.json", "modes": ["file", "utterance"],
+                "temperature_utterance": utterance_temperature,
+                "features_utterance": "the same functionals, raw (no baseline), then scaler and logistic regression "
+                                      "trained on clean and white-noise copies (30, 20, 10 dB)"})
+            config["sha256"]["functional_lr_utterance.json"] = sha256_file(target / "functional_lr_utterance.json")
     (target / "config.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
     summary = ensemble["summary"]
     cvs_all = cvs + ([json.loads((functional / "cv.json").read_text(encoding="utf-8"))] if functional else [])
@@ -280,6 +296,7 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
                        for run, cv in zip(runs_all, cvs_all, strict=True)},
         "functional_member": config.get("functional_member"),
         "temperature_file_crossfit_per_fold": {str(k): v for k, v in file_temps.items()},
+        "temperature_utterance_crossfit_per_fold": {str(k): v for k, v in utterance_temps.items()},
         "baselines": {k: v for k, v in cvs[0]["summary"].items() if isinstance(v, dict) and k.startswith("baseline")},
         "temperature": temperature,
         "temperature_crossfit_per_fold": {str(k): v for k, v in fold_temps.items()},
@@ -479,6 +496,12 @@ def model_card(metrics: dict[str, Any], config: dict[str, Any]) -> str:
                     "that combines it (the arithmetic mean of the three members' probabilities, picked among "
                     "three rules tried on the same folds), so the file-mode figures below carry a small "
                     "selection bias; its C (0.5) and features were fixed before")
+    if functional and functional.get("utterance_file"):
+        members += (f"\n- `{functional['utterance_file']}` (utterance mode only): the same features *raw* (a lone "
+                    "clip has no baseline), logistic regression trained on every training file plus white-noise "
+                    "copies at 30, 20 and 10 dB SNR; added after the file-mode member, on the same evidence (the "
+                    "same folds' CV), so the same caveat applies. Trained on clean audio only, raw functionals "
+                    "had collapsed under noise (UAR about 0.2 at 20 dB)")
     functional_text = ""
     if functional:
         file_temps = ", ".join(f"{v:.2f}" for v in metrics["temperature_file_crossfit_per_fold"].values())
@@ -487,14 +510,21 @@ def model_card(metrics: dict[str, Any], config: dict[str, Any]) -> str:
             "temperature above), and the mean is scaled by a second temperature, fitted the same way (cross-fitted "
             f"per fold: {file_temps}; shipped {functional['temperature_file']}). The functionals are z-scored "
             "against all segments of the file (std floored at half the typical within-speaker std, for files with "
-            "few segments); in utterance mode there is no baseline and the networks decide alone.")
+            "few segments).")
+        if functional.get("utterance_file"):
+            utt_temps = ", ".join(f"{v:.2f}" for v in metrics["temperature_utterance_crossfit_per_fold"].values())
+            functional_text += (
+                " In utterance mode the utterance member joins the same way, with its own temperature (cross-fitted "
+                f"per fold: {utt_temps}; shipped {functional['temperature_utterance']}).")
+        else:
+            functional_text += " In utterance mode there is no baseline and the networks decide alone."
     cv, ut = metrics["actor_independent_cv"], metrics["actor_independent_cv_utterance_norm"]
     norm = config["normalisation"]
     temps = ", ".join(f"{v:.2f}" for v in metrics["temperature_crossfit_per_fold"].values())
     return f"""# speech.ravdess-cnn.v1
 
 Speech emotion recognizer: Silero VAD utterances → 64-band log-mel → small convolutional networks
-(ONNX){' and, in file mode, a logistic regression on acoustic functionals' if functional else ''}
+(ONNX){' and logistic regressions on acoustic functionals' if functional else ''}
 ({metrics['size_bytes'] / 1024:.0f} KB in all) → 8 RAVDESS categories, VAD through the taxonomy,
 prosodic cues. Recipe: `src/affectlens/training/speech.py`; usage and design: `docs/speech.md`.
 
