@@ -148,7 +148,8 @@ def _functional_member(train_ids: list[int], test_ids: list[int], index: list[di
                        utterance: bool) -> dict[str, np.ndarray]:
     """Probabilities of the functional members fitted on this fold's training actors: speaker mode
     (speaker-z-scored), and with ``utterance`` the utterance-mode member (raw, noise-augmented)."""
-    from affectlens.training.speech_functionals import fit, fit_utterance, speaker_zscored
+    from affectlens.training.speech import speaker_zscored
+    from affectlens.training.speech_functionals import fit, fit_utterance
 
     actors = np.array([r["actor"] for r in index])
     labels = np.array([r["label"] for r in index])

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.calibration import softmax
 from affectlens.inputs import AudioClip
 from affectlens.types import EmotionResult, Modality, Provenance, Segment
 
@@ -65,6 +66,7 @@ class SpeechModelConfig:
     sha256: dict[str, str]
     version: str
     onnx_files: tuple[str, ...] = ("model.onnx",)
+    functional_member: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, path: Path) -> SpeechModelConfig:
@@ -83,6 +85,7 @@ class SpeechModelConfig:
             sha256=dict(raw.get("sha256", {})),
             version=str(raw.get("version", "v1")),
             onnx_files=tuple(raw.get("onnx_files", ["model.onnx"])),
+            functional_member=raw.get("functional_member"),
         )
 
 
@@ -124,9 +127,7 @@ class FunctionalMember:
         if self.std_floor is not None:
             functionals = zscore_rows(functionals, floor=self.std_floor)
         x = (functionals - self.scaler_mean) / self.scaler_scale
-        z = x @ self.coef.T + self.intercept
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        return np.asarray(p / p.sum(axis=1, keepdims=True))
+        return softmax(x @ self.coef.T + self.intercept)
 
 
 @dataclass
@@ -212,7 +213,7 @@ class SpeechOnnxRecognizer:
             from affectlens.audio.vad import VadParams
 
             self.vad_params = VadParams()
-        member = json.loads(config_path.read_text(encoding="utf-8")).get("functional_member")
+        member = config.functional_member
         functional = {}
         if member is not None:
             functional["file"] = FunctionalMember.load(self.model_dir / member["file"],
@@ -340,16 +341,12 @@ class SpeechOnnxRecognizer:
 
         assert self.config is not None
         x = normalise_log_mel(utt.logmel.astype(np.float32), mean, std, min_std=self.config.min_std)
-        members = []
-        for session in self._session:  # several files: an ensemble, probabilities averaged
-            z = session.run(["logits"], {"logmel": x[None]})[0][0].astype(np.float64) / self.config.temperature
-            p = np.exp(z - z.max())
-            members.append(p / p.sum())
+        # several files: an ensemble, temperature-scaled probabilities averaged
+        members = [softmax(session.run(["logits"], {"logmel": x[None]})[0][0], self.config.temperature)
+                   for session in self._session]
         probs = np.mean(members, axis=0)
         if functional is not None and member is not None:
-            z = np.log(np.clip(np.mean([*members, functional], axis=0), 1e-9, 1.0)) / member.temperature
-            probs = np.exp(z - z.max())
-            probs /= probs.sum()
+            probs = softmax(np.log(np.clip(np.mean([*members, functional], axis=0), 1e-9, 1.0)), member.temperature)
         scores = {label: float(p) for label, p in zip(self.config.labels, probs, strict=True)}
         top = max(scores, key=lambda k: scores[k])
         vad = vad_from_scores(scores, self.config.label_set)

@@ -389,6 +389,17 @@ def baseline(train_ids: list[int], test_ids: list[int], index: list[dict[str, An
     return baseline_on_features(train_ids, test_ids, index, _baseline_features(logmels), speaker_norm)
 
 
+def speaker_zscored(feats: np.ndarray, actors: np.ndarray) -> np.ndarray:
+    """Each row z-scored against all rows of the same actor (the unlabelled speaker baseline)."""
+    from affectlens.features.functionals import zscore_rows
+
+    out = np.array(feats, dtype=np.float64)
+    for actor in np.unique(actors):
+        rows = actors == actor
+        out[rows] = zscore_rows(feats[rows])
+    return out
+
+
 def baseline_on_features(train_ids: list[int], test_ids: list[int], index: list[dict[str, Any]], feats: np.ndarray,
                          speaker_norm: bool) -> dict[str, Any]:
     """Logistic regression on per-file functionals; ``speaker_norm`` z-scores them per actor first
@@ -397,11 +408,7 @@ def baseline_on_features(train_ids: list[int], test_ids: list[int], index: list[
     from sklearn.preprocessing import StandardScaler
 
     if speaker_norm:
-        feats = feats.copy()
-        for actor in {r["actor"] for r in index}:
-            rows = [i for i, r in enumerate(index) if r["actor"] == actor]
-            block = feats[rows]
-            feats[rows] = (block - block.mean(axis=0)) / np.maximum(block.std(axis=0), 1e-6)
+        feats = speaker_zscored(feats, np.array([r["actor"] for r in index]))
     scaler = StandardScaler().fit(feats[train_ids])
     y = np.array([r["label"] for r in index])
     clf = LogisticRegression(max_iter=2000, C=0.5, class_weight="balanced")

@@ -114,7 +114,7 @@ def ensemble_cv(runs: list[Path], temperature: float | dict[int, float] = 1.0, *
     return {"folds": folds, "summary": summarise(folds)}
 
 
-def file_mode_probs(runs: list[Path], functional: Path, temperature: float | dict[int, float],
+def mode_probs(runs: list[Path], functional: Path, temperature: float | dict[int, float],
                     condition: str = "speaker") -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """fold -> (mean of the scaled network members and the functional member, labels), clean audio."""
     per_run = [load_oof(run, condition) for run in runs]
@@ -172,20 +172,22 @@ def inference_speed(paths: list[Path], frames: int = 300, repeats: int = 50) -> 
     return {"ms_per_3s_segment_1_thread": round(ms, 2), "model_rtf_1_thread": round(ms / 3000, 5)}
 
 
-def file_temperatures(runs: list[Path], functional: Path, fold_temps: dict[int, float], temperature: float,
-                      condition: str = "speaker") -> tuple[float, dict[int, float]]:
+def mode_temperatures(runs: list[Path], functional: Path, fold_temps: dict[int, float], temperature: float,
+                      condition: str = "speaker"
+                      ) -> tuple[float, dict[int, float], dict[int, tuple[np.ndarray, np.ndarray]]]:
     """The temperature of one mode's mean of the networks and the functional member: the shipped one
-    fitted on every fold's held-out actors, and cross-fitted ones for the CV."""
-    crossfit = file_mode_probs(runs, functional, fold_temps, condition)
+    fitted on every fold's held-out actors, cross-fitted ones for the CV, and the unscaled
+    held-out means (``mode_probs`` with the cross-fitted network temperatures)."""
+    crossfit = mode_probs(runs, functional, fold_temps, condition)
     temps: dict[int, float] = {}
     for k in crossfit:
         others = [j for j in crossfit if j != k]
         temps[k] = fit_temperature_members([np.concatenate([crossfit[j][0] for j in others])],
                                            np.concatenate([crossfit[j][1] for j in others]))
-    shipped = file_mode_probs(runs, functional, temperature, condition)
+    shipped = mode_probs(runs, functional, temperature, condition)
     fitted = fit_temperature_members([np.concatenate([p for p, _ in shipped.values()])],
                                      np.concatenate([y for _, y in shipped.values()]))
-    return fitted, temps
+    return fitted, temps, crossfit
 
 
 def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path | None = None,
@@ -203,12 +205,12 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
     # as held out, so this is its best estimate); the reported CV metrics use cross-fitted temperatures
     temperature = fit_temperature_members(member_probs, labels_all)
     fold_temps = crossfit_temperatures(by_fold)
-    file_temperature, file_temps = (file_temperatures(runs, functional, fold_temps, temperature)
-                                    if functional is not None else (1.0, {}))
+    file_temperature, file_temps, file_probs = (mode_temperatures(runs, functional, fold_temps, temperature)
+                                                if functional is not None else (1.0, {}, {}))
     utterance_member = functional is not None and (functional / "functional_lr_utterance.json").is_file()
-    utterance_temperature, utterance_temps = (
-        file_temperatures(runs, functional, fold_temps, temperature, "utterance")
-        if functional is not None and utterance_member else (1.0, {}))
+    utterance_temperature, utterance_temps, _ = (
+        mode_temperatures(runs, functional, fold_temps, temperature, "utterance")
+        if functional is not None and utterance_member else (1.0, {}, {}))
     ensemble = ensemble_cv(runs, fold_temps, functional=functional,
                            member_temperatures={"speaker": file_temps, "utterance": utterance_temps})
     started = time.time()
@@ -275,8 +277,7 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
                 "other folds); ece_after_in_sample uses the shipped temperature, fitted on all folds; "
                 "the *_file_mode figures are the file-mode ensemble (networks + functional member)",
     }
-    if functional is not None:
-        file_probs = file_mode_probs(runs, functional, fold_temps)
+    if file_probs:
         file_labels = np.concatenate([y for _, y in file_probs.values()])
         calibration["ece_before_file_mode"] = ece(np.concatenate([p for p, _ in file_probs.values()]), file_labels)
         calibration["ece_after_file_mode"] = ece(np.concatenate([_scaled(p, file_temps[k])
@@ -340,6 +341,9 @@ def docs_measurements(metrics: dict[str, Any], config: dict[str, Any]) -> str:
     if functional:
         members += (f", and in file mode the acoustic-functionals logistic regression (file-mode temperature "
                     f"{functional['temperature_file']})")
+    if functional and functional.get("utterance_file"):
+        members += (f", in utterance mode the noise-trained one on raw functionals (temperature "
+                    f"{functional['temperature_utterance']})")
     return f"""Shipped members: {members};
 temperature {config['temperature']}. Each fold's models never saw the 4 test actors; file/speaker
 normalisation uses the test actor's 60 files (unlabelled), utterance normalisation the utterance alone.

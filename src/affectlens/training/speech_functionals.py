@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.features.functionals import FUNCTIONAL_NAMES, acoustic_functionals, zscore_rows
+from affectlens.features.functionals import FUNCTIONAL_NAMES, acoustic_functionals
+from affectlens.training.speech import speaker_zscored
 
 C = 0.5
 SNRS = (20, 10)
@@ -42,14 +43,6 @@ ARCH = "functionals-logreg"
 #: utterance-mode member: trained on clean files plus noisy copies at these SNRs (white noise)
 AUG_SNRS = (30, 20, 10)
 AUG_SEED = 12345
-
-
-def speaker_zscored(feats: np.ndarray, actors: np.ndarray) -> np.ndarray:
-    out = np.empty_like(feats)
-    for actor in np.unique(actors):
-        rows = actors == actor
-        out[rows] = zscore_rows(feats[rows])
-    return out
 
 
 def compute_features(cache: Path) -> dict[str, np.ndarray]:
