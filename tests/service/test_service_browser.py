@@ -197,3 +197,28 @@ def test_audio_timeline(page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         shot = tmp_path / "audio-timeline.png"
         page.screenshot(path=str(shot), full_page=True)
     _keep_screenshot(shot)
+
+
+def test_dialogue_view(page: Any, tmp_path: Path) -> None:
+    # the shipped conversation model (and the text encoder it reads) behind /v1/analyze/dialogue
+    transcript = ("Ann: I got the job!\nBen: That's wonderful, congratulations!\n"
+                  "Ann: But I have to move away from you.\nBen: Oh no. I will miss you so much.")
+    with serving([DummyRecognizer()], tmp_path) as base:
+        page.goto(base + "/")
+        page.fill("#text", transcript)
+        page.check("#dialogue")
+        page.click("#analyze")
+        page.wait_for_selector("#dialogue-block:not([hidden]) ol.turns li", timeout=60_000)
+        items = page.locator("ol.turns li")
+        assert items.count() == 4
+        assert page.locator("ol.turns .speaker").all_text_contents() == ["Ann", "Ben", "Ann", "Ben"]
+        assert "I will miss you so much." in items.nth(3).text_content()
+        assert page.locator("ol.turns li .chip").count() == 4
+        # a cause pointing back to an earlier turn is a link to that turn
+        assert page.locator("ol.turns li .cause a[href^='#turn-']").count() >= 1
+        assert page.locator("#timeline-svg rect.segment").count() == 4
+        assert "turns" in page.text_content("#timeline-title")
+        assert page.locator("#text-block").is_hidden()
+        shot = tmp_path / "dialogue.png"
+        page.screenshot(path=str(shot), full_page=True)
+    _keep_screenshot(shot)

@@ -113,8 +113,8 @@ function renderVad(vad) {
     `valence ${vad.valence.toFixed(2)} · arousal ${vad.arousal.toFixed(2)} · dominance ${vad.dominance.toFixed(2)}`));
 }
 
-function renderHighlighted(segment) {
-  const box = $("highlighted");
+// the segment's text into ``box`` with its word cues marked (spans index the text)
+function highlightInto(box, segment) {
   box.replaceChildren();
   const text = segment.text || "";
   const cues = (segment.cues || [])
@@ -133,7 +133,60 @@ function renderHighlighted(segment) {
     at = end;
   }
   box.append(document.createTextNode(text.slice(at)));
-  $("text-block").hidden = !text;
+  return text;
+}
+
+function renderHighlighted(segment) {
+  $("text-block").hidden = !highlightInto($("highlighted"), segment);
+}
+
+// one list item per turn (numbered from 0, as in the JSON and the cue phrases): speaker, top emotion, valence, the text with its cue words, the
+// emotion shift that the turn starts, and the earlier turns (or spans) that caused its emotion
+function renderDialogue(segments) {
+  const block = $("dialogue-block"), list = $("turns");
+  list.replaceChildren();
+  const turns = segments.filter((s) => typeof s.turn === "number").sort((a, b) => a.turn - b.turn);
+  block.hidden = turns.length === 0;
+  const textOf = Object.fromEntries(turns.map((s) => [s.turn, s]));
+  for (const seg of turns) {
+    const [label, score] = topOf(seg);
+    const item = el("li", { id: "turn-" + seg.turn, "data-label": label });
+    item.style.borderLeftColor = colorOf(label);
+    const head = el("div", { class: "turn-head" });
+    head.append(el("span", { class: "muted" }, String(seg.turn)), el("span", { class: "speaker" }, seg.speaker || "?"));
+    const chip = el("span", { class: "chip" }, `${label} ${score.toFixed(2)}`);
+    chip.style.background = colorOf(label) + "55";
+    head.append(chip);
+    if (seg.vad) head.append(el("span", { class: "muted" }, `valence ${seg.vad.valence.toFixed(2)}`));
+    const body = el("p", { class: "turn-text" });
+    highlightInto(body, seg);
+    item.append(head, body);
+    for (const cue of seg.cues || []) {
+      if (cue.kind === "emotion_shift") item.append(el("div", { class: "shift" }, "↯ " + cue.phrase));
+    }
+    for (const cause of (seg.extras && seg.extras.causes) || []) {
+      const line = el("div", { class: "cause" });
+      const own = cause.turn === seg.turn;
+      line.append(document.createTextNode(`cause (${cause.probability.toFixed(2)}): `));
+      if (own) {
+        line.append(document.createTextNode("this turn"));
+      } else {
+        const source = textOf[cause.turn];
+        line.append(el("a", { href: "#turn-" + cause.turn }, `turn ${cause.turn}` + (source ? ` (${source.speaker || "?"})` : "")));
+      }
+      if (cause.span && cause.span.text) line.append(document.createTextNode(` “${cause.span.text}”`));
+      item.append(line);
+    }
+    list.append(item);
+  }
+}
+
+// "Ann: I got the job!" per line -> turns; a line without "name:" continues with speaker "unknown"
+function parseDialogue(text) {
+  return text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).map((line) => {
+    const match = /^([^:]{1,40}):\s*(.*)$/.exec(line);
+    return match ? { speaker: match[1].trim(), text: match[2] } : { speaker: "unknown", text: line };
+  });
 }
 
 // segments on a time axis (media) or a row axis (tables): bar height = top score, colour = top label
@@ -221,6 +274,7 @@ function renderResult(result) {
   renderWarnings(result.warnings || []);
   $("rows").replaceChildren();
   const segments = result.segments || [];
+  renderDialogue(segments);
   if (!segments.length) {
     $("top-emotions").replaceChildren(el("p", { class: "muted" }, "no segment: see the warnings"));
     $("vad").replaceChildren();
@@ -233,6 +287,14 @@ function renderResult(result) {
   renderBars(main);
   renderVad(main.vad);
   renderHighlighted(main);
+  if (segments.some((s) => typeof s.turn === "number")) {
+    renderTimeline(segments.filter((s) => typeof s.turn === "number").map((s) => {
+      const [label, score] = topOf(s);
+      return { start: s.turn, end: s.turn + 1, label, score, valence: s.vad ? s.vad.valence : null };
+    }), "turns");
+    $("text-block").hidden = true; // each turn shows its own cue words
+    return;
+  }
   const timed = segments.filter((s) => typeof s.start === "number");
   renderTimeline(timed.map((s) => {
     const [label, score] = topOf(s);
@@ -264,9 +326,16 @@ async function analyzeText() {
   showError("");
   busy(true);
   try {
-    const body = { text };
-    if ($("labels").value) body.labels = $("labels").value;
-    renderResult(await call("POST", "/v1/analyze/text", body));
+    const labels = $("labels").value;
+    if ($("dialogue").checked) {
+      const body = { turns: parseDialogue(text) };
+      if (labels) body.labels = labels;
+      renderResult(await call("POST", "/v1/analyze/dialogue", body));
+    } else {
+      const body = { text };
+      if (labels) body.labels = labels;
+      renderResult(await call("POST", "/v1/analyze/text", body));
+    }
   } catch (err) {
     showError(err.message);
   } finally {
