@@ -27,25 +27,13 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.datasets import load_emobank, load_goemotions
+from affectlens.training.loop import bucketed_batches
 from affectlens.training.pretrained import minilm_dir
 from affectlens.training.quantize import weight_only_int8
 
 SEED = 13
 MAX_LEN = 64
 N_LABELS = 28
-
-
-def _bucketed_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Batches of similar length: sort inside random chunks of 50 batches, then shuffle."""
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    chunk = batch_size * 50
-    batches: list[list[int]] = []
-    for start in range(0, len(order), chunk):
-        part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
-        batches.extend(part[j : j + batch_size] for j in range(0, len(part), batch_size))
-    rng.shuffle(batches)
-    return batches
 
 
 def _build_model(torch: Any, encoder_dir: Path) -> Any:
@@ -176,10 +164,10 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
     t0 = time.time()
     model.train()
     for epoch in range(epochs):
-        go_batches = _bucketed_batches(go_len, batch_size, rng)
+        go_batches = bucketed_batches(go_len, batch_size, rng)
         plan = [("go", b) for b in go_batches[: int(len(go_batches) * goemotions_fraction)]]
         for _ in range(emobank_repeat):
-            plan += [("eb", b) for b in _bucketed_batches(eb_len, batch_size, rng)]
+            plan += [("eb", b) for b in bucketed_batches(eb_len, batch_size, rng)]
         rng.shuffle(plan)
         running = 0.0
         for kind, batch in plan:

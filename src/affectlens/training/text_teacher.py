@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.datasets import load_emobank, load_goemotions
+from affectlens.training.loop import bucketed_batches, optimiser_step, print_progress, warmup_then_linear
 from affectlens.training.pretrained import sha256_file
 
 SEED = 13
@@ -151,9 +152,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
     model = _build(torch, encoder_dir)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = math.ceil(len(target) / batch_size) * epochs
-    warmup = int(0.06 * steps)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: s / max(1, warmup) if s < warmup else max(0.0, (steps - s) / max(1, steps - warmup)))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_then_linear(steps))
     lengths = [len(s) for s in seqs["train"]]
     log: list[dict[str, Any]] = []
     best = -1.0
@@ -161,26 +160,13 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
     step = 0
     model.train()
     for epoch in range(epochs):
-        order = list(range(len(lengths)))
-        rng.shuffle(order)
-        # length-sorted inside chunks of 50 batches: little padding, still shuffled
-        chunks = [sorted(order[i : i + 50 * batch_size], key=lengths.__getitem__)
-                  for i in range(0, len(order), 50 * batch_size)]
-        batches = [c[j : j + batch_size] for c in chunks for j in range(0, len(c), batch_size)]
-        rng.shuffle(batches)
-        for idx in batches:
+        for idx in bucketed_batches(lengths, batch_size, rng):
             _, ids, mask = next(_batches(torch, seqs["train"], idx, len(idx), pad_id))
             loss = torch.nn.functional.mse_loss(model(ids, mask), target[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
+            optimiser_step(torch, loss, optimizer, schedule, model.parameters())
             step += 1
             if step % 25 == 0:
-                rate = (time.time() - t0) / step
-                print(f"epoch {epoch + 1} step {step}/{steps} loss {float(loss):.4f} {rate:.2f}s/step "
-                      f"eta {rate * (steps - step) / 60:.1f} min", flush=True)
+                print_progress(epoch + 1, step, steps, float(loss.detach()), t0)
         dev = _predict(torch, model, seqs["dev"], pad_id) * std + mean
         entry: dict[str, Any] = {"epoch": epoch + 1, "minutes": round((time.time() - t0) / 60, 1),
                  "emobank_dev_pearson": [pearson(eb["dev"].vad[:, k], dev[:, k]) for k in range(3)]}

@@ -39,6 +39,7 @@ import numpy as np
 
 from affectlens.bench.datasets import load_emobank, load_goemotions
 from affectlens.models import MODELS_DIR, sha256_file
+from affectlens.training.loop import bucketed_batches, optimiser_step, print_progress, warmup_then_linear
 
 SEED = 13
 MAX_TOKENS = 128
@@ -184,14 +185,6 @@ class _States:
         return torch.from_numpy(hidden), torch.from_numpy(mask)
 
 
-def _buckets(states: _States, batch_size: int, rng: random.Random) -> list[list[int]]:
-    order = list(range(len(states)))
-    rng.shuffle(order)
-    chunks = [sorted(order[i : i + 50 * batch_size], key=states.length)
-              for i in range(0, len(order), 50 * batch_size)]
-    return [c[j : j + batch_size] for c in chunks for j in range(0, len(c), batch_size)]
-
-
 def _predict(torch: Any, branch: Any, states: _States) -> np.ndarray:
     branch.eval()
     out = np.zeros((len(states), 3), dtype=np.float32)
@@ -232,32 +225,25 @@ def train(out: Path, teacher: Path, model_dir: Path, epochs: int, batch_size: in
     ], weight_decay=0.01)
     per_epoch = math.ceil(len(go) / batch_size) + emobank_repeat * math.ceil(len(eb) / batch_size)
     total = per_epoch * epochs
-    warmup = int(0.06 * total)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: s / max(1, warmup) if s < warmup else max(0.0, (total - s) / max(1, total - warmup)))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_then_linear(total))
+    lengths = {"go": [go.length(i) for i in range(len(go))], "eb": [eb.length(i) for i in range(len(eb))]}
     before = _predict(torch, branch, dev) * std + mean
     log: list[dict[str, Any]] = [{"epoch": 0, "emobank_dev_pearson": [
         pearson(dev_gold[:, k], before[:, k]) for k in range(3)]}]
     print(json.dumps(log[0]), flush=True)
     best, step, t0 = -1.0, 0, time.time()
     for epoch in range(epochs):
-        plan = [("go", b) for b in _buckets(go, batch_size, rng)]
+        plan = [("go", b) for b in bucketed_batches(lengths["go"], batch_size, rng)]
         for _ in range(emobank_repeat):
-            plan += [("eb", b) for b in _buckets(eb, batch_size, rng)]
+            plan += [("eb", b) for b in bucketed_batches(lengths["eb"], batch_size, rng)]
         rng.shuffle(plan)
         for kind, idx in plan:
             hidden, mask = (go if kind == "go" else eb).batch(torch, idx)
             loss = torch.nn.functional.mse_loss(branch(hidden, mask), targets[kind][idx])
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(branch.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
+            optimiser_step(torch, loss, optimizer, schedule, branch.parameters())
             step += 1
             if step % 200 == 0:
-                rate = (time.time() - t0) / step
-                print(f"epoch {epoch + 1} step {step}/{total} loss {float(loss.detach()):.4f} "
-                      f"{rate:.2f}s/step eta {rate * (total - step) / 60:.1f} min", flush=True)
+                print_progress(epoch + 1, step, total, float(loss.detach()), t0)
         pred = _predict(torch, branch, dev) * std + mean
         entry: dict[str, Any] = {"epoch": epoch + 1, "minutes": round((time.time() - t0) / 60, 1),
                                  "emobank_dev_pearson": [pearson(dev_gold[:, k], pred[:, k]) for k in range(3)]}
