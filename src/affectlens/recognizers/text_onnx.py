@@ -21,7 +21,7 @@ graph's ``vad`` output (``training/text_vad_branch.py``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ class TextModelConfig:
         raw = json.loads(path.read_text(encoding="utf-8"))
         n = len(raw["labels"])
         vad = raw.get("vad", {})
+        branch = raw.get("vad_branch", {})
         return cls(
             labels=tuple(raw["labels"]),
             label_set=raw.get("label_set", "goemotions"),
@@ -77,8 +78,8 @@ class TextModelConfig:
             neutral_label=raw.get("neutral_label"),
             sha256=dict(raw.get("sha256", {})),
             version=str(raw.get("version", "v1")),
-            vad_branch_file=raw.get("vad_branch", {}).get("file"),
-            vad_branch_input=str(raw.get("vad_branch", {}).get("input", "hidden_layer3")),
+            vad_branch_file=branch.get("file"),
+            vad_branch_input=str(branch.get("input", "hidden_layer3")),
         )
 
 
@@ -266,23 +267,18 @@ class TextOnnxRecognizer:
         (values["vad"],) = self._vad_session.run(["vad"], {source: values[source], "attention_mask": mask})
         return [values[name] for name in outputs]
 
-    def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        """Per text: the encoder features the conversation model reads, and VAD in [-1, 1].
+    def first_window_batches(self, texts: Sequence[str], outputs: list[str], max_tokens: int = 128,
+                             ) -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray]]]:
+        """Run the graph over ``[CLS]`` + each text's first ``max_tokens - 2`` word pieces + ``[SEP]``.
 
-        Features are ``[embedding (384), logits / 5 (28), mean of layer 3 (384)]`` of the
-        first ``max_tokens`` word pieces (dialogue turns are short; the conversation
-        model was trained on the same truncation).  Needs a model exported with the
-        ``embedding`` and ``hidden_layer3`` outputs (``training/onnx_outputs.py``).
+        Yields, per length-sorted batch: the texts' indices, the attention mask and ``outputs``.
         """
         self.load()
-        cfg = self.config
         cls_id = self._tokenizer.token_to_id("[CLS]")
         sep_id = self._tokenizer.token_to_id("[SEP]")
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
         token_ids = [[cls_id, *enc.ids[: max_tokens - 2], sep_id] for enc in encodings]
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
-        features: np.ndarray | None = None
-        vad = np.zeros((len(token_ids), 3), dtype=np.float32)
         for b in range(0, len(order), self.batch_size):
             chunk = order[b : b + self.batch_size]
             width = max(len(token_ids[i]) for i in chunk)
@@ -291,12 +287,26 @@ class TextOnnxRecognizer:
             for row, i in enumerate(chunk):
                 ids[row, : len(token_ids[i])] = token_ids[i]
                 mask[row, : len(token_ids[i])] = 1
-            logits, vad_raw, embedding, hidden3 = self._run(["logits", "vad", "embedding", "hidden_layer3"], ids, mask)
+            yield chunk, mask, self._run(outputs, ids, mask)
+
+    def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """Per text: the encoder features the conversation model reads, and VAD in [-1, 1].
+
+        Features are ``[embedding (384), logits / 5 (28), mean of layer 3 (384)]`` of the
+        first ``max_tokens`` word pieces (dialogue turns are short; the conversation
+        model was trained on the same truncation).  Needs a model exported with the
+        ``embedding`` and ``hidden_layer3`` outputs (``training/onnx_outputs.py``).
+        """
+        cfg = self.config
+        features: np.ndarray | None = None
+        vad = np.zeros((len(texts), 3), dtype=np.float32)
+        batches = self.first_window_batches(texts, ["logits", "vad", "embedding", "hidden_layer3"], max_tokens)
+        for chunk, mask, (logits, vad_raw, embedding, hidden3) in batches:
             weights = mask[:, :, None].astype(np.float32)
             pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
             block = np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
             if features is None:
-                features = np.zeros((len(token_ids), block.shape[1]), dtype=np.float32)
+                features = np.zeros((len(texts), block.shape[1]), dtype=np.float32)
             features[chunk] = block
             native = vad_raw * cfg.vad_std + cfg.vad_mean
             vad[chunk] = np.clip((native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)

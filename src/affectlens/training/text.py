@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.datasets import load_emobank, load_goemotions
-from affectlens.training.loop import bucketed_batches
+from affectlens.training.loop import bucketed_batches, optimiser_step, print_progress, warmup_then_linear
 from affectlens.training.pretrained import minilm_dir
 from affectlens.training.quantize import weight_only_int8
 
@@ -154,7 +154,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
     steps_per_epoch = (int(math.ceil(len(go_len) / batch_size) * goemotions_fraction)
                        + math.ceil(len(eb_len) / batch_size) * emobank_repeat)
     total = steps_per_epoch * epochs
-    warmup = int(0.06 * total)
+    scale = warmup_then_linear(total)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     bce = torch.nn.BCEWithLogitsLoss()
     go_y = torch.tensor(go["train"].labels, dtype=torch.float32)
@@ -171,28 +171,22 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
         rng.shuffle(plan)
         running = 0.0
         for kind, batch in plan:
-            scale = step / max(1, warmup) if step < warmup else max(0.0, (total - step) / max(1, total - warmup))
             for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
-                group["lr"] = base * scale
+                group["lr"] = base * scale(step)
             seqs = go_ids["train"] if kind == "go" else eb_ids["train"]
             ids, mask = _pad(torch, [seqs[i] for i in batch])
             logits, vad, _ = model(ids, mask)
             if kind == "eb":
                 loss = torch.nn.functional.mse_loss(vad, eb_y[batch])
-            elif go_vad is None:
-                loss = bce(logits, go_y[batch])
             else:
-                loss = bce(logits, go_y[batch]) + distill_weight * torch.nn.functional.mse_loss(vad, go_vad[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
+                loss = bce(logits, go_y[batch])
+                if go_vad is not None:
+                    loss = loss + distill_weight * torch.nn.functional.mse_loss(vad, go_vad[batch])
+            optimiser_step(torch, loss, optimizer, None, model.parameters())
             running = 0.98 * running + 0.02 * float(loss.detach()) if step else float(loss.detach())
             step += 1
             if step % 100 == 0:
-                rate = (time.time() - t0) / step
-                print(f"epoch {epoch + 1} step {step}/{total} loss {running:.4f} "
-                      f"{rate:.2f}s/step eta {rate * (total - step) / 60:.1f} min", flush=True)
+                print_progress(epoch + 1, step, total, running, t0)
         dev_logits, _ = _predict(torch, model, go_ids["dev"])
         dev_probs = 1.0 / (1.0 + np.exp(-dev_logits))
         thr = best_thresholds(go["dev"].labels, dev_probs)

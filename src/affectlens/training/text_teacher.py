@@ -101,16 +101,14 @@ def _tokenizer(encoder_dir: Path) -> Any:
     return tok
 
 
-def _batches(torch: Any, seqs: list[list[int]], order: list[int], size: int, pad_id: int) -> Any:
-    for start in range(0, len(order), size):
-        idx = order[start : start + size]
-        width = max(len(seqs[i]) for i in idx)
-        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for row, i in enumerate(idx):
-            ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
-            mask[row, : len(seqs[i])] = 1
-        yield idx, ids, mask
+def _pad(torch: Any, seqs: list[list[int]], idx: list[int], pad_id: int) -> tuple[Any, Any]:
+    width = max(len(seqs[i]) for i in idx)
+    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        ids[row, : len(seqs[i])] = torch.tensor(seqs[i])
+        mask[row, : len(seqs[i])] = 1
+    return ids, mask
 
 
 def _predict(torch: Any, model: Any, seqs: list[list[int]], pad_id: int, size: int = 64) -> np.ndarray:
@@ -118,8 +116,9 @@ def _predict(torch: Any, model: Any, seqs: list[list[int]], pad_id: int, size: i
     out = np.zeros((len(seqs), 3), dtype=np.float32)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     with torch.inference_mode():
-        for idx, ids, mask in _batches(torch, seqs, order, size, pad_id):
-            out[idx] = model(ids, mask).numpy()
+        for start in range(0, len(order), size):
+            idx = order[start : start + size]
+            out[idx] = model(*_pad(torch, seqs, idx, pad_id)).numpy()
     model.train()
     return out
 
@@ -161,8 +160,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
     model.train()
     for epoch in range(epochs):
         for idx in bucketed_batches(lengths, batch_size, rng):
-            _, ids, mask = next(_batches(torch, seqs["train"], idx, len(idx), pad_id))
-            loss = torch.nn.functional.mse_loss(model(ids, mask), target[idx])
+            loss = torch.nn.functional.mse_loss(model(*_pad(torch, seqs["train"], idx, pad_id)), target[idx])
             optimiser_step(torch, loss, optimizer, schedule, model.parameters())
             step += 1
             if step % 25 == 0:

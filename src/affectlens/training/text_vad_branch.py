@@ -54,42 +54,24 @@ def _texts(corpus: str, split: str, data_root: Path | None) -> list[str]:
 
 
 def states(out: Path, model_dir: Path, data_root: Path | None, threads: int) -> None:
-    """Layer-3 hidden states of the shipped model for every text of the training/eval splits."""
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
+    """Layer-3 hidden states of the shipped model for every text of the training/eval splits.
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    if cls_id is None or sep_id is None:
-        raise ValueError(f"{model_dir / 'tokenizer.json'} has no [CLS] / [SEP]")
+    Each text is read as the runtime reads its first window: ``[CLS]`` + up to 126 pieces + ``[SEP]``.
+    """
+    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+
+    model = TextOnnxRecognizer(model_dir, threads=threads)
     out.mkdir(parents=True, exist_ok=True)
     for key, (corpus, split) in SPLITS.items():
         t0 = time.time()
         texts = _texts(corpus, split, data_root)
-        # the runtime's first window: [CLS] + up to 126 pieces + [SEP]
-        seqs = [[cls_id, *e.ids[: MAX_TOKENS - 2], sep_id] for e in tok.encode_batch(texts, add_special_tokens=False)]
-        lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        hidden = np.zeros((int(offsets[-1]), 384), dtype=np.float16)
-        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-        for b in range(0, len(order), 64):
-            chunk = order[b : b + 64]
-            width = max(len(seqs[i]) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
+        parts: list[np.ndarray] = [np.zeros((0, 384), np.float16)] * len(texts)
+        for chunk, mask, (hidden3,) in model.first_window_batches(texts, ["hidden_layer3"], MAX_TOKENS):
             for row, i in enumerate(chunk):
-                ids[row, : len(seqs[i])] = seqs[i]
-                mask[row, : len(seqs[i])] = 1
-            (h3,) = session.run(["hidden_layer3"], {"input_ids": ids, "attention_mask": mask})
-            for row, i in enumerate(chunk):
-                hidden[offsets[i] : offsets[i + 1]] = h3[row, : lengths[i]]
-        np.savez(out / f"states_{key}.npz", hidden=hidden, offsets=offsets)
-        print(f"{key}: {len(seqs)} texts, {offsets[-1]} tokens, {time.time() - t0:.0f} s", flush=True)
+                parts[i] = hidden3[row, : int(mask[row].sum())].astype(np.float16)
+        offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+        np.savez(out / f"states_{key}.npz", hidden=np.concatenate(parts), offsets=offsets)
+        print(f"{key}: {len(texts)} texts, {offsets[-1]} tokens, {time.time() - t0:.0f} s", flush=True)
     (out / "states_source.json").write_text(json.dumps(
         {"model.onnx": sha256_file(model_dir / "model.onnx"), "max_tokens": MAX_TOKENS}))
 
