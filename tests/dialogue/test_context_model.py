@@ -54,6 +54,20 @@ def test_context_changes_a_turns_reading_but_not_its_reading_alone(erc: Contextu
     assert context_cues and "dialogue context" in context_cues[0].phrase
 
 
+def test_a_large_batch_is_read_in_whole_dialogues_with_the_same_results(
+        erc: ContextualErc, monkeypatch: pytest.MonkeyPatch) -> None:
+    import affectlens.dialogue.context_model as context_model
+
+    dialogues = [_dialogue(("Ann", "I am so happy"), ("Bob", "I am angry"), ("Ann", "   "), dialogue_id=f"d{k}")
+                 for k in range(5)] + [_dialogue(("Ann", " "), dialogue_id="empty")]
+    whole = erc.analyze_dialogues(dialogues)
+    monkeypatch.setattr(context_model, "TURNS_PER_PASS", 4)  # two dialogues per pass
+    chunked = erc.analyze_dialogues(dialogues)
+    assert [r.record_id for r in chunked] == [d.dialogue_id for d in dialogues]
+    assert [[s.scores for s in r.segments] for r in chunked] == [[s.scores for s in r.segments] for r in whole]
+    assert chunked[-1].segments == () and "no non-empty turn" in chunked[-1].warnings[-1]
+
+
 def test_turn_tables_are_read_as_dialogues_by_dialogue_id(erc: ContextualErc) -> None:
     items = [TextItem("I am angry", speaker="Bob", turn=0, dialogue_id="x", record_id="x_0"),
              TextItem("I am so happy", speaker="Ann", turn=1, dialogue_id="x", record_id="x_1"),

@@ -36,6 +36,32 @@ def test_long_text_is_windowed_not_truncated(tiny_model_dir: Path) -> None:
     assert "furious" in spans  # the last word, far past the first window, still counts
 
 
+def test_one_pass_gives_the_results_and_turn_features_of_two(tiny_model_dir: Path) -> None:
+    from affectlens.dialogue.cause_spans import encode_turn_from_states, encode_turns
+
+    rec = TextOnnxRecognizer(tiny_model_dir, max_tokens=8, batch_size=2)
+    texts = ["I am so happy today", "wow", " ".join(["the day was"] * 10) + " and I am furious", "I am sad"]
+    encoded = rec.analyze_with_turn_features(texts)
+    expected_features, _ = rec.turn_features(texts, max_tokens=8)
+    assert encoded.features.shape == expected_features.shape
+    assert abs(encoded.features - expected_features).max() < 1e-4  # the long text: its first window only
+    for one, other in zip(encoded.results, rec.analyze(texts), strict=True):
+        assert one.segments[0].labels == other.segments[0].labels
+        assert one.segments[0].vad == pytest.approx(other.segments[0].vad, abs=1e-5)
+        assert [c.phrase for c in one.segments[0].cues] == [c.phrase for c in other.segments[0].cues]
+    # the cause-span words of a turn read whole by the pass equal encode_turns'; a longer turn has none
+    assert encoded.pieces[2] is None
+    for text, pieces, expected in zip(texts, encoded.pieces, encode_turns(rec, texts), strict=True):
+        if pieces is not None:
+            got = encode_turn_from_states(text, pieces.encoding, pieces.hidden_layer3, pieces.token_logits)
+            assert got.units == expected.units
+            assert abs(got.states - expected.states).max() < 1e-4
+    empty = rec.analyze_with_turn_features([])
+    assert empty.results == [] and empty.features.size == 0 and empty.pieces == []
+    with pytest.raises(ValueError, match="non-empty"):
+        rec.analyze_with_turn_features(["fine", "  "])
+
+
 def test_bad_items_give_empty_results_in_order(tiny_model_dir: Path) -> None:
     rec = TextOnnxRecognizer(tiny_model_dir)
     results = rec.analyze(["I am sad", "", "   ", 42, "wow"])

@@ -130,14 +130,33 @@ def encode_turns(text_model: Any, texts: Sequence[str], *, max_pieces: int = MAX
             mask[row, : len(seq)] = 1
         hidden, token_logits = session.run(["hidden_layer3", "token_logits"],
                                            {"input_ids": ids, "attention_mask": mask})
-        per_piece = np.concatenate([hidden, token_logits / 5.0], axis=2)
         for row, i in enumerate(chunk):
-            enc = encodings[i]
-            groups = groups_of[i]
-            states = np.stack([per_piece[row, [p + 1 for p in g]].mean(0) for g in groups]).astype(np.float32)
-            units = tuple((enc.offsets[g[0]][0], enc.offsets[g[-1]][1]) for g in groups)
-            out[i] = EncodedTurn(texts[i], units, states)
+            n = len(pieces[i])
+            out[i] = _encoded(texts[i], encodings[i], groups_of[i], hidden[row, 1 : n + 1],
+                              token_logits[row, 1 : n + 1])
     return [turn for turn in out if turn is not None]
+
+
+def encode_turn_from_states(text: str, encoding: Any, hidden: np.ndarray, token_logits: np.ndarray,
+                            ) -> EncodedTurn:
+    """``encode_turns`` for one text from states already computed over all its word pieces.
+
+    ``hidden`` ([pieces, H]: ``hidden_layer3``) and ``token_logits`` ([pieces, L]) are the
+    rows of the text's pieces, without ``[CLS]``/``[SEP]``, from a pass over ``[CLS]`` + every
+    piece + ``[SEP]`` (what ``encode_turns`` runs for a text of at most ``MAX_PIECES`` pieces).
+    """
+    groups = word_units(text, encoding.offsets, encoding.word_ids)
+    if not groups:
+        return EncodedTurn(text, (), np.zeros((0, 0), dtype=np.float32))
+    return _encoded(text, encoding, groups, hidden, token_logits)
+
+
+def _encoded(text: str, encoding: Any, groups: list[list[int]], hidden: np.ndarray,
+             token_logits: np.ndarray) -> EncodedTurn:
+    per_piece = np.concatenate([hidden, token_logits / 5.0], axis=1)
+    states = np.stack([per_piece[g].mean(0) for g in groups]).astype(np.float32)
+    units = tuple((encoding.offsets[g[0]][0], encoding.offsets[g[-1]][1]) for g in groups)
+    return EncodedTurn(text, units, states)
 
 
 def word_flags(text: str, units: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -264,5 +283,6 @@ def span_of(turn: EncodedTurn, i: int, j: int, score: float = 0.0) -> CauseSpan:
     return CauseSpan(turn.text[start:end], start, end, score)
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "CauseSpan", "EncodedTurn", "SpanModel", "best_span", "encode_turns",
+__all__ = ["DEFAULT_MODEL_DIR", "CauseSpan", "EncodedTurn", "SpanModel", "best_span", "encode_turn_from_states",
+           "encode_turns",
            "span_context", "span_of", "word_flags", "word_units"]

@@ -33,9 +33,13 @@ import numpy as np
 
 from affectlens.calibration import softmax
 from affectlens.dialogue.types import Dialogue, Turn
-from affectlens.inputs import TextItem, as_text_item
-from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
+from affectlens.inputs import as_text_item
+from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
+#: the word pieces per turn the conversation model was trained on (``turn_features``' default)
+TURN_MAX_TOKENS = 128
+#: turns per encoder pass (whole dialogues): bounds the memory of a large dialogue file
+TURNS_PER_PASS = 512
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "dialogue-minilm-meld-bigru-v1"
 DEFAULT_NAME = "dialogue.minilm-meld-bigru.v1"
 #: a context cue is added when context moves the top label's probability at least this much
@@ -165,12 +169,28 @@ class ContextualErc:
 
     def analyze_dialogues(self, dialogues: Sequence[Dialogue]) -> list[EmotionResult]:
         self.load()
+        out: list[EmotionResult] = []
+        chunk: list[Dialogue] = []
+        n_turns = 0
+        for dialogue in dialogues:  # whole dialogues, about TURNS_PER_PASS turns at a time: bounded memory
+            chunk.append(dialogue)
+            n_turns += len(dialogue.turns)
+            if n_turns >= TURNS_PER_PASS:
+                out += self._analyze_chunk(chunk)
+                chunk, n_turns = [], 0
+        return out + (self._analyze_chunk(chunk) if chunk else [])
+
+    def _analyze_chunk(self, dialogues: Sequence[Dialogue]) -> list[EmotionResult]:
         turns = [(d, t) for d, dialogue in enumerate(dialogues) for t in dialogue.turns if not t.is_empty]
         if not turns:
-            return [EmotionResult((), d.source, (*d.warnings, "no non-empty turn: nothing to analyse"),
-                                  d.dialogue_id) for d in dialogues]
-        features, vad = self._text_model.turn_features([t.text for _, t in turns])
-        text_results = self._text_model.analyze([TextItem(t.text) for _, t in turns])
+            return [_nothing_to_analyse(d) for d in dialogues]
+        texts = [t.text for _, t in turns]
+        if self._text_model.max_tokens == TURN_MAX_TOKENS:  # one encoder pass serves all three
+            encoded = self._text_model.analyze_with_turn_features(texts)
+            text_results, features, pieces = encoded.results, encoded.features, encoded.pieces
+        else:
+            features, _ = self._text_model.turn_features(texts, TURN_MAX_TOKENS)
+            text_results, pieces = self._text_model.analyze(texts), [None] * len(texts)
         rows_of: dict[int, list[int]] = {}
         for row, (d, _) in enumerate(turns):
             rows_of.setdefault(d, []).append(row)
@@ -182,14 +202,15 @@ class ContextualErc:
             probs = {mode: softmax(self._heads[mode].run(["log_probs"], {"turns": x})[0][0], temperatures[mode])
                      for mode in self._heads}
             speakers = [turns[r][1].speaker for r in rows]
-            segs = [self._segment(dialogues[d], turns[row][1], probs, k, labels, vad[row], text_results[row])
+            segs = [self._segment(dialogues[d], turns[row][1], probs, k, labels, text_results[row])
                     for k, row in enumerate(rows)]
             found = [self._find_causes(seg, features[rows], speakers, k) for k, seg in enumerate(segs)]
-            spans = self._cause_spans(segs, found, features[rows], speakers, [turns[r][1] for r in rows])
+            spans = self._cause_spans(segs, found, features[rows], speakers, [turns[r][1] for r in rows],
+                                      [pieces[r] for r in rows])
             segments[d].extend(self._with_causes(seg, found[k], spans, k, [turns[r][1] for r in rows])
                                for k, seg in enumerate(segs))
         return [EmotionResult(tuple(segs), dialogue.source, tuple(dialogue.warnings), dialogue.dialogue_id)
-                for dialogue, segs in zip(dialogues, segments, strict=True)]
+                if segs else _nothing_to_analyse(dialogue) for dialogue, segs in zip(dialogues, segments, strict=True)]
 
     def _find_causes(self, seg: Segment, features: np.ndarray, speakers: list[str],
                      k: int) -> list[tuple[int, float]]:
@@ -202,15 +223,23 @@ class ContextualErc:
         return list(self._causes.causes(features, speakers, k, FROM_MELD[label]))
 
     def _cause_spans(self, segs: list[Segment], found: list[list[tuple[int, float]]], features: np.ndarray,
-                     speakers: list[str], turns: list[Turn]) -> dict[tuple[int, int], Any]:
-        """``(target, cause) -> CauseSpan`` for every cause found in one dialogue (empty without a span model)."""
+                     speakers: list[str], turns: list[Turn], pieces: list[Any]) -> dict[tuple[int, int], Any]:
+        """``(target, cause) -> CauseSpan`` for every cause found in one dialogue (empty without a span model).
+
+        A cause turn's words come from its ``pieces`` (the turn's encoder pass) when that pass
+        read the whole turn; longer turns are encoded again (``encode_turns``).
+        """
         if self._spans is None or not any(found):
             return {}
-        from affectlens.dialogue.cause_spans import encode_turns, span_context
+        from affectlens.dialogue.cause_spans import encode_turn_from_states, encode_turns, span_context
         from affectlens.dialogue.causes import FROM_MELD
 
         needed = sorted({c for causes in found for c, _ in causes})
-        encoded = dict(zip(needed, encode_turns(self._text_model, [turns[c].text for c in needed]), strict=True))
+        encoded = {c: encode_turn_from_states(turns[c].text, pieces[c].encoding, pieces[c].hidden_layer3,
+                                              pieces[c].token_logits)
+                   for c in needed if pieces[c] is not None}
+        again = [c for c in needed if c not in encoded]
+        encoded.update(zip(again, encode_turns(self._text_model, [turns[c].text for c in again]), strict=True))
         out: dict[tuple[int, int], Any] = {}
         for k, causes in enumerate(found):
             for c, _ in causes:
@@ -263,7 +292,7 @@ class ContextualErc:
         return closest_label(label, label_set, self.label_set)
 
     def _segment(self, dialogue: Dialogue, turn: Turn, probs: dict[str, np.ndarray], k: int,
-                 labels: tuple[str, ...], vad: np.ndarray, text_result: EmotionResult) -> Segment:
+                 labels: tuple[str, ...], text_result: EmotionResult) -> Segment:
         p = probs["context"][k]
         top = int(p.argmax())
         cues = [replace(c, label=self._meld_label(c.label, s.label_set)) for s in text_result.segments for c in s.cues]
@@ -280,10 +309,15 @@ class ContextualErc:
         return Segment(
             modality=Modality.TEXT, label_set=self.label_set,
             scores={lb: float(v) for lb, v in zip(labels, p, strict=True)},
-            labels=(labels[top],), vad=VAD(*(float(v) for v in vad)), confidence=float(p[top]),
+            labels=(labels[top],), vad=text_result.segments[0].vad, confidence=float(p[top]),
             provenance=Provenance(self.name, self.version), cues=tuple(cues), source=dialogue.source,
             text=turn.text, start=turn.start, end=turn.end, turn=turn.index, speaker=turn.speaker,
             record_id=dialogue.dialogue_id, extras=extras)
+
+
+def _nothing_to_analyse(dialogue: Dialogue) -> EmotionResult:
+    return EmotionResult((), dialogue.source, (*dialogue.warnings, "no non-empty turn: nothing to analyse"),
+                         dialogue.dialogue_id)
 
 
 def create(**params: Any) -> ContextualErc:

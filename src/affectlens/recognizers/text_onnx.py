@@ -87,6 +87,24 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@dataclass(frozen=True)
+class PieceStates:
+    """A text's word pieces from one encoder pass: tokenizer encoding, hidden layer 3, token logits."""
+
+    encoding: Any  # tokenizers.Encoding of the text, without special tokens
+    hidden_layer3: np.ndarray  # [pieces, H]
+    token_logits: np.ndarray  # [pieces, L]
+
+
+@dataclass(frozen=True)
+class TurnPass:
+    """What one encoder pass gives the conversation model per text (``analyze_with_turn_features``)."""
+
+    results: list[EmotionResult]
+    features: np.ndarray  # [texts, D]: ``turn_features``
+    pieces: list[PieceStates | None]  # None where the text spans several windows
+
+
 class TextOnnxRecognizer:
     """GoEmotions-28 text emotions, VAD and word cues from an ONNX model (onnxruntime + tokenizers)."""
 
@@ -198,8 +216,14 @@ class TextOnnxRecognizer:
                 results.append(self._to_result(maybe, *by_index[i]))
         return results
 
-    def _infer(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
-        """Per text: (logits [L], vad [3], [(encoding window, token_logits [T, L])])."""
+    def _infer(self, texts: list[str], first_windows: dict[int, tuple[np.ndarray, np.ndarray | None]] | None = None,
+               ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
+        """Per text: (logits [L], vad [3], [(encoding window, token_logits [T, L])]).
+
+        With ``first_windows`` (a dict), also stores there, under each text's index and from
+        the same encoder pass, its first window's turn features (see ``turn_features``) and,
+        when that window holds the whole text, its pieces' ``hidden_layer3`` rows.
+        """
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         token_ids = [enc.ids for enc in encodings]  # ``Encoding.ids`` builds a new list per access
         cls_id = self._tokenizer.token_to_id("[CLS]")
@@ -232,9 +256,14 @@ class TextOnnxRecognizer:
                 seq = [cls_id, *token_ids[t][s:e], sep_id]
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
-            logits, vad, token_logits = self._run(["logits", "vad", "token_logits"], ids, mask)
+            extra = ["embedding", "hidden_layer3"] if first_windows is not None else []
+            logits, vad, token_logits, *hidden = self._run(["logits", "vad", "token_logits", *extra], ids, mask)
+            block = _feature_block(logits, hidden[0], hidden[1], mask) if hidden else None
             for row, w in enumerate(chunk):
-                _, s, e = windows[w]
+                t, s, e = windows[w]
+                if block is not None and first_windows is not None and s == 0:
+                    whole = hidden[1][row, 1 : e + 1].copy() if e == len(token_ids[t]) else None
+                    first_windows[t] = (block[row], whole)
                 win_logits[w] = logits[row]
                 win_vad[w] = vad[row]
                 win_tokens[w] = token_logits[row, : (e - s) + 2]  # [CLS] + pieces + [SEP]
@@ -297,20 +326,45 @@ class TextOnnxRecognizer:
         model was trained on the same truncation).  Needs a model exported with the
         ``embedding`` and ``hidden_layer3`` outputs (``training/onnx_outputs.py``).
         """
-        cfg = self.config
         features: np.ndarray | None = None
         vad = np.zeros((len(texts), 3), dtype=np.float32)
         batches = self.first_window_batches(texts, ["logits", "vad", "embedding", "hidden_layer3"], max_tokens)
         for chunk, mask, (logits, vad_raw, embedding, hidden3) in batches:
-            weights = mask[:, :, None].astype(np.float32)
-            pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
-            block = np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
+            block = _feature_block(logits, embedding, hidden3, mask)
             if features is None:
                 features = np.zeros((len(texts), block.shape[1]), dtype=np.float32)
             features[chunk] = block
-            native = vad_raw * cfg.vad_std + cfg.vad_mean
-            vad[chunk] = np.clip((native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)
+            vad[chunk] = self._vad_unit(vad_raw)
         return (features if features is not None else np.zeros((0, 0), dtype=np.float32)), vad
+
+    def analyze_with_turn_features(self, texts: Sequence[str]) -> TurnPass:
+        """``analyze`` and ``turn_features`` of non-empty texts from one encoder pass.
+
+        The features are those of ``turn_features`` with ``max_tokens`` = this recognizer's
+        ``max_tokens`` (the first window of ``analyze``); the conversation model reads both
+        per turn, and the encoder is most of the cost.  Memory grows with the texts' pieces
+        (their ``hidden_layer3`` rows are kept): pass a dialogue batch, not a corpus.
+        """
+        if any(not str(t).strip() for t in texts):
+            raise ValueError("analyze_with_turn_features needs non-empty texts")
+        if not texts:
+            return TurnPass([], np.zeros((0, 0), dtype=np.float32), [])
+        self.load()
+        first: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+        outputs = self._infer([str(t) for t in texts], first)
+        results = [self._to_result(TextItem(str(t)), *o) for t, o in zip(texts, outputs, strict=True)]
+        states: list[PieceStates | None] = []
+        for i, (_, _, spans) in enumerate(outputs):
+            hidden = first[i][1]
+            (encoding, _, end), window_logits = spans[0]
+            states.append(None if hidden is None else PieceStates(encoding, hidden, window_logits[1 : end + 1]))
+        return TurnPass(results, np.stack([first[i][0] for i in range(len(texts))]), states)
+
+    def _vad_unit(self, vad_raw: np.ndarray) -> np.ndarray:
+        """The model's standardised VAD -> the native scale -> [-1, 1]."""
+        cfg = self.config
+        native = vad_raw * cfg.vad_std + cfg.vad_mean
+        return np.clip((native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)
 
     def _to_result(self, item: TextItem, logits: np.ndarray, vad_raw: np.ndarray,
                    spans: list[tuple[Any, np.ndarray]]) -> EmotionResult:
@@ -321,8 +375,7 @@ class TextOnnxRecognizer:
             predicted[int(np.argmax(probs / np.maximum(cfg.thresholds, 1e-6)))] = True
         labels = tuple(cfg.labels[i] for i in np.flatnonzero(predicted)[np.argsort(-probs[predicted])])
         scores = {label: float(p) for label, p in zip(cfg.labels, probs, strict=True)}
-        vad_native = vad_raw * cfg.vad_std + cfg.vad_mean
-        vad_unit = np.clip((vad_native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)
+        vad_unit = self._vad_unit(vad_raw)
         cue_labels = [label for label in labels if label != cfg.neutral_label][: self.n_cues]
         label_index = {label: i for i, label in enumerate(cfg.labels)}
         cues = word_cues(item.text, spans, [(lb, label_index[lb]) for lb in cue_labels],
@@ -346,6 +399,13 @@ class TextOnnxRecognizer:
             extras={"windows": len(spans)} if len(spans) > 1 else {},
         )
         return EmotionResult((segment,), item.source)
+
+
+def _feature_block(logits: np.ndarray, embedding: np.ndarray, hidden3: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``[embedding, logits / 5, mask-weighted mean of hidden_layer3]`` per row of a batch."""
+    weights = mask[:, :, None].astype(np.float32)
+    pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
+    return np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
 
 
 def _cpu_count() -> int:
