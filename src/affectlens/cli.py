@@ -244,7 +244,7 @@ def analyze(
                 _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
             return
         if dialogue or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
-            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size)
+            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress)
             return
         _run_analyze(
             input,
@@ -316,11 +316,12 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
 
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
-                  batch_size: int) -> None:
+                  batch_size: int, progress: bool) -> None:
     from affectlens.dialogue.cli import run_dialogue_analysis
 
     fmt = _output_format(fmt, out)
-    run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size)
+    with _progress_reporter(enabled=progress) as report:
+        run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size, progress=report)
 
 
 def _run_analyze(

@@ -50,3 +50,21 @@ def test_dialogue_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     pd.DataFrame({"text": ["hi"]}).to_csv(path, index=False)
     code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1")
     assert code != 0 and "error:" in err and "dialogue_id" in err and "Traceback" not in err
+
+
+def test_dialogues_stream_in_calls_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import affectlens.dialogue.cli as dialogue_cli
+
+    path = tmp_path / "turns.csv"
+    pd.DataFrame([{"dialogue_id": f"d{k}", "speaker": s, "text": t} for k in range(5)
+                  for s, t in (("Anna", "I am so happy"), ("Ben", "I am angry"))]).to_csv(path, index=False)
+    monkeypatch.setattr(dialogue_cli, "TURNS_PER_CALL", 4)  # two dialogues per call
+    updates: list[tuple[int, int | None, str]] = []
+    count = dialogue_cli.run_dialogue_analysis(path, "jsonl", None, model="dummy.keywords.v1",
+                                               progress=lambda u: updates.append((u.done, u.total, u.unit)))
+    out, err = capsys.readouterr()
+    assert count == 5
+    assert [json.loads(line)["record_id"] for line in out.splitlines()] == [f"d{k}" for k in range(5)]
+    assert updates == [(4, 10, "turns"), (8, 10, "turns"), (10, 10, "turns")]
+    assert "5 dialogue(s), 10 turn(s)" in err

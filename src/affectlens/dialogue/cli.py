@@ -8,7 +8,9 @@ warnings and the shifts.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -19,9 +21,13 @@ from affectlens.dialogue.conversation import (
     with_shift_cues,
 )
 from affectlens.dialogue.io import read_dialogues
+from affectlens.dialogue.types import Dialogue
+from affectlens.types import EmotionResult
 
 #: file suffixes that are always read as dialogues (no --dialogue needed)
 ALWAYS_DIALOGUE = (".srt", ".vtt")
+#: turns (whole dialogues) per call of the recognizer: results stream out, progress moves
+TURNS_PER_CALL = 512
 
 
 def conversation_model(model: str | None = None, batch_size: int = 64) -> ConversationRecognizer:
@@ -53,8 +59,12 @@ def conversation_model(model: str | None = None, batch_size: int = 64) -> Conver
 
 def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, labels: str | None = None,
                           model: str | None = None, batch_size: int = 64,
-                          shift_labels: str = "ekman") -> int:
-    """Analyse every dialogue in ``path``; returns the number of dialogues written."""
+                          shift_labels: str = "ekman", progress: Callable[[Any], None] | None = None) -> int:
+    """Analyse every dialogue in ``path``; returns the number of dialogues written.
+
+    Results stream to the output about ``TURNS_PER_CALL`` turns at a time (whole dialogues),
+    with ``progress`` (a ``processing.ProgressUpdate`` callback) told after each call.
+    """
     from affectlens import output, processing
 
     path = Path(path)
@@ -65,17 +75,23 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         for warning in dialogue.warnings:
             typer.echo(f"warning: {warning}", err=True)
     recognizer = conversation_model(model, batch_size=batch_size)
-    results = [with_shift_cues(processing.map_result(r, labels), labels or shift_labels)
-               for r in recognizer.analyze_dialogues(dialogues)]
-    count = output.write_results(results, fmt, out)
     n_turns = sum(len(d) for d in dialogues)
-    n_shifts = 0
     lines: list[str] = []
-    for result in results:
-        for shift in emotion_shifts(result, labels or shift_labels):
-            n_shifts += 1
-            lines.append(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}")
-    typer.echo(f"{len(dialogues)} dialogue(s), {n_turns} turn(s), {n_shifts} emotion shift(s) "
+
+    def results() -> Iterator[EmotionResult]:
+        done = 0
+        for chunk in _chunks(dialogues):
+            for result in recognizer.analyze_dialogues(chunk):
+                result = with_shift_cues(processing.map_result(result, labels), labels or shift_labels)
+                lines.extend(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}"
+                             for shift in emotion_shifts(result, labels or shift_labels))
+                yield result
+            done += sum(len(d) for d in chunk)
+            if progress is not None:
+                progress(processing.ProgressUpdate(done, n_turns, done / max(1, n_turns), "turns"))
+
+    count = output.write_results(results(), fmt, out)
+    typer.echo(f"{len(dialogues)} dialogue(s), {n_turns} turn(s), {len(lines)} emotion shift(s) "
                f"[{recognizer.name}: " + ("each turn read with its dialogue]" if recognizer.uses_context
                                           else "context-free baseline, each turn classified alone]"), err=True)
     if fmt == "table" and out is None:
@@ -84,3 +100,17 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         if len(lines) > 50:
             typer.echo(f"  ... {len(lines) - 50} more (see the emotion_shift cues)", err=True)
     return count
+
+
+def _chunks(dialogues: Sequence[Dialogue]) -> Iterator[list[Dialogue]]:
+    """Whole dialogues, about ``TURNS_PER_CALL`` turns per list."""
+    chunk: list[Dialogue] = []
+    n_turns = 0
+    for dialogue in dialogues:
+        chunk.append(dialogue)
+        n_turns += len(dialogue)
+        if n_turns >= TURNS_PER_CALL:
+            yield chunk
+            chunk, n_turns = [], 0
+    if chunk:
+        yield chunk
