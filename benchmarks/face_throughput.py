@@ -114,7 +114,7 @@ def main() -> None:
                                  "threads": args.threads, "batch": args.batch}
     recognizer = FaceOnnxRecognizer(model_dir, threads=args.threads, batch_size=args.batch)
     recognizer.load()
-    report["faces_per_s_fp32"] = round(faces_per_second(recognizer, args.batch), 1)
+    report["faces_per_s"] = round(faces_per_second(recognizer, args.batch), 1)  # the folder's model.onnx
     int8 = Path(model_dir) / "model.int8.onnx"
     if int8.is_file():
         import shutil

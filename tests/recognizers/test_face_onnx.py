@@ -300,3 +300,29 @@ def test_ferplus_benchmark_task_reads_the_official_test_split() -> None:
     assert len(data) == 3545  # official FER2013Test faces whose plurality is an emotion
     assert data.inputs[0].pixels.shape == (48, 48, 3)
     assert set(np.unique(data.gold)) <= set(range(8))
+
+
+def test_mirror_average_scores_each_face_with_its_mirror_image(model_dir: Path, tmp_path: Path) -> None:
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    for path in model_dir.iterdir():
+        (mirrored / path.name).write_bytes(path.read_bytes())
+    config = json.loads((mirrored / "config.json").read_text())
+    (mirrored / "config.json").write_text(json.dumps({**config, "mirror_average": True}))
+    plain = FaceOnnxRecognizer(model_dir, detector="none", batch_size=3)
+    both = FaceOnnxRecognizer(mirrored, detector="none", batch_size=3)
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    crops[:, :, :24] = 0  # not symmetric: the mirror image scores differently
+    logit_plain = np.log(plain.predict_crops(crops))
+    logit_mirror = np.log(plain.predict_crops(crops[:, :, ::-1].copy()))
+    assert not np.allclose(logit_plain, logit_mirror, atol=1e-3)
+    expected = np.exp((logit_plain + logit_mirror) / 2)
+    expected /= expected.sum(1, keepdims=True)
+    assert np.allclose(both.predict_crops(crops), expected, atol=1e-5)
+
+
+def test_shipped_model_mirror_average_is_in_the_config() -> None:
+    # the graph holds the plain CNN (int8 kernels stay fast); the recognizer averages the mirror
+    config = json.loads((SHIPPED / "config.json").read_text())
+    assert config["mirror_average"] is True

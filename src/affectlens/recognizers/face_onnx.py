@@ -66,6 +66,9 @@ class FaceModelConfig:
     margin: float
     version: str
     sha256: dict[str, str]
+    #: average the logits of each crop and its mirror image (run as one batch of 2N: a mirror
+    #: inside the graph kept int8 kernels from paying off)
+    mirror_average: bool = False
 
     @classmethod
     def load(cls, path: Path) -> FaceModelConfig:
@@ -85,6 +88,7 @@ class FaceModelConfig:
             margin=float(raw.get("margin", 0.10)),
             version=str(raw.get("version", "v1")),
             sha256=dict(raw.get("sha256", {})),
+            mirror_average=bool(raw.get("mirror_average", False)),
         )
 
 
@@ -182,9 +186,15 @@ class FaceOnnxRecognizer:
         x = crops.astype(np.float32)
         x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
         x = (x * cfg.scale - cfg.mean) / cfg.std
-        parts = [self._session.run([cfg.output_name], {cfg.input_name: x[b : b + self.batch_size]})[0]
-                 for b in range(0, len(x), self.batch_size)]
+        parts = [self._logits(x[b : b + self.batch_size]) for b in range(0, len(x), self.batch_size)]
         return softmax(np.concatenate(parts), cfg.temperature)
+
+    def _logits(self, x: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        if not cfg.mirror_average:
+            return np.asarray(self._session.run([cfg.output_name], {cfg.input_name: x})[0])
+        both = self._session.run([cfg.output_name], {cfg.input_name: np.concatenate([x, x[..., ::-1]])})[0]
+        return np.asarray((both[: len(x)] + both[len(x) :]) / 2.0)
 
     def _crops(self, faces: Sequence[_Face]) -> np.ndarray:
         from affectlens.vision.detect import crop_faces

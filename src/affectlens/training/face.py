@@ -1,14 +1,14 @@
 """Train the FER+ expression CNN, evaluate it on the official test split, export ONNX (+ int8).
 
-Recipe that produced ``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md; 24 epochs fitted
-the time we had on one CPU thread, ~75 minutes)::
+Recipe that produced ``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md; 18 epochs at width
+1.5 on two CPU threads, ~95 minutes)::
 
-    python -m affectlens.training.face --data ../shared/datasets --out artifacts/face/run1 \
-        --epochs 24 --threads 1 --max-minutes 80 --int8
-    python -m affectlens.training.face retune --data ../shared/datasets --out artifacts/face/run1 \
-        --target artifacts/face/final      # mirror averaging + prior correction, chosen on valid
-    python -m affectlens.training.face install --data ../shared/datasets --out artifacts/face/final \
-        --variant fp32                     # temperature on valid, copy + sha256, recognizer-path test
+    python -m affectlens.training.face --data ../shared/datasets --out artifacts/face/w15 \
+        --epochs 18 --width 1.5 --threads 2 --max-minutes 115 --seed 9
+    python -m affectlens.training.face retune --data ../shared/datasets --out artifacts/face/w15 \
+        --target artifacts/face/w15_r2   # mirror averaging + prior correction, chosen on valid; int8
+    python -m affectlens.training.face install --data ../shared/datasets --out artifacts/face/w15_r2 \
+        --variant int8                   # temperature on valid, copy + sha256, recognizer-path test
 
 Data: FER2013 48x48 gray images in the FER+ layout (``fer2013_ferplus_images``; official
 FER2013Train / FER2013Valid (PublicTest) / FER2013Test (PrivateTest) folders) with the FER+
@@ -24,9 +24,10 @@ Why these choices:
 * **Re-weighted rare classes**: disgust and contempt are ~0.5% of training faces; a
   plain loss ignores them (a 292k-parameter CNN scored 0 F1 on both).  Each class weighs
   ``(frequency)^-power`` (``--class-weight-power``, default 0.5), normalised to mean 1.
-* **A small VGG-style CNN** (conv-BN-ReLU pairs, 4 stages, global average pooling,
-  ~1.2M parameters, ~95M multiply-adds per face) trains on 2 CPU cores in ~5-8 min per epoch
-  and runs at hundreds of faces/s; ``--width`` scales the channels.
+* **A small VGG-style CNN** (conv-BN-ReLU pairs, 4 stages, global average pooling; width 1.0:
+  ~1.2M parameters, ~95M multiply-adds per face; the shipped width 1.5: 2.6M, ~210M) trains
+  on 2 CPU cores in ~3 (width 1.0) or ~5 (width 1.5) min per epoch and runs at hundreds of
+  faces/s; ``--width`` scales the channels.
 * **Augmentation on the batch** (flip, rotation ±10°, scale 0.9-1.1, shift ±8%, random
   erasing): FER2013 is small and its faces vary in framing; random framing also makes the
   model tolerant of the detector's crop.
@@ -285,7 +286,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def evaluate_and_export(torch: Any, model: Any, args: argparse.Namespace, data: Path, out: Path, *,
-                        best_epoch: int, train_split: FerSplit) -> dict[str, Any]:
+                        best_epoch: int, train_split: FerSplit, mirror: bool = False) -> dict[str, Any]:
     from affectlens.models import sha256_file
 
     test = load_split(data, "test", limit=args.limit and max(200, args.limit // 8))
@@ -302,20 +303,21 @@ def evaluate_and_export(torch: Any, model: Any, args: argparse.Namespace, data: 
     onnx_path = out / "model.onnx"
     torch.onnx.export(model, (dummy,), str(onnx_path), input_names=["image"], output_names=["logits"],
                       dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
-    onnx_probs = _onnx_probs(onnx_path, test.images)
+    onnx_probs = _onnx_probs(onnx_path, test.images, mirror=mirror)
     metrics["ferplus_test_onnx_fp32"] = scores(test.majority, onnx_probs.argmax(1))
     sha = {"model.onnx": sha256_file(onnx_path)}
     if args.int8:
         int8_path = out / "model.int8.onnx"
         quantize_int8(onnx_path, int8_path, train_split.images[:512])
-        int8_probs = _onnx_probs(int8_path, test.images)
+        int8_probs = _onnx_probs(int8_path, test.images, mirror=mirror)
         metrics["ferplus_test_onnx_int8"] = scores(test.majority, int8_probs.argmax(1))
         metrics["int8_agreement_with_fp32"] = round(float((int8_probs.argmax(1) == onnx_probs.argmax(1)).mean()), 4)
         sha["model.int8.onnx"] = sha256_file(int8_path)
     config = {
         "labels": list(FERPLUS_LABELS), "label_set": "ferplus", "input_size": [INPUT_SIZE, INPUT_SIZE],
         "channels": 1, "input_name": "image", "output_name": "logits", "scale": 1.0 / 255.0, "mean": MEAN,
-        "std": STD, "temperature": 1.0, "margin": args.margin, "version": "v1", "sha256": sha,
+        "std": STD, "temperature": 1.0, "margin": args.margin, "version": "v1", "mirror_average": mirror,
+        "sha256": sha,
     }
     (out / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
@@ -324,14 +326,8 @@ def evaluate_and_export(torch: Any, model: Any, args: argparse.Namespace, data: 
     return metrics
 
 
-def _onnx_probs(path: Path, images: np.ndarray) -> np.ndarray:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    x = ((images.astype(np.float32) / 255.0 - MEAN) / STD)[:, None]
-    logits = np.concatenate([session.run(["logits"], {"image": x[s : s + 256]})[0] for s in range(0, len(x), 256)])
-    z = np.exp(logits - logits.max(1, keepdims=True))
-    return np.asarray(z / z.sum(1, keepdims=True))
+def _onnx_probs(path: Path, images: np.ndarray, *, mirror: bool | None = None) -> np.ndarray:
+    return _softmax_t(_logits(path, images, mirror=mirror), 1.0)
 
 
 def quantize_int8(source: Path, target: Path, calibration_images: np.ndarray) -> None:
@@ -357,12 +353,22 @@ def quantize_int8(source: Path, target: Path, calibration_images: np.ndarray) ->
                     weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
 
 
-def _logits(path: Path, images: np.ndarray) -> np.ndarray:
+def _logits(path: Path, images: np.ndarray, *, mirror: bool | None = None) -> np.ndarray:
+    """An exported model's logits; ``mirror`` (default: the ``mirror_average`` of the config.json
+    beside it) averages each face's logits with its mirror image's, as the recognizer does."""
     import onnxruntime as ort
 
+    if mirror is None:
+        config = path.parent / "config.json"
+        mirror = config.is_file() and bool(json.loads(config.read_text(encoding="utf-8")).get("mirror_average"))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     x = ((images.astype(np.float32) / 255.0 - MEAN) / STD)[:, None]
-    return np.concatenate([session.run(["logits"], {"image": x[s : s + 256]})[0] for s in range(0, len(x), 256)])
+    out = np.concatenate([session.run(["logits"], {"image": x[s : s + 256]})[0] for s in range(0, len(x), 256)])
+    if mirror:
+        flipped = x[..., ::-1].copy()
+        out = (out + np.concatenate([session.run(["logits"], {"image": flipped[s : s + 256]})[0]
+                                     for s in range(0, len(x), 256)])) / 2.0
+    return np.asarray(out)
 
 
 def _softmax_t(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -530,11 +536,12 @@ def retune(args: argparse.Namespace) -> dict[str, Any]:
     print(f"chosen on valid: {best}", flush=True)
     with torch.no_grad():
         base[-1].bias -= torch.from_numpy(best["alpha"] * log_w).float()
-    model = FlipAverage(base) if best["flip"] else base
     targs.out, targs.int8 = str(target), True
     target.mkdir(parents=True, exist_ok=True)
-    metrics = evaluate_and_export(torch, model, targs, data, target, best_epoch=trained["best_epoch"],
-                                  train_split=train_split)
+    # the mirror average is the recognizer's (config "mirror_average"), not the graph's: int8
+    # kernels then run the plain CNN over a batch of 2N
+    metrics = evaluate_and_export(torch, base, targs, data, target, best_epoch=trained["best_epoch"],
+                                  train_split=train_split, mirror=bool(best["flip"]))
     metrics["retune"] = {"chosen": best, "candidates": candidates, "from_run": str(run),
                          "trained_model_test_fp32": trained.get("ferplus_test_onnx_fp32", {}).get("accuracy"),
                          "note": "chosen on FER2013Valid only (accuracy + macro-F1)"}
@@ -584,14 +591,19 @@ def ensemble(args: argparse.Namespace) -> dict[str, Any]:
     from affectlens.models import sha256_file
 
     members, target, data = [Path(m) for m in args.members], Path(args.target), Path(args.data)
+    mirrors = {bool(json.loads((m.parent / "config.json").read_text(encoding="utf-8")).get("mirror_average"))
+               for m in members}
+    if len(mirrors) > 1:
+        raise SystemExit("members differ in mirror_average: re-export them with the same rule (retune)")
+    mirror = mirrors.pop()
     target.mkdir(parents=True, exist_ok=True)
     merge_onnx_average(members, target / "model.onnx")
     valid, test = load_split(data, "valid"), load_split(data, "test")
     per_member = {str(m): scores(valid.majority, _logits(m, valid.images).argmax(1)) for m in members}
-    valid_scores = scores(valid.majority, _logits(target / "model.onnx", valid.images).argmax(1))
+    valid_scores = scores(valid.majority, _logits(target / "model.onnx", valid.images, mirror=mirror).argmax(1))
     best_member = max(per_member.values(), key=lambda v: v["accuracy"] + v["macro_f1"])
     better = valid_scores["accuracy"] + valid_scores["macro_f1"] > best_member["accuracy"] + best_member["macro_f1"]
-    test_probs = _onnx_probs(target / "model.onnx", test.images)
+    test_probs = _onnx_probs(target / "model.onnx", test.images, mirror=mirror)
     config = json.loads((members[0].parent / "config.json").read_text(encoding="utf-8"))
     config.update({"temperature": 1.0, "sha256": {"model.onnx": sha256_file(target / "model.onnx")}})
     config.pop("name", None)
