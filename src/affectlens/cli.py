@@ -187,6 +187,11 @@ def analyze(
     annotate: Annotated[
         Path | None, typer.Option("--annotate", help="Images/videos: draw face boxes, labels and main cue here.")
     ] = None,
+    tracks: Annotated[
+        Path | None,
+        typer.Option("--tracks", help="Videos: one row per tracked face (when seen, dominant emotion, mean "
+                                      "scores, valence/arousal) here: .csv or .json."),
+    ] = None,
     fps: Annotated[
         float | None, typer.Option("--fps", min=0.01, help="Videos: sampled frames per second [default: 5].")
     ] = None,
@@ -232,6 +237,7 @@ def analyze(
       affectlens analyze talk.wav --output talk.csv --plot timeline.png
       affectlens analyze photo.jpg --annotate photo_faces.jpg
       affectlens analyze clip.mp4 --fps 2 --start 10 --end 70 --output clip.csv --plot clip.png
+      affectlens analyze clip.mp4 --tracks people.csv
       affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl
       affectlens analyze talk.srt
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
@@ -259,6 +265,7 @@ def analyze(
             progress,
             plot=plot,
             annotate=annotate,
+            tracks=tracks,
             video=(fps, start, end),
         )
 
@@ -338,6 +345,7 @@ def _run_analyze(
     plot: Path | None = None,
     annotate: Path | None = None,
     video: tuple[float | None, float | None, float | None] = (None, None, None),
+    tracks: Path | None = None,
 ) -> None:
     from affectlens import output, processing
     from affectlens.inputs import TextItem
@@ -377,8 +385,15 @@ def _run_analyze(
 
             timeline = TimelineCollector()
             results = timeline.watch(results)
+        if tracks is not None:
+            from affectlens.vision.tracks import TrackCollector
+
+            tracked = TrackCollector()
+            results = tracked.watch(results)
         output.write_results(results, fmt, out)
     problems.report(analysis.plan.unit)
+    if tracks is not None and tracked.save(tracks) == 0:
+        typer.echo("warning: --tracks: no tracked face (tracks come from videos)", err=True)
     if plot is not None:
         timeline.plot(plot)
     if annotate is not None and faces.save(annotate) is None:

@@ -95,17 +95,23 @@ def plot_timeline(segments: list[Segment], path: str | Path, *, title: str = "")
                                        gridspec_kw={"height_ratios": [2, 1.4]})
     if not timed:
         ax_va.text(0.5, 0.5, "no timed segments", ha="center", va="center", transform=ax_va.transAxes)
-    for dim, color in (("valence", "tab:green"), ("arousal", "tab:red")):
-        xs: list[float] = []
-        ys: list[float] = []
-        for seg in timed:
-            value = getattr(seg.vad, dim) if seg.vad else float("nan")
-            xs.extend([float(seg.start or 0.0), float(seg.end or 0.0), float("nan")])
-            ys.extend([value, value, float("nan")])
-        ax_va.plot(xs, ys, color=color, linewidth=3, label=dim, solid_capstyle="butt")
-        mids = [((s.start or 0.0) + (s.end or 0.0)) / 2 for s in timed]
-        vals = [getattr(s.vad, dim) if s.vad else float("nan") for s in timed]
-        ax_va.plot(mids, vals, color=color, linewidth=0.8, alpha=0.5)
+    # faces in a video: one line per track (several people would otherwise zigzag into one line)
+    tracks = sorted({s.track_id for s in timed if s.track_id is not None})
+    groups = [(f" (track {k})", [s for s in timed if s.track_id == k]) for k in tracks] if len(tracks) > 1 \
+        else [("", timed)]
+    for n, (suffix, group) in enumerate(groups):
+        style = ("-", "--", ":", "-.")[n % 4]
+        for dim, color in (("valence", "tab:green"), ("arousal", "tab:red")):
+            xs: list[float] = []
+            ys: list[float] = []
+            for seg in group:
+                value = getattr(seg.vad, dim) if seg.vad else float("nan")
+                xs.extend([float(seg.start or 0.0), float(seg.end or 0.0), float("nan")])
+                ys.extend([value, value, float("nan")])
+            ax_va.plot(xs, ys, color=color, linewidth=3, label=dim + suffix, solid_capstyle="butt", linestyle=style)
+            mids = [((s.start or 0.0) + (s.end or 0.0)) / 2 for s in group]
+            vals = [getattr(s.vad, dim) if s.vad else float("nan") for s in group]
+            ax_va.plot(mids, vals, color=color, linewidth=0.8, alpha=0.5, linestyle=style)
     ax_va.axhline(0.0, color="grey", linewidth=0.6)
     ax_va.set_ylim(-1.05, 1.05)
     ax_va.set_ylabel("valence / arousal")

@@ -226,12 +226,15 @@ def test_cli_video_csv_plot_and_fps(tmp_path: Path, tiny_env: Path) -> None:
     from affectlens.cli import run
 
     clip = write_video(tmp_path / "clip.mp4", n_frames=30, fps=10)
-    out_csv, png = tmp_path / "v.csv", tmp_path / "v.png"
+    out_csv, png, tracks = tmp_path / "v.csv", tmp_path / "v.png", tmp_path / "tracks.csv"
     assert run(["analyze", str(clip), "--fps", "2", "--start", "0.5", "--output", str(out_csv),
-                "--plot", str(png)]) == 0
+                "--plot", str(png), "--tracks", str(tracks)]) == 0
     frame = pd.read_csv(out_csv)
     assert len(frame) == 5 and set(frame["track_id"]) == {1} and frame["start"].min() >= 0.5
     assert png.is_file() and png.stat().st_size > 0
+    per_track = pd.read_csv(tracks)
+    assert list(per_track["track_id"]) == [1] and list(per_track["faces"]) == [5]
+    assert per_track["first_seen"][0] >= 0.5 and per_track["top_label"][0] in set(frame["top_label"])
 
 
 def test_cli_bad_inputs(tmp_path: Path, tiny_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
