@@ -45,14 +45,17 @@ def render_timeline(result: EmotionResult, console: Console, *, title: str | Non
     from affectlens.output import label_color
 
     table = Table(title=title or result.source or result.record_id, show_lines=False)
-    for name, justify in (("start", "right"), ("end", "right"), ("emotion", "left"), ("valence", "right"),
-                          ("arousal", "right"), ("main cue", "left")):
+    tracked = any(seg.track_id is not None for seg in result.segments)  # faces in a video
+    columns = (("start", "right"), ("end", "right"), *((("track", "right"),) if tracked else ()),
+               ("emotion", "left"), ("valence", "right"), ("arousal", "right"), ("main cue", "left"))
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name != "main cue")  # type: ignore[arg-type]
     for seg in result.segments:
         top = seg.top_label
         vad = seg.vad
+        track = (f"#{seg.track_id}" if seg.track_id is not None else "—",) if tracked else ()
         table.add_row(
-            _clock(seg.start), _clock(seg.end),
+            _clock(seg.start), _clock(seg.end), *track,
             Text(f"{top} {seg.scores.get(top, 0.0):.2f}", style=label_color(top)),
             f"{vad.valence:+.2f}" if vad else "—", f"{vad.arousal:+.2f}" if vad else "—",
             main_cue(seg),

@@ -66,3 +66,14 @@ def test_timeline_plot_draws_one_line_per_track(tmp_path: Path, monkeypatch: pyt
     path = plot_timeline([_face(1, 0.0, 0.9), _face(2, 0.0, 0.1), _face(1, 0.2, 0.7)], tmp_path / "t.png")
     assert path.stat().st_size > 0
     assert labels == ["valence (track 1)", "arousal (track 1)", "valence (track 2)", "arousal (track 2)"]
+
+
+def test_timeline_table_shows_the_track_of_each_face() -> None:
+    from rich.console import Console
+
+    from affectlens.timeline import render_timeline
+
+    console = Console(width=120, record=True)
+    render_timeline(EmotionResult((_face(1, 0.0, 0.9), _face(2, 0.0, 0.1)), "clip.mp4"), console)
+    text = console.export_text()
+    assert "track" in text and "#1" in text and "#2" in text
