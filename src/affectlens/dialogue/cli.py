@@ -8,7 +8,7 @@ warnings and the shifts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from affectlens.dialogue.conversation import (
     with_shift_cues,
 )
 from affectlens.dialogue.io import read_dialogues
-from affectlens.dialogue.types import Dialogue
+from affectlens.dialogue.types import dialogue_chunks
 from affectlens.types import EmotionResult
 
 #: file suffixes that are always read as dialogues (no --dialogue needed)
@@ -80,7 +80,7 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
 
     def results() -> Iterator[EmotionResult]:
         done = 0
-        for chunk in _chunks(dialogues):
+        for chunk in dialogue_chunks(dialogues, TURNS_PER_CALL):
             for result in recognizer.analyze_dialogues(chunk):
                 result = with_shift_cues(processing.map_result(result, labels), labels or shift_labels)
                 lines.extend(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}"
@@ -101,16 +101,3 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
             typer.echo(f"  ... {len(lines) - 50} more (see the emotion_shift cues)", err=True)
     return count
 
-
-def _chunks(dialogues: Sequence[Dialogue]) -> Iterator[list[Dialogue]]:
-    """Whole dialogues, about ``TURNS_PER_CALL`` turns per list."""
-    chunk: list[Dialogue] = []
-    n_turns = 0
-    for dialogue in dialogues:
-        chunk.append(dialogue)
-        n_turns += len(dialogue)
-        if n_turns >= TURNS_PER_CALL:
-            yield chunk
-            chunk, n_turns = [], 0
-    if chunk:
-        yield chunk

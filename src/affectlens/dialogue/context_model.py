@@ -27,14 +27,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from affectlens.calibration import softmax
-from affectlens.dialogue.types import Dialogue, Turn
+from affectlens.dialogue.types import Dialogue, Turn, dialogue_chunks
 from affectlens.inputs import as_text_item
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
+
+if TYPE_CHECKING:
+    from affectlens.recognizers.text_onnx import PieceStates
 
 #: the word pieces per turn the conversation model was trained on (``turn_features``' default)
 TURN_MAX_TOKENS = 128
@@ -169,16 +172,8 @@ class ContextualErc:
 
     def analyze_dialogues(self, dialogues: Sequence[Dialogue]) -> list[EmotionResult]:
         self.load()
-        out: list[EmotionResult] = []
-        chunk: list[Dialogue] = []
-        n_turns = 0
-        for dialogue in dialogues:  # whole dialogues, about TURNS_PER_PASS turns at a time: bounded memory
-            chunk.append(dialogue)
-            n_turns += len(dialogue.turns)
-            if n_turns >= TURNS_PER_PASS:
-                out += self._analyze_chunk(chunk)
-                chunk, n_turns = [], 0
-        return out + (self._analyze_chunk(chunk) if chunk else [])
+        # whole dialogues, about TURNS_PER_PASS turns at a time: bounded memory
+        return [result for chunk in dialogue_chunks(dialogues, TURNS_PER_PASS) for result in self._analyze_chunk(chunk)]
 
     def _analyze_chunk(self, dialogues: Sequence[Dialogue]) -> list[EmotionResult]:
         turns = [(d, t) for d, dialogue in enumerate(dialogues) for t in dialogue.turns if not t.is_empty]
@@ -223,7 +218,8 @@ class ContextualErc:
         return list(self._causes.causes(features, speakers, k, FROM_MELD[label]))
 
     def _cause_spans(self, segs: list[Segment], found: list[list[tuple[int, float]]], features: np.ndarray,
-                     speakers: list[str], turns: list[Turn], pieces: list[Any]) -> dict[tuple[int, int], Any]:
+                     speakers: list[str], turns: list[Turn], pieces: list[PieceStates | None],
+                     ) -> dict[tuple[int, int], Any]:
         """``(target, cause) -> CauseSpan`` for every cause found in one dialogue (empty without a span model).
 
         A cause turn's words come from its ``pieces`` (the turn's encoder pass) when that pass
@@ -235,9 +231,8 @@ class ContextualErc:
         from affectlens.dialogue.causes import FROM_MELD
 
         needed = sorted({c for causes in found for c, _ in causes})
-        encoded = {c: encode_turn_from_states(turns[c].text, pieces[c].encoding, pieces[c].hidden_layer3,
-                                              pieces[c].token_logits)
-                   for c in needed if pieces[c] is not None}
+        encoded = {c: encode_turn_from_states(turns[c].text, p.encoding, p.hidden_layer3, p.token_logits)
+                   for c in needed if (p := pieces[c]) is not None}
         again = [c for c in needed if c not in encoded]
         encoded.update(zip(again, encode_turns(self._text_model, [turns[c].text for c in again]), strict=True))
         out: dict[tuple[int, int], Any] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 UNKNOWN_SPEAKER = "unknown"
@@ -56,3 +56,17 @@ class Dialogue:
         """The turns before turn ``index`` (the last ``window`` of them when given)."""
         before = self.turns[:index]
         return before if window is None else before[max(0, len(before) - window):]
+
+
+def dialogue_chunks(dialogues: Iterable[Dialogue], turns: int) -> Iterator[list[Dialogue]]:
+    """Whole dialogues, in order, grouped into lists of about ``turns`` turns (bounded batches)."""
+    chunk: list[Dialogue] = []
+    n_turns = 0
+    for dialogue in dialogues:
+        chunk.append(dialogue)
+        n_turns += len(dialogue)
+        if n_turns >= turns:
+            yield chunk
+            chunk, n_turns = [], 0
+    if chunk:
+        yield chunk

@@ -32,12 +32,13 @@ def track_summaries(segments: Iterable[Segment]) -> list[dict[str, Any]]:
         top = max(mean, key=lambda k: mean[k])
         tops = [s.top_label for s in segs]
         vads = [s.vad for s in segs if s.vad is not None]
+        starts = [s.start for s in segs if s.start is not None]
+        ends = [s.end if s.end is not None else s.start for s in segs]
         rows.append({
             "source": source,
             "track_id": track,
-            "first_seen": min(s.start for s in segs if s.start is not None) if any(
-                s.start is not None for s in segs) else None,
-            "last_seen": max((s.end if s.end is not None else s.start) or 0.0 for s in segs),
+            "first_seen": min(starts, default=None),
+            "last_seen": max((e for e in ends if e is not None), default=None),
             "faces": len(segs),
             "label_set": segs[0].label_set,
             "top_label": top,
