@@ -7,6 +7,7 @@ matplotlib is imported only when a plot is drawn.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,17 +120,23 @@ def plot_timeline(segments: list[Segment], path: str | Path, *, title: str = "")
     ax_va.set_ylim(-1.05, 1.05)
     ax_va.set_ylabel("valence / arousal")
     ax_va.legend(loc="upper right", fontsize=8)
-    labels = sorted({s.top_label for s in timed}, key=lambda k: -sum(1 for s in timed if s.top_label == k))
+    # one row per (track, emotion): bars of different faces must not share a row
+    rows: list[tuple[str, list[Segment]]] = []
+    for suffix, group in groups:
+        counts = Counter(s.top_label for s in group)
+        rows += [(f"{suffix.strip(' ()')}: {label}" if suffix else label,
+                  [s for s in group if s.top_label == label]) for label, _ in counts.most_common()]
     palette = plt.get_cmap("tab10")
-    for row, label in enumerate(labels):
-        spans = [(float(s.start or 0.0), float((s.end or 0.0) - (s.start or 0.0))) for s in timed
-                 if s.top_label == label]
-        alphas = [s.scores.get(label, 0.5) for s in timed if s.top_label == label]
-        for (x0, width), alpha in zip(spans, alphas, strict=True):
-            ax_em.broken_barh([(x0, width)], (row - 0.4, 0.8), facecolors=palette(row % 10),
-                              alpha=0.35 + 0.65 * float(alpha))
-    ax_em.set_yticks(range(len(labels)), labels)
-    ax_em.set_ylim(-0.6, max(len(labels), 1) - 0.4)
+    colours: dict[str, int] = {}
+    for row, (_, members) in enumerate(rows):
+        label = members[0].top_label
+        colour = palette(colours.setdefault(label, len(colours)) % 10)
+        for seg in members:
+            x0, width = float(seg.start or 0.0), float((seg.end or 0.0) - (seg.start or 0.0))
+            ax_em.broken_barh([(x0, width)], (row - 0.4, 0.8), facecolors=colour,
+                              alpha=0.35 + 0.65 * float(seg.scores.get(label, 0.5)))
+    ax_em.set_yticks(range(len(rows)), [name for name, _ in rows])
+    ax_em.set_ylim(-0.6, max(len(rows), 1) - 0.4)
     ax_em.set_xlabel("time (s)")
     ax_em.set_ylabel("top emotion")
     fig.suptitle(title or "emotion timeline")

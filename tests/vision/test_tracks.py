@@ -68,6 +68,27 @@ def test_timeline_plot_draws_one_line_per_track(tmp_path: Path, monkeypatch: pyt
     assert labels == ["valence (track 1)", "arousal (track 1)", "valence (track 2)", "arousal (track 2)"]
 
 
+def test_timeline_plot_gives_each_track_its_own_emotion_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.axes
+
+    from affectlens.timeline import plot_timeline
+
+    ticks: list[list[str]] = []
+    original = matplotlib.axes.Axes.set_yticks
+
+    def spy(self: matplotlib.axes.Axes, positions: object, labels: object = None, **kwargs: object) -> object:
+        if labels is not None:
+            ticks.append(list(labels))  # type: ignore[call-overload]
+        return original(self, positions, labels, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_yticks", spy)
+    plot_timeline([_face(1, 0.0, 0.9), _face(2, 0.0, 0.1), _face(1, 0.2, 0.7)], tmp_path / "t.png")
+    assert len(ticks) == 1 and len(ticks[0]) >= 2
+    assert all(t.startswith(("track 1: ", "track 2: ")) for t in ticks[0])
+    assert {t.split(":")[0] for t in ticks[0]} == {"track 1", "track 2"}
+
+
 def test_timeline_table_shows_the_track_of_each_face() -> None:
     from rich.console import Console
 
