@@ -1,6 +1,6 @@
 """Throughput, latency and peak memory of the shipped text recognizer on 2 CPU cores.
 
-Usage: python benchmarks/text_throughput.py [--n 5427] [--batch-size 64] [--threads 2]
+Usage: python benchmarks/text_throughput.py [--n 5427] [--batch-size 64] [--threads 2] [--model-dir DIR]
 
 Texts: the GoEmotions test split when ../shared/datasets is present (GoEmotions-length
 Reddit comments), else the shipped examples repeated.  Measures the full public path,
@@ -45,12 +45,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--chunk", type=int, default=1024, help="texts handed to analyze() at once")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model-dir", type=Path, default=None, help="a model folder other than the shipped one")
     args = parser.parse_args()
 
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
     texts, source = _texts(args.n)
-    rec = TextOnnxRecognizer(batch_size=args.batch_size, threads=args.threads)
+    rec = TextOnnxRecognizer(args.model_dir, batch_size=args.batch_size, threads=args.threads)
     t0 = time.perf_counter()
     rec.load()
     load_s = time.perf_counter() - t0

@@ -147,6 +147,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
     eb = {s: load_emobank(s, data_root) for s in ("train", "dev")}
     seqs = {s: [e.ids for e in tok.encode_batch(d.texts)] for s, d in eb.items()}
     mean, std = eb["train"].vad.mean(0), eb["train"].vad.std(0)
+    (out / "teacher_scaling.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
     target = torch.tensor((eb["train"].vad - mean) / std, dtype=torch.float32)
     model = _build(torch, encoder_dir)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -173,12 +174,15 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
         if entry["emobank_dev_pearson"][0] > best:
             best = entry["emobank_dev_pearson"][0]
             torch.save(model.state_dict(), out / "teacher.pt")
-    (out / "teacher_log.json").write_text(json.dumps(log, indent=2))
-    (out / "teacher_scaling.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
+        (out / "teacher_log.json").write_text(json.dumps(log, indent=2))
 
 
-def label(out: Path, data_root: Path | None) -> None:
-    """VAD of the best checkpoint on GoEmotions train (the student's extra targets) and EmoBank dev/test."""
+def label(out: Path, data_root: Path | None, corpus: Path | None = None) -> None:
+    """VAD of the best checkpoint on GoEmotions train (the student's extra targets) and EmoBank dev/test.
+
+    With ``corpus`` (one text per line, ``vad_corpus.py``), label only those texts, into
+    ``teacher_vad_<corpus name>.npz``.
+    """
     import torch
 
     from affectlens.bench.metrics import pearson
@@ -191,6 +195,15 @@ def label(out: Path, data_root: Path | None) -> None:
     model.load_state_dict(torch.load(out / "teacher.pt", map_location="cpu"))
     scaling = json.loads((out / "teacher_scaling.json").read_text())
     mean, std = np.array(scaling["mean"]), np.array(scaling["std"])
+    if corpus is not None:
+        from affectlens.training.vad_corpus import read_corpus
+
+        texts = read_corpus(corpus)
+        t0 = time.time()
+        vad = _predict(torch, model, [e.ids for e in tok.encode_batch(texts)], pad_id) * std + mean
+        np.savez(out / f"teacher_vad_{corpus.stem}.npz", texts=vad)
+        print(f"labelled {len(texts)} texts of {corpus} in {time.time() - t0:.0f} s", flush=True)
+        return
     result: dict[str, np.ndarray] = {}
     report: dict[str, list[float]] = {}
     for split in ("dev", "test"):
@@ -222,12 +235,13 @@ def main() -> None:
     p_label = sub.add_parser("label")
     p_label.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
     p_label.add_argument("--data-root", type=Path, default=None)
+    p_label.add_argument("--corpus", type=Path, default=None, help="label these texts (one per line) instead")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.command == "train":
         train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder)
     else:
-        label(args.out, args.data_root)
+        label(args.out, args.data_root, args.corpus)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ GoEmotions training text: 51k training texts instead of 8k.
 
 Measured 2026-12-02 (model card, "What did not raise EmoBank valence r"): dev valence r
 0.739 -> 0.744, not enough for two more encoder layers per text, so no branch ships yet.
+With 42,803 more teacher-labelled sentences in EmoBank's genres (``--corpus``, from
+``vad_corpus.py``): 0.740.  ``probe`` fits a linear head on the pooled embedding instead.
 
 Recipe (after ``text_teacher.py train`` and ``label``)::
 
@@ -53,18 +55,21 @@ def _texts(corpus: str, split: str, data_root: Path | None) -> list[str]:
     return (load_goemotions if corpus == "goemotions" else load_emobank)(split, data_root).texts
 
 
-def states(out: Path, model_dir: Path, data_root: Path | None, threads: int) -> None:
+def states(out: Path, model_dir: Path, data_root: Path | None, threads: int, corpus: Path | None = None) -> None:
     """Layer-3 hidden states of the shipped model for every text of the training/eval splits.
 
     Each text is read as the runtime reads its first window: ``[CLS]`` + up to 126 pieces + ``[SEP]``.
+    With ``corpus`` (``vad_corpus.py``), only that corpus's texts, into ``states_<corpus name>.npz``.
     """
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.training.vad_corpus import read_corpus
 
     model = TextOnnxRecognizer(model_dir, threads=threads)
     out.mkdir(parents=True, exist_ok=True)
-    for key, (corpus, split) in SPLITS.items():
+    keys = [corpus.stem] if corpus is not None else list(SPLITS)
+    for key in keys:
         t0 = time.time()
-        texts = _texts(corpus, split, data_root)
+        texts = read_corpus(corpus) if corpus is not None else _texts(*SPLITS[key], data_root)
         parts: list[np.ndarray] = [np.zeros((0, 384), np.float16)] * len(texts)
         for chunk, mask, (hidden3,) in model.first_window_batches(texts, ["hidden_layer3"], MAX_TOKENS):
             for row, i in enumerate(chunk):
@@ -72,8 +77,9 @@ def states(out: Path, model_dir: Path, data_root: Path | None, threads: int) -> 
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
         np.savez(out / f"states_{key}.npz", hidden=np.concatenate(parts), offsets=offsets)
         print(f"{key}: {len(texts)} texts, {offsets[-1]} tokens, {time.time() - t0:.0f} s", flush=True)
-    (out / "states_source.json").write_text(json.dumps(
-        {"model.onnx": sha256_file(model_dir / "model.onnx"), "max_tokens": MAX_TOKENS}))
+    if corpus is None:
+        (out / "states_source.json").write_text(json.dumps(
+            {"model.onnx": sha256_file(model_dir / "model.onnx"), "max_tokens": MAX_TOKENS}))
 
 
 def _shipped_weights(model_dir: Path) -> dict[str, np.ndarray]:
@@ -180,8 +186,12 @@ def _predict(torch: Any, branch: Any, states: _States) -> np.ndarray:
 
 
 def train(out: Path, teacher: Path, model_dir: Path, epochs: int, batch_size: int, lr: float,
-          head_lr: float, emobank_repeat: int, data_root: Path | None) -> None:
-    """Train the branch; keep the epoch with the best EmoBank dev valence r."""
+          head_lr: float, emobank_repeat: int, data_root: Path | None, corpus: Path | None = None) -> None:
+    """Train the branch; keep the epoch with the best EmoBank dev valence r.
+
+    With ``corpus``, its texts join the GoEmotions ones as teacher-labelled examples (states
+    from ``states --corpus``, teacher VAD from ``text_teacher label --corpus`` beside ``teacher``).
+    """
     import torch
 
     from affectlens.bench.metrics import pearson
@@ -199,28 +209,36 @@ def train(out: Path, teacher: Path, model_dir: Path, epochs: int, batch_size: in
         raise ValueError(f"{teacher}: {len(taught)} teacher rows for {len(go)} GoEmotions texts")
     targets = {"go": torch.tensor((taught - mean) / std, dtype=torch.float32),
                "eb": torch.tensor((load_emobank("train", data_root).vad - mean) / std, dtype=torch.float32)}
+    sets = {"go": go, "eb": eb}
+    if corpus is not None:
+        sets["cx"] = _States(out / f"states_{corpus.stem}.npz")
+        corpus_vad = np.load(teacher.parent / f"teacher_vad_{corpus.stem}.npz")["texts"]
+        if len(corpus_vad) != len(sets["cx"]):
+            raise ValueError(f"{corpus}: {len(corpus_vad)} teacher rows for {len(sets['cx'])} states")
+        targets["cx"] = torch.tensor((corpus_vad - mean) / std, dtype=torch.float32)
     dev_gold = load_emobank("dev", data_root).vad
     branch = _build(torch, model_dir)
     optimizer = torch.optim.AdamW([
         {"params": branch.layers.parameters(), "lr": lr},
         {"params": branch.vad_head.parameters(), "lr": head_lr},
     ], weight_decay=0.01)
-    per_epoch = math.ceil(len(go) / batch_size) + emobank_repeat * math.ceil(len(eb) / batch_size)
+    per_epoch = sum(math.ceil(len(v) / batch_size) for k, v in sets.items() if k != "eb")
+    per_epoch += emobank_repeat * math.ceil(len(eb) / batch_size)
     total = per_epoch * epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_then_linear(total))
-    lengths = {"go": [go.length(i) for i in range(len(go))], "eb": [eb.length(i) for i in range(len(eb))]}
+    lengths = {k: [v.length(i) for i in range(len(v))] for k, v in sets.items()}
     before = _predict(torch, branch, dev) * std + mean
     log: list[dict[str, Any]] = [{"epoch": 0, "emobank_dev_pearson": [
         pearson(dev_gold[:, k], before[:, k]) for k in range(3)]}]
     print(json.dumps(log[0]), flush=True)
     best, step, t0 = -1.0, 0, time.time()
     for epoch in range(epochs):
-        plan = [("go", b) for b in bucketed_batches(lengths["go"], batch_size, rng)]
+        plan = [(k, b) for k in sets if k != "eb" for b in bucketed_batches(lengths[k], batch_size, rng)]
         for _ in range(emobank_repeat):
             plan += [("eb", b) for b in bucketed_batches(lengths["eb"], batch_size, rng)]
         rng.shuffle(plan)
         for kind, idx in plan:
-            hidden, mask = (go if kind == "go" else eb).batch(torch, idx)
+            hidden, mask = sets[kind].batch(torch, idx)
             loss = torch.nn.functional.mse_loss(branch(hidden, mask), targets[kind][idx])
             optimiser_step(torch, loss, optimizer, schedule, branch.parameters())
             step += 1
@@ -307,18 +325,61 @@ def finalize(out: Path, model_dir: Path, data_root: Path | None, install: bool) 
     return results
 
 
+def linear_probe(teacher: Path, corpus: Path, model_dir: Path, data_root: Path | None) -> dict[str, list[float]]:
+    """Can a linear VAD head on the shipped pooled ``embedding`` use the teacher's labels?
+
+    Ridge (alpha 100) on EmoBank train gold alone, then with the teacher's VAD for ``corpus``
+    (gold weighted 1x and 3x) and for GoEmotions train too; EmoBank dev Pearson r per fit.
+    """
+    from sklearn.linear_model import Ridge
+
+    from affectlens.bench.metrics import pearson
+    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.training.vad_corpus import read_corpus
+
+    model = TextOnnxRecognizer(model_dir, threads=2)
+
+    def pooled(texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 384), np.float32)
+        for chunk, _, (embedding,) in model.first_window_batches(texts, ["embedding"], MAX_TOKENS):
+            out[chunk] = embedding
+        return out
+
+    train, dev = load_emobank("train", data_root), load_emobank("dev", data_root)
+    x_train, x_dev = pooled(train.texts), pooled(dev.texts)
+    corpus_vad = np.load(teacher.parent / f"teacher_vad_{corpus.stem}.npz")["texts"]
+    extra = {"corpus": (pooled(read_corpus(corpus)), corpus_vad),
+             "goemotions": (pooled(_texts("goemotions", "train", data_root)), np.load(teacher)["goemotions_train"])}
+    fits: dict[str, list[str]] = {"gold": []} | {f"gold x{w} + {'+'.join(names)}": list(names)
+                           for w in (1, 3) for names in (("corpus",), ("corpus", "goemotions"))}
+    report: dict[str, list[float]] = {}
+    for name, sources in fits.items():
+        weight = 3.0 if " x3 " in name else 1.0
+        xs = [x_train, *(extra[k][0] for k in sources)]
+        ys = [train.vad, *(extra[k][1] for k in sources)]
+        ws = [np.full(len(x_train), weight), *(np.ones(len(extra[k][0])) for k in sources)]
+        head = Ridge(alpha=100.0).fit(np.concatenate(xs), np.concatenate(ys), sample_weight=np.concatenate(ws))
+        pred = head.predict(x_dev)
+        report[name] = [round(pearson(dev.vad[:, k], pred[:, k]), 4) for k in range(3)]
+        print(name, report[name], flush=True)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("states", "train", "finalize"):
+    for name in ("states", "train", "finalize", "probe"):
         p = sub.add_parser(name)
         p.add_argument("--out", type=Path, default=Path("artifacts/text/branch"))
         p.add_argument("--model-dir", type=Path, default=TEXT_MODEL_DIR)
         p.add_argument("--data-root", type=Path, default=None)
+        if name in ("states", "train", "probe"):
+            p.add_argument("--corpus", type=Path, default=None, help="teacher-labelled texts (vad_corpus.py)")
         if name == "states":
             p.add_argument("--threads", type=int, default=2)
-        if name == "train":
+        if name in ("train", "probe"):
             p.add_argument("--teacher", type=Path, default=Path("artifacts/text/teacher/teacher_vad.npz"))
+        if name == "train":
             p.add_argument("--epochs", type=int, default=3)
             p.add_argument("--batch-size", type=int, default=32)
             p.add_argument("--lr", type=float, default=5e-5)
@@ -328,10 +389,14 @@ def main() -> None:
             p.add_argument("--install", action="store_true", help="copy into the package's model folder")
     args = parser.parse_args()
     if args.command == "states":
-        states(args.out, args.model_dir, args.data_root, args.threads)
+        states(args.out, args.model_dir, args.data_root, args.threads, args.corpus)
+    elif args.command == "probe":
+        if args.corpus is None:
+            parser.error("probe needs --corpus")
+        linear_probe(args.teacher, args.corpus, args.model_dir, args.data_root)
     elif args.command == "train":
         train(args.out, args.teacher, args.model_dir, args.epochs, args.batch_size, args.lr,
-              args.head_lr, args.emobank_repeat, args.data_root)
+              args.head_lr, args.emobank_repeat, args.data_root, args.corpus)
     else:
         finalize(args.out, args.model_dir, args.data_root, args.install)
 
