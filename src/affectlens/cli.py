@@ -218,6 +218,13 @@ def analyze(
             help="Audio/video INPUT without a transcript: a local faster-whisper model directory (no downloads).",
         ),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Dialogues: continue a run that was stopped, appending to its --out JSON Lines file.",
+        ),
+    ] = False,
 ) -> None:
     """Analyse emotions in a text, a file, a folder or a table.
 
@@ -239,6 +246,7 @@ def analyze(
       affectlens analyze clip.mp4 --fps 2 --start 10 --end 70 --output clip.csv --plot clip.png
       affectlens analyze clip.mp4 --tracks people.csv
       affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl
+      affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl --resume
       affectlens analyze talk.srt
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
     """
@@ -250,8 +258,10 @@ def analyze(
                 _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
             return
         if dialogue or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
-            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress)
+            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress, resume)
             return
+        if resume:
+            raise typer.BadParameter("--resume is for dialogues (--dialogue); tables resume with 'affectlens batch'")
         _run_analyze(
             input,
             format.value if format else None,
@@ -323,12 +333,13 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
 
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
-                  batch_size: int, progress: bool) -> None:
+                  batch_size: int, progress: bool, resume: bool = False) -> None:
     from affectlens.dialogue.cli import run_dialogue_analysis
 
     fmt = _output_format(fmt, out)
     with _progress_reporter(enabled=progress) as report:
-        run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size, progress=report)
+        run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size, progress=report,
+                              resume=resume)
 
 
 def _run_analyze(

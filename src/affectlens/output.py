@@ -417,13 +417,17 @@ def write_results(
     out: str | Path | None = None,
     *,
     console: Console | None = None,
+    append: bool = False,
 ) -> int:
     """Write ``results`` in ``fmt`` to ``out`` (a path) or stdout; returns the number written.
 
-    ``parquet`` needs ``out``.  ``table`` written to a file is plain text.
+    ``parquet`` needs ``out``.  ``table`` written to a file is plain text.  ``append`` (JSON
+    Lines to a file only) adds to what ``out`` holds, for resumed runs.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if append and (fmt != "jsonl" or out is None):
+        raise ValueError("appending to earlier results needs --format jsonl and --out PATH")
     if fmt == "parquet":
         if out is None:
             raise ValueError("parquet output needs --out PATH (it is binary)")
@@ -434,7 +438,7 @@ def write_results(
 
             return render_results(results, console or wide_console(), render_table)
         return _TEXT_WRITERS[fmt](results, sys.stdout)
-    with Path(out).open("w", encoding="utf-8", newline="") as fh:
+    with Path(out).open("a" if append else "w", encoding="utf-8", newline="") as fh:
         if fmt == "table":
             from affectlens.timeline import render_results
 

@@ -68,3 +68,46 @@ def test_dialogues_stream_in_calls_with_progress(tmp_path: Path, monkeypatch: py
     assert [json.loads(line)["record_id"] for line in out.splitlines()] == [f"d{k}" for k in range(5)]
     assert updates == [(4, 10, "turns"), (8, 10, "turns"), (10, 10, "turns")]
     assert "5 dialogue(s), 10 turn(s)" in err
+
+
+def _five_dialogues(tmp_path: Path) -> Path:
+    path = tmp_path / "turns.csv"
+    pd.DataFrame([{"dialogue_id": f"d{k}", "speaker": s, "text": t} for k in range(5)
+                  for s, t in (("Anna", "I am so happy"), ("Ben", "I am angry"))]).to_csv(path, index=False)
+    return path
+
+
+def test_resume_appends_only_the_dialogues_not_yet_written(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path, out = _five_dialogues(tmp_path), tmp_path / "out.jsonl"
+    code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out))
+    assert code == 0, err
+    full = out.read_text().splitlines()
+    # a run killed after two dialogues, in the middle of writing the third
+    out.write_text("\n".join(full[:2]) + "\n" + full[2][: len(full[2]) // 2])
+    code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out),
+                        "--resume")
+    assert code == 0, err
+    assert "2 dialogue(s) already in" in err and "3 dialogue(s), 6 turn(s)" in err
+    assert out.read_text().splitlines() == full  # same records, none twice, the cut line replaced
+    code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out),
+                        "--resume")
+    assert code == 0 and "5 dialogue(s) already in" in err and out.read_text().splitlines() == full
+
+
+def test_resume_refuses_records_of_another_label_set_or_format(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path, out = _five_dialogues(tmp_path), tmp_path / "out.jsonl"
+    _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out))
+    out.write_text(out.read_text().splitlines()[0] + "\n")
+    code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out),
+                        "--resume", "--labels", "sentiment")
+    assert code != 0 and "cannot resume" in err and "Traceback" not in err
+    assert len(out.read_text().splitlines()) == 1  # nothing appended
+    code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1",
+                        "--out", str(tmp_path / "out.csv"), "--resume")
+    assert code != 0 and "--resume needs" in err
+    out.write_text("not json\n")
+    code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out),
+                        "--resume")
+    assert code != 0 and "line 1 is not a result record" in err

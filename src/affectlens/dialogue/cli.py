@@ -8,6 +8,7 @@ warnings and the shifts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,23 +58,67 @@ def conversation_model(model: str | None = None, batch_size: int = 64) -> Conver
     return baseline
 
 
+def _signature(record: dict[str, Any]) -> tuple[str, str]:
+    """What a resumed run must share with the records it continues: label set and recognizer."""
+    segments = record.get("segments") or [{}]
+    return str(segments[0].get("label_set")), str(segments[0].get("provenance", {}).get("recognizer"))
+
+
+def results_already_written(out: Path) -> tuple[set[str], tuple[str, str] | None]:
+    """Dialogue ids of the complete records in the JSON Lines file ``out``, and the signature
+    (label set, recognizer) they were written with.
+
+    A last line cut short by a kill is removed from the file, so that appending continues
+    cleanly; any other line that is not a result record stops the resume with an error.
+    """
+    if not out.exists():
+        return set(), None
+    data = out.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with out.open("r+b") as handle:
+            handle.truncate(end)
+    done: set[str] = set()
+    signature: tuple[str, str] | None = None
+    for number, line in enumerate(data[:end].decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            done.add(str(record["record_id"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"cannot resume from {out}: line {number} is not a result record ({exc})") from exc
+        signature = signature or _signature(record)
+    return done, signature
+
+
 def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, labels: str | None = None,
                           model: str | None = None, batch_size: int = 64,
-                          shift_labels: str = "ekman", progress: Callable[[Any], None] | None = None) -> int:
+                          shift_labels: str = "ekman", progress: Callable[[Any], None] | None = None,
+                          resume: bool = False) -> int:
     """Analyse every dialogue in ``path``; returns the number of dialogues written.
 
     Results stream to the output about ``TURNS_PER_CALL`` turns at a time (whole dialogues),
     with ``progress`` (a ``processing.ProgressUpdate`` callback) told after each call.
+    ``resume`` (JSON Lines ``out`` only) skips the dialogues ``out`` already holds and appends
+    the others, refusing when the earlier records came from another model or label set.
     """
     from affectlens import output, processing
 
     path = Path(path)
     if labels:
         processing.check_label_set(labels)
+    if resume and (fmt != "jsonl" or out is None):
+        raise ValueError("--resume needs --out PATH written as JSON Lines (--format jsonl)")
     dialogues = read_dialogues(path)
     for dialogue in dialogues:
         for warning in dialogue.warnings:
             typer.echo(f"warning: {warning}", err=True)
+    written, signature = results_already_written(out) if resume and out is not None else (set(), None)
+    if written:
+        before = len(dialogues)
+        dialogues = [d for d in dialogues if d.dialogue_id not in written]
+        typer.echo(f"resuming: {before - len(dialogues)} dialogue(s) already in {out}", err=True)
     recognizer = conversation_model(model, batch_size=batch_size)
     n_turns = sum(len(d) for d in dialogues)
     lines: list[str] = []
@@ -83,6 +128,11 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         for chunk in dialogue_chunks(dialogues, TURNS_PER_CALL):
             for result in recognizer.analyze_dialogues(chunk):
                 result = with_shift_cues(processing.map_result(result, labels), labels or shift_labels)
+                if signature is not None and _signature(result.to_dict()) != signature:
+                    raise ValueError(
+                        f"cannot resume in {out}: its records were written with label set and model "
+                        f"{signature}, this run gives {_signature(result.to_dict())}; use the same "
+                        "--labels and --model, or a new --out")
                 lines.extend(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}"
                              for shift in emotion_shifts(result, labels or shift_labels))
                 yield result
@@ -90,7 +140,7 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
             if progress is not None:
                 progress(processing.ProgressUpdate(done, n_turns, done / max(1, n_turns), "turns"))
 
-    count = output.write_results(results(), fmt, out)
+    count = output.write_results(results(), fmt, out, append=resume)
     typer.echo(f"{len(dialogues)} dialogue(s), {n_turns} turn(s), {len(lines)} emotion shift(s) "
                f"[{recognizer.name}: " + ("each turn read with its dialogue]" if recognizer.uses_context
                                           else "context-free baseline, each turn classified alone]"), err=True)
