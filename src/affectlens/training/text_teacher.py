@@ -74,13 +74,17 @@ def mpnet_dir(cache: Path) -> Path:
     return folder
 
 
-def _build(torch: Any, encoder_dir: Path) -> Any:
+def _build(torch: Any, encoder_dir: Path, layers: int | None = None) -> Any:
+    """The encoder (its first ``layers`` layers when given) with mean pooling and a VAD head."""
     from transformers import AutoModel
 
     class VadNet(torch.nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.encoder = AutoModel.from_pretrained(str(encoder_dir))
+            if layers is not None:
+                self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
+                self.encoder.config.num_hidden_layers = layers
             self.dropout = torch.nn.Dropout(0.1)
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 3)
 
@@ -132,7 +136,7 @@ def _encoder(name: str, out: Path) -> tuple[Path, str]:
 
 
 def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | None,
-          encoder: str = "mpnet") -> None:
+          encoder: str = "mpnet", layers: int | None = None) -> None:
     """Fine-tune on EmoBank train (standardised VAD, MSE); keep the epoch best on dev valence r."""
     import torch
 
@@ -149,7 +153,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
     mean, std = eb["train"].vad.mean(0), eb["train"].vad.std(0)
     (out / "teacher_scaling.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
     target = torch.tensor((eb["train"].vad - mean) / std, dtype=torch.float32)
-    model = _build(torch, encoder_dir)
+    model = _build(torch, encoder_dir, layers)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = math.ceil(len(target) / batch_size) * epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_then_linear(steps))
@@ -232,6 +236,7 @@ def main() -> None:
     p_train.add_argument("--lr", type=float, default=3e-5)
     p_train.add_argument("--data-root", type=Path, default=None)
     p_train.add_argument("--encoder", choices=["mpnet", "minilm"], default="mpnet")
+    p_train.add_argument("--layers", type=int, default=None, help="keep only the encoder's first N layers")
     p_label = sub.add_parser("label")
     p_label.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
     p_label.add_argument("--data-root", type=Path, default=None)
@@ -239,7 +244,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.command == "train":
-        train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder)
+        train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder, args.layers)
     else:
         label(args.out, args.data_root, args.corpus)
 
