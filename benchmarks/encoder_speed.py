@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 
 def _texts(n: int) -> list[str]:
     try:
@@ -48,7 +46,7 @@ def main() -> None:
     from tokenizers import Tokenizer
 
     from affectlens.training.quantize import weight_only_int8
-    from affectlens.training.text_teacher import _build, _encoder
+    from affectlens.training.text_teacher import _build, _encoder, _pad
 
     torch.manual_seed(0)
     tmp = Path(tempfile.mkdtemp())
@@ -73,20 +71,16 @@ def main() -> None:
     tokenizer.no_padding()
     tokenizer.enable_truncation(128)
     pad_id = tokenizer.token_to_id(pad_token)
+    if pad_id is None:
+        raise SystemExit(f"{encoder_dir}: the tokenizer has no {pad_token}")
     texts = _texts(args.n)
 
     def run_all() -> None:
         ids = [e.ids for e in tokenizer.encode_batch(texts)]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), 64):
-            chunk = order[start : start + 64]
-            width = max(len(ids[i]) for i in chunk)
-            batch = np.full((len(chunk), width), pad_id, dtype=np.int64)
-            mask = np.zeros_like(batch)
-            for row, i in enumerate(chunk):
-                batch[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
-            session.run(["vad"], {"input_ids": batch, "attention_mask": mask})
+            batch, mask = _pad(torch, ids, order[start : start + 64], pad_id)
+            session.run(["vad"], {"input_ids": batch.numpy(), "attention_mask": mask.numpy()})
 
     run_all()  # warm-up
     t0 = time.perf_counter()

@@ -128,11 +128,13 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         for chunk in dialogue_chunks(dialogues, TURNS_PER_CALL):
             for result in recognizer.analyze_dialogues(chunk):
                 result = with_shift_cues(processing.map_result(result, labels), labels or shift_labels)
-                if signature is not None and _signature(result.to_dict()) != signature:
+                first = result.segments[0] if result.segments else None
+                this_run = (first.label_set, first.provenance.recognizer) if first else None
+                if signature is not None and this_run is not None and this_run != signature:
                     raise ValueError(
                         f"cannot resume in {out}: its records were written with label set and model "
-                        f"{signature}, this run gives {_signature(result.to_dict())}; use the same "
-                        "--labels and --model, or a new --out")
+                        f"{signature}, this run gives {this_run}; use the same --labels and --model, "
+                        "or a new --out")
                 lines.extend(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}"
                              for shift in emotion_shifts(result, labels or shift_labels))
                 yield result

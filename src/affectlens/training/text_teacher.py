@@ -199,27 +199,29 @@ def label(out: Path, data_root: Path | None, corpus: Path | None = None) -> None
     model.load_state_dict(torch.load(out / "teacher.pt", map_location="cpu"))
     scaling = json.loads((out / "teacher_scaling.json").read_text())
     mean, std = np.array(scaling["mean"]), np.array(scaling["std"])
+
+    def vad_of(texts: list[str]) -> np.ndarray:
+        return _predict(torch, model, [e.ids for e in tok.encode_batch(texts)], pad_id) * std + mean
+
     if corpus is not None:
         from affectlens.training.vad_corpus import read_corpus
 
         texts = read_corpus(corpus)
         t0 = time.time()
-        vad = _predict(torch, model, [e.ids for e in tok.encode_batch(texts)], pad_id) * std + mean
-        np.savez(out / f"teacher_vad_{corpus.stem}.npz", texts=vad)
+        np.savez(out / f"teacher_vad_{corpus.stem}.npz", texts=vad_of(texts))
         print(f"labelled {len(texts)} texts of {corpus} in {time.time() - t0:.0f} s", flush=True)
         return
     result: dict[str, np.ndarray] = {}
     report: dict[str, list[float]] = {}
     for split in ("dev", "test"):
         data = load_emobank(split, data_root)
-        vad = _predict(torch, model, [e.ids for e in tok.encode_batch(data.texts)], pad_id) * std + mean
+        vad = vad_of(data.texts)
         result[f"emobank_{split}"] = vad
         report[f"emobank_{split}_pearson"] = [pearson(data.vad[:, k], vad[:, k]) for k in range(3)]
         print(split, report[f"emobank_{split}_pearson"], flush=True)
     go = load_goemotions("train", data_root)
     t0 = time.time()
-    go_seqs = [e.ids for e in tok.encode_batch(go.texts)]
-    result["goemotions_train"] = _predict(torch, model, go_seqs, pad_id) * std + mean
+    result["goemotions_train"] = vad_of(go.texts)
     print(f"labelled {len(go.texts)} GoEmotions texts in {time.time() - t0:.0f} s", flush=True)
     np.savez(out / "teacher_vad.npz", goemotions_train=result["goemotions_train"],
              emobank_dev=result["emobank_dev"], emobank_test=result["emobank_test"])

@@ -350,11 +350,10 @@ def linear_probe(teacher: Path, corpus: Path, model_dir: Path, data_root: Path |
     corpus_vad = np.load(teacher.parent / f"teacher_vad_{corpus.stem}.npz")["texts"]
     extra = {"corpus": (pooled(read_corpus(corpus)), corpus_vad),
              "goemotions": (pooled(_texts("goemotions", "train", data_root)), np.load(teacher)["goemotions_train"])}
-    fits: dict[str, list[str]] = {"gold": []} | {f"gold x{w} + {'+'.join(names)}": list(names)
-                           for w in (1, 3) for names in (("corpus",), ("corpus", "goemotions"))}
+    fits = [(1.0, ())] + [(w, names) for w in (1.0, 3.0) for names in (("corpus",), ("corpus", "goemotions"))]
     report: dict[str, list[float]] = {}
-    for name, sources in fits.items():
-        weight = 3.0 if " x3 " in name else 1.0
+    for weight, sources in fits:
+        name = f"gold x{weight:g} + {'+'.join(sources)}" if sources else "gold"
         xs = [x_train, *(extra[k][0] for k in sources)]
         ys = [train.vad, *(extra[k][1] for k in sources)]
         ws = [np.full(len(x_train), weight), *(np.ones(len(extra[k][0])) for k in sources)]
