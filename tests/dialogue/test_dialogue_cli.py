@@ -107,6 +107,11 @@ def test_resume_refuses_records_of_another_label_set_or_format(tmp_path: Path,
     code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1",
                         "--out", str(tmp_path / "out.csv"), "--resume")
     assert code != 0 and "--resume needs" in err
+    other = tmp_path / "other.csv"  # another input: none of its dialogues is in out
+    pd.read_csv(path).assign(dialogue_id=lambda f: "other-" + f["dialogue_id"]).to_csv(other, index=False)
+    code, _, err = _run(capsys, "analyze", str(other), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out),
+                        "--resume")
+    assert code != 0 and "does not have" in err and len(out.read_text().splitlines()) == 1
     out.write_text("not json\n")
     code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out),
                         "--resume")

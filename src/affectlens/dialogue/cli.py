@@ -101,7 +101,8 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
     Results stream to the output about ``TURNS_PER_CALL`` turns at a time (whole dialogues),
     with ``progress`` (a ``processing.ProgressUpdate`` callback) told after each call.
     ``resume`` (JSON Lines ``out`` only) skips the dialogues ``out`` already holds and appends
-    the others, refusing when the earlier records came from another model or label set.
+    the others, refusing when the earlier records came from another model or label set, or
+    hold dialogues that ``path`` does not have (another input).
     """
     from affectlens import output, processing
 
@@ -115,6 +116,11 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         for warning in dialogue.warnings:
             typer.echo(f"warning: {warning}", err=True)
     written, signature = results_already_written(out) if resume and out is not None else (set(), None)
+    foreign = written - {d.dialogue_id for d in dialogues}
+    if foreign:
+        # records of dialogues this input lacks: the output belongs to another input
+        raise ValueError(f"cannot resume in {out}: it holds {len(foreign)} dialogue(s) that {path} does not "
+                         f"have (e.g. {sorted(foreign)[0]!r}); was it written from another input? Use a new --out")
     if written:
         before = len(dialogues)
         dialogues = [d for d in dialogues if d.dialogue_id not in written]
