@@ -1,13 +1,18 @@
 """Bare ONNX Runtime throughput of candidate text encoders on 2 CPU cores (choosing a student).
 
 Usage: python benchmarks/encoder_speed.py [--encoder minilm|mpnet] [--layers N] [--n 2000]
+                                         [--activations float|static|dynamic]
 
 Exports the encoder's first ``layers`` layers with mean pooling and a 3-value head (random:
 speed only) to ONNX, stores its weights as int8 per output channel with float activations
 (``training/quantize.py``, as the shipped text model), and times ``session.run`` over
 GoEmotions test texts (the shipped examples when the corpus is absent) in length-sorted
-batches of 64, tokenising included.  Compare a candidate with ``--encoder minilm`` (the
-shipped encoder): the full public path of the shipped model runs at about 0.8x its bare speed.
+batches of 64, tokenising included.  ``--activations`` quantizes the activations too: ``static``
+(QDQ, per-channel, MinMax scales from 256 GoEmotions texts: deterministic per text) or
+``dynamic`` (scales per batch: batch-dependent, so not shippable, but the fastest int8 path and
+thus an upper bound on what any int8 export of the encoder can reach).  Compare a candidate
+with ``--encoder minilm`` (the shipped encoder): the full public path of the shipped model
+runs at about 0.8x its bare speed.
 Needs ``make setup-train`` (and ``make setup-teacher`` for mpnet).
 """
 
@@ -17,7 +22,10 @@ import argparse
 import json
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 
 def _texts(n: int) -> list[str]:
@@ -33,19 +41,47 @@ def _texts(n: int) -> list[str]:
     return texts[:n]
 
 
+def _quantize(activations: str, fp32: Path, target: Path, calibration: Iterator[dict[str, np.ndarray]]) -> None:
+    """int8 weights per output channel; float, static or dynamic int8 activations."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+
+    from affectlens.training.quantize import weight_only_int8
+
+    if activations == "float":
+        weight_only_int8(fp32, target)
+    elif activations == "dynamic":
+        quantize_dynamic(str(fp32), str(target), per_channel=True, weight_type=QuantType.QInt8)
+    else:
+        class Reader(CalibrationDataReader):
+            def get_next(self) -> dict[str, np.ndarray] | None:
+                return next(calibration, None)
+
+        quantize_static(str(fp32), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        # the matrix products are the cost; quantizing mpnet's integer bucket
+                        # arithmetic (relative attention bias) breaks its Gather indices
+                        op_types_to_quantize=["MatMul", "Gemm"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--encoder", choices=["minilm", "mpnet"], default="minilm")
     parser.add_argument("--layers", type=int, default=None)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--activations", choices=["float", "static", "dynamic"], default="float")
     args = parser.parse_args()
 
     import onnxruntime as ort
     import torch
     from tokenizers import Tokenizer
 
-    from affectlens.training.quantize import weight_only_int8
     from affectlens.training.text_teacher import _build, _encoder, _pad
 
     torch.manual_seed(0)
@@ -61,12 +97,6 @@ def main() -> None:
         dynamic_axes={"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"}, "vad": {0: "b"}},
         opset_version=17, dynamo=False,
     )
-    int8 = tmp / "encoder_w8.onnx"
-    weight_only_int8(fp32, int8)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = args.threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(int8), options, providers=["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(128)
@@ -75,18 +105,30 @@ def main() -> None:
         raise SystemExit(f"{encoder_dir}: the tokenizer has no {pad_token}")
     texts = _texts(args.n)
 
-    def run_all() -> None:
-        ids = [e.ids for e in tokenizer.encode_batch(texts)]
+    def batches(sample: list[str]) -> Iterator[dict[str, np.ndarray]]:
+        ids = [e.ids for e in tokenizer.encode_batch(sample)]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), 64):
             batch, mask = _pad(torch, ids, order[start : start + 64], pad_id)
-            session.run(["vad"], {"input_ids": batch.numpy(), "attention_mask": mask.numpy()})
+            yield {"input_ids": batch.numpy(), "attention_mask": mask.numpy()}
+
+    int8 = tmp / f"encoder_{args.activations}.onnx"
+    _quantize(args.activations, fp32, int8, batches(texts[:256]))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(int8), options, providers=["CPUExecutionProvider"])
+
+    def run_all() -> None:
+        for feeds in batches(texts):
+            session.run(["vad"], feeds)
 
     run_all()  # warm-up
     t0 = time.perf_counter()
     run_all()
     seconds = time.perf_counter() - t0
     print(json.dumps({"encoder": args.encoder, "layers": layers, "texts": len(texts), "threads": args.threads,
+                      "activations": args.activations,
                       "weights_mb": round(int8.stat().st_size / 1e6, 1),
                       "bare_texts_per_s": round(len(texts) / seconds, 1)}, indent=2))
 

@@ -742,6 +742,44 @@ def _goemotions_labels(n_labels: int) -> list[str]:
     return list(GOEMOTIONS_LABELS)
 
 
+def add_tiny_vad_student(folder: str | Path, per_token: Sequence[float] = (0.1, 0.0, 0.0)) -> Path:
+    """Give a ``make_tiny_text_model`` folder a VAD student: a graph of its own over the word pieces.
+
+    ``vad_student.onnx`` reads ``input_ids`` and ``attention_mask`` (as a distilled encoder
+    does) and returns ``per_token`` times the number of word pieces, so that tests can tell
+    its VAD from the main graph's.
+    """
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    from affectlens.models import sha256_file
+
+    folder = Path(folder)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["input_ids"], ["ids"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", ["ids", "zero"], ["nothing"]),  # reads the ids, adds 0
+            helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
+            helper.make_node("Add", ["mask", "nothing"], ["mask_read"]),
+            helper.make_node("ReduceSum", ["mask_read", "axis_seq"], ["count"], keepdims=1),
+            helper.make_node("MatMul", ["count", "w"], ["vad"]),
+        ],
+        "affectlens-tiny-vad-student",
+        inputs=[helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+                helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])],
+        outputs=[helper.make_tensor_value_info("vad", TensorProto.FLOAT, ["batch", 3])],
+        initializer=[numpy_helper.from_array(np.asarray([per_token], dtype=np.float32), "w"),
+                     numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+                     numpy_helper.from_array(np.array([1], np.int64), "axis_seq")],
+    )
+    save_tiny_onnx(graph, folder / "vad_student.onnx")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["vad_branch"] = {"file": "vad_student.onnx", "input": "input_ids"}
+    config["sha256"]["vad_student.onnx"] = sha256_file(folder / "vad_student.onnx")
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
 def make_tiny_text_model(folder: str | Path) -> Path:
     """A complete text model folder (tiny ONNX, tokenizer, config with hashes) for ``TextOnnxRecognizer``.
 

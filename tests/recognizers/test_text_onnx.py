@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR, ModelIntegrityError, TextOnnxRecognizer
-from affectlens.testing import add_tiny_vad_branch, check_recognizer, make_tiny_text_model
+from affectlens.testing import add_tiny_vad_branch, add_tiny_vad_student, check_recognizer, make_tiny_text_model
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +120,17 @@ def test_shipped_model_scores_do_not_depend_on_the_batch() -> None:
 def branched_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = make_tiny_text_model(tmp_path_factory.mktemp("tiny-text-branch"))
     return add_tiny_vad_branch(folder, {"joy": 1.0, "sadness": -1.0}, bias=(0.0, 0.3, -0.2))
+
+
+def test_vad_student_reads_the_word_pieces_and_replaces_only_vad(tiny_model_dir: Path, tmp_path: Path) -> None:
+    student_dir = add_tiny_vad_student(make_tiny_text_model(tmp_path / "student"), per_token=(0.1, 0.0, 0.0))
+    texts = ["wow", "I am sad"]
+    with_student = TextOnnxRecognizer(student_dir).analyze(texts)
+    # [CLS] + pieces + [SEP]: 3 and 5 word pieces
+    assert [r.segments[0].vad.valence for r in with_student] == pytest.approx([0.3, 0.5])  # type: ignore[union-attr]
+    assert all(r.segments[0].vad.arousal == pytest.approx(0.0) for r in with_student)  # type: ignore[union-attr]
+    plain = TextOnnxRecognizer(tiny_model_dir).analyze(texts)
+    assert [r.segments[0].scores for r in plain] == [r.segments[0].scores for r in with_student]
 
 
 def test_vad_branch_replaces_the_head_vad(tiny_model_dir: Path, branched_model_dir: Path) -> None:

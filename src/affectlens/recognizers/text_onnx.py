@@ -15,7 +15,8 @@ averaged over the windows that saw it.
 
 A config may name a VAD branch (``"vad_branch": {"file": ..., "input": "hidden_layer3"}``): a
 second, small graph over an inner tensor of ``model.onnx`` whose VAD replaces the main
-graph's ``vad`` output (``training/text_vad_branch.py``).
+graph's ``vad`` output (``training/text_vad_branch.py``); with ``"input": "input_ids"`` it is a
+whole encoder of its own over the same word pieces (a VAD student, ``training/text_teacher.py``).
 """
 
 from __future__ import annotations
@@ -291,6 +292,10 @@ class TextOnnxRecognizer:
         if self._vad_session is None or "vad" not in outputs:
             return list(self._session.run(outputs, feeds))
         source = self.config.vad_branch_input
+        if source == "input_ids":  # a whole second encoder (a VAD student) over the same word pieces
+            values = dict(zip(outputs, self._session.run(outputs, feeds), strict=True))
+            (values["vad"],) = self._vad_session.run(["vad"], feeds)
+            return [values[name] for name in outputs]
         extra = [] if source in outputs else [source]
         values = dict(zip(outputs + extra, self._session.run(outputs + extra, feeds), strict=True))
         (values["vad"],) = self._vad_session.run(["vad"], {source: values[source], "attention_mask": mask})

