@@ -41,34 +41,6 @@ def _texts(n: int) -> list[str]:
     return texts[:n]
 
 
-def _quantize(activations: str, fp32: Path, target: Path, calibration: Iterator[dict[str, np.ndarray]]) -> None:
-    """int8 weights per output channel; float, static or dynamic int8 activations."""
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        QuantType,
-        quantize_dynamic,
-        quantize_static,
-    )
-
-    from affectlens.training.quantize import weight_only_int8
-
-    if activations == "float":
-        weight_only_int8(fp32, target)
-    elif activations == "dynamic":
-        quantize_dynamic(str(fp32), str(target), per_channel=True, weight_type=QuantType.QInt8)
-    else:
-        class Reader(CalibrationDataReader):
-            def get_next(self) -> dict[str, np.ndarray] | None:
-                return next(calibration, None)
-
-        quantize_static(str(fp32), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        # the matrix products are the cost; quantizing mpnet's integer bucket
-                        # arithmetic (relative attention bias) breaks its Gather indices
-                        op_types_to_quantize=["MatMul", "Gemm"])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--encoder", choices=["minilm", "mpnet"], default="minilm")
@@ -82,6 +54,7 @@ def main() -> None:
     import torch
     from tokenizers import Tokenizer
 
+    from affectlens.training.quantize import quantize_encoder
     from affectlens.training.text_teacher import _build, _encoder, _pad
 
     torch.manual_seed(0)
@@ -113,7 +86,7 @@ def main() -> None:
             yield {"input_ids": batch.numpy(), "attention_mask": mask.numpy()}
 
     int8 = tmp / f"encoder_{args.activations}.onnx"
-    _quantize(args.activations, fp32, int8, batches(texts[:256]))
+    quantize_encoder(args.activations, fp32, int8, batches(texts[:256]))
     options = ort.SessionOptions()
     options.intra_op_num_threads = args.threads
     options.inter_op_num_threads = 1

