@@ -143,3 +143,24 @@ def test_emotional_turns_name_their_causes(tmp_path: Path) -> None:
     plain = ContextualErc(tmp_path / "erc", text_model=text, cause_model=None)
     assert not [c for s in plain.analyze_dialogues([_dialogue(("Bob", "I am angry"))])[0].segments
                 for c in s.cues if c.kind == "cause"]
+
+
+def test_the_shipped_heads_read_the_encoder_through_the_path_they_were_trained_on() -> None:
+    from affectlens.dialogue.context_model import DEFAULT_MODEL_DIR
+    from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR as TEXT_DIR
+
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file() or not (TEXT_DIR / "model.onnx").is_file():
+        pytest.skip("shipped models not in place")
+    config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text(encoding="utf-8"))
+    text_config = json.loads((TEXT_DIR / "config.json").read_text(encoding="utf-8"))
+    erc = ContextualErc(threads=1)
+    erc.load()
+    assert erc._text_model is not None
+    options = erc._text_model._session.get_session_options()
+    expected = config["encoder"]["onnxruntime_session_config"]
+    for key in {**text_config.get("onnxruntime_session_config", {}), **expected}:
+        if key in expected:
+            assert options.get_session_config_entry(key) == expected[key]
+        else:  # the text model's own entry (its float path) must not reach the conversation heads
+            with pytest.raises(Exception, match=key.split(".")[-1]):
+                options.get_session_config_entry(key)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,54 @@ def test_vad_student_reads_the_word_pieces_and_replaces_only_vad(tiny_model_dir:
     assert all(r.segments[0].vad.arousal == pytest.approx(0.0) for r in with_student)  # type: ignore[union-attr]
     plain = TextOnnxRecognizer(tiny_model_dir).analyze(texts)
     assert [r.segments[0].scores for r in plain] == [r.segments[0].scores for r in with_student]
+
+
+def _with_config(folder: Path, **entries: object) -> Path:
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    for key, value in entries.items():
+        if key == "blend":
+            config["vad_branch"]["blend"] = value
+        else:
+            config[key] = value
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
+def test_vad_student_blends_with_the_main_vad_per_dimension(tiny_model_dir: Path, tmp_path: Path) -> None:
+    texts = ["wow", "I am sad", "I am so happy today"]
+    plain = [r.segments[0].vad for r in TextOnnxRecognizer(tiny_model_dir).analyze(texts)]
+    alone_dir = add_tiny_vad_student(make_tiny_text_model(tmp_path / "alone"), per_token=(0.05, -0.04, 0.0))
+    alone = [r.segments[0].vad for r in TextOnnxRecognizer(alone_dir).analyze(texts)]
+    student = add_tiny_vad_student(make_tiny_text_model(tmp_path / "blend"), per_token=(0.05, -0.04, 0.0))
+    blend_dir = _with_config(student, blend=[0.25, 1.0, 0.0])
+    blended = [r.segments[0].vad for r in TextOnnxRecognizer(blend_dir).analyze(texts)]
+    for p, a, b in zip(plain, alone, blended, strict=True):
+        assert p is not None and a is not None and b is not None
+        assert b.valence == pytest.approx(0.75 * p.valence + 0.25 * a.valence, abs=1e-5)
+        assert b.arousal == pytest.approx(a.arousal, abs=1e-5)
+        assert b.dominance == pytest.approx(p.dominance, abs=1e-5)
+    assert [a.valence for a in alone] != pytest.approx([p.valence for p in plain])  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("blend", [[0.5, 0.5], [0.2, 1.5, 0.0], "half"])
+def test_a_malformed_blend_is_refused(tmp_path: Path, blend: object) -> None:
+    folder = _with_config(add_tiny_vad_student(make_tiny_text_model(tmp_path / "m")), blend=blend)
+    with pytest.raises(ValueError, match="blend"):
+        TextOnnxRecognizer(folder).load()
+
+
+def test_the_configs_session_entries_reach_onnxruntime_unless_overridden(tmp_path: Path) -> None:
+    folder = _with_config(make_tiny_text_model(tmp_path / "s"),
+                          onnxruntime_session_config={"session.disable_quant_qdq": "1"})
+    rec = TextOnnxRecognizer(folder)
+    rec.load()
+    assert rec._session.get_session_options().get_session_config_entry("session.disable_quant_qdq") == "1"
+    fused = TextOnnxRecognizer(folder, session_config={})
+    fused.load()
+    with pytest.raises(Exception, match="disable_quant_qdq"):
+        fused._session.get_session_options().get_session_config_entry("session.disable_quant_qdq")
+    assert [r.segments[0].labels for r in rec.analyze(["I am sad"])] == \
+        [r.segments[0].labels for r in fused.analyze(["I am sad"])]
 
 
 def test_vad_branch_replaces_the_head_vad(tiny_model_dir: Path, branched_model_dir: Path) -> None:

@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 #: the word pieces per turn the conversation model was trained on (``turn_features``' default)
 TURN_MAX_TOKENS = 128
+#: onnxruntime session entries of the text encoder whose features the conversation and cause
+#: heads learnt from: none, i.e. onnxruntime's fused int8 kernels (``MatMulNBits``), not the
+#: float path the text model's own config selects; recorded in the model's config
+TURN_ENCODER_SESSION_CONFIG: dict[str, str] = {}
 #: turns per encoder pass (whole dialogues): bounds the memory of a large dialogue file
 TURNS_PER_PASS = 512
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "dialogue-minilm-meld-bigru-v1"
@@ -105,7 +109,11 @@ class ContextualErc:
                 raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
             heads[mode] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         if self._text_model is None:
-            self._text_model = TextOnnxRecognizer(threads=self.threads)
+            # the heads learnt from the encoder's features as onnxruntime computed them then
+            # (its fused int8 kernels unless the config says otherwise), whatever the text model's
+            # own config now asks for
+            session = config.get("encoder", {}).get("onnxruntime_session_config", TURN_ENCODER_SESSION_CONFIG)
+            self._text_model = TextOnnxRecognizer(threads=self.threads, session_config=session)
         self._text_model.load()
         from affectlens.dialogue.causes import DEFAULT_MODEL_DIR as CAUSE_DIR
         from affectlens.dialogue.causes import CauseModel

@@ -17,13 +17,22 @@ A config may name a VAD branch (``"vad_branch": {"file": ..., "input": "hidden_l
 second, small graph over an inner tensor of ``model.onnx`` whose VAD replaces the main
 graph's ``vad`` output (``training/text_vad_branch.py``); with ``"input": "input_ids"`` it is a
 whole encoder of its own over the same word pieces (a VAD student, ``training/text_teacher.py``).
+With ``"blend": [wv, wa, wd]`` the two are averaged per dimension (standardised VAD), the
+branch weighted ``w``: the weights are fitted on EmoBank dev when the branch is exported.
+
+``"onnxruntime_session_config"`` holds onnxruntime session entries for ``model.onnx`` (not
+for a branch).  The shipped model sets ``"session.disable_quant_qdq": "1"``: onnxruntime then
+runs its int8-weight MatMuls as float MatMuls over dequantised weights instead of fusing them
+into ``MatMulNBits`` with int8 activations, which is faster on these CPUs and what the shipped
+temperatures and thresholds were fitted on.  A caller whose heads were trained on the other
+path's features (the conversation model) passes ``session_config`` to override it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +69,8 @@ class TextModelConfig:
     version: str
     vad_branch_file: str | None = None
     vad_branch_input: str = "hidden_layer3"
+    vad_branch_blend: np.ndarray | None = None  # the branch's weight per VAD dimension; None: it replaces
+    session_config: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> TextModelConfig:
@@ -81,7 +92,21 @@ class TextModelConfig:
             version=str(raw.get("version", "v1")),
             vad_branch_file=branch.get("file"),
             vad_branch_input=str(branch.get("input", "hidden_layer3")),
+            vad_branch_blend=_blend_weights(branch.get("blend")),
+            session_config={str(k): str(v) for k, v in raw.get("onnxruntime_session_config", {}).items()},
         )
+
+
+def _blend_weights(raw: Any) -> np.ndarray | None:
+    if raw is None:
+        return None
+    try:
+        weights = np.asarray(raw, dtype=np.float32)
+    except (TypeError, ValueError):
+        weights = np.zeros(0, dtype=np.float32)
+    if weights.shape != (3,) or not np.all((weights >= 0) & (weights <= 1)):
+        raise ValueError(f"vad_branch blend must be three weights in [0, 1], not {raw!r}")
+    return weights
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -121,6 +146,7 @@ class TextOnnxRecognizer:
         n_cues: int = 3,
         threads: int | None = None,
         verify: bool = True,
+        session_config: Mapping[str, str] | None = None,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
         self.name = name
@@ -129,6 +155,7 @@ class TextOnnxRecognizer:
         self.n_cues = n_cues
         self.threads = threads
         self.verify = verify
+        self.session_config = session_config  # None: the model config's entries
         self.version = name.rsplit(".", 1)[-1]
         self.label_set = "goemotions"
         self._session: Any = None
@@ -160,15 +187,15 @@ class TextOnnxRecognizer:
             expected = config.sha256.get(filename)
             if self.verify and expected and sha256_file(path) != expected:
                 raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = self.threads or min(4, _cpu_count())
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(
-            str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        threads = self.threads or min(4, _cpu_count())
+        entries = config.session_config if self.session_config is None else self.session_config
+        self._session = ort.InferenceSession(str(self.model_dir / "model.onnx"),
+                                             _session_options(ort, threads, entries),
+                                             providers=["CPUExecutionProvider"])
         if config.vad_branch_file:
-            self._vad_session = ort.InferenceSession(
-                str(self.model_dir / config.vad_branch_file), options, providers=["CPUExecutionProvider"])
+            self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),
+                                                     _session_options(ort, threads, {}),
+                                                     providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.no_truncation()
@@ -292,13 +319,13 @@ class TextOnnxRecognizer:
         if self._vad_session is None or "vad" not in outputs:
             return list(self._session.run(outputs, feeds))
         source = self.config.vad_branch_input
-        if source == "input_ids":  # a whole second encoder (a VAD student) over the same word pieces
-            values = dict(zip(outputs, self._session.run(outputs, feeds), strict=True))
-            (values["vad"],) = self._vad_session.run(["vad"], feeds)
-            return [values[name] for name in outputs]
-        extra = [] if source in outputs else [source]
+        extra = [] if source in outputs or source == "input_ids" else [source]
         values = dict(zip(outputs + extra, self._session.run(outputs + extra, feeds), strict=True))
-        (values["vad"],) = self._vad_session.run(["vad"], {source: values[source], "attention_mask": mask})
+        # "input_ids": a whole second encoder (a VAD student) over the same word pieces
+        branch_feeds = feeds if source == "input_ids" else {source: values[source], "attention_mask": mask}
+        (branch_vad,) = self._vad_session.run(["vad"], branch_feeds)
+        blend = self.config.vad_branch_blend
+        values["vad"] = branch_vad if blend is None else (1.0 - blend) * values["vad"] + blend * branch_vad
         return [values[name] for name in outputs]
 
     def first_window_batches(self, texts: Sequence[str], outputs: list[str], max_tokens: int = 128,
@@ -411,6 +438,16 @@ def _feature_block(logits: np.ndarray, embedding: np.ndarray, hidden3: np.ndarra
     weights = mask[:, :, None].astype(np.float32)
     pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
     return np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
+
+
+def _session_options(ort: Any, threads: int, entries: Mapping[str, str]) -> Any:
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    for key, value in entries.items():
+        options.add_session_config_entry(key, value)
+    return options
 
 
 def _cpu_count() -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from affectlens.bench.datasets import MELD_LABELS
+from affectlens.dialogue.context_model import TURN_ENCODER_SESSION_CONFIG
 from affectlens.models import sha256_file
 from affectlens.training.erc_meld import MODEL_NAME, MODES
 
@@ -28,7 +29,8 @@ def finalize(out: Path, target: Path | None = None) -> Path:
         "labels": list(MELD_LABELS), "heads": heads,
         "temperatures": {mode: metrics[mode]["temperature"] for mode in MODES},
         "encoder": {"model": "text.minilm-goemotions.v1",
-                    "model.onnx sha256": text_config["sha256"]["model.onnx"], "max_tokens": 128},
+                    "model.onnx sha256": text_config["sha256"]["model.onnx"], "max_tokens": 128,
+                    "onnxruntime_session_config": TURN_ENCODER_SESSION_CONFIG},
         "sha256": {filename: sha256_file(target / filename) for filename in heads.values()},
     }
     (target / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")

@@ -28,6 +28,10 @@ MODEL_NAME = "text-minilm-goemotions-v1"
 # EmoBank's SAM scale runs 1..5; (x - 3) / 2 maps it onto our [-1, 1] VAD convention.
 EMOBANK_CENTER = 3.0
 EMOBANK_HALF_RANGE = 2.0
+# onnxruntime runs the int8-weight MatMuls as float MatMuls over dequantised weights (not fused
+# into MatMulNBits with int8 activations): faster here, and what temperatures and thresholds are
+# fitted on (recognizers/text_onnx.py)
+SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -47,6 +51,7 @@ def _config(labels: tuple[str, ...], temps: np.ndarray, thresholds: np.ndarray,
         "vad": {"mean": vad_scaling["mean"], "std": vad_scaling["std"],
                 "scale_center": EMOBANK_CENTER, "scale_half_range": EMOBANK_HALF_RANGE},
         "max_train_tokens": 64,
+        "onnxruntime_session_config": SESSION_CONFIG,
         "sha256": {},
     }
 

@@ -258,14 +258,34 @@ def label(out: Path, data_root: Path | None, corpus: Path | None = None) -> None
     (out / "teacher_metrics.json").write_text(json.dumps(report, indent=2))
 
 
-def export_student(out: Path, activations: str, data_root: Path | None, encoder: str = "minilm") -> Path:
+def _dev_vad(model_dir: Path, texts: list[str]) -> np.ndarray:
+    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+
+    results = TextOnnxRecognizer(model_dir, threads=2).analyze(texts)
+    return np.array([[v.valence, v.arousal, v.dominance] if (v := r.segments[0].vad) is not None
+                     else [np.nan] * 3 for r in results])
+
+
+def fit_blend(gold: np.ndarray, main: np.ndarray, branch: np.ndarray, step: float = 0.05) -> list[float]:
+    """Per VAD dimension, the branch's weight in ``(1 - w) * main + w * branch`` with the best Pearson r."""
+    from affectlens.bench.metrics import pearson
+
+    grid = np.round(np.arange(0.0, 1.0 + step / 2, step), 4)
+    return [float(max(grid, key=lambda w: pearson(gold[:, k], (1 - w) * main[:, k] + w * branch[:, k])))
+            for k in range(3)]
+
+
+def export_student(out: Path, activations: str, data_root: Path | None, encoder: str = "minilm",
+                   blend: bool = True, install: bool = False) -> Path:
     """The best checkpoint in ``out`` as ``vad_student.onnx``, staged beside the shipped text model.
 
     The staged folder ``out/staged`` holds the shipped ``model.onnx``, ``tokenizer.json`` and a
     ``config.json`` whose ``"vad_branch"`` reads ``input_ids``: the recognizer then takes VAD
-    from the student and everything else from the shipped model, so that
+    from the student (``blend``: averaged with the shipped model's own, with per-dimension
+    weights fitted on EmoBank dev) and everything else from the shipped model, so that
     ``benchmarks/text_throughput.py --model-dir out/staged`` measures the pair.  Prints the
-    EmoBank dev Pearson r of the staged folder, through the recognizer.
+    EmoBank dev Pearson r of the staged folder, through the recognizer; ``install`` copies
+    the student and the config into the package's model folder.
     """
     import shutil
 
@@ -273,15 +293,18 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
 
     from affectlens.bench.metrics import pearson
     from affectlens.models import MODELS_DIR
-    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
     from affectlens.training.quantize import quantize_encoder
 
     torch.set_num_threads(2)
     encoder_dir, pad_token = _encoder(encoder, out)
-    model = _build(torch, encoder_dir).eval()
-    model.load_state_dict(torch.load(out / "teacher.pt", map_location="cpu"))
+    state = torch.load(out / "teacher.pt", map_location="cpu")
+    layers = len({key.split(".")[3] for key in state if key.startswith("encoder.encoder.layer.")})
+    model = _build(torch, encoder_dir, layers).eval()
+    model.load_state_dict(state)
     shipped = MODELS_DIR / "text-minilm-goemotions-v1"
     config = json.loads((shipped / "config.json").read_text(encoding="utf-8"))
+    config.pop("vad_branch", None)
+    config["sha256"].pop("vad_student.onnx", None)
     scaling = json.loads((out / "teacher_scaling.json").read_text())
     if not np.allclose(scaling["mean"], config["vad"]["mean"]) or not np.allclose(scaling["std"], config["vad"]["std"]):
         raise SystemExit("the student's VAD scaling differs from the shipped model's")
@@ -309,11 +332,23 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
     config["sha256"]["vad_student.onnx"] = sha256_file(staged / "vad_student.onnx")
     (staged / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     dev = load_emobank("dev", data_root)
-    results = TextOnnxRecognizer(staged, threads=2).analyze(dev.texts)
-    vad = np.array([[v.valence, v.arousal, v.dominance] if (v := r.segments[0].vad) is not None
-                    else [np.nan] * 3 for r in results])
-    print(f"{activations} activations: EmoBank dev Pearson r (V, A, D) "
-          f"{[round(pearson(dev.vad[:, k], vad[:, k]), 4) for k in range(3)]}; staged in {staged}", flush=True)
+    alone = _dev_vad(staged, dev.texts)
+    report = {"student_alone": [round(pearson(dev.vad[:, k], alone[:, k]), 4) for k in range(3)]}
+    if blend:
+        main = _dev_vad(shipped, dev.texts)
+        report["shipped_alone"] = [round(pearson(dev.vad[:, k], main[:, k]), 4) for k in range(3)]
+        config["vad_branch"]["blend"] = fit_blend(dev.vad, main, alone)
+        (staged / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        blended = _dev_vad(staged, dev.texts)
+        report["blend"] = config["vad_branch"]["blend"]
+        report["blended"] = [round(pearson(dev.vad[:, k], blended[:, k]), 4) for k in range(3)]
+    print(f"{layers}-layer student, {activations} activations: EmoBank dev Pearson r (V, A, D) "
+          f"{json.dumps(report)}; staged in {staged}", flush=True)
+    (out / f"export_{activations}.json").write_text(json.dumps(report, indent=2))
+    if install:
+        shutil.copy(staged / "vad_student.onnx", shipped / "vad_student.onnx")
+        (shipped / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        print(f"installed into {shipped}", flush=True)
     return staged
 
 
@@ -336,6 +371,9 @@ def main() -> None:
     p_export.add_argument("--activations", choices=["float", "static"], default="float")
     p_export.add_argument("--data-root", type=Path, default=None)
     p_export.add_argument("--encoder", choices=["mpnet", "minilm"], default="minilm")
+    p_export.add_argument("--no-blend", dest="blend", action="store_false",
+                          help="the student's VAD replaces the shipped model's (default: a dev-fitted blend)")
+    p_export.add_argument("--install", action="store_true", help="into the package's text model folder")
     p_label = sub.add_parser("label")
     p_label.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
     p_label.add_argument("--data-root", type=Path, default=None)
@@ -346,7 +384,7 @@ def main() -> None:
         train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder, args.layers,
               args.distill, args.gold_repeat)
     elif args.command == "export":
-        export_student(args.out, args.activations, args.data_root, args.encoder)
+        export_student(args.out, args.activations, args.data_root, args.encoder, args.blend, args.install)
     else:
         label(args.out, args.data_root, args.corpus)
 
