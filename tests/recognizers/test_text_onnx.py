@@ -180,6 +180,15 @@ def test_the_configs_session_entries_reach_onnxruntime_unless_overridden(tmp_pat
         fused._session.get_session_options().get_session_config_entry("session.disable_quant_qdq")
     assert [r.segments[0].labels for r in rec.analyze(["I am sad"])] == \
         [r.segments[0].labels for r in fused.analyze(["I am sad"])]
+    with pytest.raises(Exception, match="allow_spinning"):  # one session: its pool may spin
+        rec._session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+
+
+def test_a_model_with_a_vad_branch_runs_both_sessions_without_spinning(tmp_path: Path) -> None:
+    rec = TextOnnxRecognizer(add_tiny_vad_student(make_tiny_text_model(tmp_path / "b")))
+    rec.load()
+    for session in (rec._session, rec._vad_session):
+        assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_vad_branch_replaces_the_head_vad(tiny_model_dir: Path, branched_model_dir: Path) -> None:
