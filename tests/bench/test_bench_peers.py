@@ -130,3 +130,22 @@ def test_frozen_encoder_peer_trains_once_caches_and_meets_the_contract(tmp_path:
     again = FrozenEncoderLogRegRecognizer(data_root=tmp_path / "data", cache=cache, train_if_missing=False)
     (segment,) = again.analyze(["I feel gratitude gratitudeish today"])[0].segments
     assert again.trained_seconds is None and len(segment.scores) == len(GOEMOTIONS_LABELS)
+
+
+def test_tfidf_labels_are_fitted_in_threads_on_a_canonical_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  ) -> None:
+    # scipy sorts a non-canonical CSR matrix in place inside x.max(); sklearn calls it in every
+    # label's fit, so threads sharing one such matrix crashed the process (seen on GoEmotions)
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("AFFECTLENS_PEER_TRAIN", "1")
+    _write_tiny_goemotions(tmp_path / "data")
+    seen: list[bool] = []
+    fit = peers._fit_label
+
+    def recording(x: object, y: np.ndarray) -> tuple[np.ndarray, float]:
+        seen.append(bool(getattr(x, "has_canonical_format", False)))
+        return fit(x, y)
+
+    monkeypatch.setattr(peers, "_fit_label", recording)
+    peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=tmp_path / "cache").load()
+    assert seen and all(seen)

@@ -379,6 +379,9 @@ class TfidfLogRegRecognizer:
             params["ngram_range"] = tuple(params["ngram_range"])
             vectorizers[kind] = TfidfVectorizer(**params)
         x_train = sparse.hstack([vectorizers[k].fit_transform(train.texts) for k in ("word", "char")]).tocsr()
+        # canonical before the threads share it: scipy 1.17 otherwise sorts the matrix in place
+        # inside each fit's ``x.max()``, and two threads doing so at once segfault
+        x_train.sum_duplicates()
         x_dev = sparse.hstack([vectorizers[k].transform(dev.texts) for k in ("word", "char")]).tocsr()
         # one binary problem per label, one label per core; liblinear releases the GIL, so threads
         # share the matrix without copies.  The result does not depend on the number of threads.

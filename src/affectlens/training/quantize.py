@@ -10,7 +10,8 @@ independently of its neighbours.  Measured 2026-12-02 (onnxruntime 1.32): that k
 its default accuracy level 4, i.e. it quantizes each row's activations to int8 on the fly; its
 logits differ from float compute by up to 0.13.  ``session.qdq_matmulnbits_accuracy_level=0``
 makes it compute in float, and ``session.disable_quant_qdq=1`` folds the weights to float at
-load (the same values to 6e-6, and the fastest of the three on 2 cores: see the text model's card).
+load (the same values to 6e-6, and the fastest of the three on 2 cores: see the text model's card;
+its ``config.json`` selects it).
 """
 
 from __future__ import annotations
