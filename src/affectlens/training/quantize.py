@@ -72,8 +72,8 @@ def quantize_encoder(activations: str, fp32: Path, target: Path, calibration: It
     as int8 per row, as in ``float``.  onnxruntime dequantizes such a table on every run, a
     fixed cost per call (a 3-layer MiniLM student, 2026-12-03: 591 instead of 1,300 bare texts/s
     in batches of 8), but in the text recognizer's batches of 64 the int8 table was no slower
-    (348 against 338 texts/s beside the shipped model) and the file is 17.7 MB, not 53.  ``dynamic`` chooses scales per
-    batch: batch-dependent, for speed comparisons only.
+    (348 against 338 texts/s beside the shipped model) and the file is 17.7 MB, not 53.
+    ``dynamic`` chooses scales per batch: batch-dependent, for speed comparisons only.
     """
     from onnxruntime.quantization import (
         CalibrationDataReader,

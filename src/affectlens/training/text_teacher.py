@@ -273,6 +273,12 @@ def _dev_vad(model_dir: Path, texts: list[str]) -> np.ndarray:
                      else [np.nan] * 3 for r in results])
 
 
+def _pearsons(gold: np.ndarray, predicted: np.ndarray) -> list[float]:
+    from affectlens.bench.metrics import pearson
+
+    return [round(pearson(gold[:, k], predicted[:, k]), 4) for k in range(3)]
+
+
 def fit_blend(gold: np.ndarray, main: np.ndarray, branch: np.ndarray, step: float = 0.05) -> list[float]:
     """Per VAD dimension, the branch's weight in ``(1 - w) * main + w * branch`` with the best Pearson r."""
     from affectlens.bench.metrics import pearson
@@ -298,7 +304,6 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
 
     import torch
 
-    from affectlens.bench.metrics import pearson
     from affectlens.models import MODELS_DIR
     from affectlens.training.quantize import quantize_encoder
 
@@ -335,20 +340,21 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
     quantize_encoder(activations, fp32, staged / "vad_student.onnx", feeds())
     for name in ("model.onnx", "tokenizer.json"):
         shutil.copy(shipped / name, staged / name)
+    dev = load_emobank("dev", data_root)
+    report: dict[str, list[float]] = {}
+    if blend:  # the staged folder without a branch is the shipped model alone, whatever it ships
+        (staged / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        main = _dev_vad(staged, dev.texts)
+        report["shipped_alone"] = _pearsons(dev.vad, main)
     config["vad_branch"] = {"file": "vad_student.onnx", "input": "input_ids"}
     config["sha256"]["vad_student.onnx"] = sha256_file(staged / "vad_student.onnx")
     (staged / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    dev = load_emobank("dev", data_root)
     alone = _dev_vad(staged, dev.texts)
-    report = {"student_alone": [round(pearson(dev.vad[:, k], alone[:, k]), 4) for k in range(3)]}
+    report["student_alone"] = _pearsons(dev.vad, alone)
     if blend:
-        main = _dev_vad(shipped, dev.texts)
-        report["shipped_alone"] = [round(pearson(dev.vad[:, k], main[:, k]), 4) for k in range(3)]
-        config["vad_branch"]["blend"] = fit_blend(dev.vad, main, alone)
+        config["vad_branch"]["blend"] = report["blend"] = fit_blend(dev.vad, main, alone)
         (staged / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-        blended = _dev_vad(staged, dev.texts)
-        report["blend"] = config["vad_branch"]["blend"]
-        report["blended"] = [round(pearson(dev.vad[:, k], blended[:, k]), 4) for k in range(3)]
+        report["blended"] = _pearsons(dev.vad, _dev_vad(staged, dev.texts))
     print(f"{layers}-layer student, {activations} activations: EmoBank dev Pearson r (V, A, D) "
           f"{json.dumps(report)}; staged in {staged}", flush=True)
     (out / f"export_{activations}.json").write_text(json.dumps(report, indent=2))
