@@ -46,12 +46,13 @@ def main() -> None:
     parser.add_argument("--dump", default=None, help="write the per-turn outputs here (jsonl)")
     args = parser.parse_args()
 
-    from affectlens.dialogue.context_model import TURN_ENCODER_SESSION_CONFIG, ContextualErc
+    from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG, ContextualErc
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
     dialogues, source = _dialogues()
     n_turns = sum(len(d.turns) for d in dialogues)
-    text_model = TextOnnxRecognizer(threads=args.threads, session_config=TURN_ENCODER_SESSION_CONFIG)
+    text_model = TextOnnxRecognizer(threads=args.threads, session_config=TURN_ENCODER_SESSION_CONFIG,
+                                  model_file=TURN_ENCODER_FILE)
     model = ContextualErc(text_model=text_model, threads=1)
     t0 = time.perf_counter()
     model.load()

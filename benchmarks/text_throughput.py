@@ -1,6 +1,6 @@
 """Throughput, latency and peak memory of the shipped text recognizer on 2 CPU cores.
 
-Usage: python benchmarks/text_throughput.py [--n 5427] [--batch-size 64] [--threads 2] [--model-dir DIR]
+Usage: python benchmarks/text_throughput.py [--n 5427] [--batch-size 32] [--threads 2] [--model-dir DIR]
 
 Texts: the GoEmotions test split when ../shared/datasets is present (GoEmotions-length
 Reddit comments), else the shipped examples repeated.  Measures the full public path,
@@ -42,7 +42,7 @@ def _peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=5427)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--chunk", type=int, default=1024, help="texts handed to analyze() at once")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model-dir", type=Path, default=None, help="a model folder other than the shipped one")

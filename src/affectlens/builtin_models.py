@@ -17,18 +17,19 @@ def _size(folder: Path) -> int | None:
     return sum(p.stat().st_size for p in files) if files else None
 
 
-def _from_metrics(folder: Path, describe: Callable[[dict[str, Any]], str], fallback: str) -> str:
-    """The headline ``describe`` makes of the folder's metrics.json; ``fallback`` when it cannot."""
+def _from_metrics(folder: Path, describe: Callable[[dict[str, Any]], str], fallback: str,
+                  metrics_file: str = "metrics.json") -> str:
+    """The headline ``describe`` makes of the folder's metrics file; ``fallback`` when it cannot."""
     try:
-        return describe(json.loads((folder / "metrics.json").read_text(encoding="utf-8")))
+        return describe(json.loads((folder / metrics_file).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return fallback
 
 
-def _headline(folder: Path, fallback: str) -> str:
+def _headline(folder: Path, fallback: str, metrics_file: str = "metrics.json") -> str:
     return _from_metrics(folder, lambda m: (
         f"GoEmotions test macro-F1 {m['goemotions_test']['macro_f1_dev_tuned_thresholds']}; "
-        f"EmoBank test valence r {m['emobank_test']['pearson_valence']}"), fallback)
+        f"EmoBank test valence r {m['emobank_test']['pearson_valence']}"), fallback, metrics_file)
 
 
 _TEXT_DIR = MODELS_DIR / "text-minilm-goemotions-v1"
@@ -38,12 +39,27 @@ register(RecognizerSpec(
     modality=Modality.TEXT,
     label_set="goemotions",
     factory="affectlens.recognizers.text_onnx:create",
-    description="MiniLM-L6 fine-tuned on GoEmotions (28 labels) + EmoBank (VAD); int8-weight ONNX; word cues.",
+    description="MiniLM-L6 fine-tuned on GoEmotions (28 labels) + EmoBank (VAD), static int8, with a 3-layer "
+    "VAD student distilled from mpnet in the same graph; word cues.",
     license="CC BY-SA 4.0 (see model card)",
     training_data="GoEmotions train (43,410), EmoBank train (8,062)",
     headline_metric=_headline(_TEXT_DIR, "see models/text-minilm-goemotions-v1/MODEL_CARD.md"),
     size_bytes=_size(_TEXT_DIR),
     default=True,
+))
+
+# the same folder's float-activation encoder alone: better emotion F1, weaker valence, no student
+register(RecognizerSpec(
+    name="text.minilm-goemotions-float.v1",
+    modality=Modality.TEXT,
+    label_set="goemotions",
+    factory="affectlens.recognizers.text_onnx:create_float",
+    description="The default text model's encoder alone, float activations, no VAD student: "
+    "higher GoEmotions macro-F1, lower EmoBank valence r (config_float.json).",
+    license="CC BY-SA 4.0 (see model card)",
+    training_data="GoEmotions train (43,410), EmoBank train (8,062)",
+    headline_metric=_headline(_TEXT_DIR, "see models/text-minilm-goemotions-v1/MODEL_CARD.md", "metrics_float.json"),
+    size_bytes=_size(_TEXT_DIR),
 ))
 
 _DIALOGUE_DIR = MODELS_DIR / "dialogue-minilm-meld-bigru-v1"

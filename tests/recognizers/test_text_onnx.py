@@ -216,3 +216,25 @@ def test_tampered_vad_branch_is_refused(branched_model_dir: Path, tmp_path: Path
     (tmp_path / "vad_branch.onnx").write_bytes((tmp_path / "vad_branch.onnx").read_bytes() + b"\0")
     with pytest.raises(ModelIntegrityError, match="vad_branch"):
         TextOnnxRecognizer(tmp_path).load()
+
+
+def test_the_shipped_folder_runs_the_static_graph_and_offers_the_float_one() -> None:
+    from affectlens.recognizers.text_onnx import FLOAT_NAME, create, create_float
+
+    if not (DEFAULT_MODEL_DIR / "model_static.onnx").is_file():
+        pytest.skip("shipped text model not present")
+    default, plain = create(threads=1), create_float(threads=1)
+    assert default.config.model_file == "model_static.onnx" and plain.config.model_file == "model.onnx"
+    entries = plain._session.get_session_options()
+    assert entries.get_session_config_entry("session.disable_quant_qdq") == "1"
+    [a], [b] = default.analyze(["Thank you so much!"]), plain.analyze(["Thank you so much!"])
+    assert a.segments[0].top_label == b.segments[0].top_label == "gratitude"
+    assert b.segments[0].provenance.recognizer == FLOAT_NAME
+    assert a.segments[0].vad != b.segments[0].vad  # the student's VAD is blended in only by the default
+
+
+def test_a_missing_config_file_is_named(tiny_model_dir: Path) -> None:
+    from affectlens.recognizers.text_onnx import ModelFilesMissing
+
+    with pytest.raises(ModelFilesMissing, match="config_float"):
+        TextOnnxRecognizer(tiny_model_dir, config_file="config_float.json").load()

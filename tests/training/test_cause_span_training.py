@@ -152,13 +152,14 @@ def test_shipped_model_reproduces_its_valid_figures() -> None:
     if not (DEFAULT_MODEL_DIR / "metrics.json").is_file():
         pytest.skip("no shipped cause span model")
     from affectlens.dialogue.cause_spans import encode_turns
+    from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
     from affectlens.training.cause_reccon import load_split
     from affectlens.training.cause_spans import contexts, evaluate
 
     dialogues = load_split(_reccon(), "valid")
     texts = [u["utterance"] for d in dialogues for u in d]
-    encoder = TextOnnxRecognizer(threads=1)
+    encoder = TextOnnxRecognizer(threads=1, session_config=TURN_ENCODER_SESSION_CONFIG, model_file=TURN_ENCODER_FILE)
     features, _ = encoder.turn_features(texts)
     turns = encode_turns(encoder, texts)
     pairs = build_pairs(dialogues)

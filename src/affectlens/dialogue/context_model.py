@@ -45,6 +45,9 @@ TURN_MAX_TOKENS = 128
 #: heads learnt from: none, i.e. onnxruntime's fused int8 kernels (``MatMulNBits``), not the
 #: float path the text model's own config selects; recorded in the model's config
 TURN_ENCODER_SESSION_CONFIG: dict[str, str] = {}
+#: the text model's graph those features come from: its float-activation ``model.onnx``, not the
+#: static int8 graph with a VAD student that the text model itself runs (``model_static.onnx``)
+TURN_ENCODER_FILE = "model.onnx"
 #: turns per encoder pass (whole dialogues): bounds the memory of a large dialogue file
 TURNS_PER_PASS = 512
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "dialogue-minilm-meld-bigru-v1"
@@ -112,8 +115,10 @@ class ContextualErc:
             # the heads learnt from the encoder's features as onnxruntime computed them then
             # (its fused int8 kernels unless the config says otherwise), whatever the text model's
             # own config now asks for
-            session = config.get("encoder", {}).get("onnxruntime_session_config", TURN_ENCODER_SESSION_CONFIG)
-            self._text_model = TextOnnxRecognizer(threads=self.threads, session_config=session)
+            encoder = config.get("encoder", {})
+            session = encoder.get("onnxruntime_session_config", TURN_ENCODER_SESSION_CONFIG)
+            self._text_model = TextOnnxRecognizer(threads=self.threads, session_config=session,
+                                                  model_file=encoder.get("file", TURN_ENCODER_FILE))
         self._text_model.load()
         from affectlens.dialogue.causes import DEFAULT_MODEL_DIR as CAUSE_DIR
         from affectlens.dialogue.causes import CauseModel

@@ -73,7 +73,7 @@ def scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from affectlens.dialogue.context_model import TURN_ENCODER_SESSION_CONFIG
+    from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG
     from affectlens.models import sha256_file
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
@@ -83,7 +83,8 @@ def main() -> None:
     parser.add_argument("--target", type=Path, default=DEFAULT_MODEL_DIR)
     args = parser.parse_args()
     folder = data_folder(args.data_root)
-    encoder = TextOnnxRecognizer(threads=1, session_config=TURN_ENCODER_SESSION_CONFIG)
+    encoder = TextOnnxRecognizer(threads=1, session_config=TURN_ENCODER_SESSION_CONFIG,
+                                  model_file=TURN_ENCODER_FILE)
     pairs = {}
     for split in ("train", "valid", "test"):
         dialogues = load_split(folder, split)

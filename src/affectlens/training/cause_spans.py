@@ -380,7 +380,7 @@ _EMPTY = span_of(EncodedTurn("", ((0, 0),), np.zeros((1, 0), np.float32)), 0, 0)
 def main() -> None:
     import torch
 
-    from affectlens.dialogue.context_model import TURN_ENCODER_SESSION_CONFIG
+    from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG
     from affectlens.models import sha256_file
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
     from affectlens.training.cause_reccon import data_folder, load_split
@@ -395,7 +395,8 @@ def main() -> None:
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     folder = data_folder(args.data_root)
-    encoder = TextOnnxRecognizer(threads=1, session_config=TURN_ENCODER_SESSION_CONFIG)
+    encoder = TextOnnxRecognizer(threads=1, session_config=TURN_ENCODER_SESSION_CONFIG,
+                                  model_file=TURN_ENCODER_FILE)
     text_sha = sha256_file(encoder.model_dir / "model.onnx")
     data: dict[str, dict[str, Any]] = {}
     started = time.time()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from affectlens.bench.datasets import MELD_LABELS
-from affectlens.dialogue.context_model import TURN_ENCODER_SESSION_CONFIG
+from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG
 from affectlens.models import sha256_file
 from affectlens.training.erc_meld import MODEL_NAME, MODES
 
@@ -28,7 +28,7 @@ def finalize(out: Path, target: Path | None = None) -> Path:
         "name": "dialogue.minilm-meld-bigru.v1", "version": "v1", "label_set": "meld",
         "labels": list(MELD_LABELS), "heads": heads,
         "temperatures": {mode: metrics[mode]["temperature"] for mode in MODES},
-        "encoder": {"model": "text.minilm-goemotions.v1",
+        "encoder": {"model": "text.minilm-goemotions.v1", "file": TURN_ENCODER_FILE,
                     "model.onnx sha256": text_config["sha256"]["model.onnx"], "max_tokens": 128,
                     "onnxruntime_session_config": TURN_ENCODER_SESSION_CONFIG},
         "sha256": {filename: sha256_file(target / filename) for filename in heads.values()},

@@ -53,11 +53,12 @@ TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(4.0), 161))
 
 
 def extract_features(out: Path, data_root: Path | None) -> None:
-    from affectlens.dialogue.context_model import TURN_ENCODER_SESSION_CONFIG
+    from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
     out.mkdir(parents=True, exist_ok=True)
-    encoder = TextOnnxRecognizer(session_config=TURN_ENCODER_SESSION_CONFIG)
+    encoder = TextOnnxRecognizer(session_config=TURN_ENCODER_SESSION_CONFIG,
+                                  model_file=TURN_ENCODER_FILE)
     for split in ("train", "dev", "test"):
         started = time.perf_counter()
         rows = load_meld(split, data_root)

@@ -39,8 +39,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _config(labels: tuple[str, ...], temps: np.ndarray, thresholds: np.ndarray,
-            vad_scaling: dict[str, list[float]]) -> dict[str, Any]:
-    return {
+            vad_scaling: dict[str, list[float]], session_config: dict[str, str],
+            graph_file: str) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "name": "text.minilm-goemotions.v1",
         "version": "v1",
         "label_set": "goemotions",
@@ -51,9 +52,12 @@ def _config(labels: tuple[str, ...], temps: np.ndarray, thresholds: np.ndarray,
         "vad": {"mean": vad_scaling["mean"], "std": vad_scaling["std"],
                 "scale_center": EMOBANK_CENTER, "scale_half_range": EMOBANK_HALF_RANGE},
         "max_train_tokens": 64,
-        "onnxruntime_session_config": SESSION_CONFIG,
+        "onnxruntime_session_config": session_config,
         "sha256": {},
     }
+    if graph_file != "model.onnx":
+        config["model_file"] = graph_file
+    return config
 
 
 def _logits(rec: TextOnnxRecognizer, texts: list[str]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -71,14 +75,26 @@ def ekman_grouping(pred: np.ndarray) -> np.ndarray:
     return (pred.astype(np.int32) @ matrix.astype(np.int32)) > 0
 
 
-def finalize(out: Path, variant: str, data_root: Path | None, install: bool) -> dict[str, Any]:
+def finalize(out: Path, variant: str, data_root: Path | None, install: bool, *,
+             graph_file: str = "model.onnx", session_config: dict[str, str] | None = None,
+             companions: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Fit, measure and stage ``out/model_<variant>.onnx`` as ``graph_file`` in ``out/model-<variant>``.
+
+    ``session_config``: the onnxruntime entries the graph runs with (default ``SESSION_CONFIG``);
+    ``companions``: more files of the folder, copied beside it and pinned (the shipped
+    ``model.onnx`` the conversation model reads when the text model runs another graph).
+    """
     vad_scaling = json.loads((out / "vad_scaling.json").read_text())
     model_dir = out / f"model-{variant}"
     model_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(out / f"model_{variant}.onnx", model_dir / "model.onnx")
+    shutil.copy(out / f"model_{variant}.onnx", model_dir / graph_file)
     shutil.copy(minilm_dir() / "tokenizer.json", model_dir / "tokenizer.json")
+    for companion in companions:
+        shutil.copy(companion, model_dir / companion.name)
+    files = (graph_file, "tokenizer.json", *(c.name for c in companions))
     n = len(GOEMOTIONS_LABELS)
-    raw = _config(GOEMOTIONS_LABELS, np.ones(n), np.full(n, 0.5), vad_scaling)
+    raw = _config(GOEMOTIONS_LABELS, np.ones(n), np.full(n, 0.5), vad_scaling,
+                  SESSION_CONFIG if session_config is None else session_config, graph_file)
     (model_dir / "config.json").write_text(json.dumps(raw, indent=2))
     rec = TextOnnxRecognizer(model_dir, verify=False, threads=2)
     rec.load()
@@ -103,7 +119,8 @@ def finalize(out: Path, variant: str, data_root: Path | None, install: bool) -> 
     per_label = {label: round(float(f), 4) for label, f in zip(
         GOEMOTIONS_LABELS, _per_label_f1(go_test.labels, pred), strict=True)}
     metrics: dict[str, Any] = {
-        "model": "text.minilm-goemotions.v1", "variant": variant, "date": date.today().isoformat(),
+        "model": "text.minilm-goemotions.v1", "variant": variant, "graph": graph_file,
+        "onnxruntime_session_config": raw["onnxruntime_session_config"], "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {_cores()} cores, python {platform.python_version()}",
         "goemotions_test": {
             "n": len(go_test.texts),
@@ -135,8 +152,8 @@ def finalize(out: Path, variant: str, data_root: Path | None, install: bool) -> 
         },
     }
     np.save(out / f"test_probs_{variant}.npy", test_probs)
-    final = _config(GOEMOTIONS_LABELS, temps, thresholds, vad_scaling)
-    final["sha256"] = {name: sha256_file(model_dir / name) for name in ("model.onnx", "tokenizer.json")}
+    final = _config(GOEMOTIONS_LABELS, temps, thresholds, vad_scaling, raw["onnxruntime_session_config"], graph_file)
+    final["sha256"] = {name: sha256_file(model_dir / name) for name in files}
     (model_dir / "config.json").write_text(json.dumps(final, indent=2))
     (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out / f"metrics_{variant}.json").write_text(json.dumps(metrics, indent=2))
@@ -145,7 +162,7 @@ def finalize(out: Path, variant: str, data_root: Path | None, install: bool) -> 
     if install:
         target = MODELS_DIR / MODEL_NAME
         target.mkdir(parents=True, exist_ok=True)
-        for name in ("model.onnx", "tokenizer.json", "config.json", "metrics.json"):
+        for name in (*files, "config.json", "metrics.json"):
             shutil.copy(model_dir / name, target / name)
         print(f"installed into {target}")
     return metrics

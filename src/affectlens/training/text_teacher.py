@@ -156,13 +156,15 @@ def _encoder(name: str, out: Path) -> tuple[Path, str]:
 
 def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | None,
           encoder: str = "mpnet", layers: int | None = None, distill: Path | None = None,
-          gold_repeat: int = 1) -> None:
+          gold_repeat: int = 1, init: Path | None = None) -> None:
     """Fine-tune on EmoBank train (standardised VAD, MSE); keep the epoch best on dev valence r.
 
     With ``distill`` (a corpus, one text per line, labelled by the teacher into
     ``teacher_vad_<name>.npz`` beside ``teacher.pt`` in ``artifacts/text/teacher``), the model
     also learns the teacher's VAD of those texts: a student.  ``gold_repeat`` shows each
-    EmoBank training sentence that many times per epoch.
+    EmoBank training sentence that many times per epoch.  ``init``: start from a trained
+    model's weights (a ``teacher.pt``), e.g. the 6-layer student's lower layers for a
+    3-layer one (layer dropping); weights the smaller model lacks are left out.
     """
     import torch
 
@@ -191,6 +193,13 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
             raise SystemExit(f"{distill}: {len(labels)} teacher labels for a different corpus")
     target = torch.tensor((gold - mean) / std, dtype=torch.float32)
     model = _build(torch, encoder_dir, layers)
+    if init is not None:
+        own = model.state_dict()
+        state = {k: v for k, v in torch.load(init, map_location="cpu").items() if k in own}
+        missing = sorted(set(own) - set(state))
+        if missing:
+            raise SystemExit(f"{init} lacks {len(missing)} weights of this model, e.g. {missing[0]}")
+        model.load_state_dict(state)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = math.ceil(len(target) / batch_size) * epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_then_linear(steps))
@@ -306,6 +315,7 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
 
     from affectlens.models import MODELS_DIR
     from affectlens.training.quantize import quantize_encoder
+    from affectlens.training.text_finalize import SESSION_CONFIG as FLOAT_PATH
 
     torch.set_num_threads(2)
     encoder_dir, pad_token = _encoder(encoder, out)
@@ -316,7 +326,10 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
     shipped = MODELS_DIR / "text-minilm-goemotions-v1"
     config = json.loads((shipped / "config.json").read_text(encoding="utf-8"))
     config.pop("vad_branch", None)
-    config["sha256"].pop("vad_student.onnx", None)
+    # staged beside the float-activation encoder, whatever graph the package's text model runs
+    config.pop("model_file", None)
+    config["onnxruntime_session_config"] = FLOAT_PATH
+    config["sha256"] = {name: config["sha256"][name] for name in ("model.onnx", "tokenizer.json")}
     scaling = json.loads((out / "teacher_scaling.json").read_text())
     if not np.allclose(scaling["mean"], config["vad"]["mean"]) or not np.allclose(scaling["std"], config["vad"]["std"]):
         raise SystemExit("the student's VAD scaling differs from the shipped model's")
@@ -379,6 +392,8 @@ def main() -> None:
     p_train.add_argument("--distill", type=Path, default=None,
                          help="a corpus the teacher labelled (text_teacher label --corpus): learn its VAD too")
     p_train.add_argument("--gold-repeat", type=int, default=1, help="EmoBank train sentences per epoch, times")
+    p_train.add_argument("--init", type=Path, default=None,
+                         help="start from a trained model (teacher.pt); a smaller one takes its first layers")
     p_export = sub.add_parser("export", help="a trained student as vad_student.onnx, staged with the shipped model")
     p_export.add_argument("--out", type=Path, default=Path("artifacts/text/student_minilm"))
     p_export.add_argument("--activations", choices=["float", "static"], default="float")
@@ -395,7 +410,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.command == "train":
         train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder, args.layers,
-              args.distill, args.gold_repeat)
+              args.distill, args.gold_repeat, args.init)
     elif args.command == "export":
         export_student(args.out, args.activations, args.data_root, args.encoder, args.blend, args.install)
     else:

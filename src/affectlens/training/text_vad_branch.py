@@ -281,6 +281,7 @@ def finalize(out: Path, model_dir: Path, data_root: Path | None, install: bool) 
     """Export, score EmoBank dev/test through ``TextOnnxRecognizer`` (head and branch), write config."""
     from affectlens.bench.metrics import pearson
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.training.text_finalize import SESSION_CONFIG as FLOAT_PATH
 
     branch_file = export(out, model_dir)
     staged = out / "model"
@@ -291,6 +292,9 @@ def finalize(out: Path, model_dir: Path, data_root: Path | None, install: bool) 
     config = json.loads((staged / "config.json").read_text())
     config.pop("vad_branch", None)
     config["sha256"].pop("vad_branch.onnx", None)
+    # the branch reads the float-activation encoder's layer-3 states, whatever graph the package runs
+    config.pop("model_file", None)
+    config["onnxruntime_session_config"] = FLOAT_PATH
     (staged / "config.json").write_text(json.dumps(config, indent=2))
     results: dict[str, Any] = {}
     for variant in ("head", "branch"):
