@@ -1,6 +1,6 @@
 """Faithfulness of the text model's word cues (deletion test).
 
-Usage: python benchmarks/text_explanations.py [--n 1000] [--k 1 2]
+Usage: python benchmarks/text_explanations.py [--n 1000] [--k 1 2] [--cues decomposition|occlusion]
 
 For texts of the GoEmotions test split (or the shipped examples) whose top predicted
 label is not neutral: delete the k words the explanation ranks highest for that label,
@@ -13,14 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import time
 
 import numpy as np
-
-
-def _delete(text: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in sorted(spans, reverse=True):
-        text = text[:start] + text[end:]
-    return " ".join(text.split())
 
 
 def _drops(targets: list[tuple[str, float]], after: list) -> np.ndarray:  # type: ignore[type-arg]
@@ -34,12 +29,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--k", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cues", choices=["decomposition", "occlusion"], default="decomposition")
     args = parser.parse_args()
 
     from pathlib import Path
 
     from affectlens.bench.datasets import DatasetMissing, load_goemotions
-    from affectlens.explain.text import word_spans
+    from affectlens.explain.text import delete_words, word_spans
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
     rng = random.Random(args.seed)
@@ -50,9 +46,13 @@ def main() -> None:
         examples = Path(__file__).resolve().parents[1] / "src/affectlens/examples/sentences.txt"
         texts = [t for t in examples.read_text(encoding="utf-8").splitlines() if t.strip()][: args.n]
         source = "shipped example sentences (GoEmotions not found)"
-    rec = TextOnnxRecognizer(n_cues=max(args.k))
+    rec = TextOnnxRecognizer(n_cues=max(args.k), cues=args.cues)
+    started = time.perf_counter()
     results = rec.analyze(texts)
-    report: dict[str, object] = {"texts": source, "texts_considered": len(texts), "seed": args.seed}
+    seconds = time.perf_counter() - started
+    rec.cues = "decomposition"  # the deleted variants are only re-scored
+    report: dict[str, object] = {"texts": source, "texts_considered": len(texts), "seed": args.seed,
+                                 "cues": args.cues, "texts_per_s_with_cues": round(len(texts) / seconds, 1)}
     for k in args.k:
         cue_variants: list[str] = []
         rand_variants: list[str] = []
@@ -65,8 +65,8 @@ def main() -> None:
             if label == "neutral" or len(cue_spans) < k or len(spans) < k + 3:
                 continue
             others = [s for s in spans if s not in cue_spans]
-            cue_variants.append(_delete(text, cue_spans))  # type: ignore[arg-type]
-            rand_variants.append(_delete(text, rng.sample(others, k)))
+            cue_variants.append(delete_words(text, cue_spans))  # type: ignore[arg-type]
+            rand_variants.append(delete_words(text, rng.sample(others, k)))
             targets.append((label, seg.scores[label]))
         cue_scores = rec.analyze(cue_variants)
         rand_scores = rec.analyze(rand_variants)

@@ -244,3 +244,21 @@ def test_bench_group_is_guarded(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(capsys, "bench", "--help")
     assert (code == 0 and "Usage" in out) or (code == 2 and err.startswith("error: the 'bench' commands"))
     assert "Traceback" not in err
+
+
+def test_cues_option_needs_a_text_model_that_offers_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "analyze", "so happy", "--cues", "occlusion", "--model", "face.ferplus-cnn.v1")
+    assert code != 0 and "--cues is for text models" in err
+    code, _, err = _run(capsys, "analyze", "so happy", "--cues", "occlusion", *DUMMY)
+    assert code != 0 and "has no such option" in err
+
+
+def test_cues_occlusion_through_the_shipped_text_model(capsys: pytest.CaptureFixture[str]) -> None:
+    from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR
+
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        pytest.skip("shipped text model not present")
+    code, out, _ = _run(capsys, "analyze", "Thank you so much, this made my day!", "--cues", "occlusion", "-f", "jsonl")
+    segment = json.loads(out)["segments"][0]
+    assert code == 0 and segment["extras"]["cue_method"] == "occlusion"
+    assert segment["labels"][0] == "gratitude" and segment["cues"][0]["span"] == [0, 5]  # "Thank"

@@ -130,6 +130,11 @@ class OutputFormat(str, Enum):
     parquet = "parquet"
 
 
+class CueMethod(str, Enum):
+    decomposition = "decomposition"
+    occlusion = "occlusion"
+
+
 @app.command()
 def analyze(
     input: Annotated[
@@ -225,6 +230,15 @@ def analyze(
             help="Dialogues: continue a run that was stopped, appending to its --out JSON Lines file.",
         ),
     ] = False,
+    cues: Annotated[
+        CueMethod,
+        typer.Option(
+            "--cues",
+            help="Text word cues: each word's share of the logit from one pass (decomposition), or the "
+            "probability each label loses when the word is deleted, the model re-run per word (occlusion: "
+            "slower, texts up to 64 words).",
+        ),
+    ] = CueMethod.decomposition,
 ) -> None:
     """Analyse emotions in a text, a file, a folder or a table.
 
@@ -236,6 +250,7 @@ def analyze(
 
     \b
       affectlens analyze "I can't believe it, this is wonderful!"
+      affectlens analyze "Thank you so much, this made my day!" --cues occlusion
       affectlens analyze letter.txt --labels ekman
       affectlens analyze notes/ --format jsonl --out notes.jsonl
       affectlens analyze reviews.csv --column body --id review_id --out emotions.csv
@@ -269,7 +284,7 @@ def analyze(
             column,
             id_column,
             labels,
-            model,
+            model if cues is CueMethod.decomposition else _text_model_with_cues(model, cues.value),
             batch_size,
             as_text,
             progress,
@@ -278,6 +293,20 @@ def analyze(
             tracks=tracks,
             video=(fps, start, end),
         )
+
+
+def _text_model_with_cues(model: str | None, cues: str) -> Any:
+    """The text recognizer ``model`` (default: the default text model) built with ``cues``."""
+    from affectlens.registry import default_for, get_spec, load_recognizer
+    from affectlens.types import Modality
+
+    spec = get_spec(model) if model else default_for(Modality.TEXT)
+    if spec.modality is not Modality.TEXT:
+        raise CliError(f"--cues is for text models; {spec.name} reads {spec.modality.value}")
+    try:
+        return load_recognizer(spec.name, cues=cues)
+    except TypeError as err:
+        raise CliError(f"--cues {cues}: {spec.name} has no such option") from err
 
 
 def _output_format(fmt: str | None, out: Path | None) -> str:
@@ -349,7 +378,7 @@ def _run_analyze(
     column: str | None,
     id_column: str | None,
     labels: str | None,
-    model: str | None,
+    model: Any,  # a registered name, a Recognizer built here (--cues), or None
     batch_size: int,
     as_text: bool,
     progress: bool,

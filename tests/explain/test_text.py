@@ -38,3 +38,25 @@ def test_word_weight_is_the_logit_drop_when_the_word_is_deleted() -> None:
     assert weights[2] == pytest.approx(keep_all - without_happy)
     assert weights[0] == pytest.approx(keep_all - without_so)
     assert weights[2] > 0 > weights[0]
+
+
+def test_delete_words_removes_spans_and_collapses_spaces() -> None:
+    from affectlens.explain.text import delete_words
+
+    text = "I am so happy today!"
+    assert delete_words(text, [(8, 13)]) == "I am so today!"
+    assert delete_words(text, [(0, 1), (8, 13)]) == "am so today!"
+    assert delete_words("wow", [(0, 3)]) == ""
+
+
+def test_occlusion_cues_rank_by_lost_probability_and_skip_tiny_losses() -> None:
+    import numpy as np
+
+    from affectlens.explain.text import occlusion_cues
+
+    text = "so very happy"
+    drops = np.array([[0.02, 0.0], [0.005, 0.3], [0.7, -0.1]])  # [words, labels]
+    cues = occlusion_cues(text, drops, [("joy", 0), ("anger", 1)], per_label=3)
+    assert [(c.label, text[c.span[0]:c.span[1]]) for c in cues if c.span] == \
+        [("joy", "happy"), ("joy", "so"), ("anger", "very")]
+    assert cues[0].weight == pytest.approx(0.7) and "if deleted" in cues[0].phrase

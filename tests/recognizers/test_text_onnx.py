@@ -238,3 +238,34 @@ def test_a_missing_config_file_is_named(tiny_model_dir: Path) -> None:
 
     with pytest.raises(ModelFilesMissing, match="config_float"):
         TextOnnxRecognizer(tiny_model_dir, config_file="config_float.json").load()
+
+
+def test_occlusion_cues_are_the_probability_each_deleted_word_takes_away(tiny_model_dir: Path) -> None:
+    text = "I am so happy today"
+    rec = TextOnnxRecognizer(tiny_model_dir, cues="occlusion")
+    [result] = rec.analyze([text])
+    seg = result.segments[0]
+    assert seg.extras["cue_method"] == "occlusion"
+    top = next(c for c in seg.cues if c.label == "joy")
+    assert top.span is not None and text[top.span[0] : top.span[1]] == "happy"
+    [without] = TextOnnxRecognizer(tiny_model_dir).analyze(["I am so today"])
+    assert top.weight == pytest.approx(seg.scores["joy"] - without.segments[0].scores["joy"], abs=1e-5)
+    plain = TextOnnxRecognizer(tiny_model_dir).analyze([text])[0].segments[0]
+    assert plain.scores == seg.scores and "cue_method" not in plain.extras  # only the cues differ
+
+
+def test_occlusion_falls_back_for_long_texts_and_scores_many_texts_in_bounded_passes(
+        tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import affectlens.recognizers.text_onnx as text_onnx
+
+    monkeypatch.setattr(text_onnx, "OCCLUSION_VARIANTS_PER_PASS", 5)
+    rec = TextOnnxRecognizer(tiny_model_dir, cues="occlusion", max_tokens=8)
+    long = " ".join(["the day was"] * 10) + " and I am furious"
+    texts = ["I am so happy today", "I am sad", long, "wow", "I am so happy today"]
+    results = rec.analyze(texts)
+    assert [r.segments[0].extras["cue_method"] for r in results] == \
+        ["occlusion", "occlusion", "decomposition", "occlusion", "occlusion"]
+    assert [c.phrase for c in results[0].segments[0].cues] == [c.phrase for c in results[4].segments[0].cues]
+    assert results[3].segments[0].cues[0].span == (0, 3)  # one word: scored against the empty text
+    with pytest.raises(ValueError, match="cues must be one of"):
+        TextOnnxRecognizer(tiny_model_dir, cues="gradients")

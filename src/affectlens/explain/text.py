@@ -84,3 +84,36 @@ def word_cues(text: str, windows: Sequence[tuple[Any, np.ndarray]], labels: Sequ
             cues.append(Cue(kind="word", phrase=f'"{text[start:end]}" → {label} ({weight:+.3f})',
                             weight=weight, label=label, span=(start, end)))
     return cues
+
+
+def delete_words(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` without the words at ``spans`` (character spans), whitespace collapsed."""
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + text[end:]
+    return " ".join(text.split())
+
+
+#: a deletion must cost a label at least this much probability for the word to be its cue
+MIN_OCCLUSION_DROP = 0.01
+
+
+def occlusion_cues(text: str, drops: np.ndarray, labels: Sequence[tuple[str, int]],
+                   per_label: int = 3, min_drop: float = MIN_OCCLUSION_DROP) -> list[Cue]:
+    """The words whose deletion lowers each label's probability most (``drops``: [words, labels]).
+
+    ``drops[w, i]`` is the label's calibrated probability for ``text`` minus that for the text
+    without word ``w`` (``delete_words``): the model re-run, context and all, so a cue's weight
+    is exactly what deleting it does.
+    """
+    spans = word_spans(text)
+    cues: list[Cue] = []
+    for label, index in labels:
+        column = drops[:, index]
+        for word in np.argsort(-column, kind="stable")[:per_label]:
+            weight = float(column[word])
+            if weight < min_drop:
+                break
+            start, end = spans[word]
+            cues.append(Cue(kind="word", phrase=f'"{text[start:end]}" → {label} (−{weight:.2f} if deleted)',
+                            weight=weight, label=label, span=(start, end)))
+    return cues

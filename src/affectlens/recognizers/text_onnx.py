@@ -43,13 +43,18 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.explain.text import word_cues
+from affectlens.explain.text import delete_words, occlusion_cues, word_cues, word_spans
 from affectlens.inputs import TextItem, as_text_item
 from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
 DEFAULT_NAME = "text.minilm-goemotions.v1"
 NO_SPINNING = "session.intra_op.allow_spinning"
+CUE_METHODS = ("decomposition", "occlusion")
+#: occlusion re-runs the model once per word: texts with more words (or several windows) fall back
+MAX_OCCLUSION_WORDS = 64
+#: deleted-word variants scored per model pass, which bounds the memory of a large batch
+OCCLUSION_VARIANTS_PER_PASS = 2048
 
 
 class ModelIntegrityError(RuntimeError):
@@ -157,7 +162,10 @@ class TextOnnxRecognizer:
         session_config: Mapping[str, str] | None = None,
         model_file: str | None = None,
         config_file: str = "config.json",
+        cues: str = "decomposition",
     ) -> None:
+        if cues not in CUE_METHODS:
+            raise ValueError(f"cues must be one of {', '.join(CUE_METHODS)}, not {cues!r}")
         self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
         self.name = name
         self.max_tokens = max_tokens
@@ -168,6 +176,9 @@ class TextOnnxRecognizer:
         self.session_config = session_config  # None: the model config's entries
         self.model_file = model_file  # None: the model config's graph
         self.config_file = config_file
+        # "decomposition": each word's share of the logit, read off one pass (``explain/text.py``);
+        # "occlusion": the model re-run without each word (up to MAX_OCCLUSION_WORDS words), slower
+        self.cues = cues
         self.version = name.rsplit(".", 1)[-1]
         self.label_set = "goemotions"
         self._session: Any = None
@@ -251,15 +262,52 @@ class TextOnnxRecognizer:
         valid = [i for i, item in enumerate(items) if item is not None]
         texts = [item.text for item in items if item is not None]
         outputs = self._infer(texts) if texts else []
+        drops = self._occlusion(texts, outputs) if self.cues == "occlusion" else [None] * len(texts)
         results: list[EmotionResult] = []
-        by_index = dict(zip(valid, outputs, strict=True))
+        by_index = dict(zip(valid, zip(outputs, drops, strict=True), strict=True))
         for i, maybe in enumerate(items):
             if maybe is None:
                 source = getattr(batch[i], "source", None)
                 results.append(EmotionResult((), source, (warnings[i] or "unreadable input",)))
             else:
-                results.append(self._to_result(maybe, *by_index[i]))
+                output, text_drops = by_index[i]
+                results.append(self._to_result(maybe, *output, drops=text_drops))
         return results
+
+    def _occlusion(self, texts: list[str], outputs: list[tuple[np.ndarray, np.ndarray, list[Any]]],
+                   ) -> list[np.ndarray | None]:
+        """Per text, [words, labels]: the calibrated probability lost when each word is deleted.
+
+        None for a text of several windows or more than ``MAX_OCCLUSION_WORDS`` words.
+        """
+        temperatures = self.config.temperatures
+        plans: list[list[str] | None] = []
+        for text, (_, _, spans) in zip(texts, outputs, strict=True):
+            words = word_spans(text)
+            fits = len(spans) == 1 and 0 < len(words) <= MAX_OCCLUSION_WORDS
+            plans.append([delete_words(text, [span]) for span in words] if fits else None)
+        groups: list[list[int]] = [[]]  # texts whose variants share a pass
+        size = 0
+        for t, plan in enumerate(plans):
+            if plan is None:
+                continue
+            if groups[-1] and size + len(plan) > OCCLUSION_VARIANTS_PER_PASS:
+                groups.append([])
+                size = 0
+            groups[-1].append(t)
+            size += len(plan)
+        drops: list[np.ndarray | None] = [None] * len(texts)
+        for group in groups:
+            variants = [v for t in group for v in plans[t] or []]
+            if not variants:
+                continue
+            probs = _sigmoid(np.stack([o[0] for o in self._infer(variants)]) / temperatures)
+            start = 0
+            for t in group:
+                n = len(plans[t] or [])
+                drops[t] = _sigmoid(outputs[t][0] / temperatures)[None, :] - probs[start : start + n]
+                start += n
+        return drops
 
     def _infer(self, texts: list[str], first_windows: dict[int, tuple[np.ndarray, np.ndarray | None]] | None = None,
                ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
@@ -416,7 +464,7 @@ class TextOnnxRecognizer:
         return np.clip((native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)
 
     def _to_result(self, item: TextItem, logits: np.ndarray, vad_raw: np.ndarray,
-                   spans: list[tuple[Any, np.ndarray]]) -> EmotionResult:
+                   spans: list[tuple[Any, np.ndarray]], drops: np.ndarray | None = None) -> EmotionResult:
         cfg = self.config
         probs = _sigmoid(logits / cfg.temperatures)
         predicted = probs >= cfg.thresholds
@@ -427,8 +475,14 @@ class TextOnnxRecognizer:
         vad_unit = self._vad_unit(vad_raw)
         cue_labels = [label for label in labels if label != cfg.neutral_label][: self.n_cues]
         label_index = {label: i for i, label in enumerate(cfg.labels)}
-        cues = word_cues(item.text, spans, [(lb, label_index[lb]) for lb in cue_labels],
-                         per_label=self.n_cues)
+        targets = [(lb, label_index[lb]) for lb in cue_labels]
+        if drops is not None:
+            cues = occlusion_cues(item.text, drops, targets, per_label=self.n_cues)
+        else:
+            cues = word_cues(item.text, spans, targets, per_label=self.n_cues)
+        extras: dict[str, Any] = {"windows": len(spans)} if len(spans) > 1 else {}
+        if self.cues != "decomposition":  # say which cues a text got when it had to fall back
+            extras["cue_method"] = "occlusion" if drops is not None else "decomposition"
         segment = Segment(
             modality=Modality.TEXT,
             label_set=cfg.label_set,
@@ -445,7 +499,7 @@ class TextOnnxRecognizer:
             turn=item.turn,
             speaker=item.speaker,
             record_id=item.record_id,
-            extras={"windows": len(spans)} if len(spans) > 1 else {},
+            extras=extras,
         )
         return EmotionResult((segment,), item.source)
 
