@@ -73,6 +73,27 @@ def test_onnx_text_model_through_the_service(settings: ServiceSettings, tiny_mod
         assert ekman["segments"][0]["labels"][0] == "joy"
 
 
+def test_occlusion_cues_share_the_loaded_model(settings: ServiceSettings, tiny_model_dir: Path) -> None:
+    recognizer = TextOnnxRecognizer(tiny_model_dir, name="text.tiny.v1", threads=1)
+    with make_client(settings, [recognizer]) as client:
+        body = {"text": "I am so happy today", "cues": "occlusion"}
+        seg = client.post("/v1/analyze/text", json=body).json()["segments"][0]
+        assert seg["extras"]["cue_method"] == "occlusion" and "if deleted" in seg["cues"][0]["phrase"]
+        assert seg["cues"][0]["span"] == [8, 13]
+        plain = client.post("/v1/analyze/text", json={"text": "I am so happy today"}).json()["segments"][0]
+        assert "cue_method" not in plain.get("extras", {}) and plain["scores"] == seg["scores"]
+        many = client.post("/v1/analyze/texts", json={"texts": ["I am sad", "wow"], "cues": "occlusion"}).json()
+        assert [r["segments"][0]["extras"]["cue_method"] for r in many["results"]] == ["occlusion"] * 2
+        assert recognizer.cues == "decomposition"  # the request got a copy
+        bad = client.post("/v1/analyze/text", json={"text": "hi", "cues": "gradients"})
+        assert bad.status_code == 422
+
+
+def test_occlusion_is_refused_for_a_model_without_it(client: Any) -> None:
+    response = client.post("/v1/analyze/text", json={"text": "so happy", "cues": "occlusion"})
+    assert response.status_code == 400 and "offers no occlusion cues" in response.json()["error"]
+
+
 def test_dialogue_gives_one_segment_per_turn(client: Any) -> None:
     body = {"turns": [{"text": "I hate waiting", "speaker": "A"}, {"text": "wow, great news", "speaker": "B"},
                       {"text": " "}]}

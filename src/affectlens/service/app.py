@@ -365,7 +365,7 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         """One text -> one result: scores, labels, VAD, confidence and word cues (with spans)."""
         check_text(body.text)
         [result] = await _with_timeout(state, engine.analyze_texts([TextItem(body.text)], model=body.model,
-                                                                   labels=body.labels))
+                                                                   labels=body.labels, cues=body.cues))
         return JSONResponse(result.to_dict())
 
     @app.post("/v1/analyze/texts", tags=["analyze"], dependencies=auth, response_model=schemas.ResultsModel,
@@ -376,7 +376,8 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         for i, text in enumerate(body.texts):
             check_text(text, f"texts[{i}]")
         items = [TextItem(t, record_id=str(i + 1)) for i, t in enumerate(body.texts)]
-        results = await _with_timeout(state, engine.analyze_texts(items, model=body.model, labels=body.labels))
+        results = await _with_timeout(state, engine.analyze_texts(items, model=body.model, labels=body.labels,
+                                                                  cues=body.cues))
         return JSONResponse({"schema_version": SCHEMA_VERSION, "results": [r.to_dict() for r in results]})
 
     @app.post("/v1/analyze/dialogue", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,

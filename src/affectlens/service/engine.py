@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -90,7 +91,7 @@ class Engine:
             self._defaults.setdefault(rec.modality, rec)
         self._loaded: OrderedDict[str, Recognizer] = OrderedDict()
         self._lock = threading.Lock()
-        self._batchers: dict[str, _Batcher] = {}
+        self._batchers: dict[tuple[str, str], _Batcher] = {}  # (model, cues): one queue each
         self.default_error: str | None = None
         self.default_text: Recognizer | None = None
         self.batches_run = 0  # how many model calls the text path made (for tests and metrics)
@@ -211,8 +212,19 @@ class Engine:
         return names | set(self._injected)
 
     # -- text, micro-batched ------------------------------------------------------------------------
+    @staticmethod
+    def with_cues(recognizer: Recognizer, cues: str) -> Recognizer:
+        """``recognizer`` set to explain with ``cues``: a shallow copy sharing its loaded model."""
+        if cues == getattr(recognizer, "cues", "decomposition"):
+            return recognizer
+        if not hasattr(recognizer, "cues"):
+            raise ServiceError(400, f"model {recognizer.name!r} offers no {cues} cues")
+        variant = copy.copy(recognizer)
+        variant.cues = cues  # type: ignore[attr-defined]
+        return variant
+
     async def analyze_texts(
-        self, items: list[TextItem], *, model: str | None, labels: str | None
+        self, items: list[TextItem], *, model: str | None, labels: str | None, cues: str = "decomposition",
     ) -> list[EmotionResult]:
         loop = asyncio.get_running_loop()
         if labels is not None:
@@ -224,7 +236,10 @@ class Engine:
             rec = self.default_text
         else:
             rec = await loop.run_in_executor(self.media_executor, self.text_recognizer, model)
-        batcher = self._batchers.setdefault(rec.name, _Batcher(rec))
+        key = (rec.name, cues)
+        if key not in self._batchers:
+            self._batchers[key] = _Batcher(self.with_cues(rec, cues))
+        batcher = self._batchers[key]
         future: asyncio.Future[list[EmotionResult]] = loop.create_future()
         batcher.pending.append(_Pending(items, future))
         if not batcher.draining:

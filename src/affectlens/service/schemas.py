@@ -22,6 +22,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
 
 
+CueMethod = Literal["decomposition", "occlusion"]
+CUES_HELP = ("Word cues: each word's share of the label's logit from one model pass (`decomposition`), or "
+             "the probability each label loses when the word is deleted, the model re-run per word "
+             "(`occlusion`: slower; texts of up to 64 words).")
+
+
 class TextRequest(_Strict):
     text: str = Field(min_length=1, max_length=TEXT_MAX_CHARS, description="The text to analyse.")
     labels: str | None = Field(
@@ -29,6 +35,7 @@ class TextRequest(_Strict):
         description="Express the result in this label set (e.g. `ekman`); default: the model's own.")
     model: str | None = Field(
         None, max_length=NAME_MAX_CHARS, description="A registered text model; default: the service's.")
+    cues: CueMethod = Field("decomposition", description=CUES_HELP)
 
 
 class TextsRequest(_Strict):
@@ -36,6 +43,7 @@ class TextsRequest(_Strict):
                              description="Texts to analyse; one result per text, in order.")
     labels: str | None = Field(None, max_length=NAME_MAX_CHARS)
     model: str | None = Field(None, max_length=NAME_MAX_CHARS)
+    cues: CueMethod = Field("decomposition", description=CUES_HELP)
 
 
 class Turn(_Strict):

@@ -334,6 +334,7 @@ async function analyzeText() {
     } else {
       const body = { text };
       if (labels) body.labels = labels;
+      if ($("occlusion").checked) body.cues = "occlusion";
       renderResult(await call("POST", "/v1/analyze/text", body));
     }
   } catch (err) {
