@@ -26,11 +26,16 @@ the graph, ``training/text_static.py``) and keeps ``model.onnx`` for the convers
 models, whose heads learnt from its features (they pass ``model_file="model.onnx"``).
 
 ``"onnxruntime_session_config"`` holds onnxruntime session entries for that graph (not
-for a branch).  The shipped model sets ``"session.disable_quant_qdq": "1"``: onnxruntime then
-runs its int8-weight MatMuls as float MatMuls over dequantised weights instead of fusing them
-into ``MatMulNBits`` with int8 activations, which is faster on these CPUs and what the shipped
-temperatures and thresholds were fitted on.  A caller whose heads were trained on the other
-path's features (the conversation model) passes ``session_config`` to override it.
+for a branch).  The shipped default needs none (its static int8 graph runs as stored); its
+float variant (``config_float.json``, ``text.minilm-goemotions-float.v1``) sets
+``"session.disable_quant_qdq": "1"``: onnxruntime then runs ``model.onnx``'s int8-weight
+MatMuls as float MatMuls over dequantised weights instead of fusing them into ``MatMulNBits``
+with int8 activations, which is faster on these CPUs and what that config's temperatures and
+thresholds were fitted on.  A caller whose heads were trained on the fused path's features
+(the conversation model) passes ``model_file`` and ``session_config`` to choose it.
+
+``cues="occlusion"`` replaces the word cues read off the one pass by the probability each
+label loses when a word is deleted, the model re-run once per word (``explain/text.py``).
 """
 
 from __future__ import annotations
