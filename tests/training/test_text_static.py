@@ -97,3 +97,25 @@ def test_a_missing_graph_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ModelFilesMissing, match=r"model_static\.onnx"):
         TextOnnxRecognizer(moved).load()
     TextOnnxRecognizer(moved, model_file="model.onnx").load()  # the other graph is still there
+
+
+def test_shared_tensors_are_read_out_of_the_pinned_donor(tmp_path: Path) -> None:
+    import onnx
+
+    from affectlens.recognizers.text_onnx import ModelIntegrityError
+    from affectlens.training.text_static import GRAPH_FILE, read_shared_tensors_from
+
+    folder = _merged_folder(tmp_path, [0.5, 0.5, 0.5])
+    inline = TextOnnxRecognizer(folder).analyze(TEXTS)
+    merged = onnx.load(str(folder / GRAPH_FILE))
+    assert read_shared_tensors_from(merged, folder / "model.onnx", min_bytes=64) > 0  # the word table at least
+    onnx.save(merged, str(folder / GRAPH_FILE))
+    assert (folder / GRAPH_FILE).stat().st_size < (folder / "model.onnx").stat().st_size
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["sha256"][GRAPH_FILE] = sha256_file(folder / GRAPH_FILE)
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    shared = TextOnnxRecognizer(folder).analyze(TEXTS)
+    assert [r.to_dict() for r in shared] == [r.to_dict() for r in inline]
+    (folder / "model.onnx").write_bytes((folder / "model.onnx").read_bytes() + b" ")
+    with pytest.raises(ModelIntegrityError, match=r"model\.onnx"):
+        TextOnnxRecognizer(folder).load()  # the donor is checked though the graph is another file
