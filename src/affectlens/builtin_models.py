@@ -34,33 +34,34 @@ def _headline(folder: Path, fallback: str, metrics_file: str = "metrics.json") -
 
 _TEXT_DIR = MODELS_DIR / "text-minilm-goemotions-v1"
 
-register(RecognizerSpec(
-    name="text.minilm-goemotions.v1",
-    modality=Modality.TEXT,
-    label_set="goemotions",
-    factory="affectlens.recognizers.text_onnx:create",
-    description="MiniLM-L6 fine-tuned on GoEmotions (28 labels) + EmoBank (VAD), static int8, with a 3-layer "
-    "VAD student distilled from mpnet in the same graph; word cues.",
-    license="CC BY-SA 4.0 (see model card)",
-    training_data="GoEmotions train (43,410), EmoBank train (8,062)",
-    headline_metric=_headline(_TEXT_DIR, "see models/text-minilm-goemotions-v1/MODEL_CARD.md"),
-    size_bytes=_size(_TEXT_DIR),
-    default=True,
-))
 
+def _text_spec(name: str, factory: str, description: str, metrics_file: str, default: bool = False) -> RecognizerSpec:
+    """A recognizer over the shipped text model folder; ``metrics_file`` holds its figures."""
+    return RecognizerSpec(
+        name=name,
+        modality=Modality.TEXT,
+        label_set="goemotions",
+        factory=f"affectlens.recognizers.text_onnx:{factory}",
+        description=description,
+        license="CC BY-SA 4.0 (see model card)",
+        training_data="GoEmotions train (43,410), EmoBank train (8,062)",
+        headline_metric=_headline(_TEXT_DIR, "see models/text-minilm-goemotions-v1/MODEL_CARD.md", metrics_file),
+        size_bytes=_size(_TEXT_DIR),
+        default=default,
+    )
+
+
+register(_text_spec(
+    "text.minilm-goemotions.v1", "create",
+    "MiniLM-L6 fine-tuned on GoEmotions (28 labels) + EmoBank (VAD), static int8, with a 3-layer "
+    "VAD student distilled from mpnet in the same graph; word cues.",
+    "metrics.json", default=True))
 # the same folder's float-activation encoder alone: better emotion F1, weaker valence, no student
-register(RecognizerSpec(
-    name="text.minilm-goemotions-float.v1",
-    modality=Modality.TEXT,
-    label_set="goemotions",
-    factory="affectlens.recognizers.text_onnx:create_float",
-    description="The default text model's encoder alone, float activations, no VAD student: "
+register(_text_spec(
+    "text.minilm-goemotions-float.v1", "create_float",
+    "The default text model's encoder alone, float activations, no VAD student: "
     "higher GoEmotions macro-F1, lower EmoBank valence r (config_float.json).",
-    license="CC BY-SA 4.0 (see model card)",
-    training_data="GoEmotions train (43,410), EmoBank train (8,062)",
-    headline_metric=_headline(_TEXT_DIR, "see models/text-minilm-goemotions-v1/MODEL_CARD.md", "metrics_float.json"),
-    size_bytes=_size(_TEXT_DIR),
-))
+    "metrics_float.json"))
 
 _DIALOGUE_DIR = MODELS_DIR / "dialogue-minilm-meld-bigru-v1"
 

@@ -288,32 +288,26 @@ class TextOnnxRecognizer:
         None for a text of several windows or more than ``MAX_OCCLUSION_WORDS`` words.
         """
         temperatures = self.config.temperatures
-        plans: list[list[str] | None] = []
-        for text, (_, _, spans) in zip(texts, outputs, strict=True):
+        jobs: list[tuple[int, list[str]]] = []  # (text index, the text without each of its words)
+        for t, (text, (_, _, spans)) in enumerate(zip(texts, outputs, strict=True)):
             words = word_spans(text)
-            fits = len(spans) == 1 and 0 < len(words) <= MAX_OCCLUSION_WORDS
-            plans.append([delete_words(text, [span]) for span in words] if fits else None)
-        groups: list[list[int]] = [[]]  # texts whose variants share a pass
-        size = 0
-        for t, plan in enumerate(plans):
-            if plan is None:
-                continue
-            if groups[-1] and size + len(plan) > OCCLUSION_VARIANTS_PER_PASS:
-                groups.append([])
-                size = 0
-            groups[-1].append(t)
-            size += len(plan)
+            if len(spans) == 1 and 0 < len(words) <= MAX_OCCLUSION_WORDS:
+                jobs.append((t, [delete_words(text, [span]) for span in words]))
         drops: list[np.ndarray | None] = [None] * len(texts)
-        for group in groups:
-            variants = [v for t in group for v in plans[t] or []]
-            if not variants:
-                continue
+        first = 0
+        while first < len(jobs):  # whole texts per pass, up to OCCLUSION_VARIANTS_PER_PASS variants
+            last, size = first, 0
+            while last < len(jobs) and (last == first or size + len(jobs[last][1]) <= OCCLUSION_VARIANTS_PER_PASS):
+                size += len(jobs[last][1])
+                last += 1
+            variants = [v for _, text_variants in jobs[first:last] for v in text_variants]
             probs = _sigmoid(np.stack([o[0] for o in self._infer(variants)]) / temperatures)
-            start = 0
-            for t in group:
-                n = len(plans[t] or [])
-                drops[t] = _sigmoid(outputs[t][0] / temperatures)[None, :] - probs[start : start + n]
-                start += n
+            offset = 0
+            for t, text_variants in jobs[first:last]:
+                full = _sigmoid(outputs[t][0] / temperatures)
+                drops[t] = full[None, :] - probs[offset : offset + len(text_variants)]
+                offset += len(text_variants)
+            first = last
         return drops
 
     def _infer(self, texts: list[str], first_windows: dict[int, tuple[np.ndarray, np.ndarray | None]] | None = None,

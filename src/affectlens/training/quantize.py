@@ -58,13 +58,11 @@ def weight_only_int8(source: Path, target: Path, min_elements: int = 4096, gathe
         graph.initializer.extend([
             numpy_helper.from_array(quantized, f"{name}_int8"),
             numpy_helper.from_array(scale.astype(np.float32), f"{name}_scale"),
-            numpy_helper.from_array(np.zeros(scale.shape, dtype=np.int8), f"{name}_zero_point"),
         ])
-        if axis == 0 and gather_rows and all(
-                name not in n.input or (n.op_type == "Gather" and list(n.input).index(name) == 0
-                                        and _gather_axis(n) == 0) for n in graph.node):
+        if axis == 0 and gather_rows and _only_gathered(name, graph.node):
             row_tables.add(name)
             continue
+        graph.initializer.append(numpy_helper.from_array(np.zeros(scale.shape, dtype=np.int8), f"{name}_zero_point"))
         dequantize.append(helper.make_node(
             "DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero_point"], [name],
             axis=axis, name=f"{name}_dequantize"))
@@ -73,8 +71,6 @@ def weight_only_int8(source: Path, target: Path, min_elements: int = 4096, gathe
         nodes.extend(_gathered_rows(node) if node.op_type == "Gather" and node.input[0] in row_tables else [node])
     if row_tables:
         graph.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), "gather_rows_last_axis"))
-        for name in row_tables:  # gathered rows use no zero point
-            graph.initializer.remove(next(i for i in graph.initializer if i.name == f"{name}_zero_point"))
     del graph.node[:]
     graph.node.extend(dequantize + nodes)
     onnx.checker.check_model(model)
@@ -82,8 +78,13 @@ def weight_only_int8(source: Path, target: Path, min_elements: int = 4096, gathe
     return len(dequantize) + len(row_tables)
 
 
-def _gather_axis(node: Any) -> int:
-    return next((int(a.i) for a in node.attribute if a.name == "axis"), 0)
+def _only_gathered(table: str, nodes: Any) -> bool:
+    """Whether every node reading ``table`` is a row lookup (``Gather`` on axis 0, the table as data)."""
+    def row_lookup(node: Any) -> bool:
+        axis = next((int(a.i) for a in node.attribute if a.name == "axis"), 0)
+        return node.op_type == "Gather" and node.input[0] == table and table not in node.input[1:] and axis == 0
+
+    return all(row_lookup(n) for n in nodes if table in n.input)
 
 
 def _gathered_rows(node: Any) -> list[Any]:
@@ -134,10 +135,9 @@ def quantize_encoder(activations: str, fp32: Path, target: Path, calibration: It
     ``static``: QDQ, per channel, MinMax activation scales from the ``calibration`` feeds
     (deterministic per text); only the matrix products are quantized (quantizing mpnet's
     integer bucket arithmetic breaks its Gather indices); the embedding tables are then stored
-    as int8 per row, as in ``float``.  onnxruntime dequantizes such a table on every run, a
-    fixed cost per call (a 3-layer MiniLM student, 2026-12-03: 591 instead of 1,300 bare texts/s
-    in batches of 8), but in the text recognizer's batches of 64 the int8 table was no slower
-    (348 against 338 texts/s beside the shipped model) and the file is 17.7 MB, not 53.
+    as int8 per row and scaled after the row lookup (``weight_only_int8(gather_rows=True)``):
+    dequantized whole they cost every call (one text: 17 ms against 4.2 for the shipped static
+    graph, 2026-12-03), and kept float the file triples (a 3-layer student: 53 MB, not 17.7).
     ``dynamic`` chooses scales per batch: batch-dependent, for speed comparisons only.
     ``float_layers``: transformer layers whose products keep float activations (``static``
     only). On the shipped text model the first layer is the one that loses most to int8

@@ -23,7 +23,8 @@ student can learn at all, before any of it goes into the shipped model)::
     python benchmarks/text_throughput.py --model-dir artifacts/text/student_minilm/staged
 
 Smaller students blended with the shipped model's own VAD (weights per dimension fitted on
-EmoBank dev by ``export``; dev valence r 0.750 for 3 layers, not shipped: 348 texts/s)::
+EmoBank dev by ``export``; dev valence r 0.750 for 3 layers, 348 texts/s as a second session;
+the one that ships is merged into the encoder's graph instead, ``training/text_static.py``)::
 
     python -m affectlens.training.text_teacher train --encoder minilm --lr 6e-5 --gold-repeat 2 \
         --epochs 2 --layers 3 --distill artifacts/text/vad_corpus.txt --out artifacts/text/student_l3
@@ -298,7 +299,7 @@ def fit_blend(gold: np.ndarray, main: np.ndarray, branch: np.ndarray, step: floa
 
 
 def export_student(out: Path, activations: str, data_root: Path | None, encoder: str = "minilm",
-                   blend: bool = True, install: bool = False) -> Path:
+                   blend: bool = True) -> Path:
     """The best checkpoint in ``out`` as ``vad_student.onnx``, staged beside the shipped text model.
 
     The staged folder ``out/staged`` holds the shipped ``model.onnx``, ``tokenizer.json`` and a
@@ -306,8 +307,8 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
     from the student (``blend``: averaged with the shipped model's own, with per-dimension
     weights fitted on EmoBank dev) and everything else from the shipped model, so that
     ``benchmarks/text_throughput.py --model-dir out/staged`` measures the pair.  Prints the
-    EmoBank dev Pearson r of the staged folder, through the recognizer; ``install`` copies
-    the student and the config into the package's model folder.
+    EmoBank dev Pearson r of the staged folder, through the recognizer.  It also writes
+    ``student_fp32.onnx``, which ``training/text_static.py`` merges into the shipped graph.
     """
     import shutil
 
@@ -371,10 +372,6 @@ def export_student(out: Path, activations: str, data_root: Path | None, encoder:
     print(f"{layers}-layer student, {activations} activations: EmoBank dev Pearson r (V, A, D) "
           f"{json.dumps(report)}; staged in {staged}", flush=True)
     (out / f"export_{activations}.json").write_text(json.dumps(report, indent=2))
-    if install:
-        shutil.copy(staged / "vad_student.onnx", shipped / "vad_student.onnx")
-        (shipped / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-        print(f"installed into {shipped}", flush=True)
     return staged
 
 
@@ -401,7 +398,6 @@ def main() -> None:
     p_export.add_argument("--encoder", choices=["mpnet", "minilm"], default="minilm")
     p_export.add_argument("--no-blend", dest="blend", action="store_false",
                           help="the student's VAD replaces the shipped model's (default: a dev-fitted blend)")
-    p_export.add_argument("--install", action="store_true", help="into the package's text model folder")
     p_label = sub.add_parser("label")
     p_label.add_argument("--out", type=Path, default=Path("artifacts/text/teacher"))
     p_label.add_argument("--data-root", type=Path, default=None)
@@ -412,7 +408,7 @@ def main() -> None:
         train(args.out, args.epochs, args.batch_size, args.lr, args.data_root, args.encoder, args.layers,
               args.distill, args.gold_repeat, args.init)
     elif args.command == "export":
-        export_student(args.out, args.activations, args.data_root, args.encoder, args.blend, args.install)
+        export_student(args.out, args.activations, args.data_root, args.encoder, args.blend)
     else:
         label(args.out, args.data_root, args.corpus)
 
