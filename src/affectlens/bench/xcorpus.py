@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -100,7 +101,7 @@ def score(gold: np.ndarray, predicted: np.ndarray, over: Sequence[str], bootstra
 class EkmanHead:
     """Standardised features -> multinomial logistic regression over the Ekman-7 classes seen."""
 
-    def __init__(self, c: float = 1.0, max_iter: int = 300) -> None:
+    def __init__(self, c: float = 0.1, max_iter: int = 500) -> None:
         self.c = c
         self.max_iter = max_iter
         self.mean: np.ndarray | None = None
@@ -108,12 +109,15 @@ class EkmanHead:
         self.model: Any = None
 
     def fit(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> EkmanHead:
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
         self.mean = x.mean(axis=0)
         self.scale = x.std(axis=0) + 1e-6
         self.model = LogisticRegression(C=self.c, max_iter=self.max_iter)
-        self.model.fit((x - self.mean) / self.scale, y, sample_weight=weights)
+        with warnings.catch_warnings():  # lbfgs may stop at max_iter: a fixed budget, the same for every fold
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.model.fit((x - self.mean) / self.scale, y, sample_weight=weights)
         return self
 
     def scores(self, x: np.ndarray) -> np.ndarray:
@@ -126,6 +130,7 @@ class EkmanHead:
 
 
 def _tfidf_scores(train: list[CorpusTexts], test: CorpusTexts, weights: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -133,7 +138,9 @@ def _tfidf_scores(train: list[CorpusTexts], test: CorpusTexts, weights: np.ndarr
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)
     x = vectorizer.fit_transform(texts)
     model = LogisticRegression(C=4.0, max_iter=300)
-    model.fit(x, y, sample_weight=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, y, sample_weight=weights)
     out = np.zeros((len(test), len(EKMAN7)))
     out[:, model.classes_] = model.predict_proba(vectorizer.transform(test.texts))
     return out
@@ -166,6 +173,15 @@ def previous_model_scores(features: np.ndarray) -> np.ndarray:
 def run_xcorpus(cache: FeatureCache, corpora: Sequence[str] | None = None, bootstrap: int = 1000,
                 systems: Sequence[str] = SYSTEMS, command: str = "", max_train: int | None = MAX_TRAIN_TEXTS,
                 on_progress: Callable[[str], None] | None = None) -> XcorpusReport:
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: on 2 shared cores, threaded lbfgs ran about 50x slower (oversubscription)
+    with threadpool_limits(limits=1):
+        return _run(cache, corpora, bootstrap, systems, command, max_train, on_progress)
+
+
+def _run(cache: FeatureCache, corpora: Sequence[str] | None, bootstrap: int, systems: Sequence[str],
+         command: str, max_train: int | None, on_progress: Callable[[str], None] | None) -> XcorpusReport:
     progress = on_progress or (lambda line: None)
     names = list(corpora or CORPORA)
     started = time.perf_counter()
