@@ -218,3 +218,16 @@ def test_real_corpora_splits() -> None:
     assert sizes["emoevent"] == 1447
     assert 1400 < sizes["isear"] < 1700
     assert sizes["dailydialog"] < 7740  # test dialogues with a train twin are out
+
+
+def test_cli_lists_xcorpus_and_refuses_bad_input(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from affectlens.bench.cli import app
+
+    runner = CliRunner()
+    assert "xcorpus" in runner.invoke(app, ["list"]).output
+    unknown = runner.invoke(app, ["xcorpus", "--corpus", "nope"])
+    assert unknown.exit_code == 2 and "unknown corpus 'nope'" in unknown.output
+    missing = runner.invoke(app, ["xcorpus", "--data-root", str(tmp_path), "--cache", str(tmp_path / "c")])
+    assert missing.exit_code == 2 and "AFFECTLENS_DATA" in missing.output

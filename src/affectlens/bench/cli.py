@@ -43,6 +43,8 @@ def list_command() -> None:
                    f"metrics: {metrics}]")
     typer.echo(f"{'ravdess':<18} RAVDESS speech, 8 classes, actor-independent 6-fold CV: our recipe and "
                "classical peers re-trained per fold [speech; metrics: uar, war, arousal_binary_accuracy]")
+    typer.echo(f"{'xcorpus':<18} Text, leave-one-corpus-out over 5 corpora (+ MELD probe) in Ekman-7: ours and "
+               "peers trained on the other corpora [text; metrics: macro_f1, weighted_f1]")
 
 
 def default_models(task: Task) -> list[str]:
