@@ -40,6 +40,11 @@ class ServiceSettings:
     max_model_batch: int = 64
     #: text models a request may name in ``model`` and that are kept loaded at most
     max_loaded_models: int = 3
+    #: threads per model runtime pool ("auto": the CPUs available, ``runtime_threads``)
+    threads: str = "auto"
+    #: off: text, media and job pools may run at once and share the cores, so an idle pool
+    #: must not spin-wait (see docs/service.md, "Threads")
+    thread_spinning: str = "off"
 
     # -- jobs -----------------------------------------------------------------------------------
     max_jobs_queued: int = 8  # queued + running jobs (429 beyond)
