@@ -100,10 +100,10 @@ def test_available_cpus_reads_the_affinity_mask(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize(("cpus", "pools", "threads", "spinning"), [
     (1, 1, 1, False),
-    (2, 1, 2, True),  # one pool owns both cores: spinning shortens a lone call
-    (2, 2, 1, False),  # two pools of ours at once: one core each, no spinning
-    (8, 1, 4, False),  # capped at 4; the other cores belong to someone else: no spinning
-    (4, 1, 4, True),
+    (2, 1, 2, False),  # every core, but other processes may want them: no spinning unless asked
+    (2, 2, 1, False),  # two pools of ours at once: one core each
+    (8, 1, 4, False),  # capped at 4
+    (4, 1, 4, False),
     (16, 2, 4, False),
     (3, 2, 1, False),
 ])
@@ -113,8 +113,9 @@ def test_choose_layout_automatic(cpus: int, pools: int, threads: int, spinning: 
 
 
 def test_choose_layout_explicit_values_win() -> None:
-    assert choose_layout(2, threads=1).spinning is False  # one thread of two cores: a sibling shares them
+    assert choose_layout(2, threads=1).spinning is False
     assert choose_layout(2, threads=1, spinning=True).spinning is True
+    assert choose_layout(2, spinning=True) == rt.ThreadLayout(2, 2, True, "auto")
     assert choose_layout(2, spinning=False) == rt.ThreadLayout(2, 2, False, "auto")
     assert choose_layout(1, threads=3, source="argument").threads == 3
 
@@ -144,7 +145,7 @@ def test_parse_spinning_rejects() -> None:
 
 def test_current_layout_precedence() -> None:
     env = {THREADS_ENV: "1", SPINNING_ENV: "on"}
-    assert current_layout(environ={}, cpus=2) == rt.ThreadLayout(2, 2, True, "auto")
+    assert current_layout(environ={}, cpus=2) == rt.ThreadLayout(2, 2, False, "auto")
     assert current_layout(environ=env, cpus=2) == rt.ThreadLayout(2, 1, True, THREADS_ENV)
     assert current_layout(threads=2, environ=env, cpus=2) == rt.ThreadLayout(2, 2, True, "argument")
     assert current_layout(environ={THREADS_ENV: "auto"}, cpus=2, pools=2).threads == 1
@@ -195,7 +196,7 @@ def test_automatic_text_layout_follows_the_cpus(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(rt, "available_cpus", lambda: 2)
     alone = TextOnnxRecognizer(folder)
     alone.load()
-    assert (alone._session.get_session_options().intra_op_num_threads, _spinning(alone._session)) == (2, "1")
+    assert (alone._session.get_session_options().intra_op_num_threads, _spinning(alone._session)) == (2, "0")
     monkeypatch.setattr(rt, "available_cpus", lambda: 1)
     small = TextOnnxRecognizer(folder)
     small.load()
@@ -211,14 +212,15 @@ def test_a_model_config_cannot_turn_spinning_back_on(tmp_path: Path, monkeypatch
     assert _spinning(rec._session) == "0"
 
 
-def test_a_branched_model_asks_for_two_pools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_branched_models_two_sessions_get_the_same_layout(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
     monkeypatch.setattr(rt, "available_cpus", lambda: 2)
     rec = TextOnnxRecognizer(add_tiny_vad_student(make_tiny_text_model(tmp_path / "b")))
     rec.load()
-    for session in (rec._session, rec._vad_session):
-        assert session.get_session_options().intra_op_num_threads == 1
+    for session in (rec._session, rec._vad_session):  # they take turns: each may use both cores
+        assert session.get_session_options().intra_op_num_threads == 2
         assert _spinning(session) == "0"
 
 

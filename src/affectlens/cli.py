@@ -123,7 +123,7 @@ def _root(
     thread_spinning: Annotated[
         str | None,
         typer.Option("--thread-spinning", metavar="auto|on|off", help="Let idle pool threads spin-wait "
-                     "[default: AFFECTLENS_THREAD_SPINNING, else auto: only when one pool owns every CPU]."),
+                     "[default: AFFECTLENS_THREAD_SPINNING, else auto = off].")
     ] = None,
 ) -> None:
     """Local, offline, explainable emotion recognition."""

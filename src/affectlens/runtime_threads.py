@@ -16,9 +16,15 @@ The layout, in order of precedence:
    (``auto``, ``on`` or ``off``): what ``--threads`` / ``--thread-spinning`` on the CLI and
    the service's settings set, and what batch worker processes inherit;
 3. ``auto``: as many threads as the CPUs really available to this process (affinity mask
-   and cgroup CPU quota, not ``os.cpu_count()``), at most ``MAX_AUTO_THREADS``; spinning
-   only where one pool owns every available core (a lone call's latency), never where
-   pools share cores.
+   and cgroup CPU quota, not ``os.cpu_count()``), shared out between the pools of this
+   process that run at once, at most ``MAX_AUTO_THREADS``; and no spinning.
+
+Why no spinning by default: a process cannot see the other pools on its cores (another
+process, a CTranslate2 job, other users), and there the spinning costs most.  Measured on
+the shared 2-core machine: spinning bought a quiet lone process about 6% (397 vs 373
+texts/s, p50 4.2 vs 5.5 ms, one run) and cost it 1.5-6x in texts/s or p50 beside a busy
+2-thread job (``benchmarks/thread_layout.py``, docs/batch.md "Threads").  Set
+``AFFECTLENS_THREAD_SPINNING=on`` on a machine that runs nothing else.
 
 Nothing here runs at import time; every value is read when a session is built.
 """
@@ -196,9 +202,8 @@ def choose_layout(
     """The layout for one pool when ``pools`` pools of this process may run at once on ``cpus`` CPUs.
 
     Automatic threads: the CPUs divided between the pools, at least 1, at most MAX_AUTO_THREADS.
-    Automatic spinning: on only when this single pool's threads cover every CPU, i.e. nothing
-    else of ours waits for those cores; a pool that shares cores with a sibling must sleep when
-    idle or it steals the sibling's time slices.
+    Automatic spinning: off (see the module docstring: the pools we cannot see are where it
+    costs most); an idle pool then sleeps instead of stealing the time slices of its neighbours.
     """
     cpus = max(1, cpus)
     pools = max(1, pools)
@@ -206,7 +211,7 @@ def choose_layout(
         threads = max(1, min(MAX_AUTO_THREADS, cpus // pools))
         source = "auto"
     if spinning is None:
-        spinning = pools == 1 and threads > 1 and threads >= cpus
+        spinning = False
     return ThreadLayout(cpus=cpus, threads=threads, spinning=spinning, source=source)
 
 

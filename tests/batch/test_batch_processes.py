@@ -13,18 +13,18 @@ from affectlens.batch import processes, run_batch
 from affectlens.runtime_threads import SPINNING_ENV, THREADS_ENV
 
 
-def test_worker_environment_shares_the_cpus_out_without_spinning() -> None:
-    assert processes.worker_environment(2, cpus=2, environ={}) == {THREADS_ENV: "1", SPINNING_ENV: "off"}
-    assert processes.worker_environment(2, cpus=8, environ={}) == {THREADS_ENV: "4", SPINNING_ENV: "off"}
-    assert processes.worker_environment(3, cpus=2, environ={}) == {THREADS_ENV: "1", SPINNING_ENV: "off"}
-    assert processes.worker_environment(1, cpus=2, environ={}) == {THREADS_ENV: "2"}  # alone: auto spinning
+def test_worker_environment_shares_the_cpus_out() -> None:
+    assert processes.worker_environment(2, cpus=2, environ={}) == {THREADS_ENV: "1"}
+    assert processes.worker_environment(2, cpus=8, environ={}) == {THREADS_ENV: "4"}
+    assert processes.worker_environment(3, cpus=2, environ={}) == {THREADS_ENV: "1"}
+    assert processes.worker_environment(1, cpus=2, environ={}) == {THREADS_ENV: "2"}
 
 
 def test_worker_environment_keeps_what_the_user_set() -> None:
     env = {THREADS_ENV: "2", SPINNING_ENV: "on"}
     assert processes.worker_environment(2, cpus=2, environ=env) == env
     assert processes.worker_environment(2, cpus=2, environ={THREADS_ENV: "auto", SPINNING_ENV: "auto"}) == \
-        {THREADS_ENV: "1", SPINNING_ENV: "off"}
+        {THREADS_ENV: "1", SPINNING_ENV: "auto"}
 
 
 def test_auto_workers_only_for_large_jobs_on_several_cpus(monkeypatch: pytest.MonkeyPatch) -> None:

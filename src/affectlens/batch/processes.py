@@ -10,8 +10,8 @@ and hands each pending unit to a worker; a worker analyses it and commits its sh
 the same ``engine.process_unit``, so the output holds the same rows and a job can be
 resumed by any engine.  At most ``2 × workers`` units are in flight, so memory stays
 bounded however large the input.  Workers are spawned (not forked: the parent may already
-hold onnxruntime threads), and each gets ``cpus // workers`` threads without spinning
-unless ``AFFECTLENS_THREADS`` / ``AFFECTLENS_THREAD_SPINNING`` say otherwise.
+hold onnxruntime threads), and each gets ``cpus // workers`` threads unless
+``AFFECTLENS_THREADS`` says otherwise (spinning: ``runtime_threads``, off unless asked).
 """
 
 from __future__ import annotations
@@ -47,15 +47,13 @@ def auto_workers(spec: JobSpec, *, cpus: int | None = None) -> int:
 
 def worker_environment(workers: int, *, cpus: int | None = None,
                        environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The layout variables a worker process gets: the user's if set, else CPUs shared out, no spinning."""
-    from affectlens.runtime_threads import SPINNING_ENV, THREADS_ENV, available_cpus, parse_spinning, parse_threads
+    """The layout variables a worker process gets: the user's if set, else the CPUs shared out."""
+    from affectlens.runtime_threads import SPINNING_ENV, THREADS_ENV, available_cpus, parse_threads
 
     env = dict(os.environ if environ is None else environ)
     cpus = available_cpus() if cpus is None else cpus
     if parse_threads(env.get(THREADS_ENV)) is None:
         env[THREADS_ENV] = str(max(1, cpus // max(1, workers)))
-    if parse_spinning(env.get(SPINNING_ENV)) is None and workers > 1:
-        env[SPINNING_ENV] = "off"  # the workers share the cores
     return {k: env[k] for k in (THREADS_ENV, SPINNING_ENV) if k in env}
 
 

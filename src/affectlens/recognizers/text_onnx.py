@@ -218,17 +218,17 @@ class TextOnnxRecognizer:
             if (filename in files or path.is_file()) and sha256_file(path) != expected:
                 raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
         # threads and spinning: ``runtime_threads`` (CPUs available, AFFECTLENS_THREADS, options).
-        # With a branch, the two sessions take turns on the same cores, so the layout is asked
-        # for two pools: a pool that spin-waits after its run starves the other's threads (a
-        # 3-layer student beside the shipped model: 328 bare texts/s spinning, 394 without)
-        pools = 2 if config.vad_branch_file else 1
+        # With a branch, the two sessions take turns on the same cores: each may use them all,
+        # but neither may spin (a pool that spin-waits after its run starves the other's
+        # threads: a 3-layer student beside the shipped model gave 328 bare texts/s spinning,
+        # 394 without), which the automatic layout never does
         entries = config.session_config if self.session_config is None else self.session_config
         self._session = ort.InferenceSession(str(self.model_dir / model_file),
-                                             _session_options(ort, self.threads, entries, pools=pools),
+                                             _session_options(ort, self.threads, entries),
                                              providers=["CPUExecutionProvider"])
         if config.vad_branch_file:
             self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),
-                                                     _session_options(ort, self.threads, {}, pools=pools),
+                                                     _session_options(ort, self.threads, {}),
                                                      providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.no_padding()
@@ -511,10 +511,10 @@ def _feature_block(logits: np.ndarray, embedding: np.ndarray, hidden3: np.ndarra
     return np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
 
 
-def _session_options(ort: Any, threads: int | None, entries: Mapping[str, str], *, pools: int = 1) -> Any:
+def _session_options(ort: Any, threads: int | None, entries: Mapping[str, str]) -> Any:
     from affectlens.runtime_threads import session_options
 
-    return session_options(ort, threads=threads, entries=entries, pools=pools)
+    return session_options(ort, threads=threads, entries=entries)
 
 
 def create(**params: Any) -> TextOnnxRecognizer:

@@ -42,9 +42,9 @@ class ServiceSettings:
     max_loaded_models: int = 3
     #: threads per model runtime pool ("auto": the CPUs available, ``runtime_threads``)
     threads: str = "auto"
-    #: off: text, media and job pools may run at once and share the cores, so an idle pool
-    #: must not spin-wait (see docs/service.md, "Threads")
-    thread_spinning: str = "off"
+    #: auto (= off): text, media and job pools may run at once and share the cores, so an idle
+    #: pool must not spin-wait; "on" only for a machine that runs nothing else
+    thread_spinning: str = "auto"
 
     # -- jobs -----------------------------------------------------------------------------------
     max_jobs_queued: int = 8  # queued + running jobs (429 beyond)
