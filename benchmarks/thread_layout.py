@@ -10,6 +10,12 @@ given layout (``AFFECTLENS_THREADS`` / ``AFFECTLENS_THREAD_SPINNING``, read by
    ``--seconds``: texts/s;
 2. analyse single texts, one call each, for ``--seconds / 2``: p50 / p95 latency.
 
+Besides texts/s it reports the CPU time each text cost (user + system time of the process
+during phase 1): on a machine shared with other work, texts/s mostly measures the share of
+the CPU a layout wins (more runnable threads win more time slices), while CPU ms per text
+measures what the layout wastes (spin-waiting, hand-overs between threads) and so predicts
+what it gives on cores of its own: N single-thread workers at c ms/text reach N × 1000/c.
+
 Both phases of all processes of a scenario run at the same wall-clock time, so "two at
 once" really overlaps.  "next to a 2-thread job" runs a competing CPU job for the whole
 scenario: the faster-whisper tiny.en encoder on CTranslate2 with 2 threads (OpenMP-style
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -75,13 +82,14 @@ def worker(start_at: float, seconds: float) -> None:
     rec.load()
     rec.analyze(texts[:64])  # warm-up
     time.sleep(max(0.0, start_at - time.time()))
-    done, i, t0 = 0, 0, time.perf_counter()
+    done, i, t0, cpu0 = 0, 0, time.perf_counter(), _cpu_seconds()
     while time.perf_counter() - t0 < seconds:
         chunk = [texts[(i + k) % len(texts)] for k in range(64)]
         rec.analyze(chunk)
         done += len(chunk)
         i += 64
     rate = done / (time.perf_counter() - t0)
+    cpu_ms = 1000 * (_cpu_seconds() - cpu0) / done
     time.sleep(max(0.0, start_at + seconds + 0.5 - time.time()))  # the slowest call of the other ends
     latencies: list[float] = []
     t0 = time.perf_counter()
@@ -93,8 +101,14 @@ def worker(start_at: float, seconds: float) -> None:
     latencies.sort()
     layout = current_layout()
     print(json.dumps({"threads": layout.threads, "spinning": layout.spinning, "texts_per_s": round(rate, 1),
+                      "cpu_ms_per_text": round(cpu_ms, 2),
                       "p50_ms": round(latencies[len(latencies) // 2], 2),
                       "p95_ms": round(latencies[int(len(latencies) * 0.95)], 2)}), flush=True)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def competitor() -> None:
@@ -167,14 +181,16 @@ def main() -> None:
             rows[scenario.name].append(results)
             print(json.dumps({"run": run + 1, "scenario": scenario.name, "processes": results}), flush=True)
     print(f"\nload average after: {os.getloadavg()[0]:.1f}\n")
-    print("| scenario | texts/s per process | texts/s total | p50 ms | p95 ms |")
-    print("|---|---|---|---|---|")
+    print("| scenario | texts/s per process | texts/s total | CPU ms per text | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|")
     for name, runs in rows.items():
         per = [float(str(p["texts_per_s"])) for r in runs for p in r]
         total = [sum(float(str(p["texts_per_s"])) for p in r) for r in runs]
+        cpu = [float(str(p["cpu_ms_per_text"])) for r in runs for p in r]
         p50 = [float(str(p["p50_ms"])) for r in runs for p in r]
         p95 = [float(str(p["p95_ms"])) for r in runs for p in r]
-        print(f"| {name} | {_span(per, 0)} | {_span(total, 0)} | {_span(p50, 1)} | {_span(p95, 1)} |")
+        print(f"| {name} | {_span(per, 0)} | {_span(total, 0)} | {_span(cpu, 2)} | {_span(p50, 1)} | "
+              f"{_span(p95, 1)} |")
 
 
 def _span(values: list[float], digits: int) -> str:
