@@ -267,3 +267,30 @@ def test_cli_rejects_a_bad_value(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert run(["--threads", "many", "analyze", "hi"]) == 2
     assert "expected 'auto' or a number" in capsys.readouterr().err
+
+
+def test_serve_threads_option_and_environment_set_the_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.cli import run
+    from affectlens.service import app as service_app
+
+    seen: list[tuple[str, str, rt.ThreadLayout]] = []
+
+    def fake_run_server(settings: Any, *, log_level: str = "info") -> None:  # what the models will see
+        seen.append((settings.threads, settings.thread_spinning, current_layout(cpus=2)))
+
+    monkeypatch.setattr(service_app, "run_server", fake_run_server)
+    assert run(["serve"]) == 0
+    assert seen[-1] == ("auto", "auto", rt.ThreadLayout(2, 2, False, "auto"))
+    monkeypatch.setenv(SPINNING_ENV, "on")
+    assert run(["serve", "--threads", "1"]) == 0
+    assert seen[-1] == ("1", "on", rt.ThreadLayout(2, 1, True, THREADS_ENV))
+
+
+def test_serve_rejects_a_bad_thread_setting(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from affectlens.cli import run
+    from affectlens.service import app as service_app
+
+    monkeypatch.setattr(service_app, "run_server", lambda settings, **kw: None)
+    assert run(["serve", "--threads", "lots"]) == 2
+    assert "AFFECTLENS_THREADS" in capsys.readouterr().err
