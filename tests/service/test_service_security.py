@@ -269,3 +269,15 @@ def test_redaction() -> None:
     record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, '%s - "WebSocket %s" [accepted]',
                                ("127.0.0.1:5000", "/v1/stream/audio?api_key=abc"), None)
     assert RedactSecrets().filter(record) and "abc" not in record.getMessage()
+
+
+def test_serve_passes_host_and_origin_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.cli import run
+    from affectlens.service import app as service_app
+
+    seen: dict[str, ServiceSettings] = {}
+    monkeypatch.setattr(service_app, "run_server", lambda settings, **_: seen.setdefault("settings", settings))
+    monkeypatch.setenv("AFFECTLENS_ALLOWED_ORIGINS", "http://from-env.example")
+    assert run(["serve", "--allowed-hosts", "emotions.lan,10.0.0.7"]) == 0
+    assert seen["settings"].allowed_hosts == "emotions.lan,10.0.0.7"
+    assert seen["settings"].allowed_origins == "http://from-env.example"
