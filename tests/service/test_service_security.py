@@ -281,3 +281,12 @@ def test_serve_passes_host_and_origin_options(monkeypatch: pytest.MonkeyPatch) -
     assert run(["serve", "--allowed-hosts", "emotions.lan,10.0.0.7"]) == 0
     assert seen["settings"].allowed_hosts == "emotions.lan,10.0.0.7"
     assert seen["settings"].allowed_origins == "http://from-env.example"
+
+
+def test_query_key_is_the_streams_only() -> None:
+    """docs/service.md: HTTP routes take the key from the header only; ``?api_key=`` is the stream's."""
+    with _client(api_key=SECRET) as client:
+        assert client.get(f"/v1/models?api_key={SECRET}").status_code == 401
+        assert client.get("/v1/models", headers={"Authorization": f"Bearer {SECRET}"}).status_code == 200
+        with client.websocket_connect(f"ws://127.0.0.1:8000/v1/stream/audio?api_key={SECRET}") as ws:
+            assert ws.receive_json()["type"] == "ready"
