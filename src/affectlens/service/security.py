@@ -120,10 +120,14 @@ class HostPolicy:
         return listed + (" and any IP address" if self.any_ip else "")
 
 
+def _normal_origin(origin: str) -> str:
+    return origin.strip().lower().rstrip("/")
+
+
 def origin_allowed(origin: str, host_header: str | None, allowed: Iterable[str]) -> bool:
     """Same origin as the request's ``Host``, or listed in ``allowed`` (``*``: any)."""
-    origin = origin.strip().lower().rstrip("/")
-    listed = {o.strip().lower().rstrip("/") for o in allowed}
+    origin = _normal_origin(origin)
+    listed = allowed if isinstance(allowed, frozenset) else frozenset(_normal_origin(o) for o in allowed)
     if "*" in listed or origin in listed:
         return True
     scheme, sep, netloc = origin.partition("://")
@@ -143,16 +147,19 @@ class HostOriginGuard:
     def __init__(self, app: ASGIApp, settings: ServiceSettings, error_body: ErrorBody) -> None:
         self.app = app
         self.hosts = HostPolicy.from_settings(settings)
-        self.origins = tuple(_split_list(settings.allowed_origins))
+        self.origins = frozenset(_normal_origin(o) for o in _split_list(settings.allowed_origins))
         self.error_body = error_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        host = headers.get("host")
-        origin = headers.get("origin")
+        host = origin = None
+        for name, value in scope.get("headers", ()):  # ASGI header names are lower-case bytes
+            if name == b"host":
+                host = value.decode("latin-1")
+            elif name == b"origin":
+                origin = value.decode("latin-1")
         changes_state = scope["type"] == "websocket" or scope.get("method", "GET") not in SAFE_METHODS
         if host is not None and not self.hosts.allows(host):
             # a DNS-rebinding page, or a proxy that forwards another name: say how to allow it
