@@ -103,3 +103,25 @@ def test_cli_workers_option_reaches_the_local_engine(tmp_path: Path, monkeypatch
     assert code == 0 and seen == {"workers": 3}
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["runs"][-1]["workers"] == 3
+
+
+def test_a_worker_builds_its_model_with_the_layout_it_was_given(tmp_path: Path, tiny_text_model: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+    from types import SimpleNamespace
+
+    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.types import Modality
+
+    for name in (THREADS_ENV, SPINNING_ENV):  # restored afterwards: the worker writes os.environ
+        monkeypatch.setenv(name, "auto")
+    monkeypatch.setattr(processes, "_worker_pool", None)  # the worker's globals, reset afterwards
+    monkeypatch.setattr(processes, "_worker_spec", None)
+    spec = SimpleNamespace(sources=[SimpleNamespace(kind="csv")])
+    model = pickle.dumps(TextOnnxRecognizer(tiny_text_model, name="text.tiny.v1"))
+    processes._init_worker(spec, model, {THREADS_ENV: "1"})  # type: ignore[arg-type]
+    recognizer = processes._worker_pool.get(Modality.TEXT)
+    recognizer.load()  # a given recognizer loads on first use, still under the worker's layout
+    session = recognizer._session
+    assert session.get_session_options().intra_op_num_threads == 1
+    assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
