@@ -103,6 +103,7 @@ def run_batch(
             if processes > 1:
                 from affectlens.batch.processes import run_units_processes
 
+                del pool  # the workers hold their own models: let this one's memory go while they run
                 resumed, rows = run_units_processes(spec, model_for_workers, workers=processes, progress=progress)
             else:
                 resumed, rows = run_units_local(spec, pool, progress=progress)
