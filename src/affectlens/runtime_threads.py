@@ -22,8 +22,9 @@ The layout, in order of precedence:
 Why no spinning by default: a process cannot see the other pools on its cores (another
 process, a CTranslate2 job, other users), and there the spinning costs most.  Measured on
 the shared 2-core machine: spinning bought a quiet lone process about 6% (397 vs 373
-texts/s, p50 4.2 vs 5.5 ms, one run) and cost it 1.5-6x in texts/s or p50 beside a busy
-2-thread job (``benchmarks/thread_layout.py``, docs/batch.md "Threads").  Set
+texts/s, p50 4.2 vs 5.5 ms, one run); on the loaded machine it halved texts/s and made the
+median p50 2.7-7.8x longer, alone, two at once and beside a 2-thread CTranslate2 job
+(``benchmarks/thread_layout.py``, docs/batch.md "Threads and worker processes").  Set
 ``AFFECTLENS_THREAD_SPINNING=on`` on a machine that runs nothing else.
 
 Nothing here runs at import time; every value is read when a session is built.
