@@ -23,6 +23,7 @@ from typing import Any
 from affectlens.inputs import InputError
 from affectlens.io import EmptyInput, InputNotFound, MissingColumn, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, choose_column, record_id_of
+from affectlens.io.text_checks import decode_utf8, invalid_text
 
 READ_BATCH_ROWS = 8_192
 _CSV_BLOCK_BYTES = 1 << 20
@@ -375,7 +376,8 @@ def _decode_utf8(record_batch: Any) -> tuple[Any, list[str | None] | None]:
                 decoded.append(None if raw is None else raw.decode("utf-8"))
             except UnicodeDecodeError:
                 decoded.append(None)
-                problems[row] = "invalid UTF-8 bytes in this row"
+                # the same message as every other surface (``io.text_checks``), naming the byte offset
+                problems[row] = invalid_text(decode_utf8(raw)) or "invalid UTF-8"
         columns.append(pa.array(decoded, type=pa.string()))
     return pa.table(columns, names=record_batch.schema.names), problems
 
