@@ -38,6 +38,7 @@ from affectlens.io import EmptyInput, InputNotFound, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, TableReader, is_table
 from affectlens.io.text import TEXT_SUFFIXES, read_text_item
 from affectlens.io.text_checks import EMPTY_TEXT, text_problem
+from affectlens.io.walk import describe_skipped, list_files
 from affectlens.protocols import Recognizer
 from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec
 from affectlens.types import EmotionResult, Modality, Segment
@@ -265,13 +266,16 @@ def _file_item(path: Path, file_type: FileType, where: str, record_id: str | Non
 
 
 def _list_folder(root: Path) -> tuple[list[Path], list[Path]]:
-    """(supported files, skipped files) below ``root``, sorted, hidden ones left out."""
+    """(supported files, skipped files) below ``root``, sorted (``io.walk``: links followed, loops cut).
+
+    Entries the walk cannot use (broken links, loops, unreadable folders) are warned about here.
+    """
+    listing = list_files(root)
+    if listing.skipped:
+        warnings.warn(describe_skipped(listing.skipped, root), AffectlensWarning, stacklevel=4)
     supported: list[Path] = []
     skipped: list[Path] = []
-    for path in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()):
-        rel_parts = path.relative_to(root).parts
-        if any(part.startswith(".") for part in rel_parts) or not path.is_file():
-            continue
+    for path in listing.files:
         (supported if path.suffix.lower() in FILE_TYPES else skipped).append(path)
     return supported, skipped
 

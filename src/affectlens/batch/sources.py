@@ -15,6 +15,7 @@ plain column lists; nothing is loaded whole.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from affectlens.inputs import InputError
 from affectlens.io import EmptyInput, InputNotFound, MissingColumn, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, choose_column, record_id_of
 from affectlens.io.text_checks import decode_utf8, invalid_text
+from affectlens.io.walk import describe_skipped, list_files
 
 READ_BATCH_ROWS = 8_192
 _CSV_BLOCK_BYTES = 1 << 20
@@ -126,13 +128,12 @@ class Unit:
 # -- discovery -----------------------------------------------------------------------------------
 
 
-def _visible_files(root: Path) -> list[Path]:
-    found = []
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+def _visible_files(root: Path, *, warn: bool = True) -> list[Path]:
+    """The folder's files by the one walk policy (``io.walk``); what it cannot use is warned about."""
+    listing = list_files(root)
+    if warn and listing.skipped:
+        warnings.warn(describe_skipped(listing.skipped, root), UserWarning, stacklevel=3)
+    return listing.files
 
 
 def discover(input_path: str | Path) -> list[Source]:
@@ -170,7 +171,8 @@ def ignored_files(input_path: str | Path, sources: Sequence[Source]) -> list[str
     if not root.is_dir() or (sources and sources[0].kind == "files"):
         return []
     used = {s.name for s in sources}
-    return [p.relative_to(root).as_posix() for p in _visible_files(root) if p.relative_to(root).as_posix() not in used]
+    relative = (p.relative_to(root).as_posix() for p in _visible_files(root, warn=False))
+    return [rel for rel in relative if rel not in used]
 
 
 # -- schema checks -------------------------------------------------------------------------------
