@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,16 +58,18 @@ def test_batch_refuses_to_resume_an_input_changed_after_its_first_megabyte(tmp_p
     assert str(table.resolve()) in again.stderr
 
 
-def test_dialogue_resume_refuses_a_changed_input(tmp_path: Path) -> None:
+def test_dialogue_resume_refuses_a_changed_dialogue_it_already_holds(tmp_path: Path) -> None:
     turns = tmp_path / "turns.csv"
     turns.write_text("dialogue_id,speaker,text\n" + "".join(
         f"d{d},{'AB'[t % 2]},I am so happy {d}{t}\n" for d in range(4) for t in range(2)))
     out = tmp_path / "out.jsonl"
     first = _cli("analyze", str(turns), "--dialogue", *DUMMY, "--out", str(out))
     assert first.returncode == 0, first.stderr
-    out.write_text(out.read_text().splitlines()[0] + "\n")  # as if stopped after the first dialogue
+    lines = out.read_text().splitlines()
+    assert json.loads(lines[-1])["record_id"] == "d3"
+    out.write_text(lines[-1] + "\n")  # as if only the last dialogue had been written
     _edit_keeping_size_and_mtime(turns, b"happy 31", b"angry 31")
     again = _cli("analyze", str(turns), "--dialogue", *DUMMY, "--out", str(out), "--resume")
     assert again.returncode == 2, again.stderr
-    assert "cannot resume: the input" in again.stderr and "content, same size and modification time" in again.stderr
+    assert "cannot resume: 1 dialogue(s) already in" in again.stderr and "'d3': its turns differ" in again.stderr
     assert len(out.read_text().splitlines()) == 1  # nothing appended

@@ -55,26 +55,35 @@ def describe_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str 
 
 
 def sidecar_path(out: Path) -> Path:
-    """Where a resumable single-file output (``--resume``) keeps the fingerprint of its input."""
+    """Where a resumable single-file output (``--resume``) keeps the fingerprints of what it holds."""
     return out.with_name(f".{out.name}.input.json")
 
 
-def record_input(out: Path, input_path: Path) -> None:
-    """Remember which input (and which content) ``out`` is written from."""
-    data = {"path": str(input_path.resolve()), **file_fingerprint(input_path)}
+def content_hash(value: Any) -> str:
+    """SHA-256 of a JSON-serialisable value (e.g. one dialogue's turns), key order ignored."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def record_parts(out: Path, input_path: Path, parts: Mapping[str, str]) -> None:
+    """Remember which input ``out`` is written from and a hash of each part (dialogue) in it."""
+    data = {"path": str(input_path.resolve()), "parts": dict(parts)}
     sidecar_path(out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
-def check_input_unchanged(out: Path, input_path: Path) -> str | None:
-    """Why ``out`` cannot be resumed from ``input_path`` (``None``: it can, or nothing was recorded)."""
-    sidecar = sidecar_path(out)
+def changed_parts(out: Path, input_path: Path, parts: Mapping[str, str], done: set[str]) -> str | None:
+    """Why ``out`` cannot be resumed: a part it already holds (``done``) whose content changed in the
+    input since (``None``: it can be, or nothing was recorded).  Parts the input only adds are fine:
+    they are what resuming is for."""
     try:
-        before = json.loads(sidecar.read_text(encoding="utf-8"))
+        before = json.loads(sidecar_path(out).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if before.get("path") != str(input_path.resolve()):
         return f"{out} was started from another input, {before.get('path')}"
-    change = describe_change(before, file_fingerprint(input_path))
-    if change is None:
+    recorded = before.get("parts", {})
+    changed = sorted(p for p in done if p in recorded and parts.get(p) != recorded[p])
+    if not changed:
         return None
-    return f"the input {input_path} changed since {out} was started ({change})"
+    return (f"{len(changed)} dialogue(s) already in {out} changed in {input_path} since "
+            f"(e.g. {changed[0]!r}: its turns differ)")
