@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affectlens.audio.wav_header import wav_truncation
 from affectlens.inputs import AudioClip, InputError
 from affectlens.io import EmptyInput, InputNotFound
 
@@ -69,6 +70,8 @@ class AudioFile:
     record_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     clipped_fraction: float = 0.0
+    #: found when the file was opened (a truncated WAV); repeated in ``warnings`` on every decode
+    header_warnings: list[str] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -83,6 +86,7 @@ class AudioFile:
         if chunk_seconds <= 0:
             raise ValueError(f"chunk_seconds must be positive, got {chunk_seconds}")
         self.warnings.clear()
+        self.warnings.extend(self.header_warnings)
         if self.info.sample_rate < LOW_RATE_WARNING_HZ:
             self.warnings.append(
                 f"low sample rate ({self.info.sample_rate} Hz, telephone band): upsampled to {rate} Hz; "
@@ -130,8 +134,10 @@ def open_audio(path: str | Path, *, record_id: str | None = None) -> AudioFile:
                 raise first_error from None
             raise
     if info.duration is not None and info.duration <= 0:
-        raise EmptyInput(f"empty input: {path} holds no audio samples")
-    return AudioFile(info, record_id=record_id)
+        truncated = wav_truncation(path)
+        raise EmptyInput(f"empty input: {truncated}" if truncated else f"empty input: {path} holds no audio samples")
+    truncated = wav_truncation(path) if info.decoder == "soundfile" else None
+    return AudioFile(info, record_id=record_id, header_warnings=[truncated] if truncated else [])
 
 
 def read_audio_item(path: Path, record_id: str | None) -> AudioFile:
