@@ -116,7 +116,8 @@ def run_service(root: Path, bad: list[BadInput], record: Any) -> None:
 
     kinds = {".wav": "audio", ".flac": "audio", ".ogg": "audio", ".opus": "audio", ".mp3": "audio",
              ".png": "image", ".jpg": "image", ".mp4": "video"}
-    settings = ServiceSettings(temp_dir=str(root.parent / "service-tmp"), request_timeout_s=120.0)
+    settings = ServiceSettings(temp_dir=str(root.parent / "service-tmp"), request_timeout_s=120.0,
+                               allowed_hosts="testserver")  # TestClient sends Host: testserver
     Path(settings.temp_dir or ".").mkdir(exist_ok=True)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         for item in bad:

@@ -90,7 +90,8 @@ def test_service_answers_every_bad_file_without_5xx(tmp_path: Path) -> None:
     from affectlens.testing import DummyRecognizer
 
     made = make_bad_inputs(tmp_path / "corpus", suffixes=(".wav", ".png", ".csv", ".jsonl", ".parquet"))
-    app = create_app(ServiceSettings(temp_dir=str(tmp_path)), recognizers=[DummyRecognizer()])
+    app = create_app(ServiceSettings(temp_dir=str(tmp_path), allowed_hosts="testserver"),
+                     recognizers=[DummyRecognizer()])
     with TestClient(app, raise_server_exceptions=False) as client:
         for item in made:
             route = {".wav": "/v1/analyze/audio", ".png": "/v1/analyze/image"}.get(item.suffix, "/v1/jobs")
