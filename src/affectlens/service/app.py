@@ -36,6 +36,7 @@ from affectlens import processing
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
 from affectlens.protocols import Recognizer
+from affectlens.readiness import training_forbidden
 from affectlens.service import schemas
 from affectlens.service.engine import Engine, ServiceError, describe_exception
 from affectlens.service.jobs import JobManager
@@ -344,20 +345,12 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.get("/v1/models", response_model=schemas.ModelsModel, tags=["models"], dependencies=auth,
              responses=errors)
     async def models() -> dict[str, Any]:
-        """Text models a request may name, which are loaded, and the stream's speech recognizer."""
-        from affectlens.registry import available
+        """Text models a request may name: loaded or not, ready or not (and why); the stream's recognizer.
 
-        loaded = engine.loaded_names()
-        default = engine.default_text.name if engine.default_text else None
-        rows = {s.name: {"name": s.name, "modality": s.modality.value, "label_set": s.label_set,
-                         "default": s.name == default, "loaded": s.name in loaded}
-                for s in available(Modality.TEXT)}
-        for rec in engine._injected.values():
-            rows[rec.name] = {"name": rec.name, "modality": rec.modality.value, "label_set": rec.label_set,
-                              "default": rec.name == default, "loaded": True}
+        The service never trains: a model that needs training first is listed with ``ready: false``."""
+        rows = await asyncio.get_running_loop().run_in_executor(None, engine.model_rows)
         stream = engine._defaults.get(Modality.SPEECH)
-        return {"models": sorted(rows.values(), key=lambda r: r["name"]),
-                "stream_recognizer": stream.name if stream else None}
+        return {"models": rows, "stream_recognizer": stream.name if stream else None}
 
     @app.post("/v1/analyze/text", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors)
@@ -571,7 +564,8 @@ def _analyze_dialogue(models: dict[str | None, Any], dialogue: Dialogue, model: 
         if labels:
             processing.check_label_set(labels)
         if model not in models:  # loaded once per model name, then shared by requests
-            models[model] = conversation_model(model)
+            with training_forbidden():  # a baseline over a peer that needs training: refused, not trained
+                models[model] = conversation_model(model)
     except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
         status, message = describe_exception(exc)
         raise ServiceError(status if status < 500 else 400, message) from exc
