@@ -47,7 +47,7 @@ def test_tfidf_peer_does_not_train_by_default(tmp_path: Path, monkeypatch: pytes
     data = write_tiny_goemotions(tmp_path / "data")
     model = TfidfLogRegRecognizer(data_root=data, cache=tmp_path / "cache")
     assert "AFFECTLENS_PEER_TRAIN=1" in (model.readiness() or "")
-    with pytest.raises(PeerModelMissing, match="off by default.*AFFECTLENS_PEER_TRAIN=1 affectlens analyze"):
+    with pytest.raises(PeerModelMissing, match=r"off by default.*AFFECTLENS_PEER_TRAIN=1 affectlens analyze"):
         model.load()
     assert not (tmp_path / "cache").exists()
     with training_forbidden(), pytest.raises(PeerModelMissing, match="never trains"):

@@ -14,7 +14,7 @@ import pytest
 from serve_process import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_readiness import write_tiny_goemotions  # noqa: E402
+from test_readiness import write_tiny_goemotions
 
 
 @pytest.mark.slow
