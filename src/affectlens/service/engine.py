@@ -341,6 +341,10 @@ def describe_exception(exc: BaseException) -> tuple[int, str]:
 
     if isinstance(exc, ServiceError):
         return exc.status, exc.message
+    from affectlens.media_limits import MediaTooLarge
+
+    if isinstance(exc, MediaTooLarge):  # pixel cap (read from the header): nothing was decoded
+        return 413, _one_line(exc)
     if isinstance(exc, processing.NoRecognizer | processing.MissingDependency):
         return 501, _one_line(exc)
     if isinstance(exc, UnsupportedInput):
