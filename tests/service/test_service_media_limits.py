@@ -87,3 +87,40 @@ def test_image_bomb_is_413_on_sync_and_job_routes(settings: ServiceSettings, tmp
             answer = client.post(route, files={"file": ("b.png", bomb, "image/png")}, data=data)
             assert answer.status_code == 413, answer.text  # before any model is chosen (none is installed)
             assert "13000 x 13000" in answer.json()["error"] and "megapixels" in answer.json()["error"]
+
+
+@pytest.mark.slow
+def test_serve_refuses_long_audio_and_answers_short_audio_while_a_long_job_runs(tmp_path: Path) -> None:
+    """Through the real ``affectlens serve`` (shipped speech model): a 90-minute file is refused
+    synchronously at once (413 pointing at jobs); as a job it runs while 3-s WAVs still get 200;
+    cancelling the job stops it mid-file."""
+    pytest.importorskip("soundfile")
+    import httpx
+    from serve_process import serve
+
+    long_file = long_flac(tmp_path / "long.flac", 5400).read_bytes()
+    short_file = wav_bytes(tone(3.0))
+    with serve(log=tmp_path / "serve.log") as base:
+        started = time.perf_counter()
+        refused = httpx.post(base + "/v1/analyze/audio", files={"file": ("l.flac", long_file, "audio/flac")},
+                             timeout=60)
+        assert refused.status_code == 413, refused.text
+        assert "/v1/jobs" in refused.json()["error"] and time.perf_counter() - started < 15
+        job = httpx.post(base + "/v1/jobs", files={"file": ("l.flac", long_file, "audio/flac")},
+                         data={"kind": "audio"}, timeout=60)
+        assert job.status_code == 202, job.text
+        job_url = base + job.headers["location"]
+        deadline = time.monotonic() + 60
+        while httpx.get(job_url, timeout=10).json()["status"] == "queued" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for _ in range(3):
+            short = httpx.post(base + "/v1/analyze/audio", files={"file": ("s.wav", short_file, "audio/wav")},
+                               timeout=60)
+            assert short.status_code == 200, short.text
+        assert httpx.get(job_url, timeout=10).json()["status"] == "running"  # they overlapped the job
+        cancelled = httpx.delete(job_url, timeout=10)
+        assert cancelled.status_code == 200
+        deadline = time.monotonic() + 20
+        while httpx.get(job_url, timeout=10).json()["status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert httpx.get(job_url, timeout=10).json()["status"] == "cancelled"  # stopped mid-file
