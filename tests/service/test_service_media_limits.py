@@ -124,3 +124,38 @@ def test_serve_refuses_long_audio_and_answers_short_audio_while_a_long_job_runs(
         while httpx.get(job_url, timeout=10).json()["status"] == "running" and time.monotonic() < deadline:
             time.sleep(0.2)
         assert httpx.get(job_url, timeout=10).json()["status"] == "cancelled"  # stopped mid-file
+
+
+def test_work_stops_when_the_client_disconnects(settings: ServiceSettings, tmp_path: Path) -> None:
+    import asyncio
+
+    from affectlens.media_limits import checkpoint
+    from affectlens.service.engine import InteractiveGate, ServiceError
+    from affectlens.service.limits import SyncMediaRunner
+    from affectlens.service.uploads import SavedUpload, Sniffed
+
+    class GoneAfter:
+        def __init__(self, seconds: float) -> None:
+            self.at = time.monotonic() + seconds
+
+        async def is_disconnected(self) -> bool:
+            return time.monotonic() > self.at
+
+    steps: list[int] = []
+
+    def work() -> None:
+        for step in range(200):  # 20 s unless stopped
+            checkpoint(float(step))
+            steps.append(step)
+            time.sleep(0.1)
+
+    path = tmp_path / "a.wav"
+    path.write_bytes(wav_bytes(tone(1.0)))
+    runner = SyncMediaRunner(settings, InteractiveGate())
+    saved = SavedUpload(path, Sniffed("audio", ".wav", "WAV audio"), path.stat().st_size)
+    with pytest.raises(ServiceError) as caught:
+        asyncio.run(runner.run(GoneAfter(0.5), saved, work))
+    assert caught.value.status == 499
+    time.sleep(0.4)
+    assert 2 <= len(steps) < 12  # stopped at the next checkpoint after the client left
+    runner.shutdown()
