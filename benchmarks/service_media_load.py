@@ -2,7 +2,8 @@
 without and with a 90-minute audio job running, on one ``affectlens serve``.
 
 Usage: python benchmarks/service_media_load.py [--seconds 30] [--text-clients 2] [--wav-clients 1]
-                                               [--long-minutes 90] [--speech-dir DIR] [--json out.json]
+                                               [--long-minutes 90] [--speech-dir DIR] [--long-file F]
+                                               [--json out.json]
 
 1. Makes, in a temp folder, a ``--long-minutes`` Opus file (the case in issue 21: a 90-minute
    Opus upload) and a 3-second WAV.  With ``--speech-dir`` (default: RAVDESS 16 kHz FLAC under
@@ -186,7 +187,8 @@ async def _run(args: argparse.Namespace, long_path: Path, wav: bytes) -> dict[st
             job_started = time.perf_counter()
             report["with_job"] = await _clients(client, base, args.text_clients, args.wav_clients, wav, args.seconds)
             job = (await client.get(job_url)).json()
-            report["job"] = {"status_after_phase": job["status"], "ran_s": round(time.perf_counter() - job_started, 1)}
+            report["job"] = {"status_after_phase": job["status"], "ran_s": round(time.perf_counter() - job_started, 1),
+                             "fraction_done": job["progress"]["fraction"]}
             _print_phase("with job", report["with_job"])
             if job["status"] == "running":
                 cancel_started = time.perf_counter()
@@ -222,16 +224,19 @@ def main() -> None:
     parser.add_argument("--wav-clients", type=int, default=1)
     parser.add_argument("--long-minutes", type=float, default=90.0)
     parser.add_argument("--speech-dir", type=Path, default=None, help="FLAC speech clips to tile (default: RAVDESS)")
+    parser.add_argument("--long-file", type=Path, default=None,
+                        help="use this long audio file instead of writing one (e.g. to repeat a run)")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the service (AFFECTLENS_*)")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="affectlens-media-load-") as folder:
         tiled, short, what = _source_audio(_speech_dir(args.speech_dir))
-        long_path = Path(folder) / "long.opus"
-        started = time.perf_counter()
-        _write_opus(long_path, tiled, args.long_minutes * 60)
-        print(f"audio: {what}; {args.long_minutes:g}-minute Opus of {long_path.stat().st_size / 1e6:.1f} MB "
-              f"written in {time.perf_counter() - started:.0f} s")
+        long_path = args.long_file or Path(folder) / "long.opus"
+        if args.long_file is None:
+            started = time.perf_counter()
+            _write_opus(long_path, tiled, args.long_minutes * 60)
+            print(f"audio: {what}; {args.long_minutes:g}-minute Opus of {long_path.stat().st_size / 1e6:.1f} MB "
+                  f"written in {time.perf_counter() - started:.0f} s", flush=True)
         report = asyncio.run(_run(args, long_path, _wav_bytes(short)))
         report["audio"] = what
     if args.json:

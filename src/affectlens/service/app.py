@@ -42,6 +42,7 @@ from affectlens.service import schemas
 from affectlens.service.engine import Engine, ServiceError, describe_exception
 from affectlens.service.jobs import JobManager
 from affectlens.service.limits import SyncMediaRunner
+from affectlens.service.security import HostOriginGuard, install_log_redaction, stream_credentials
 from affectlens.service.settings import ServiceSettings
 from affectlens.service.stream import run_stream
 from affectlens.service.uploads import SavedUpload, UploadRejected, remove_quietly, save_upload
@@ -263,6 +264,7 @@ def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence
     )
     app.state.affectlens = state
     _install_error_handlers(app)
+    app.add_middleware(HostOriginGuard, settings=settings, error_body=error_body)  # inside RequestContext
     app.add_middleware(RequestContext, settings=settings)
     _add_public_routes(app, state)
     _add_api_routes(app, state)
@@ -501,16 +503,13 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.websocket("/v1/stream/audio")
     async def stream_audio(websocket: WebSocket) -> None:
         """PCM16 mono 16 kHz in, one message per speech segment out (see ``affectlens.service.stream``)."""
-        key = settings.api_key
-        if key:
-            header = websocket.headers.get("authorization", "")
-            given = header[7:] if header.lower().startswith("bearer ") else websocket.query_params.get("api_key", "")
-            if not hmac.compare_digest(given.encode(), key.encode()):
-                await websocket.close(code=1008, reason="missing or wrong API key")
-                return
+        allowed, subprotocol = stream_credentials(websocket.headers, websocket.query_params, settings.api_key)
+        if not allowed:
+            await websocket.close(code=1008, reason="missing or wrong API key")
+            return
         labels = websocket.query_params.get("labels") or None
         rate = websocket.query_params.get("sample_rate", "16000")
-        await websocket.accept()
+        await websocket.accept(subprotocol=subprotocol)
         if rate != "16000":
             await websocket.send_json({"type": "error", "error": "only sample_rate=16000 (PCM16 mono) is supported"})
             await websocket.close(code=1003)
@@ -626,5 +625,7 @@ def run_server(settings: ServiceSettings, *, log_level: str = "info", recognizer
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
         log.warning("listening on %s without an API key: anyone who can reach it can use it", settings.host)
     app = create_app(settings, recognizers=recognizers)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
-                limit_concurrency=settings.max_connections)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
+                            limit_concurrency=settings.max_connections)
+    install_log_redaction()  # after uvicorn set up its loggers: ?api_key= never reaches a log
+    uvicorn.Server(config).run()

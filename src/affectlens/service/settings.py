@@ -25,6 +25,10 @@ class ServiceSettings:
     api_key: str | None = None
     #: default text model (None: the registry's default, ``text.minilm-goemotions.v1``)
     model: str | None = None
+    #: Host names answered (comma-separated, ``*``: any; None: the bound host's names, see ``security``)
+    allowed_hosts: str | None = None
+    #: browser origins allowed besides the service's own on POST/DELETE and the stream (``*``: any)
+    allowed_origins: str | None = None
 
     # -- request limits ---------------------------------------------------------------------
     max_body_bytes: int = 1 << 20  # JSON bodies (413 beyond)
