@@ -29,6 +29,7 @@ import numpy as np
 from affectlens.audio.wav_header import wav_truncation
 from affectlens.inputs import AudioClip, InputError
 from affectlens.io import EmptyInput, InputNotFound
+from affectlens.media_limits import checkpoint
 
 TARGET_RATE = 16_000
 #: suffixes read as speech input (video containers are decoded too, see ``VIDEO_SUFFIXES``)
@@ -94,6 +95,7 @@ class AudioFile:
         raw = _soundfile_chunks if self.info.decoder == "soundfile" else _pyav_chunks
         total = clipped = 0
         for chunk in _rechunk(raw(self.info, rate), round(chunk_seconds * rate)):
+            checkpoint(total / rate, self.info.path)  # cancellation, time cap, yielding (media_limits)
             total += chunk.size
             clipped += int(np.count_nonzero(np.abs(chunk) >= 0.999))
             yield chunk
