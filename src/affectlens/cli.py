@@ -22,6 +22,8 @@ from typer.core import TyperCommand, TyperGroup
 
 USAGE_ERROR = 2
 RUNTIME_ERROR = 1
+#: a folder, table or list of which not one input could be analysed (every one is an error/empty result)
+NOTHING_ANALYSED = 3
 
 
 class CliError(Exception):
@@ -406,18 +408,19 @@ def _run_analyze(
 ) -> None:
     from affectlens import output, processing
     from affectlens.inputs import TextItem
+    from affectlens.io.text_checks import decode_utf8, is_blank
 
     fmt = _output_format(fmt, out)
     source: Any = input
     if input == "-":
-        text = sys.stdin.read()
-        if not text.strip():
+        # bytes, decoded by the one policy of ``io.text_checks`` whatever the locale says
+        binary = getattr(sys.stdin, "buffer", None)  # absent when a caller swapped in a text stream
+        text = (decode_utf8(binary.read()) if binary is not None else sys.stdin.read()).strip()
+        if is_blank(text):
             raise CliError("empty input: nothing on standard input")
-        source = TextItem(text.strip(), source="<stdin>")
+        source = TextItem(text, source="<stdin>")
     elif as_text:
-        if not input.strip():
-            raise CliError("empty input: the text is empty")
-        source = TextItem(input)
+        source = TextItem(input)  # empty or invalid UTF-8: one error from ``plan_input``
     if out is not None and out.parent and not out.parent.exists():
         raise CliError(f"output folder not found: {out.parent}")
     with _progress_reporter(enabled=progress) as report, _video_options(*video):
@@ -449,6 +452,10 @@ def _run_analyze(
             results = tracked.watch(results)
         output.write_results(results, fmt, out)
     problems.report(analysis.plan.unit)
+    if not analysis.plan.single and problems.total and problems.count_empty == problems.total:
+        typer.echo(f"error: nothing could be analysed: all {problems.total} {analysis.plan.unit} gave no result",
+                   err=True)
+        raise typer.Exit(NOTHING_ANALYSED)
     if tracks is not None and tracked.save(tracks) == 0:
         typer.echo("warning: --tracks: no tracked face (tracks come from videos)", err=True)
     if plot is not None:

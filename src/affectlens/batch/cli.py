@@ -71,7 +71,7 @@ def batch_command(
       affectlens batch big.parquet --out runs/big --engine ray --address ray://head:10001
       affectlens report runs/posts
     """
-    from affectlens.cli import CliError, _cli_errors
+    from affectlens.cli import NOTHING_ANALYSED, CliError, _cli_errors
 
     with _cli_errors():
         from affectlens.batch.local import run_batch
@@ -99,6 +99,9 @@ def batch_command(
         if counts.get("errors"):
             typer.echo(f"warning: {counts['errors']:,} inputs gave no result; see {summary.out_dir / 'errors.jsonl'}",
                        err=True)
+        if counts.get("errors") and not counts.get("analysed_rows"):  # every input failed: not a success
+            typer.echo("error: nothing could be analysed (every input gave no result)", err=True)
+            raise typer.Exit(NOTHING_ANALYSED)
 
 
 @contextmanager

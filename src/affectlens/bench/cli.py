@@ -9,6 +9,7 @@ registry, so a new corpus adds a command without touching this file.  Expected p
 """
 
 
+import os
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated
 import typer
 
 from affectlens.bench.tasks import Task, get_task, list_tasks
+from affectlens.readiness import TRAIN_ENV
 
 USAGE_ERROR = 2
 
@@ -204,7 +206,13 @@ def _task_command(task: Task) -> Callable[..., None]:
         in_process: Annotated[bool, typer.Option(
             "--in-process",
             help="Run models in this process (faster start; memory peaks then overlap).")] = False,
+        train_peers: Annotated[bool, typer.Option(
+            "--train-peers",
+            help="Let peers without shipped weights (peer.tfidf-logreg.v1, ...) train from the corpus and "
+                 "cache the result (minutes; off by default: AFFECTLENS_PEER_TRAIN=1 does the same).")] = False,
     ) -> None:
+        if train_peers:  # an environment variable so that the per-model subprocesses see it too
+            os.environ[TRAIN_ENV] = "1"
         run_task(task, model, split, limit, data_root, out, batch_size, bootstrap, in_process)
 
     command.__doc__ = f"{task.title}. Data: {task.data}."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from affectlens.dialogue.conversation import (
 )
 from affectlens.dialogue.io import read_dialogues
 from affectlens.dialogue.types import dialogue_chunks
+from affectlens.io.fingerprint import changed_parts, content_hash, record_parts
 from affectlens.types import EmotionResult
 
 #: file suffixes that are always read as dialogues (no --dialogue needed)
@@ -121,6 +123,11 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         # records of dialogues this input lacks: the output belongs to another input
         raise ValueError(f"cannot resume in {out}: it holds {len(foreign)} dialogue(s) that {path} does not "
                          f"have (e.g. {sorted(foreign)[0]!r}); was it written from another input? Use a new --out")
+    parts = {d.dialogue_id: content_hash([list(astuple(t)) for t in d.turns]) for d in dialogues}
+    if written and out is not None and (changed := changed_parts(out, path, parts, written)) is not None:
+        raise ValueError(f"cannot resume: {changed}; use a new --out (or delete it) to start over")
+    if fmt == "jsonl" and out is not None:
+        record_parts(out, path, parts)  # what a later --resume checks each written dialogue against
     if written:
         before = len(dialogues)
         dialogues = [d for d in dialogues if d.dialogue_id not in written]

@@ -35,10 +35,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from affectlens import processing
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
+from affectlens.media_limits import media_limits
 from affectlens.protocols import Recognizer
+from affectlens.readiness import training_forbidden
 from affectlens.service import schemas
 from affectlens.service.engine import Engine, ServiceError, describe_exception
 from affectlens.service.jobs import JobManager
+from affectlens.service.limits import SyncMediaRunner
 from affectlens.service.security import HostOriginGuard, install_log_redaction, stream_credentials
 from affectlens.service.settings import ServiceSettings
 from affectlens.service.stream import run_stream
@@ -225,6 +228,7 @@ class ServiceState:
         self.settings = settings
         self.engine = Engine(settings, recognizers)
         self.jobs = JobManager(settings, self.engine.gate)
+        self.sync_media = SyncMediaRunner(settings, self.engine.gate)
         self.loading: asyncio.Task[Any] | None = None
 
 
@@ -244,6 +248,7 @@ def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence
         finally:
             state.loading.cancel()
             state.jobs.shutdown()
+            state.sync_media.shutdown()
             state.engine.shutdown()
 
     app = FastAPI(
@@ -346,20 +351,12 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.get("/v1/models", response_model=schemas.ModelsModel, tags=["models"], dependencies=auth,
              responses=errors)
     async def models() -> dict[str, Any]:
-        """Text models a request may name, which are loaded, and the stream's speech recognizer."""
-        from affectlens.registry import available
+        """Text models a request may name: loaded or not, ready or not (and why); the stream's recognizer.
 
-        loaded = engine.loaded_names()
-        default = engine.default_text.name if engine.default_text else None
-        rows = {s.name: {"name": s.name, "modality": s.modality.value, "label_set": s.label_set,
-                         "default": s.name == default, "loaded": s.name in loaded}
-                for s in available(Modality.TEXT)}
-        for rec in engine._injected.values():
-            rows[rec.name] = {"name": rec.name, "modality": rec.modality.value, "label_set": rec.label_set,
-                              "default": rec.name == default, "loaded": True}
+        The service never trains: a model that needs training first is listed with ``ready: false``."""
+        rows = await asyncio.get_running_loop().run_in_executor(None, engine.model_rows)
         stream = engine._defaults.get(Modality.SPEECH)
-        return {"models": sorted(rows.values(), key=lambda r: r["name"]),
-                "stream_recognizer": stream.name if stream else None}
+        return {"models": rows, "stream_recognizer": stream.name if stream else None}
 
     @app.post("/v1/analyze/text", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors)
@@ -401,37 +398,36 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
             engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels))
         return JSONResponse(result)
 
-    async def analyze_media(kind: str, file: UploadFile, labels: str | None) -> JSONResponse:
+    async def analyze_media(kind: str, file: UploadFile, labels: str | None, request: Request) -> JSONResponse:
         saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
                                   temp_dir=settings.temp_folder())
-        try:
-            loop = asyncio.get_running_loop()
-            result = await _with_timeout(state, loop.run_in_executor(
-                engine.media_executor, _analyze_file, engine, saved, kind, labels))
+        try:  # duration and pixel caps from the header, own threads, cancelled when abandoned (limits.py)
+            result = await state.sync_media.run(request, saved, lambda: _analyze_file(engine, saved, kind, labels))
         finally:
             remove_quietly(saved.path)
         return JSONResponse(result)
 
     media_doc = ("Upload (multipart field `file`) -> one result, segments with `start`/`end`. Checked: size (413), "
-                 "content type and magic bytes (415); 501 while no {word} recognizer is installed.")
+                 "content type and magic bytes (415), duration and pixel caps from the header (413: send long "
+                 "media to `/v1/jobs`); 501 while no {word} recognizer is installed.")
 
     @app.post("/v1/analyze/audio", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="speech"))
-    async def analyze_audio(file: Annotated[UploadFile, File()],
+    async def analyze_audio(request: Request, file: Annotated[UploadFile, File()],
                             labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("audio", file, labels)
+        return await analyze_media("audio", file, labels, request)
 
     @app.post("/v1/analyze/image", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="face"))
-    async def analyze_image(file: Annotated[UploadFile, File()],
+    async def analyze_image(request: Request, file: Annotated[UploadFile, File()],
                             labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("image", file, labels)
+        return await analyze_media("image", file, labels, request)
 
     @app.post("/v1/analyze/video", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="face"))
-    async def analyze_video(file: Annotated[UploadFile, File()],
+    async def analyze_video(request: Request, file: Annotated[UploadFile, File()],
                             labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("video", file, labels)
+        return await analyze_media("video", file, labels, request)
 
     @app.post("/v1/jobs", tags=["jobs"], dependencies=auth, status_code=202, response_model=schemas.JobModel,
               responses=errors)
@@ -570,7 +566,8 @@ def _analyze_dialogue(models: dict[str | None, Any], dialogue: Dialogue, model: 
         if labels:
             processing.check_label_set(labels)
         if model not in models:  # loaded once per model name, then shared by requests
-            models[model] = conversation_model(model)
+            with training_forbidden():  # a baseline over a peer that needs training: refused, not trained
+                models[model] = conversation_model(model)
     except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
         status, message = describe_exception(exc)
         raise ServiceError(status if status < 500 else 400, message) from exc
@@ -607,10 +604,13 @@ def _start_job_analysis(engine: Engine, saved: SavedUpload, job: Any, column: st
     if saved.sniffed.kind == "table":
         recognizer = engine.text_recognizer(model)
     else:
+        with media_limits(max_pixels=engine.settings.max_image_pixels):
+            SyncMediaRunner.probe(saved)  # pixel cap from the header, before any decoding or model
         recognizer, _ = _media_recognizer(engine, saved)
-    return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
-                                     id_column=id_column, batch_size=engine.settings.job_batch_size,
-                                     progress=job.on_progress)
+    with media_limits(max_pixels=engine.settings.max_image_pixels):  # an image decodes here: cap it
+        return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
+                                         id_column=id_column, batch_size=engine.settings.job_batch_size,
+                                         progress=job.on_progress)
 
 
 def run_server(settings: ServiceSettings, *, log_level: str = "info", recognizers: Sequence[Recognizer] = ()) -> None:

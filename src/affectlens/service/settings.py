@@ -50,6 +50,15 @@ class ServiceSettings:
     #: pool must not spin-wait; "on" only for a machine that runs nothing else
     thread_spinning: str = "auto"
 
+    # -- media (docs/service.md, "Media limits") ---------------------------------------------------
+    #: longest audio / video analysed synchronously, from the container header (413 beyond: use a job)
+    max_sync_audio_seconds: float = 120.0
+    max_sync_video_seconds: float = 30.0
+    #: images and video frames: width x height read from the header (413 beyond, nothing decoded)
+    max_image_pixels: int = 50_000_000
+    #: threads for synchronous audio/image/video requests (jobs and model loading have their own)
+    media_workers: int = 1
+
     # -- jobs -----------------------------------------------------------------------------------
     max_jobs_queued: int = 8  # queued + running jobs (429 beyond)
     job_workers: int = 1
