@@ -87,7 +87,8 @@ def test_service_single_text_is_422_and_list_elements_are_error_rows(tmp_path: P
     from affectlens.service.settings import ServiceSettings
     from affectlens.testing import DummyRecognizer
 
-    app = create_app(ServiceSettings(temp_dir=str(tmp_path)), recognizers=[DummyRecognizer()])
+    app = create_app(ServiceSettings(temp_dir=str(tmp_path), allowed_hosts="testserver"),
+                     recognizers=[DummyRecognizer()])
     with TestClient(app) as client:
         one = client.post("/v1/analyze/text", content=b'{"text": "I am \\ud800 happy"}',
                           headers={"content-type": "application/json"})

@@ -82,7 +82,8 @@ def test_service_never_reads_a_path_a_client_names(tmp_path: Path) -> None:
 
     secret = tmp_path / "secret.txt"
     secret.write_text("I am so happy: private")
-    app = create_app(ServiceSettings(temp_dir=str(tmp_path / "up")), recognizers=[DummyRecognizer()])
+    app = create_app(ServiceSettings(temp_dir=str(tmp_path / "up"), allowed_hosts="testserver"),
+                     recognizers=[DummyRecognizer()])
     with TestClient(app) as client:
         for url, body in (("/v1/analyze/text", {"text": str(secret)}),
                           ("/v1/analyze/texts", {"texts": [str(secret), str(tmp_path)]})):
