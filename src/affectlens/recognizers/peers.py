@@ -492,10 +492,9 @@ def _fit_label(x: Any, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+    from affectlens.runtime_threads import available_cpus
+
+    return available_cpus()  # the affinity mask, capped by a cgroup CPU quota
 
 
 def _span_of(lowered_text: str, phrase: str, *, whole_word: bool) -> tuple[int, int] | None:

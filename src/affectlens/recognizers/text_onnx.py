@@ -54,7 +54,6 @@ from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
 DEFAULT_NAME = "text.minilm-goemotions.v1"
-NO_SPINNING = "session.intra_op.allow_spinning"
 CUE_METHODS = ("decomposition", "occlusion")
 #: occlusion re-runs the model once per word: texts with more words (or several windows) fall back
 MAX_OCCLUSION_WORDS = 64
@@ -218,18 +217,18 @@ class TextOnnxRecognizer:
             path = self.model_dir / filename
             if (filename in files or path.is_file()) and sha256_file(path) != expected:
                 raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
-        threads = self.threads or min(4, _cpu_count())
-        # with a branch, two sessions take turns on the same cores: a pool that spin-waits after
-        # its run starves the other's threads (a 3-layer student beside the shipped model: 328
-        # bare texts/s spinning, 394 without, on 2 cores)
-        spinning = {NO_SPINNING: "0"} if config.vad_branch_file else {}
+        # threads and spinning: ``runtime_threads`` (CPUs available, AFFECTLENS_THREADS, options).
+        # With a branch, the two sessions take turns on the same cores: each may use them all,
+        # but neither may spin (a pool that spin-waits after its run starves the other's
+        # threads: a 3-layer student beside the shipped model gave 328 bare texts/s spinning,
+        # 394 without), which the automatic layout never does
         entries = config.session_config if self.session_config is None else self.session_config
         self._session = ort.InferenceSession(str(self.model_dir / model_file),
-                                             _session_options(ort, threads, {**spinning, **entries}),
+                                             _session_options(ort, self.threads, entries),
                                              providers=["CPUExecutionProvider"])
         if config.vad_branch_file:
             self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),
-                                                     _session_options(ort, threads, spinning),
+                                                     _session_options(ort, self.threads, {}),
                                                      providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.no_padding()
@@ -512,23 +511,10 @@ def _feature_block(logits: np.ndarray, embedding: np.ndarray, hidden3: np.ndarra
     return np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
 
 
-def _session_options(ort: Any, threads: int, entries: Mapping[str, str]) -> Any:
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    for key, value in entries.items():
-        options.add_session_config_entry(key, value)
-    return options
+def _session_options(ort: Any, threads: int | None, entries: Mapping[str, str]) -> Any:
+    from affectlens.runtime_threads import session_options
 
-
-def _cpu_count() -> int:
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+    return session_options(ort, threads=threads, entries=entries)
 
 
 def create(**params: Any) -> TextOnnxRecognizer:

@@ -44,6 +44,11 @@ class ServiceSettings:
     max_model_batch: int = 64
     #: text models a request may name in ``model`` and that are kept loaded at most
     max_loaded_models: int = 3
+    #: threads per model runtime pool ("auto": the CPUs available, ``runtime_threads``)
+    threads: str = "auto"
+    #: auto (= off): text, media and job pools may run at once and share the cores, so an idle
+    #: pool must not spin-wait; "on" only for a machine that runs nothing else
+    thread_spinning: str = "auto"
 
     # -- media (docs/service.md, "Media limits") ---------------------------------------------------
     #: longest audio / video analysed synchronously, from the container header (413 beyond: use a job)
