@@ -64,3 +64,16 @@ def test_through_the_shipped_text_model(capsys: pytest.CaptureFixture[str]) -> N
     assert neutral["extras"]["none_of_these"] > 0.5
     loving = plutchik("I love you so much.")
     assert set(loving["labels"]) == {"joy", "trust"}
+
+
+def test_emotion_shifts_name_a_neutral_turn_no_emotion_in_plutchik() -> None:
+    from dataclasses import replace
+
+    from affectlens.dialogue.conversation import emotion_shifts
+
+    calm = replace(_segment(("neutral",), {"neutral": 0.9}), turn=0, speaker="A")
+    warm = replace(_segment(("love",), {"love": 0.9}), turn=1, speaker="A")
+    [shift] = emotion_shifts(EmotionResult((calm, warm)), "plutchik")
+    assert shift.from_label == "" and shift.to_label in ("joy", "trust")
+    assert "no emotion \u2192" in shift.describe()
+    assert shift.to_cue().label == shift.to_label
