@@ -43,6 +43,8 @@ def list_command() -> None:
                    f"metrics: {metrics}]")
     typer.echo(f"{'ravdess':<18} RAVDESS speech, 8 classes, actor-independent 6-fold CV: our recipe and "
                "classical peers re-trained per fold [speech; metrics: uar, war, arousal_binary_accuracy]")
+    typer.echo(f"{'esconv':<18} ESConv support strategies: the supporter's next move, ours and peers trained in "
+               "the same run [text dialogues; test; metrics: accuracy, weighted_f1, macro_f1, kl_to_human]")
 
 
 def default_models(task: Task) -> list[str]:
@@ -174,6 +176,24 @@ def ravdess_command(
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
     console.print(f"wrote {json_path} and {md_path}")
+
+
+@app.command("esconv")
+def esconv_command(
+    data_root: Annotated[Path | None, typer.Option(
+        "--data-root", metavar="PATH",
+        help="Folder that holds esconv/ [default: $AFFECTLENS_DATA, else ../shared/datasets].")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Where to write esconv-test.json and .md.")] = Path("bench-results"),
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, metavar="N",
+                                           help="Resamples for the 95% intervals (0: none).")] = 1000,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N",
+                                              help="Only the first N test dialogues (quick runs).")] = None,
+) -> None:
+    """ESConv test: the supporter's next strategy, support.esconv-minilm.v1 and peers in one run, with bias."""
+    from affectlens.bench.esconv import esconv_command as run
+
+    run(data_root, out, bootstrap, limit)
 
 
 def _task_command(task: Task) -> Callable[..., None]:

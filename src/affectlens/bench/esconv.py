@@ -244,3 +244,30 @@ def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
 
 
 __all__ = ["PUBLISHED", "kl_to_human", "points_of", "run_esconv", "score", "to_markdown", "write_report"]
+
+
+def esconv_command(
+    data_root: Path | None = None,
+    out: Path = Path("bench-results"),
+    bootstrap: int = 1000,
+    limit: int | None = None,
+) -> None:
+    """ESConv test: next supporter strategy, ours vs majority, repeat-previous and TF-IDF + LR, plus bias."""
+    import sys
+
+    import typer
+    from rich.console import Console
+
+    from affectlens.bench.datasets import DatasetMissing
+
+    console = Console(stderr=True)
+    try:
+        report = run_esconv(data_root=data_root, bootstrap=bootstrap, limit=limit,
+                            on_progress=lambda line: console.print(line, highlight=False))
+    except DatasetMissing as err:
+        typer.echo(f"error: {err}; pass --data-root PATH or set AFFECTLENS_DATA", err=True)
+        raise typer.Exit(2) from None
+    report["command"] = " ".join(["affectlens", "bench", "esconv", *sys.argv[3:]])
+    sys.stdout.write(to_markdown(report))
+    json_path, md_path = write_report(report, out)
+    console.print(f"wrote {json_path} and {md_path}")
