@@ -16,11 +16,8 @@ import pytest
 from affectlens.dialogue.support import DEFAULT_MODEL_DIR, SupportRecognizer, support_lines, supporter_of
 from affectlens.dialogue.support_care import CRISIS_PHRASES, SUPPORT_NOTICE, crisis_in, crisis_phrases
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES, observe_inputs, one_hot, suggest_inputs
+from affectlens.dialogue.support_testing import DIM, FakeText, write_tiny_model
 from affectlens.dialogue.types import Dialogue, Turn
-from affectlens.recognizers.text_onnx import TurnPass
-from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
-
-DIM = 4
 
 
 def _dialogue(*turns: tuple[str, str]) -> Dialogue:
@@ -85,56 +82,14 @@ def test_supporter_is_named_known_or_second() -> None:
     assert supporter_of(d, "Ann") == ("Ann", None)
     assert supporter_of(d)[0] == "Bob" and "assumed" in str(supporter_of(d)[1])
     assert supporter_of(_dialogue(("helper", "hi"), ("Ann", "hey")))[0] == "helper"
-    assert supporter_of(d, "Zed")[0] is None
+    assert supporter_of(d, "Zed") == ("Zed", "supporter 'Zed' has not spoken in this dialogue yet")
     assert supporter_of(_dialogue(("Ann", "hi")))[0] is None
 
 
 # -- the recognizer over tiny heads and a fake encoder ----------------------------------------------
-class FakeText:
-    """Stands in for the text model: 4 numbers per turn, a fixed emotion and one word cue."""
-
-    max_tokens = 128
-    name = "fake.text.v1"
-
-    def load(self) -> None:
-        pass
-
-    def _features(self, texts: list[str]) -> np.ndarray:
-        return np.array([[len(t) / 10, t.count("?"), t.count("!"), float("sad" in t)] for t in texts],
-                        dtype=np.float32)
-
-    def turn_features(self, texts: list[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        return self._features(texts), np.zeros((len(texts), 3), dtype=np.float32)
-
-    def analyze_with_turn_features(self, texts: list[str]) -> TurnPass:
-        results = []
-        for t in texts:
-            sad = "sad" in t
-            cues = (Cue("word", '"sad"', 0.5, "sadness", span=(t.index("sad"), t.index("sad") + 3)),) if sad else ()
-            scores = {"sadness": 0.9 if sad else 0.1, "joy": 0.1 if sad else 0.8}
-            results.append(EmotionResult((Segment(
-                Modality.TEXT, "goemotions", scores, ("sadness" if sad else "joy",),
-                VAD(-0.6 if sad else 0.5, 0.1, 0.0), 0.9, Provenance("fake.text.v1", "v1"), cues, text=t),)))
-        return TurnPass(results, self._features(texts), [None] * len(texts))
-
-
 @pytest.fixture()
 def tiny_model(tmp_path: Path) -> Path:
-    import onnx
-
-    from affectlens.models import sha256_file
-    from affectlens.training.support_heads import LinearHead, linear_onnx
-
-    rng = np.random.default_rng(1)
-    dims = {"observe": 2 * DIM + 2, "suggest": 2 * DIM + 3 * N_STRATEGIES + 10}
-    for mode, d in dims.items():
-        head = LinearHead(rng.normal(size=(N_STRATEGIES, d)).astype(np.float32), np.zeros(N_STRATEGIES, np.float32))
-        onnx.save(linear_onnx(head, mode), str(tmp_path / f"head_{mode}.onnx"))
-    config = {"heads": {m: f"head_{m}.onnx" for m in dims}, "temperatures": {"observe": 1.0, "suggest": 1.5},
-              "labels": list(STRATEGIES), "encoder": {"file": "model.onnx", "onnxruntime_session_config": {}},
-              "sha256": {f"head_{m}.onnx": sha256_file(tmp_path / f"head_{m}.onnx") for m in dims}}
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    return tmp_path
+    return write_tiny_model(tmp_path)
 
 
 def _recognizer(folder: Path, **kw: Any) -> SupportRecognizer:
@@ -186,10 +141,16 @@ def test_result_attaches_points_and_strategies(tiny_model: Path) -> None:
     assert len(lines) == 2 and "suggest" in lines[0]
 
 
-def test_no_supporter_means_no_points(tiny_model: Path) -> None:
+def test_supporter_who_has_not_spoken_gets_one_point(tiny_model: Path) -> None:
     (result,) = _recognizer(tiny_model, supporter="nobody").analyze_dialogues([_dialogue(("a", "x"), ("b", "y"))])
+    assert [("support" in s.extras) for s in result.segments] == [False, True]
+    assert any("has not spoken" in w for w in result.warnings)
+
+
+def test_one_speaker_means_no_points(tiny_model: Path) -> None:
+    (result,) = _recognizer(tiny_model).analyze_dialogues([_dialogue(("a", "x"), ("a", "y"))])
     assert len(result.segments) == 2 and not any("support" in s.extras for s in result.segments)
-    assert any("does not speak" in w for w in result.warnings)
+    assert any("one speaker" in w for w in result.warnings)
 
 
 def test_bad_hash_is_refused(tiny_model: Path) -> None:

@@ -147,7 +147,7 @@ def ours(dialogues: list[Any], model_dir: Path | None) -> tuple[np.ndarray, np.n
         dialogue = Dialogue(d.dialogue_id, tuple(Turn(i, s, t) for i, (s, t) in enumerate(zip(d.speakers, d.texts,
                                                                                               strict=True))))
         n_turns += len(dialogue)
-        by_next = {p.next_turn: p for p in recognizer.suggest(dialogue)}
+        by_next = {p.next_turn: p for p in recognizer.suggest(dialogue, "sys")}
         for i, speaker in enumerate(d.speakers):
             if speaker != "sys":
                 continue

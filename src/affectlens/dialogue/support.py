@@ -57,8 +57,9 @@ def supporter_of(dialogue: Dialogue, supporter: str | None = None) -> tuple[str 
     """``(supporter name, warning)``: the named one, a known role name, else the second speaker."""
     speakers = dialogue.speakers
     if supporter is not None:
+        # a supporter who has not spoken yet still gets a suggestion for their first turn
         return (supporter, None) if supporter in speakers else (
-            None, f"supporter {supporter!r} does not speak in this dialogue: no strategies suggested")
+            supporter, f"supporter {supporter!r} has not spoken in this dialogue yet")
     for name in speakers:
         if name.strip().lower() in SUPPORTER_NAMES:
             return name, None
@@ -201,9 +202,9 @@ class SupportRecognizer:
     def analyze_dialogues(self, dialogues: Sequence[Dialogue]) -> list[EmotionResult]:
         return [self._result(d, *self._analyse(d)) for d in dialogues]
 
-    def suggest(self, dialogue: Dialogue) -> list[SupportPoint]:
-        """Every point of ``dialogue`` where the supporter speaks next (no result built)."""
-        return self._analyse(dialogue)[1]
+    def suggest(self, dialogue: Dialogue, supporter: str | None = None) -> list[SupportPoint]:
+        """Every point of ``dialogue`` where the supporter (default: ``self.supporter``) speaks next."""
+        return self._analyse(dialogue, supporter)[1]
 
     def read_strategies(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> list[dict[str, float]]:
         """Which strategy each supporter ``text`` uses (``contexts``: the seeker turn before each).
@@ -230,13 +231,14 @@ class SupportRecognizer:
             out.append({s: round(float(v), 4) for s, v in zip(STRATEGIES, p, strict=True)})
         return out
 
-    def _analyse(self, dialogue: Dialogue) -> tuple[list[Turn], list[SupportPoint], list[EmotionResult], list[str]]:
+    def _analyse(self, dialogue: Dialogue, supporter: str | None = None,
+                 ) -> tuple[list[Turn], list[SupportPoint], list[EmotionResult], list[str]]:
         self.load()
         warnings: list[str] = []
         turns = [t for t in dialogue.turns if not t.is_empty]
         if not turns:
             return [], [], [], ["no non-empty turn: nothing to analyse"]
-        supporter, warning = supporter_of(dialogue, self.supporter)
+        supporter, warning = supporter_of(dialogue, supporter or self.supporter)
         if warning:
             warnings.append(warning)
         encoded = self._text_model.analyze_with_turn_features([t.text for t in turns])

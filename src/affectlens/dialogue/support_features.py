@@ -26,6 +26,12 @@ TURN_SCALE = 120
 SUPPORTER_TURN_SCALE = 60
 
 
+#: of the 796 turn features, the heads read the first 412: the pooled last layer (384) and the
+#: GoEmotions logits / 5 (28), not the mean of layer 3 (half the size, and the fits ran on a
+#: shared 2-core machine)
+TURN_DIMS = 412
+
+
 def _scaled(n: int, top: int) -> float:
     return math.log1p(n) / math.log1p(top)
 
@@ -36,6 +42,7 @@ def observe_inputs(features: np.ndarray, is_supporter: np.ndarray, index: int) -
     ``[its own features, the last seeker turn before it (zeros if none), previous turn
     was the supporter's, scaled position]``.
     """
+    features = features[:, :TURN_DIMS]
     dim = features.shape[1]
     seeker_before = [i for i in range(index) if not is_supporter[i]]
     last_seeker = features[seeker_before[-1]] if seeker_before else np.zeros(dim, dtype=np.float32)
@@ -54,6 +61,7 @@ def suggest_inputs(features: np.ndarray, vad: np.ndarray, is_supporter: np.ndarr
     turns and their mean over the dialogue so far, the seeker's valence (last, change from
     their previous turn, mean) and arousal, and flags/counts for the position.
     """
+    features = features[:, :TURN_DIMS]
     dim = features.shape[1]
     zeros = np.zeros(dim, dtype=np.float32)
     seeker = [i for i in range(point) if not is_supporter[i]]
@@ -91,4 +99,4 @@ def one_hot(strategies: list[str | None]) -> np.ndarray:
     return out
 
 
-__all__ = ["N_STRATEGIES", "STRATEGIES", "observe_inputs", "one_hot", "suggest_inputs"]
+__all__ = ["N_STRATEGIES", "STRATEGIES", "TURN_DIMS", "observe_inputs", "one_hot", "suggest_inputs"]
