@@ -58,7 +58,7 @@ class Draft:
     notice: str = SUPPORT_NOTICE
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"reply": self.reply, "strategy": self.strategy, "explanation": self.explanation,
+        out: dict[str, Any] = {"reply": self.reply, "strategy": self.strategy, "explanation": self.explanation,
                "suggested_by": self.suggested_by, "notice": self.notice}
         if self.crisis:
             out.update({"route_to_person": True, "crisis_phrases": list(self.crisis), "message": ROUTE_TO_PERSON})
