@@ -201,6 +201,24 @@ def run_esconv(*, data_root: Path | None = None, model_dir: Path | None = None, 
     }
 
 
+def _llm_client(model: str) -> Any:
+    from affectlens.llm.client import ChatClient
+    from affectlens.llm.config import resolve_config
+
+    return ChatClient(resolve_config(model=model))
+
+
+def run_llm_study(client: Any, limit: int, data_root: Path | None,
+                  on_progress: Callable[[str], None]) -> dict[str, Any]:
+    """The LLM's own strategy vs the human's, without and with our suggestion (``llm/support.py``)."""
+    from affectlens.dialogue.support import SupportRecognizer
+    from affectlens.llm.support import strategy_study
+    from affectlens.training.support import load_esconv
+
+    return strategy_study(load_esconv("test", data_root), client=client, recognizer=SupportRecognizer(),
+                          limit=limit, on_progress=on_progress)
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     lines = [f"### ESConv next-strategy prediction, {report['split']} ({report['points']} supporter turns, "
              f"{report['dialogues']} dialogues{', LIMITED' if report['limited'] else ''})", "",
@@ -232,6 +250,13 @@ def to_markdown(report: dict[str, Any]) -> str:
                   f"{machine.get('cores', '?')} cores (loaded by other work)."]
     for p in report["published"]:
         lines.append(f"- {p['system']}: {p['source']}; {p['note']}.")
+    study = report.get("llm_study")
+    if study:
+        lines += ["", f"LLM study ({study.get('model')}, {study['points']} test points; draft strategies read by our "
+                      "observe head):", "", "| | matches the human strategy | KL to human mix |", "|---|---|---|"]
+        for key, name in (("llm_alone", "LLM alone"), ("llm_with_our_suggestion", "LLM with our suggestion"),
+                          ("our_suggestion", "our suggestion")):
+            lines.append(f"| {name} | {study[key]['match_human']} | {study[key]['kl_to_human']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -251,6 +276,9 @@ def esconv_command(
     out: Path = Path("bench-results"),
     bootstrap: int = 1000,
     limit: int | None = None,
+    *,
+    llm: str | None = None,
+    llm_limit: int = 200,
 ) -> None:
     """ESConv test: next supporter strategy, ours vs majority, repeat-previous and TF-IDF + LR, plus bias."""
     import sys
@@ -259,13 +287,22 @@ def esconv_command(
     from rich.console import Console
 
     from affectlens.bench.datasets import DatasetMissing
+    from affectlens.llm.config import LLMNotConfigured
 
     console = Console(stderr=True)
     try:
+        client = _llm_client(llm) if llm else None  # before the long run: fail fast, send nothing
         report = run_esconv(data_root=data_root, bootstrap=bootstrap, limit=limit,
                             on_progress=lambda line: console.print(line, highlight=False))
+        if client is not None:
+            report["llm_study"] = run_llm_study(client, llm_limit, data_root,
+                                                lambda line: console.print(line, highlight=False))
+            report["llm_study"]["model"] = llm
     except DatasetMissing as err:
         typer.echo(f"error: {err}; pass --data-root PATH or set AFFECTLENS_DATA", err=True)
+        raise typer.Exit(2) from None
+    except LLMNotConfigured as err:
+        typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     report["command"] = " ".join(["affectlens", "bench", "esconv", *sys.argv[3:]])
     sys.stdout.write(to_markdown(report))
