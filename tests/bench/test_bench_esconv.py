@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,23 @@ def test_markdown_names_published_figures_as_not_remeasured() -> None:
               "machine": {}, "data": "d", "date": "today"}
     text = to_markdown(report)
     assert "not re-measured" in text and "| majority | 1.000" in text
+
+
+def test_cli_missing_corpora_and_unconfigured_llm_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from affectlens.bench.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["esconv", "--data-root", str(tmp_path)])
+    assert result.exit_code == 2 and "ESConv not found" in result.output
+    result = runner.invoke(app, ["empathetic", "--data-root", str(tmp_path)])
+    assert result.exit_code == 2 and "error:" in result.output
+    for name in ("AFFECTLENS_LLM_URL", "AFFECTLENS_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AFFECTLENS_LLM_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.config/affectlens/llm.toml
+    result = runner.invoke(app, ["esconv", "--data-root", str(tmp_path), "--llm", "some-model"])
+    assert result.exit_code == 2 and "nothing was sent" in result.output
+    listed = runner.invoke(app, ["list"]).output
+    assert "esconv" in listed and "empathetic" in listed

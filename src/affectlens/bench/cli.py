@@ -45,6 +45,8 @@ def list_command() -> None:
                "classical peers re-trained per fold [speech; metrics: uar, war, arousal_binary_accuracy]")
     typer.echo(f"{'esconv':<18} ESConv support strategies: the supporter's next move, ours and peers trained in "
                "the same run [text dialogues; test; metrics: accuracy, weighted_f1, macro_f1, kl_to_human]")
+    typer.echo(f"{'empathetic':<18} EmpatheticDialogues, 32 emotions (situation + first turn): the text model's "
+               "coverage through the taxonomy, TF-IDF + LR and NRC peers [text; test; metrics: accuracy, macro_f1]")
 
 
 def default_models(task: Task) -> list[str]:

@@ -318,9 +318,9 @@ class SupportRecognizer:
             for cue in (last.segments[0].cues if last.segments else ())[:2]:
                 if cue.kind == "word" and cue.span is not None:
                     word = turns[seeker[-1]].text[cue.span[0]:cue.span[1]]
+                    # no span: the cue sits on the turn the supporter answers, which may not be this one
                     cues.append(Cue(kind=SUPPORT_CUE, phrase=f'seeker said "{word}" ({cue.label})',
-                                    weight=round(cue.weight, 4), label=label, turn=turns[seeker[-1]].index,
-                                    span=cue.span))
+                                    weight=round(cue.weight, 4), label=label, turn=turns[seeker[-1]].index))
         if len(seeker) > 1:
             a, b = _emotion(turns[seeker[-2]], results[seeker[-2]]), _emotion(turns[seeker[-1]], results[seeker[-1]])
             change = (b["valence"] or 0.0) - (a["valence"] or 0.0)
