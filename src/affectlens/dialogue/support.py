@@ -39,7 +39,7 @@ from affectlens.calibration import softmax
 from affectlens.dialogue.support_care import ROUTE_TO_PERSON, SUPPORT_NOTICE, crisis_in
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES, observe_inputs, suggest_inputs
 from affectlens.dialogue.types import Dialogue, Turn
-from affectlens.types import Cue, EmotionResult, Modality, Segment
+from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_NAME = "support.esconv-minilm.v1"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "support-esconv-minilm-v1"
@@ -358,7 +358,8 @@ class SupportRecognizer:
                     cues = (*cues, *point.cues)
                 segments.append(replace(seg, speaker=turn.speaker, turn=turn.index, start=turn.start, end=turn.end,
                                         record_id=dialogue.dialogue_id, source=dialogue.source, text=turn.text,
-                                        cues=cues, extras=extras))
+                                        cues=cues, extras={**extras, "emotions_by": seg.provenance.recognizer},
+                                        provenance=Provenance(self.name, self.version)))
         return EmotionResult(tuple(segments), dialogue.source, (*dialogue.warnings, *warnings), dialogue.dialogue_id)
 
 
