@@ -291,12 +291,17 @@ class SupportRecognizer:
     def _cues(self, turns: list[Turn], results: list[EmotionResult], is_sup: np.ndarray, observed: np.ndarray,
               seeker: list[int], k: int, x: np.ndarray, top: int) -> list[Cue]:
         """What pushed ``top`` up: each input block's share of its logit, and the seeker's words and shift."""
-        weight = self._heads_weight()
         label = STRATEGIES[top]
         dim = (len(x) - 3 * N_STRATEGIES - 10) // 2
         bounds = [0, dim, 2 * dim, 2 * dim + 3 * N_STRATEGIES, len(x)]
-        contrib = weight[top] * x - weight.mean(0) * x  # against the other strategies on average
-        shares = [float(contrib[a:b].sum()) for a, b in itertools.pairwise(bounds)]
+        # the head is linear: a block's contribution is the logit change when the block is zeroed,
+        # taken against the strategies' mean change (read through onnxruntime: no onnx package needed)
+        masked = [x.copy() for _ in _BLOCKS]
+        for row, (lo, hi) in zip(masked, itertools.pairwise(bounds), strict=True):
+            row[lo:hi] = 0.0
+        logits = self._logits("suggest", [x, *masked])
+        deltas = logits[0] - logits[1:]
+        shares = [float(d[top] - d.mean()) for d in deltas]
         cues: list[Cue] = []
         supporter = [i for i in range(k) if is_sup[i]]
         for (block, description), share in sorted(zip(_BLOCKS, shares, strict=True), key=lambda z: -z[1]):
@@ -330,16 +335,6 @@ class SupportRecognizer:
                                 phrase=f"seeker moved {a['emotion']} \u2192 {b['emotion']} "
                                        f"(valence {a['valence']:+.2f} \u2192 {b['valence']:+.2f})"))
         return cues
-
-    def _heads_weight(self) -> np.ndarray:
-        if "_suggest_weight" not in self._config:
-            import onnx
-            from onnx import numpy_helper
-
-            model = onnx.load(str(self.model_dir / self._config["heads"]["suggest"]))
-            weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-            self._config["_suggest_weight"] = np.asarray(weights["weight"], dtype=np.float64)
-        return np.asarray(self._config["_suggest_weight"])
 
     def _result(self, dialogue: Dialogue, turns: list[Turn], points: list[SupportPoint],
                 results: list[EmotionResult], warnings: list[str]) -> EmotionResult:
