@@ -228,6 +228,19 @@ def analyze(
             help="Read INPUT as dialogues: a table (dialogue_id, speaker, text) or JSON; .srt/.vtt always are.",
         ),
     ] = False,
+    support: Annotated[
+        bool,
+        typer.Option(
+            "--support",
+            help="Dialogues: also suggest the supporter's next strategy (ESConv's 8) per turn, with cues; "
+                 "suggestions for a human supporter, not therapy (see docs/support.md).",
+        ),
+    ] = False,
+    supporter: Annotated[
+        str | None,
+        typer.Option("--supporter", metavar="SPEAKER", help="With --support: who the supporter is [default: a "
+                     "speaker named sys/supporter/helper/listener/..., else the second speaker]."),
+    ] = None,
     transcript: Annotated[
         Path | None,
         typer.Option(
@@ -281,6 +294,7 @@ def analyze(
       affectlens analyze clip.mp4 --tracks people.csv
       affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl
       affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl --resume
+      affectlens analyze chat.csv --dialogue --support --supporter helper
       affectlens analyze talk.srt
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
     """
@@ -291,8 +305,9 @@ def analyze(
             with _video_options(fps, start, end):
                 _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
             return
-        if dialogue or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
-            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress, resume)
+        if dialogue or support or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
+            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress, resume,
+                          support=support, supporter=supporter)
             return
         if resume:
             raise typer.BadParameter("--resume is for dialogues (--dialogue); tables resume with 'affectlens batch'")
@@ -381,13 +396,14 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
 
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
-                  batch_size: int, progress: bool, resume: bool = False) -> None:
+                  batch_size: int, progress: bool, resume: bool = False, *, support: bool = False,
+                  supporter: str | None = None) -> None:
     from affectlens.dialogue.cli import run_dialogue_analysis
 
     fmt = _output_format(fmt, out)
     with _progress_reporter(enabled=progress) as report:
         run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size, progress=report,
-                              resume=resume)
+                              resume=resume, support=support, supporter=supporter)
 
 
 def _run_analyze(

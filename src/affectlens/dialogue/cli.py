@@ -97,7 +97,7 @@ def results_already_written(out: Path) -> tuple[set[str], tuple[str, str] | None
 def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, labels: str | None = None,
                           model: str | None = None, batch_size: int = 64,
                           shift_labels: str = "ekman", progress: Callable[[Any], None] | None = None,
-                          resume: bool = False) -> int:
+                          resume: bool = False, support: bool = False, supporter: str | None = None) -> int:
     """Analyse every dialogue in ``path``; returns the number of dialogues written.
 
     Results stream to the output about ``TURNS_PER_CALL`` turns at a time (whole dialogues),
@@ -132,9 +132,15 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         before = len(dialogues)
         dialogues = [d for d in dialogues if d.dialogue_id not in written]
         typer.echo(f"resuming: {before - len(dialogues)} dialogue(s) already in {out}", err=True)
-    recognizer = conversation_model(model, batch_size=batch_size)
+    if support or supporter is not None:
+        from affectlens.dialogue.support import support_model
+
+        recognizer: ConversationRecognizer = support_model(model, supporter)
+    else:
+        recognizer = conversation_model(model, batch_size=batch_size)
     n_turns = sum(len(d) for d in dialogues)
     lines: list[str] = []
+    suggestions: list[str] = []
 
     def results() -> Iterator[EmotionResult]:
         done = 0
@@ -150,6 +156,10 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
                         "or a new --out")
                 lines.extend(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}"
                              for shift in emotion_shifts(result, labels or shift_labels))
+                if support or supporter is not None:
+                    from affectlens.dialogue.support import support_lines
+
+                    suggestions.extend(support_lines(result))
                 yield result
             done += sum(len(d) for d in chunk)
             if progress is not None:
@@ -164,5 +174,11 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
             typer.echo(line, err=True)
         if len(lines) > 50:
             typer.echo(f"  ... {len(lines) - 50} more (see the emotion_shift cues)", err=True)
+    if suggestions:
+        from affectlens.dialogue.support_care import SUPPORT_NOTICE
+
+        typer.echo(f"support: {SUPPORT_NOTICE}", err=True)
+        for line in suggestions[:50] if fmt == "table" and out is None else []:
+            typer.echo(line, err=True)
     return count
 

@@ -335,7 +335,7 @@ def _require_key(state: ServiceState) -> Any:
 def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     settings = state.settings
     engine = state.engine
-    dialogue_models: dict[str | None, Any] = {}  # conversation models, loaded on first use
+    dialogue_models: dict[Any, Any] = {}  # conversation models, loaded on first use
     auth = [Depends(_require_key(state))]
     errors = schemas.ERROR_RESPONSES
 
@@ -395,7 +395,8 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         dialogue = Dialogue("dialogue", turns, warnings=empty)
         loop = asyncio.get_running_loop()
         result = await _with_timeout(state, loop.run_in_executor(
-            engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels))
+            engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels,
+            body.support, body.supporter))
         return JSONResponse(result)
 
     async def analyze_media(kind: str, file: UploadFile, labels: str | None, request: Request) -> JSONResponse:
@@ -557,21 +558,27 @@ def _media_recognizer(engine: Engine, saved: SavedUpload) -> tuple[Recognizer, s
         raise
 
 
-def _analyze_dialogue(models: dict[str | None, Any], dialogue: Dialogue, model: str | None,
-                      labels: str | None) -> dict[str, Any]:
+def _analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
+                      labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
     from affectlens.dialogue.cli import conversation_model
     from affectlens.dialogue.conversation import with_shift_cues
 
+    key = ("support", model, supporter) if support else model
     try:
         if labels:
             processing.check_label_set(labels)
-        if model not in models:  # loaded once per model name, then shared by requests
+        if key not in models:  # loaded once per model name, then shared by requests
             with training_forbidden():  # a baseline over a peer that needs training: refused, not trained
-                models[model] = conversation_model(model)
+                if support:
+                    from affectlens.dialogue.support import support_model
+
+                    models[key] = support_model(model, supporter)
+                else:
+                    models[key] = conversation_model(model)
     except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
         status, message = describe_exception(exc)
         raise ServiceError(status if status < 500 else 400, message) from exc
-    recognizer = models[model]
+    recognizer = models[key]
     [result] = recognizer.analyze_dialogues([dialogue])
     result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
     if not recognizer.uses_context:

@@ -55,6 +55,9 @@ class DialogueRequest(_Strict):
     turns: list[Turn] = Field(min_length=1, max_length=BATCH_MAX_ITEMS)
     labels: str | None = Field(None, max_length=NAME_MAX_CHARS)
     model: str | None = Field(None, max_length=NAME_MAX_CHARS)
+    # the supporter's next strategy per turn (support.esconv-minilm.v1): suggestions for a human, not therapy
+    support: bool = False
+    supporter: str | None = Field(None, max_length=NAME_MAX_CHARS)
 
 
 # -- the result JSON (docs/schema.md), for the OpenAPI document ------------------------------------
