@@ -1,6 +1,6 @@
 """Batch engine throughput and peak memory vs the text model's own single-process rate.
 
-Usage: python benchmarks/batch_throughput.py [--rows 100000] [--format parquet|csv] [--threads 2]
+Usage: python benchmarks/batch_throughput.py [--rows 100000] [--format parquet|csv] [--threads 2] [--workers N]
                                              [--model text.minilm-goemotions.v1] [--model-dir DIR]
                                              [--model-sample 10240] [--workdir DIR] [--keep]
 
@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="batch worker processes (affectlens batch --workers) [default: automatic]")
     parser.add_argument("--model", default="text.minilm-goemotions.v1")
     parser.add_argument("--model-dir", default=None, help="a TextOnnx model folder instead of the shipped model")
     parser.add_argument("--model-sample", type=int, default=10_240, help="texts for the model-only rate")
@@ -161,7 +163,8 @@ def main() -> None:
     model_args = ["--model", args.model] if not args.model_dir else []
     batch_cmd = [sys.executable, "-c", "import sys; from affectlens.cli import run; sys.exit(run(sys.argv[1:]))",
                  "batch", str(table_path), "--out", str(out), "--id", "id", "--time", "created",
-                 "--group", "forum", "--no-progress", *model_args]
+                 "--group", "forum", "--no-progress", *model_args,
+                 *(["--workers", str(args.workers)] if args.workers else [])]
     if args.model_dir:  # a model folder: register it under a temporary name in the child
         batch_cmd[2] = (
             "import sys; from affectlens import registry; from affectlens.types import Modality; "
@@ -187,6 +190,7 @@ def main() -> None:
         "model_only_texts_per_s": model["texts_per_s"], "model_only_sample": model["texts"],
         "model_only_before_after": [model_before["texts_per_s"], model_after["texts_per_s"]],
         "model_only_peak_rss_mb": round(model_rss, 1),
+        "batch_workers": manifest["runs"][-1].get("workers"),
         "batch_wall_s": round(seconds, 1), "batch_rows_per_s": round(rows_per_s, 1),
         "batch_rows_per_s_excluding_startup": manifest["timings"]["rows_per_second"],
         "ratio_batch_to_model": round(rows_per_s / model["texts_per_s"], 3),

@@ -6,6 +6,9 @@ Texts: the GoEmotions test split when ../shared/datasets is present (GoEmotions-
 Reddit comments), else the shipped examples repeated.  Measures the full public path,
 ``recognizer.analyze`` (tokenising, windows, ONNX, calibration, word cues, result objects),
 and the cold start of ``affectlens analyze "..."`` as a user runs it.
+
+Spinning follows ``AFFECTLENS_THREAD_SPINNING`` (default off since issue #21 item 11; figures
+measured before that were with spinning: set it to ``on`` to compare with them).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.runtime_threads import current_layout
 
     texts, source = _texts(args.n)
     rec = TextOnnxRecognizer(args.model_dir, batch_size=args.batch_size, threads=args.threads)
@@ -73,6 +77,7 @@ def main() -> None:
     cold_s = time.perf_counter() - t0
     report = {
         "texts": len(texts), "source": source, "batch_size": args.batch_size, "threads": args.threads,
+        "spinning": current_layout(threads=args.threads).spinning,
         "texts_per_s": round(len(texts) / seconds, 1),
         "single_text_latency_ms_p50": round(1000 * single[len(single) // 2], 1),
         "single_text_latency_ms_p95": round(1000 * single[int(len(single) * 0.95)], 1),

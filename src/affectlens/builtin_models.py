@@ -87,6 +87,31 @@ register(RecognizerSpec(
     size_bytes=_size(_DIALOGUE_DIR) if _DIALOGUE_DIR.is_dir() else None,
 ))
 
+_SUPPORT_DIR = MODELS_DIR / "support-esconv-minilm-v1"
+
+
+def _support_headline(folder: Path) -> str:
+    return _from_metrics(folder, lambda m: (
+        f"ESConv test next-strategy accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}"),
+        "see models/support-esconv-minilm-v1/MODEL_CARD.md")
+
+
+# a dialogue model (``--dialogue --support``): per turn the text model's emotions, and where the
+# supporter speaks next, the 8 ESConv strategies' probabilities with cues
+register(RecognizerSpec(
+    name="support.esconv-minilm.v1",
+    modality=Modality.TEXT,
+    label_set="goemotions",
+    factory="affectlens.dialogue.support:create",
+    description="Emotional-support strategies: the supporter's next move (ESConv's 8 strategies, calibrated) "
+    "from the seeker's turns, their emotion trajectory and the previous moves; cues; crisis phrases routed "
+    "to a person. Suggestions for a human supporter, not therapy.",
+    license="CC BY-NC 4.0 (trained on ESConv: non-commercial research use; see model card)",
+    training_data="ESConv train (910 dialogues, 12,759 supporter turns)",
+    headline_metric=_support_headline(_SUPPORT_DIR),
+    size_bytes=_size(_SUPPORT_DIR) if _SUPPORT_DIR.is_dir() else None,
+))
+
 register(RecognizerSpec(
     name="dummy.keywords.v1",
     modality=Modality.TEXT,

@@ -22,6 +22,8 @@ from typer.core import TyperCommand, TyperGroup
 
 USAGE_ERROR = 2
 RUNTIME_ERROR = 1
+#: a folder, table or list of which not one input could be analysed (every one is an error/empty result)
+NOTHING_ANALYSED = 3
 
 
 class CliError(Exception):
@@ -115,8 +117,25 @@ def _root(
             "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    threads: Annotated[
+        str | None,
+        typer.Option("--threads", metavar="N|auto", help="Threads per model runtime pool [default: "
+                     "AFFECTLENS_THREADS, else auto: the CPUs available, at most 4]."),
+    ] = None,
+    thread_spinning: Annotated[
+        str | None,
+        typer.Option("--thread-spinning", metavar="auto|on|off", help="Let idle pool threads spin-wait "
+                     "[default: AFFECTLENS_THREAD_SPINNING, else auto = off].")
+    ] = None,
 ) -> None:
     """Local, offline, explainable emotion recognition."""
+    # before any model loads: every onnxruntime/CTranslate2 pool is built through runtime_threads
+    from affectlens.runtime_threads import ThreadSettingError, configure
+
+    try:
+        configure(threads=threads, spinning=thread_spinning)
+    except ThreadSettingError as exc:
+        raise typer.BadParameter(str(exc).split(": ", 1)[-1], param_hint="--threads/--thread-spinning") from None
 
 
 # -- analyze -------------------------------------------------------------------------------------
@@ -209,6 +228,19 @@ def analyze(
             help="Read INPUT as dialogues: a table (dialogue_id, speaker, text) or JSON; .srt/.vtt always are.",
         ),
     ] = False,
+    support: Annotated[
+        bool,
+        typer.Option(
+            "--support",
+            help="Dialogues: also suggest the supporter's next strategy (ESConv's 8) per turn, with cues; "
+                 "suggestions for a human supporter, not therapy (see docs/support.md).",
+        ),
+    ] = False,
+    supporter: Annotated[
+        str | None,
+        typer.Option("--supporter", metavar="SPEAKER", help="With --support: who the supporter is [default: a "
+                     "speaker named sys/supporter/helper/listener/..., else the second speaker]."),
+    ] = None,
     transcript: Annotated[
         Path | None,
         typer.Option(
@@ -262,6 +294,7 @@ def analyze(
       affectlens analyze clip.mp4 --tracks people.csv
       affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl
       affectlens analyze turns.csv --dialogue --out turns_emotions.jsonl --resume
+      affectlens analyze chat.csv --dialogue --support --supporter helper
       affectlens analyze talk.srt
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
     """
@@ -272,8 +305,9 @@ def analyze(
             with _video_options(fps, start, end):
                 _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
             return
-        if dialogue or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
-            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress, resume)
+        if dialogue or support or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
+            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress, resume,
+                          support=support, supporter=supporter)
             return
         if resume:
             raise typer.BadParameter("--resume is for dialogues (--dialogue); tables resume with 'affectlens batch'")
@@ -362,13 +396,14 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
 
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
-                  batch_size: int, progress: bool, resume: bool = False) -> None:
+                  batch_size: int, progress: bool, resume: bool = False, *, support: bool = False,
+                  supporter: str | None = None) -> None:
     from affectlens.dialogue.cli import run_dialogue_analysis
 
     fmt = _output_format(fmt, out)
     with _progress_reporter(enabled=progress) as report:
         run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size, progress=report,
-                              resume=resume)
+                              resume=resume, support=support, supporter=supporter)
 
 
 def _run_analyze(
@@ -389,18 +424,19 @@ def _run_analyze(
 ) -> None:
     from affectlens import output, processing
     from affectlens.inputs import TextItem
+    from affectlens.io.text_checks import decode_utf8, is_blank
 
     fmt = _output_format(fmt, out)
     source: Any = input
     if input == "-":
-        text = sys.stdin.read()
-        if not text.strip():
+        # bytes, decoded by the one policy of ``io.text_checks`` whatever the locale says
+        binary = getattr(sys.stdin, "buffer", None)  # absent when a caller swapped in a text stream
+        text = (decode_utf8(binary.read()) if binary is not None else sys.stdin.read()).strip()
+        if is_blank(text):
             raise CliError("empty input: nothing on standard input")
-        source = TextItem(text.strip(), source="<stdin>")
+        source = TextItem(text, source="<stdin>")
     elif as_text:
-        if not input.strip():
-            raise CliError("empty input: the text is empty")
-        source = TextItem(input)
+        source = TextItem(input)  # empty or invalid UTF-8: one error from ``plan_input``
     if out is not None and out.parent and not out.parent.exists():
         raise CliError(f"output folder not found: {out.parent}")
     with _progress_reporter(enabled=progress) as report, _video_options(*video):
@@ -432,6 +468,10 @@ def _run_analyze(
             results = tracked.watch(results)
         output.write_results(results, fmt, out)
     problems.report(analysis.plan.unit)
+    if not analysis.plan.single and problems.total and problems.count_empty == problems.total:
+        typer.echo(f"error: nothing could be analysed: all {problems.total} {analysis.plan.unit} gave no result",
+                   err=True)
+        raise typer.Exit(NOTHING_ANALYSED)
     if tracks is not None and tracked.save(tracks) == 0:
         typer.echo("warning: --tracks: no tracked face (tracks come from videos)", err=True)
     if plot is not None:

@@ -37,6 +37,8 @@ from affectlens.inputs import InputError, TextItem
 from affectlens.io import EmptyInput, InputNotFound, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, TableReader, is_table
 from affectlens.io.text import TEXT_SUFFIXES, read_text_item
+from affectlens.io.text_checks import EMPTY_TEXT, text_problem
+from affectlens.io.walk import describe_skipped, list_files
 from affectlens.protocols import Recognizer
 from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec
 from affectlens.types import EmotionResult, Modality, Segment
@@ -219,15 +221,24 @@ def _text_item(value: Any, where: str, record_id: str | None, source: str | None
     if value_text is None:
         return WorkItem(where, Modality.TEXT, None, record_id, source, "missing value")
     if not isinstance(value_text, str):
-        problem = f"expected text, got {type(value_text).__name__}"
+        wrong_type = f"expected text, got {type(value_text).__name__}"
+        return WorkItem(where, Modality.TEXT, None, record_id, source, wrong_type)
+    problem = text_problem(value_text)  # empty (also zero-width/NUL only) or invalid UTF-8
+    if problem is not None:
         return WorkItem(where, Modality.TEXT, None, record_id, source, problem)
-    if not value_text.strip():
-        return WorkItem(where, Modality.TEXT, None, record_id, source, "empty text")
     if isinstance(value, TextItem):
         payload = replace(value, record_id=record_id, source=source)
     else:
         payload = TextItem(value_text, record_id=record_id, source=source)
     return WorkItem(where, Modality.TEXT, payload, record_id, source)
+
+
+def _raise_for_single_text(item: WorkItem) -> None:
+    """A single text that cannot be analysed is an error (a row or list element gets an empty result)."""
+    if item.problem == EMPTY_TEXT:
+        raise EmptyInput("empty input: the text is empty")
+    if item.problem is not None:
+        raise InputError(f"cannot analyse the text: {item.problem}")
 
 
 def _row_where(number: int, record_id: str | None, has_ids: bool) -> str:
@@ -255,13 +266,16 @@ def _file_item(path: Path, file_type: FileType, where: str, record_id: str | Non
 
 
 def _list_folder(root: Path) -> tuple[list[Path], list[Path]]:
-    """(supported files, skipped files) below ``root``, sorted, hidden ones left out."""
+    """(supported files, skipped files) below ``root``, sorted (``io.walk``: links followed, loops cut).
+
+    Entries the walk cannot use (broken links, loops, unreadable folders) are warned about here.
+    """
+    listing = list_files(root)
+    if listing.skipped:
+        warnings.warn(describe_skipped(listing.skipped, root), AffectlensWarning, stacklevel=4)
     supported: list[Path] = []
     skipped: list[Path] = []
-    for path in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()):
-        rel_parts = path.relative_to(root).parts
-        if any(part.startswith(".") for part in rel_parts) or not path.is_file():
-            continue
+    for path in listing.files:
         (supported if path.suffix.lower() in FILE_TYPES else skipped).append(path)
     return supported, skipped
 
@@ -284,15 +298,14 @@ def plan_input(
     """
     if isinstance(x, TextItem):
         item = _text_item(x, "text", x.record_id, x.source)
-        if item.problem:
-            raise EmptyInput(f"empty input: {item.problem}")
+        _raise_for_single_text(item)
         return InputPlan("text", iter([item]), frozenset({Modality.TEXT}))
     if isinstance(x, bytes):
         raise InputError("expected text (str), a path or a list of texts, got bytes; decode it first")
     if isinstance(x, str) and not os.path.exists(os.path.expanduser(x)) and not looks_like_path(x):
-        if not x.strip():
-            raise EmptyInput("empty input: the text is empty")
-        return InputPlan("text", iter([_text_item(x, "text", None, None)]), frozenset({Modality.TEXT}))
+        item = _text_item(x, "text", None, None)
+        _raise_for_single_text(item)
+        return InputPlan("text", iter([item]), frozenset({Modality.TEXT}))
     if isinstance(x, str | os.PathLike):
         return _plan_path(Path(os.path.expanduser(os.fspath(x))), column, id_column, chunk_rows)
     if isinstance(x, Iterable):
@@ -453,7 +466,8 @@ def _default_spec(modality: Modality) -> RecognizerSpec:
 
 @lru_cache(maxsize=4096)
 def closest_label(label: str, from_set: str, to_set: str) -> str | None:
-    """The target label a single source label maps to most strongly (``None``: no mapping)."""
+    """The target label a single source label maps to most strongly (``None``: no mapping,
+    e.g. ``neutral`` into a set without a no-emotion class)."""
     from affectlens.taxonomy import convert_scores
 
     converted = convert_scores({label: 1.0}, from_set, to_set)
@@ -464,26 +478,36 @@ def closest_label(label: str, from_set: str, to_set: str) -> str | None:
 
 
 def _map_segment(seg: Segment, to_set: str) -> Segment:
-    from affectlens.taxonomy import convert_scores
+    from affectlens.taxonomy import convert_scores, get_label_set, mapping
 
     if seg.label_set == to_set:
         return seg
     scores = convert_scores(seg.scores, seg.label_set, to_set)
-    mapped = [closest_label(label, seg.label_set, to_set) for label in seg.labels]
-    labels = sorted({m for m in mapped if m is not None}, key=lambda k: -scores.get(k, 0.0))
+    # A predicted label is carried over as every target it *is* (both emotions of a dyad,
+    # none for neutral without a no-emotion class), so the target label set keeps the
+    # recognizer's own calibrated decisions instead of re-thresholding mapped scores.
+    table = mapping(seg.label_set, to_set)
+    mapped = {target for label in seg.labels for target in table.components(label)}
+    labels = sorted(mapped, key=lambda k: (-scores.get(k, 0.0), table.target_labels.index(k)))
     cues = tuple(
         replace(c, label=closest_label(c.label, seg.label_set, to_set)) if c.label else c for c in seg.cues
     )
-    extras = {**seg.extras, "mapped_from": seg.label_set}
+    extras: dict[str, Any] = {**seg.extras, "mapped_from": seg.label_set}
+    if get_label_set(to_set).none_label is None and any(scores.values()):
+        # the neutral rule: the share of the scores that meant "no emotion" in the source set
+        extras["none_of_these"] = round(max(0.0, 1.0 - sum(scores.values())), 4)
     return replace(seg, label_set=to_set, scores=scores, labels=tuple(labels), cues=cues, extras=extras)
 
 
 def map_result(result: EmotionResult, to_set: str | None) -> EmotionResult:
     """``result`` expressed in the label set ``to_set`` (the one mapping everyone uses).
 
-    ``scores`` go through ``taxonomy.convert_scores``; each predicted label and each cue
-    label maps to the target label it converts to most strongly; ``vad``, ``confidence``,
-    text and provenance are kept; ``extras["mapped_from"]`` names the original label set.
+    ``scores`` go through ``taxonomy.convert_scores`` (the source's neutral mass lowers every
+    target when ``to_set`` has no no-emotion class; ``extras["none_of_these"]`` is that share);
+    each predicted label becomes the target labels it is (``LabelMapping.components``: both
+    emotions of a dyad, nothing for neutral), so the label set may be empty; each cue label
+    maps to the target label it converts to most strongly; ``vad``, ``confidence``, text and
+    provenance are kept; ``extras["mapped_from"]`` names the original label set.
     Segments already in ``to_set`` (and ``to_set=None``) are returned unchanged.
     """
     if not to_set or all(s.label_set == to_set for s in result.segments):

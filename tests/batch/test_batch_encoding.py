@@ -20,4 +20,4 @@ def test_invalid_utf8_row_is_an_error_row_not_a_lost_file(tmp_path: Path) -> Non
     assert table.column("record_id").to_pylist() == ["1", "2", "3"]
     assert table.column("top_label").to_pylist() == ["joy", None, "anger"]
     errors = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
-    assert errors == [{"file": "mixed.csv", "row": 2, "id": "2", "reason": "invalid UTF-8 bytes in this row"}]
+    assert errors == [{"file": "mixed.csv", "row": 2, "id": "2", "reason": "invalid UTF-8: byte 0xFF at byte offset 4"}]

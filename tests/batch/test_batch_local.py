@@ -58,7 +58,7 @@ def test_manifest_records_inputs_options_model_shards_and_timings(rows_writer: W
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     [entry] = manifest["identity"]["inputs"]
-    assert entry["path"].endswith("in.csv") and entry["size"] > 0 and len(entry["head_sha256"]) == 64
+    assert entry["path"].endswith("in.csv") and entry["size"] > 0 and len(entry["sha256"]) == 64
     assert "mtime_ns" in entry
     assert manifest["identity"]["options"]["unit_rows"] == 7
     assert manifest["identity"]["model"] == [{"name": DUMMY, "version": "v1", "label_set": "ekman"}]
@@ -216,7 +216,7 @@ def test_refuses_to_resume_a_different_job_and_restart_starts_over(rows_writer: 
     with pytest.raises(ResumeRefused, match=r"option unit_rows: was 7, now 5.*--restart"):
         _run(path, tmp_path / "out", unit_rows=5)
     rows_writer("in.csv", corpus_rows(11))
-    with pytest.raises(ResumeRefused, match=r"input file changed \(size, mtime_ns, head_sha256\)"):
+    with pytest.raises(ResumeRefused, match=r"input file changed \(size \d+ -> \d+ bytes, content\)"):
         _run(path, tmp_path / "out")
     summary = _run(path, tmp_path / "out", restart=True)
     assert summary.counts["input_rows"] == 11

@@ -116,3 +116,22 @@ def test_resume_refuses_records_of_another_label_set_or_format(tmp_path: Path,
     code, _, err = _run(capsys, "analyze", str(path), "--dialogue", "-m", "dummy.keywords.v1", "--out", str(out),
                         "--resume")
     assert code != 0 and "line 1 is not a result record" in err
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "src/affectlens/models/support-esconv-minilm-v1"
+                         / "config.json").is_file(), reason="support model not in place")
+def test_analyze_dialogue_with_support(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "chat.csv"
+    pd.DataFrame([
+        {"dialogue_id": "c1", "speaker": "seeker", "text": "I lost my job and I feel awful."},
+        {"dialogue_id": "c1", "speaker": "helper", "text": "I'm so sorry. What happened?"},
+        {"dialogue_id": "c1", "speaker": "seeker", "text": "They closed the office. I don't know what to do."},
+    ]).to_csv(path, index=False)
+    code, out, err = _run(capsys, "analyze", str(path), "--support", "--supporter", "helper", "--format", "jsonl")
+    assert code == 0, err
+    (result,) = [json.loads(line) for line in out.splitlines()]
+    support = [s["extras"]["support"] for s in result["segments"] if "support" in s["extras"]]
+    assert [p["after_turn"] for p in support] == [0, 2]
+    assert support[-1]["suggested"] and "not therapy" in support[-1]["notice"]
+    assert result["segments"][1]["extras"]["strategy"]
+    assert "not therapy" in err

@@ -70,6 +70,6 @@ def test_csv_row_with_invalid_utf8_is_reported_and_the_rest_is_read(tmp_path: Pa
     path.write_bytes(b"id,text\n1,fine\n2,bad \xff\xfe bytes\n3,also fine\n007,leading zeros stay\n")
     rows = list(open_table(path, column="text", id_column="id"))
     assert [r.number for r in rows] == [1, 2, 3, 4]
-    assert rows[1].problem == "invalid UTF-8 bytes in this row" and rows[1].record_id == "2"
+    assert rows[1].problem == "invalid UTF-8: byte 0xFF at byte offset 4" and rows[1].record_id == "2"
     assert [r.value for r in rows if not r.problem] == ["fine", "also fine", "leading zeros stay"]
     assert rows[3].record_id == "007"

@@ -28,12 +28,16 @@ def test_top_label_and_word_cue(tiny_model_dir: Path) -> None:
 
 
 def test_long_text_is_windowed_not_truncated(tiny_model_dir: Path) -> None:
+    # Since #24's long-text item a long text is a document aggregate followed by a segment
+    # per window (tests/recognizers/test_text_windows.py); before, it was one segment whose
+    # logits were the maximum over overlapping windows.
     rec = TextOnnxRecognizer(tiny_model_dir, max_tokens=8)
     text = " ".join(["the day was"] * 30) + " and I am furious"
     [result] = rec.analyze([text])
     seg = result.segments[0]
-    assert seg.extras["windows"] > 1
-    spans = [text[c.span[0] : c.span[1]] for c in seg.cues if c.span]
+    assert seg.extras["windows"] == len(result.segments) - 1 > 1
+    last = result.segments[-1]
+    spans = [text[c.span[0] : c.span[1]] for c in last.cues if c.span]
     assert "furious" in spans  # the last word, far past the first window, still counts
 
 
@@ -46,7 +50,11 @@ def test_one_pass_gives_the_results_and_turn_features_of_two(tiny_model_dir: Pat
     expected_features, _ = rec.turn_features(texts, max_tokens=8)
     assert encoded.features.shape == expected_features.shape
     assert abs(encoded.features - expected_features).max() < 1e-4  # the long text: its first window only
-    for one, other in zip(encoded.results, rec.analyze(texts), strict=True):
+    # analyze() reads a text longer than one window as sentence windows + an aggregate; the
+    # conversation pass keeps one segment per turn (overlapping windows), so compare the rest
+    short = [0, 1, 3]
+    for one, other in zip([encoded.results[i] for i in short], rec.analyze([texts[i] for i in short]),
+                          strict=True):
         assert one.segments[0].labels == other.segments[0].labels
         assert one.segments[0].vad == pytest.approx(other.segments[0].vad, abs=1e-5)
         assert [c.phrase for c in one.segments[0].cues] == [c.phrase for c in other.segments[0].cues]
@@ -180,8 +188,7 @@ def test_the_configs_session_entries_reach_onnxruntime_unless_overridden(tmp_pat
         fused._session.get_session_options().get_session_config_entry("session.disable_quant_qdq")
     assert [r.segments[0].labels for r in rec.analyze(["I am sad"])] == \
         [r.segments[0].labels for r in fused.analyze(["I am sad"])]
-    with pytest.raises(Exception, match="allow_spinning"):  # one session: its pool may spin
-        rec._session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+    # the spinning entry is the thread layout's (tests/test_runtime_threads.py), never the config's
 
 
 def test_a_model_with_a_vad_branch_runs_both_sessions_without_spinning(tmp_path: Path) -> None:

@@ -91,5 +91,7 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def make_client(settings: ServiceSettings, recognizers: Sequence[Recognizer] | None = None) -> TestClient:
+    if settings.allowed_hosts is None:  # starlette's test client sends "Host: testserver" (WebSockets always)
+        settings = settings.with_overrides(allowed_hosts="testserver")
     app = create_app(settings, recognizers=[DummyRecognizer()] if recognizers is None else recognizers)
     return TestClient(app)

@@ -12,7 +12,9 @@ from affectlens.service.app import create_app  # noqa: E402
 from affectlens.service.settings import ServiceSettings  # noqa: E402
 from affectlens.testing import DummyRecognizer  # noqa: E402
 
-APP = create_app(ServiceSettings(max_upload_bytes=1 << 16, max_jobs_queued=1000), recognizers=[DummyRecognizer()])
+# schemathesis's in-process client sends "Host: testserver": a name the service must be told to answer to
+APP = create_app(ServiceSettings(max_upload_bytes=1 << 16, max_jobs_queued=1000, allowed_hosts="testserver"),
+                 recognizers=[DummyRecognizer()])
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

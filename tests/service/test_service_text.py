@@ -251,3 +251,24 @@ def test_settings_from_env() -> None:
 def test_default_recognizer_is_not_needed_for_dummy(settings: ServiceSettings) -> None:
     with make_client(settings, [DummyRecognizer()]) as client:
         assert client.get("/readyz").status_code == 200
+
+
+def test_dialogue_with_support_suggestions(upload_dir: Path) -> None:
+    from affectlens.dialogue.support import DEFAULT_MODEL_DIR
+
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        pytest.skip("support model not in place")
+    # the first request loads the text encoder: allow a loaded test machine more than 30 s
+    with make_client(ServiceSettings(temp_dir=str(upload_dir), request_timeout_s=300.0)) as client:
+        _support_request(client)
+
+
+def _support_request(client: Any) -> None:
+    body = {"turns": [{"speaker": "seeker", "text": "I feel so alone since the breakup."},
+                      {"speaker": "helper", "text": "That sounds painful. How long ago was it?"},
+                      {"speaker": "seeker", "text": "Two weeks. Sometimes I want to die."}],
+            "support": True, "supporter": "helper"}
+    data = client.post("/v1/analyze/dialogue", json=body).json()
+    points = {s["turn"]: s["extras"]["support"] for s in data["segments"] if "support" in s["extras"]}
+    assert points[0]["suggested"] in points[0]["probabilities"]
+    assert points[2]["route_to_person"] and points[2]["suggested"] is None  # crisis language: a person, no strategy

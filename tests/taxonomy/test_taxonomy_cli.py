@@ -35,11 +35,24 @@ def test_map_table() -> None:
     assert "exact" in result.output
 
 
-def test_map_marks_vad_rows() -> None:
-    result = runner.invoke(app, ["map", "--from", "ravdess", "--to", "ekman"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0
-    calm_line = next(line for line in result.output.splitlines() if "calm" in line)
-    assert "vad" in calm_line and "neutral" in calm_line
+def test_map_shows_row_kinds_and_sources() -> None:
+    result = runner.invoke(app, ["map", "--from", "goemotions", "--to", "plutchik"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+
+    def line_of(label: str) -> str:
+        return next(line for line in lines if line.startswith(f"│ {label} "))
+
+    assert "dyad" in line_of("love") and "joy 0.50, trust 0.50" in line_of("love")
+    assert "intensity" in line_of("admiration") and "trust 1.00" in line_of("admiration")
+    assert "approximation" in line_of("realization")
+    assert "none" in line_of("neutral") and "(none of these)" in line_of("neutral")
+    assert "[plutchik]" in line_of("love")  # the source key, not swallowed as Rich markup
+    assert "rows: 6 exact, 4 intensity, 7 dyad, 10 approximation, 1 none" in result.output
+    assert any(line.startswith("[plutchik] Plutchik 1980") for line in lines)
+    bare = runner.invoke(app, ["map", "--from", "goemotions", "--to", "plutchik", "--no-sources"],
+                         env={"COLUMNS": "250"})
+    assert bare.exit_code == 0 and "[plutchik]" not in bare.output
 
 
 def test_map_json() -> None:
@@ -49,6 +62,8 @@ def test_map_json() -> None:
     rows = {row["label"]: row for row in data["rows"]}
     assert rows["grief"]["targets"] == [{"label": "negative", "weight": 1.0}]
     assert rows["grief"]["kind"] == "exact"
+    assert rows["surprise"]["kind"] == "approximation"  # the paper's 'ambiguous', folded into neutral
+    assert rows["grief"]["source"] == "[goemotions_sentiment]" and "goemotions_sentiment" in data["references"]
 
 
 @pytest.mark.parametrize("args", [

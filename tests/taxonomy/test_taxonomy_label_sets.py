@@ -31,6 +31,13 @@ EXPECTED = {
     "ferplus": ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"),
     "fer2013": ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"),  # Kaggle ids 0-6
     "meld": ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear"),
+    # the official release's 'context' strings, alphabetical
+    "empatheticdialogues": (
+        "afraid", "angry", "annoyed", "anticipating", "anxious", "apprehensive", "ashamed", "caring",
+        "confident", "content", "devastated", "disappointed", "disgusted", "embarrassed", "excited",
+        "faithful", "furious", "grateful", "guilty", "hopeful", "impressed", "jealous", "joyful", "lonely",
+        "nostalgic", "prepared", "proud", "sad", "sentimental", "surprised", "terrified", "trusting",
+    ),
 }
 
 

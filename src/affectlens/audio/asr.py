@@ -25,7 +25,8 @@ class AsrUnavailable(InputError):
     """No usable speech-to-text model: missing directory, missing files, or missing package."""
 
 
-def load_whisper(model_dir: str | Path, *, threads: int = 2) -> Any:
+def load_whisper(model_dir: str | Path, *, threads: int | None = None) -> Any:
+    """faster-whisper on CPU; ``threads`` None: ``runtime_threads`` decides (CPUs, AFFECTLENS_THREADS)."""
     folder = Path(model_dir).expanduser()
     if not folder.is_dir():
         raise AsrUnavailable(f"ASR model directory not found: {folder} (affectlens never downloads models)")
@@ -35,7 +36,9 @@ def load_whisper(model_dir: str | Path, *, threads: int = 2) -> Any:
         from faster_whisper import WhisperModel
     except ImportError as exc:
         raise AsrUnavailable("speech to text needs the 'asr' extra: pip install 'affectlens[asr]'") from exc
-    return WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=threads,
+    from affectlens.runtime_threads import pool_threads
+
+    return WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=pool_threads(threads),
                         local_files_only=True)
 
 

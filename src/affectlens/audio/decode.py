@@ -26,8 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from affectlens.audio.wav_header import wav_truncation
 from affectlens.inputs import AudioClip, InputError
 from affectlens.io import EmptyInput, InputNotFound
+from affectlens.media_limits import checkpoint
 
 TARGET_RATE = 16_000
 #: suffixes read as speech input (video containers are decoded too, see ``VIDEO_SUFFIXES``)
@@ -69,6 +71,8 @@ class AudioFile:
     record_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     clipped_fraction: float = 0.0
+    #: found when the file was opened (a truncated WAV); repeated in ``warnings`` on every decode
+    header_warnings: list[str] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -83,6 +87,7 @@ class AudioFile:
         if chunk_seconds <= 0:
             raise ValueError(f"chunk_seconds must be positive, got {chunk_seconds}")
         self.warnings.clear()
+        self.warnings.extend(self.header_warnings)
         if self.info.sample_rate < LOW_RATE_WARNING_HZ:
             self.warnings.append(
                 f"low sample rate ({self.info.sample_rate} Hz, telephone band): upsampled to {rate} Hz; "
@@ -90,6 +95,7 @@ class AudioFile:
         raw = _soundfile_chunks if self.info.decoder == "soundfile" else _pyav_chunks
         total = clipped = 0
         for chunk in _rechunk(raw(self.info, rate), round(chunk_seconds * rate)):
+            checkpoint(total / rate, self.info.path)  # cancellation, time cap, yielding (media_limits)
             total += chunk.size
             clipped += int(np.count_nonzero(np.abs(chunk) >= 0.999))
             yield chunk
@@ -130,8 +136,10 @@ def open_audio(path: str | Path, *, record_id: str | None = None) -> AudioFile:
                 raise first_error from None
             raise
     if info.duration is not None and info.duration <= 0:
-        raise EmptyInput(f"empty input: {path} holds no audio samples")
-    return AudioFile(info, record_id=record_id)
+        truncated = wav_truncation(path)
+        raise EmptyInput(f"empty input: {truncated}" if truncated else f"empty input: {path} holds no audio samples")
+    truncated = wav_truncation(path) if info.decoder == "soundfile" else None
+    return AudioFile(info, record_id=record_id, header_warnings=[truncated] if truncated else [])
 
 
 def read_audio_item(path: Path, record_id: str | None) -> AudioFile:

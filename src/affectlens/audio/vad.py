@@ -103,9 +103,10 @@ class SileroVad:
             raise VadModelError(f"VAD model {path} does not match its pinned sha256 (corrupt or replaced)")
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
+        from affectlens.runtime_threads import session_options
+
+        # 512-sample frames, one at a time: a pool would only add hand-over cost
+        options = session_options(ort, threads=1, optimize=False)
         self._session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
     def reset(self) -> None:

@@ -49,8 +49,9 @@ def batch_command(
                                                             "start over.")] = False,
     engine: Annotated[Engine, typer.Option("--engine", help="local (one process) or ray (needs the 'ray' "
                                                              "extra).")] = Engine.local,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Ray: model actors [default: one per "
-                                                                          "2 CPUs].")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="local: worker processes, one model "
+                                                "each [default: one per CPU for 20,000+ rows, else 1]; ray: "
+                                                "model actors [default: one per 2 CPUs].")] = None,
     address: Annotated[str | None, typer.Option("--address", help="Ray: cluster address (e.g. "
                                                                   "ray://head:10001) [default: local].")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (when a "
@@ -70,7 +71,7 @@ def batch_command(
       affectlens batch big.parquet --out runs/big --engine ray --address ray://head:10001
       affectlens report runs/posts
     """
-    from affectlens.cli import CliError, _cli_errors
+    from affectlens.cli import NOTHING_ANALYSED, CliError, _cli_errors
 
     with _cli_errors():
         from affectlens.batch.local import run_batch
@@ -98,6 +99,9 @@ def batch_command(
         if counts.get("errors"):
             typer.echo(f"warning: {counts['errors']:,} inputs gave no result; see {summary.out_dir / 'errors.jsonl'}",
                        err=True)
+        if counts.get("errors") and not counts.get("analysed_rows"):  # every input failed: not a success
+            typer.echo("error: nothing could be analysed (every input gave no result)", err=True)
+            raise typer.Exit(NOTHING_ANALYSED)
 
 
 @contextmanager

@@ -1,9 +1,11 @@
 """The local engine: one process streams the input, unit by unit, and commits shards.
 
-On 2 cores one process is the fast choice: the ONNX model already uses both cores for
-each call, and the input is read in Arrow record batches and handed to the recognizer in
-chunks of ``batch_size`` texts, so the per-row Python work stays small next to the model.
-For more machines use ``engine="ray"`` (``ray_engine``): same units, same shards.
+The input is read in Arrow record batches and handed to the recognizer in chunks of
+``batch_size`` texts, so the per-row Python work stays small next to the model.  A large
+job runs in parallel worker processes with single-thread models (``batch/processes.py``,
+``workers``), which measured faster than one process whose model spans every core; a
+small one stays in this process.  For more machines use ``engine="ray"``
+(``ray_engine``): same units, same shards.
 """
 
 from __future__ import annotations
@@ -78,7 +80,10 @@ def run_batch(
     columns = Columns(column, id_column, time_column, tuple(group_columns))
     out = Path(out_dir).expanduser()
     with job_lock(out):
-        model_for_workers = _model_for_workers(model) if engine == "ray" else None
+        # pickled before the pool below loads it (a loaded model holds unpicklable sessions)
+        model_for_workers = _model_for_workers(model) if engine == "ray" else _pickled_or_error(model)
+        if isinstance(model_for_workers, ValueError) and workers is not None and workers > 1:
+            raise model_for_workers
         pool = RecognizerPool(model)
         spec, manifest = plan_job(input_path, out, pool=pool, columns=columns, labels=labels,
                                   unit_rows=unit_rows, batch_size=batch_size, keep_text=keep_text, restart=restart)
@@ -93,7 +98,15 @@ def run_batch(
             resumed, rows = run_units_ray(spec, model_for_workers, workers=workers, address=address,
                                           progress=progress)
         else:
-            resumed, rows = run_units_local(spec, pool, progress=progress)
+            processes = _local_workers(spec, model_for_workers, workers)
+            run["workers"] = processes
+            if processes > 1:
+                from affectlens.batch.processes import run_units_processes
+
+                del pool  # the workers hold their own models: let this one's memory go while they run
+                resumed, rows = run_units_processes(spec, model_for_workers, workers=processes, progress=progress)
+            else:
+                resumed, rows = run_units_local(spec, pool, progress=progress)
         seconds = time.perf_counter() - started
         run.update({"seconds": round(seconds, 3), "rows": rows, "resumed_units": resumed})
         manifest = finalize(spec, manifest, run)
@@ -128,15 +141,34 @@ def run_units_local(spec: JobSpec, pool: Any, *, progress: BatchProgress | None 
     return len(done), rows_now
 
 
+def _local_workers(spec: JobSpec, model_for_workers: Any, workers: int | None) -> int:
+    """Worker processes of the local engine: as asked, else automatic (1 for a model that cannot be pickled)."""
+    if workers is not None:
+        return workers
+    if isinstance(model_for_workers, ValueError):
+        return 1  # an injected recognizer that cannot travel to another process: run it here
+    from affectlens.batch.processes import auto_workers
+
+    return auto_workers(spec)
+
+
+def _pickled_or_error(model: Any) -> Any:
+    """``_model_for_workers(model)``, or its error (raised only if parallel workers are asked for)."""
+    try:
+        return _model_for_workers(model)
+    except ValueError as exc:
+        return exc
+
+
 def _model_for_workers(model: Any) -> Any:
-    """What Ray actors build their model from: a name, or the Recognizer pickled before it loads weights."""
+    """What workers (Ray actors, processes) build their model from: a name, or the Recognizer pickled."""
     if model is None or isinstance(model, str):
         return model
     try:
         return pickle.dumps(model)
     except (TypeError, pickle.PicklingError) as exc:
         raise ValueError(
-            f"the ray engine needs a model name or a picklable, not yet loaded recognizer ({exc})"
+            f"parallel workers need a model name or a picklable, not yet loaded recognizer ({exc})"
         ) from exc
 
 

@@ -2,7 +2,7 @@
 
 Layout of ``--out DIR``::
 
-    manifest.json          inputs (size, mtime, sha256 of the first MB), options, model, status,
+    manifest.json          inputs (size, mtime, sha256 of the whole file), options, model, status,
                            and when complete: shards with row ranges, counts, timings
     shards/part-SSSSS-UUUUUUU.parquet
                            one per work unit (source S, unit U); written to a hidden temp file
@@ -20,7 +20,6 @@ manifest (``--restart`` starts over).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from affectlens.batch.sources import ErrorRecord, Source
+from affectlens.io.fingerprint import describe_change, file_fingerprint
 
 MANIFEST = "manifest.json"
 SHARDS = "shards"
@@ -39,7 +39,6 @@ LOCK = ".lock"
 UNIT_METADATA_KEY = b"affectlens.unit"
 FORMAT_VERSION = 1
 _SHARD_NAME = re.compile(r"^part-(\d{5})-(\d{7})\.parquet$")
-_HEAD_BYTES = 1 << 20
 
 
 class ResumeRefused(ValueError):
@@ -52,15 +51,6 @@ class OutputBusy(RuntimeError):
 
 def shard_name(source_index: int, unit_index: int) -> str:
     return f"part-{source_index:05d}-{unit_index:07d}.parquet"
-
-
-def file_fingerprint(path: Path) -> dict[str, Any]:
-    """Size, mtime and the sha256 of the first MB: cheap, and catches edits and replacements."""
-    stat = path.stat()
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        digest.update(fh.read(_HEAD_BYTES))
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "head_sha256": digest.hexdigest()}
 
 
 def input_fingerprints(sources: list[Source]) -> list[dict[str, Any]]:
@@ -108,9 +98,8 @@ def describe_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list
             diffs.append(f"new input file {path}")
         elif after is None:
             diffs.append(f"input file gone: {path}")
-        elif before != after:
-            changed = [k for k in ("size", "mtime_ns", "head_sha256") if before.get(k) != after.get(k)]
-            diffs.append(f"input file changed ({', '.join(changed)}): {path}")
+        elif (change := describe_change(before, after)) is not None:
+            diffs.append(f"input file changed ({change}): {path}")
     return diffs
 
 

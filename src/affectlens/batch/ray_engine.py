@@ -65,7 +65,12 @@ class UnitWorker:
 
     def __init__(self, spec: JobSpec, model: Any) -> None:
         from affectlens.processing import RecognizerPool
+        from affectlens.runtime_threads import THREADS_ENV, parse_threads
 
+        # actors on one node share its cores: each model gets the CPUs Ray gave its actor,
+        # not every core of the node (unless AFFECTLENS_THREADS says otherwise)
+        if parse_threads(os.environ.get(THREADS_ENV)) is None:
+            os.environ[THREADS_ENV] = str(_assigned_cpus())
         self.spec = spec
         self.pool = RecognizerPool(pickle.loads(model) if isinstance(model, bytes) else model)
         with warnings.catch_warnings():  # the driver already warned about a modality it cannot load
@@ -97,6 +102,16 @@ class UnitWorker:
             problems.append("\n".join(file_errors))
         return {"source": np.asarray(sources, dtype=np.int64), "unit": np.asarray(units, dtype=np.int64),
                 "rows": np.asarray(rows, dtype=np.int64), "problems": np.asarray(problems, dtype=object)}
+
+
+def _assigned_cpus() -> int:
+    """CPUs Ray assigned to this actor (1 outside an actor)."""
+    try:
+        import ray
+
+        return max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)))
+    except Exception:  # not in a Ray worker, or an older Ray without the call
+        return 1
 
 
 def run_units_ray(

@@ -15,7 +15,10 @@ plain column lists; nothing is loaded whole.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,8 @@ from typing import Any
 from affectlens.inputs import InputError
 from affectlens.io import EmptyInput, InputNotFound, MissingColumn, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, choose_column, record_id_of
+from affectlens.io.text_checks import decode_utf8, invalid_text
+from affectlens.io.walk import describe_skipped, list_files
 
 READ_BATCH_ROWS = 8_192
 _CSV_BLOCK_BYTES = 1 << 20
@@ -125,13 +130,12 @@ class Unit:
 # -- discovery -----------------------------------------------------------------------------------
 
 
-def _visible_files(root: Path) -> list[Path]:
-    found = []
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+def _visible_files(root: Path, *, warn: bool = True) -> list[Path]:
+    """The folder's files by the one walk policy (``io.walk``); what it cannot use is warned about."""
+    listing = list_files(root)
+    if warn and listing.skipped:
+        warnings.warn(describe_skipped(listing.skipped, root), UserWarning, stacklevel=3)
+    return listing.files
 
 
 def discover(input_path: str | Path) -> list[Source]:
@@ -169,7 +173,8 @@ def ignored_files(input_path: str | Path, sources: Sequence[Source]) -> list[str
     if not root.is_dir() or (sources and sources[0].kind == "files"):
         return []
     used = {s.name for s in sources}
-    return [p.relative_to(root).as_posix() for p in _visible_files(root) if p.relative_to(root).as_posix() not in used]
+    relative = (p.relative_to(root).as_posix() for p in _visible_files(root, warn=False))
+    return [rel for rel in relative if rel not in used]
 
 
 # -- schema checks -------------------------------------------------------------------------------
@@ -201,11 +206,16 @@ def table_columns(source: Source) -> list[str]:
                     raise CorruptFile(f"cannot read {source.name}: rows must be JSON objects")
                 return [str(k) for k in record]
         raise EmptyInput(f"empty input: {source.name} has no rows")
+    if source.path.stat().st_size == 0:
+        raise EmptyInput(f"empty input: {source.name} is an empty file (no header, no rows)")
+    with _quiet_undecodable_rows():
+        return _csv_header(source)
+
+
+def _csv_header(source: Source) -> list[str]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if source.path.stat().st_size == 0:
-        raise EmptyInput(f"empty input: {source.name} is an empty file (no header, no rows)")
     try:
         reader = pcsv.open_csv(
             source.path,
@@ -306,8 +316,6 @@ def _failure(source: Source, next_row: int, exc: BaseException) -> RowBatch:
 
 
 def _csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
 
     invalid: list[ErrorRecord] = []
 
@@ -322,23 +330,14 @@ def _csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iter
     wanted = cols.wanted()
     next_row = 1
     try:
-        reader = pcsv.open_csv(
-            source.path,
-            read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
-            parse_options=pcsv.ParseOptions(
-                delimiter=_delimiter(source), newlines_in_values=True, invalid_row_handler=on_invalid_row
-            ),
-            # every cell as text; only a truly empty cell is missing ("NA" stays text)
-            convert_options=pcsv.ConvertOptions(
-                include_columns=wanted,
-                # read as bytes: a row with invalid UTF-8 must fail alone, not the whole file
-                column_types=dict.fromkeys(wanted, pa.binary()),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
-        for record_batch in reader:
+        with _quiet_undecodable_rows():
+            reader = _open_csv_rows(source, wanted, on_invalid_row)
+        while True:
+            with _quiet_undecodable_rows():  # per read, not across the yield below
+                try:
+                    record_batch = reader.read_next_batch()
+                except StopIteration:
+                    break
             table, problems = _decode_utf8(record_batch)
             batch = _batch_from_arrow(table, cols, next_row)
             if problems is not None:
@@ -358,6 +357,51 @@ def _csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iter
         yield tail
 
 
+def _open_csv_rows(source: Source, wanted: list[str], on_invalid_row: Callable[[Any], str]) -> Any:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    return pcsv.open_csv(
+        source.path,
+        read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
+        parse_options=pcsv.ParseOptions(
+            delimiter=_delimiter(source), newlines_in_values=True, invalid_row_handler=on_invalid_row
+        ),
+        # every cell as text; only a truly empty cell is missing ("NA" stays text)
+        convert_options=pcsv.ConvertOptions(
+            include_columns=wanted,
+            # read as bytes: a row with invalid UTF-8 must fail alone, not the whole file
+            column_types=dict.fromkeys(wanted, pa.binary()),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+
+
+@contextmanager
+def _quiet_undecodable_rows() -> Iterator[None]:
+    """Keep pyarrow's "Exception ignored ... Traceback" off stderr for a malformed row that is not UTF-8.
+
+    pyarrow decodes a malformed row's bytes to text (strictly) before it calls the
+    ``invalid_row_handler``; for bytes that are not UTF-8 that raises inside Cython, which
+    prints a traceback through ``sys.unraisablehook`` and then fails the read with a CSV
+    parse error, which is what names the file in ``errors.jsonl``.  Only that one
+    exception type is silenced, only while pyarrow reads.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def _decode_utf8(record_batch: Any) -> tuple[Any, list[str | None] | None]:
     """Binary CSV columns as text: one cast when all is UTF-8, else row by row with the bad rows named."""
     import pyarrow as pa
@@ -375,7 +419,8 @@ def _decode_utf8(record_batch: Any) -> tuple[Any, list[str | None] | None]:
                 decoded.append(None if raw is None else raw.decode("utf-8"))
             except UnicodeDecodeError:
                 decoded.append(None)
-                problems[row] = "invalid UTF-8 bytes in this row"
+                # the same message as every other surface (``io.text_checks``), naming the byte offset
+                problems[row] = invalid_text(decode_utf8(raw)) or "invalid UTF-8"
         columns.append(pa.array(decoded, type=pa.string()))
     return pa.table(columns, names=record_batch.schema.names), problems
 

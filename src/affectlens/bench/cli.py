@@ -9,6 +9,7 @@ registry, so a new corpus adds a command without touching this file.  Expected p
 """
 
 
+import os
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated
 import typer
 
 from affectlens.bench.tasks import Task, get_task, list_tasks
+from affectlens.readiness import TRAIN_ENV
 
 USAGE_ERROR = 2
 
@@ -43,8 +45,12 @@ def list_command() -> None:
                    f"metrics: {metrics}]")
     typer.echo(f"{'ravdess':<18} RAVDESS speech, 8 classes, actor-independent 6-fold CV: our recipe and "
                "classical peers re-trained per fold [speech; metrics: uar, war, arousal_binary_accuracy]")
+    typer.echo(f"{'esconv':<18} ESConv support strategies: the supporter's next move, ours and peers trained in "
+               "the same run [text dialogues; test; metrics: accuracy, weighted_f1, macro_f1, kl_to_human]")
     typer.echo(f"{'xcorpus':<18} Text, leave-one-corpus-out over 5 corpora (+ MELD probe) in Ekman-7: ours and "
                "peers trained on the other corpora [text; metrics: macro_f1, weighted_f1]")
+    typer.echo(f"{'empathetic':<18} EmpatheticDialogues, 32 emotions (situation + first turn): the text model's "
+               "coverage through the taxonomy, TF-IDF + LR and NRC peers [text; test; metrics: accuracy, macro_f1]")
 
 
 def default_models(task: Task) -> list[str]:
@@ -178,6 +184,61 @@ def ravdess_command(
     console.print(f"wrote {json_path} and {md_path}")
 
 
+@app.command("esconv")
+def esconv_command(
+    data_root: Annotated[Path | None, typer.Option(
+        "--data-root", metavar="PATH",
+        help="Folder that holds esconv/ [default: $AFFECTLENS_DATA, else ../shared/datasets].")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Where to write esconv-test.json and .md.")] = Path("bench-results"),
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, metavar="N",
+                                           help="Resamples for the 95% intervals (0: none).")] = 1000,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N",
+                                              help="Only the first N test dialogues (quick runs).")] = None,
+    llm: Annotated[str | None, typer.Option(
+        "--llm", metavar="MODEL", help="Also ask your LLM (endpoint from $AFFECTLENS_LLM_URL or llm.toml) for the "
+        "supporter's next message, without and with our suggestion (see docs/support.md).")] = None,
+    llm_limit: Annotated[int, typer.Option("--llm-limit", min=1, metavar="N",
+                                           help="Test points drawn for the LLM study.")] = 200,
+) -> None:
+    """ESConv test: the supporter's next strategy, support.esconv-minilm.v1 and peers in one run, with bias."""
+    from affectlens.bench.esconv import esconv_command as run
+
+    run(data_root, out, bootstrap, limit, llm=llm, llm_limit=llm_limit)
+
+
+@app.command("empathetic")
+def empathetic_command(
+    data_root: Annotated[Path | None, typer.Option(
+        "--data-root", metavar="PATH",
+        help="Folder that holds empatheticdialogues/ [default: $AFFECTLENS_DATA, else ../shared/datasets].")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Where to write empathetic-test.json and .md.")] = Path("bench-results"),
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, metavar="N",
+                                           help="Resamples for the 95% intervals (0: none).")] = 1000,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N",
+                                              help="Only the first N test conversations.")] = None,
+) -> None:
+    """EmpatheticDialogues test (situation + first turn): the text model's coverage of the 32 emotions, with peers."""
+    import sys
+
+    from rich.console import Console
+
+    from affectlens.bench.datasets import DatasetMissing
+    from affectlens.bench.empathetic import LabelSetMissing, run_empathetic, to_markdown, write_report
+
+    console = Console(stderr=True)
+    try:
+        report = run_empathetic(data_root=data_root, bootstrap=bootstrap, limit=limit,
+                                on_progress=lambda line: console.print(line, highlight=False))
+    except (DatasetMissing, LabelSetMissing) as err:
+        raise _fail(str(err)) from None
+    report["command"] = shlex.join(["affectlens", "bench", "empathetic", *sys.argv[3:]])
+    sys.stdout.write(to_markdown(report))
+    json_path, md_path = write_report(report, out)
+    console.print(f"wrote {json_path} and {md_path}")
+
+
 @app.command("xcorpus")
 def xcorpus_command(
     corpus: Annotated[list[str] | None, typer.Option(
@@ -259,7 +320,13 @@ def _task_command(task: Task) -> Callable[..., None]:
         in_process: Annotated[bool, typer.Option(
             "--in-process",
             help="Run models in this process (faster start; memory peaks then overlap).")] = False,
+        train_peers: Annotated[bool, typer.Option(
+            "--train-peers",
+            help="Let peers without shipped weights (peer.tfidf-logreg.v1, ...) train from the corpus and "
+                 "cache the result (minutes; off by default: AFFECTLENS_PEER_TRAIN=1 does the same).")] = False,
     ) -> None:
+        if train_peers:  # an environment variable so that the per-model subprocesses see it too
+            os.environ[TRAIN_ENV] = "1"
         run_task(task, model, split, limit, data_root, out, batch_size, bootstrap, in_process)
 
     command.__doc__ = f"{task.title}. Data: {task.data}."

@@ -190,9 +190,10 @@ def first_segment(result: EmotionResult) -> Segment | None:
 def label_grouping(from_set: str, to_set: str) -> dict[str, str]:
     """Source label -> the one target label it belongs to, or ``NotApplicable``.
 
-    Defined only when every row of ``taxonomy.mapping(from_set, to_set)`` is exact and
-    one-hot (identity, a grouping, or groupings composed through the hub set): then a
-    predicted or gold label has exactly one counterpart and nothing is guessed.
+    Defined only when every row of ``taxonomy.mapping(from_set, to_set)`` comes from a
+    theory (any kind but the VAD fallback) and is one-hot (e.g. the GoEmotions paper's own
+    Ekman grouping, or tables composed through the hub set): then a predicted or gold label
+    has exactly one counterpart and nothing is guessed.
     """
     try:
         from affectlens.taxonomy import UnknownLabelSet, mapping
@@ -206,9 +207,11 @@ def label_grouping(from_set: str, to_set: str) -> dict[str, str]:
     for i, source in enumerate(table.source_labels):
         row = table.matrix[i]
         targets = np.flatnonzero(row > 1e-9)
-        if table.kind[source] != "exact":
+        if table.kind[source] == "vad":
             raise NotApplicable(f"{from_set} label {source!r} has no defined counterpart in {to_set} "
                                 "(only a VAD-similarity mapping)")
+        if len(targets) == 0:
+            raise NotApplicable(f"{from_set} label {source!r} means no emotion and {to_set} has no such class")
         if len(targets) != 1:
             raise NotApplicable(f"{from_set} label {source!r} corresponds to several {to_set} labels")
         out[source] = table.target_labels[int(targets[0])]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from affectlens.dialogue.conversation import (
 )
 from affectlens.dialogue.io import read_dialogues
 from affectlens.dialogue.types import dialogue_chunks
+from affectlens.io.fingerprint import changed_parts, content_hash, record_parts
 from affectlens.types import EmotionResult
 
 #: file suffixes that are always read as dialogues (no --dialogue needed)
@@ -95,7 +97,7 @@ def results_already_written(out: Path) -> tuple[set[str], tuple[str, str] | None
 def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, labels: str | None = None,
                           model: str | None = None, batch_size: int = 64,
                           shift_labels: str = "ekman", progress: Callable[[Any], None] | None = None,
-                          resume: bool = False) -> int:
+                          resume: bool = False, support: bool = False, supporter: str | None = None) -> int:
     """Analyse every dialogue in ``path``; returns the number of dialogues written.
 
     Results stream to the output about ``TURNS_PER_CALL`` turns at a time (whole dialogues),
@@ -121,13 +123,24 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
         # records of dialogues this input lacks: the output belongs to another input
         raise ValueError(f"cannot resume in {out}: it holds {len(foreign)} dialogue(s) that {path} does not "
                          f"have (e.g. {sorted(foreign)[0]!r}); was it written from another input? Use a new --out")
+    parts = {d.dialogue_id: content_hash([list(astuple(t)) for t in d.turns]) for d in dialogues}
+    if written and out is not None and (changed := changed_parts(out, path, parts, written)) is not None:
+        raise ValueError(f"cannot resume: {changed}; use a new --out (or delete it) to start over")
+    if fmt == "jsonl" and out is not None:
+        record_parts(out, path, parts)  # what a later --resume checks each written dialogue against
     if written:
         before = len(dialogues)
         dialogues = [d for d in dialogues if d.dialogue_id not in written]
         typer.echo(f"resuming: {before - len(dialogues)} dialogue(s) already in {out}", err=True)
-    recognizer = conversation_model(model, batch_size=batch_size)
+    if support or supporter is not None:
+        from affectlens.dialogue.support import support_model
+
+        recognizer: ConversationRecognizer = support_model(model, supporter)
+    else:
+        recognizer = conversation_model(model, batch_size=batch_size)
     n_turns = sum(len(d) for d in dialogues)
     lines: list[str] = []
+    suggestions: list[str] = []
 
     def results() -> Iterator[EmotionResult]:
         done = 0
@@ -143,6 +156,10 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
                         "or a new --out")
                 lines.extend(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}"
                              for shift in emotion_shifts(result, labels or shift_labels))
+                if support or supporter is not None:
+                    from affectlens.dialogue.support import support_lines
+
+                    suggestions.extend(support_lines(result))
                 yield result
             done += sum(len(d) for d in chunk)
             if progress is not None:
@@ -157,5 +174,11 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
             typer.echo(line, err=True)
         if len(lines) > 50:
             typer.echo(f"  ... {len(lines) - 50} more (see the emotion_shift cues)", err=True)
+    if suggestions:
+        from affectlens.dialogue.support_care import SUPPORT_NOTICE
+
+        typer.echo(f"support: {SUPPORT_NOTICE}", err=True)
+        for line in suggestions[:50] if fmt == "table" and out is None else []:
+            typer.echo(line, err=True)
     return count
 

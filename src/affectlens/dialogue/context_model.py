@@ -101,8 +101,10 @@ class ContextualErc:
         if not config_path.is_file():
             raise ModelFilesMissing(f"no config.json in conversation model folder {self.model_dir}")
         config = json.loads(config_path.read_text(encoding="utf-8"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads or 1  # a small GRU: threads cost more than they give
+        from affectlens.runtime_threads import session_options
+
+        # a small GRU: threads cost more than they give, so one unless asked (and never spinning)
+        options = session_options(ort, threads=self.threads or 1, optimize=False)
         heads: dict[str, Any] = {}
         for mode, filename in config["heads"].items():
             path = self.model_dir / filename

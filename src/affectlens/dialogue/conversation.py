@@ -26,6 +26,8 @@ from affectlens.types import Cue, EmotionResult, Modality, Segment
 #: valence below -VALENCE_BAND is "negative", above +VALENCE_BAND "positive", else "neutral"
 VALENCE_BAND = 0.15
 SHIFT_CUE = "emotion_shift"
+#: how a shift names a turn with no emotion in the chosen label set (neutral in Plutchik)
+NO_EMOTION = "no emotion"
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ class EmotionShift:
         return self.to_valence - self.from_valence
 
     def describe(self) -> str:
-        text = f"{self.speaker}: {self.from_label} \u2192 {self.to_label}"
+        text = f"{self.speaker}: {self.from_label or NO_EMOTION} \u2192 {self.to_label or NO_EMOTION}"
         if self.from_valence is not None and self.to_valence is not None:
             text += f" (valence {self.from_valence:+.2f} \u2192 {self.to_valence:+.2f})"
         if self.after_turn is not None:
@@ -199,8 +201,8 @@ class EmotionShift:
     def to_cue(self) -> Cue:
         delta = self.valence_delta
         return Cue(kind=SHIFT_CUE, phrase=self.describe(), weight=delta if delta is not None else 0.0,
-                   label=self.to_label, turn=self.after_turn if self.after_turn is not None else self.previous_turn,
-                   value=delta)
+                   label=self.to_label or None,
+                   turn=self.after_turn if self.after_turn is not None else self.previous_turn, value=delta)
 
     def to_dict(self) -> dict[str, Any]:
         return {"speaker": self.speaker, "turn": self.turn, "previous_turn": self.previous_turn,
@@ -219,6 +221,8 @@ def _top(seg: Segment, label_set: str | None) -> tuple[str, float]:
     if not scores:
         return "", 0.0
     label = max(scores, key=lambda k: scores[k])
+    if scores[label] <= 0:  # e.g. a neutral turn in a set without neutral: no emotion
+        return "", 0.0
     return label, float(scores[label])
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from affectlens.dialogue.subtitles import parse_srt, parse_vtt
 from affectlens.dialogue.types import UNKNOWN_SPEAKER, Dialogue, Turn
+from affectlens.io.text_checks import EMPTY_TEXT, text_problem
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
@@ -96,8 +97,11 @@ def build_dialogue(dialogue_id: str, rows: Sequence[Mapping[str, Any]], *, sourc
             out_warnings.append(f"{where}: unknown speaker {speaker!r} (not in the given cast)")
         text = _none(row.get("text"))
         text = "" if text is None else str(text)
-        if not text.strip():
+        problem = text_problem(text)  # empty (also zero-width/NUL only) or invalid UTF-8
+        if problem == EMPTY_TEXT:
             out_warnings.append(f"{where}: empty turn (kept; it gets no emotion)")
+        elif problem is not None:
+            out_warnings.append(f"{where}: {problem} (kept; it gets no emotion)")
         start = _float(row.get("start"), where, out_warnings)
         end = _float(row.get("end"), where, out_warnings)
         media = _none(row.get("media"))

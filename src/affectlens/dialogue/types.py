@@ -28,7 +28,11 @@ class Turn:
 
     @property
     def is_empty(self) -> bool:
-        return not self.text.strip()
+        """Nothing to analyse: only whitespace, NULs or zero-width characters, or text that is not
+        valid Unicode (``io.text_checks``; the dialogue's warnings say which)."""
+        from affectlens.io.text_checks import text_problem
+
+        return text_problem(self.text) is not None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from affectlens.inputs import InputError
 from affectlens.io import EmptyInput, MissingColumn
+from affectlens.io.text_checks import invalid_text
 
 #: file suffix -> table format
 TABLE_FORMATS: dict[str, str] = {
@@ -202,8 +203,10 @@ class TableReader:
                     for value, rid in zip(texts, ids, strict=True):
                         number += 1
                         if _has_undecodable_bytes(value) or _has_undecodable_bytes(rid):
-                            good_id = None if _has_undecodable_bytes(rid) else record_id_of(rid)
-                            yield TableRow(number, None, good_id, problem="invalid UTF-8 bytes in this row")
+                            bad_id = _has_undecodable_bytes(rid)
+                            good_id = None if bad_id else record_id_of(rid)
+                            problem = invalid_text(rid) if bad_id else invalid_text(value)
+                            yield TableRow(number, None, good_id, problem=f"{'id: ' if bad_id else ''}{problem}")
                             continue
                         yield TableRow(number, _missing_to_none(value), record_id_of(rid))
             except (UnicodeDecodeError, pd.errors.ParserError) as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from affectlens.inputs import InputError, TextItem
 from affectlens.io import EmptyInput
+from affectlens.io.text_checks import is_blank
 
 TEXT_SUFFIXES: tuple[str, ...] = (".txt", ".text", ".md")
 
@@ -29,9 +30,10 @@ def read_text_file(path: str | Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from exc
+        bad = raw[exc.start]
+        raise InputError(f"cannot read {path}: invalid UTF-8: byte 0x{bad:02X} at byte offset {exc.start}") from exc
     text = text.strip()
-    if not text:
+    if is_blank(text):  # also only NULs or zero-width characters (``io.text_checks``)
         raise EmptyInput(f"empty input: {path} holds no text")
     return text
 

@@ -152,10 +152,9 @@ class FaceOnnxRecognizer:
         expected = config.sha256.get("model.onnx")
         if self.verify and expected and sha256_file(model_path) != expected:
             raise FaceModelIntegrityError(f"{model_path} does not match the sha256 pinned in config.json")
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
+        from affectlens.runtime_threads import session_options
+
+        options = session_options(ort, threads=self.threads)
         self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self._config = config
         self.label_set = config.label_set

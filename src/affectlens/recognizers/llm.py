@@ -146,11 +146,12 @@ def draw_train_examples(label_set: str, shots: int, seed: int = 0,
                         data_root: str | Path | None = None) -> list[FewShotExample]:
     """``shots`` GoEmotions TRAIN examples, uniformly at random with ``random.Random(seed)``.
 
-    Gold labels are expressed in ``label_set`` through the taxonomy (the strongest target of
-    each GoEmotions label, exact for goemotions/ekman/sentiment).  Never reads dev or test.
+    Gold labels are expressed in ``label_set`` through the taxonomy (the targets each GoEmotions
+    label is, ``LabelMapping.components``: one for ekman/sentiment, both emotions of a Plutchik
+    dyad, none for neutral into a set without a no-emotion class).  Never reads dev or test.
     """
     from affectlens.bench.datasets import GOEMOTIONS_LABELS, load_goemotions
-    from affectlens.taxonomy import convert_scores
+    from affectlens.taxonomy import mapping
 
     corpus = load_goemotions("train", data_root)
     if shots > len(corpus.texts):
@@ -160,12 +161,13 @@ def draw_train_examples(label_set: str, shots: int, seed: int = 0,
     for index in chosen:
         gold = [GOEMOTIONS_LABELS[j] for j in corpus.labels[index].nonzero()[0]]
         labels: list[str] = []
-        for label in gold:
+        for gold_label in gold:
+            targets = [gold_label]
             if label_set != "goemotions":
-                converted = convert_scores({label: 1.0}, "goemotions", label_set, aggregate="max")
-                label = max(converted, key=lambda k: converted[k])
-            if label not in labels:
-                labels.append(label)
+                # every target the label *is* (both emotions of a dyad; none for neutral
+                # in a set without a no-emotion class)
+                targets = list(mapping("goemotions", label_set).components(gold_label))
+            labels.extend(label for label in targets if label not in labels)
         examples.append(FewShotExample(corpus.texts[index], tuple(labels)))
     return examples
 

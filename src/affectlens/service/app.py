@@ -35,10 +35,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from affectlens import processing
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
+from affectlens.media_limits import media_limits
 from affectlens.protocols import Recognizer
+from affectlens.readiness import training_forbidden
 from affectlens.service import schemas
 from affectlens.service.engine import Engine, ServiceError, describe_exception
 from affectlens.service.jobs import JobManager
+from affectlens.service.limits import SyncMediaRunner
+from affectlens.service.security import HostOriginGuard, install_log_redaction, stream_credentials
 from affectlens.service.settings import ServiceSettings
 from affectlens.service.stream import run_stream
 from affectlens.service.uploads import SavedUpload, UploadRejected, remove_quietly, save_upload
@@ -224,6 +228,7 @@ class ServiceState:
         self.settings = settings
         self.engine = Engine(settings, recognizers)
         self.jobs = JobManager(settings, self.engine.gate)
+        self.sync_media = SyncMediaRunner(settings, self.engine.gate)
         self.loading: asyncio.Task[Any] | None = None
 
 
@@ -243,6 +248,7 @@ def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence
         finally:
             state.loading.cancel()
             state.jobs.shutdown()
+            state.sync_media.shutdown()
             state.engine.shutdown()
 
     app = FastAPI(
@@ -258,6 +264,7 @@ def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence
     )
     app.state.affectlens = state
     _install_error_handlers(app)
+    app.add_middleware(HostOriginGuard, settings=settings, error_body=error_body)  # inside RequestContext
     app.add_middleware(RequestContext, settings=settings)
     _add_public_routes(app, state)
     _add_api_routes(app, state)
@@ -328,7 +335,7 @@ def _require_key(state: ServiceState) -> Any:
 def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     settings = state.settings
     engine = state.engine
-    dialogue_models: dict[str | None, Any] = {}  # conversation models, loaded on first use
+    dialogue_models: dict[Any, Any] = {}  # conversation models, loaded on first use
     auth = [Depends(_require_key(state))]
     errors = schemas.ERROR_RESPONSES
 
@@ -344,20 +351,12 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.get("/v1/models", response_model=schemas.ModelsModel, tags=["models"], dependencies=auth,
              responses=errors)
     async def models() -> dict[str, Any]:
-        """Text models a request may name, which are loaded, and the stream's speech recognizer."""
-        from affectlens.registry import available
+        """Text models a request may name: loaded or not, ready or not (and why); the stream's recognizer.
 
-        loaded = engine.loaded_names()
-        default = engine.default_text.name if engine.default_text else None
-        rows = {s.name: {"name": s.name, "modality": s.modality.value, "label_set": s.label_set,
-                         "default": s.name == default, "loaded": s.name in loaded}
-                for s in available(Modality.TEXT)}
-        for rec in engine._injected.values():
-            rows[rec.name] = {"name": rec.name, "modality": rec.modality.value, "label_set": rec.label_set,
-                              "default": rec.name == default, "loaded": True}
+        The service never trains: a model that needs training first is listed with ``ready: false``."""
+        rows = await asyncio.get_running_loop().run_in_executor(None, engine.model_rows)
         stream = engine._defaults.get(Modality.SPEECH)
-        return {"models": sorted(rows.values(), key=lambda r: r["name"]),
-                "stream_recognizer": stream.name if stream else None}
+        return {"models": rows, "stream_recognizer": stream.name if stream else None}
 
     @app.post("/v1/analyze/text", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors)
@@ -396,40 +395,40 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         dialogue = Dialogue("dialogue", turns, warnings=empty)
         loop = asyncio.get_running_loop()
         result = await _with_timeout(state, loop.run_in_executor(
-            engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels))
+            engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels,
+            body.support, body.supporter))
         return JSONResponse(result)
 
-    async def analyze_media(kind: str, file: UploadFile, labels: str | None) -> JSONResponse:
+    async def analyze_media(kind: str, file: UploadFile, labels: str | None, request: Request) -> JSONResponse:
         saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
                                   temp_dir=settings.temp_folder())
-        try:
-            loop = asyncio.get_running_loop()
-            result = await _with_timeout(state, loop.run_in_executor(
-                engine.media_executor, _analyze_file, engine, saved, kind, labels))
+        try:  # duration and pixel caps from the header, own threads, cancelled when abandoned (limits.py)
+            result = await state.sync_media.run(request, saved, lambda: _analyze_file(engine, saved, kind, labels))
         finally:
             remove_quietly(saved.path)
         return JSONResponse(result)
 
     media_doc = ("Upload (multipart field `file`) -> one result, segments with `start`/`end`. Checked: size (413), "
-                 "content type and magic bytes (415); 501 while no {word} recognizer is installed.")
+                 "content type and magic bytes (415), duration and pixel caps from the header (413: send long "
+                 "media to `/v1/jobs`); 501 while no {word} recognizer is installed.")
 
     @app.post("/v1/analyze/audio", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="speech"))
-    async def analyze_audio(file: Annotated[UploadFile, File()],
+    async def analyze_audio(request: Request, file: Annotated[UploadFile, File()],
                             labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("audio", file, labels)
+        return await analyze_media("audio", file, labels, request)
 
     @app.post("/v1/analyze/image", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="face"))
-    async def analyze_image(file: Annotated[UploadFile, File()],
+    async def analyze_image(request: Request, file: Annotated[UploadFile, File()],
                             labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("image", file, labels)
+        return await analyze_media("image", file, labels, request)
 
     @app.post("/v1/analyze/video", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="face"))
-    async def analyze_video(file: Annotated[UploadFile, File()],
+    async def analyze_video(request: Request, file: Annotated[UploadFile, File()],
                             labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("video", file, labels)
+        return await analyze_media("video", file, labels, request)
 
     @app.post("/v1/jobs", tags=["jobs"], dependencies=auth, status_code=202, response_model=schemas.JobModel,
               responses=errors)
@@ -505,16 +504,13 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.websocket("/v1/stream/audio")
     async def stream_audio(websocket: WebSocket) -> None:
         """PCM16 mono 16 kHz in, one message per speech segment out (see ``affectlens.service.stream``)."""
-        key = settings.api_key
-        if key:
-            header = websocket.headers.get("authorization", "")
-            given = header[7:] if header.lower().startswith("bearer ") else websocket.query_params.get("api_key", "")
-            if not hmac.compare_digest(given.encode(), key.encode()):
-                await websocket.close(code=1008, reason="missing or wrong API key")
-                return
+        allowed, subprotocol = stream_credentials(websocket.headers, websocket.query_params, settings.api_key)
+        if not allowed:
+            await websocket.close(code=1008, reason="missing or wrong API key")
+            return
         labels = websocket.query_params.get("labels") or None
         rate = websocket.query_params.get("sample_rate", "16000")
-        await websocket.accept()
+        await websocket.accept(subprotocol=subprotocol)
         if rate != "16000":
             await websocket.send_json({"type": "error", "error": "only sample_rate=16000 (PCM16 mono) is supported"})
             await websocket.close(code=1003)
@@ -562,20 +558,27 @@ def _media_recognizer(engine: Engine, saved: SavedUpload) -> tuple[Recognizer, s
         raise
 
 
-def _analyze_dialogue(models: dict[str | None, Any], dialogue: Dialogue, model: str | None,
-                      labels: str | None) -> dict[str, Any]:
+def _analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
+                      labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
     from affectlens.dialogue.cli import conversation_model
     from affectlens.dialogue.conversation import with_shift_cues
 
+    key = ("support", model, supporter) if support else model
     try:
         if labels:
             processing.check_label_set(labels)
-        if model not in models:  # loaded once per model name, then shared by requests
-            models[model] = conversation_model(model)
+        if key not in models:  # loaded once per model name, then shared by requests
+            with training_forbidden():  # a baseline over a peer that needs training: refused, not trained
+                if support:
+                    from affectlens.dialogue.support import support_model
+
+                    models[key] = support_model(model, supporter)
+                else:
+                    models[key] = conversation_model(model)
     except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
         status, message = describe_exception(exc)
         raise ServiceError(status if status < 500 else 400, message) from exc
-    recognizer = models[model]
+    recognizer = models[key]
     [result] = recognizer.analyze_dialogues([dialogue])
     result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
     if not recognizer.uses_context:
@@ -608,10 +611,13 @@ def _start_job_analysis(engine: Engine, saved: SavedUpload, job: Any, column: st
     if saved.sniffed.kind == "table":
         recognizer = engine.text_recognizer(model)
     else:
+        with media_limits(max_pixels=engine.settings.max_image_pixels):
+            SyncMediaRunner.probe(saved)  # pixel cap from the header, before any decoding or model
         recognizer, _ = _media_recognizer(engine, saved)
-    return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
-                                     id_column=id_column, batch_size=engine.settings.job_batch_size,
-                                     progress=job.on_progress)
+    with media_limits(max_pixels=engine.settings.max_image_pixels):  # an image decodes here: cap it
+        return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
+                                         id_column=id_column, batch_size=engine.settings.job_batch_size,
+                                         progress=job.on_progress)
 
 
 def run_server(settings: ServiceSettings, *, log_level: str = "info", recognizers: Sequence[Recognizer] = ()) -> None:
@@ -626,5 +632,7 @@ def run_server(settings: ServiceSettings, *, log_level: str = "info", recognizer
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
         log.warning("listening on %s without an API key: anyone who can reach it can use it", settings.host)
     app = create_app(settings, recognizers=recognizers)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
-                limit_concurrency=settings.max_connections)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
+                            limit_concurrency=settings.max_connections)
+    install_log_redaction()  # after uvicorn set up its loggers: ?api_key= never reaches a log
+    uvicorn.Server(config).run()

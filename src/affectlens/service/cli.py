@@ -25,9 +25,15 @@ def serve(
         str | None, typer.Option(envvar="AFFECTLENS_API_KEY", help="Require 'Authorization: Bearer KEY'.")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Default text model.")] = None,
+    allowed_hosts: Annotated[str | None, typer.Option(
+        help="Host names to answer, comma-separated ('*': any) [default: the --host's names].")] = None,
+    allowed_origins: Annotated[str | None, typer.Option(
+        help="Browser origins allowed to POST and stream besides the page's own, comma-separated.")] = None,
     max_upload_mb: Annotated[float | None, typer.Option(help="Largest upload in MB [default: 25].")] = None,
     max_jobs: Annotated[int | None, typer.Option(help="Jobs queued or running at once [default: 8].")] = None,
     timeout: Annotated[float | None, typer.Option(help="Per-request timeout in seconds [default: 30].")] = None,
+    threads: Annotated[str | None, typer.Option(metavar="N|auto", help="Threads per model runtime pool "
+                                                "[default: auto].")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Start the HTTP service and web page (needs the 'service' extra); see docs/service.md.
@@ -51,8 +57,12 @@ def serve(
 
     try:
         settings = ServiceSettings.from_env(
-            host=host, port=port, api_key=api_key, model=model, max_jobs_queued=max_jobs, request_timeout_s=timeout,
-            max_upload_bytes=None if max_upload_mb is None else int(max_upload_mb * (1 << 20)))
+            host=host, port=port, api_key=api_key, model=model, allowed_hosts=allowed_hosts,
+            allowed_origins=allowed_origins, max_jobs_queued=max_jobs, request_timeout_s=timeout,
+            max_upload_bytes=None if max_upload_mb is None else int(max_upload_mb * (1 << 20)), threads=threads)
+        from affectlens.runtime_threads import configure
+
+        configure(threads=settings.threads, spinning=settings.thread_spinning)  # before any model loads
     except ValueError as exc:
         if os.environ.get("AFFECTLENS_DEBUG"):
             raise

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from affectlens import processing
 from affectlens.inputs import TextItem
 from affectlens.protocols import Recognizer
+from affectlens.readiness import readiness, training_forbidden
 from affectlens.registry import UnknownRecognizer, available, default_for, get_spec
 from affectlens.service.settings import ServiceSettings
 from affectlens.types import EmotionResult, Modality
@@ -158,8 +159,14 @@ class Engine:
                 self._loaded.move_to_end(spec.name)
                 return self._loaded[spec.name]
             try:
-                rec = spec.build()
-                rec.load()
+                with training_forbidden():  # a request never makes the service train a model
+                    reason = readiness(spec)
+                    if reason is not None:
+                        raise ServiceError(409, f"model {spec.name!r} is not ready: {reason}")
+                    rec = spec.build()
+                    rec.load()
+            except ServiceError:
+                raise
             except ImportError as exc:
                 raise ServiceError(501, f"model {spec.name!r} needs a package that is not installed "
                                         f"({exc.name or exc})") from exc
@@ -204,6 +211,25 @@ class Engine:
             return self.recognizer_for(Modality.SPEECH)
         except ServiceError:
             return None
+
+    def model_rows(self) -> list[dict[str, object]]:
+        """``/v1/models``: every text model a request may name, loaded or not, ready or not and why
+        (blocking: readiness may hash a corpus to find a cache file; call it in a thread)."""
+        loaded = self.loaded_names()
+        default = self.default_text.name if self.default_text else None
+        rows: dict[str, dict[str, object]] = {}
+        for spec in available(Modality.TEXT):
+            reason = None
+            if spec.name not in loaded:
+                with training_forbidden():
+                    reason = readiness(spec)
+            rows[spec.name] = {"name": spec.name, "modality": spec.modality.value, "label_set": spec.label_set,
+                               "default": spec.name == default, "loaded": spec.name in loaded,
+                               "ready": reason is None, "reason": reason}
+        for rec in self._injected.values():
+            rows[rec.name] = {"name": rec.name, "modality": rec.modality.value, "label_set": rec.label_set,
+                              "default": rec.name == default, "loaded": True, "ready": True, "reason": None}
+        return sorted(rows.values(), key=lambda r: str(r["name"]))
 
     def loaded_names(self) -> set[str]:
         names = set(self._loaded)
@@ -315,6 +341,10 @@ def describe_exception(exc: BaseException) -> tuple[int, str]:
 
     if isinstance(exc, ServiceError):
         return exc.status, exc.message
+    from affectlens.media_limits import MediaTooLarge
+
+    if isinstance(exc, MediaTooLarge):  # pixel cap (read from the header): nothing was decoded
+        return 413, _one_line(exc)
     if isinstance(exc, processing.NoRecognizer | processing.MissingDependency):
         return 501, _one_line(exc)
     if isinstance(exc, UnsupportedInput):

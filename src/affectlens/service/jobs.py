@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from affectlens.media_limits import OperationCancelled, media_limits
 from affectlens.processing import ProgressUpdate
 from affectlens.service.engine import InteractiveGate, ServiceError
 from affectlens.service.settings import ServiceSettings
@@ -170,7 +171,11 @@ class JobManager:
                 "w", encoding="utf-8", prefix="affectlens-job-", suffix=".jsonl",
                 dir=self.settings.temp_folder(), delete=False)
             job.results_path = Path(handle.name)
-            with handle:
+            # inside one file too: stop at the next audio chunk / video frame when cancelled, and let
+            # interactive requests go first there (a 90-minute file is one "batch")
+            scope = media_limits(max_pixels=self.settings.max_image_pixels, cancel=job.cancel_event,
+                                 between=job.between_batches)
+            with handle, scope:
                 for result in job.work():
                     if job.cancel_event.is_set():
                         raise JobCancelled()
@@ -178,7 +183,7 @@ class JobManager:
                     handle.write("\n")
                     job.result_count += 1
             self._finish(job, "done")
-        except JobCancelled:
+        except (JobCancelled, OperationCancelled):
             self._finish(job, "cancelled")
         except Exception as exc:
             from affectlens.service.engine import describe_exception

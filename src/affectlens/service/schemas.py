@@ -55,6 +55,9 @@ class DialogueRequest(_Strict):
     turns: list[Turn] = Field(min_length=1, max_length=BATCH_MAX_ITEMS)
     labels: str | None = Field(None, max_length=NAME_MAX_CHARS)
     model: str | None = Field(None, max_length=NAME_MAX_CHARS)
+    # the supporter's next strategy per turn (support.esconv-minilm.v1): suggestions for a human, not therapy
+    support: bool = False
+    supporter: str | None = Field(None, max_length=NAME_MAX_CHARS)
 
 
 # -- the result JSON (docs/schema.md), for the OpenAPI document ------------------------------------
@@ -173,6 +176,10 @@ class ModelInfo(BaseModel):
     label_set: str
     default: bool
     loaded: bool
+    #: loadable now (packages installed, trained weights present): the service never trains
+    ready: bool = True
+    #: why not, and how to prepare it (None when ready)
+    reason: str | None = None
 
 
 class ModelsModel(BaseModel):
@@ -188,6 +195,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Body or upload too large",
         415: "Wrong content type, or content that does not match it",
         422: "A field is missing, has the wrong type or is too long",
+        409: "The model named is not ready (not trained or prepared; see /v1/models)",
         429: "Too many jobs queued",
         501: "No recognizer (or reader) for this modality is installed",
         503: "The model is not loaded yet",

@@ -25,6 +25,10 @@ class ServiceSettings:
     api_key: str | None = None
     #: default text model (None: the registry's default, ``text.minilm-goemotions.v1``)
     model: str | None = None
+    #: Host names answered (comma-separated, ``*``: any; None: the bound host's names, see ``security``)
+    allowed_hosts: str | None = None
+    #: browser origins allowed besides the service's own on POST/DELETE and the stream (``*``: any)
+    allowed_origins: str | None = None
 
     # -- request limits ---------------------------------------------------------------------
     max_body_bytes: int = 1 << 20  # JSON bodies (413 beyond)
@@ -40,6 +44,20 @@ class ServiceSettings:
     max_model_batch: int = 64
     #: text models a request may name in ``model`` and that are kept loaded at most
     max_loaded_models: int = 3
+    #: threads per model runtime pool ("auto": the CPUs available, ``runtime_threads``)
+    threads: str = "auto"
+    #: auto (= off): text, media and job pools may run at once and share the cores, so an idle
+    #: pool must not spin-wait; "on" only for a machine that runs nothing else
+    thread_spinning: str = "auto"
+
+    # -- media (docs/service.md, "Media limits") ---------------------------------------------------
+    #: longest audio / video analysed synchronously, from the container header (413 beyond: use a job)
+    max_sync_audio_seconds: float = 120.0
+    max_sync_video_seconds: float = 30.0
+    #: images and video frames: width x height read from the header (413 beyond, nothing decoded)
+    max_image_pixels: int = 50_000_000
+    #: threads for synchronous audio/image/video requests (jobs and model loading have their own)
+    media_workers: int = 1
 
     # -- jobs -----------------------------------------------------------------------------------
     max_jobs_queued: int = 8  # queued + running jobs (429 beyond)

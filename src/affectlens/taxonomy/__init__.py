@@ -22,6 +22,7 @@ from affectlens.taxonomy.mappings import (
     convert_scores,
     grouping,
     mapping,
+    references,
     vad_from_scores,
 )
 from affectlens.taxonomy.parrott import (
@@ -59,6 +60,7 @@ __all__ = [
     "parrott_path",
     "parrott_primary",
     "parrott_tree",
+    "references",
     "scores_by_parrott",
     "vad_from_scores",
 ]

@@ -6,10 +6,12 @@ The main CLI mounts ``app`` as the ``taxonomy`` command group.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from affectlens.taxonomy.label_sets import UnknownLabelSet, get_label_set, lexicon_info, list_label_sets
@@ -24,6 +26,7 @@ app = typer.Typer(
 )
 
 FORMATS = ("table", "json")
+KIND_ORDER = ("exact", "intensity", "dyad", "approximation", "none", "vad")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -77,8 +80,16 @@ def map_sets(
     to_set: Annotated[str, typer.Option("--to", help="Target label set.")],
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     min_weight: Annotated[float, typer.Option(help="Hide targets with weight <= this.")] = 0.01,
+    sources: Annotated[bool, typer.Option("--sources/--no-sources",
+                                          help="Show each row's source and reason.")] = True,
 ) -> None:
-    """Print how each source label maps onto the target set (weights, exact or vad)."""
+    """Print how each source label maps onto the target set: weights, kind and source of every row.
+
+    Kinds: exact (the same emotion), intensity (a weaker or stronger grade of one target),
+    dyad (a blend of two, Plutchik), approximation (nearest counterpart, reason given),
+    none (neutral into a set without a no-emotion class: none of these), vad (no theory
+    links the two labels; nearest VAD anchors).
+    """
     if output_format not in FORMATS:
         raise _fail(f"unknown format {output_format!r} (choose from: {', '.join(FORMATS)})")
     try:
@@ -92,8 +103,19 @@ def map_sets(
     table.add_column(table_map.from_set, style="bold")
     table.add_column("kind")
     table.add_column(f"{table_map.to_set} (weight)")
+    if sources:
+        table.add_column("why / source", overflow="fold")
     for label in table_map.source_labels:
         weighted = table_map.targets(label, min_weight)
-        targets = ", ".join(f"{target} {weight:.2f}" for target, weight in weighted)
-        table.add_row(label, table_map.kind[label], targets)
-    _console().print(table)
+        targets = ", ".join(f"{target} {weight:.2f}" for target, weight in weighted) or "(none of these)"
+        cells = [label, table_map.kind[label], targets]
+        if sources:
+            cells.append(escape(table_map.source[label]))  # '[key]' is not Rich markup
+        table.add_row(*cells)
+    console = _console()
+    console.print(table)
+    counts: Counter[str] = Counter(table_map.kind.values())
+    console.print("rows: " + ", ".join(f"{counts[k]} {k}" for k in KIND_ORDER if counts[k]))
+    if sources:
+        for key, citation in table_map.references.items():
+            console.print(f"[{key}] {citation}", markup=False)

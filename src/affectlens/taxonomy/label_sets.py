@@ -61,6 +61,8 @@ class LabelSet:
     description: str
     source: str
     anchor_sources: Mapping[str, AnchorSource]
+    #: the set's "no emotion" class (``neutral``), or None when the set has none (e.g. Plutchik)
+    none_label: str | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -101,7 +103,7 @@ def _build(name: str) -> LabelSet:
     anchors = {label: source.to_vad() for label, source in sources.items()}
     return LabelSet(name=name, labels=tuple(labels), anchors=MappingProxyType(anchors),
                     description=spec["description"], source=spec["source"],
-                    anchor_sources=MappingProxyType(sources))
+                    anchor_sources=MappingProxyType(sources), none_label=spec.get("none_label"))
 
 
 def get_label_set(name: str) -> LabelSet:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.inputs import ImageFrame, InputError
+from affectlens.media_limits import MediaTooLarge, check_pixels, checkpoint
 
 DEFAULT_FPS = 5.0
 #: the largest image side we decode at full size; bigger images are reduced (detection does
@@ -103,7 +104,8 @@ def load_image(path: str | Path, *, record_id: str | None = None, max_side: int 
         with warnings.catch_warnings():
             # big images are reduced below (draft/thumbnail); PIL still raises for 2x its pixel limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
+            with Image.open(path) as opened:  # reads the header only: the size is known, nothing decoded
+                check_pixels(*opened.size, f"image {path}")
                 if max(opened.size) > max_side:
                     opened.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
                 image = ImageOps.exif_transpose(opened) or opened
@@ -112,7 +114,11 @@ def load_image(path: str | Path, *, record_id: str | None = None, max_side: int 
                     image.thumbnail((max_side, max_side))
                 image = _to_rgb(image)
                 pixels = np.asarray(image, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except MediaTooLarge:
+        raise
+    except Image.DecompressionBombError as exc:  # PIL's own header check, above twice its default limit
+        raise MediaTooLarge(f"image {path} is too large to decode ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ImageDecodeError(f"not a readable image: {path} ({exc})") from exc
     return ImageFrame(np.ascontiguousarray(pixels), source=str(path), record_id=record_id)
 
@@ -226,6 +232,8 @@ class VideoFile:
                         continue
                     # the next sample is one step after this one (no burst after a gap)
                     next_time = max(next_time + step, time + step * 0.5)
+                    checkpoint(time, str(self.path))  # cancellation, time cap, yielding (media_limits)
+                    check_pixels(frame.width, frame.height, f"a frame of video {self.path}")  # size may change
                     pixels = frame.to_ndarray(format="rgb24")
                     yield ImageFrame(pixels, source=self.source, time=round(time, 4), frame_index=index,
                                      record_id=self.record_id)
@@ -251,6 +259,7 @@ def open_video(path: str | Path, *, options: VideoOptions | None = None, record_
             width, height = stream.codec_context.width, stream.codec_context.height
     except av.FFmpegError as exc:
         raise VideoDecodeError(f"not a readable video: {path} ({exc})") from exc
+    check_pixels(width or 0, height or 0, f"the frames of video {path}")  # from the header, before decoding
     return VideoFile(path, options or current_video_options(), record_id, duration, width, height, rate)
 
 

@@ -177,8 +177,31 @@ function renderDialogue(segments) {
       if (cause.span && cause.span.text) line.append(document.createTextNode(` “${cause.span.text}”`));
       item.append(line);
     }
+    const extras = seg.extras || {};
+    if (extras.strategy) item.append(el("div", { class: "strategy" }, "strategy used: " + extras.strategy));
+    if (extras.support) item.append(renderSupport(extras.support));
     list.append(item);
   }
+}
+
+// the supporter's next move after this turn: the suggested strategy and the runner-up, why, or "route to a person"
+function renderSupport(point) {
+  const box = el("div", { class: "support" });
+  if (point.route_to_person) {
+    box.classList.add("crisis");
+    box.append(el("strong", {}, "Route to a person: "), document.createTextNode(point.message || ""));
+    return box;
+  }
+  const probs = point.probabilities || {};
+  const ranked = Object.keys(probs).sort((a, b) => probs[b] - probs[a]);
+  box.append(el("strong", {}, `next: ${ranked[0]} ${probs[ranked[0]].toFixed(2)}`),
+    document.createTextNode(ranked[1] ? ` (then ${ranked[1]} ${probs[ranked[1]].toFixed(2)})` : ""));
+  if (point.seeker_emotion && point.seeker_emotion.emotion) {
+    box.append(document.createTextNode(` · seeker: ${point.seeker_emotion.emotion}`));
+  }
+  for (const cue of (point.cues || []).slice(0, 3)) box.append(el("div", { class: "muted" }, "· " + cue.phrase));
+  box.append(el("div", { class: "muted" }, point.notice || ""));
+  return box;
 }
 
 // "Ann: I got the job!" per line -> turns; a line without "name:" continues with speaker "unknown"
@@ -327,9 +350,13 @@ async function analyzeText() {
   busy(true);
   try {
     const labels = $("labels").value;
-    if ($("dialogue").checked) {
+    if ($("dialogue").checked || $("support").checked) {
       const body = { turns: parseDialogue(text) };
       if (labels) body.labels = labels;
+      if ($("support").checked) {
+        body.support = true;
+        if ($("supporter").value.trim()) body.supporter = $("supporter").value.trim();
+      }
       renderResult(await call("POST", "/v1/analyze/dialogue", body));
     } else {
       const body = { text };

@@ -1,0 +1,95 @@
+"""The real ``affectlens serve`` in a subprocess on a free loopback port, with its log captured to a file.
+
+Tests of what lives in the served process (uvicorn's WebSocket support, its logs, Host
+headers as they arrive on a socket) use this instead of the in-process ``TestClient``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+#: a text model that loads in milliseconds: these tests are about the server, not the model
+FAST_TEXT_MODEL = "dummy.keywords.v1"
+
+
+@dataclass(frozen=True)
+class Served:
+    port: int
+    log_path: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def raw_http(port: int, request: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+    """Send bytes as they are (any Host, any Origin) and return (status, whole response)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    return int(response.split(b" ", 2)[1]), response
+
+
+@contextmanager
+def serving(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None,
+            timeout: float = 60.0) -> Iterator[Served]:
+    """``affectlens serve --host 127.0.0.1 --port <free> --model dummy.keywords.v1 ARGS``, ready."""
+    port = free_port()
+    log_path = tmp_path / f"serve-{port}.log"
+    command = [sys.executable, "-c", "from affectlens.cli import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--model", FAST_TEXT_MODEL, *args]
+    environment = {**os.environ, "AFFECTLENS_TEMP_DIR": str(tmp_path), **(env or {})}
+    with log_path.open("wb") as log_file:  # a file, not a pipe nobody reads (a full pipe blocks the server)
+        process = subprocess.Popen(command, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
+    served = Served(port, log_path)
+    try:
+        _wait_ready(served, process, timeout)
+        yield served
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def _wait_ready(served: Served, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"affectlens serve exited ({process.returncode}):\n{served.log()[-3000:]}")
+        try:
+            with urllib.request.urlopen(served.base + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"affectlens serve was not ready in {timeout:g} s:\n{served.log()[-3000:]}")
