@@ -82,25 +82,20 @@ def _check(split: str) -> None:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
 
 
-# -- GoEmotions: the official grouping into Ekman; texts with one Ekman group only ----------
-GOEMOTIONS_TO_EKMAN = {
-    "anger": ("anger", "annoyance", "disapproval"),
-    "disgust": ("disgust",),
-    "fear": ("fear", "nervousness"),
-    "joy": ("joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief",
-            "pride", "admiration", "desire", "caring"),
-    "sadness": ("sadness", "disappointment", "embarrassment", "grief", "remorse"),
-    "surprise": ("surprise", "realization", "confusion", "curiosity"),
-    "neutral": ("neutral",),
-}
+# -- GoEmotions: the official grouping into Ekman (from the taxonomy layer); texts with one Ekman group only
 
 
 def goemotions_ekman_matrix() -> np.ndarray:
-    """(28, 7) 0/1: GoEmotions label -> its Ekman-7 group (Demszky et al.'s ``ekman_mapping.json``)."""
+    """(28, 7) 0/1: GoEmotions label -> its Ekman-7 group (Demszky et al.'s ``ekman_mapping.json``,
+    as the taxonomy layer states it)."""
+    from affectlens.taxonomy.mappings import grouping
+
+    groups = grouping("goemotions", "ekman")
+    if groups is None:  # the taxonomy states GoEmotions -> Ekman as a one-hot grouping
+        raise RuntimeError("the taxonomy has no one-hot GoEmotions -> Ekman grouping")
     out = np.zeros((len(GOEMOTIONS_LABELS), len(EKMAN7)), dtype=np.float32)
-    for j, group in enumerate(EKMAN7):
-        for label in GOEMOTIONS_TO_EKMAN[group]:
-            out[GOEMOTIONS_LABELS.index(label), j] = 1.0
+    for label, group in groups.items():
+        out[GOEMOTIONS_LABELS.index(label), EKMAN7.index(group)] = 1.0
     return out
 
 
