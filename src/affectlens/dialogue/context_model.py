@@ -23,7 +23,6 @@ dialogue.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -92,27 +91,12 @@ class ContextualErc:
     def load(self) -> None:
         if self._heads:
             return
-        import onnxruntime as ort
-
-        from affectlens.models import sha256_file
-        from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError, TextOnnxRecognizer
-
-        config_path = self.model_dir / "config.json"
-        if not config_path.is_file():
-            raise ModelFilesMissing(f"no config.json in conversation model folder {self.model_dir}")
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        from affectlens.runtime_threads import session_options
+        from affectlens.model_folder import load_onnx_heads
+        from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
         # a small GRU: threads cost more than they give, so one unless asked (and never spinning)
-        options = session_options(ort, threads=self.threads or 1, optimize=False)
-        heads: dict[str, Any] = {}
-        for mode, filename in config["heads"].items():
-            path = self.model_dir / filename
-            if not path.is_file():
-                raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
-            if self.verify and sha256_file(path) != config["sha256"][filename]:
-                raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
-            heads[mode] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        config, heads = load_onnx_heads(self.model_dir, kind="conversation", threads=self.threads or 1,
+                                        verify=self.verify)
         if self._text_model is None:
             # the heads learnt from the encoder's features as onnxruntime computed them then
             # (its fused int8 kernels unless the config says otherwise), whatever the text model's
