@@ -10,10 +10,10 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from affectlens.dialogue.support_testing import write_tiny_model  # noqa: E402
-from affectlens.model_folder import load_onnx_heads  # noqa: E402
-from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError  # noqa: E402
-from affectlens.runtime_threads import ALLOW_SPINNING  # noqa: E402
+from affectlens.dialogue.support_testing import write_tiny_model
+from affectlens.model_folder import load_onnx_heads
+from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError
+from affectlens.runtime_threads import ALLOW_SPINNING
 
 
 def test_loads_every_head_with_the_process_thread_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,13 +26,13 @@ def test_loads_every_head_with_the_process_thread_layout(tmp_path: Path, monkeyp
 
 
 def test_missing_config_names_the_kind_of_folder(tmp_path: Path) -> None:
-    with pytest.raises(ModelFilesMissing, match="no config.json in support model folder"):
+    with pytest.raises(ModelFilesMissing, match=r"no config\.json in support model folder"):
         load_onnx_heads(tmp_path, kind="support", threads=1)
 
 
 def test_missing_head_is_reported(tmp_path: Path) -> None:
     (write_tiny_model(tmp_path) / "head_observe.onnx").unlink()
-    with pytest.raises(ModelFilesMissing, match="missing head_observe.onnx"):
+    with pytest.raises(ModelFilesMissing, match=r"missing head_observe\.onnx"):
         load_onnx_heads(tmp_path, kind="conversation", threads=1)
 
 
