@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from affectlens.calibration import softmax
+from affectlens.dialogue.turn_tables import item_results, turn_table_dialogues
 from affectlens.dialogue.types import Dialogue, Turn, dialogue_chunks
 from affectlens.inputs import as_text_item
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
@@ -143,29 +144,11 @@ class ContextualErc:
     def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
         """One result per item; consecutive items with one ``dialogue_id`` are read as a dialogue."""
         items = [as_text_item(x) for x in batch]
-        groups: list[list[int]] = []
-        for i, item in enumerate(items):
-            if groups and item.dialogue_id is not None and items[groups[-1][0]].dialogue_id == item.dialogue_id:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-        dialogues = [Dialogue(items[g[0]].dialogue_id or f"item {g[0]}",
-                              tuple(Turn(k, items[i].speaker or "?", items[i].text, items[i].start, items[i].end,
-                                         record_id=items[i].record_id) for k, i in enumerate(g)),
-                              source=items[g[0]].source)
-                     for g in groups]
-        out: list[EmotionResult] = [EmotionResult((), items[i].source) for i in range(len(items))]
-        for group, result in zip(groups, self.analyze_dialogues(dialogues), strict=True):
-            by_turn = {seg.turn: seg for seg in result.segments}
-            for k, i in enumerate(group):
-                seg = by_turn.get(k)
-                if seg is None:
-                    out[i] = EmotionResult((), items[i].source, ("empty text: nothing to analyse",),
-                                           items[i].record_id)
-                else:
-                    out[i] = EmotionResult((replace(seg, turn=items[i].turn, record_id=items[i].record_id),),
-                                           items[i].source, (), items[i].record_id)
-        return out
+        grouped = turn_table_dialogues(items)
+        results = self.analyze_dialogues([dialogue for _, dialogue in grouped])
+        # the groups are runs of consecutive items, in order: their results, one after another
+        return [r for (group, _), result in zip(grouped, results, strict=True)
+                for r in item_results(items, group, result)]
 
     # -- ConversationRecognizer: whole dialogues ---------------------------------------------------
 

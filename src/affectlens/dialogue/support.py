@@ -148,32 +148,14 @@ class SupportRecognizer:
 
     def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
         """One result per item; consecutive items with one ``dialogue_id`` are read as a dialogue."""
+        from affectlens.dialogue.turn_tables import item_results, turn_table_dialogues
         from affectlens.inputs import as_text_item
 
         items = [as_text_item(x) for x in batch]
-        groups: list[list[int]] = []
-        for i, item in enumerate(items):
-            if groups and item.dialogue_id is not None and items[groups[-1][0]].dialogue_id == item.dialogue_id:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
         out: list[EmotionResult] = []
-        for group in groups:
-            first = items[group[0]]
-            dialogue = Dialogue(first.dialogue_id or f"item {group[0]}", tuple(
-                Turn(k, items[i].speaker or "?", items[i].text, items[i].start, items[i].end,
-                     record_id=items[i].record_id) for k, i in enumerate(group)), source=first.source)
+        for group, dialogue in turn_table_dialogues(items):
             result = self.analyze_dialogues([dialogue])[0]
-            by_turn = {seg.turn: seg for seg in result.segments}
-            for k, i in enumerate(group):
-                seg = by_turn.get(k)
-                if seg is None:
-                    out.append(EmotionResult((), items[i].source, ("empty text: nothing to analyse",),
-                                             items[i].record_id))
-                else:
-                    out.append(EmotionResult((replace(seg, turn=items[i].turn, record_id=items[i].record_id),),
-                                             items[i].source, result.warnings if len(group) > 1 else (),
-                                             items[i].record_id))
+            out += item_results(items, group, result, result.warnings if len(group) > 1 else ())
         return out
 
     def _logits(self, mode: str, rows: list[np.ndarray]) -> np.ndarray:
