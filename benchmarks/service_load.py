@@ -99,6 +99,16 @@ def _start_server(port: int, model: str | None, env_overrides: list[str], log_fi
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
 
 
+def _stop_server(server: subprocess.Popen[bytes], log_file: Any, *, wait_s: float) -> None:
+    """Ctrl-C the server (a clean uvicorn shutdown), kill it after ``wait_s``, close its log."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log_file.close()
+
+
 def _server_log(log_file: Any) -> str:
     log_file.seek(0)
     return str(log_file.read().decode(errors="replace")[-2000:])
@@ -269,12 +279,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                 _print_phase("text + jobs", report["text_with_jobs"])
                 print(f"  jobs: {report['jobs']}")
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log_file.close()
+        _stop_server(server, log_file, wait_s=10)
     return report
 
 

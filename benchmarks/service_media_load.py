@@ -29,8 +29,6 @@ import fractions
 import io
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +39,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from service_load import TEXTS, KeepAliveClient, _free_port, _percentile, _start_server, _wait_ready
+from service_load import TEXTS, KeepAliveClient, _free_port, _percentile, _start_server, _stop_server, _wait_ready
 
 RATE = 16_000
 
@@ -199,12 +197,7 @@ async def _run(args: argparse.Namespace, long_path: Path, wav: bytes) -> dict[st
                 report["job"]["final_status"] = (await client.get(job_url)).json()["status"]
             print(f"job: {report['job']}")
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log_file.close()
+        _stop_server(server, log_file, wait_s=15)
     report["server_errors"] = sum(report[phase][kind]["server_errors"] for phase in ("quiet", "with_job")
                                   if phase in report for kind in ("text", "wav"))
     print(f"5xx (and connection errors) in all phases: {report['server_errors']}")

@@ -52,6 +52,17 @@ def test_judges_reject_tracebacks_internal_errors_and_5xx() -> None:
     assert judge_http(415, b'{"error": "not audio"}').problem is None
 
 
+def test_judges_read_result_lists_alike() -> None:
+    full, warned, bare = '{"segments": [1]}', '{"segments": [], "warnings": ["w"]}', '{"segments": []}'
+    for lines, verdict in (([full, full], ("result", None)), ([full, warned], ("warning", None)),
+                           ([full, bare], ("warning", "an empty result without a warning"))):
+        cli = judge_cli(0, "\n".join(lines) + "\n", "")
+        http = judge_http(200, ('{"results": [' + ", ".join(lines) + "]}").encode())
+        assert (cli.answer, cli.problem) == (http.answer, http.problem) == verdict
+    assert judge_cli(0, "not json\n", "").problem == "output is not JSON Lines"
+    assert judge_http(200, b'{"results": []}').problem == "no result for the input"
+
+
 @pytest.mark.parametrize(("name", "raw"), BAD_TEXTS, ids=[name for name, _ in BAD_TEXTS])
 def test_cli_bad_texts(name: str, raw: bytes, capsys: pytest.CaptureFixture[str]) -> None:
     code = cli.run(["analyze", "--text", os.fsdecode(raw), "-f", "jsonl", *DUMMY])  # argv as Python decodes it

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from affectlens.bench.datasets import GOEMOTIONS_LABELS
 from affectlens.readiness import TRAIN_ENV, readiness, training_allowed, training_forbidden
 from affectlens.registry import get_spec
-
-
-def write_tiny_goemotions(root: Path) -> Path:
-    """A GoEmotions-shaped corpus of a few lines per label (training on it takes about a second)."""
-    folder = root / "goemotions"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 4), ("dev", 2)):
-        lines = []
-        for j, label in enumerate(GOEMOTIONS_LABELS):
-            for k in range(n):
-                filler = " ".join(rng.choice(["the", "a", "day", "thing", "now"], 3))
-                lines.append(f"I feel {label} {label}ish {filler}\t{j}\t{split}{j}_{k}")
-        (folder / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return root
+from tiny_corpora import write_tiny_goemotions
 
 
 def test_training_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:

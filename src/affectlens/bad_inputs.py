@@ -243,6 +243,17 @@ def leaked_internal_error(text: str) -> str | None:
     return next((name for name in INTERNAL_ERROR_NAMES if f"{name}:" in text), None)
 
 
+def _judge_results(results: list[Any], none_problem: str) -> Verdict:
+    """A list of results: each with segments, or each at least with a warning; ``none_problem`` if empty."""
+    if not results:
+        return Verdict("result", none_problem)
+    if all(r.get("segments") for r in results):
+        return Verdict("result")
+    if all(r.get("segments") or r.get("warnings") for r in results):
+        return Verdict("warning")
+    return Verdict("warning", "an empty result without a warning")
+
+
 def judge_cli(returncode: int, stdout: str, stderr: str) -> Verdict:
     """``affectlens analyze INPUT -f jsonl``: results (each one a line) or one ``error:`` line; never a traceback."""
     if "Traceback (most recent call last)" in stderr:
@@ -250,18 +261,11 @@ def judge_cli(returncode: int, stdout: str, stderr: str) -> Verdict:
     if (name := leaked_internal_error(stdout + stderr)) is not None:
         return Verdict("error", f"internal error leaked: {name}")
     if returncode == 0:
-        lines = [line for line in stdout.splitlines() if line.strip()]
-        if not lines:
-            return Verdict("result", "exit 0 without any result")
         try:
-            records = [json.loads(line) for line in lines]
+            records = [json.loads(line) for line in stdout.splitlines() if line.strip()]
         except ValueError:
             return Verdict("result", "output is not JSON Lines")
-        if all(r.get("segments") for r in records):
-            return Verdict("result")
-        if all(r.get("segments") or r.get("warnings") for r in records):
-            return Verdict("warning")
-        return Verdict("warning", "an empty result without a warning")
+        return _judge_results(records, "exit 0 without any result")
     if returncode in (1, 2, 3) and "error:" in stderr:
         if "AFFECTLENS_DEBUG" in stderr:
             return Verdict("error", "unexpected exception (exit 1, 'set AFFECTLENS_DEBUG=1')")
@@ -283,14 +287,7 @@ def judge_http(status: int, body: bytes) -> Verdict:
     if status >= 400:
         return Verdict("error") if isinstance(data, dict) and data.get("error") else Verdict("error", "no message")
     if isinstance(data, dict) and isinstance(data.get("results"), list):  # a list of results (texts, a job)
-        results = data["results"]
-        if not results:
-            return Verdict("result", "no result for the input")
-        if all(r.get("segments") for r in results):
-            return Verdict("result")
-        if all(r.get("segments") or r.get("warnings") for r in results):
-            return Verdict("warning")
-        return Verdict("warning", "an empty result without a warning")
+        return _judge_results(data["results"], "no result for the input")
     if isinstance(data, dict) and data.get("status") in ("failed", "cancelled"):
         return Verdict("error") if data.get("error") else Verdict("error", "a failed job without a reason")
     if isinstance(data, dict) and data.get("segments"):

@@ -1,6 +1,6 @@
 """The one place that decides how many threads each model runtime pool gets, and whether it spins.
 
-Every onnxruntime session (text, speech, face, conversation, VAD) is built with
+Every onnxruntime session (text, speech, face, conversation, support, VAD) is built with
 :func:`session_options`, and CTranslate2 (faster-whisper) takes :func:`pool_threads`.
 
 Why: onnxruntime's default pool spin-waits after each run.  Two such pools on the same

@@ -47,6 +47,19 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+#: ``run_batch`` options for ``mixed_corpus``: its columns, and units small enough to make several
+MIXED_CORPUS_OPTIONS: dict[str, Any] = {"id_column": "id", "time_column": "day", "group_columns": ["forum"],
+                                        "unit_rows": 32}
+
+
+def mixed_corpus(folder: Path) -> Path:
+    """``folder/corpus``: 90 CSV rows (every 9th text missing), 70 Parquet rows and a broken Parquet file."""
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    write_rows(corpus / "a.csv", corpus_rows(90, "a", bad_every=9))
+    write_rows(corpus / "b.parquet", corpus_rows(70, "b"))
+    (corpus / "c.parquet").write_bytes(b"broken")
+    return corpus
 
 
 def read_output(out: Path) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from batch_helpers import corpus_rows, read_output, write_rows
+from batch_helpers import MIXED_CORPUS_OPTIONS, corpus_rows, mixed_corpus, read_output, write_rows
 
 from affectlens.batch import processes, run_batch
 from affectlens.runtime_threads import SPINNING_ENV, THREADS_ENV
@@ -42,12 +42,8 @@ def test_auto_workers_only_for_large_jobs_on_several_cpus(monkeypatch: pytest.Mo
 def test_worker_processes_match_one_process_and_resume(tmp_path: Path, tiny_text_model: Path) -> None:
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    write_rows(corpus / "a.csv", corpus_rows(90, "a", bad_every=9))
-    write_rows(corpus / "b.parquet", corpus_rows(70, "b"))
-    (corpus / "c.parquet").write_bytes(b"broken")
-    options = {"id_column": "id", "time_column": "day", "group_columns": ["forum"], "unit_rows": 32}
+    corpus = mixed_corpus(tmp_path)
+    options = MIXED_CORPUS_OPTIONS
 
     def model() -> TextOnnxRecognizer:
         return TextOnnxRecognizer(tiny_text_model, name="text.tiny.v1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from batch_helpers import corpus_rows, read_output, write_rows
+from batch_helpers import MIXED_CORPUS_OPTIONS, mixed_corpus, read_output
 
 from affectlens.batch import run_batch
 
@@ -17,12 +17,8 @@ pytest.importorskip("ray.data")
 def test_ray_engine_matches_local_engine_and_resumes(tmp_path: Path, tiny_text_model: Path) -> None:
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    write_rows(corpus / "a.csv", corpus_rows(90, "a", bad_every=9))
-    write_rows(corpus / "b.parquet", corpus_rows(70, "b"))
-    (corpus / "c.parquet").write_bytes(b"broken")
-    options = {"id_column": "id", "time_column": "day", "group_columns": ["forum"], "unit_rows": 32}
+    corpus = mixed_corpus(tmp_path)
+    options = MIXED_CORPUS_OPTIONS
 
     def model() -> TextOnnxRecognizer:
         return TextOnnxRecognizer(tiny_text_model, name="text.tiny.v1", threads=1)

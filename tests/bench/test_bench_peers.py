@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,9 @@ from affectlens.protocols import Recognizer
 from affectlens.recognizers import peers
 from affectlens.registry import get_spec
 from affectlens.taxonomy import get_label_set
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tiny_corpora import write_tiny_goemotions
 
 
 def _check_contract(recognizer: Recognizer, texts: list[str]) -> None:
@@ -70,25 +74,10 @@ def test_vader_contract_cues_and_scores() -> None:
     assert neutral.cues == ()
 
 
-def _write_tiny_goemotions(root: Path) -> None:
-    folder = root / "goemotions"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 4), ("dev", 2)):
-        lines = []
-        for j, label in enumerate(GOEMOTIONS_LABELS):
-            if label == "grief" and split == "train":
-                continue  # a label never seen in train: the model keeps a constant for it
-            for k in range(n):
-                filler = " ".join(rng.choice(["the", "a", "day", "thing", "now"], 3))
-                lines.append(f"I feel {label} {label}ish {filler}\t{j}\t{split}{j}_{k}")
-        (folder / f"{split}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def test_tfidf_trains_once_caches_and_meets_the_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("sklearn")
     monkeypatch.setenv("AFFECTLENS_PEER_TRAIN", "1")  # a tiny corpus: training takes a second
-    _write_tiny_goemotions(tmp_path / "data")
+    write_tiny_goemotions(tmp_path / "data", left_out_of_train=("grief",))
     cache = tmp_path / "cache"
     model = peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=cache)
     _check_contract(model, ["I feel gratitude today", "such admiration for you"])
@@ -108,7 +97,7 @@ def test_tfidf_trains_once_caches_and_meets_the_contract(tmp_path: Path, monkeyp
 
 def test_tfidf_can_be_told_not_to_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("sklearn")
-    _write_tiny_goemotions(tmp_path / "data")
+    write_tiny_goemotions(tmp_path / "data", left_out_of_train=("grief",))
     monkeypatch.setenv("AFFECTLENS_PEER_TRAIN", "0")
     model = peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=tmp_path / "cache")
     with pytest.raises(peers.PeerModelMissing, match="training on first use is off"):
@@ -121,7 +110,7 @@ def test_frozen_encoder_peer_trains_once_caches_and_meets_the_contract(tmp_path:
         pytest.importorskip(module, reason="the frozen-encoder peer needs the 'train' extra")
     from affectlens.recognizers.peer_frozen import FrozenEncoderLogRegRecognizer
 
-    _write_tiny_goemotions(tmp_path / "data")
+    write_tiny_goemotions(tmp_path / "data", left_out_of_train=("grief",))
     cache = tmp_path / "cache"
     model = FrozenEncoderLogRegRecognizer(data_root=tmp_path / "data", cache=cache, train_if_missing=True)
     _check_contract(model, ["I feel gratitude today", "such admiration for you"])
@@ -138,7 +127,7 @@ def test_tfidf_labels_are_fitted_in_threads_on_a_canonical_matrix(tmp_path: Path
     # label's fit, so threads sharing one such matrix crashed the process (seen on GoEmotions)
     pytest.importorskip("sklearn")
     monkeypatch.setenv("AFFECTLENS_PEER_TRAIN", "1")
-    _write_tiny_goemotions(tmp_path / "data")
+    write_tiny_goemotions(tmp_path / "data", left_out_of_train=("grief",))
     seen: list[bool] = []
     fit = peers._fit_label
 

@@ -15,14 +15,16 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, out, err
 
 
+def _write_dialogue(path: Path, dialogue_id: str, turns: list[tuple[str, str]]) -> Path:
+    """A turn table (CSV) of one dialogue: ``turns`` are (speaker, text)."""
+    pd.DataFrame([{"dialogue_id": dialogue_id, "speaker": speaker, "text": text}
+                  for speaker, text in turns]).to_csv(path, index=False)
+    return path
+
+
 def test_analyze_table_as_dialogues(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "turns.csv"
-    pd.DataFrame([
-        {"dialogue_id": "d1", "speaker": "Anna", "text": "I am so happy"},
-        {"dialogue_id": "d1", "speaker": "Ben", "text": "I am angry"},
-        {"dialogue_id": "d1", "speaker": "Anna", "text": "now I am sad"},
-        {"dialogue_id": "d1", "speaker": "Ben", "text": ""},
-    ]).to_csv(path, index=False)
+    path = _write_dialogue(tmp_path / "turns.csv", "d1", [("Anna", "I am so happy"), ("Ben", "I am angry"),
+                                                           ("Anna", "now I am sad"), ("Ben", "")])
     code, out, err = _run(capsys, "analyze", str(path), "--dialogue", "--model", "dummy.keywords.v1",
                           "--format", "jsonl")
     assert code == 0
@@ -56,9 +58,7 @@ def test_dialogues_stream_in_calls_with_progress(tmp_path: Path, monkeypatch: py
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     import affectlens.dialogue.cli as dialogue_cli
 
-    path = tmp_path / "turns.csv"
-    pd.DataFrame([{"dialogue_id": f"d{k}", "speaker": s, "text": t} for k in range(5)
-                  for s, t in (("Anna", "I am so happy"), ("Ben", "I am angry"))]).to_csv(path, index=False)
+    path = _five_dialogues(tmp_path)
     monkeypatch.setattr(dialogue_cli, "TURNS_PER_CALL", 4)  # two dialogues per call
     updates: list[tuple[int, int | None, str]] = []
     count = dialogue_cli.run_dialogue_analysis(path, "jsonl", None, model="dummy.keywords.v1",
@@ -121,12 +121,9 @@ def test_resume_refuses_records_of_another_label_set_or_format(tmp_path: Path,
 @pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "src/affectlens/models/support-esconv-minilm-v1"
                          / "config.json").is_file(), reason="support model not in place")
 def test_analyze_dialogue_with_support(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "chat.csv"
-    pd.DataFrame([
-        {"dialogue_id": "c1", "speaker": "seeker", "text": "I lost my job and I feel awful."},
-        {"dialogue_id": "c1", "speaker": "helper", "text": "I'm so sorry. What happened?"},
-        {"dialogue_id": "c1", "speaker": "seeker", "text": "They closed the office. I don't know what to do."},
-    ]).to_csv(path, index=False)
+    path = _write_dialogue(tmp_path / "chat.csv", "c1", [
+        ("seeker", "I lost my job and I feel awful."), ("helper", "I'm so sorry. What happened?"),
+        ("seeker", "They closed the office. I don't know what to do.")])
     code, out, err = _run(capsys, "analyze", str(path), "--support", "--supporter", "helper", "--format", "jsonl")
     assert code == 0, err
     (result,) = [json.loads(line) for line in out.splitlines()]

@@ -1,7 +1,9 @@
 """The real ``affectlens serve`` in a subprocess on a free loopback port, with its log captured to a file.
 
 Tests of what lives in the served process (uvicorn's WebSocket support, its logs, Host
-headers as they arrive on a socket) use this instead of the in-process ``TestClient``.
+headers as they arrive on a socket, readiness and jobs through the installed surface) use
+this instead of the in-process ``TestClient``.  The subprocess runs this interpreter and
+this source tree (``src`` first on ``PYTHONPATH``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 #: a text model that loads in milliseconds: these tests are about the server, not the model
 FAST_TEXT_MODEL = "dummy.keywords.v1"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,24 @@ def raw_http(port: int, request: bytes, timeout: float = 10.0) -> tuple[int, byt
 
 
 @contextmanager
-def serving(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None,
-            timeout: float = 60.0) -> Iterator[Served]:
-    """``affectlens serve --host 127.0.0.1 --port <free> --model dummy.keywords.v1 ARGS``, ready."""
+def serving(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0,
+            model: str | None = FAST_TEXT_MODEL, wait_for: str = "/readyz") -> Iterator[Served]:
+    """``affectlens serve --host 127.0.0.1 --port <free> [--model MODEL] ARGS``, once ``wait_for`` answers 200.
+
+    ``model=None``: the service's default text model.  ``wait_for="/healthz"``: the process is
+    up, without waiting for the default model to load.
+    """
     port = free_port()
     log_path = tmp_path / f"serve-{port}.log"
-    command = [sys.executable, "-c", "from affectlens.cli import main; main()", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--model", FAST_TEXT_MODEL, *args]
+    command = [sys.executable, "-m", "affectlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               *(("--model", model) if model is not None else ()), *args]
     environment = {**os.environ, "AFFECTLENS_TEMP_DIR": str(tmp_path), **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, environment.get("PYTHONPATH", "")) if p)
     with log_path.open("wb") as log_file:  # a file, not a pipe nobody reads (a full pipe blocks the server)
         process = subprocess.Popen(command, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
     served = Served(port, log_path)
     try:
-        _wait_ready(served, process, timeout)
+        _wait_ready(served, process, timeout, wait_for)
         yield served
     finally:
         process.terminate()
@@ -80,16 +88,16 @@ def serving(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None,
             process.wait(5)
 
 
-def _wait_ready(served: Served, process: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_ready(served: Served, process: subprocess.Popen[bytes], timeout: float, path: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"affectlens serve exited ({process.returncode}):\n{served.log()[-3000:]}")
         try:
-            with urllib.request.urlopen(served.base + "/readyz", timeout=2) as response:
+            with urllib.request.urlopen(served.base + path, timeout=2) as response:
                 if response.status == 200:
                     return
         except (OSError, urllib.error.URLError):
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"affectlens serve was not ready in {timeout:g} s:\n{served.log()[-3000:]}")
+    raise RuntimeError(f"affectlens serve did not answer {path} in {timeout:g} s:\n{served.log()[-3000:]}")

@@ -96,11 +96,12 @@ def test_serve_refuses_long_audio_and_answers_short_audio_while_a_long_job_runs(
     cancelling the job stops it mid-file."""
     pytest.importorskip("soundfile")
     import httpx
-    from serve_process import serve
+    from real_server import serving
 
     long_file = long_flac(tmp_path / "long.flac", 5400).read_bytes()
     short_file = wav_bytes(tone(3.0))
-    with serve(log=tmp_path / "serve.log") as base:
+    with serving(tmp_path, "--log-level", "warning", model=None, wait_for="/healthz") as served:
+        base = served.base
         started = time.perf_counter()
         refused = httpx.post(base + "/v1/analyze/audio", files={"file": ("l.flac", long_file, "audio/flac")},
                              timeout=60)

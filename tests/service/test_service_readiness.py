@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serve_process import serve
+from real_server import serving
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_readiness import write_tiny_goemotions
+from tiny_corpora import write_tiny_goemotions
 
 
 @pytest.mark.slow
@@ -23,7 +23,8 @@ def test_serve_refuses_to_train_and_lists_readiness(tmp_path: Path) -> None:
     data = write_tiny_goemotions(tmp_path / "data")
     cache = tmp_path / "cache"
     env = {"AFFECTLENS_PEER_TRAIN": "1", "AFFECTLENS_DATA": str(data), "AFFECTLENS_CACHE": str(cache)}
-    with serve(env, log=tmp_path / "serve.log") as base:
+    with serving(tmp_path, "--log-level", "warning", env=env, model=None, wait_for="/healthz") as served:
+        base = served.base
         answer = httpx.post(base + "/v1/analyze/text", json={"text": "I feel joy", "model": "peer.tfidf-logreg.v1"},
                             timeout=60)
         assert answer.status_code == 409, answer.text

@@ -261,11 +261,10 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "esconv-test.json", out / "esconv-test.md"
-    json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    md_path.write_text(to_markdown(report), encoding="utf-8")
-    return json_path, md_path
+    """Write ``<out>/esconv-test.json`` and ``.md``; returns both paths."""
+    from affectlens.bench.report import write_report_files
+
+    return write_report_files(out, "esconv-test", json.dumps(report, indent=2), to_markdown(report))
 
 
 __all__ = ["PUBLISHED", "kl_to_human", "points_of", "run_esconv", "score", "to_markdown", "write_report"]

@@ -145,13 +145,18 @@ def _row(run: ModelRun, names: list[str], notes: _Footnotes) -> list[str]:
     return cells
 
 
-def write_report(report: BenchReport, out_dir: str | Path) -> tuple[Path, Path]:
-    """Write ``<out>/<task>-<split>.json`` and ``.md``; returns both paths."""
+def write_report_files(out_dir: str | Path, stem: str, json_text: str, markdown: str) -> tuple[Path, Path]:
+    """Write ``<out>/<stem>.json`` (``json_text`` and a newline) and ``<out>/<stem>.md``; returns both paths."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{report.task}-{report.split}"
     json_path = folder / f"{stem}.json"
     md_path = folder / f"{stem}.md"
-    json_path.write_text(report_to_json(report) + "\n", encoding="utf-8")
-    md_path.write_text(report_to_markdown(report), encoding="utf-8")
+    json_path.write_text(json_text + "\n", encoding="utf-8")
+    md_path.write_text(markdown, encoding="utf-8")
     return json_path, md_path
+
+
+def write_report(report: BenchReport, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``<out>/<task>-<split>.json`` and ``.md``; returns both paths."""
+    return write_report_files(out_dir, f"{report.task}-{report.split}", report_to_json(report),
+                              report_to_markdown(report))

@@ -23,7 +23,6 @@ dialogue.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from affectlens.calibration import softmax
+from affectlens.dialogue.turn_tables import item_results, turn_table_dialogues
 from affectlens.dialogue.types import Dialogue, Turn, dialogue_chunks
 from affectlens.inputs import as_text_item
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
@@ -92,27 +92,12 @@ class ContextualErc:
     def load(self) -> None:
         if self._heads:
             return
-        import onnxruntime as ort
-
-        from affectlens.models import sha256_file
-        from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError, TextOnnxRecognizer
-
-        config_path = self.model_dir / "config.json"
-        if not config_path.is_file():
-            raise ModelFilesMissing(f"no config.json in conversation model folder {self.model_dir}")
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        from affectlens.runtime_threads import session_options
+        from affectlens.model_folder import load_onnx_heads
+        from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
         # a small GRU: threads cost more than they give, so one unless asked (and never spinning)
-        options = session_options(ort, threads=self.threads or 1, optimize=False)
-        heads: dict[str, Any] = {}
-        for mode, filename in config["heads"].items():
-            path = self.model_dir / filename
-            if not path.is_file():
-                raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
-            if self.verify and sha256_file(path) != config["sha256"][filename]:
-                raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
-            heads[mode] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        config, heads = load_onnx_heads(self.model_dir, kind="conversation", threads=self.threads or 1,
+                                        verify=self.verify)
         if self._text_model is None:
             # the heads learnt from the encoder's features as onnxruntime computed them then
             # (its fused int8 kernels unless the config says otherwise), whatever the text model's
@@ -159,29 +144,11 @@ class ContextualErc:
     def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
         """One result per item; consecutive items with one ``dialogue_id`` are read as a dialogue."""
         items = [as_text_item(x) for x in batch]
-        groups: list[list[int]] = []
-        for i, item in enumerate(items):
-            if groups and item.dialogue_id is not None and items[groups[-1][0]].dialogue_id == item.dialogue_id:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-        dialogues = [Dialogue(items[g[0]].dialogue_id or f"item {g[0]}",
-                              tuple(Turn(k, items[i].speaker or "?", items[i].text, items[i].start, items[i].end,
-                                         record_id=items[i].record_id) for k, i in enumerate(g)),
-                              source=items[g[0]].source)
-                     for g in groups]
-        out: list[EmotionResult] = [EmotionResult((), items[i].source) for i in range(len(items))]
-        for group, result in zip(groups, self.analyze_dialogues(dialogues), strict=True):
-            by_turn = {seg.turn: seg for seg in result.segments}
-            for k, i in enumerate(group):
-                seg = by_turn.get(k)
-                if seg is None:
-                    out[i] = EmotionResult((), items[i].source, ("empty text: nothing to analyse",),
-                                           items[i].record_id)
-                else:
-                    out[i] = EmotionResult((replace(seg, turn=items[i].turn, record_id=items[i].record_id),),
-                                           items[i].source, (), items[i].record_id)
-        return out
+        grouped = turn_table_dialogues(items)
+        results = self.analyze_dialogues([dialogue for _, dialogue in grouped])
+        # the groups are runs of consecutive items, in order: their results, one after another
+        return [r for (group, _), result in zip(grouped, results, strict=True)
+                for r in item_results(items, group, result)]
 
     # -- ConversationRecognizer: whole dialogues ---------------------------------------------------
 

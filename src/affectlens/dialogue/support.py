@@ -27,7 +27,6 @@ Who is the supporter: ``supporter=`` names them; else a speaker called ``sys``,
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -126,25 +125,11 @@ class SupportRecognizer:
     def load(self) -> None:
         if self._heads:
             return
-        import onnxruntime as ort
+        from affectlens.model_folder import load_onnx_heads
+        from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
-        from affectlens.models import sha256_file
-        from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError, TextOnnxRecognizer
-
-        config_path = self.model_dir / "config.json"
-        if not config_path.is_file():
-            raise ModelFilesMissing(f"no config.json in support model folder {self.model_dir}")
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # one small matrix product: threads cost more than they give
-        heads = {}
-        for mode, filename in config["heads"].items():
-            path = self.model_dir / filename
-            if not path.is_file():
-                raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
-            if self.verify and sha256_file(path) != config["sha256"][filename]:
-                raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
-            heads[mode] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        # one small matrix product per head: threads cost more than they give
+        config, heads = load_onnx_heads(self.model_dir, kind="support", threads=1, verify=self.verify)
         if self._text_model is None:
             # the heads learnt from the encoder's features as onnxruntime computes them with this
             # graph and these session entries (those of the conversation model)
@@ -163,32 +148,14 @@ class SupportRecognizer:
 
     def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
         """One result per item; consecutive items with one ``dialogue_id`` are read as a dialogue."""
+        from affectlens.dialogue.turn_tables import item_results, turn_table_dialogues
         from affectlens.inputs import as_text_item
 
         items = [as_text_item(x) for x in batch]
-        groups: list[list[int]] = []
-        for i, item in enumerate(items):
-            if groups and item.dialogue_id is not None and items[groups[-1][0]].dialogue_id == item.dialogue_id:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
         out: list[EmotionResult] = []
-        for group in groups:
-            first = items[group[0]]
-            dialogue = Dialogue(first.dialogue_id or f"item {group[0]}", tuple(
-                Turn(k, items[i].speaker or "?", items[i].text, items[i].start, items[i].end,
-                     record_id=items[i].record_id) for k, i in enumerate(group)), source=first.source)
+        for group, dialogue in turn_table_dialogues(items):
             result = self.analyze_dialogues([dialogue])[0]
-            by_turn = {seg.turn: seg for seg in result.segments}
-            for k, i in enumerate(group):
-                seg = by_turn.get(k)
-                if seg is None:
-                    out.append(EmotionResult((), items[i].source, ("empty text: nothing to analyse",),
-                                             items[i].record_id))
-                else:
-                    out.append(EmotionResult((replace(seg, turn=items[i].turn, record_id=items[i].record_id),),
-                                             items[i].source, result.warnings if len(group) > 1 else (),
-                                             items[i].record_id))
+            out += item_results(items, group, result, result.warnings if len(group) > 1 else ())
         return out
 
     def _logits(self, mode: str, rows: list[np.ndarray]) -> np.ndarray:

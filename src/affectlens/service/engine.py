@@ -3,8 +3,10 @@
 * Inference never runs on the event loop: text goes to ONE inference thread (onnxruntime
   already uses every core inside a call; two calls at once only fight over them).
 * Micro-batching, "batch while busy": requests that arrive while the model is busy wait
-  in a queue and go to the model together as ONE call when it is free.  An idle service
-  adds no delay (``batch_wait_ms`` = 0); under load a batch forms by itself.
+  in a queue and go to the model together as ONE call when it is free.  Before each model
+  call the queue waits ``batch_wait_ms`` (default 2 ms, ``service/settings.py``) so that
+  requests arriving together share it; ``batch_wait_ms`` = 0 adds no delay, and under load
+  a batch forms by itself.
 * Jobs yield to interactive requests: before each of its (small) batches a job waits
   until no interactive batch is running, for at most ``job_yield_ms`` (so it never starves).
 * Everything goes through ``processing``: text as work items (``plan_input`` +
