@@ -1,0 +1,91 @@
+"""Write fitted cross-corpus heads as a model folder: one small ONNX graph per normalisation mode + config.
+
+Graph (per mode): ``features`` [N, 768] float32 (pooled Whisper states) -> (x - mean) / std ->
+``emotion`` [N, K] softmax over the head's classes, ``arousal`` [N] P(high arousal),
+``valence`` [N] P(positive valence).  The utterance graph carries the pooled corpus
+standardiser; the file graph takes rows already z-scored against the file's utterances
+(mean 0, std 1 inside the graph).  ``config.json`` pins the sha256 of both graphs and of the
+encoder files (``audio.whisper_encoder.PINNED_SHA256``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.training.speech_corpora import CLASSES
+from affectlens.training.speech_xcorpus import Heads
+
+ONNX_FILES = {"utterance": "heads_utterance.onnx", "file": "heads_file.onnx"}
+MODE_OF = {"utterance": "utterance", "file": "speaker"}
+
+
+def heads_to_onnx(heads: Heads, path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    def const(name: str, value: np.ndarray) -> Any:
+        return numpy_helper.from_array(np.asarray(value, dtype=np.float32), name)
+
+    d = heads.emotion_w.shape[0]
+    inits = [const("mean", heads.mean), const("std", heads.std), const("w_emotion", heads.emotion_w),
+             const("b_emotion", heads.emotion_b), const("w_arousal", heads.arousal_w[:, None]),
+             const("b_arousal", np.array([heads.arousal_b])), const("w_valence", heads.valence_w[:, None]),
+             const("b_valence", np.array([heads.valence_b])),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "squeeze_axis")]
+    nodes = [helper.make_node("Sub", ["features", "mean"], ["centred"]),
+             helper.make_node("Div", ["centred", "std"], ["z"]),
+             helper.make_node("MatMul", ["z", "w_emotion"], ["e_mm"]),
+             helper.make_node("Add", ["e_mm", "b_emotion"], ["emotion_logits"]),
+             helper.make_node("Softmax", ["emotion_logits"], ["emotion"], axis=-1)]
+    for head in ("arousal", "valence"):
+        nodes += [helper.make_node("MatMul", ["z", f"w_{head}"], [f"{head}_mm"]),
+                  helper.make_node("Add", [f"{head}_mm", f"b_{head}"], [f"{head}_logit2d"]),
+                  helper.make_node("Squeeze", [f"{head}_logit2d", "squeeze_axis"], [f"{head}_logit"]),
+                  helper.make_node("Sigmoid", [f"{head}_logit"], [head])]
+    graph = helper.make_graph(
+        nodes, f"affectlens_speech_heads_{heads.mode}",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", d])],
+        [helper.make_tensor_value_info("emotion", TensorProto.FLOAT, ["n", len(heads.classes)]),
+         helper.make_tensor_value_info("arousal", TensorProto.FLOAT, ["n"]),
+         helper.make_tensor_value_info("valence", TensorProto.FLOAT, ["n"])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="affectlens")
+    model.ir_version = 8  # readable by onnxruntime >= 1.17 (the project's floor)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: str = "v1",
+                    extra_config: dict[str, Any] | None = None,
+                    encoder_sha256: dict[str, str] | None = None) -> Path:
+    """``heads_by_mode`` maps "utterance" and "file" to fitted heads; writes graphs and config.json."""
+    from affectlens.audio.whisper_encoder import PACKAGE_PIN, PINNED_SHA256
+    from affectlens.models import sha256_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    classes = None
+    sha: dict[str, str] = {}
+    for mode, filename in ONNX_FILES.items():
+        heads = heads_by_mode[mode]
+        names = [CLASSES[k] for k in heads.classes]
+        if classes is not None and names != classes:
+            raise ValueError("both modes' heads must know the same classes")
+        classes = names
+        heads_to_onnx(heads, folder / filename)
+        sha[filename] = sha256_file(folder / filename)
+    config: dict[str, Any] = {
+        "version": version,
+        "label_set": "ravdess",
+        "labels": classes,
+        "onnx_files": ONNX_FILES,
+        "encoder": {"package": PACKAGE_PIN, "compute_type": "int8", "window": "clip",
+                    "sha256": encoder_sha256 if encoder_sha256 is not None else PINNED_SHA256},
+        "normalisation": {"min_file_segments": 3, "min_file_speech_s": 5.0},
+        "sha256": sha,
+    }
+    config.update(extra_config or {})
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return folder
