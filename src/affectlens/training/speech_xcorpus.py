@@ -29,7 +29,7 @@ import numpy as np
 
 from affectlens.training.speech_corpora import CLASSES, CORPORA, HIGH_AROUSAL, POSITIVE, Clip, load_all
 
-MODES = ("utterance", "speaker")
+MODES = ("utterance", "speaker", "corpus")
 
 
 @dataclass
@@ -131,6 +131,10 @@ def normalise(data: Dataset, mode: str) -> np.ndarray:
     return zscore_groups(data.x, data.speaker) if mode == "speaker" else zscore_groups(data.x, data.corpus)
 
 
+def _groups(data: Dataset, mode: str) -> np.ndarray:
+    return data.speaker if mode == "speaker" else data.corpus
+
+
 def _lr(z: np.ndarray, y: np.ndarray, w: np.ndarray, c: float) -> Any:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -145,7 +149,7 @@ def _lr(z: np.ndarray, y: np.ndarray, w: np.ndarray, c: float) -> Any:
 def fit_heads(train: Dataset, mode: str, *, c: float = 0.05) -> Heads:
     """Heads on ``train`` (normalised for ``mode``); the utterance standardiser is the pooled corpus stats."""
     z = normalise(train, mode)
-    if mode == "speaker":
+    if mode in ("speaker", "corpus"):
         mean, std = np.zeros(z.shape[1]), np.ones(z.shape[1])
     else:
         mean, std = pooled_stats(train.x, train.corpus)
@@ -160,9 +164,12 @@ def fit_heads(train: Dataset, mode: str, *, c: float = 0.05) -> Heads:
                  valence.coef_[0].copy(), float(valence.intercept_[0]))
 
 
-def test_inputs(test: Dataset, heads: Heads) -> np.ndarray:
-    """What the recognizer feeds the heads: speaker-z-scored rows, or single clips through the pooled standardiser."""
-    return zscore_groups(test.x, test.speaker) if heads.mode == "speaker" else heads.standardise(test.x)
+def head_inputs(test: Dataset, heads: Heads) -> np.ndarray:
+    """What the recognizer feeds the heads: rows z-scored per speaker (or per corpus: the whole held-out set as
+    one "file"), or single clips through the pooled standardiser."""
+    if heads.mode == "utterance":
+        return heads.standardise(test.x)
+    return zscore_groups(test.x, _groups(test, heads.mode))
 
 
 def uar(y: np.ndarray, pred: np.ndarray, classes: Sequence[int]) -> float:
@@ -171,7 +178,7 @@ def uar(y: np.ndarray, pred: np.ndarray, classes: Sequence[int]) -> float:
 
 def score(heads: Heads, test: Dataset, classes: Sequence[int] | None = None) -> dict[str, Any]:
     """UAR over ``classes`` (argmax restricted to them), WAR, binary arousal accuracy and balanced accuracy."""
-    z = test_inputs(test, heads)
+    z = head_inputs(test, heads)
     p = heads.emotion(z)
     shared = [k for k in (classes if classes is not None else np.unique(test.label)) if k in heads.classes]
     keep = np.isin(test.label, shared)

@@ -89,3 +89,40 @@ def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: s
     config.update(extra_config or {})
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return folder
+
+
+def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path | None = None) -> Path:
+    """Fit both modes' heads on every clip of the four corpora and write the model folder (+ metrics.json)."""
+    from affectlens.training.speech_corpora import CORPORA, LANGUAGES, LICENCES
+    from affectlens.training.speech_xcorpus import fit_heads, load_features
+
+    data = load_features(cache, "clip", CORPORA)
+    heads = {mode: fit_heads(data, MODE_OF[mode], c=c) for mode in ONNX_FILES}
+    counts = {corpus: int((data.corpus == corpus).sum()) for corpus in CORPORA}
+    extra = {"training": {"corpora": {c_: {"clips": counts[c_], "language": LANGUAGES[c_], "licence": LICENCES[c_]}
+                                      for c_ in CORPORA},
+                          "head": f"logistic regression, C={c}, class- and corpus-balanced sample weights",
+                          "features": "Whisper tiny.en encoder states, mean+std over the clip's frames (768)"}}
+    write_model_dir(out, heads, extra_config=extra)
+    if bench_json is not None:
+        report = json.loads(bench_json.read_text(encoding="utf-8"))
+        metrics = {"source": report.get("command", ""), "date": report.get("date", ""),
+                   "leave_one_corpus_out": report["loco"], "in_corpus": report["in_corpus"]}
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Train the cross-corpus Whisper heads on all four corpora.")
+    parser.add_argument("--cache", type=Path, required=True, help="training.speech_whisper_cache --out folder")
+    parser.add_argument("--out", type=Path, required=True, help="model folder to write")
+    parser.add_argument("--bench", type=Path, default=None, help="speech-xcorpus.json to copy into metrics.json")
+    parser.add_argument("-C", type=float, default=0.05)
+    args = parser.parse_args(argv)
+    print(train_and_write(args.cache, args.out, c=args.C, bench_json=args.bench))
+
+
+if __name__ == "__main__":
+    main()
