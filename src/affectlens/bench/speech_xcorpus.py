@@ -7,7 +7,8 @@ labels away) and its features are cached once (``training.speech_whisper_cache``
 
 Systems, each with the same heads recipe (``training.speech_xcorpus.fit_heads``: class- and
 corpus-balanced logistic regression) and the same normalisations: ``utterance`` (one clip,
-pooled corpus standardiser), ``speaker`` (z-scored per speaker: the recognizer's file mode on a
+pooled corpus standardiser; training rows z-scored per corpus), ``global`` (one clip; training
+rows through the same pooled standardiser), ``speaker`` (z-scored per speaker: the recognizer's file mode on a
 one-speaker file) and ``corpus`` (z-scored per corpus; the held-out corpus as one "file" of many
 speakers; LOCO only):
 
@@ -41,8 +42,8 @@ from affectlens.training.speech_corpora import CLASSES, CORPORA, LANGUAGES, load
 FEATURE_SYSTEMS = {"whisper-tiny": "clip", "logmel": "logmel", "egemaps": "egemaps"}
 SHIPPED = "shipped-ravdess-cnn"
 SHIPPED_SAMPLE = 300  # clips per corpus the shipped model is scored on (its full pipeline costs ~0.5 s per clip)
-MODES = ("utterance", "speaker", "corpus")  # LOCO; in-corpus folds: IN_CORPUS_MODES
-IN_CORPUS_MODES = ("utterance", "speaker")
+MODES = ("utterance", "global", "speaker", "corpus")  # LOCO; in-corpus folds: IN_CORPUS_MODES
+IN_CORPUS_MODES = ("utterance", "global", "speaker")
 
 
 @dataclass

@@ -3,10 +3,13 @@
 Features come from the cache of ``training.speech_whisper_cache`` (one 768-d row per clip).
 Two input normalisations, both usable on a single clip or a file:
 
-- ``utterance``: each training corpus is z-scored with its own statistics (removes the
-  corpus's channel and language offsets while the head learns), and the head is applied to a
-  new clip z-scored with the *pooled* statistics (mean of the corpus means, mean of the
-  corpus variances), which are baked into the exported graph: one clip is enough.
+- ``global`` (the shipped utterance graph): every row, in training and at test, goes through the
+  *pooled* standardiser (mean of the corpus means, root of the mean corpus variance), baked into
+  the exported graph: one clip is enough.
+- ``utterance``: as ``global`` at test, but each training corpus is z-scored with its own
+  statistics (removes corpus offsets while the head learns; a lone test clip keeps its offset).
+- ``corpus``: rows z-scored per corpus in training and at test (the held-out corpus as one
+  unlabelled "file" of many speakers).
 - ``speaker``: every row is z-scored against the rows of its speaker (in a user's file: the
   file's own utterances, when it has enough of them), as the shipped model's file mode.
 
@@ -29,7 +32,7 @@ import numpy as np
 
 from affectlens.training.speech_corpora import CLASSES, CORPORA, HIGH_AROUSAL, POSITIVE, Clip, load_all
 
-MODES = ("utterance", "speaker", "corpus")
+MODES = ("utterance", "global", "speaker", "corpus")
 
 
 @dataclass
@@ -128,6 +131,9 @@ class Heads:
 
 
 def normalise(data: Dataset, mode: str) -> np.ndarray:
+    if mode == "global":  # training rows through the same pooled standardiser a lone clip gets
+        mean, std = pooled_stats(data.x, data.corpus)
+        return (data.x - mean) / std
     return zscore_groups(data.x, data.speaker) if mode == "speaker" else zscore_groups(data.x, data.corpus)
 
 
@@ -167,7 +173,7 @@ def fit_heads(train: Dataset, mode: str, *, c: float = 0.05) -> Heads:
 def head_inputs(test: Dataset, heads: Heads) -> np.ndarray:
     """What the recognizer feeds the heads: rows z-scored per speaker (or per corpus: the whole held-out set as
     one "file"), or single clips through the pooled standardiser."""
-    if heads.mode == "utterance":
+    if heads.mode in ("utterance", "global"):
         return heads.standardise(test.x)
     return zscore_groups(test.x, _groups(test, heads.mode))
 

@@ -20,7 +20,9 @@ from affectlens.training.speech_corpora import CLASSES
 from affectlens.training.speech_xcorpus import Heads
 
 ONNX_FILES = {"utterance": "heads_utterance.onnx", "file": "heads_file.onnx"}
-MODE_OF = {"utterance": "utterance", "file": "speaker"}
+# the utterance graph: heads trained on rows through the pooled standardiser ("global"): measured in-corpus
+# RAVDESS UAR 0.637 vs 0.495 for per-corpus z-scored training rows, leave-one-corpus-out mean 0.373 vs 0.383
+MODE_OF = {"utterance": "global", "file": "speaker"}
 
 
 def heads_to_onnx(heads: Heads, path: Path) -> None:
