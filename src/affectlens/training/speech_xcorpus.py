@@ -224,9 +224,12 @@ def in_corpus_folds(data: Dataset, corpus: str, mode: str, *, with_other_corpora
     """Speaker-independent folds of ``corpus``: pooled out-of-fold scores (and per-fold UAR)."""
     fit = fitter or (lambda d, m: fit_heads(d, m))
     own = data.corpus == corpus
-    per_fold = []
+    per_fold, arousal = [], []
     for fold in np.unique(data.fold[own]):
         test = own & (data.fold == fold)
         train = ~test if with_other_corpora else own & ~test
-        per_fold.append(score(fit(data.rows(train), mode), data.rows(test))["uar"])
-    return {"uar_mean": round(float(np.mean(per_fold)), 4), "uar_per_fold": per_fold}
+        scores = score(fit(data.rows(train), mode), data.rows(test))
+        per_fold.append(scores["uar"])
+        arousal.append(scores["arousal_accuracy"])
+    return {"uar_mean": round(float(np.mean(per_fold)), 4), "uar_per_fold": per_fold,
+            "arousal_accuracy_mean": round(float(np.mean(arousal)), 4)}
