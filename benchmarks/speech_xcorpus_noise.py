@@ -4,7 +4,8 @@
 
 Heads (``training.speech_xcorpus.fit_heads``, trained on clean clips of every corpus except the
 test fold's RAVDESS actors) are scored on the fold's clips clean, with white noise at 20 and 10 dB
-SNR, and convolved with an exponential-decay impulse response (RT60 0.5 s); the clean features come
+SNR, with babble (6 other utterances of the fold summed) at 20 and 10 dB, and convolved with an
+exponential-decay impulse response (RT60 0.5 s); the clean features come
 from the cache, the degraded ones are encoded here (the same trimming first). Log-mel + LR (same
 heads recipe) alongside. Prints one JSON line per condition.
 """
@@ -30,6 +31,17 @@ def reverb(x: np.ndarray, rng: np.random.Generator, rt60: float = 0.5, rate: int
     return (y * (np.abs(x).max() / max(np.abs(y).max(), 1e-9))).astype(np.float32)
 
 
+def babble(x: np.ndarray, others: list[np.ndarray], snr_db: float, rng: np.random.Generator,
+           talkers: int = 6) -> np.ndarray:
+    """``x`` plus the sum of ``talkers`` other utterances (tiled to its length) at ``snr_db``."""
+    mix = np.zeros(x.size, np.float64)
+    for i in rng.choice(len(others), size=talkers, replace=False):
+        mix += np.resize(others[i], x.size)
+    power_x = float(np.mean(x.astype(np.float64) ** 2)) or 1e-10
+    power_n = float(np.mean(mix**2)) or 1e-10
+    return (x + mix * np.sqrt(power_x / (power_n * 10 ** (snr_db / 10)))).astype(np.float32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cache", type=Path, required=True)
@@ -53,6 +65,8 @@ def main() -> None:
         waves = [trim_silence(read_clip(clips[i].path)) for i in np.flatnonzero(test)]
         degraded = {"white 20 dB": [add_noise(x, 20.0, rng) for x in waves],
                     "white 10 dB": [add_noise(x, 10.0, rng) for x in waves],
+                    "babble 20 dB": [babble(x, waves[:i] + waves[i + 1:], 20.0, rng) for i, x in enumerate(waves)],
+                    "babble 10 dB": [babble(x, waves[:i] + waves[i + 1:], 10.0, rng) for i, x in enumerate(waves)],
                     "reverb rt60 0.5 s": [reverb(x, rng) for x in waves]}
         for name, data in systems.items():
             started = time.time()
