@@ -47,6 +47,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--augment", action="store_true",
+                        help="train the Whisper heads also on the cached clip-noisy copies of RAVDESS (white noise "
+                             "10-25 dB; training.speech_whisper_cache --window clip-noisy --corpora ravdess)")
     args = parser.parse_args()
     from affectlens.audio.whisper_encoder import WhisperEncoder, trim_silence
     from affectlens.features.spectral import log_mel
@@ -72,9 +75,17 @@ def main() -> None:
             started = time.time()
             features = {condition: np.stack([featurise[name](x) for x in xs]).astype(np.float64)
                         for condition, xs in degraded.items()}
+            train = data.rows(~test)
+            if args.augment and name == "whisper-tiny":
+                noisy = sx.load_features(args.cache, "clip-noisy", ("ravdess",))
+                noisy = noisy.rows(noisy.fold != fold)
+                noisy.speaker = np.char.add(noisy.speaker, ":noisy")  # its own speaker group for speaker z-scores
+                train = sx.Dataset(*(np.concatenate([getattr(train, f), getattr(noisy, f)])
+                                     for f in ("x", "corpus", "speaker", "label", "fold", "seconds")))
             for mode in ("global", "speaker"):
-                heads = sx.fit_heads(data.rows(~test), mode)
-                result = {"fold": fold, "system": name, "mode": mode, "clean": sx.score(heads, data.rows(test))["uar"]}
+                heads = sx.fit_heads(train, mode)
+                result = {"fold": fold, "system": name + ("+augment" if args.augment else ""), "mode": mode,
+                          "clean": sx.score(heads, data.rows(test))["uar"]}
                 for condition, x in features.items():
                     rows = data.rows(test)
                     rows.x = x

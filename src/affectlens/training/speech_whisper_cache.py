@@ -83,6 +83,17 @@ def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
 
         encoder = WhisperEncoder(intra_threads=threads)
         return lambda x: encoder.pooled(x, window=window)  # type: ignore[arg-type]
+    if window == "clip-noisy":  # an augmented copy: white noise at 10-25 dB SNR, seeded by the clip's samples
+        from affectlens.audio.whisper_encoder import WhisperEncoder
+        from affectlens.training.speech import add_noise
+
+        noisy_encoder = WhisperEncoder(intra_threads=threads)
+
+        def noisy(x: np.ndarray) -> np.ndarray:
+            rng = np.random.default_rng(x.size)
+            return noisy_encoder.pooled(add_noise(x, float(rng.uniform(10.0, 25.0)), rng))
+
+        return noisy
     if window == "logmel":
         from affectlens.features.spectral import log_mel
 
@@ -124,7 +135,8 @@ def shipped_probabilities(threads: int) -> Callable[[np.ndarray], np.ndarray]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--window", choices=("clip", "30s", "logmel", "egemaps", "shipped"), default="clip")
+    parser.add_argument("--window", choices=("clip", "30s", "clip-noisy", "logmel", "egemaps", "shipped"),
+                        default="clip")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=CORPORA)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1)
