@@ -24,8 +24,8 @@ REGISTRY_SNAPSHOT = [
     ("peer.tfidf-logreg.v1", "text", "goemotions", False),
     ("peer.vader.v1", "text", "sentiment", False),
     ("speech.ravdess-cnn.v1", "speech", "ravdess", True),
-    ("support.esconv-minilm.v1", "text", "goemotions", False),
     ("speech.whisper-tiny-xcorpus.v1", "speech", "ravdess", False),
+    ("support.esconv-minilm.v1", "text", "goemotions", False),
     ("text.minilm-goemotions-float.v1", "text", "goemotions", False),
     ("text.minilm-goemotions.v1", "text", "goemotions", True),
 ]

@@ -266,22 +266,6 @@ def xcorpus_command(
     lexicon and the previous model, next to an in-domain reference. Needs scikit-learn ('bench'
     extra); the first run encodes about 50k texts (25 min on 2 loaded cores; cached).
     """
-@app.command("speech-xcorpus")
-def speech_xcorpus_command(
-    cache: Annotated[Path, typer.Option(
-        "--cache", metavar="DIR", help="Feature cache (resumable; corpus-derived: keep it outside the repository).")
-    ] = Path("bench-results/speech-xcorpus-cache"),
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", metavar="DIR", help="Where to write speech-xcorpus.json and .md.")] = Path("bench-results"),
-    data_root: Annotated[Path | None, typer.Option(
-        "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
-        "../shared/datasets].")] = None,
-    system: Annotated[list[str] | None, typer.Option(
-        "--system", metavar="NAME", help="whisper-tiny, logmel, egemaps, shipped-ravdess-cnn; repeat "
-        "[default: all; egemaps only with the egemaps extra].")] = None,
-    threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
-) -> None:
-    """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
     import importlib.util
     import sys
 
@@ -305,6 +289,32 @@ def speech_xcorpus_command(
                              command=command, max_train=max_train, on_progress=progress)
     except DatasetMissing as err:
         raise _fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
+    sys.stdout.write(to_markdown(report))
+    json_path, md_path = write_report(report, out)
+    console.print(f"wrote {json_path} and {md_path}")
+
+
+@app.command("speech-xcorpus")
+def speech_xcorpus_command(
+    cache: Annotated[Path, typer.Option(
+        "--cache", metavar="DIR", help="Feature cache (resumable; corpus-derived: keep it outside the repository).")
+    ] = Path("bench-results/speech-xcorpus-cache"),
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Where to write speech-xcorpus.json and .md.")] = Path("bench-results"),
+    data_root: Annotated[Path | None, typer.Option(
+        "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
+        "../shared/datasets].")] = None,
+    system: Annotated[list[str] | None, typer.Option(
+        "--system", metavar="NAME", help="whisper-tiny, logmel, egemaps, shipped-ravdess-cnn; repeat "
+        "[default: all; egemaps only with the egemaps extra].")] = None,
+    threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
+) -> None:
+    """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
+    import importlib.util
+    import sys
+
+    from rich.console import Console
+
     from affectlens.bench.speech_xcorpus import FEATURE_SYSTEMS, SHIPPED, run_xcorpus, to_markdown, write_report
 
     names = tuple(system) if system else (*FEATURE_SYSTEMS, SHIPPED)
