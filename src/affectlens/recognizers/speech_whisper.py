@@ -74,7 +74,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
     """Whisper-encoder heads over VAD utterances (``model_dir=`` any folder of the same layout)."""
 
     def __init__(self, *, model_dir: str | Path | None = None, name: str = NAME, vad_params: Any = None,
-                 normalisation: str = "auto", chunk_seconds: float = 30.0, intra_threads: int = 2,
+                 normalisation: str = "auto", chunk_seconds: float = 30.0, intra_threads: int | None = None,
                  vad: Any = None, encoder: Any = None) -> None:
         super().__init__(model_dir=model_dir if model_dir is not None else MODEL_DIR, name=name,
                          vad_params=vad_params, normalisation=normalisation, chunk_seconds=chunk_seconds,
@@ -100,16 +100,18 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
                 raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # a 768 x 8 product: threads would cost more than they save
-        options.inter_op_num_threads = 1
+        from affectlens.runtime_threads import pool_threads, session_options
+
+        # a 768 x 8 product: threads would cost more than they save (and never spinning)
+        options = session_options(ort, threads=1, optimize=False)
         sessions = {mode: ort.InferenceSession(str(self.model_dir / f), sess_options=options,
                                                providers=["CPUExecutionProvider"])
                     for mode, f in config.onnx_files.items()}
         if self.encoder is None:
             from affectlens.audio.whisper_encoder import WhisperEncoder
 
-            self.encoder = WhisperEncoder(intra_threads=self.intra_threads, pins=config.encoder_sha256 or None)
+            self.encoder = WhisperEncoder(intra_threads=pool_threads(self.intra_threads),
+                                          pins=config.encoder_sha256 or None)
         if self.vad is None:
             from affectlens.audio.vad import SileroVad
 
