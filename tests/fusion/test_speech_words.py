@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("soundfile")
+import soundfile as sf
+
+from affectlens.audio.transcribe import Word
+from affectlens.fusion.speech_words import analyze_speech_with_words
+from affectlens.recognizers.speech_onnx import SpeechOnnxRecognizer
+from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+from affectlens.testing import EnergyVad, make_tiny_speech_model, make_tiny_text_model
+
+RATE = 16_000
+
+
+def _voice(f0: float, seconds: float, amp: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (amp * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8))).astype(np.float32)
+
+
+class LoudnessTranscriber:
+    """Stands in for Whisper: a loud segment says "furious shouting", a quiet one nothing."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, int]] = []
+
+    def load(self) -> None:
+        pass
+
+    def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> tuple[Word, ...]:
+        self.seen.append((offset, samples.size))
+        if float(np.max(np.abs(samples))) < 0.3:
+            return ()
+        mid = offset + samples.size / RATE / 2
+        return (Word("furious", offset, mid, 0.9), Word("shouting", mid, offset + samples.size / RATE, 0.8))
+
+
+@pytest.fixture
+def talk(tmp_path: Path) -> Path:
+    audio = np.concatenate([np.zeros(RATE // 2, np.float32), _voice(120, 1.5, 0.1), np.zeros(RATE, np.float32),
+                            _voice(250, 2.0, 0.5), np.zeros(RATE // 2, np.float32)])
+    path = tmp_path / "talk.wav"
+    sf.write(path, audio, RATE)
+    return path
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> dict[str, Any]:
+    return {"speech": SpeechOnnxRecognizer(model_dir=make_tiny_speech_model(tmp_path / "speech"), vad=EnergyVad()),
+            "text": TextOnnxRecognizer(make_tiny_text_model(tmp_path / "text"))}
+
+
+def test_each_speech_segment_gets_its_words_voice_text_and_disagreement(talk: Path, models: dict[str, Any]) -> None:
+    transcriber = LoudnessTranscriber()
+    result = analyze_speech_with_words(talk, transcriber=transcriber, **models)
+    assert len(result.segments) == 2
+    quiet, loud = result.segments
+    # the transcriber got each VAD segment's own samples, at its own time
+    assert [round(offset, 1) for offset, _ in transcriber.seen] == [round(quiet.start, 1), round(loud.start, 1)]
+    assert loud.start > 2.5
+    assert [w["word"] for w in loud.extras["words"]] == ["furious", "shouting"]
+    assert loud.extras["words"][0]["start"] == loud.start
+    assert loud.text == "furious shouting"
+    assert set(loud.extras["modalities"]) == {"speech", "text"}
+    assert 0.0 <= loud.extras["disagreement"] <= 1.0
+    assert "voice:" in loud.extras["rationale"]
+    # no words: the voice alone, and the result says the text is missing
+    assert quiet.extras["words"] == [] and quiet.text is None
+    assert set(quiet.extras["modalities"]) == {"speech"} and quiet.extras["missing"] == ["text"]
+    assert quiet.extras["disagreement"] is None
+    assert all(s.source == str(talk) for s in result.segments)
+
+
+def test_a_failing_text_model_keeps_the_voice_and_says_why(talk: Path, models: dict[str, Any]) -> None:
+    class Broken:
+        def load(self) -> None:
+            raise RuntimeError("text model files missing")
+
+    result = analyze_speech_with_words(talk, transcriber=LoudnessTranscriber(), speech=models["speech"],
+                                       text=Broken())
+    assert len(result.segments) == 2
+    assert all(set(s.extras["modalities"]) == {"speech"} for s in result.segments)
+    assert any("text model files missing" in w for w in result.warnings)
+
+
+def test_silence_gives_an_empty_result_with_a_note(tmp_path: Path, models: dict[str, Any]) -> None:
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(2 * RATE, np.float32), RATE)
+    transcriber = LoudnessTranscriber()
+    result = analyze_speech_with_words(path, transcriber=transcriber, **models)
+    assert result.segments == ()
+    assert any("no speech" in w for w in result.warnings)
+    assert transcriber.seen == []  # non-speech is never decoded
+
+
+def test_cli_words_option_prints_the_fused_segments(talk: Path, models: dict[str, Any],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import affectlens.audio.transcribe as transcribe_module
+    import affectlens.fusion.speech_words as speech_words
+    from affectlens.cli import app
+    from affectlens.types import Modality
+
+    monkeypatch.setattr(transcribe_module, "WordTranscriber", LoudnessTranscriber)
+    monkeypatch.setattr(speech_words, "_default",
+                        lambda m: models["speech"] if m is Modality.SPEECH else models["text"])
+    outcome = CliRunner().invoke(app, ["analyze", str(talk), "--words", "--format", "jsonl"])
+    assert outcome.exit_code == 0, outcome.output
+    rows = [json.loads(line) for line in outcome.stdout.splitlines() if line.startswith("{")]
+    segments = [s for row in rows for s in row.get("segments", [row])]
+    assert any(s.get("text") == "furious shouting" for s in segments)
