@@ -20,7 +20,8 @@ RATE = 16_000
 
 def _voice(f0: float, seconds: float, amp: float) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
-    return (amp * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8))).astype(np.float32)
+    harmonics = np.stack([np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8)])
+    return (amp * harmonics.sum(axis=0)).astype(np.float32)
 
 
 class LoudnessTranscriber:
