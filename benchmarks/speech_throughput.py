@@ -12,6 +12,10 @@ Each duration runs in a fresh process, so its peak RSS (``ru_maxrss``) is that r
 alone.  Reported per duration: wall time of ``recognizer.analyze([open_audio(path)])``
 (model load excluded and reported apart), real-time factor (wall / audio seconds), peak
 RSS, segments, and the share of decode-only and decode+VAD passes over the same file.
+The ``words`` pass (``--passes ...,words``) times the whole path of ``analyze talk.wav
+--words`` (``fusion.speech_words``: VAD + voice emotion + Whisper tiny.en words + text
+emotion + fusion) with the same, already loaded, speech recognizer; its real-time factor is
+printed next to the emotion-only one, with the seconds spent in Whisper decoding apart.
 Also: the cost of three resamplers (soxr, scipy ``resample_poly``, FFmpeg through PyAV)
 on 60 s of 44.1 kHz audio, and of the prosody features per second of speech.
 """
@@ -105,7 +109,46 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         out["segments"] = len(result.segments)
         out["speech_seconds"] = round(sum((s.end or 0) - (s.start or 0) for s in result.segments), 1)
         out["warnings"] = list(result.warnings)
+        if "words" in passes:
+            out.update(words_pass(path, rec, threads, seconds))
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return out
+
+
+def words_pass(path: str, speech: Any, threads: int, seconds: float) -> dict[str, Any]:
+    """The whole path with words (loads excluded, reported apart); Whisper decoding timed on its own too."""
+    from affectlens.audio import open_audio
+    from affectlens.audio.transcribe import WordTranscriber
+    from affectlens.fusion.speech_words import analyze_speech_with_words
+    from affectlens.processing import RecognizerPool
+    from affectlens.types import Modality
+
+    class Timed(WordTranscriber):
+        spent = 0.0
+
+        def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> Any:
+            started = time.perf_counter()
+            try:
+                return super().transcribe(samples, offset)
+            finally:
+                Timed.spent += time.perf_counter() - started
+
+    started = time.perf_counter()
+    words = Timed(threads=threads)
+    words.load()
+    text = RecognizerPool().get(Modality.TEXT)
+    text.load()
+    out: dict[str, Any] = {"words_load_s": round(time.perf_counter() - started, 2)}
+    open_audio(path)
+    started = time.perf_counter()
+    result = analyze_speech_with_words(path, speech=speech, text=text, transcriber=words)
+    wall = time.perf_counter() - started
+    out["words_analyze_s"] = round(wall, 2)
+    out["words_rtf"] = round(wall / seconds, 4) if seconds else None
+    out["whisper_decode_s"] = round(Timed.spent, 2)
+    out["words_segments"] = len(result.segments)
+    out["words_total"] = sum(len(s.extras.get("words", ())) for s in result.segments)
+    out["segments_with_text"] = sum(1 for s in result.segments if "text" in s.extras.get("modalities", {}))
     return out
 
 
