@@ -40,6 +40,9 @@ class LoudnessTranscriber:
         mid = offset + samples.size / RATE / 2
         return (Word("furious", offset, mid, 0.9), Word("shouting", mid, offset + samples.size / RATE, 0.8))
 
+    def transcribe_many(self, pieces: Any) -> Any:
+        return (self.transcribe(samples, offset) for samples, offset in pieces)
+
 
 @pytest.fixture
 def talk(tmp_path: Path) -> Path:

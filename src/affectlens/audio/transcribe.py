@@ -11,6 +11,10 @@ the emotion pass encodes each utterance at its own length; fed those states, the
 loops ("Dogs are sitting by the door." repeated dozens of times) and took 111-115 s
 instead of 5.4-7.4 s for 12 RAVDESS clips (45.6 s of speech) on 2 loaded cores
 (``docs/speech.md``).  Whisper's decoder needs the 30 s window it was trained on.
+What saves time instead is packing: consecutive short segments go into one window
+(``transcribe_many``, up to 28 s with 0.5 s of silence between them), so the encoder runs
+once per window rather than once per utterance; each word goes back to the segment it
+overlaps most.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import numpy as np
 
 RATE = 16_000
 MIN_SAMPLES = RATE // 10  # shorter than 0.1 s: nothing to transcribe
+PACK_SECONDS = 28.0  # segments packed into one Whisper window (30 s) with room for the gaps
+MIN_WORD_SECONDS = 0.02  # a word timed shorter than this has no usable time of its own
+GAP_SECONDS = 0.5  # silence between packed segments, so Whisper ends a sentence there
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,65 @@ class WordTranscriber:
                     words.append(Word(text, round(offset + float(w.start), 3), round(offset + float(w.end), 3),
                                       round(float(w.probability), 4)))
         return tuple(words)
+
+
+    def transcribe_many(self, pieces: Iterable[tuple[np.ndarray, float]], *,
+                        pack_seconds: float = PACK_SECONDS) -> Iterator[tuple[Word, ...]]:
+        """The words of each (samples, offset) piece, in order, decoding packs of pieces together."""
+        pack: list[tuple[np.ndarray, float]] = []
+        size = 0
+        limit = int(pack_seconds * RATE)
+        for samples, offset in pieces:
+            samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+            if pack and size + samples.size > limit:
+                yield from self._decode_pack(pack)
+                pack, size = [], 0
+            pack.append((samples, offset))
+            size += samples.size + int(GAP_SECONDS * RATE)
+        if pack:
+            yield from self._decode_pack(pack)
+
+    def _decode_pack(self, pack: list[tuple[np.ndarray, float]]) -> list[tuple[Word, ...]]:
+        if len(pack) == 1:
+            return [self.transcribe(*pack[0])]
+        gap = np.zeros(int(GAP_SECONDS * RATE), np.float32)
+        starts: list[float] = []  # where each piece starts in the packed audio, seconds
+        parts: list[np.ndarray] = []
+        position = 0
+        for samples, _ in pack:
+            starts.append(position / RATE)
+            parts.extend((samples, gap))
+            position += samples.size + gap.size
+        packed = self.transcribe(np.concatenate(parts[:-1]))
+        out: list[list[Word]] = [[] for _ in pack]
+        spans = [(start, start + samples.size / RATE) for start, (samples, _) in zip(starts, pack, strict=True)]
+        previous: int | None = None
+        for word in packed:
+            # a word squeezed to no length (Whisper does this to a sentence's last word when the next
+            # sentence follows) has no time of its own: it belongs with the word before it
+            degenerate = word.end - word.start < MIN_WORD_SECONDS and previous is not None
+            i = previous if degenerate and previous is not None else _owner(spans, word.start, word.end)
+            previous = i
+            length = pack[i][0].size / RATE
+            shift = pack[i][1] - starts[i]  # packed time -> file time
+            start = min(max(word.start, starts[i]), starts[i] + length)
+            end = min(max(word.end, start), starts[i] + length)
+            out[i].append(Word(word.text, round(start + shift, 3), round(end + shift, 3), word.probability))
+        return [tuple(words) for words in out]
+
+
+def _owner(spans: list[tuple[float, float]], start: float, end: float) -> int:
+    """The span a word overlaps most; a word wholly in a gap goes to the nearest span.
+
+    Why not the word's middle: Whisper stretches a sentence's last word into the silence
+    after it, so its middle can land past the gap, in the next segment.
+    """
+    overlaps = [min(end, b) - max(start, a) for a, b in spans]
+    best = int(np.argmax(overlaps))
+    if overlaps[best] > 0:
+        return best
+    distances = [max(a - end, start - b) for a, b in spans]
+    return int(np.argmin(distances))
 
 
 def slice_segments(chunks: Iterable[np.ndarray], windows: Iterable[tuple[float, float]],

@@ -58,8 +58,8 @@ def analyze_speech_with_words(
     words_model = transcriber if transcriber is not None else WordTranscriber()
     words_model.load()
     windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
-    words = [words_model.transcribe(samples, offset=w[0])
-             for samples, w in zip(slice_segments(audio.chunks(30.0), windows), windows, strict=False)]
+    sliced = zip(slice_segments(audio.chunks(30.0), windows), (w[0] for w in windows), strict=False)
+    words = list(words_model.transcribe_many(sliced))
     words += [()] * (len(windows) - len(words))  # audio ended early: those windows have no words
 
     text_segments: list[Segment] = []
