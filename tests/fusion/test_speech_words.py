@@ -121,3 +121,20 @@ def test_cli_words_option_prints_the_fused_segments(talk: Path, models: dict[str
     rows = [json.loads(line) for line in outcome.stdout.splitlines() if line.startswith("{")]
     segments = [s for row in rows for s in row.get("segments", [row])]
     assert any(s.get("text") == "furious shouting" for s in segments)
+
+
+def test_library_analyze_with_words_returns_the_fused_segments(talk: Path, models: dict[str, Any],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import affectlens
+    import affectlens.audio.transcribe as transcribe_module
+    import affectlens.fusion.speech_words as speech_words
+    from affectlens.types import Modality
+
+    monkeypatch.setattr(transcribe_module, "WordTranscriber", LoudnessTranscriber)
+    monkeypatch.setattr(speech_words, "_default",
+                        lambda m: models["speech"] if m is Modality.SPEECH else models["text"])
+    result = affectlens.analyze(talk, words=True, labels="ekman")
+    assert [s.modality for s in result.segments] == [Modality.FUSED, Modality.FUSED]
+    assert result.segments[1].extras["words"][1]["word"] == "shouting"
+    with pytest.raises(TypeError):
+        affectlens.analyze(["a", "b"], words=True)  # type: ignore[call-overload]
