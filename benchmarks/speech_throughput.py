@@ -45,7 +45,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def make_long_audio(path: Path, minutes: float, seed: int = 0) -> str:
+def make_long_audio(path: Path, minutes: float, seed: int = 0, max_gap_s: float = 2.0) -> str:
     """Write ``minutes`` of speech-like audio to ``path`` (16 kHz mono FLAC); returns what it is made of."""
     import soundfile as sf
 
@@ -62,7 +62,7 @@ def make_long_audio(path: Path, minutes: float, seed: int = 0) -> str:
                 t = np.arange(int(rng.uniform(1.5, 4.0) * 16_000)) / 16_000
                 f0 = rng.uniform(90, 250)
                 clip = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8)).astype(np.float32) * 0.1
-            gap = np.zeros(int(rng.uniform(0.3, 2.0) * 16_000), np.float32)
+            gap = np.zeros(int(rng.uniform(0.3, max(0.3, max_gap_s)) * 16_000), np.float32)
             piece = np.concatenate([clip, gap])[: target - written]
             out.write(piece)
             written += piece.size
@@ -207,6 +207,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--model", default="speech.ravdess-cnn.v1",
                         choices=("speech.ravdess-cnn.v1", "speech.whisper-tiny-xcorpus.v1"))
+    parser.add_argument("--max-gap", type=float, default=2.0,
+                        help="longest silence between utterances, s (0.3: dense speech, as in a podcast)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -217,6 +219,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "threads": args.threads,
         "model": args.model,
+        "max_gap_s": args.max_gap,
         "runs": {},
     }
     report["resample_60s_44k1_to_16k_s"] = resampler_costs()
@@ -225,7 +228,7 @@ def main() -> None:
         for minutes in args.minutes:
             path = Path(tmp) / f"long_{minutes:g}min.flac"
             started = time.perf_counter()
-            report["audio"] = make_long_audio(path, minutes)
+            report["audio"] = make_long_audio(path, minutes, max_gap_s=args.max_gap)
             made = time.perf_counter() - started
             proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--threads", str(args.threads),
                                    "--passes", args.passes, "--model", args.model],
