@@ -138,3 +138,16 @@ def test_library_analyze_with_words_returns_the_fused_segments(talk: Path, model
     assert result.segments[1].extras["words"][1]["word"] == "shouting"
     with pytest.raises(TypeError):
         affectlens.analyze(["a", "b"], words=True)  # type: ignore[call-overload]
+
+
+def test_cli_words_on_a_missing_or_non_audio_file_is_a_clear_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from affectlens.cli import app
+
+    missing = CliRunner().invoke(app, ["analyze", str(tmp_path / "nope.wav"), "--words"])
+    assert missing.exit_code != 0 and "not found" in missing.output and "Traceback" not in missing.output
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio at all")
+    bad = CliRunner().invoke(app, ["analyze", str(notes), "--words"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
