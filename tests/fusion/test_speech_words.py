@@ -151,3 +151,28 @@ def test_cli_words_on_a_missing_or_non_audio_file_is_a_clear_error(tmp_path: Pat
     notes.write_text("not audio at all")
     bad = CliRunner().invoke(app, ["analyze", str(notes), "--words"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_real_models_give_each_ravdess_utterance_its_words_voice_and_text(tmp_path: Path) -> None:
+    pytest.importorskip("faster_whisper")
+    from affectlens.audio.whisper_encoder import WhisperEncoderUnavailable
+    from affectlens.bench.datasets import data_root
+
+    files = sorted((data_root() / "ravdess_speech_16k").glob("Actor_0[5-8]/*.flac"))[::31][:5]
+    if len(files) < 5:
+        pytest.skip("RAVDESS (16 kHz) not staged")
+    gap = np.zeros(RATE, np.float32)
+    sf.write(tmp_path / "talk.wav", np.concatenate([p for f in files for p in (sf.read(f, dtype="float32")[0], gap)]),
+             RATE)
+    try:
+        result = analyze_speech_with_words(tmp_path / "talk.wav")
+    except WhisperEncoderUnavailable as exc:
+        pytest.skip(str(exc))
+    assert len(result.segments) == len(files)
+    for segment in result.segments:
+        assert set(segment.extras["modalities"]) == {"speech", "text"}
+        assert segment.text and segment.text.lower().rstrip(".!?").endswith("by the door")
+        assert all(segment.start <= w["start"] <= w["end"] <= segment.end for w in segment.extras["words"])
+        assert 0.0 <= segment.extras["disagreement"] <= 1.0
