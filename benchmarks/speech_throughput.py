@@ -12,6 +12,10 @@ Each duration runs in a fresh process, so its peak RSS (``ru_maxrss``) is that r
 alone.  Reported per duration: wall time of ``recognizer.analyze([open_audio(path)])``
 (model load excluded and reported apart), real-time factor (wall / audio seconds), peak
 RSS, segments, and the share of decode-only and decode+VAD passes over the same file.
+The ``words`` pass (``--passes ...,words``) times the whole path of ``analyze talk.wav
+--words`` (``fusion.speech_words``: VAD + voice emotion + Whisper tiny.en words + text
+emotion + fusion) with the same, already loaded, speech recognizer; its real-time factor is
+printed next to the emotion-only one, with the seconds spent in Whisper decoding apart.
 Also: the cost of three resamplers (soxr, scipy ``resample_poly``, FFmpeg through PyAV)
 on 60 s of 44.1 kHz audio, and of the prosody features per second of speech.
 """
@@ -41,7 +45,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def make_long_audio(path: Path, minutes: float, seed: int = 0) -> str:
+def make_long_audio(path: Path, minutes: float, seed: int = 0, max_gap_s: float = 2.0) -> str:
     """Write ``minutes`` of speech-like audio to ``path`` (16 kHz mono FLAC); returns what it is made of."""
     import soundfile as sf
 
@@ -58,7 +62,7 @@ def make_long_audio(path: Path, minutes: float, seed: int = 0) -> str:
                 t = np.arange(int(rng.uniform(1.5, 4.0) * 16_000)) / 16_000
                 f0 = rng.uniform(90, 250)
                 clip = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8)).astype(np.float32) * 0.1
-            gap = np.zeros(int(rng.uniform(0.3, 2.0) * 16_000), np.float32)
+            gap = np.zeros(int(rng.uniform(0.3, max(0.3, max_gap_s)) * 16_000), np.float32)
             piece = np.concatenate([clip, gap])[: target - written]
             out.write(piece)
             written += piece.size
@@ -105,7 +109,46 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         out["segments"] = len(result.segments)
         out["speech_seconds"] = round(sum((s.end or 0) - (s.start or 0) for s in result.segments), 1)
         out["warnings"] = list(result.warnings)
+        if "words" in passes:
+            out.update(words_pass(path, rec, threads, seconds))
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return out
+
+
+def words_pass(path: str, speech: Any, threads: int, seconds: float) -> dict[str, Any]:
+    """The whole path with words (loads excluded, reported apart); Whisper decoding timed on its own too."""
+    from affectlens.audio import open_audio
+    from affectlens.audio.transcribe import WordTranscriber
+    from affectlens.fusion.speech_words import analyze_speech_with_words
+    from affectlens.processing import RecognizerPool
+    from affectlens.types import Modality
+
+    class Timed(WordTranscriber):
+        spent = 0.0
+
+        def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> Any:
+            started = time.perf_counter()
+            try:
+                return super().transcribe(samples, offset)
+            finally:
+                Timed.spent += time.perf_counter() - started
+
+    started = time.perf_counter()
+    words = Timed(threads=threads)
+    words.load()
+    text = RecognizerPool().get(Modality.TEXT)
+    text.load()
+    out: dict[str, Any] = {"words_load_s": round(time.perf_counter() - started, 2)}
+    open_audio(path)
+    started = time.perf_counter()
+    result = analyze_speech_with_words(path, speech=speech, text=text, transcriber=words)
+    wall = time.perf_counter() - started
+    out["words_analyze_s"] = round(wall, 2)
+    out["words_rtf"] = round(wall / seconds, 4) if seconds else None
+    out["whisper_decode_s"] = round(Timed.spent, 2)
+    out["words_segments"] = len(result.segments)
+    out["words_total"] = sum(len(s.extras.get("words", ())) for s in result.segments)
+    out["segments_with_text"] = sum(1 for s in result.segments if "text" in s.extras.get("modalities", {}))
     return out
 
 
@@ -164,6 +207,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--model", default="speech.ravdess-cnn.v1",
                         choices=("speech.ravdess-cnn.v1", "speech.whisper-tiny-xcorpus.v1"))
+    parser.add_argument("--max-gap", type=float, default=2.0,
+                        help="longest silence between utterances, s (0.3: dense speech, as in a podcast)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -174,6 +219,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "threads": args.threads,
         "model": args.model,
+        "max_gap_s": args.max_gap,
         "runs": {},
     }
     report["resample_60s_44k1_to_16k_s"] = resampler_costs()
@@ -182,7 +228,7 @@ def main() -> None:
         for minutes in args.minutes:
             path = Path(tmp) / f"long_{minutes:g}min.flac"
             started = time.perf_counter()
-            report["audio"] = make_long_audio(path, minutes)
+            report["audio"] = make_long_audio(path, minutes, max_gap_s=args.max_gap)
             made = time.perf_counter() - started
             proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--threads", str(args.threads),
                                    "--passes", args.passes, "--model", args.model],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from affectlens.inputs import TextItem
 from affectlens.processing import (
@@ -28,6 +28,16 @@ from affectlens.processing import (
 from affectlens.types import EmotionResult
 
 __all__ = ["analyze", "analyze_iter"]
+
+
+@overload
+def analyze(
+    x: str | os.PathLike[str],
+    *,
+    words: Literal[True],
+    model: str | None = ...,
+    labels: str | None = ...,
+) -> EmotionResult: ...
 
 
 @overload
@@ -78,6 +88,7 @@ def analyze(
     id_column: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    words: bool = False,
 ) -> EmotionResult | Iterator[EmotionResult]:
     """Analyse a text, a document file, a folder, a table or a list of texts.
 
@@ -93,10 +104,16 @@ def analyze(
     label set (``taxonomy.convert_scores``; VAD kept).  ``column`` / ``id_column``: the
     table column with the inputs (default: the only column, or ``text``) and the one with
     record ids (default: the row number).  ``progress`` receives ``ProgressUpdate``s.
+    ``words=True`` (one audio/video file, the ``whisper`` extra): per speech segment the
+    words with their times, the voice emotion (``model``: a speech recognizer's name), the
+    words' text emotion and their fusion with a disagreement score
+    (``fusion.speech_words``).
 
     Errors in the input (missing file, unknown column/model/label set) raise before any
     result is produced; a bad row only gives an empty result with a warning.
     """
+    if words:  # one recording: words, voice and text emotion fused per speech segment
+        return _analyze_words(x, model, labels)
     analysis = start_analysis(
         x,
         model=model,
@@ -109,6 +126,21 @@ def analyze(
     if analysis.plan.single:
         return next(analysis.results)
     return analysis.results
+
+
+def _analyze_words(x: Any, model: ModelChoice, labels: str | None) -> EmotionResult:
+    from affectlens.fusion.speech_words import analyze_speech_with_words
+    from affectlens.processing import check_label_set, map_result
+    from affectlens.registry import load_recognizer
+
+    if not isinstance(x, str | os.PathLike):
+        raise TypeError("words=True takes one audio or video file")
+    if model is not None and not isinstance(model, str):
+        raise TypeError("words=True: model is the speech recognizer's registered name")
+    if labels:
+        check_label_set(labels)
+    speech = load_recognizer(model) if model else None
+    return map_result(analyze_speech_with_words(os.fspath(x), speech=speech), labels)
 
 
 def analyze_iter(

