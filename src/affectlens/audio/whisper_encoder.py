@@ -14,13 +14,14 @@ trained, for comparison (see the model card: the UAR difference is measured ther
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from affectlens.models import sha256_file
 
 RATE = 16000
 HOP = 160  # mel frame = 10 ms; encoder frame = 2 mel frames = 20 ms
@@ -46,14 +47,6 @@ class WhisperEncoderUnavailable(RuntimeError):
 
 
 _VERIFIED: set[tuple[Path, tuple[tuple[str, str], ...]]] = set()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_model_dir(folder: Path, pins: dict[str, str] | None = None) -> Path:

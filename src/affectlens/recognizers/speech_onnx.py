@@ -268,22 +268,26 @@ class SpeechOnnxRecognizer:
         step = int(self.chunk_seconds * 16_000)
         return (mono[i:i + step] for i in range(0, mono.size, step))
 
-    def _collect(self, chunks: Iterator[np.ndarray], offset: float, audio_file: Any) -> _Collected:
-        from affectlens.audio.decode import AudioDecodeError
-        from affectlens.audio.vad import SegmentationStats, iter_utterances
+    def _utterance(self, samples: np.ndarray, start: float, end: float) -> _Utterance:
+        """What the heads need of one speech segment (subclasses with other features override this)."""
         from affectlens.features.functionals import acoustic_functionals
         from affectlens.features.prosody import prosody_features
         from affectlens.features.spectral import log_mel
+
+        logmel = log_mel(samples)
+        functionals = acoustic_functionals(samples, logmel) if self._functional else None
+        return _Utterance(start, end, logmel.astype(np.float16), prosody_features(samples), functionals)
+
+    def _collect(self, chunks: Iterator[np.ndarray], offset: float, audio_file: Any) -> _Collected:
+        from affectlens.audio.decode import AudioDecodeError
+        from affectlens.audio.vad import SegmentationStats, iter_utterances
 
         out = _Collected()
         stats = SegmentationStats()
         try:
             for utt in iter_utterances(chunks, self.vad, self.vad_params, stats):
-                logmel = log_mel(utt.samples)
-                functionals = acoustic_functionals(utt.samples, logmel) if self._functional else None
-                out.utterances.append(_Utterance(
-                    round(offset + utt.start, 3), round(offset + utt.end, 3),
-                    logmel.astype(np.float16), prosody_features(utt.samples), functionals))
+                out.utterances.append(self._utterance(utt.samples, round(offset + utt.start, 3),
+                                                      round(offset + utt.end, 3)))
         except AudioDecodeError as exc:
             out.warnings.append(f"{exc}; kept the {len(out.utterances)} segment(s) decoded before")
         if audio_file is not None:

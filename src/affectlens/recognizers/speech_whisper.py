@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,28 +125,12 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         self.label_set = config.label_set
         self._session = sessions
 
-    def _collect(self, chunks: Iterator[np.ndarray], offset: float, audio_file: Any) -> _Collected:
-        from affectlens.audio.decode import AudioDecodeError
-        from affectlens.audio.vad import SegmentationStats, iter_utterances
+    def _utterance(self, samples: np.ndarray, start: float, end: float) -> _Utterance:
         from affectlens.features.prosody import prosody_features
 
-        out = _Collected()
-        stats = SegmentationStats()
-        try:
-            for utt in iter_utterances(chunks, self.vad, self.vad_params, stats):
-                # the pooled row (3 KB) is all the heads need: flat memory over long files
-                out.utterances.append(_Utterance(round(offset + utt.start, 3), round(offset + utt.end, 3),
-                                                 np.zeros((0, 0), np.float16), prosody_features(utt.samples),
-                                                 pooled_states(self.encoder, utt.samples)))
-        except AudioDecodeError as exc:
-            out.warnings.append(f"{exc}; kept the {len(out.utterances)} segment(s) decoded before")
-        if audio_file is not None:
-            out.warnings.extend(audio_file.warnings)
-        out.seconds = stats.seconds
-        if stats.skipped_short:
-            out.warnings.append(f"{stats.skipped_short} speech burst(s) shorter than "
-                                f"{self.vad_params.min_segment_s:g} s skipped")
-        return out
+        # the pooled row (3 KB) is all the heads need: flat memory over long files
+        return _Utterance(start, end, np.zeros((0, 0), np.float16), prosody_features(samples),
+                          pooled_states(self.encoder, samples))
 
     def _result(self, collected: _Collected, source: str | None, record_id: str | None) -> EmotionResult:
         from affectlens.features.prosody import Baseline

