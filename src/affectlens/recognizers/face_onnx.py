@@ -118,7 +118,8 @@ class FaceOnnxRecognizer:
     def __init__(self, model_dir: str | Path | None = None, *, name: str = DEFAULT_NAME,
                  detector: str | None = None, explain: bool = True, batch_size: int = 64,
                  smoothing: float = 0.5, max_misses: int = 5, threads: int | None = None,
-                 verify: bool = True, align: bool = False, landmarks: bool = True) -> None:
+                 verify: bool = True, align: bool = False, landmarks: bool = True,
+                 small_faces: bool = False) -> None:
         if model_dir is None:
             model_dir = os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR
         self.model_dir = Path(model_dir)
@@ -130,6 +131,7 @@ class FaceOnnxRecognizer:
         self.detector_name = resolve_detector(detector or os.environ.get(DETECTOR_ENV) or "auto")
         self.align = align  # rotate crops so the eyes are level (needs the mediapipe detector's landmarks)
         self.landmarks = landmarks and self.detector_name == "mediapipe"
+        self.small_faces = small_faces  # mediapipe: also scan 256 px tiles (faces down to ~24 px; ~9x slower)
         self._mesh: Any = None
         self.explain = explain
         self.batch_size = batch_size
@@ -173,7 +175,7 @@ class FaceOnnxRecognizer:
         from affectlens.vision.face_analysis import make_detectors
 
         self._detector, self._video_detector = make_detectors(self.detector_name, threads=self.threads,
-                                                              verify=self.verify)
+                                                              verify=self.verify, small_faces=self.small_faces)
         if self.landmarks:
             from affectlens.vision.face_mesh import FaceMesh
 
@@ -254,6 +256,7 @@ class FaceOnnxRecognizer:
                 face.mesh = self._mesh.landmarks(frame.pixels, face.box)
                 if not video and self.explain:  # video: against the track's baseline, once tracked
                     face.geometry = geometry_cues(face.mesh, face.box)
+            faces = [f for f in faces if f.mesh is not None]  # the mesh model saw no face: a false face
         return faces
 
     # -- inference -----------------------------------------------------------------------

@@ -24,7 +24,6 @@ False faces: BlazeFace scores textures low (measured in ``benchmarks/face_detect
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -108,54 +107,72 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = N
     return np.stack(merged).astype(np.float32), np.asarray(merged_scores, np.float32)
 
 
-class BlazeFaceDetector:
-    """Faces with 6 keypoints from MediaPipe BlazeFace (``model`` "full" or "short"), largest first."""
+class _Model:
+    """One BlazeFace model file with its anchors and interpreter."""
 
-    def __init__(self, model: str = "full", *, min_score: float = 0.5, min_side: int = 12,
+    def __init__(self, model: str, threads: int | None, verify: bool) -> None:
+        self.name = model
+        file_name, self.input_side, strides, two = MODELS[model]
+        self.anchors = ssd_anchors(self.input_side, strides, two)
+        from affectlens.vision.mediapipe_files import interpreter
+
+        self.runner = interpreter(file_name, threads=threads, verify=verify)
+        inp = self.runner.get_input_details()[0]
+        boxes, scores = self.runner.get_output_details()[:2]
+        if int(boxes["shape"][-1]) == 1:  # the order of the two outputs is not the same in every file
+            boxes, scores = scores, boxes
+        self.io = (inp["index"], boxes["index"], scores["index"])
+
+
+class BlazeFaceDetector:
+    """Faces with 6 keypoints from MediaPipe BlazeFace, largest first.
+
+    ``model``: "full" (full range), "short" (short range) or "both" (the two merged by weighted
+    NMS).  Measured (``benchmarks/face_detection_mediapipe.py``): full range misses most faces
+    that fill the image (tight 160 px crops), short range misses faces under ~100 px in a
+    720p frame, so "both" is what the recognizer uses.
+    """
+
+    def __init__(self, model: str = "both", *, min_score: float = 0.5, min_side: int = 12,
                  tile: int | None = None, threads: int | None = None, verify: bool = True) -> None:
-        if model not in MODELS:
-            raise ValueError(f"BlazeFace model must be one of {sorted(MODELS)}, got {model!r}")
+        if model not in (*MODELS, "both"):
+            raise ValueError(f"BlazeFace model must be one of {sorted(MODELS)} or 'both', got {model!r}")
         self.model = model
         self.min_score = min_score
         self.min_side = min_side
         self.tile = tile
         self.threads = threads
         self.verify = verify
-        self._runner: Any = None
-        file_name, self.input_side, strides, two = MODELS[model]
-        self._file = file_name
-        self.anchors = ssd_anchors(self.input_side, strides, two)
+        self._models: list[_Model] = []
 
     def load(self) -> None:
-        if self._runner is None:
-            from affectlens.vision.mediapipe_files import interpreter
+        if not self._models:
+            names = list(MODELS) if self.model == "both" else [self.model]
+            self._models = [_Model(name, self.threads, self.verify) for name in names]
 
-            self._runner = interpreter(self._file, threads=self.threads, verify=self.verify)
-            inp = self._runner.get_input_details()[0]
-            boxes, scores = self._runner.get_output_details()[:2]
-            if int(boxes["shape"][-1]) == 1:  # the order of the two outputs is not the same in every file
-                boxes, scores = scores, boxes
-            self._io = (inp["index"], boxes["index"], scores["index"])
-
-    def _run(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Detections on one image (normalised to that image)."""
+    def _run(self, rgb: np.ndarray, model: _Model | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Detections on one image in its pixels (every model, or the one given)."""
+        if model is None:
+            parts = [self._run(rgb, m) for m in self._models]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         import cv2
 
+        input_side = model.input_side
         height, width = rgb.shape[:2]
         side = max(height, width)
-        scale = self.input_side / side
+        scale = input_side / side
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        pad_x, pad_y = (self.input_side - new_w) // 2, (self.input_side - new_h) // 2
-        tensor = np.zeros((self.input_side, self.input_side, 3), np.float32)
+        pad_x, pad_y = (input_side - new_w) // 2, (input_side - new_h) // 2
+        tensor = np.zeros((input_side, input_side, 3), np.float32)
         tensor[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized.astype(np.float32) / 127.5 - 1.0
-        index_in, index_boxes, index_scores = self._io
-        self._runner.set_tensor(index_in, tensor[None])
-        self._runner.invoke()
-        boxes, scores = decode(self._runner.get_tensor(index_boxes), self._runner.get_tensor(index_scores),
-                               self.anchors, self.input_side, self.min_score)
+        index_in, index_boxes, index_scores = model.io
+        model.runner.set_tensor(index_in, tensor[None])
+        model.runner.invoke()
+        boxes, scores = decode(model.runner.get_tensor(index_boxes), model.runner.get_tensor(index_scores),
+                               model.anchors, input_side, self.min_score)
         # undo the letterbox: input-normalised -> image pixels
-        boxes = (boxes * self.input_side - np.asarray([pad_x, pad_y], np.float32)) / scale
+        boxes = (boxes * input_side - np.asarray([pad_x, pad_y], np.float32)) / scale
         return boxes, scores
 
     def _tiles(self, height: int, width: int) -> list[tuple[int, int, int]]:
@@ -177,8 +194,9 @@ class BlazeFaceDetector:
         self.load()
         parts = [self._run(rgb)]
         if self.tile and max(height, width) > self.tile * 1.25:
-            for y, x, side in self._tiles(height, width):
-                boxes, scores = self._run(rgb[y : y + side, x : x + side])
+            full = next((m for m in self._models if m.name == "full"), None)
+            for y, x, side in self._tiles(height, width):  # small faces: the full-range model on tiles
+                boxes, scores = self._run(rgb[y : y + side, x : x + side], full)
                 parts.append((boxes + np.asarray([x, y], np.float32), scores))
         boxes = np.concatenate([p[0] for p in parts])
         scores = np.concatenate([p[1] for p in parts])

@@ -79,6 +79,11 @@ class FaceMesh:
 
     def landmarks(self, rgb: np.ndarray, box: FaceBox) -> np.ndarray | None:
         """Mesh points [468, 3] in image pixels (z in the same scale), or None when the model sees no face."""
+        points, presence = self.infer(rgb, box)
+        return points if presence > self.min_presence else None
+
+    def infer(self, rgb: np.ndarray, box: FaceBox) -> tuple[np.ndarray, float]:
+        """Mesh points [468, 3] in image pixels and the model's face-presence probability."""
         import cv2
 
         if rgb.ndim == 2:
@@ -93,14 +98,13 @@ class FaceMesh:
         index_in, index_points, index_flag = self._io
         self._runner.set_tensor(index_in, (crop.astype(np.float32) / 255.0)[None])
         self._runner.invoke()
-        presence = 1.0 / (1.0 + math.exp(-float(np.asarray(self._runner.get_tensor(index_flag)).reshape(-1)[-1])))
-        if presence <= self.min_presence:
-            return None
+        logit = float(np.clip(np.asarray(self._runner.get_tensor(index_flag)).reshape(-1)[-1], -80, 80))
+        presence = 1.0 / (1.0 + math.exp(-logit))
         raw = np.asarray(self._runner.get_tensor(index_points), np.float64).reshape(-1, 3)[:468]
         back = invert_affine(matrix)
         xy = raw[:, :2] @ back[:, :2].T + back[:, 2]
         z = raw[:, 2:3] * side / MESH_SIDE
-        return np.hstack([xy, z])
+        return np.hstack([xy, z]), presence
 
 
 def _two_eyes(box: FaceBox) -> tuple[tuple[float, float], tuple[float, float]]:
