@@ -23,6 +23,7 @@ False faces: BlazeFace scores textures low (measured in ``benchmarks/face_detect
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -144,6 +145,7 @@ class BlazeFaceDetector:
         self.threads = threads
         self.verify = verify
         self._models: list[_Model] = []
+        self._lock = threading.Lock()  # a LiteRT interpreter is not safe to share between threads
 
     def load(self) -> None:
         if not self._models:
@@ -191,7 +193,11 @@ class BlazeFaceDetector:
         if min(height, width) < 16 or rgb.ndim != 3 or rgb.shape[2] < 3:
             return []
         rgb = rgb[..., :3]
-        self.load()
+        with self._lock:
+            self.load()
+            return self._detect(rgb, height, width)
+
+    def _detect(self, rgb: np.ndarray, height: int, width: int) -> list[FaceBox]:
         parts = [self._run(rgb)]
         if self.tile and max(height, width) > self.tile * 1.25:
             full = next((m for m in self._models if m.name == "full"), None)

@@ -14,6 +14,7 @@ two corners (33/133 and 362/263).
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,7 @@ class FaceMesh:
         self.verify = verify
         self.min_presence = min_presence
         self._runner: Any = None
+        self._lock = threading.Lock()  # a LiteRT interpreter is not safe to share between threads
 
     def load(self) -> None:
         if self._runner is None:
@@ -88,7 +90,8 @@ class FaceMesh:
 
         if rgb.ndim == 2:
             rgb = np.repeat(rgb[..., None], 3, axis=2)
-        self.load()
+        with self._lock:
+            self.load()
         centre = (box.x + box.w / 2.0, box.y + box.h / 2.0)
         side = max(box.w, box.h) * ROI_SCALE
         angle = eye_line_angle(*_two_eyes(box)) if len(box.keypoints) >= 2 else 0.0
@@ -96,11 +99,12 @@ class FaceMesh:
         crop = cv2.warpAffine(np.ascontiguousarray(rgb[..., :3]), matrix, (MESH_SIDE, MESH_SIDE),
                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         index_in, index_points, index_flag = self._io
-        self._runner.set_tensor(index_in, (crop.astype(np.float32) / 255.0)[None])
-        self._runner.invoke()
-        logit = float(np.clip(np.asarray(self._runner.get_tensor(index_flag)).reshape(-1)[-1], -80, 80))
-        presence = 1.0 / (1.0 + math.exp(-logit))
-        raw = np.asarray(self._runner.get_tensor(index_points), np.float64).reshape(-1, 3)[:468]
+        with self._lock:
+            self._runner.set_tensor(index_in, (crop.astype(np.float32) / 255.0)[None])
+            self._runner.invoke()
+            flag = np.asarray(self._runner.get_tensor(index_flag)).reshape(-1)[-1]
+            raw = np.asarray(self._runner.get_tensor(index_points), np.float64).reshape(-1, 3)[:468]
+        presence = 1.0 / (1.0 + math.exp(-float(np.clip(flag, -80, 80))))
         back = invert_affine(matrix)
         xy = raw[:, :2] @ back[:, :2].T + back[:, 2]
         z = raw[:, 2:3] * side / MESH_SIDE
