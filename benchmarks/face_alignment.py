@@ -47,7 +47,8 @@ def main() -> None:
                 predicted.append(labels.index(result.segments[0].labels[0]) if result.segments else -1)
         pred = np.asarray(predicted)
         present = sorted(set(truth.tolist()))
-        print(f"detector={detector} align={align}: {len(sample)} images (seed {args.seed}), no face {int((pred < 0).sum())}, "
+        print(f"detector={detector} align={align}: {len(sample)} images (seed {args.seed}), "
+              f"no face {int((pred < 0).sum())}, "
               f"accuracy {np.mean(pred == truth):.3f}, macro-F1 over {len(present)} labels "
               f"{macro_f1(truth, pred, present):.3f}")
 
