@@ -133,3 +133,22 @@ def test_mesh_follows_the_eyes_of_a_rotated_face() -> None:
         left, right = eye_centres(points)
         angles.append(math.degrees(eye_line_angle(tuple(left), tuple(right))))
     assert angles[0] - angles[1] == pytest.approx(25.0, abs=3.0)  # cv2 turns counter-clockwise
+
+
+@pytest.mark.data
+@needs_mediapipe
+def test_exactly_one_face_per_london_portrait_with_a_confirming_mesh() -> None:
+    from affectlens.bench.datasets import data_root
+    from affectlens.vision.face_mesh import FaceMesh
+    from affectlens.vision.io import load_image
+
+    folder = data_root() / "faces_london_smoke"
+    files = sorted(folder.glob("*.jpg"))
+    if not files:
+        pytest.skip("faces_london_smoke not present")
+    detector, mesh = BlazeFaceDetector("both"), FaceMesh()
+    for path in files:
+        image = load_image(path).pixels
+        faces = detector.detect(image)
+        assert len(faces) == 1, path.name
+        assert mesh.landmarks(image, faces[0]) is not None, path.name
