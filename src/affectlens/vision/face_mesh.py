@@ -126,7 +126,7 @@ def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray
     """
     import cv2
 
-    from affectlens.vision.detect import crop_faces
+    from affectlens.vision.detect import crop_box, crop_faces
 
     out_h, out_w = size
     source = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if gray and rgb.ndim == 3 else rgb
@@ -139,11 +139,16 @@ def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray
             angle = eye_line_angle(*_two_eyes(box))
         else:
             continue
-        side = max(box.w, box.h) * (1.0 + 2.0 * margin)
-        matrix = roi_transform((box.x + box.w / 2.0, box.y + box.h / 2.0), side, angle, out_w)
-        matrix[1] *= out_h / out_w
-        crops[i] = cv2.warpAffine(source, matrix, (out_w, out_h), flags=cv2.INTER_AREA
-                                  if side > out_w else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # the same square crop_faces cuts (crop_box), rotated about its centre at the image's own
+        # scale, then shrunk with INTER_AREA as crop_faces does (warpAffine straight to 48 px would
+        # alias: it has no area filter); at angle 0 this is exactly crop_faces' crop
+        x, y, native, _ = crop_box(box, margin, rgb.shape[1], rgb.shape[0])
+        matrix = roi_transform((x + native / 2.0, y + native / 2.0), float(native), angle, native)
+        matrix[:, 2] += matrix[:, :2] @ np.asarray([0.5, 0.5]) - 0.5  # pixel centres (cv2) vs pixel edges (boxes)
+        patch = cv2.warpAffine(source, matrix, (native, native), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        crops[i] = cv2.resize(patch, (out_w, out_h), interpolation=cv2.INTER_AREA
+                              if native > out_w else cv2.INTER_LINEAR)
     return crops
 
 
