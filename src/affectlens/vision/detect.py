@@ -42,6 +42,8 @@ class FaceBox:
     h: int
     score: float = 1.0
     eyes: int = -1  # eyes found inside the box (-1: not checked)
+    #: detector keypoints in image pixels (BlazeFace: 2 eyes, nose tip, mouth, 2 ear tragions); () for Haar
+    keypoints: tuple[tuple[float, float], ...] = ()
 
     @property
     def area(self) -> int:

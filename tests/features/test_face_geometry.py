@@ -1,0 +1,144 @@
+"""Action-unit-like cues on synthetic landmark sets with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from affectlens.features.face_geometry import (
+    BROW_A,
+    BROW_B,
+    CHIN,
+    EYE_A,
+    EYE_B,
+    LIDS_A,
+    LIDS_B,
+    LIP_INNER,
+    LIP_OUTER,
+    MEASURES,
+    MOUTH_CORNERS,
+    NOSE_TIP,
+    NOSE_WINGS,
+    GeometryCue,
+    LandmarkError,
+    RunningBaseline,
+    cues_against,
+    face_frame,
+    measures,
+    notable,
+    population_norm,
+    population_spread,
+    still_image_cues,
+)
+
+
+def template() -> np.ndarray:
+    """A neutral face in the face frame (IOD 1, eye midpoint at 0, y down)."""
+    p = np.zeros((468, 2))
+    p[EYE_A[0]], p[EYE_A[1]] = (-0.7, 0.0), (-0.3, 0.0)
+    p[EYE_B[0]], p[EYE_B[1]] = (0.3, 0.0), (0.7, 0.0)
+    p[LIDS_A[0]], p[LIDS_A[1]] = (-0.5, -0.07), (-0.5, 0.07)
+    p[LIDS_B[0]], p[LIDS_B[1]] = (0.5, -0.07), (0.5, 0.07)
+    for n, i in enumerate(BROW_A):
+        p[i] = (-0.9 + 0.15 * n, -0.35)
+    for n, i in enumerate(BROW_B):
+        p[i] = (0.9 - 0.15 * n, -0.35)
+    p[NOSE_TIP] = (0.0, 0.6)
+    p[list(NOSE_WINGS)] = [(-0.2, 0.65), (0.2, 0.65)]
+    p[MOUTH_CORNERS[0]], p[MOUTH_CORNERS[1]] = (-0.4, 1.0), (0.4, 1.0)
+    p[LIP_OUTER[0]], p[LIP_OUTER[1]] = (0.0, 0.95), (0.0, 1.1)
+    p[LIP_INNER[0]], p[LIP_INNER[1]] = (0.0, 1.0), (0.0, 1.01)
+    p[CHIN] = (0.0, 1.7)
+    return p
+
+
+def to_image(face: np.ndarray, *, scale: float = 83.0, degrees: float = 17.0,
+             shift: tuple[float, float] = (240.0, 190.0)) -> np.ndarray:
+    """Place a face-frame landmark set in an image: scaled, rotated, moved (with a z column)."""
+    a = math.radians(degrees)
+    rot = np.asarray([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    xy = face @ rot.T * scale + np.asarray(shift)
+    return np.hstack([xy, np.zeros((len(xy), 1))])
+
+
+def moved(indices: tuple[int, ...] | list[int] | int, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+    face = template()
+    face[indices] += (dx, dy)
+    return face
+
+
+def test_face_frame_undoes_position_rotation_and_scale() -> None:
+    assert face_frame(to_image(template())) == pytest.approx(template(), abs=1e-9)
+    # the eye order in the array does not matter (a mirrored mesh)
+    assert measures(to_image(template()[:, ::1] * [-1, 1])) == pytest.approx(measures(template()), abs=1e-9)
+
+
+@pytest.mark.parametrize(("measure", "face", "expected"), [
+    ("lip_corner_raise", moved(list(MOUTH_CORNERS), dy=-0.1), 0.1),
+    ("lip_stretch", moved(MOUTH_CORNERS[1], dx=0.12), 0.12),
+    ("lip_part", moved(LIP_INNER[1], dy=0.05), 0.05),
+    ("jaw_drop", moved(CHIN, dy=0.2), 0.2),
+    ("brow_raise", moved(list(BROW_A + BROW_B), dy=-0.08), 0.08),
+    ("eye_open", moved([LIDS_A[0], LIDS_B[0]], dy=-0.04), 0.04),
+    ("eye_open", moved([LIDS_A[0], LIDS_B[0]], dy=0.03), -0.03),
+    ("nose_wrinkle", moved(list(NOSE_WINGS), dy=-0.05), 0.05),
+])
+def test_each_cue_reads_a_known_movement(measure: str, face: np.ndarray, expected: float) -> None:
+    neutral = measures(to_image(template()))
+    values = {c.measure: c.value for c in cues_against(measures(to_image(face)), neutral, reference_name="norm")}
+    assert values[measure] == pytest.approx(expected, abs=1e-6)
+    others = {name for name in MEASURES if name != measure and abs(values[name]) > 1e-6}
+    # raising the whole brow also lifts its inner end (brow_lower falls by half): nothing else moves
+    assert others == ({"brow_lower"} if measure == "brow_raise" else set())
+
+
+def test_brow_lowering_and_drawing_together() -> None:
+    face = template()
+    face[list(BROW_A + BROW_B)] += (0.0, 0.06)  # all brows down
+    face[BROW_A[-1]] += (0.05, 0.0)  # inner ends towards each other
+    face[BROW_B[-1]] += (-0.05, 0.0)
+    values = {c.measure: c.value for c in cues_against(measures(face), measures(template()), reference_name="n")}
+    assert values["brow_lower"] == pytest.approx((0.06 + 0.10) / 2)
+    assert values["brow_raise"] == pytest.approx(-0.06)
+
+
+def test_phrase_names_the_action_unit_with_its_signed_value() -> None:
+    raised = GeometryCue("lip_corner_raise", 0.31, "population norm")
+    assert raised.phrase == "lip corners raised (AU12-like) +0.31"
+    assert GeometryCue("eye_open", -0.04, "track baseline").phrase == "eyes narrowed (AU7-like) -0.04"
+
+
+def test_still_image_cues_use_the_shipped_neutral_norm() -> None:
+    norm, spread = population_norm(), population_spread()
+    assert set(norm) == set(MEASURES) and set(spread) == set(MEASURES)
+    assert all(v > 0 for v in spread.values())
+    # a face exactly at the norm in every measure but one: only that one is notable
+    cues = still_image_cues(to_image(moved(list(MOUTH_CORNERS), dy=-0.2)),
+                            norm=measures(to_image(template())))
+    assert [c.measure for c in notable(cues)] == ["lip_corner_raise"]
+    assert cues[0].value == pytest.approx(0.2) and cues[0].reference == "population norm"
+
+
+def test_running_baseline_compares_a_track_with_itself() -> None:
+    baseline = RunningBaseline(warmup=3)
+    neutral, smile = measures(template()), measures(moved(list(MOUTH_CORNERS), dy=-0.1))
+    assert [baseline.update(1, neutral) for _ in range(3)] == [[], [], []]  # warm-up: nothing to compare with
+    cues = {c.measure: c for c in baseline.update(1, smile)}
+    assert cues["lip_corner_raise"].value == pytest.approx(0.1)
+    assert cues["lip_corner_raise"].reference == "track baseline"
+    assert baseline.update(2, smile) == []  # another track has its own, empty baseline
+    baseline.forget(1)
+    assert baseline.update(1, smile) == []
+
+
+@pytest.mark.parametrize("points", [
+    np.zeros((10, 2)),
+    np.full((468, 2), np.nan),
+    np.zeros((468, 2)),  # both eyes on one point
+    np.zeros(468),
+])
+def test_bad_landmarks_raise_a_clear_error(points: np.ndarray) -> None:
+    with pytest.raises(LandmarkError):
+        measures(points)
