@@ -208,7 +208,8 @@ register(RecognizerSpec(
     factory="affectlens.recognizers.face_onnx:create",
     description="OpenCV Haar face detection (offline, filtered) -> CNN on FER+ (8 classes, ONNX); faces tracked "
     "across video frames; occlusion cues over brows/eyes/nose/mouth.",
-    license="research only (trained on FER2013, which has no license; FER+ labels MIT); see model card",
+    license=("research only (trained on FER2013, which has no license; FER+ labels MIT); "
+             "detector and landmarks: MediaPipe Apache-2.0; see model card"),
     training_data="FER2013 train faces with FER+ votes (28k)",
     headline_metric=_face_headline(_FACE_DIR),
     size_bytes=_size(_FACE_DIR) if _FACE_DIR.is_dir() else None,

@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.datasets import load_emobank, load_goemotions
-from affectlens.training.loop import bucketed_batches, optimiser_step, print_progress, warmup_then_linear
 from affectlens.models import sha256_file
+from affectlens.training.loop import bucketed_batches, optimiser_step, print_progress, warmup_then_linear
 
 SEED = 13
 MAX_LEN = 96
