@@ -37,7 +37,7 @@ nose_wrinkle              nostril wings (98, 327) closer to the eye line: minus 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -221,6 +221,11 @@ class RunningBaseline:
     def forget(self, track_id: int) -> None:
         self._means.pop(track_id, None)
         self._counts.pop(track_id, None)
+
+    def retain(self, track_ids: Collection[int]) -> None:
+        """Forget every track not in ``track_ids`` (the tracker's live tracks: bounded memory)."""
+        for track_id in [t for t in self._counts if t not in track_ids]:
+            self.forget(track_id)
 
 
 __all__ = ["MEASURES", "NORM_FILE", "PHRASES", "GeometryCue", "LandmarkError", "RunningBaseline", "cues_against",
