@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.features.face_geometry import eye_centres
+from affectlens.vision.blazeface import sigmoid
 from affectlens.vision.detect import FaceBox
 
 MESH_FILE = "face_landmark.tflite"
@@ -97,7 +98,7 @@ class FaceMesh:
             self._runner.invoke()
             flag = np.asarray(self._runner.get_tensor(index_flag)).reshape(-1)[-1]
             raw = np.asarray(self._runner.get_tensor(index_points), np.float64).reshape(-1, 3)[:468]
-        presence = 1.0 / (1.0 + math.exp(-float(np.clip(flag, -80, 80))))
+        presence = float(sigmoid(np.asarray(flag, np.float64)))
         back = invert_affine(matrix)
         xy = raw[:, :2] @ back[:, :2].T + back[:, 2]
         z = raw[:, 2:3] * side / MESH_SIDE
