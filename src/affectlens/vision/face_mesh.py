@@ -110,6 +110,16 @@ def _two_eyes(box: FaceBox) -> tuple[tuple[float, float], tuple[float, float]]:
     return (first, second) if first[0] <= second[0] else (second, first)
 
 
+def _eye_angle(box: FaceBox, mesh: np.ndarray | None) -> float | None:
+    """The eye line's angle from the mesh, else from the box's eye keypoints; None without either."""
+    if mesh is not None:
+        left, right = eye_centres(mesh)
+        return eye_line_angle((float(left[0]), float(left[1])), (float(right[0]), float(right[1])))
+    if len(box.keypoints) >= 2:
+        return eye_line_angle(*_two_eyes(box))
+    return None
+
+
 def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray | None], *,
                   size: tuple[int, int], margin: float, gray: bool) -> np.ndarray:
     """Crops like ``detect.crop_faces`` but rotated about the eye midpoint so the eyes are level.
@@ -123,15 +133,15 @@ def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray
     from affectlens.vision.detect import crop_box, crop_faces
 
     out_h, out_w = size
+    angles = [_eye_angle(box, mesh) for box, mesh in zip(boxes, meshes, strict=True)]
+    plain = [i for i, angle in enumerate(angles) if angle is None]
+    # crop_faces only for the faces with nothing to level (it converts the whole image to gray)
+    crops = np.zeros((len(boxes), out_h, out_w) if gray else (len(boxes), out_h, out_w, 3), np.uint8)
+    if plain:
+        crops[plain] = crop_faces(rgb, [boxes[i] for i in plain], size=size, margin=margin, gray=gray)
     source = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if gray and rgb.ndim == 3 else rgb
-    crops = crop_faces(rgb, boxes, size=size, margin=margin, gray=gray)
-    for i, (box, mesh) in enumerate(zip(boxes, meshes, strict=True)):
-        if mesh is not None:
-            left, right = eye_centres(mesh)
-            angle = eye_line_angle((float(left[0]), float(left[1])), (float(right[0]), float(right[1])))
-        elif len(box.keypoints) >= 2:
-            angle = eye_line_angle(*_two_eyes(box))
-        else:
+    for i, (box, angle) in enumerate(zip(boxes, angles, strict=True)):
+        if angle is None:
             continue
         # the same square crop_faces cuts (crop_box), rotated about its centre at the image's own
         # scale, then shrunk with INTER_AREA as crop_faces does (warpAffine straight to 48 px would
