@@ -36,15 +36,16 @@ import numpy as np
 
 def detectors() -> dict[str, Any]:
     from affectlens.vision.blazeface import BlazeFaceDetector
-    from affectlens.vision.detect import HaarFaceDetector
+    from affectlens.vision.face_analysis import make_detectors
 
+    haar_image, haar_video = make_detectors("haar")  # the recognizer's image and video settings
     return {
-        "haar image": HaarFaceDetector(),
-        "haar video (480 px, 1.2)": HaarFaceDetector(max_side=480, scale_factor=1.2),
+        "haar image": haar_image,
+        "haar video (480 px, 1.2)": haar_video,
         "blazeface full": BlazeFaceDetector("full"),
         "blazeface short": BlazeFaceDetector("short"),
         "blazeface both (short + full)": BlazeFaceDetector("both"),
-        "both + mesh check (default)": MeshChecked(BlazeFaceDetector("both")),
+        "both + mesh check (default)": MeshChecked(make_detectors("mediapipe")[0]),
         "blazeface full + 256 px tiles": BlazeFaceDetector("full", tile=256),
     }
 

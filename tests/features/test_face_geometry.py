@@ -133,6 +133,16 @@ def test_running_baseline_compares_a_track_with_itself() -> None:
     assert baseline.update(1, smile) == []
 
 
+def test_running_baseline_keeps_only_the_live_tracks() -> None:
+    baseline = RunningBaseline(warmup=1)
+    neutral, smile = measures(template()), measures(moved(list(MOUTH_CORNERS), dy=-0.1))
+    baseline.update(1, neutral)
+    baseline.update(2, neutral)
+    baseline.retain({2})  # the tracker retired track 1
+    assert baseline.update(1, smile) == []  # a retired track's baseline is gone
+    assert baseline.update(2, smile) != []
+
+
 @pytest.mark.parametrize("points", [
     np.zeros((10, 2)),
     np.full((468, 2), np.nan),

@@ -37,7 +37,7 @@ nose_wrinkle              nostril wings (98, 327) closer to the eye line: minus 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -79,15 +79,19 @@ class LandmarkError(ValueError):
     """Landmarks that cannot be measured (wrong shape, eyes on one point, not finite)."""
 
 
+def eye_centres(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Image-left and image-right eye centres (the mean of each eye's two corners) from mesh points [468, 2+]."""
+    first, second = points[list(EYE_A), :2].mean(axis=0), points[list(EYE_B), :2].mean(axis=0)
+    return (first, second) if first[0] <= second[0] else (second, first)
+
+
 def face_frame(points: np.ndarray) -> np.ndarray:
     """Mesh points [468, 2+] -> [468, 2] in the face frame (eye midpoint origin, eye line x, unit IOD)."""
     pts = np.asarray(points, np.float64)
     if pts.ndim != 2 or pts.shape[0] < MESH_POINTS or pts.shape[1] < 2 or not np.isfinite(pts[:, :2]).all():
         raise LandmarkError(f"need finite face-mesh points [{MESH_POINTS}, 2+], got shape {pts.shape}")
     xy = pts[:MESH_POINTS, :2]
-    first, second = xy[list(EYE_A)].mean(axis=0), xy[list(EYE_B)].mean(axis=0)
-    if first[0] > second[0]:  # keep x pointing from the image-left eye to the image-right eye
-        first, second = second, first
+    first, second = eye_centres(xy)  # x points from the image-left eye to the image-right eye
     axis = second - first
     iod = float(np.hypot(*axis))
     if iod < 1e-6:
@@ -218,6 +222,12 @@ class RunningBaseline:
         self._means.pop(track_id, None)
         self._counts.pop(track_id, None)
 
+    def retain(self, track_ids: Collection[int]) -> None:
+        """Forget every track not in ``track_ids`` (the tracker's live tracks: bounded memory)."""
+        for track_id in [t for t in self._counts if t not in track_ids]:
+            self.forget(track_id)
+
 
 __all__ = ["MEASURES", "NORM_FILE", "PHRASES", "GeometryCue", "LandmarkError", "RunningBaseline", "cues_against",
-           "face_frame", "measures", "notable", "population_norm", "population_spread", "still_image_cues"]
+           "eye_centres", "face_frame", "measures", "notable", "population_norm", "population_spread",
+           "still_image_cues"]

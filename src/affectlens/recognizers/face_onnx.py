@@ -311,6 +311,8 @@ class FaceOnnxRecognizer:
                 face.track_id = tid
                 if baseline is not None and self.explain:
                     face.geometry = geometry_cues(face.mesh, face.box, baseline=baseline, track_id=tid)
+            if baseline is not None:
+                baseline.retain(tracker.tracks)  # the tracker retired a track: its baseline goes too
             pending.extend(found)
             if len(pending) >= self.batch_size or n_frames % frames_per_batch == 0:
                 yield from self._flush(pending, tracker, step)

