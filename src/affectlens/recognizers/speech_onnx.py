@@ -186,17 +186,7 @@ class SpeechOnnxRecognizer:
         if not config_path.is_file():
             raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
         config = SpeechModelConfig.load(config_path)
-        for filename in config.onnx_files:
-            if not (self.model_dir / filename).is_file():
-                raise SpeechModelFilesMissing(f"speech model file missing: {self.model_dir / filename}")
-        from affectlens.models import sha256_file
-
-        for filename, expected in config.sha256.items():
-            path = self.model_dir / filename
-            if not path.is_file():
-                raise SpeechModelFilesMissing(f"speech model file missing: {path}")
-            if sha256_file(path) != expected:
-                raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
+        self._check_files(config.onnx_files, config.sha256)
         import onnxruntime as ort
 
         from affectlens.runtime_threads import session_options
@@ -205,15 +195,7 @@ class SpeechOnnxRecognizer:
         options = session_options(ort, threads=self.threads, optimize=False)
         sessions = [ort.InferenceSession(str(self.model_dir / f), sess_options=options,
                                          providers=["CPUExecutionProvider"]) for f in config.onnx_files]
-        if self.vad is None:
-            from affectlens.audio.vad import SileroVad
-
-            self.vad = SileroVad()
-        self.vad.load()
-        if self.vad_params is None:
-            from affectlens.audio.vad import VadParams
-
-            self.vad_params = VadParams()
+        self._load_vad()
         member = config.functional_member
         functional = {}
         if member is not None:
@@ -226,6 +208,29 @@ class SpeechOnnxRecognizer:
         self.config = config
         self.label_set = config.label_set
         self._session = sessions
+
+    def _check_files(self, files: Sequence[str], sha256: dict[str, str]) -> None:
+        """Raise unless every file in ``files`` and in ``sha256`` is in the folder, with its pinned hash."""
+        from affectlens.models import sha256_file
+
+        for filename in (*files, *sha256):
+            if not (self.model_dir / filename).is_file():
+                raise SpeechModelFilesMissing(f"speech model file missing: {self.model_dir / filename}")
+        for filename, expected in sha256.items():
+            if sha256_file(self.model_dir / filename) != expected:
+                raise SpeechModelError(f"{self.model_dir / filename} does not match the sha256 pinned in "
+                                       f"{self.model_dir / 'config.json'}")
+
+    def _load_vad(self) -> None:
+        if self.vad is None:
+            from affectlens.audio.vad import SileroVad
+
+            self.vad = SileroVad()
+        self.vad.load()
+        if self.vad_params is None:
+            from affectlens.audio.vad import VadParams
+
+            self.vad_params = VadParams()
 
     # -- analysis -------------------------------------------------------------------------------
 

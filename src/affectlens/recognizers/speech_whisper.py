@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from affectlens.recognizers.speech_onnx import (
-    SpeechModelError,
     SpeechModelFilesMissing,
     SpeechOnnxRecognizer,
     _Collected,
@@ -89,14 +88,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         if not config_path.is_file():
             raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
         config = WhisperHeadsConfig.load(config_path)
-        from affectlens.models import sha256_file
-
-        for filename in (*config.onnx_files.values(), *config.sha256):
-            path = self.model_dir / filename
-            if not path.is_file():
-                raise SpeechModelFilesMissing(f"speech model file missing: {path}")
-            if filename in config.sha256 and sha256_file(path) != config.sha256[filename]:
-                raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
+        self._check_files(tuple(config.onnx_files.values()), config.sha256)
         import onnxruntime as ort
 
         from affectlens.runtime_threads import pool_threads, session_options
@@ -111,15 +103,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
 
             self.encoder = WhisperEncoder(intra_threads=pool_threads(self.intra_threads),
                                           pins=config.encoder_sha256 or None)
-        if self.vad is None:
-            from affectlens.audio.vad import SileroVad
-
-            self.vad = SileroVad()
-        self.vad.load()
-        if self.vad_params is None:
-            from affectlens.audio.vad import VadParams
-
-            self.vad_params = VadParams()
+        self._load_vad()
         self.heads_config = config
         self.config = config  # type: ignore[assignment]  # _mode reads min_file_segments / min_file_speech_s
         self.label_set = config.label_set
