@@ -15,17 +15,22 @@ category scores (``taxonomy.vad_from_scores``).  Prosody cues as in ``speech_onn
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from affectlens.recognizers.speech_onnx import (
+    DEFAULT_MODEL_DIR,
+    SpeechModelConfig,
     SpeechModelFilesMissing,
     SpeechOnnxRecognizer,
     _Collected,
+    _no_speech,
+    _prosody_cues,
+    _rounded_prosody,
     _Utterance,
 )
 from affectlens.types import EmotionResult, Segment
@@ -54,6 +59,12 @@ class WhisperHeadsConfig:
                    dict(raw.get("sha256", {})), dict(raw.get("encoder", {}).get("sha256", {})),
                    int(norm.get("min_file_segments", 3)), float(norm.get("min_file_speech_s", 5.0)),
                    str(raw.get("version", "v1")))
+
+
+@lru_cache(maxsize=1)
+def _ravdess_reference() -> SpeechModelConfig:
+    """The shipped log-mel model's config: its prosody reference is the baseline of files too short for their own."""
+    return SpeechModelConfig.load(DEFAULT_MODEL_DIR / "config.json")
 
 
 def pooled_states(encoder: Any, samples: np.ndarray) -> np.ndarray:
@@ -120,13 +131,9 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         from affectlens.features.prosody import Baseline
 
         assert self.heads_config is not None
-        warnings = list(collected.warnings)
         utterances = collected.utterances
         if not utterances:
-            failed = any(w.startswith("decoding ") or w.startswith("cannot decode") for w in warnings)
-            warnings.insert(1 if failed else 0,
-                            f"no speech found in {collected.seconds:.1f} s of audio (voice activity detection)")
-            return EmotionResult((), source, tuple(warnings), record_id)
+            return _no_speech(collected, source, record_id)
         mode = self._mode(utterances)
         rows = np.stack([u.functionals for u in utterances if u.functionals is not None]).astype(np.float64)
         if mode == "file":
@@ -136,19 +143,16 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         if len(utterances) >= self.heads_config.min_file_segments:
             baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
         else:
-            from affectlens.recognizers.speech_onnx import DEFAULT_MODEL_DIR, SpeechModelConfig
-
-            reference = SpeechModelConfig.load(DEFAULT_MODEL_DIR / "config.json")
+            reference = _ravdess_reference()
             baseline = Baseline(reference.prosody_median, reference.prosody_spread, "typical RAVDESS speech")
         segments = tuple(self._heads_segment(u, emotion[i], float(arousal[i]), float(valence[i]), mode, baseline,
                                              source, record_id) for i, u in enumerate(utterances))
-        return EmotionResult(segments, source, tuple(warnings), record_id)
+        return EmotionResult(segments, source, tuple(collected.warnings), record_id)
 
     def _heads_segment(self, utt: _Utterance, probs: np.ndarray, p_arousal: float, p_valence: float, mode: str,
                        baseline: Any, source: str | None, record_id: str | None) -> Segment:
-        from affectlens.features.prosody import prosody_cues
         from affectlens.taxonomy import get_label_set, vad_from_scores
-        from affectlens.types import VAD, Cue, Modality, Provenance
+        from affectlens.types import VAD, Modality, Provenance
 
         assert self.heads_config is not None
         label_set = self.heads_config.label_set
@@ -157,18 +161,12 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         top = max(scores, key=lambda k: scores[k])
         dominance = vad_from_scores(scores, label_set).dominance
         vad = VAD(round(2 * p_valence - 1, 4), round(2 * p_arousal - 1, 4), dominance)
-        top_arousal = get_label_set(label_set).anchors[top].arousal
-        cues = tuple(
-            Cue(kind="prosody", phrase=c.phrase,
-                weight=round(c.arousal_direction * math.copysign(1.0, top_arousal) * min(abs(c.z) / 3.0, 1.0), 4),
-                label=top, time=(utt.start, utt.end), value=c.z)
-            for c in prosody_cues(utt.prosody, baseline))
-        prosody = {k: round(v, 3) for k, v in utt.prosody.items() if math.isfinite(v)}
         return Segment(
             modality=Modality.SPEECH, label_set=label_set, scores=scores, labels=(top,), vad=vad,
-            confidence=scores[top], provenance=Provenance(self.name, self.version), cues=cues, source=source,
+            confidence=scores[top], provenance=Provenance(self.name, self.version),
+            cues=_prosody_cues(utt, top, label_set, baseline), source=source,
             start=utt.start, end=utt.end, record_id=record_id,
-            extras={"normalisation": mode, "prosody": prosody, "p_high_arousal": round(p_arousal, 4),
+            extras={"normalisation": mode, "prosody": _rounded_prosody(utt), "p_high_arousal": round(p_arousal, 4),
                     "p_positive_valence": round(p_valence, 4)},
         )
 
