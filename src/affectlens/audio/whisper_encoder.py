@@ -76,12 +76,6 @@ def default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def trim_trailing_zeros(x: np.ndarray, threshold: float = TRAILING_ZERO) -> np.ndarray:
-    """Drop digital-zero padding at the end (keeps at least one sample)."""
-    loud = np.flatnonzero(np.abs(x) >= threshold)
-    return x[: int(loud[-1]) + 1] if loud.size else x[:1]
-
-
 _MEL_EXTRACTOR: Any = None
 
 
