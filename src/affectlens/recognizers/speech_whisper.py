@@ -137,7 +137,9 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         mode = self._mode(utterances)
         rows = np.stack([u.functionals for u in utterances if u.functionals is not None]).astype(np.float64)
         if mode == "file":
-            rows = (rows - rows.mean(axis=0)) / np.maximum(rows.std(axis=0), 1e-6)
+            from affectlens.features.functionals import zscore_rows
+
+            rows = zscore_rows(rows)
         emotion, arousal, valence = self._session[mode].run(
             ["emotion", "arousal", "valence"], {"features": rows.astype(np.float32)})
         if len(utterances) >= self.heads_config.min_file_segments:
