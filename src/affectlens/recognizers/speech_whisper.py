@@ -88,7 +88,6 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         super().__init__(model_dir=model_dir if model_dir is not None else MODEL_DIR, name=name,
                          vad_params=vad_params, normalisation=normalisation, chunk_seconds=chunk_seconds,
                          threads=intra_threads, vad=vad)
-        self.intra_threads = intra_threads
         self.encoder = encoder  # anything with pooled(x) and encode(x).states (tests inject a stand-in)
         self.heads_config: WhisperHeadsConfig | None = None
 
@@ -112,7 +111,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         if self.encoder is None:
             from affectlens.audio.whisper_encoder import WhisperEncoder
 
-            self.encoder = WhisperEncoder(intra_threads=pool_threads(self.intra_threads),
+            self.encoder = WhisperEncoder(intra_threads=pool_threads(self.threads),
                                           pins=config.encoder_sha256 or None)
         self._load_vad()
         self.heads_config = config
