@@ -119,11 +119,6 @@ class WhisperEncoder:
         self._model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type=compute_type,
                                                  intra_threads=max(1, int(intra_threads)))
 
-    @property
-    def model(self) -> Any:
-        """The CTranslate2 Whisper model (shared with the ASR decoder: one encoder pass, two outputs)."""
-        return self._model
-
     def encode(self, x: np.ndarray, *, window: Window = "clip") -> EncodedClip:
         x = np.asarray(x, dtype=np.float32).reshape(-1)
         if x.size > MAX_FRAMES * HOP:
