@@ -51,17 +51,15 @@ def main() -> None:
                         help="train the Whisper heads also on the cached clip-noisy copies of RAVDESS (white noise "
                              "10-25 dB; training.speech_whisper_cache --window clip-noisy --corpora ravdess)")
     args = parser.parse_args()
-    from affectlens.audio.whisper_encoder import WhisperEncoder, trim_silence
-    from affectlens.features.spectral import log_mel
+    from affectlens.audio.whisper_encoder import trim_silence
     from affectlens.training.speech import add_noise
-    from affectlens.training.speech_whisper_cache import read_clip
+    from affectlens.training.speech_whisper_cache import featuriser, read_clip
 
     clips = load_all(corpora=CORPORA)
     systems = {"whisper-tiny": sx.load_features(args.cache, "clip", CORPORA, clips),
                "logmel": sx.load_features(args.cache, "logmel", CORPORA, clips)}
-    encoder = WhisperEncoder(intra_threads=args.threads)
-    featurise = {"whisper-tiny": lambda x: encoder.pooled(x),
-                 "logmel": lambda x: np.concatenate([log_mel(x).mean(axis=1), log_mel(x).std(axis=1)])}
+    # the cache's own featurisers: the degraded rows are computed as the clean cached ones were
+    featurise = {"whisper-tiny": featuriser("clip", args.threads), "logmel": featuriser("logmel", args.threads)}
     for fold in args.folds:
         test = (systems["whisper-tiny"].corpus == "ravdess") & (systems["whisper-tiny"].fold == fold)
         rng = np.random.default_rng(fold)

@@ -23,23 +23,9 @@ from affectlens.recognizers.speech_onnx import (  # noqa: E402
 )
 from affectlens.testing import EnergyVad, check_recognizer, make_tiny_speech_model  # noqa: E402
 from affectlens.types import EmotionResult, Modality  # noqa: E402
+from speech_audio import RATE, TALK, silence, voice  # noqa: E402
 
-RATE = 16_000
 DATA = data_root() / "ravdess_speech_16k"
-
-
-def voice(f0: float, seconds: float, amp: float = 0.2) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    x = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 10))
-    return (amp * x * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))).astype(np.float32)
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), np.float32)
-
-
-TALK = np.concatenate([silence(0.5), voice(120, 1.5), silence(1.0), voice(250, 2.0, 0.5), silence(1.0),
-                       voice(110, 1.2, 0.1), silence(0.5)])
 
 
 @pytest.fixture(scope="module")

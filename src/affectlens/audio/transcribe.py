@@ -44,19 +44,6 @@ class Word:
         return {"word": self.text, "start": self.start, "end": self.end, "probability": self.probability}
 
 
-@dataclass(frozen=True)
-class Transcript:
-    """What was said in one speech segment."""
-
-    start: float
-    end: float
-    words: tuple[Word, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words).strip()
-
-
 class WordTranscriber:
     """Greedy Whisper decoding with word timestamps (``model=`` injects anything with faster-whisper's
     ``transcribe(samples, **options) -> (segments, info)``; tests pass a stand-in)."""
@@ -192,4 +179,4 @@ def slice_segments(chunks: Iterable[np.ndarray], windows: Iterable[tuple[float, 
         yield buffer[max(0, start - buffer_start): max(0, end - buffer_start)].copy()
 
 
-__all__ = ["Transcript", "Word", "WordTranscriber", "slice_segments"]
+__all__ = ["Word", "WordTranscriber", "slice_segments"]

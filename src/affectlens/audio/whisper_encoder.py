@@ -76,12 +76,6 @@ def default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def trim_trailing_zeros(x: np.ndarray, threshold: float = TRAILING_ZERO) -> np.ndarray:
-    """Drop digital-zero padding at the end (keeps at least one sample)."""
-    loud = np.flatnonzero(np.abs(x) >= threshold)
-    return x[: int(loud[-1]) + 1] if loud.size else x[:1]
-
-
 _MEL_EXTRACTOR: Any = None
 
 
@@ -124,11 +118,6 @@ class WhisperEncoder:
         self._ct2 = ctranslate2
         self._model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type=compute_type,
                                                  intra_threads=max(1, int(intra_threads)))
-
-    @property
-    def model(self) -> Any:
-        """The CTranslate2 Whisper model (shared with the ASR decoder: one encoder pass, two outputs)."""
-        return self._model
 
     def encode(self, x: np.ndarray, *, window: Window = "clip") -> EncodedClip:
         x = np.asarray(x, dtype=np.float32).reshape(-1)

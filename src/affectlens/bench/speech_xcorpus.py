@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 
 from affectlens.training.speech_corpora import CLASSES, CORPORA, LANGUAGES, load_all
+from affectlens.training.speech_xcorpus import MODES  # LOCO; in-corpus folds: IN_CORPUS_MODES
 
 FEATURE_SYSTEMS = {"whisper-tiny": "clip", "logmel": "logmel", "egemaps": "egemaps"}
 SHIPPED = "shipped-ravdess-cnn"
 SHIPPED_SAMPLE = 300  # clips per corpus the shipped model is scored on (its full pipeline costs ~0.5 s per clip)
-MODES = ("utterance", "global", "speaker", "corpus")  # LOCO; in-corpus folds: IN_CORPUS_MODES
 IN_CORPUS_MODES = ("utterance", "global", "speaker")
 
 

@@ -63,8 +63,9 @@ def analyze_speech_with_words(
     words += [()] * (len(windows) - len(words))  # audio ended early: those windows have no words
 
     text_segments: list[Segment] = []
-    spoken = [(i, " ".join(w.text for w in ws).strip()) for i, ws in enumerate(words)]
-    items = [TextItem(t, source=str(media), start=windows[i][0], end=windows[i][1]) for i, t in spoken if t]
+    said = [" ".join(w.text for w in ws).strip() for ws in words]
+    items = [TextItem(t, source=str(media), start=start, end=end) for t, (start, end) in zip(said, windows,
+                                                                                             strict=True) if t]
     if items:
         try:
             text_model = text if text is not None else _default(Modality.TEXT)
@@ -79,12 +80,12 @@ def analyze_speech_with_words(
         warnings_module.simplefilter("ignore")
         fused = fuse_timeline({"speech": voice_segments, "text": text_segments}, windows,
                               config=config or FusionConfig(), reference="speech")
-    by_window = {(s.start, s.end): ws for s, ws in zip(voice_segments, words, strict=True)}
+    by_window = {(v.start, v.end): (ws, t) for v, ws, t in zip(voice_segments, words, said, strict=True)}
     segments = []
     for s in fused.segments:
-        said = by_window.get((s.start, s.end), ())
-        segments.append(replace(s, source=str(media), text=s.text or " ".join(w.text for w in said) or None,
-                                extras={**dict(s.extras), "words": [w.to_dict() for w in said],
+        ws, spoken = by_window.get((s.start, s.end), ((), ""))
+        segments.append(replace(s, source=str(media), text=s.text or spoken or None,
+                                extras={**dict(s.extras), "words": [w.to_dict() for w in ws],
                                         "missing": [m for m in s.extras.get("missing", ()) if m != "face"]}))
     return EmotionResult(tuple(segments), str(media), (*problems, *fused.warnings))
 

@@ -186,17 +186,7 @@ class SpeechOnnxRecognizer:
         if not config_path.is_file():
             raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
         config = SpeechModelConfig.load(config_path)
-        for filename in config.onnx_files:
-            if not (self.model_dir / filename).is_file():
-                raise SpeechModelFilesMissing(f"speech model file missing: {self.model_dir / filename}")
-        from affectlens.models import sha256_file
-
-        for filename, expected in config.sha256.items():
-            path = self.model_dir / filename
-            if not path.is_file():
-                raise SpeechModelFilesMissing(f"speech model file missing: {path}")
-            if sha256_file(path) != expected:
-                raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
+        self._check_files(config.onnx_files, config.sha256)
         import onnxruntime as ort
 
         from affectlens.runtime_threads import session_options
@@ -205,15 +195,7 @@ class SpeechOnnxRecognizer:
         options = session_options(ort, threads=self.threads, optimize=False)
         sessions = [ort.InferenceSession(str(self.model_dir / f), sess_options=options,
                                          providers=["CPUExecutionProvider"]) for f in config.onnx_files]
-        if self.vad is None:
-            from affectlens.audio.vad import SileroVad
-
-            self.vad = SileroVad()
-        self.vad.load()
-        if self.vad_params is None:
-            from affectlens.audio.vad import VadParams
-
-            self.vad_params = VadParams()
+        self._load_vad()
         member = config.functional_member
         functional = {}
         if member is not None:
@@ -226,6 +208,29 @@ class SpeechOnnxRecognizer:
         self.config = config
         self.label_set = config.label_set
         self._session = sessions
+
+    def _check_files(self, files: Sequence[str], sha256: dict[str, str]) -> None:
+        """Raise unless every file in ``files`` and in ``sha256`` is in the folder, with its pinned hash."""
+        from affectlens.models import sha256_file
+
+        for filename in (*files, *sha256):
+            if not (self.model_dir / filename).is_file():
+                raise SpeechModelFilesMissing(f"speech model file missing: {self.model_dir / filename}")
+        for filename, expected in sha256.items():
+            if sha256_file(self.model_dir / filename) != expected:
+                raise SpeechModelError(f"{self.model_dir / filename} does not match the sha256 pinned in "
+                                       f"{self.model_dir / 'config.json'}")
+
+    def _load_vad(self) -> None:
+        if self.vad is None:
+            from affectlens.audio.vad import SileroVad
+
+            self.vad = SileroVad()
+        self.vad.load()
+        if self.vad_params is None:
+            from affectlens.audio.vad import VadParams
+
+            self.vad_params = VadParams()
 
     # -- analysis -------------------------------------------------------------------------------
 
@@ -300,12 +305,9 @@ class SpeechOnnxRecognizer:
 
     def _result(self, collected: _Collected, source: str | None, record_id: str | None) -> EmotionResult:
         assert self.config is not None
-        warnings = list(collected.warnings)
         if not collected.utterances:
-            failed = any(w.startswith("decoding ") or w.startswith("cannot decode") for w in warnings)
-            no_speech = f"no speech found in {collected.seconds:.1f} s of audio (voice activity detection)"
-            warnings.insert(1 if failed else 0, no_speech)
-            return EmotionResult((), source, tuple(warnings), record_id)
+            return _no_speech(collected, source, record_id)
+        warnings = list(collected.warnings)
         utterances = collected.utterances
         mode = self._mode(utterances)
         mean = std = None
@@ -339,10 +341,8 @@ class SpeechOnnxRecognizer:
     def _segment(self, utt: _Utterance, mean: np.ndarray | None, std: np.ndarray | None, mode: str,
                  baseline: Any, source: str | None, record_id: str | None,
                  functional: np.ndarray | None = None, member: FunctionalMember | None = None) -> Segment:
-        from affectlens.features.prosody import prosody_cues
         from affectlens.features.spectral import normalise_log_mel
-        from affectlens.taxonomy import get_label_set, vad_from_scores
-        from affectlens.types import Cue
+        from affectlens.taxonomy import vad_from_scores
 
         assert self.config is not None
         x = normalise_log_mel(utt.logmel.astype(np.float32), mean, std, min_std=self.config.min_std)
@@ -355,20 +355,41 @@ class SpeechOnnxRecognizer:
         scores = {label: float(p) for label, p in zip(self.config.labels, probs, strict=True)}
         top = max(scores, key=lambda k: scores[k])
         vad = vad_from_scores(scores, self.config.label_set)
-        top_arousal = get_label_set(self.config.label_set).anchors[top].arousal
-        cues = tuple(
-            Cue(kind="prosody", phrase=c.phrase,
-                weight=round(c.arousal_direction * math.copysign(1.0, top_arousal) * min(abs(c.z) / 3.0, 1.0), 4),
-                label=top, time=(utt.start, utt.end), value=c.z)
-            for c in prosody_cues(utt.prosody, baseline)
-        )
-        prosody = {k: round(v, 3) for k, v in utt.prosody.items() if math.isfinite(v)}
         return Segment(
             modality=Modality.SPEECH, label_set=self.config.label_set, scores=scores, labels=(top,), vad=vad,
-            confidence=scores[top], provenance=Provenance(self.name, self.version), cues=cues, source=source,
+            confidence=scores[top], provenance=Provenance(self.name, self.version),
+            cues=_prosody_cues(utt, top, self.config.label_set, baseline), source=source,
             start=utt.start, end=utt.end, record_id=record_id,
-            extras={"normalisation": mode, "prosody": prosody},
+            extras={"normalisation": mode, "prosody": _rounded_prosody(utt)},
         )
+
+
+def _no_speech(collected: _Collected, source: str | None, record_id: str | None) -> EmotionResult:
+    """The empty result of a file where VAD found no speech (the warning after a decoding failure's)."""
+    warnings = list(collected.warnings)
+    failed = any(w.startswith("decoding ") or w.startswith("cannot decode") for w in warnings)
+    no_speech = f"no speech found in {collected.seconds:.1f} s of audio (voice activity detection)"
+    warnings.insert(1 if failed else 0, no_speech)
+    return EmotionResult((), source, tuple(warnings), record_id)
+
+
+def _prosody_cues(utt: _Utterance, top: str, label_set: str, baseline: Any) -> tuple[Any, ...]:
+    """Prosody cues of one utterance, weighted toward or against the top label's arousal."""
+    from affectlens.features.prosody import prosody_cues
+    from affectlens.taxonomy import get_label_set
+    from affectlens.types import Cue
+
+    top_arousal = get_label_set(label_set).anchors[top].arousal
+    return tuple(
+        Cue(kind="prosody", phrase=c.phrase,
+            weight=round(c.arousal_direction * math.copysign(1.0, top_arousal) * min(abs(c.z) / 3.0, 1.0), 4),
+            label=top, time=(utt.start, utt.end), value=c.z)
+        for c in prosody_cues(utt.prosody, baseline)
+    )
+
+
+def _rounded_prosody(utt: _Utterance) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in utt.prosody.items() if math.isfinite(v)}
 
 
 def create(**params: Any) -> SpeechOnnxRecognizer:

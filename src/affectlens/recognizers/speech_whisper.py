@@ -15,18 +15,22 @@ category scores (``taxonomy.vad_from_scores``).  Prosody cues as in ``speech_onn
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from affectlens.recognizers.speech_onnx import (
-    SpeechModelError,
+    DEFAULT_MODEL_DIR,
+    SpeechModelConfig,
     SpeechModelFilesMissing,
     SpeechOnnxRecognizer,
     _Collected,
+    _no_speech,
+    _prosody_cues,
+    _rounded_prosody,
     _Utterance,
 )
 from affectlens.types import EmotionResult, Segment
@@ -57,6 +61,12 @@ class WhisperHeadsConfig:
                    str(raw.get("version", "v1")))
 
 
+@lru_cache(maxsize=1)
+def _ravdess_reference() -> SpeechModelConfig:
+    """The shipped log-mel model's config: its prosody reference is the baseline of files too short for their own."""
+    return SpeechModelConfig.load(DEFAULT_MODEL_DIR / "config.json")
+
+
 def pooled_states(encoder: Any, samples: np.ndarray) -> np.ndarray:
     """Mean+std over the encoder frames of ``samples``, encoded in pieces of at most 30 s."""
     from affectlens.audio.whisper_encoder import pool
@@ -78,7 +88,6 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         super().__init__(model_dir=model_dir if model_dir is not None else MODEL_DIR, name=name,
                          vad_params=vad_params, normalisation=normalisation, chunk_seconds=chunk_seconds,
                          threads=intra_threads, vad=vad)
-        self.intra_threads = intra_threads
         self.encoder = encoder  # anything with pooled(x) and encode(x).states (tests inject a stand-in)
         self.heads_config: WhisperHeadsConfig | None = None
 
@@ -89,14 +98,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         if not config_path.is_file():
             raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
         config = WhisperHeadsConfig.load(config_path)
-        from affectlens.models import sha256_file
-
-        for filename in (*config.onnx_files.values(), *config.sha256):
-            path = self.model_dir / filename
-            if not path.is_file():
-                raise SpeechModelFilesMissing(f"speech model file missing: {path}")
-            if filename in config.sha256 and sha256_file(path) != config.sha256[filename]:
-                raise SpeechModelError(f"{path} does not match the sha256 pinned in {config_path}")
+        self._check_files(tuple(config.onnx_files.values()), config.sha256)
         import onnxruntime as ort
 
         from affectlens.runtime_threads import pool_threads, session_options
@@ -109,17 +111,9 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         if self.encoder is None:
             from affectlens.audio.whisper_encoder import WhisperEncoder
 
-            self.encoder = WhisperEncoder(intra_threads=pool_threads(self.intra_threads),
+            self.encoder = WhisperEncoder(intra_threads=pool_threads(self.threads),
                                           pins=config.encoder_sha256 or None)
-        if self.vad is None:
-            from affectlens.audio.vad import SileroVad
-
-            self.vad = SileroVad()
-        self.vad.load()
-        if self.vad_params is None:
-            from affectlens.audio.vad import VadParams
-
-            self.vad_params = VadParams()
+        self._load_vad()
         self.heads_config = config
         self.config = config  # type: ignore[assignment]  # _mode reads min_file_segments / min_file_speech_s
         self.label_set = config.label_set
@@ -136,35 +130,30 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         from affectlens.features.prosody import Baseline
 
         assert self.heads_config is not None
-        warnings = list(collected.warnings)
         utterances = collected.utterances
         if not utterances:
-            failed = any(w.startswith("decoding ") or w.startswith("cannot decode") for w in warnings)
-            warnings.insert(1 if failed else 0,
-                            f"no speech found in {collected.seconds:.1f} s of audio (voice activity detection)")
-            return EmotionResult((), source, tuple(warnings), record_id)
+            return _no_speech(collected, source, record_id)
         mode = self._mode(utterances)
         rows = np.stack([u.functionals for u in utterances if u.functionals is not None]).astype(np.float64)
         if mode == "file":
-            rows = (rows - rows.mean(axis=0)) / np.maximum(rows.std(axis=0), 1e-6)
+            from affectlens.features.functionals import zscore_rows
+
+            rows = zscore_rows(rows)
         emotion, arousal, valence = self._session[mode].run(
             ["emotion", "arousal", "valence"], {"features": rows.astype(np.float32)})
         if len(utterances) >= self.heads_config.min_file_segments:
             baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
         else:
-            from affectlens.recognizers.speech_onnx import DEFAULT_MODEL_DIR, SpeechModelConfig
-
-            reference = SpeechModelConfig.load(DEFAULT_MODEL_DIR / "config.json")
+            reference = _ravdess_reference()
             baseline = Baseline(reference.prosody_median, reference.prosody_spread, "typical RAVDESS speech")
         segments = tuple(self._heads_segment(u, emotion[i], float(arousal[i]), float(valence[i]), mode, baseline,
                                              source, record_id) for i, u in enumerate(utterances))
-        return EmotionResult(segments, source, tuple(warnings), record_id)
+        return EmotionResult(segments, source, tuple(collected.warnings), record_id)
 
     def _heads_segment(self, utt: _Utterance, probs: np.ndarray, p_arousal: float, p_valence: float, mode: str,
                        baseline: Any, source: str | None, record_id: str | None) -> Segment:
-        from affectlens.features.prosody import prosody_cues
         from affectlens.taxonomy import get_label_set, vad_from_scores
-        from affectlens.types import VAD, Cue, Modality, Provenance
+        from affectlens.types import VAD, Modality, Provenance
 
         assert self.heads_config is not None
         label_set = self.heads_config.label_set
@@ -173,18 +162,12 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         top = max(scores, key=lambda k: scores[k])
         dominance = vad_from_scores(scores, label_set).dominance
         vad = VAD(round(2 * p_valence - 1, 4), round(2 * p_arousal - 1, 4), dominance)
-        top_arousal = get_label_set(label_set).anchors[top].arousal
-        cues = tuple(
-            Cue(kind="prosody", phrase=c.phrase,
-                weight=round(c.arousal_direction * math.copysign(1.0, top_arousal) * min(abs(c.z) / 3.0, 1.0), 4),
-                label=top, time=(utt.start, utt.end), value=c.z)
-            for c in prosody_cues(utt.prosody, baseline))
-        prosody = {k: round(v, 3) for k, v in utt.prosody.items() if math.isfinite(v)}
         return Segment(
             modality=Modality.SPEECH, label_set=label_set, scores=scores, labels=(top,), vad=vad,
-            confidence=scores[top], provenance=Provenance(self.name, self.version), cues=cues, source=source,
+            confidence=scores[top], provenance=Provenance(self.name, self.version),
+            cues=_prosody_cues(utt, top, label_set, baseline), source=source,
             start=utt.start, end=utt.end, record_id=record_id,
-            extras={"normalisation": mode, "prosody": prosody, "p_high_arousal": round(p_arousal, 4),
+            extras={"normalisation": mode, "prosody": _rounded_prosody(utt), "p_high_arousal": round(p_arousal, 4),
                     "p_positive_valence": round(p_valence, 4)},
         )
 

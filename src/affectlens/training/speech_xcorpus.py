@@ -67,11 +67,12 @@ def load_features(cache: Path, window: str = "clip", corpora: Sequence[str] = CO
 
 def zscore_groups(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each row z-scored against the rows of its group (speaker or corpus)."""
+    from affectlens.features.functionals import zscore_rows
+
     out = np.empty_like(x, dtype=np.float64)
     for g in np.unique(groups):
         rows = groups == g
-        mean, std = x[rows].mean(axis=0), x[rows].std(axis=0)
-        out[rows] = (x[rows] - mean) / np.maximum(std, 1e-6)
+        out[rows] = zscore_rows(x[rows])
     return out
 
 
@@ -112,10 +113,9 @@ class Heads:
 
     def emotion(self, z: np.ndarray) -> np.ndarray:
         """(N, 8) probabilities over CLASSES (0 for classes the head never saw)."""
-        logits = z @ self.emotion_w + self.emotion_b
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
+        from affectlens.calibration import softmax
+
+        p = softmax(z @ self.emotion_w + self.emotion_b)
         full = np.zeros((len(z), len(CLASSES)))
         full[:, list(self.classes)] = p
         return full
@@ -134,7 +134,7 @@ def normalise(data: Dataset, mode: str) -> np.ndarray:
     if mode == "global":  # training rows through the same pooled standardiser a lone clip gets
         mean, std = pooled_stats(data.x, data.corpus)
         return (data.x - mean) / std
-    return zscore_groups(data.x, data.speaker) if mode == "speaker" else zscore_groups(data.x, data.corpus)
+    return zscore_groups(data.x, _groups(data, mode))
 
 
 def _groups(data: Dataset, mode: str) -> np.ndarray:
@@ -211,7 +211,7 @@ Fitter = Callable[[Dataset, str], Heads]
 
 
 def leave_one_corpus_out(data: Dataset, mode: str, fitter: Fitter | None = None) -> dict[str, dict[str, Any]]:
-    fit = fitter or (lambda d, m: fit_heads(d, m))
+    fit = fitter or fit_heads
     out = {}
     for corpus in np.unique(data.corpus):
         held = data.corpus == corpus
@@ -222,7 +222,7 @@ def leave_one_corpus_out(data: Dataset, mode: str, fitter: Fitter | None = None)
 def in_corpus_folds(data: Dataset, corpus: str, mode: str, *, with_other_corpora: bool = True,
                     fitter: Fitter | None = None) -> dict[str, Any]:
     """Speaker-independent folds of ``corpus``: pooled out-of-fold scores (and per-fold UAR)."""
-    fit = fitter or (lambda d, m: fit_heads(d, m))
+    fit = fitter or fit_heads
     own = data.corpus == corpus
     per_fold, arousal = [], []
     for fold in np.unique(data.fold[own]):
