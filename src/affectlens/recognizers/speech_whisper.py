@@ -72,7 +72,7 @@ def pooled_states(encoder: Any, samples: np.ndarray) -> np.ndarray:
     from affectlens.audio.whisper_encoder import pool
 
     pieces = [samples[i:i + PIECE_SAMPLES] for i in range(0, max(1, samples.size), PIECE_SAMPLES)]
-    if len(pieces) > 1 and pieces[-1].size < 16_000:  # fold a sub-second tail into the previous piece's pool
+    if len(pieces) > 1 and pieces[-1].size < 16_000:  # drop a sub-second tail: too short to encode alone
         pieces = pieces[:-1]
     if len(pieces) == 1:
         return np.asarray(encoder.pooled(pieces[0]), dtype=np.float32)
