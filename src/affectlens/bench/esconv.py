@@ -201,13 +201,6 @@ def run_esconv(*, data_root: Path | None = None, model_dir: Path | None = None, 
     }
 
 
-def _llm_client(model: str) -> Any:
-    from affectlens.llm.client import ChatClient
-    from affectlens.llm.config import resolve_config
-
-    return ChatClient(resolve_config(model=model))
-
-
 def run_llm_study(client: Any, limit: int, data_root: Path | None,
                   on_progress: Callable[[str], None]) -> dict[str, Any]:
     """The LLM's own strategy vs the human's, without and with our suggestion (``llm/support.py``)."""
@@ -269,41 +262,3 @@ def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
 
 __all__ = ["PUBLISHED", "kl_to_human", "points_of", "run_esconv", "score", "to_markdown", "write_report"]
 
-
-def esconv_command(
-    data_root: Path | None = None,
-    out: Path = Path("bench-results"),
-    bootstrap: int = 1000,
-    limit: int | None = None,
-    *,
-    llm: str | None = None,
-    llm_limit: int = 200,
-) -> None:
-    """ESConv test: next supporter strategy, ours vs majority, repeat-previous and TF-IDF + LR, plus bias."""
-    import sys
-
-    import typer
-    from rich.console import Console
-
-    from affectlens.bench.datasets import DatasetMissing
-    from affectlens.llm.config import LLMNotConfigured
-
-    console = Console(stderr=True)
-    try:
-        client = _llm_client(llm) if llm else None  # before the long run: fail fast, send nothing
-        report = run_esconv(data_root=data_root, bootstrap=bootstrap, limit=limit,
-                            on_progress=lambda line: console.print(line, highlight=False))
-        if client is not None:
-            report["llm_study"] = run_llm_study(client, llm_limit, data_root,
-                                                lambda line: console.print(line, highlight=False))
-            report["llm_study"]["model"] = llm
-    except DatasetMissing as err:
-        typer.echo(f"error: {err}; pass --data-root PATH or set AFFECTLENS_DATA", err=True)
-        raise typer.Exit(2) from None
-    except LLMNotConfigured as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
-    report["command"] = " ".join(["affectlens", "bench", "esconv", *sys.argv[3:]])
-    sys.stdout.write(to_markdown(report))
-    json_path, md_path = write_report(report, out)
-    console.print(f"wrote {json_path} and {md_path}")

@@ -130,13 +130,15 @@ def draft_reply(dialogue: Dialogue, strategy: str | None = None, *, client: Any 
         if last is None or last.suggested is None:
             raise ValueError("the supporter spoke last: there is no next supporter turn to draft")
         strategy = last.suggested
-    client = client or _client(**config)
+    client = client or chat_client(**config)
     data, _ = client.complete(_messages(render_conversation(dialogue, who), strategy), _parse(True),
                               schema=DRAFT_SCHEMA, schema_name="support_draft")
     return Draft(data["reply"], strategy, data.get("explanation") or None, suggested_by)
 
 
-def _client(**config: Any) -> Any:
+def chat_client(**config: Any) -> Any:
+    """A ``ChatClient`` over ``resolve_config(**config)``: ``LLMNotConfigured`` before anything is sent
+    when no endpoint is set."""
     from affectlens.llm.client import ChatClient
     from affectlens.llm.config import resolve_config
 
@@ -195,4 +197,5 @@ def strategy_study(dialogues: Sequence[Any], *, client: Any, recognizer: Any, li
             "method": "each draft's strategy is read by support.esconv-minilm.v1's observe head (not by a human)"}
 
 
-__all__ = ["DRAFT_SCHEMA", "STRATEGY_GUIDE", "Draft", "draft_reply", "render_conversation", "strategy_study"]
+__all__ = ["DRAFT_SCHEMA", "STRATEGY_GUIDE", "Draft", "chat_client", "draft_reply", "render_conversation",
+           "strategy_study"]
