@@ -264,8 +264,7 @@ def to_markdown(report: XcorpusReport) -> str:
 
 
 def write_report(report: XcorpusReport, out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "xcorpus-test.json", out / "xcorpus-test.md"
-    json_path.write_text(json.dumps(asdict(report), indent=1))
-    md_path.write_text(to_markdown(report))
-    return json_path, md_path
+    """Write ``<out>/xcorpus-test.json`` and ``.md``; returns both paths."""
+    from affectlens.bench.report import write_report_files
+
+    return write_report_files(out, "xcorpus-test", json.dumps(asdict(report), indent=1), to_markdown(report))
