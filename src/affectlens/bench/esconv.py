@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench.metrics import accuracy, bootstrap_ci, macro_f1, recall_per_class, weighted_f1
+from affectlens.bench.metrics import accuracy, macro_f1, recall_per_class, weighted_f1
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
 
 KL_EPSILON = 1e-3  # added to every predicted share, so a strategy never predicted gives a finite KL
@@ -113,18 +113,15 @@ def kl_to_human(gold: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def score(gold: np.ndarray, predicted: np.ndarray, bootstrap: int) -> dict[str, Any]:
+    from affectlens.bench.report import scores_with_intervals
+
     labels = list(range(N_STRATEGIES))
     metrics: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
         "accuracy": accuracy,
         "weighted_f1": lambda g, p: weighted_f1(g, p, labels),
         "macro_f1": lambda g, p: macro_f1(g, p, labels),
     }
-    out: dict[str, Any] = {}
-    for name, fn in metrics.items():
-        out[name] = round(fn(gold, predicted), 4)
-        if bootstrap:
-            low, high = bootstrap_ci(fn, gold, predicted, n_resamples=bootstrap)
-            out[f"{name}_ci95"] = [round(low, 4), round(high, 4)]
+    out = scores_with_intervals(metrics, gold, predicted, bootstrap)
     out["kl_to_human"] = round(kl_to_human(gold, predicted), 4)
     recall = recall_per_class(gold, predicted, labels)
     out["recall"] = {s: round(float(r), 4) for s, r in zip(STRATEGIES, recall, strict=True)}
@@ -217,10 +214,7 @@ def to_markdown(report: dict[str, Any]) -> str:
              f"{report['dialogues']} dialogues{', LIMITED' if report['limited'] else ''})", "",
              "| system | accuracy [95% CI] | weighted-F1 [95% CI] | macro-F1 [95% CI] | KL to human mix |",
              "|---|---|---|---|---|"]
-
-    def cell(m: dict[str, Any], key: str) -> str:
-        ci = m.get(f"{key}_ci95")
-        return f"{m[key]:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+    from affectlens.bench.report import interval_cell as cell
 
     for name, m in report["systems"].items():
         lines.append(f"| {name} | {cell(m, 'accuracy')} | {cell(m, 'weighted_f1')} | {cell(m, 'macro_f1')} | "
