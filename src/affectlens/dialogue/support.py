@@ -182,12 +182,9 @@ class SupportRecognizer:
         if not texts:
             return []
         contexts = list(contexts) if contexts is not None else [""] * len(texts)
-        dialogues = [Dialogue(f"read-{i}", tuple(
-            ([Turn(0, "seeker", c)] if c.strip() else []) + [Turn(1 if c.strip() else 0, "supporter", t)]))
-            for i, (t, c) in enumerate(zip(texts, contexts, strict=True))]
         out: list[dict[str, float]] = []
-        for dialogue in dialogues:
-            turns = [t for t in dialogue.turns if not t.is_empty]
+        for text, context in zip(texts, contexts, strict=True):
+            turns = [t for t in (Turn(0, "seeker", context), Turn(1, "supporter", text)) if not t.is_empty]
             if not turns or turns[-1].speaker != "supporter":
                 out.append({})
                 continue
