@@ -36,7 +36,13 @@ import numpy as np
 
 from affectlens.calibration import softmax
 from affectlens.dialogue.support_care import ROUTE_TO_PERSON, SUPPORT_NOTICE, crisis_in
-from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES, observe_inputs, suggest_inputs
+from affectlens.dialogue.support_features import (
+    N_STRATEGIES,
+    STRATEGIES,
+    observe_inputs,
+    seeker_run,
+    suggest_inputs,
+)
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
@@ -233,11 +239,7 @@ class SupportRecognizer:
     def _point(self, turns: list[Turn], results: list[EmotionResult], emotions: dict[int, dict[str, Any]],
                is_sup: np.ndarray, observed: np.ndarray, k: int, x: np.ndarray, p: np.ndarray) -> SupportPoint:
         seeker = [i for i in range(k) if not is_sup[i]]
-        block = []  # the seeker's turns since the supporter last spoke: what a reply answers
-        for i in range(k - 1, -1, -1):
-            if is_sup[i]:
-                break
-            block.append(i)
+        block = seeker_run(is_sup, k)
         trajectory = [emotions[i] for i in seeker]
         crisis = tuple(crisis_in([turns[i].text for i in block]))
         actual = STRATEGIES[int(observed[k].argmax())] if k < len(turns) else None

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.dialogue.support_care import ROUTE_TO_PERSON, SUPPORT_NOTICE, crisis_in
-from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
+from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES, seeker_run
 from affectlens.dialogue.types import Dialogue
 
 #: one line per strategy, after ESConv's definitions (Liu et al. 2021, Helping Skills Theory)
@@ -114,12 +114,8 @@ def draft_reply(dialogue: Dialogue, strategy: str | None = None, *, client: Any 
     who, _ = supporter_of(dialogue, supporter)
     if who is None:
         raise ValueError("cannot tell who the supporter is: pass supporter=NAME")
-    block = []
-    for turn in reversed([t for t in dialogue.turns if not t.is_empty]):
-        if turn.speaker == who:
-            break
-        block.append(turn.text)
-    crisis = tuple(crisis_in(block))
+    turns = [t for t in dialogue.turns if not t.is_empty]
+    crisis = tuple(crisis_in([turns[i].text for i in seeker_run([t.speaker == who for t in turns], len(turns))]))
     suggested_by = "user" if strategy is not None else "model"
     if crisis:
         return Draft(None, None, None, suggested_by, crisis)
