@@ -13,6 +13,7 @@ from affectlens.types import Modality
 
 
 def _size(folder: Path) -> int | None:
+    """Bytes of the files in ``folder``; None where it holds none or is absent."""
     files = [p for p in folder.glob("*") if p.is_file()]
     return sum(p.stat().st_size for p in files) if files else None
 
@@ -84,7 +85,7 @@ register(RecognizerSpec(
     license="GPL-3.0 (trained on MELD; see model card)",
     training_data="MELD train (9,989 turns, 1,038 dialogues)",
     headline_metric=_dialogue_headline(_DIALOGUE_DIR),
-    size_bytes=_size(_DIALOGUE_DIR) if _DIALOGUE_DIR.is_dir() else None,
+    size_bytes=_size(_DIALOGUE_DIR),
 ))
 
 _SUPPORT_DIR = MODELS_DIR / "support-esconv-minilm-v1"
@@ -109,7 +110,7 @@ register(RecognizerSpec(
     license="CC BY-NC 4.0 (trained on ESConv: non-commercial research use; see model card)",
     training_data="ESConv train (910 dialogues, 12,759 supporter turns)",
     headline_metric=_support_headline(_SUPPORT_DIR),
-    size_bytes=_size(_SUPPORT_DIR) if _SUPPORT_DIR.is_dir() else None,
+    size_bytes=_size(_SUPPORT_DIR),
 ))
 
 register(RecognizerSpec(
@@ -212,6 +213,6 @@ register(RecognizerSpec(
              "detector and landmarks: MediaPipe Apache-2.0; see model card"),
     training_data="FER2013 train faces with FER+ votes (28k)",
     headline_metric=_face_headline(_FACE_DIR),
-    size_bytes=_size(_FACE_DIR) if _FACE_DIR.is_dir() else None,
+    size_bytes=_size(_FACE_DIR),
     default=True,
 ))

@@ -204,9 +204,32 @@ def esconv_command(
                                            help="Test points drawn for the LLM study.")] = 200,
 ) -> None:
     """ESConv test: the supporter's next strategy, support.esconv-minilm.v1 and peers in one run, with bias."""
-    from affectlens.bench.esconv import esconv_command as run
+    import sys
 
-    run(data_root, out, bootstrap, limit, llm=llm, llm_limit=llm_limit)
+    from rich.console import Console
+
+    from affectlens.bench.datasets import DatasetMissing
+    from affectlens.bench.esconv import run_esconv, run_llm_study, to_markdown, write_report
+    from affectlens.llm.config import LLMNotConfigured
+    from affectlens.llm.support import chat_client
+
+    console = Console(stderr=True)
+    try:
+        client = chat_client(model=llm) if llm else None  # before the long run: fail fast, send nothing
+        report = run_esconv(data_root=data_root, bootstrap=bootstrap, limit=limit,
+                            on_progress=lambda line: console.print(line, highlight=False))
+        if client is not None:
+            report["llm_study"] = run_llm_study(client, llm_limit, data_root,
+                                                lambda line: console.print(line, highlight=False))
+            report["llm_study"]["model"] = llm
+    except DatasetMissing as err:
+        raise _fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
+    except LLMNotConfigured as err:
+        raise _fail(str(err)) from None
+    report["command"] = " ".join(["affectlens", "bench", "esconv", *sys.argv[3:]])
+    sys.stdout.write(to_markdown(report))
+    json_path, md_path = write_report(report, out)
+    console.print(f"wrote {json_path} and {md_path}")
 
 
 @app.command("empathetic")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench.metrics import accuracy, bootstrap_ci, macro_f1
+from affectlens.bench.metrics import accuracy, macro_f1
 
 ED_SET = "empatheticdialogues"
 COARSE_SET = "ekman"
@@ -73,14 +73,10 @@ def coarse_of(label: str) -> str | None:
 
 
 def _scores(gold: np.ndarray, predicted: np.ndarray, labels: list[int], bootstrap: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"accuracy": round(accuracy(gold, predicted), 4),
-                           "macro_f1": round(macro_f1(gold, predicted, labels), 4)}
-    if bootstrap:
-        low, high = bootstrap_ci(lambda g, p: macro_f1(g, p, labels), gold, predicted, n_resamples=bootstrap)
-        out["macro_f1_ci95"] = [round(low, 4), round(high, 4)]
-        low, high = bootstrap_ci(accuracy, gold, predicted, n_resamples=bootstrap)
-        out["accuracy_ci95"] = [round(low, 4), round(high, 4)]
-    return out
+    from affectlens.bench.report import scores_with_intervals
+
+    return scores_with_intervals({"accuracy": accuracy, "macro_f1": lambda g, p: macro_f1(g, p, labels)},
+                                 gold, predicted, bootstrap)
 
 
 def tfidf_predict(train: list[tuple[str, str, str]], valid: list[tuple[str, str, str]],
@@ -163,16 +159,15 @@ def run_empathetic(*, data_root: Path | None = None, bootstrap: int = 1000, limi
 
 
 def to_markdown(report: dict[str, Any]) -> str:
+    from affectlens.bench.report import interval_cell
+
     view = report["ekman_view"]
     lines = [f"### EmpatheticDialogues test ({report['conversations']} conversations; situation + first turn)", "",
              "| system | ED-32 accuracy | ED-32 macro-F1 [95% CI] | Ekman accuracy | Ekman macro-F1 [95% CI] |",
              "|---|---|---|---|---|"]
 
     def cell(m: dict[str, Any] | None, key: str) -> str:
-        if m is None:
-            return "n/a"
-        ci = m.get(f"{key}_ci95")
-        return f"{m[key]:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+        return "n/a" if m is None else interval_cell(m, key)
 
     for name, m in report["systems"].items():
         lines.append(f"| {name} | {cell(m['ed32'], 'accuracy')} | {cell(m['ed32'], 'macro_f1')} | "

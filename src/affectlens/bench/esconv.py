@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench.metrics import accuracy, bootstrap_ci, macro_f1, recall_per_class, weighted_f1
+from affectlens.bench.metrics import accuracy, macro_f1, recall_per_class, weighted_f1
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
 
 KL_EPSILON = 1e-3  # added to every predicted share, so a strategy never predicted gives a finite KL
@@ -113,18 +113,15 @@ def kl_to_human(gold: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def score(gold: np.ndarray, predicted: np.ndarray, bootstrap: int) -> dict[str, Any]:
+    from affectlens.bench.report import scores_with_intervals
+
     labels = list(range(N_STRATEGIES))
     metrics: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
         "accuracy": accuracy,
         "weighted_f1": lambda g, p: weighted_f1(g, p, labels),
         "macro_f1": lambda g, p: macro_f1(g, p, labels),
     }
-    out: dict[str, Any] = {}
-    for name, fn in metrics.items():
-        out[name] = round(fn(gold, predicted), 4)
-        if bootstrap:
-            low, high = bootstrap_ci(fn, gold, predicted, n_resamples=bootstrap)
-            out[f"{name}_ci95"] = [round(low, 4), round(high, 4)]
+    out = scores_with_intervals(metrics, gold, predicted, bootstrap)
     out["kl_to_human"] = round(kl_to_human(gold, predicted), 4)
     recall = recall_per_class(gold, predicted, labels)
     out["recall"] = {s: round(float(r), 4) for s, r in zip(STRATEGIES, recall, strict=True)}
@@ -201,13 +198,6 @@ def run_esconv(*, data_root: Path | None = None, model_dir: Path | None = None, 
     }
 
 
-def _llm_client(model: str) -> Any:
-    from affectlens.llm.client import ChatClient
-    from affectlens.llm.config import resolve_config
-
-    return ChatClient(resolve_config(model=model))
-
-
 def run_llm_study(client: Any, limit: int, data_root: Path | None,
                   on_progress: Callable[[str], None]) -> dict[str, Any]:
     """The LLM's own strategy vs the human's, without and with our suggestion (``llm/support.py``)."""
@@ -224,10 +214,7 @@ def to_markdown(report: dict[str, Any]) -> str:
              f"{report['dialogues']} dialogues{', LIMITED' if report['limited'] else ''})", "",
              "| system | accuracy [95% CI] | weighted-F1 [95% CI] | macro-F1 [95% CI] | KL to human mix |",
              "|---|---|---|---|---|"]
-
-    def cell(m: dict[str, Any], key: str) -> str:
-        ci = m.get(f"{key}_ci95")
-        return f"{m[key]:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+    from affectlens.bench.report import interval_cell as cell
 
     for name, m in report["systems"].items():
         lines.append(f"| {name} | {cell(m, 'accuracy')} | {cell(m, 'weighted_f1')} | {cell(m, 'macro_f1')} | "
@@ -269,41 +256,3 @@ def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
 
 __all__ = ["PUBLISHED", "kl_to_human", "points_of", "run_esconv", "score", "to_markdown", "write_report"]
 
-
-def esconv_command(
-    data_root: Path | None = None,
-    out: Path = Path("bench-results"),
-    bootstrap: int = 1000,
-    limit: int | None = None,
-    *,
-    llm: str | None = None,
-    llm_limit: int = 200,
-) -> None:
-    """ESConv test: next supporter strategy, ours vs majority, repeat-previous and TF-IDF + LR, plus bias."""
-    import sys
-
-    import typer
-    from rich.console import Console
-
-    from affectlens.bench.datasets import DatasetMissing
-    from affectlens.llm.config import LLMNotConfigured
-
-    console = Console(stderr=True)
-    try:
-        client = _llm_client(llm) if llm else None  # before the long run: fail fast, send nothing
-        report = run_esconv(data_root=data_root, bootstrap=bootstrap, limit=limit,
-                            on_progress=lambda line: console.print(line, highlight=False))
-        if client is not None:
-            report["llm_study"] = run_llm_study(client, llm_limit, data_root,
-                                                lambda line: console.print(line, highlight=False))
-            report["llm_study"]["model"] = llm
-    except DatasetMissing as err:
-        typer.echo(f"error: {err}; pass --data-root PATH or set AFFECTLENS_DATA", err=True)
-        raise typer.Exit(2) from None
-    except LLMNotConfigured as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
-    report["command"] = " ".join(["affectlens", "bench", "esconv", *sys.argv[3:]])
-    sys.stdout.write(to_markdown(report))
-    json_path, md_path = write_report(report, out)
-    console.print(f"wrote {json_path} and {md_path}")

@@ -8,10 +8,14 @@ carry a footnote with the reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from affectlens.bench.runner import BenchReport, ModelRun
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def report_to_json(report: BenchReport) -> str:
@@ -143,6 +147,27 @@ def _row(run: ModelRun, names: list[str], notes: _Footnotes) -> list[str]:
     cells += [_number(run.items_per_s, 1), _number(run.load_s, 2), _number(run.peak_rss_mib, 0),
               _number(run.model_rss_mib, 0)]
     return cells
+
+
+def scores_with_intervals(metrics: Mapping[str, Callable[[np.ndarray, np.ndarray], float]], gold: np.ndarray,
+                          predicted: np.ndarray, bootstrap: int) -> dict[str, Any]:
+    """``{name: value}`` rounded to 4 places, each followed by ``{name}_ci95`` (95% bootstrap
+    interval, ``bootstrap`` resamples) unless ``bootstrap`` is 0."""
+    from affectlens.bench.metrics import bootstrap_ci
+
+    out: dict[str, Any] = {}
+    for name, fn in metrics.items():
+        out[name] = round(fn(gold, predicted), 4)
+        if bootstrap:
+            low, high = bootstrap_ci(fn, gold, predicted, n_resamples=bootstrap)
+            out[f"{name}_ci95"] = [round(low, 4), round(high, 4)]
+    return out
+
+
+def interval_cell(scores: Mapping[str, Any], key: str) -> str:
+    """``scores[key]`` as ``0.123 [0.100, 0.150]`` (no interval where ``{key}_ci95`` is absent)."""
+    ci = scores.get(f"{key}_ci95")
+    return f"{scores[key]:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
 def write_report_files(out_dir: str | Path, stem: str, json_text: str, markdown: str) -> tuple[Path, Path]:

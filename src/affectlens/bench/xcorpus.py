@@ -191,10 +191,8 @@ def _run(cache: FeatureCache, corpora: Sequence[str] | None, bootstrap: int, sys
         info = CORPORA[held_out]
         test_data, test_x = cache.get(held_out, "test", MAX_TEST_TEXTS.get(held_out))
         keep = test_data.ekman >= 0
-        gold = test_data.ekman[keep]
-        test_texts = CorpusTexts(held_out, [t for t, k in zip(test_data.texts, keep, strict=True) if k],
-                                 [lab for lab, k in zip(test_data.labels, keep, strict=True) if k], gold,
-                                 [i for i, k in zip(test_data.ids, keep, strict=True) if k])
+        test_texts = test_data.select(np.flatnonzero(keep))
+        gold = test_texts.ekman
         test_x = test_x[keep]
         others = [name for name in TRAINING_CORPORA if name != held_out]
         x = np.concatenate([train[n][1][train[n][0].ekman >= 0] for n in others])
@@ -264,8 +262,7 @@ def to_markdown(report: XcorpusReport) -> str:
 
 
 def write_report(report: XcorpusReport, out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "xcorpus-test.json", out / "xcorpus-test.md"
-    json_path.write_text(json.dumps(asdict(report), indent=1))
-    md_path.write_text(to_markdown(report))
-    return json_path, md_path
+    """Write ``<out>/xcorpus-test.json`` and ``.md``; returns both paths."""
+    from affectlens.bench.report import write_report_files
+
+    return write_report_files(out, "xcorpus-test", json.dumps(asdict(report), indent=1), to_markdown(report))

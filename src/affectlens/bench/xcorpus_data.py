@@ -49,6 +49,11 @@ class CorpusTexts:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def select(self, rows: np.ndarray) -> CorpusTexts:
+        """The texts at ``rows`` (indices), in that order."""
+        return CorpusTexts(self.corpus, [self.texts[i] for i in rows], [self.labels[i] for i in rows],
+                           self.ekman[rows], [self.ids[i] for i in rows])
+
 
 @dataclass(frozen=True)
 class CorpusInfo:
@@ -277,9 +282,7 @@ def subsample(data: CorpusTexts, max_texts: int | None) -> CorpusTexts:
     if max_texts is None or len(data) <= max_texts:
         return data
     ranks = np.argsort([zlib.crc32(f"affectlens-xcorpus-sub:{i}".encode()) for i in data.ids], kind="stable")
-    keep = np.sort(ranks[:max_texts])
-    return CorpusTexts(data.corpus, [data.texts[i] for i in keep], [data.labels[i] for i in keep],
-                       data.ekman[keep], [data.ids[i] for i in keep])
+    return data.select(np.sort(ranks[:max_texts]))
 
 
 def load_corpus(name: str, split: str, root: str | Path | None = None,

@@ -53,10 +53,10 @@ class FeatureCache:
         self._encoder: object | None = None
 
     def _model_key(self) -> str:
+        from affectlens.models import sha256_file
         from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR
 
-        with (DEFAULT_MODEL_DIR / "config.json").open("rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()[:12]
+        return sha256_file(DEFAULT_MODEL_DIR / "config.json")[:12]
 
     def encode(self, texts: list[str]) -> np.ndarray:
         from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG

@@ -36,7 +36,13 @@ import numpy as np
 
 from affectlens.calibration import softmax
 from affectlens.dialogue.support_care import ROUTE_TO_PERSON, SUPPORT_NOTICE, crisis_in
-from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES, observe_inputs, suggest_inputs
+from affectlens.dialogue.support_features import (
+    N_STRATEGIES,
+    STRATEGIES,
+    observe_inputs,
+    seeker_run,
+    suggest_inputs,
+)
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
@@ -182,12 +188,9 @@ class SupportRecognizer:
         if not texts:
             return []
         contexts = list(contexts) if contexts is not None else [""] * len(texts)
-        dialogues = [Dialogue(f"read-{i}", tuple(
-            ([Turn(0, "seeker", c)] if c.strip() else []) + [Turn(1 if c.strip() else 0, "supporter", t)]))
-            for i, (t, c) in enumerate(zip(texts, contexts, strict=True))]
         out: list[dict[str, float]] = []
-        for dialogue in dialogues:
-            turns = [t for t in dialogue.turns if not t.is_empty]
+        for text, context in zip(texts, contexts, strict=True):
+            turns = [t for t in (Turn(0, "seeker", context), Turn(1, "supporter", text)) if not t.is_empty]
             if not turns or turns[-1].speaker != "supporter":
                 out.append({})
                 continue
@@ -227,19 +230,17 @@ class SupportRecognizer:
         inputs = [suggest_inputs(features, vad, is_sup, observed, k) for k in points]
         logits = self._logits("suggest", inputs)
         probs = softmax(logits, temps["suggest"]) if len(points) else np.zeros((0, N_STRATEGIES))
-        out = [self._point(turns, encoded.results, is_sup, observed, k, inputs[n], probs[n])
+        # each seeker turn's emotion once: every later point's trajectory and cues read it
+        emotions = {i: _emotion(turns[i], encoded.results[i]) for i in range(len(turns)) if not is_sup[i]}
+        out = [self._point(turns, encoded.results, emotions, is_sup, observed, k, inputs[n], probs[n])
                for n, k in enumerate(points)]
         return turns, out, encoded.results, warnings
 
-    def _point(self, turns: list[Turn], results: list[EmotionResult], is_sup: np.ndarray, observed: np.ndarray,
-               k: int, x: np.ndarray, p: np.ndarray) -> SupportPoint:
+    def _point(self, turns: list[Turn], results: list[EmotionResult], emotions: dict[int, dict[str, Any]],
+               is_sup: np.ndarray, observed: np.ndarray, k: int, x: np.ndarray, p: np.ndarray) -> SupportPoint:
         seeker = [i for i in range(k) if not is_sup[i]]
-        block = []  # the seeker's turns since the supporter last spoke: what a reply answers
-        for i in range(k - 1, -1, -1):
-            if is_sup[i]:
-                break
-            block.append(i)
-        trajectory = [_emotion(turns[i], results[i]) for i in seeker]
+        block = seeker_run(is_sup, k)
+        trajectory = [emotions[i] for i in seeker]
         crisis = tuple(crisis_in([turns[i].text for i in block]))
         actual = STRATEGIES[int(observed[k].argmax())] if k < len(turns) else None
         common: dict[str, Any] = {"after_turn": turns[k - 1].index if k else None,
@@ -251,12 +252,13 @@ class SupportRecognizer:
                       weight=0.0, turn=turns[block[0]].index)
             return SupportPoint(probabilities=None, suggested=None, cues=(cue,), crisis=crisis, **common)
         top = int(p.argmax())
-        cues = self._cues(turns, results, is_sup, observed, seeker, k, x, top)
+        cues = self._cues(turns, results, trajectory, is_sup, observed, seeker, k, x, top)
         return SupportPoint(probabilities={s: round(float(v), 4) for s, v in zip(STRATEGIES, p, strict=True)},
                             suggested=STRATEGIES[top], cues=tuple(cues), **common)
 
-    def _cues(self, turns: list[Turn], results: list[EmotionResult], is_sup: np.ndarray, observed: np.ndarray,
-              seeker: list[int], k: int, x: np.ndarray, top: int) -> list[Cue]:
+    def _cues(self, turns: list[Turn], results: list[EmotionResult], trajectory: list[dict[str, Any]],
+              is_sup: np.ndarray, observed: np.ndarray, seeker: list[int], k: int, x: np.ndarray,
+              top: int) -> list[Cue]:
         """What pushed ``top`` up: each input block's share of its logit, and the seeker's words and shift."""
         label = STRATEGIES[top]
         dim = (len(x) - 3 * N_STRATEGIES - 10) // 2
@@ -294,7 +296,7 @@ class SupportRecognizer:
                     cues.append(Cue(kind=SUPPORT_CUE, phrase=f'seeker said "{word}" ({cue.label})',
                                     weight=round(cue.weight, 4), label=label, turn=turns[seeker[-1]].index))
         if len(seeker) > 1:
-            a, b = _emotion(turns[seeker[-2]], results[seeker[-2]]), _emotion(turns[seeker[-1]], results[seeker[-1]])
+            a, b = trajectory[-2], trajectory[-1]
             change = (b["valence"] or 0.0) - (a["valence"] or 0.0)
             if a["emotion"] != b["emotion"] or abs(change) >= VALENCE_SHIFT_CUE:
                 cues.append(Cue(kind=SUPPORT_CUE, weight=round(change, 4), label=label, value=round(change, 4),

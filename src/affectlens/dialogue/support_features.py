@@ -12,6 +12,7 @@ turn used (the ``observe`` head's reading, or one-hot gold labels).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,6 +35,17 @@ TURN_DIMS = 412
 
 def _scaled(n: int, top: int) -> float:
     return math.log1p(n) / math.log1p(top)
+
+
+def seeker_run(is_supporter: Sequence[bool] | np.ndarray, point: int) -> list[int]:
+    """The turns before ``point`` since the supporter last spoke (what a reply at ``point`` answers),
+    latest first."""
+    run: list[int] = []
+    for i in range(point - 1, -1, -1):
+        if is_supporter[i]:
+            break
+        run.append(i)
+    return run
 
 
 def observe_inputs(features: np.ndarray, is_supporter: np.ndarray, index: int) -> np.ndarray:
@@ -77,11 +89,7 @@ def suggest_inputs(features: np.ndarray, vad: np.ndarray, is_supporter: np.ndarr
     v_change = valence[-1] - valence[-2] if len(valence) > 1 else 0.0
     v_mean = float(np.mean(valence)) if valence else 0.0
     a_last = float(vad[seeker[-1], 1]) if seeker else 0.0
-    run = 0  # seeker turns since the supporter last spoke
-    for i in range(point - 1, -1, -1):
-        if is_supporter[i]:
-            break
-        run += 1
+    run = len(seeker_run(is_supporter, point))
     numbers = np.array([
         float(point > 0 and bool(is_supporter[point - 1])), float(not seeker), float(not supporter),
         v_last, v_change, v_mean, a_last,
@@ -99,4 +107,4 @@ def one_hot(strategies: list[str | None]) -> np.ndarray:
     return out
 
 
-__all__ = ["N_STRATEGIES", "STRATEGIES", "TURN_DIMS", "observe_inputs", "one_hot", "suggest_inputs"]
+__all__ = ["N_STRATEGIES", "STRATEGIES", "TURN_DIMS", "observe_inputs", "one_hot", "seeker_run", "suggest_inputs"]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.dialogue.support_care import ROUTE_TO_PERSON, SUPPORT_NOTICE, crisis_in
-from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
+from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES, seeker_run
 from affectlens.dialogue.types import Dialogue
 
 #: one line per strategy, after ESConv's definitions (Liu et al. 2021, Helping Skills Theory)
@@ -114,12 +114,8 @@ def draft_reply(dialogue: Dialogue, strategy: str | None = None, *, client: Any 
     who, _ = supporter_of(dialogue, supporter)
     if who is None:
         raise ValueError("cannot tell who the supporter is: pass supporter=NAME")
-    block = []
-    for turn in reversed([t for t in dialogue.turns if not t.is_empty]):
-        if turn.speaker == who:
-            break
-        block.append(turn.text)
-    crisis = tuple(crisis_in(block))
+    turns = [t for t in dialogue.turns if not t.is_empty]
+    crisis = tuple(crisis_in([turns[i].text for i in seeker_run([t.speaker == who for t in turns], len(turns))]))
     suggested_by = "user" if strategy is not None else "model"
     if crisis:
         return Draft(None, None, None, suggested_by, crisis)
@@ -130,13 +126,15 @@ def draft_reply(dialogue: Dialogue, strategy: str | None = None, *, client: Any 
         if last is None or last.suggested is None:
             raise ValueError("the supporter spoke last: there is no next supporter turn to draft")
         strategy = last.suggested
-    client = client or _client(**config)
+    client = client or chat_client(**config)
     data, _ = client.complete(_messages(render_conversation(dialogue, who), strategy), _parse(True),
                               schema=DRAFT_SCHEMA, schema_name="support_draft")
     return Draft(data["reply"], strategy, data.get("explanation") or None, suggested_by)
 
 
-def _client(**config: Any) -> Any:
+def chat_client(**config: Any) -> Any:
+    """A ``ChatClient`` over ``resolve_config(**config)``: ``LLMNotConfigured`` before anything is sent
+    when no endpoint is set."""
     from affectlens.llm.client import ChatClient
     from affectlens.llm.config import resolve_config
 
@@ -195,4 +193,5 @@ def strategy_study(dialogues: Sequence[Any], *, client: Any, recognizer: Any, li
             "method": "each draft's strategy is read by support.esconv-minilm.v1's observe head (not by a human)"}
 
 
-__all__ = ["DRAFT_SCHEMA", "STRATEGY_GUIDE", "Draft", "draft_reply", "render_conversation", "strategy_study"]
+__all__ = ["DRAFT_SCHEMA", "STRATEGY_GUIDE", "Draft", "chat_client", "draft_reply", "render_conversation",
+           "strategy_study"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from affectlens.taxonomy.label_sets import UnknownLabelSet, get_label_set, lexicon_info, list_label_sets
-from affectlens.taxonomy.mappings import mapping
+from affectlens.taxonomy.mappings import Kind, mapping
 
 app = typer.Typer(
     name="taxonomy",
@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 FORMATS = ("table", "json")
-KIND_ORDER = ("exact", "intensity", "dyad", "approximation", "none", "vad")
+KIND_ORDER: tuple[str, ...] = get_args(Kind)  # the kinds, in the order the rows are counted
 
 
 def _fail(message: str) -> typer.Exit:
