@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -28,6 +28,8 @@ from affectlens.cli_media import output_format as _output_format
 from affectlens.cli_media import run_fused as _run_fused
 from affectlens.cli_media import run_words as _run_words
 from affectlens.cli_media import transcript_beside as _transcript_beside
+from affectlens.cli_progress import ProblemCounter as _ProblemCounter
+from affectlens.cli_progress import progress_reporter as _progress_reporter
 
 # -- lazily mounted command groups ---------------------------------------------------------------
 
@@ -447,61 +449,6 @@ def _video_options(fps: float | None, start: float | None, end: float | None) ->
         yield
 
 
-class _ProblemCounter:
-    """Counts inputs that gave no result, to print one summary line at the end."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.empty: list[str] = []
-        self.count_empty = 0
-
-    def watch(self, results: Iterator[Any]) -> Iterator[Any]:
-        for result in results:
-            self.total += 1
-            if result.is_empty:
-                self.count_empty += 1
-                if len(self.empty) < 3:
-                    self.empty.append("; ".join(result.warnings) or "no result")
-            yield result
-
-    def report(self, unit: str) -> None:
-        if self.count_empty:
-            more = "; …" if self.count_empty > len(self.empty) else ""
-            typer.echo(
-                f"warning: {self.count_empty} of {self.total} {unit} gave no result "
-                f"({'; '.join(self.empty)}{more})",
-                err=True,
-            )
-
-
-@contextmanager
-def _progress_reporter(*, enabled: bool) -> Iterator[Callable[[Any], None] | None]:
-    """A Rich progress bar (rate and ETA) on stderr, only when stderr is a terminal."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[done]} {task.fields[unit]} · {task.fields[rate]}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("analysing", total=1000, done=0, unit="", rate="")
-
-        def report(update: Any) -> None:
-            elapsed = bar.tasks[0].elapsed or 0.0
-            rate = f"{update.done / elapsed:,.0f}/s" if elapsed > 0 else ""
-            completed = 1000 * update.fraction if update.fraction is not None else None
-            bar.update(task, completed=completed, done=f"{update.done:,}", unit=update.unit, rate=rate)
-
-        yield report
-
-
 # -- models --------------------------------------------------------------------------------------
 
 
@@ -525,68 +472,9 @@ def models(
       affectlens models --format json
     """
     with _cli_errors():
-        import json
+        from affectlens.cli_models import print_models
 
-        from affectlens.registry import available
-
-        specs = available()
-        rows = [
-            {
-                "name": s.name,
-                "version": s.version,
-                "modality": s.modality.value,
-                "label_set": s.label_set,
-                "default": s.default,
-                "size_bytes": s.size_bytes,
-                "license": s.license,
-                "training_data": s.training_data,
-                "headline_metric": s.headline_metric,
-                "description": s.description,
-            }
-            for s in specs
-        ]
-        if format == ListFormat.json:
-            typer.echo(json.dumps(rows, indent=2))
-            return
-        from rich.table import Table
-
-        from affectlens import output
-
-        table = Table(title="Registered models (* = default for its modality)")
-        for name in (
-            "name",
-            "version",
-            "modality",
-            "label set",
-            "size",
-            "license",
-            "training data",
-            "metric",
-        ):
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(
-                ("* " if row["default"] else "") + str(row["name"]),
-                str(row["version"]),
-                str(row["modality"]),
-                str(row["label_set"]),
-                _human_size(row["size_bytes"]),
-                str(row["license"]),
-                str(row["training_data"]),
-                str(row["headline_metric"]),
-            )
-        output.wide_console().print(table)
-
-
-def _human_size(size: Any) -> str:
-    if size is None:
-        return "—"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
+        print_models(as_json=format == ListFormat.json)
 
 
 def run(argv: list[str] | None = None) -> int:
