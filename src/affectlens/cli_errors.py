@@ -20,17 +20,12 @@ RUNTIME_ERROR = 1
 NOTHING_ANALYSED = 3
 
 
-
 class CliError(Exception):
     """An error the CLI reports as one line with ``exit_code``."""
 
     def __init__(self, message: str, exit_code: int = USAGE_ERROR) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-
-# -- errors --------------------------------------------------------------------------------------
 
 
 @contextmanager
