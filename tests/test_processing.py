@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import affectlens
-from affectlens import processing
+from affectlens import processing, recognizer_pool
 from affectlens.inputs import TextItem
 from affectlens.io import EmptyInput, InputNotFound, MissingColumn, UnsupportedInput
 from affectlens.processing import (
@@ -324,7 +324,7 @@ class _MissingWeights:
 
 
 def test_a_modality_without_a_usable_model_fails_alone_in_a_mixed_input(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(processing, "_default_spec", lambda modality: _MissingWeights())
+    monkeypatch.setattr(recognizer_pool, "_default_spec", lambda modality: _MissingWeights())
     pool = processing.RecognizerPool(DummyRecognizer())
     with pytest.warns(AffectlensWarning, match="speech files are reported as errors"):
         loaded = pool.load_available([Modality.TEXT, Modality.SPEECH])
@@ -337,6 +337,6 @@ def test_a_modality_without_a_usable_model_fails_alone_in_a_mixed_input(monkeypa
 
 
 def test_a_single_modality_without_a_usable_model_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(processing, "_default_spec", lambda modality: _MissingWeights())
+    monkeypatch.setattr(recognizer_pool, "_default_spec", lambda modality: _MissingWeights())
     with pytest.raises(processing.NoRecognizer, match="cannot be used"):
         processing.RecognizerPool().load_available([Modality.SPEECH])

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -20,19 +19,17 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-USAGE_ERROR = 2
-RUNTIME_ERROR = 1
-#: a folder, table or list of which not one input could be analysed (every one is an error/empty result)
-NOTHING_ANALYSED = 3
-
-
-class CliError(Exception):
-    """An error the CLI reports as one line with ``exit_code``."""
-
-    def __init__(self, message: str, exit_code: int = USAGE_ERROR) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
+from affectlens.cli_errors import NOTHING_ANALYSED as NOTHING_ANALYSED  # re-exported (batch uses them)
+from affectlens.cli_errors import RUNTIME_ERROR as RUNTIME_ERROR
+from affectlens.cli_errors import USAGE_ERROR, CliError
+from affectlens.cli_errors import cli_errors as _cli_errors
+from affectlens.cli_errors import one_line as _one_line
+from affectlens.cli_media import output_format as _output_format
+from affectlens.cli_media import run_fused as _run_fused
+from affectlens.cli_media import run_words as _run_words
+from affectlens.cli_media import transcript_beside as _transcript_beside
+from affectlens.cli_progress import ProblemCounter as _ProblemCounter
+from affectlens.cli_progress import progress_reporter as _progress_reporter
 
 # -- lazily mounted command groups ---------------------------------------------------------------
 
@@ -355,77 +352,6 @@ def _text_model_with_cues(model: str | None, cues: str) -> Any:
         raise CliError(f"--cues {cues}: {spec.name} has no such option") from err
 
 
-def _output_format(fmt: str | None, out: Path | None) -> str:
-    """``--format``, else the ``--out`` suffix's format, else a table; parquet needs a file."""
-    from affectlens import output
-
-    fmt = fmt or (output.format_for_path(out) if out else None) or "table"
-    if fmt == "parquet" and out is None:
-        raise CliError("parquet output needs --out PATH")
-    return fmt
-
-
-def _transcript_beside(media: Path) -> Path | None:
-    """``clip.srt`` or ``clip.vtt`` next to an audio or video file ``clip.mp4``, announced on stderr."""
-    from affectlens.audio.decode import AUDIO_SUFFIXES
-    from affectlens.vision import VIDEO_SUFFIXES
-
-    if media.suffix.lower() not in (*AUDIO_SUFFIXES, *VIDEO_SUFFIXES) or not media.is_file():
-        return None
-    for suffix in (".srt", ".vtt"):
-        candidate = media.with_suffix(suffix)
-        if candidate.is_file():
-            typer.echo(f"using the transcript beside it: {candidate.name} (text, voice and faces fused per turn)",
-                       err=True)
-            return candidate
-    return None
-
-
-def _run_fused(input: str, transcript: Path | None, asr_model: Path | None, fmt: str | None, out: Path | None,
-               labels: str | None, plot: Path | None) -> None:
-    from affectlens import output, processing
-    from affectlens.fusion.media import analyze_media_with_transcript
-
-    if not Path(input).is_file():
-        raise CliError(f"media file not found: {input}")
-    if transcript is not None:
-        if not transcript.is_file():
-            raise CliError(f"transcript not found: {transcript}")
-        if transcript.suffix.lower() not in (".srt", ".vtt"):
-            raise CliError(f"--transcript must be an .srt or .vtt file, not {transcript.name}")
-        asr_model = None  # a transcript wins: it is what the user checked
-    fmt = _output_format(fmt, out)
-    if labels:
-        processing.check_label_set(labels)
-    result = processing.map_result(analyze_media_with_transcript(input, transcript, asr_model=asr_model), labels)
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    output.write_results([result], fmt, out)
-    if plot is not None:
-        from affectlens.timeline import plot_timeline
-
-        plot_timeline(list(result.segments), plot, title=f"{Path(input).name}: text + voice + face per turn")
-
-
-def _run_words(input: str, fmt: str | None, out: Path | None, labels: str | None, plot: Path | None) -> None:
-    from affectlens import output, processing
-    from affectlens.fusion.speech_words import analyze_speech_with_words
-
-    if not Path(input).is_file():
-        raise CliError(f"media file not found: {input}")
-    fmt = _output_format(fmt, out)
-    if labels:
-        processing.check_label_set(labels)
-    result = processing.map_result(analyze_speech_with_words(input), labels)
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    output.write_results([result], fmt, out)
-    if plot is not None:
-        from affectlens.timeline import plot_timeline
-
-        plot_timeline(list(result.segments), plot, title=f"{Path(input).name}: words + voice per speech segment")
-
-
 def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
                   batch_size: int, progress: bool, resume: bool = False, *, support: bool = False,
                   supporter: str | None = None) -> None:
@@ -523,61 +449,6 @@ def _video_options(fps: float | None, start: float | None, end: float | None) ->
         yield
 
 
-class _ProblemCounter:
-    """Counts inputs that gave no result, to print one summary line at the end."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.empty: list[str] = []
-        self.count_empty = 0
-
-    def watch(self, results: Iterator[Any]) -> Iterator[Any]:
-        for result in results:
-            self.total += 1
-            if result.is_empty:
-                self.count_empty += 1
-                if len(self.empty) < 3:
-                    self.empty.append("; ".join(result.warnings) or "no result")
-            yield result
-
-    def report(self, unit: str) -> None:
-        if self.count_empty:
-            more = "; …" if self.count_empty > len(self.empty) else ""
-            typer.echo(
-                f"warning: {self.count_empty} of {self.total} {unit} gave no result "
-                f"({'; '.join(self.empty)}{more})",
-                err=True,
-            )
-
-
-@contextmanager
-def _progress_reporter(*, enabled: bool) -> Iterator[Callable[[Any], None] | None]:
-    """A Rich progress bar (rate and ETA) on stderr, only when stderr is a terminal."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[done]} {task.fields[unit]} · {task.fields[rate]}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("analysing", total=1000, done=0, unit="", rate="")
-
-        def report(update: Any) -> None:
-            elapsed = bar.tasks[0].elapsed or 0.0
-            rate = f"{update.done / elapsed:,.0f}/s" if elapsed > 0 else ""
-            completed = 1000 * update.fraction if update.fraction is not None else None
-            bar.update(task, completed=completed, done=f"{update.done:,}", unit=update.unit, rate=rate)
-
-        yield report
-
-
 # -- models --------------------------------------------------------------------------------------
 
 
@@ -601,133 +472,9 @@ def models(
       affectlens models --format json
     """
     with _cli_errors():
-        import json
+        from affectlens.cli_models import print_models
 
-        from affectlens.registry import available
-
-        specs = available()
-        rows = [
-            {
-                "name": s.name,
-                "version": s.version,
-                "modality": s.modality.value,
-                "label_set": s.label_set,
-                "default": s.default,
-                "size_bytes": s.size_bytes,
-                "license": s.license,
-                "training_data": s.training_data,
-                "headline_metric": s.headline_metric,
-                "description": s.description,
-            }
-            for s in specs
-        ]
-        if format == ListFormat.json:
-            typer.echo(json.dumps(rows, indent=2))
-            return
-        from rich.table import Table
-
-        from affectlens import output
-
-        table = Table(title="Registered models (* = default for its modality)")
-        for name in (
-            "name",
-            "version",
-            "modality",
-            "label set",
-            "size",
-            "license",
-            "training data",
-            "metric",
-        ):
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(
-                ("* " if row["default"] else "") + str(row["name"]),
-                str(row["version"]),
-                str(row["modality"]),
-                str(row["label_set"]),
-                _human_size(row["size_bytes"]),
-                str(row["license"]),
-                str(row["training_data"]),
-                str(row["headline_metric"]),
-            )
-        output.wide_console().print(table)
-
-
-def _human_size(size: Any) -> str:
-    if size is None:
-        return "—"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
-
-
-# -- errors --------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _cli_errors() -> Iterator[None]:
-    """Map expected exceptions to one line on stderr and an exit code; never a traceback."""
-    with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
-        try:
-            yield
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
-        except Exception as exc:
-            if os.environ.get("AFFECTLENS_DEBUG"):
-                raise
-            message, code = _describe(exc)
-            typer.echo(f"error: {message}", err=True)
-            raise typer.Exit(code) from None
-
-
-def _show_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: Any = None,
-    line: str | None = None,
-) -> None:
-    typer.echo(f"warning: {message}", err=True)
-
-
-def _describe(exc: Exception) -> tuple[str, int]:
-    from affectlens.inputs import InputError
-    from affectlens.processing import MissingDependency, NoRecognizer
-    from affectlens.registry import UnknownRecognizer
-
-    unknown_label_set: tuple[type[Exception], ...] = ()
-    if "affectlens.taxonomy" in sys.modules:
-        unknown_label_set = (sys.modules["affectlens.taxonomy"].UnknownLabelSet,)
-    if isinstance(exc, CliError):
-        return str(exc), exc.exit_code
-    if isinstance(exc, InputError | UnknownRecognizer | NoRecognizer):
-        return str(exc), USAGE_ERROR
-    if unknown_label_set and isinstance(exc, unknown_label_set):
-        return _one_line(exc.args[0] if exc.args else exc), USAGE_ERROR
-    if isinstance(exc, MissingDependency):
-        return str(exc), RUNTIME_ERROR
-    if isinstance(exc, FileNotFoundError):
-        return f"file not found: {exc.filename or exc}", USAGE_ERROR
-    if isinstance(exc, PermissionError):
-        return f"permission denied: {exc.filename or exc}", USAGE_ERROR
-    if isinstance(exc, IsADirectoryError | NotADirectoryError):
-        return f"{exc.strerror}: {exc.filename}", USAGE_ERROR
-    if isinstance(exc, ValueError):
-        return _one_line(exc), USAGE_ERROR
-    return (
-        f"{type(exc).__name__}: {_one_line(exc)} (set AFFECTLENS_DEBUG=1 for the traceback)",
-        RUNTIME_ERROR,
-    )
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
+        print_models(as_json=format == ListFormat.json)
 
 
 def run(argv: list[str] | None = None) -> int:

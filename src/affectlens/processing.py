@@ -27,144 +27,32 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from affectlens.audio.decode import AUDIO_SUFFIXES as AUDIO_FILE_SUFFIXES
+from affectlens.file_types import FILE_TYPES as FILE_TYPES  # re-exported: file types live in affectlens.file_types
+from affectlens.file_types import FileReader as FileReader
+from affectlens.file_types import FileType as FileType
+from affectlens.file_types import looks_like_path as looks_like_path
+from affectlens.file_types import register_file_type as register_file_type
+from affectlens.file_types import supported_suffixes as supported_suffixes
 from affectlens.inputs import InputError, TextItem
 from affectlens.io import EmptyInput, InputNotFound, UnsupportedInput
-from affectlens.io.tables import TABLE_FORMATS, TableReader, is_table
-from affectlens.io.text import TEXT_SUFFIXES, read_text_item
+from affectlens.io.tables import TableReader, is_table
 from affectlens.io.text_checks import EMPTY_TEXT, text_problem
 from affectlens.io.walk import describe_skipped, list_files
 from affectlens.protocols import Recognizer
-from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec
-from affectlens.types import EmotionResult, Modality, Segment
-from affectlens.vision import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from affectlens.recognizer_pool import AffectlensWarning as AffectlensWarning  # re-exported: recognizers per modality
+from affectlens.recognizer_pool import MissingDependency as MissingDependency
+from affectlens.recognizer_pool import NoRecognizer as NoRecognizer
+from affectlens.recognizer_pool import RecognizerPool as RecognizerPool
+from affectlens.taxonomy.results import check_label_set as check_label_set  # re-exported: the label-set mapping
+from affectlens.taxonomy.results import closest_label as closest_label
+from affectlens.taxonomy.results import map_result as map_result
+from affectlens.types import EmotionResult, Modality
 
 DEFAULT_BATCH_SIZE = 64
-
-
-class AffectlensWarning(UserWarning):
-    """Something the user should know that does not stop the run (e.g. a fallback model)."""
-
-
-class NoRecognizer(LookupError):
-    """No recognizer can handle a modality the input needs."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-class MissingDependency(RuntimeError):
-    """A recognizer needs a package (an extra) that is not installed."""
-
-
-# -- file types: suffix -> modality + reader ---------------------------------------------------
-
-FileReader = Callable[[Path, str | None], Any]  # (path, record_id) -> the recognizer's input
-
-
-@dataclass(frozen=True)
-class FileType:
-    modality: Modality
-    read: FileReader  # raises InputError for a file it cannot read
-
-
-def _read_text(path: Path, record_id: str | None) -> TextItem:
-    return read_text_item(path, record_id=record_id)
-
-
-#: document suffix -> how to read it and which recognizer gets it.  Audio, image and video
-#: readers plug in here with ``register_file_type`` (nothing else changes).
-FILE_TYPES: dict[str, FileType] = {s: FileType(Modality.TEXT, _read_text) for s in TEXT_SUFFIXES}
-
-
-def _read_audio(path: Path, record_id: str | None) -> Any:
-    from affectlens.audio.decode import read_audio_item  # numpy only; decoders load when iterated
-
-    return read_audio_item(path, record_id)
-
-
-# audio files are speech inputs, decoded lazily in chunks (see ``affectlens.audio``)
-FILE_TYPES.update({s: FileType(Modality.SPEECH, _read_audio) for s in AUDIO_FILE_SUFFIXES})
-
-
-def _read_image(path: Path, record_id: str | None) -> Any:
-    from affectlens.vision.io import read_image_item  # Pillow loads here, not at import
-
-    return read_image_item(path, record_id)
-
-
-def _read_video(path: Path, record_id: str | None) -> Any:
-    from affectlens.vision.io import read_video_item  # PyAV; frames decode when iterated
-
-    return read_video_item(path, record_id)
-
-
-# images and videos are face inputs (see ``affectlens.vision``); a video is one input whose
-# sampled frames stream through the face recognizer
-FILE_TYPES.update({s: FileType(Modality.FACE, _read_image) for s in IMAGE_SUFFIXES})
-FILE_TYPES.update({s: FileType(Modality.FACE, _read_video) for s in VIDEO_SUFFIXES})
-
-#: suffixes that are clearly files even when no reader handles them (for "file not found")
-_OTHER_FILE_SUFFIXES = frozenset(
-    {
-        ".json",
-        ".wav",
-        ".mp3",
-        ".flac",
-        ".ogg",
-        ".m4a",
-        ".opus",
-        ".jpg",
-        ".jpeg",
-        ".png",
-        ".bmp",
-        ".webp",
-        ".gif",
-        ".tif",
-        ".tiff",
-        ".mp4",
-        ".avi",
-        ".mov",
-        ".mkv",
-        ".webm",
-        ".xlsx",
-        ".xls",
-        ".pdf",
-        ".docx",
-        ".html",
-        ".htm",
-        ".xml",
-        ".gz",
-        ".zip",
-    }
-)
-
-
-def register_file_type(suffixes: Iterable[str], modality: Modality, read: FileReader) -> None:
-    """Make files with these suffixes readable inputs of ``modality`` (e.g. ``.wav`` -> speech)."""
-    for suffix in suffixes:
-        FILE_TYPES[suffix.lower()] = FileType(modality, read)
-
-
-def supported_suffixes() -> list[str]:
-    return sorted(set(FILE_TYPES) | set(TABLE_FORMATS))
-
-
-def looks_like_path(text: str) -> bool:
-    """Whether a literal argument was probably meant as a path (see the module docstring)."""
-    candidate = text.strip()
-    if not candidate or "\n" in candidate or len(candidate) > 1024:
-        return False
-    suffix = Path(candidate).suffix.lower()
-    if suffix in FILE_TYPES or suffix in TABLE_FORMATS or suffix in _OTHER_FILE_SUFFIXES:
-        return True
-    has_separator = "/" in candidate or "\\" in candidate
-    return has_separator and not any(ch.isspace() for ch in candidate)
 
 
 # -- work items and input plans -----------------------------------------------------------------
@@ -359,167 +247,6 @@ def _plan_path(path: Path, column: str | None, id_column: str | None, chunk_rows
     payload = file_type.read(path, None)  # a single file that cannot be read is an error
     item = WorkItem("file", file_type.modality, payload, None, str(path))
     return InputPlan("file", iter([item]), frozenset({file_type.modality}), "files", 1)
-
-
-# -- recognizers ---------------------------------------------------------------------------------
-
-
-class RecognizerPool:
-    """The recognizer for each modality: the one asked for, else the registry's default.
-
-    Recognizers are built and loaded on first use, so a folder of text never loads a
-    speech model.  ``model`` overrides the default for its own modality only.
-    """
-
-    def __init__(self, model: str | Recognizer | Sequence[str | Recognizer] | None = None) -> None:
-        self._specs: dict[Modality, RecognizerSpec] = {}
-        self._ready: dict[Modality, Recognizer] = {}
-        #: modalities whose recognizer cannot be loaded here, with the reason (see ``load_available``)
-        self.unavailable: dict[Modality, str] = {}
-        chosen = [model] if isinstance(model, str) or not isinstance(model, Sequence) else list(model)
-        for one in chosen:
-            if one is None:
-                continue
-            if isinstance(one, str):
-                spec = get_spec(one)  # UnknownRecognizer now, not halfway through a table
-                self._specs[spec.modality] = spec
-            elif isinstance(one, Recognizer):
-                self._ready[one.modality] = one
-            else:
-                raise TypeError(f"model must be a name or a Recognizer, got {type(one).__name__}")
-
-    def spec_for(self, modality: Modality) -> RecognizerSpec | None:
-        """The spec that will serve ``modality`` (``None`` when a Recognizer instance was given)."""
-        if modality in self._ready and modality not in self._specs:
-            return None
-        if modality not in self._specs:
-            self._specs[modality] = _default_spec(modality)
-        return self._specs[modality]
-
-    def get(self, modality: Modality) -> Recognizer:
-        if modality not in self._ready:
-            spec = self.spec_for(modality)
-            assert spec is not None
-            try:
-                recognizer = spec.build()
-                recognizer.load()
-            except ImportError as exc:
-                missing = exc.name or str(exc)
-                raise MissingDependency(
-                    f"model {spec.name!r} needs a package that is not installed "
-                    f"({missing}); install the matching affectlens extra"
-                ) from exc
-            except FileNotFoundError as exc:  # registered, but its weights are not in place (yet)
-                raise NoRecognizer(f"model {spec.name!r} cannot be used: {exc}") from exc
-            self._ready[modality] = recognizer
-        return self._ready[modality]
-
-    def load_available(self, modalities: Iterable[Modality]) -> list[Recognizer]:
-        """Load the recognizer of each modality an input needs, before any work.
-
-        With one modality, a recognizer that cannot load is an error.  With several (a
-        folder of text, audio and images), the input's other files are still worth
-        analysing: the missing modality is recorded in ``unavailable``, warned about once,
-        and each of its items gets an empty result that says why.  If none loads, the
-        first error is raised.
-        """
-        wanted = sorted(set(modalities), key=lambda m: m.value)
-        if len(wanted) <= 1:
-            return [self.get(m) for m in wanted]
-        loaded: list[Recognizer] = []
-        first_error: Exception | None = None
-        for modality in wanted:
-            try:
-                loaded.append(self.get(modality))
-            except (NoRecognizer, MissingDependency) as exc:
-                first_error = first_error or exc
-                self.unavailable[modality] = str(exc)
-                warnings.warn(
-                    f"{modality.value} files are reported as errors: {exc}", AffectlensWarning, stacklevel=2
-                )
-        if not loaded and first_error is not None:
-            raise first_error
-        return loaded
-
-
-def _default_spec(modality: Modality) -> RecognizerSpec:
-    try:
-        return default_for(modality)
-    except UnknownRecognizer:
-        candidates = available(modality)
-        if not candidates:
-            raise NoRecognizer(
-                f"no recognizer for {modality.value} input is registered (see 'affectlens models')"
-            ) from None
-        chosen = candidates[0]
-        warnings.warn(
-            f"no default {modality.value} model is registered; using {chosen.name!r}"
-            + (f" ({chosen.description})" if chosen.description else ""),
-            AffectlensWarning,
-            stacklevel=4,
-        )
-        return chosen
-
-
-# -- label-set mapping ---------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def closest_label(label: str, from_set: str, to_set: str) -> str | None:
-    """The target label a single source label maps to most strongly (``None``: no mapping,
-    e.g. ``neutral`` into a set without a no-emotion class)."""
-    from affectlens.taxonomy import convert_scores
-
-    converted = convert_scores({label: 1.0}, from_set, to_set)
-    if not converted:
-        return None
-    best = max(converted, key=lambda k: converted[k])
-    return best if converted[best] > 0 else None
-
-
-def _map_segment(seg: Segment, to_set: str) -> Segment:
-    from affectlens.taxonomy import convert_scores, get_label_set, mapping
-
-    if seg.label_set == to_set:
-        return seg
-    scores = convert_scores(seg.scores, seg.label_set, to_set)
-    # A predicted label is carried over as every target it *is* (both emotions of a dyad,
-    # none for neutral without a no-emotion class), so the target label set keeps the
-    # recognizer's own calibrated decisions instead of re-thresholding mapped scores.
-    table = mapping(seg.label_set, to_set)
-    mapped = {target for label in seg.labels for target in table.components(label)}
-    labels = sorted(mapped, key=lambda k: (-scores.get(k, 0.0), table.target_labels.index(k)))
-    cues = tuple(
-        replace(c, label=closest_label(c.label, seg.label_set, to_set)) if c.label else c for c in seg.cues
-    )
-    extras: dict[str, Any] = {**seg.extras, "mapped_from": seg.label_set}
-    if get_label_set(to_set).none_label is None and any(scores.values()):
-        # the neutral rule: the share of the scores that meant "no emotion" in the source set
-        extras["none_of_these"] = round(max(0.0, 1.0 - sum(scores.values())), 4)
-    return replace(seg, label_set=to_set, scores=scores, labels=tuple(labels), cues=cues, extras=extras)
-
-
-def map_result(result: EmotionResult, to_set: str | None) -> EmotionResult:
-    """``result`` expressed in the label set ``to_set`` (the one mapping everyone uses).
-
-    ``scores`` go through ``taxonomy.convert_scores`` (the source's neutral mass lowers every
-    target when ``to_set`` has no no-emotion class; ``extras["none_of_these"]`` is that share);
-    each predicted label becomes the target labels it is (``LabelMapping.components``: both
-    emotions of a dyad, nothing for neutral), so the label set may be empty; each cue label
-    maps to the target label it converts to most strongly; ``vad``, ``confidence``, text and
-    provenance are kept; ``extras["mapped_from"]`` names the original label set.
-    Segments already in ``to_set`` (and ``to_set=None``) are returned unchanged.
-    """
-    if not to_set or all(s.label_set == to_set for s in result.segments):
-        return result
-    return replace(result, segments=tuple(_map_segment(s, to_set) for s in result.segments))
-
-
-def check_label_set(name: str) -> None:
-    """Raise ``taxonomy.UnknownLabelSet`` now for a label set that does not exist."""
-    from affectlens.taxonomy import get_label_set
-
-    get_label_set(name)
 
 
 # -- the walk ------------------------------------------------------------------------------------

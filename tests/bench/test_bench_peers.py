@@ -11,7 +11,7 @@ import pytest
 from affectlens.bench.datasets import GOEMOTIONS_LABELS
 from affectlens.inputs import TextItem
 from affectlens.protocols import Recognizer
-from affectlens.recognizers import peers
+from affectlens.recognizers import peer_tfidf, peers
 from affectlens.registry import get_spec
 from affectlens.taxonomy import get_label_set
 
@@ -129,12 +129,12 @@ def test_tfidf_labels_are_fitted_in_threads_on_a_canonical_matrix(tmp_path: Path
     monkeypatch.setenv("AFFECTLENS_PEER_TRAIN", "1")
     write_tiny_goemotions(tmp_path / "data", left_out_of_train=("grief",))
     seen: list[bool] = []
-    fit = peers._fit_label
+    fit = peer_tfidf._fit_label
 
     def recording(x: object, y: np.ndarray) -> tuple[np.ndarray, float]:
         seen.append(bool(getattr(x, "has_canonical_format", False)))
         return fit(x, y)
 
-    monkeypatch.setattr(peers, "_fit_label", recording)
+    monkeypatch.setattr(peer_tfidf, "_fit_label", recording)
     peers.TfidfLogRegRecognizer(data_root=tmp_path / "data", cache=tmp_path / "cache").load()
     assert seen and all(seen)

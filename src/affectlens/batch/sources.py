@@ -15,10 +15,8 @@ plain column lists; nothing is loaded whole.
 from __future__ import annotations
 
 import json
-import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +24,9 @@ from typing import Any
 from affectlens.inputs import InputError
 from affectlens.io import EmptyInput, InputNotFound, MissingColumn, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, choose_column, record_id_of
-from affectlens.io.text_checks import decode_utf8, invalid_text
 from affectlens.io.walk import describe_skipped, list_files
 
 READ_BATCH_ROWS = 8_192
-_CSV_BLOCK_BYTES = 1 << 20
 FILES_SOURCE = "(files)"  # the kind of the one source of a folder-of-files job
 
 
@@ -208,25 +204,9 @@ def table_columns(source: Source) -> list[str]:
         raise EmptyInput(f"empty input: {source.name} has no rows")
     if source.path.stat().st_size == 0:
         raise EmptyInput(f"empty input: {source.name} is an empty file (no header, no rows)")
-    with _quiet_undecodable_rows():
-        return _csv_header(source)
+    from affectlens.batch.csv_source import csv_header
 
-
-def _csv_header(source: Source) -> list[str]:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    try:
-        reader = pcsv.open_csv(
-            source.path,
-            read_options=pcsv.ReadOptions(block_size=1 << 16),
-            parse_options=pcsv.ParseOptions(delimiter=_delimiter(source), newlines_in_values=True,
-                                            invalid_row_handler=lambda row: "skip"),  # rows: recorded later
-            convert_options=pcsv.ConvertOptions(column_types={}, strings_can_be_null=True),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise CorruptFile(f"cannot read {source.name}: {_one_line(exc)}") from exc
-    return [str(name) for name in reader.schema.names]
+    return csv_header(source)
 
 
 @dataclass(frozen=True)
@@ -301,7 +281,9 @@ def iter_row_batches(source: Source, cols: ResolvedColumns, batch_rows: int = RE
         for unit in iter_units(0, source, cols, batch_rows):
             yield unit.batch
         return
-    reader = {"jsonl": _jsonl_batches, "files": _files_batches}.get(source.kind, _csv_batches)
+    from affectlens.batch.csv_source import csv_batches
+
+    reader = {"jsonl": _jsonl_batches, "files": _files_batches}.get(source.kind, csv_batches)
     yield from reader(source, cols, batch_rows)
 
 
@@ -313,116 +295,6 @@ def _failure(source: Source, next_row: int, exc: BaseException) -> RowBatch:
                     f"cannot read {source.name}{where}: {_one_line(exc)}")
     )
     return batch
-
-
-def _csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:
-
-    invalid: list[ErrorRecord] = []
-
-    def on_invalid_row(row: Any) -> str:
-        text = row.text if len(row.text) <= 80 else row.text[:77] + "..."
-        invalid.append(ErrorRecord(
-            source.name, None, None,
-            f"malformed row skipped ({row.actual_columns} fields, expected {row.expected_columns}): {text!r}",
-        ))
-        return "skip"
-
-    wanted = cols.wanted()
-    next_row = 1
-    try:
-        with _quiet_undecodable_rows():
-            reader = _open_csv_rows(source, wanted, on_invalid_row)
-        while True:
-            with _quiet_undecodable_rows():  # per read, not across the yield below
-                try:
-                    record_batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-            table, problems = _decode_utf8(record_batch)
-            batch = _batch_from_arrow(table, cols, next_row)
-            if problems is not None:
-                batch.problems = problems
-            next_row += len(batch)
-            batch.file_errors.extend(invalid)
-            invalid.clear()
-            yield batch
-    except Exception as exc:
-        failure = _failure(source, next_row, exc)
-        failure.file_errors[:0] = invalid
-        yield failure
-        return
-    if invalid:
-        tail = RowBatch.empty(cols.extra)
-        tail.file_errors.extend(invalid)
-        yield tail
-
-
-def _open_csv_rows(source: Source, wanted: list[str], on_invalid_row: Callable[[Any], str]) -> Any:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    return pcsv.open_csv(
-        source.path,
-        read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
-        parse_options=pcsv.ParseOptions(
-            delimiter=_delimiter(source), newlines_in_values=True, invalid_row_handler=on_invalid_row
-        ),
-        # every cell as text; only a truly empty cell is missing ("NA" stays text)
-        convert_options=pcsv.ConvertOptions(
-            include_columns=wanted,
-            # read as bytes: a row with invalid UTF-8 must fail alone, not the whole file
-            column_types=dict.fromkeys(wanted, pa.binary()),
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-        ),
-    )
-
-
-@contextmanager
-def _quiet_undecodable_rows() -> Iterator[None]:
-    """Keep pyarrow's "Exception ignored ... Traceback" off stderr for a malformed row that is not UTF-8.
-
-    pyarrow decodes a malformed row's bytes to text (strictly) before it calls the
-    ``invalid_row_handler``; for bytes that are not UTF-8 that raises inside Cython, which
-    prints a traceback through ``sys.unraisablehook`` and then fails the read with a CSV
-    parse error, which is what names the file in ``errors.jsonl``.  Only that one
-    exception type is silenced, only while pyarrow reads.
-    """
-    previous = sys.unraisablehook
-
-    def hook(unraisable: Any) -> None:
-        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
-            previous(unraisable)
-
-    sys.unraisablehook = hook
-    try:
-        yield
-    finally:
-        sys.unraisablehook = previous
-
-
-def _decode_utf8(record_batch: Any) -> tuple[Any, list[str | None] | None]:
-    """Binary CSV columns as text: one cast when all is UTF-8, else row by row with the bad rows named."""
-    import pyarrow as pa
-
-    try:
-        return pa.table([col.cast(pa.string()) for col in record_batch.columns], names=record_batch.schema.names), None
-    except pa.ArrowInvalid:
-        pass
-    problems: list[str | None] = [None] * record_batch.num_rows
-    columns = []
-    for col in record_batch.columns:
-        decoded: list[str | None] = []
-        for row, raw in enumerate(col.to_pylist()):
-            try:
-                decoded.append(None if raw is None else raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                decoded.append(None)
-                # the same message as every other surface (``io.text_checks``), naming the byte offset
-                problems[row] = invalid_text(decode_utf8(raw)) or "invalid UTF-8"
-        columns.append(pa.array(decoded, type=pa.string()))
-    return pa.table(columns, names=record_batch.schema.names), problems
 
 
 def _jsonl_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:

@@ -2,8 +2,8 @@
 
 They exist so that every benchmark table shows, in the same run on the same data, what a
 simple, established method gets.  All are plain recognizers (``load`` / ``analyze``),
-registered by ``register_peers()``; the two below live here, the others in their own
-modules (``peer_frozen``, ``peer_nrc``, ``peer_fer``: the ``fer`` package's facial expression
+registered by ``register_peers()`` and each in its own module (``peer_vader``, ``peer_tfidf``,
+``peer_frozen``, ``peer_nrc``, ``peer_fer``: the ``fer`` package's facial expression
 model, for ``affectlens bench ferplus``):
 
 - ``peer.vader.v1``: VADER (Hutto & Gilbert 2014, MIT), a sentiment lexicon with rules.
@@ -29,32 +29,26 @@ model, for ``affectlens bench ferplus``):
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-import time
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from affectlens.inputs import TextItem, as_text_item
-from affectlens.readiness import not_trained_message, training_allowed
+# the helpers every text peer shares, importable from here as before
+from affectlens.recognizers.peer_common import PeerModelMissing as PeerModelMissing
+from affectlens.recognizers.peer_common import _anchor_vad as _anchor_vad
+from affectlens.recognizers.peer_common import _cores as _cores
+from affectlens.recognizers.peer_common import _empty as _empty
+from affectlens.recognizers.peer_common import _find_spans as _find_spans
+from affectlens.recognizers.peer_common import _segment as _segment
+from affectlens.recognizers.peer_common import _text_or_warning as _text_or_warning
+from affectlens.recognizers.peer_common import cache_dir as cache_dir
+from affectlens.recognizers.peer_tfidf import TFIDF_NAME, TFIDF_RECIPE, TfidfLogRegRecognizer
+from affectlens.recognizers.peer_vader import SENTIMENT_LABELS, VADER_NAME, VaderRecognizer
 from affectlens.registry import RecognizerSpec, register
-from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
-
-VADER_NAME = "peer.vader.v1"
-TFIDF_NAME = "peer.tfidf-logreg.v1"
-SENTIMENT_LABELS = ("positive", "negative", "neutral")
+from affectlens.types import Modality
 
 PEER_SPECS = (
     RecognizerSpec(
         name=VADER_NAME,
         modality=Modality.TEXT,
         label_set="sentiment",
-        factory="affectlens.recognizers.peers:VaderRecognizer",
+        factory="affectlens.recognizers.peer_vader:VaderRecognizer",
         description="Peer baseline: VADER sentiment lexicon and rules (valence only; "
                     "arousal and dominance not predicted).",
         license="MIT (vaderSentiment)",
@@ -66,7 +60,7 @@ PEER_SPECS = (
         name=TFIDF_NAME,
         modality=Modality.TEXT,
         label_set="goemotions",
-        factory="affectlens.recognizers.peers:TfidfLogRegRecognizer",
+        factory="affectlens.recognizers.peer_tfidf:TfidfLogRegRecognizer",
         description="Peer baseline: TF-IDF word+char n-grams, one-vs-rest logistic regression, "
                     "dev-tuned thresholds; trained from GoEmotions when asked to (AFFECTLENS_PEER_TRAIN=1) "
                     "and cached.",
@@ -124,400 +118,9 @@ def register_peers() -> list[RecognizerSpec]:
     return list(PEER_SPECS)
 
 
-def _text_or_warning(value: Any) -> tuple[TextItem | None, str | None]:
-    try:
-        item = as_text_item(value)
-    except ValueError as err:
-        return None, str(err)
-    if not item.text.strip():
-        return None, "empty text: nothing to analyse"
-    return item, None
-
-
-def _empty(value: Any, warning: str) -> EmotionResult:
-    return EmotionResult((), getattr(value, "source", None), (warning,))
-
-
-def _segment(item: TextItem, *, label_set: str, scores: dict[str, float], labels: tuple[str, ...],
-             vad: VAD | None, confidence: float, name: str, version: str, cues: tuple[Cue, ...]) -> Segment:
-    return Segment(
-        modality=Modality.TEXT, label_set=label_set, scores=scores, labels=labels, vad=vad,
-        confidence=confidence, provenance=Provenance(name, version), cues=cues, source=item.source,
-        text=item.text, start=item.start, end=item.end, turn=item.turn, speaker=item.speaker,
-        record_id=item.record_id)
-
-
-def _find_spans(text: str, tokens: Sequence[str]) -> list[tuple[int, int] | None]:
-    """Character span of each token, searched left to right (None when not in the text verbatim)."""
-    spans: list[tuple[int, int] | None] = []
-    cursor = 0
-    for token in tokens:
-        at = text.find(token, cursor)
-        if at < 0:
-            spans.append(None)
-            continue
-        spans.append((at, at + len(token)))
-        cursor = at + len(token)
-    return spans
-
-
-# -- VADER -----------------------------------------------------------------------------------
-class VaderRecognizer:
-    """VADER sentiment as a recognizer over the ``sentiment`` label set (valence only)."""
-
-    modality = Modality.TEXT
-    label_set = "sentiment"
-    vad_dimensions = ("valence",)
-
-    def __init__(self, *, name: str = VADER_NAME, threshold: float = 0.05, n_cues: int = 5) -> None:
-        self.name = name
-        self.version = name.rsplit(".", 1)[-1]
-        self.threshold = threshold
-        self.n_cues = n_cues
-        self._analyzer: Any = None
-
-    def load(self) -> None:
-        if self._analyzer is not None:
-            return
-        try:
-            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-        except ImportError as err:
-            raise ImportError("peer.vader.v1 needs the vaderSentiment package: "
-                              "pip install 'affectlens[bench]' (or vaderSentiment)") from err
-        self._analyzer = SentimentIntensityAnalyzer()
-
-    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
-        if not batch:
-            return []
-        self.load()
-        results: list[EmotionResult] = []
-        for value in batch:
-            item, warning = _text_or_warning(value)
-            results.append(_empty(value, warning or "unreadable input") if item is None
-                           else self._analyze_one(item))
-        return results
-
-    def _token_valences(self, text: str) -> tuple[list[str], list[float], dict[str, float]]:
-        """VADER's own ``polarity_scores`` steps, keeping the per-token valences it sums.
-
-        Mirrors vaderSentiment 3.3.2 ``polarity_scores`` line by line (emoji -> description,
-        tokenise, booster / "kind of" skip, ``sentiment_valence``, "but" rule) and scores
-        with its ``score_valence``, so the polarity equals ``polarity_scores(text)``.
-        """
-        from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
-
-        analyzer = self._analyzer
-        text_no_emoji = ""
-        prev_space = True
-        for char in text:
-            if char in analyzer.emojis:
-                if not prev_space:
-                    text_no_emoji += " "
-                text_no_emoji += analyzer.emojis[char]
-                prev_space = False
-            else:
-                text_no_emoji += char
-                prev_space = char == " "
-        clean = text_no_emoji.strip()
-        sentitext = SentiText(clean)
-        words = sentitext.words_and_emoticons
-        sentiments: list[float] = []
-        for i, word in enumerate(words):
-            lower = word.lower()
-            if lower in BOOSTER_DICT or (
-                    i < len(words) - 1 and lower == "kind" and words[i + 1].lower() == "of"):
-                sentiments.append(0.0)
-                continue
-            sentiments = analyzer.sentiment_valence(0, sentitext, word, i, sentiments)
-        sentiments = analyzer._but_check(words, sentiments)
-        polarity = analyzer.score_valence(sentiments, clean)
-        return list(words), [float(s) for s in sentiments], polarity
-
-    def _analyze_one(self, item: TextItem) -> EmotionResult:
-        words, valences, polarity = self._token_valences(item.text)
-        compound = float(polarity["compound"])
-        scores = {"positive": float(polarity["pos"]), "negative": float(polarity["neg"]),
-                  "neutral": float(polarity["neu"])}
-        if sum(scores.values()) == 0:  # no tokens at all
-            scores["neutral"] = 1.0
-        if compound >= self.threshold:
-            label, confidence = "positive", compound
-        elif compound <= -self.threshold:
-            label, confidence = "negative", -compound
-        else:
-            label, confidence = "neutral", 1.0 - abs(compound)
-        spans = _find_spans(item.text, words)
-        driving = sorted((i for i, v in enumerate(valences) if v != 0.0), key=lambda i: -abs(valences[i]))
-        cues = tuple(
-            Cue(kind="word", phrase=words[i], weight=abs(valences[i]) / 4.0,  # lexicon range is +-4
-                label="positive" if valences[i] > 0 else "negative", span=spans[i], value=valences[i])
-            for i in driving[: self.n_cues])
-        segment = _segment(item, label_set=self.label_set, scores=scores, labels=(label,),
-                           vad=VAD(compound, 0.0, 0.0), confidence=float(confidence), name=self.name,
-                           version=self.version, cues=cues)
-        return EmotionResult((segment,), item.source)
-
-
-# -- TF-IDF + logistic regression ------------------------------------------------------------
-TFIDF_RECIPE: dict[str, Any] = {
-    "word": {"ngram_range": [1, 2], "min_df": 2, "max_features": 50_000, "sublinear_tf": True},
-    "char": {"analyzer": "char_wb", "ngram_range": [2, 5], "min_df": 3, "max_features": 50_000,
-             "sublinear_tf": True},
-    "logreg": {"C": 2.0, "solver": "liblinear", "random_state": 0},
-    "thresholds": "per-label F1-optimal on dev, grid 0.02..0.95 step 0.01",
-}
-
-
-class PeerModelMissing(FileNotFoundError):
-    """The TF-IDF peer has no cached model and may not train one now."""
-
-
-def cache_dir() -> Path:
-    """``$AFFECTLENS_CACHE``, else ``$XDG_CACHE_HOME/affectlens``, else ``~/.cache/affectlens``."""
-    env = os.environ.get("AFFECTLENS_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "affectlens"
-
-
-class TfidfLogRegRecognizer:
-    """GoEmotions-28 baseline: TF-IDF n-grams + one-vs-rest logistic regression (trained on request, cached)."""
-
-    modality = Modality.TEXT
-    label_set = "goemotions"
-
-    def __init__(self, *, name: str = TFIDF_NAME, data_root: str | Path | None = None,
-                 cache: str | Path | None = None, n_cues: int = 3, retrain: bool = False,
-                 train_if_missing: bool | None = None) -> None:
-        self.name = name
-        self.version = name.rsplit(".", 1)[-1]
-        self.data_root = data_root
-        self.cache = Path(cache) if cache is not None else None
-        self.n_cues = n_cues
-        self.retrain = retrain
-        self.train_if_missing = train_if_missing  # None: only when $AFFECTLENS_PEER_TRAIN=1
-        self._word: Any = None
-        self._char: Any = None
-        self._coef: np.ndarray | None = None
-        self._intercept: np.ndarray | None = None
-        self._thresholds: np.ndarray | None = None
-        self._features: np.ndarray | None = None
-        self._n_word = 0
-        self.labels: tuple[str, ...] = ()
-        self.trained_seconds: float | None = None  # set when this load trained the model
-
-    # -- loading / training ------------------------------------------------------------------
-    def _cache_path(self) -> Path:
-        from affectlens.bench.datasets import data_root
-
-        root = data_root(self.data_root) / "goemotions"
-        folder = self.cache if self.cache is not None else cache_dir() / "peers"
-        files = [root / f"{split}.tsv" for split in ("train", "dev")]
-        if not all(path.is_file() for path in files):
-            return folder / f"tfidf-logreg-{self.version}-nodata.npz"
-        digest = hashlib.sha256(json.dumps(TFIDF_RECIPE, sort_keys=True).encode())
-        for path in files:
-            digest.update(path.read_bytes())
-        return folder / f"tfidf-logreg-{self.version}-{digest.hexdigest()[:16]}.npz"
-
-    def _model_path(self) -> Path:
-        path = self._cache_path()
-        if not path.is_file() and not self.retrain and path.name.endswith("-nodata.npz"):
-            # no corpus here: any model this recipe trained earlier will do (newest first)
-            earlier = sorted(path.parent.glob(f"tfidf-logreg-{self.version}-*.npz"),
-                             key=lambda p: p.stat().st_mtime, reverse=True)
-            path = earlier[0] if earlier else path
-        return path
-
-    def readiness(self) -> str | None:
-        """``None`` when ``load`` needs no training (the model is cached); else why not."""
-        if self._coef is not None:
-            return None
-        import importlib.util
-
-        if importlib.util.find_spec("sklearn") is None:
-            return f"{self.name} needs scikit-learn: pip install 'affectlens[bench]'"
-        path = self._model_path()
-        return None if path.is_file() and not self.retrain else not_trained_message(self.name, path)
-
-    def load(self) -> None:
-        if self._coef is not None:
-            return
-        try:
-            from sklearn.feature_extraction.text import TfidfVectorizer
-        except ImportError as err:
-            raise ImportError(
-                "peer.tfidf-logreg.v1 needs scikit-learn: pip install 'affectlens[bench]'") from err
-        path = self._model_path()
-        if self.retrain or not path.is_file():
-            if not training_allowed(self.train_if_missing):
-                raise PeerModelMissing(not_trained_message(self.name, path))
-            self._train_and_save(path)
-        with np.load(path, allow_pickle=False) as saved:
-            arrays = {key: saved[key] for key in saved.files}
-        self.labels = tuple(str(x) for x in arrays["labels"])
-
-        def vectorizer(kind: str) -> Any:
-            params = dict(TFIDF_RECIPE[kind])
-            params["ngram_range"] = tuple(params["ngram_range"])
-            params.pop("max_features")
-            params.pop("min_df")
-            vocab = [str(x) for x in arrays[f"{kind}_vocab"]]
-            vec = TfidfVectorizer(vocabulary={term: i for i, term in enumerate(vocab)}, **params)
-            vec.idf_ = arrays[f"{kind}_idf"]
-            return vec
-
-        self._word = vectorizer("word")
-        self._char = vectorizer("char")
-        self._features = np.concatenate([arrays["word_vocab"], arrays["char_vocab"]])
-        self._n_word = len(arrays["word_vocab"])
-        self._coef = arrays["coef"]
-        self._intercept = arrays["intercept"]
-        self._thresholds = arrays["thresholds"]
-
-    def _train_and_save(self, path: Path) -> None:
-        from joblib import Parallel, delayed
-        from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        from affectlens.bench.datasets import load_goemotions
-        from affectlens.bench.metrics import best_thresholds
-
-        started = time.perf_counter()
-        train = load_goemotions("train", self.data_root)
-        dev = load_goemotions("dev", self.data_root)
-        vectorizers = {}
-        for kind in ("word", "char"):
-            params = dict(TFIDF_RECIPE[kind])
-            params["ngram_range"] = tuple(params["ngram_range"])
-            vectorizers[kind] = TfidfVectorizer(**params)
-        x_train = sparse.hstack([vectorizers[k].fit_transform(train.texts) for k in ("word", "char")]).tocsr()
-        # canonical before the threads share it: scipy 1.17 otherwise sorts the matrix in place
-        # inside each fit's ``x.max()``, and two threads doing so at once segfault
-        x_train.sum_duplicates()
-        x_dev = sparse.hstack([vectorizers[k].transform(dev.texts) for k in ("word", "char")]).tocsr()
-        # one binary problem per label, one label per core; liblinear releases the GIL, so threads
-        # share the matrix without copies.  The result does not depend on the number of threads.
-        fits = Parallel(n_jobs=_cores(), prefer="threads")(
-            delayed(_fit_label)(x_train, train.labels[:, j]) for j in range(train.labels.shape[1]))
-        coef = np.vstack([c for c, _ in fits]).astype(np.float32)
-        intercept = np.array([b for _, b in fits], dtype=np.float32)
-        dev_probs = 1.0 / (1.0 + np.exp(-(x_dev @ coef.T + intercept)))
-        thresholds = best_thresholds(dev.labels, dev_probs).astype(np.float32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name("partial-" + path.name)
-        np.savez_compressed(
-            partial, labels=np.array(train.label_names), coef=coef, intercept=intercept,
-            thresholds=thresholds,
-            word_vocab=vectorizers["word"].get_feature_names_out().astype(str),
-            word_idf=vectorizers["word"].idf_,
-            char_vocab=vectorizers["char"].get_feature_names_out().astype(str),
-            char_idf=vectorizers["char"].idf_, recipe=np.array(json.dumps(TFIDF_RECIPE)))
-        partial.replace(path)  # atomic: a crashed run never leaves a half-written cache
-        self.trained_seconds = time.perf_counter() - started
-
-    # -- inference ---------------------------------------------------------------------------
-    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
-        if not batch:
-            return []
-        self.load()
-        from scipy import sparse
-
-        items: list[TextItem | None] = []
-        warnings: list[str | None] = []
-        for value in batch:
-            item, warning = _text_or_warning(value)
-            items.append(item)
-            warnings.append(warning)
-        valid = [i for i, item in enumerate(items) if item is not None]
-        texts = [items[i].text for i in valid]  # type: ignore[union-attr]
-        results: list[EmotionResult] = [_empty(batch[i], warnings[i] or "unreadable input")
-                                        for i in range(len(batch))]
-        if not texts:
-            return results
-        x = sparse.hstack([self._word.transform(texts), self._char.transform(texts)]).tocsr()
-        assert self._coef is not None and self._intercept is not None and self._thresholds is not None
-        logits = np.asarray(x @ self._coef.T) + self._intercept
-        probs = 1.0 / (1.0 + np.exp(-logits))
-        for row, i in enumerate(valid):
-            item = items[i]
-            assert item is not None
-            results[i] = self._to_result(item, probs[row], x.getrow(row))
-        return results
-
-    def _to_result(self, item: TextItem, probs: np.ndarray, features: Any) -> EmotionResult:
-        assert self._thresholds is not None
-        predicted = probs >= self._thresholds
-        if not predicted.any():  # a user always gets a label: the one closest to its threshold
-            predicted[int(np.argmax(probs / np.maximum(self._thresholds, 1e-6)))] = True
-        order = np.flatnonzero(predicted)[np.argsort(-probs[predicted])]
-        labels = tuple(self.labels[i] for i in order)
-        scores = {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
-        cues = tuple(self._cues(item.text, features, [int(i) for i in order if self.labels[i] != "neutral"]))
-        segment = _segment(item, label_set=self.label_set, scores=scores, labels=labels,
-                           vad=_anchor_vad(scores, self.label_set), confidence=float(probs[order].max()),
-                           name=self.name, version=self.version, cues=cues)
-        return EmotionResult((segment,), item.source)
-
-    def _cues(self, text: str, features: Any, label_indices: list[int]) -> list[Cue]:
-        assert self._coef is not None and self._features is not None
-        columns = features.indices
-        values = features.data
-        lowered = text.lower()
-        cues: list[Cue] = []
-        for j in label_indices[: self.n_cues]:
-            contribution = values * self._coef[j, columns]
-            for k in np.argsort(-contribution)[: self.n_cues]:
-                if contribution[k] <= 0:
-                    break
-                column = int(columns[k])
-                is_word = column < self._n_word
-                phrase = str(self._features[column]) if is_word else str(self._features[column]).strip()
-                span = _span_of(lowered, phrase, whole_word=is_word)
-                cues.append(Cue(kind="word" if is_word else "char_ngram",
-                                phrase=text[span[0]:span[1]] if span else phrase,
-                                weight=float(contribution[k]), label=self.labels[j], span=span))
-        return cues
-
-
-def _fit_label(x: Any, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Coefficients and intercept of one label's logistic regression (a constant if y never varies)."""
-    from sklearn.linear_model import LogisticRegression
-
-    if y.min() == y.max():  # a label always (or never) on in train
-        return np.zeros(x.shape[1]), 9.0 if y[0] > 0 else -9.0
-    fitted = LogisticRegression(**TFIDF_RECIPE["logreg"]).fit(x, y)
-    return fitted.coef_.ravel(), float(fitted.intercept_[0])
-
-
-def _cores() -> int:
-    from affectlens.runtime_threads import available_cpus
-
-    return available_cpus()  # the affinity mask, capped by a cgroup CPU quota
-
-
-def _span_of(lowered_text: str, phrase: str, *, whole_word: bool) -> tuple[int, int] | None:
-    if not phrase:
-        return None
-    if whole_word:  # sklearn's word tokens are \b\w\w+\b; a bigram's words are separated by non-word chars
-        pattern = r"\b" + r"\W+".join(re.escape(part) for part in phrase.split(" ")) + r"\b"
-        match = re.search(pattern, lowered_text)
-        return (match.start(), match.end()) if match else None
-    at = lowered_text.find(phrase)
-    return (at, at + len(phrase)) if at >= 0 else None
-
-
-def _anchor_vad(scores: dict[str, float], label_set: str) -> VAD | None:
-    try:
-        from affectlens.taxonomy import vad_from_scores
-    except ImportError:  # pragma: no cover - the taxonomy ships with the package
-        return None
-    return vad_from_scores(scores, label_set)
-
-
 __all__ = [
     "PEER_SPECS",
+    "SENTIMENT_LABELS",
     "TFIDF_NAME",
     "TFIDF_RECIPE",
     "VADER_NAME",

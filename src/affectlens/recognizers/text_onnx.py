@@ -43,9 +43,8 @@ label loses when a word is deleted, the model re-run once per word (``explain/te
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,9 @@ import numpy as np
 
 from affectlens.explain.text import delete_words, occlusion_cues, word_cues, word_spans
 from affectlens.inputs import TextItem, as_text_item
+from affectlens.recognizers.text_model_config import ModelFilesMissing as ModelFilesMissing  # re-exported
+from affectlens.recognizers.text_model_config import ModelIntegrityError as ModelIntegrityError
+from affectlens.recognizers.text_model_config import TextModelConfig
 from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
@@ -64,71 +66,6 @@ MAX_OCCLUSION_WORDS = 64
 LONG_TEXT_CHARS = 20_000
 #: deleted-word variants scored per model pass, which bounds the memory of a large batch
 OCCLUSION_VARIANTS_PER_PASS = 2048
-
-
-class ModelIntegrityError(RuntimeError):
-    """A model file differs from the hash its config pins, or is missing."""
-
-
-class ModelFilesMissing(ModelIntegrityError, FileNotFoundError):
-    """The model folder lacks a file it needs."""
-
-
-@dataclass(frozen=True)
-class TextModelConfig:
-    labels: tuple[str, ...]
-    label_set: str
-    temperatures: np.ndarray
-    thresholds: np.ndarray
-    vad_mean: np.ndarray
-    vad_std: np.ndarray
-    vad_scale_center: float
-    vad_scale_half_range: float
-    neutral_label: str | None
-    sha256: dict[str, str]
-    version: str
-    vad_branch_file: str | None = None
-    vad_branch_input: str = "hidden_layer3"
-    vad_branch_blend: np.ndarray | None = None  # the branch's weight per VAD dimension; None: it replaces
-    session_config: Mapping[str, str] = field(default_factory=dict)
-    model_file: str = "model.onnx"
-
-    @classmethod
-    def load(cls, path: Path) -> TextModelConfig:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        n = len(raw["labels"])
-        vad = raw.get("vad", {})
-        branch = raw.get("vad_branch", {})
-        return cls(
-            labels=tuple(raw["labels"]),
-            label_set=raw.get("label_set", "goemotions"),
-            temperatures=np.asarray(raw.get("temperatures", [1.0] * n), dtype=np.float32),
-            thresholds=np.asarray(raw.get("thresholds", [0.5] * n), dtype=np.float32),
-            vad_mean=np.asarray(vad.get("mean", [0.0, 0.0, 0.0]), dtype=np.float32),
-            vad_std=np.asarray(vad.get("std", [1.0, 1.0, 1.0]), dtype=np.float32),
-            vad_scale_center=float(vad.get("scale_center", 0.0)),
-            vad_scale_half_range=float(vad.get("scale_half_range", 1.0)),
-            neutral_label=raw.get("neutral_label"),
-            sha256=dict(raw.get("sha256", {})),
-            version=str(raw.get("version", "v1")),
-            vad_branch_file=branch.get("file"),
-            vad_branch_input=str(branch.get("input", "hidden_layer3")),
-            vad_branch_blend=_blend_weights(branch.get("blend")),
-            session_config={str(k): str(v) for k, v in raw.get("onnxruntime_session_config", {}).items()},
-            model_file=str(raw.get("model_file", "model.onnx")),
-        )
-
-
-def _blend_weights(raw: Any) -> np.ndarray | None:
-    if raw is None:
-        return None
-    try:
-        weights = np.asarray(raw, dtype=np.float32)
-    except (TypeError, ValueError):
-        weights = np.zeros(0, dtype=np.float32)
-    if weights.shape != (3,) or not np.all((weights >= 0) & (weights <= 1)):
-        raise ValueError(f"vad_branch blend must be three weights in [0, 1], not {raw!r}")
-    return weights
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -204,6 +141,7 @@ class TextOnnxRecognizer:
         from tokenizers import Tokenizer
 
         from affectlens.models import sha256_file
+        from affectlens.runtime_threads import session_options
 
         config_path = self.model_dir / self.config_file
         if not config_path.is_file():
@@ -229,11 +167,11 @@ class TextOnnxRecognizer:
         # 394 without), which the automatic layout never does
         entries = config.session_config if self.session_config is None else self.session_config
         self._session = ort.InferenceSession(str(self.model_dir / model_file),
-                                             _session_options(ort, self.threads, entries),
+                                             session_options(ort, threads=self.threads, entries=entries),
                                              providers=["CPUExecutionProvider"])
         if config.vad_branch_file:
             self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),
-                                                     _session_options(ort, self.threads, {}),
+                                                     session_options(ort, threads=self.threads, entries={}),
                                                      providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.no_padding()
@@ -532,12 +470,6 @@ def _feature_block(logits: np.ndarray, embedding: np.ndarray, hidden3: np.ndarra
     weights = mask[:, :, None].astype(np.float32)
     pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
     return np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
-
-
-def _session_options(ort: Any, threads: int | None, entries: Mapping[str, str]) -> Any:
-    from affectlens.runtime_threads import session_options
-
-    return session_options(ort, threads=threads, entries=entries)
 
 
 def create(**params: Any) -> TextOnnxRecognizer:
