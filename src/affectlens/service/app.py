@@ -18,9 +18,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -35,18 +34,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from affectlens import processing
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
-from affectlens.media_limits import media_limits
 from affectlens.protocols import Recognizer
-from affectlens.readiness import training_forbidden
-from affectlens.service import schemas
+from affectlens.service import analysis, schemas
 from affectlens.service.engine import Engine, ServiceError, describe_exception
 from affectlens.service.jobs import JobManager
 from affectlens.service.limits import SyncMediaRunner
 from affectlens.service.security import HostOriginGuard, install_log_redaction, stream_credentials
 from affectlens.service.settings import ServiceSettings
 from affectlens.service.stream import run_stream
-from affectlens.service.uploads import SavedUpload, UploadRejected, remove_quietly, save_upload
-from affectlens.types import SCHEMA_VERSION, EmotionResult, Modality
+from affectlens.service.uploads import UploadRejected, remove_quietly, save_upload
+from affectlens.types import SCHEMA_VERSION, Modality
 
 log = logging.getLogger("affectlens.service")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -56,7 +53,6 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _UPLOAD_PATHS = ("/v1/analyze/audio", "/v1/analyze/image", "/v1/analyze/video", "/v1/jobs")
 _JSON_PATHS = ("/v1/analyze/text", "/v1/analyze/texts", "/v1/analyze/dialogue")
 _MULTIPART_OVERHEAD = 64 * 1024
-_MEDIA_MODALITY_WORD = {"audio": "speech", "image": "face", "video": "face"}
 T = TypeVar("T")
 
 
@@ -395,7 +391,7 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         dialogue = Dialogue("dialogue", turns, warnings=empty)
         loop = asyncio.get_running_loop()
         result = await _with_timeout(state, loop.run_in_executor(
-            engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels,
+            engine.media_executor, analysis.analyze_dialogue, dialogue_models, dialogue, body.model, body.labels,
             body.support, body.supporter))
         return JSONResponse(result)
 
@@ -403,7 +399,7 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
                                   temp_dir=settings.temp_folder())
         try:  # duration and pixel caps from the header, own threads, cancelled when abandoned (limits.py)
-            result = await state.sync_media.run(request, saved, lambda: _analyze_file(engine, saved, kind, labels))
+            result = await state.sync_media.run(request, saved, lambda: analysis.analyze_file(engine, saved, labels))
         finally:
             remove_quietly(saved.path)
         return JSONResponse(result)
@@ -450,18 +446,18 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         handed_over = False
         try:
             job = state.jobs.new_job(saved.sniffed.kind, saved.path)
-            job.scrub = _scrubber(str(saved.path))
+            job.scrub = saved.scrub
             loop = asyncio.get_running_loop()
             try:
-                analysis = await _with_timeout(state, loop.run_in_executor(
-                    engine.media_executor, _start_job_analysis, engine, saved, job, column, id_column, labels,
-                    model))
+                started = await _with_timeout(state, loop.run_in_executor(
+                    engine.media_executor, analysis.start_job_analysis, engine, saved, job, column, id_column,
+                    labels, model))
             except Exception as exc:
                 status, message = describe_exception(exc)
                 if status == 500:
                     raise
                 raise ServiceError(status, job.scrub(message)) from None
-            job.work = lambda: analysis.results
+            job.work = lambda: started.results
             state.jobs.submit(job)
             handed_over = True
         finally:
@@ -527,97 +523,6 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         await run_stream(websocket, recognizer=recognizer, executor=engine.media_executor,
                          max_seconds=settings.stream_max_seconds,
                          max_message_bytes=settings.stream_max_message_bytes, labels=labels)
-
-
-def _scrubber(path: str) -> Callable[[str], str]:
-    """Hides a temp file's path in messages shown to the client."""
-
-    def scrub(text: str) -> str:
-        return text.replace(path, "upload")
-
-    return scrub
-
-
-# -- blocking helpers (run in threads) -------------------------------------------------------------------
-
-
-def _media_recognizer(engine: Engine, saved: SavedUpload) -> tuple[Recognizer, str]:
-    """The recognizer for an upload, through the processing layer's file-type dispatch (501 when none)."""
-    kind = saved.sniffed.kind
-    file_type = processing.FILE_TYPES.get(saved.sniffed.suffix)
-    word = _MEDIA_MODALITY_WORD.get(kind, kind)
-    if file_type is None:
-        raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
-                                f"(and no reader for {saved.sniffed.suffix} files) is installed")
-    try:
-        return engine.recognizer_for(file_type.modality), word
-    except ServiceError as exc:
-        if exc.status == 501:
-            raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
-                                    "is installed") from None
-        raise
-
-
-def _analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
-                      labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
-    from affectlens.dialogue.cli import conversation_model
-    from affectlens.dialogue.conversation import with_shift_cues
-
-    key = ("support", model, supporter) if support else model
-    try:
-        if labels:
-            processing.check_label_set(labels)
-        if key not in models:  # loaded once per model name, then shared by requests
-            with training_forbidden():  # a baseline over a peer that needs training: refused, not trained
-                if support:
-                    from affectlens.dialogue.support import support_model
-
-                    models[key] = support_model(model, supporter)
-                else:
-                    models[key] = conversation_model(model)
-    except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
-        status, message = describe_exception(exc)
-        raise ServiceError(status if status < 500 else 400, message) from exc
-    recognizer = models[key]
-    [result] = recognizer.analyze_dialogues([dialogue])
-    result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
-    if not recognizer.uses_context:
-        result = replace(result, warnings=(*result.warnings, f"{recognizer.name}: turns analysed one by one"))
-    return result.to_dict()
-
-
-def _analyze_file(engine: Engine, saved: SavedUpload, kind: str, labels: str | None) -> dict[str, Any]:
-    recognizer, _ = _media_recognizer(engine, saved)
-    try:
-        analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
-        results = list(analysis.results)
-    except Exception as exc:
-        status, message = describe_exception(exc)
-        if status == 500:
-            raise
-        raise ServiceError(status, message.replace(str(saved.path), "upload")) from None
-    data = results[0].to_dict() if len(results) == 1 else EmotionResult(
-        tuple(s for r in results for s in r.segments), None, tuple(w for r in results for w in r.warnings)).to_dict()
-    data["source"] = None
-    for segment in data["segments"]:
-        segment.pop("source", None)
-    data["warnings"] = [w.replace(str(saved.path), "upload") for w in data["warnings"]]
-    return data
-
-
-def _start_job_analysis(engine: Engine, saved: SavedUpload, job: Any, column: str | None,
-                        id_column: str | None, labels: str | None, model: str | None) -> processing.Analysis:
-    """Validate now (columns, label set, model, recognizer), return the lazy work for the job."""
-    if saved.sniffed.kind == "table":
-        recognizer = engine.text_recognizer(model)
-    else:
-        with media_limits(max_pixels=engine.settings.max_image_pixels):
-            SyncMediaRunner.probe(saved)  # pixel cap from the header, before any decoding or model
-        recognizer, _ = _media_recognizer(engine, saved)
-    with media_limits(max_pixels=engine.settings.max_image_pixels):  # an image decodes here: cap it
-        return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
-                                         id_column=id_column, batch_size=engine.settings.job_batch_size,
-                                         progress=job.on_progress)
 
 
 def run_server(settings: ServiceSettings, *, log_level: str = "info", recognizers: Sequence[Recognizer] = ()) -> None:
