@@ -33,7 +33,7 @@ from affectlens.service import analysis, schemas
 from affectlens.service.engine import Engine, ServiceError, describe_exception
 from affectlens.service.jobs import JobManager
 from affectlens.service.limits import SyncMediaRunner
-from affectlens.service.middleware import RequestContext, error_body, install_error_handlers
+from affectlens.service.middleware import RequestContext, install_error_handlers
 from affectlens.service.security import HostOriginGuard, install_log_redaction, stream_credentials
 from affectlens.service.settings import ServiceSettings
 from affectlens.service.stream import run_stream
@@ -89,7 +89,7 @@ def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence
     )
     app.state.affectlens = state
     install_error_handlers(app)
-    app.add_middleware(HostOriginGuard, settings=settings, error_body=error_body)  # inside RequestContext
+    app.add_middleware(HostOriginGuard, settings=settings)  # inside RequestContext
     app.add_middleware(RequestContext, settings=settings)
     _add_public_routes(app, state)
     _add_api_routes(app, state)

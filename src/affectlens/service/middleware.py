@@ -150,11 +150,11 @@ class RequestContext:
         closing = _closing_boundary(raw_content_type) if path.startswith(_UPLOAD_PATHS) else None
         try:
             if length.isdigit() and int(length) > limit:
-                await self._send_error(send_with_id, 413, f"request body larger than the limit of {limit} bytes")
+                await send_error(send_with_id, 413, f"request body larger than the limit of {limit} bytes")
                 return
             if (scope.get("method") == "POST" and path in _JSON_PATHS and content_type
                     and not _is_json_type(content_type)):
-                await self._send_error(send_with_id, 415, f"send the body as application/json, not {content_type!r}")
+                await send_error(send_with_id, 415, f"send the body as application/json, not {content_type!r}")
                 return
             received = 0
             tail = b""
@@ -179,18 +179,20 @@ class RequestContext:
                 await self.app(scope, limited_receive, send_with_id)
             except BodyTooLarge as exc:
                 if not status_holder["status"]:
-                    await self._send_error(send_with_id, 413, str(exc.detail))
+                    await send_error(send_with_id, 413, str(exc.detail))
             except Exception:
                 log.exception("request %s %s failed [request_id=%s]", scope.get("method"), path, request_id)
                 if not status_holder["status"]:
-                    await self._send_error(send_with_id, 500, "internal error; the log has the details "
+                    await send_error(send_with_id, 500, "internal error; the log has the details "
                                                               f"(request_id {request_id})")
         finally:
             log.info("%s %s %s %.1fms request_id=%s", scope.get("method"), path, status_holder["status"],
                      (time.perf_counter() - started) * 1000, request_id)
 
-    @staticmethod
-    async def _send_error(send: Send, status: int, message: str) -> None:
-        response = error_response(status, message)
-        await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
-        await send({"type": "http.response.body", "body": response.body})
+
+async def send_error(send: Send, status: int, message: str, *, event: str = "http.response") -> None:
+    """The JSON error straight on an ASGI ``send`` (``event``: ``websocket.http.response`` for a
+    refused WebSocket handshake)."""
+    response = error_response(status, message)
+    await send({"type": f"{event}.start", "status": status, "headers": response.raw_headers})
+    await send({"type": f"{event}.body", "body": response.body})
