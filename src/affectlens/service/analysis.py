@@ -6,6 +6,8 @@ a failure into a ``ServiceError`` with the temp file's path hidden.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -68,16 +70,24 @@ def analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | No
     return result.to_dict()
 
 
-def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None) -> dict[str, Any]:
-    recognizer = media_recognizer(engine, saved)
+@contextmanager
+def client_errors(saved: SavedUpload) -> Iterator[None]:
+    """A failure caused by the upload becomes a ``ServiceError`` with the temp file's path hidden;
+    an internal error (500) propagates as it is."""
     try:
-        analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
-        results = list(analysis.results)
+        yield
     except Exception as exc:
         status, message = describe_exception(exc)
         if status == 500:
             raise
         raise ServiceError(status, saved.scrub(message)) from None
+
+
+def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None) -> dict[str, Any]:
+    recognizer = media_recognizer(engine, saved)
+    with client_errors(saved):
+        analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
+        results = list(analysis.results)
     result = results[0] if len(results) == 1 else EmotionResult(
         tuple(s for r in results for s in r.segments), None, tuple(w for r in results for w in r.warnings))
     return scrub_result(result, saved.scrub)

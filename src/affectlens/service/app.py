@@ -277,15 +277,10 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
             job = state.jobs.new_job(saved.sniffed.kind, saved.path)
             job.scrub = saved.scrub
             loop = asyncio.get_running_loop()
-            try:
+            with analysis.client_errors(saved):
                 started = await _with_timeout(state, loop.run_in_executor(
                     engine.media_executor, analysis.start_job_analysis, engine, saved, job, column, id_column,
                     labels, model))
-            except Exception as exc:
-                status, message = describe_exception(exc)
-                if status == 500:
-                    raise
-                raise ServiceError(status, job.scrub(message)) from None
             job.work = lambda: started.results
             state.jobs.submit(job)
             handed_over = True
