@@ -86,6 +86,20 @@ def modalities_of(sources: Sequence[Source]) -> list[Modality]:
     return [Modality.TEXT]
 
 
+def worker_pool(spec: JobSpec, model: Any) -> Any:
+    """A worker's (Ray actor's, worker process's) ``RecognizerPool``, from a model name or a pickled
+    recognizer, loaded for the job's modalities."""
+    import pickle
+
+    from affectlens.processing import RecognizerPool
+
+    pool = RecognizerPool(pickle.loads(model) if isinstance(model, bytes) else model)
+    with warnings.catch_warnings():  # the driver already warned about a modality it cannot load
+        warnings.simplefilter("ignore")
+        pool.load_available(modalities_of(spec.sources))
+    return pool
+
+
 def _label_names(recognizer: Any, labels: str | None) -> tuple[str, ...]:
     """The score columns: the target label set's labels, else the recognizer's."""
     from affectlens.taxonomy import UnknownLabelSet, get_label_set

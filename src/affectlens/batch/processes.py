@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from affectlens.batch.engine import JobSpec, modalities_of, process_unit, warn_file_errors
+from affectlens.batch.engine import JobSpec, process_unit, warn_file_errors, worker_pool
 from affectlens.batch.manifest import UnitInfo, committed_units, finished_sources, unit_info
 from affectlens.batch.sources import RowBatch, Unit, estimate_rows, iter_units
 
@@ -58,17 +58,10 @@ def worker_environment(workers: int, *, cpus: int | None = None,
 
 
 def _init_worker(spec: JobSpec, model: Any, layout_env: dict[str, str]) -> None:
-    import pickle
-
-    from affectlens.processing import RecognizerPool
-
     os.environ.update(layout_env)  # read by runtime_threads when the model builds its sessions
     global _worker_pool, _worker_spec
     _worker_spec = spec
-    _worker_pool = RecognizerPool(pickle.loads(model) if isinstance(model, bytes) else model)
-    with warnings.catch_warnings():  # the parent already warned about a modality it cannot load
-        warnings.simplefilter("ignore")
-        _worker_pool.load_available(modalities_of(spec.sources))
+    _worker_pool = worker_pool(spec, model)
 
 
 def _work(unit: Unit) -> UnitInfo:

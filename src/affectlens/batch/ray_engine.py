@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from affectlens.batch.engine import BatchWarning, JobSpec, modalities_of, process_unit
+from affectlens.batch.engine import BatchWarning, JobSpec, process_unit, worker_pool
 from affectlens.batch.manifest import committed_units, finished_sources, unit_info
 from affectlens.batch.sources import RowBatch, Unit, count_rows, read_unit
 from affectlens.inputs import InputError
@@ -64,7 +64,6 @@ class UnitWorker:
     """A Ray actor: holds the model, processes the units of the batches it is given."""
 
     def __init__(self, spec: JobSpec, model: Any) -> None:
-        from affectlens.processing import RecognizerPool
         from affectlens.runtime_threads import THREADS_ENV, parse_threads
 
         # actors on one node share its cores: each model gets the CPUs Ray gave its actor,
@@ -72,10 +71,7 @@ class UnitWorker:
         if parse_threads(os.environ.get(THREADS_ENV)) is None:
             os.environ[THREADS_ENV] = str(_assigned_cpus())
         self.spec = spec
-        self.pool = RecognizerPool(pickle.loads(model) if isinstance(model, bytes) else model)
-        with warnings.catch_warnings():  # the driver already warned about a modality it cannot load
-            warnings.simplefilter("ignore")
-            self.pool.load_available(modalities_of(spec.sources))
+        self.pool = worker_pool(spec, model)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

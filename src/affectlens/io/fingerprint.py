@@ -17,17 +17,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-BLOCK_BYTES = 1 << 20
+from affectlens.models import sha256_file
+
 HASH_KEY = "sha256"
 
 
-def hash_file(path: str | Path, *, block_bytes: int = BLOCK_BYTES) -> str:
-    """SHA-256 of the whole file, read in ``block_bytes`` blocks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(block_bytes):
-            digest.update(block)
-    return digest.hexdigest()
+def hash_file(path: str | Path) -> str:
+    """SHA-256 of the whole file, read in 1 MB blocks (the one the model checks use, ``sha256_file``)."""
+    return sha256_file(Path(path))
 
 
 def file_fingerprint(path: str | Path) -> dict[str, Any]:

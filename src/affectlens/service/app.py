@@ -11,213 +11,38 @@ them the registry's defaults are used (``text.minilm-goemotions.v1`` for text).
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hmac
 import json
 import logging
-import re
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile, WebSocket
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from affectlens import processing
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
-from affectlens.media_limits import media_limits
 from affectlens.protocols import Recognizer
-from affectlens.readiness import training_forbidden
-from affectlens.service import schemas
+from affectlens.service import analysis, schemas
 from affectlens.service.engine import Engine, ServiceError, describe_exception
 from affectlens.service.jobs import JobManager
 from affectlens.service.limits import SyncMediaRunner
+from affectlens.service.middleware import RequestContext, install_error_handlers
 from affectlens.service.security import HostOriginGuard, install_log_redaction, stream_credentials
 from affectlens.service.settings import ServiceSettings
 from affectlens.service.stream import run_stream
-from affectlens.service.uploads import SavedUpload, UploadRejected, remove_quietly, save_upload
-from affectlens.types import SCHEMA_VERSION, EmotionResult, Modality
+from affectlens.service.uploads import remove_quietly, save_upload
+from affectlens.types import SCHEMA_VERSION, Modality
 
 log = logging.getLogger("affectlens.service")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("affectlens_request_id", default=None)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-#: paths whose bodies are uploads (the upload limit applies instead of the JSON-body limit)
-_UPLOAD_PATHS = ("/v1/analyze/audio", "/v1/analyze/image", "/v1/analyze/video", "/v1/jobs")
-_JSON_PATHS = ("/v1/analyze/text", "/v1/analyze/texts", "/v1/analyze/dialogue")
-_MULTIPART_OVERHEAD = 64 * 1024
-_MEDIA_MODALITY_WORD = {"audio": "speech", "image": "face", "video": "face"}
 T = TypeVar("T")
-
-
-# -- errors -----------------------------------------------------------------------------------------
-
-
-def error_body(status: int, message: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": message, "status": status, "request_id": request_id_var.get()}
-    if detail is not None:
-        body["detail"] = detail
-    return body
-
-
-def error_response(status: int, message: str, detail: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(status, message, detail), status_code=status, headers=headers)
-
-
-def _closing_boundary(content_type: str) -> bytes | None:
-    """``--<boundary>--`` of a multipart body (the boundary keeps its case)."""
-    if not content_type.lower().startswith("multipart/form-data"):
-        return None
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "boundary" and value:
-            return b"--" + value.strip('"').encode("latin-1") + b"--"
-    return None
-
-
-def _is_json_type(content_type: str) -> bool:
-    mime = content_type.split(";")[0].strip()
-    return mime == "application/json" or mime.endswith("+json")
-
-
-class BodyTooLarge(StarletteHTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request body larger than the limit of {limit} bytes")
-
-
-def _validation_message(errors: Sequence[Any]) -> tuple[int, str]:
-    if any(e.get("type") == "json_invalid" for e in errors):
-        ctx = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {})
-        return 400, f"malformed JSON body: {ctx.get('error', 'cannot be parsed')}"
-    parts = []
-    for e in errors[:5]:
-        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {e.get('msg', 'invalid')}")
-    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-    return 422, "; ".join(parts) + more
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ServiceError)
-    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return error_response(exc.status, exc.message)
-
-    @app.exception_handler(UploadRejected)
-    async def _upload_rejected(request: Request, exc: UploadRejected) -> JSONResponse:
-        return error_response(exc.status, exc.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        status, message = _validation_message(errors)
-        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-                  for e in errors[:20]]
-        return error_response(status, message, detail)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        if exc.status_code == 400 and "parsing the body" in message:
-            message = "the request body cannot be parsed (truncated or malformed upload?)"
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
-
-
-# -- middleware (plain ASGI: no per-request overhead of BaseHTTPMiddleware) ------------------------------
-
-
-class RequestContext:
-    """Request ids (``X-Request-ID`` in and out), one log line per request, 413 on big bodies,
-    and a JSON 500 (never a traceback) for anything unexpected."""
-
-    def __init__(self, app: ASGIApp, settings: ServiceSettings) -> None:
-        self.app = app
-        self.settings = settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        given = headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        request_id_var.set(request_id)
-        if scope["type"] == "websocket":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
-        limit = (self.settings.max_upload_bytes + _MULTIPART_OVERHEAD if path.startswith(_UPLOAD_PATHS)
-                 else self.settings.max_body_bytes)
-        started = time.perf_counter()
-        status_holder = {"status": 0}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        length = headers.get("content-length", "")
-        raw_content_type = headers.get("content-type", "")
-        content_type = raw_content_type.lower()
-        closing = _closing_boundary(raw_content_type) if path.startswith(_UPLOAD_PATHS) else None
-        try:
-            if length.isdigit() and int(length) > limit:
-                await self._send_error(send_with_id, 413, f"request body larger than the limit of {limit} bytes")
-                return
-            if (scope.get("method") == "POST" and path in _JSON_PATHS and content_type
-                    and not _is_json_type(content_type)):
-                await self._send_error(send_with_id, 415, f"send the body as application/json, not {content_type!r}")
-                return
-            received = 0
-            tail = b""
-
-            async def limited_receive() -> Message:
-                nonlocal received, tail
-                message = await receive()
-                if message["type"] == "http.request":
-                    chunk = message.get("body", b"")
-                    received += len(chunk)
-                    if received > limit:
-                        raise BodyTooLarge(limit)
-                    if closing is not None:
-                        tail = (tail + chunk)[-len(closing) - 8 :]
-                        if not message.get("more_body", False) and closing not in tail:
-                            # python-multipart silently drops an unfinished part: say what happened
-                            raise StarletteHTTPException(400, "truncated upload: the multipart body ends "
-                                                              "before its closing boundary")
-                return message
-
-            try:
-                await self.app(scope, limited_receive, send_with_id)
-            except BodyTooLarge as exc:
-                if not status_holder["status"]:
-                    await self._send_error(send_with_id, 413, str(exc.detail))
-            except Exception:
-                log.exception("request %s %s failed [request_id=%s]", scope.get("method"), path, request_id)
-                if not status_holder["status"]:
-                    await self._send_error(send_with_id, 500, "internal error; the log has the details "
-                                                              f"(request_id {request_id})")
-        finally:
-            log.info("%s %s %s %.1fms request_id=%s", scope.get("method"), path, status_holder["status"],
-                     (time.perf_counter() - started) * 1000, request_id)
-
-    @staticmethod
-    async def _send_error(send: Send, status: int, message: str) -> None:
-        response = error_response(status, message)
-        await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
-        await send({"type": "http.response.body", "body": response.body})
 
 
 # -- the app -----------------------------------------------------------------------------------------
@@ -263,8 +88,8 @@ def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence
         redoc_url=None,
     )
     app.state.affectlens = state
-    _install_error_handlers(app)
-    app.add_middleware(HostOriginGuard, settings=settings, error_body=error_body)  # inside RequestContext
+    install_error_handlers(app)
+    app.add_middleware(HostOriginGuard, settings=settings)  # inside RequestContext
     app.add_middleware(RequestContext, settings=settings)
     _add_public_routes(app, state)
     _add_api_routes(app, state)
@@ -395,7 +220,7 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         dialogue = Dialogue("dialogue", turns, warnings=empty)
         loop = asyncio.get_running_loop()
         result = await _with_timeout(state, loop.run_in_executor(
-            engine.media_executor, _analyze_dialogue, dialogue_models, dialogue, body.model, body.labels,
+            engine.media_executor, analysis.analyze_dialogue, dialogue_models, dialogue, body.model, body.labels,
             body.support, body.supporter))
         return JSONResponse(result)
 
@@ -403,7 +228,7 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
                                   temp_dir=settings.temp_folder())
         try:  # duration and pixel caps from the header, own threads, cancelled when abandoned (limits.py)
-            result = await state.sync_media.run(request, saved, lambda: _analyze_file(engine, saved, kind, labels))
+            result = await state.sync_media.run(request, saved, lambda: analysis.analyze_file(engine, saved, labels))
         finally:
             remove_quietly(saved.path)
         return JSONResponse(result)
@@ -450,18 +275,13 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         handed_over = False
         try:
             job = state.jobs.new_job(saved.sniffed.kind, saved.path)
-            job.scrub = _scrubber(str(saved.path))
+            job.scrub = saved.scrub
             loop = asyncio.get_running_loop()
-            try:
-                analysis = await _with_timeout(state, loop.run_in_executor(
-                    engine.media_executor, _start_job_analysis, engine, saved, job, column, id_column, labels,
-                    model))
-            except Exception as exc:
-                status, message = describe_exception(exc)
-                if status == 500:
-                    raise
-                raise ServiceError(status, job.scrub(message)) from None
-            job.work = lambda: analysis.results
+            with analysis.client_errors(saved):
+                started = await _with_timeout(state, loop.run_in_executor(
+                    engine.media_executor, analysis.start_job_analysis, engine, saved, job, column, id_column,
+                    labels, model))
+            job.work = lambda: started.results
             state.jobs.submit(job)
             handed_over = True
         finally:
@@ -527,97 +347,6 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         await run_stream(websocket, recognizer=recognizer, executor=engine.media_executor,
                          max_seconds=settings.stream_max_seconds,
                          max_message_bytes=settings.stream_max_message_bytes, labels=labels)
-
-
-def _scrubber(path: str) -> Callable[[str], str]:
-    """Hides a temp file's path in messages shown to the client."""
-
-    def scrub(text: str) -> str:
-        return text.replace(path, "upload")
-
-    return scrub
-
-
-# -- blocking helpers (run in threads) -------------------------------------------------------------------
-
-
-def _media_recognizer(engine: Engine, saved: SavedUpload) -> tuple[Recognizer, str]:
-    """The recognizer for an upload, through the processing layer's file-type dispatch (501 when none)."""
-    kind = saved.sniffed.kind
-    file_type = processing.FILE_TYPES.get(saved.sniffed.suffix)
-    word = _MEDIA_MODALITY_WORD.get(kind, kind)
-    if file_type is None:
-        raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
-                                f"(and no reader for {saved.sniffed.suffix} files) is installed")
-    try:
-        return engine.recognizer_for(file_type.modality), word
-    except ServiceError as exc:
-        if exc.status == 501:
-            raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
-                                    "is installed") from None
-        raise
-
-
-def _analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
-                      labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
-    from affectlens.dialogue.cli import conversation_model
-    from affectlens.dialogue.conversation import with_shift_cues
-
-    key = ("support", model, supporter) if support else model
-    try:
-        if labels:
-            processing.check_label_set(labels)
-        if key not in models:  # loaded once per model name, then shared by requests
-            with training_forbidden():  # a baseline over a peer that needs training: refused, not trained
-                if support:
-                    from affectlens.dialogue.support import support_model
-
-                    models[key] = support_model(model, supporter)
-                else:
-                    models[key] = conversation_model(model)
-    except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
-        status, message = describe_exception(exc)
-        raise ServiceError(status if status < 500 else 400, message) from exc
-    recognizer = models[key]
-    [result] = recognizer.analyze_dialogues([dialogue])
-    result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
-    if not recognizer.uses_context:
-        result = replace(result, warnings=(*result.warnings, f"{recognizer.name}: turns analysed one by one"))
-    return result.to_dict()
-
-
-def _analyze_file(engine: Engine, saved: SavedUpload, kind: str, labels: str | None) -> dict[str, Any]:
-    recognizer, _ = _media_recognizer(engine, saved)
-    try:
-        analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
-        results = list(analysis.results)
-    except Exception as exc:
-        status, message = describe_exception(exc)
-        if status == 500:
-            raise
-        raise ServiceError(status, message.replace(str(saved.path), "upload")) from None
-    data = results[0].to_dict() if len(results) == 1 else EmotionResult(
-        tuple(s for r in results for s in r.segments), None, tuple(w for r in results for w in r.warnings)).to_dict()
-    data["source"] = None
-    for segment in data["segments"]:
-        segment.pop("source", None)
-    data["warnings"] = [w.replace(str(saved.path), "upload") for w in data["warnings"]]
-    return data
-
-
-def _start_job_analysis(engine: Engine, saved: SavedUpload, job: Any, column: str | None,
-                        id_column: str | None, labels: str | None, model: str | None) -> processing.Analysis:
-    """Validate now (columns, label set, model, recognizer), return the lazy work for the job."""
-    if saved.sniffed.kind == "table":
-        recognizer = engine.text_recognizer(model)
-    else:
-        with media_limits(max_pixels=engine.settings.max_image_pixels):
-            SyncMediaRunner.probe(saved)  # pixel cap from the header, before any decoding or model
-        recognizer, _ = _media_recognizer(engine, saved)
-    with media_limits(max_pixels=engine.settings.max_image_pixels):  # an image decodes here: cap it
-        return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
-                                         id_column=id_column, batch_size=engine.settings.job_batch_size,
-                                         progress=job.on_progress)
 
 
 def run_server(settings: ServiceSettings, *, log_level: str = "info", recognizers: Sequence[Recognizer] = ()) -> None:

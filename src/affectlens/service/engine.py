@@ -27,7 +27,7 @@ from affectlens import processing
 from affectlens.inputs import TextItem
 from affectlens.protocols import Recognizer
 from affectlens.readiness import readiness, training_forbidden
-from affectlens.registry import UnknownRecognizer, available, default_for, get_spec
+from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec
 from affectlens.service.settings import ServiceSettings
 from affectlens.types import EmotionResult, Modality
 
@@ -220,17 +220,20 @@ class Engine:
         loaded = self.loaded_names()
         default = self.default_text.name if self.default_text else None
         rows: dict[str, dict[str, object]] = {}
+
+        def add(model: Recognizer | RecognizerSpec, is_loaded: bool, reason: str | None = None) -> None:
+            rows[model.name] = {"name": model.name, "modality": model.modality.value, "label_set": model.label_set,
+                                "default": model.name == default, "loaded": is_loaded,
+                                "ready": reason is None, "reason": reason}
+
         for spec in available(Modality.TEXT):
-            reason = None
-            if spec.name not in loaded:
+            if spec.name in loaded:
+                add(spec, True)
+            else:
                 with training_forbidden():
-                    reason = readiness(spec)
-            rows[spec.name] = {"name": spec.name, "modality": spec.modality.value, "label_set": spec.label_set,
-                               "default": spec.name == default, "loaded": spec.name in loaded,
-                               "ready": reason is None, "reason": reason}
+                    add(spec, False, readiness(spec))
         for rec in self._injected.values():
-            rows[rec.name] = {"name": rec.name, "modality": rec.modality.value, "label_set": rec.label_set,
-                              "default": rec.name == default, "loaded": True, "ready": True, "reason": None}
+            add(rec, True)
         return sorted(rows.values(), key=lambda r: str(r["name"]))
 
     def loaded_names(self) -> set[str]:

@@ -179,7 +179,7 @@ class JobManager:
                 for result in job.work():
                     if job.cancel_event.is_set():
                         raise JobCancelled()
-                    handle.write(json.dumps(_scrub_result(result, job.scrub), ensure_ascii=False))
+                    handle.write(json.dumps(scrub_result(result, job.scrub), ensure_ascii=False))
                     handle.write("\n")
                     job.result_count += 1
             self._finish(job, "done")
@@ -238,7 +238,8 @@ class JobManager:
             self._jobs.clear()
 
 
-def _scrub_result(result: EmotionResult, scrub: Callable[[str], str]) -> dict[str, Any]:
+def scrub_result(result: EmotionResult, scrub: Callable[[str], str]) -> dict[str, Any]:
+    """A result as the client sees it: no temp-file paths (``source``, warnings)."""
     data = result.to_dict()
     data["source"] = None  # the temp file's path means nothing to the client
     data["warnings"] = [scrub(w) for w in data["warnings"]]

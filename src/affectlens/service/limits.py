@@ -112,7 +112,7 @@ class SyncMediaRunner:
         try:
             return media_duration(saved)
         except MediaTooLarge as exc:
-            raise ServiceError(413, _scrub(str(exc), saved)) from None
+            raise ServiceError(413, saved.scrub(str(exc))) from None
         except (ValueError, OSError):  # unreadable: the analysis itself gives the precise 400/415
             return None
 
@@ -171,10 +171,6 @@ def _consume(future: asyncio.Future[Any]) -> None:
     """Retrieve the outcome of work nobody waits for any more (no "exception never retrieved")."""
     with contextlib.suppress(BaseException):
         future.result()
-
-
-def _scrub(message: str, saved: SavedUpload) -> str:
-    return message.replace(str(saved.path), "upload")
 
 
 __all__ = ["SyncMediaRunner", "media_duration", "sync_cap", "too_long_message"]

@@ -27,16 +27,15 @@ import binascii
 import contextlib
 import hmac
 import ipaddress
-import json
 import logging
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from affectlens.service.middleware import send_error
 from affectlens.service.settings import ServiceSettings
 
 log = logging.getLogger("affectlens.service")
@@ -48,9 +47,6 @@ WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 #: the subprotocol a browser offers (with the key one) so that the server can select a key-free one
 STREAM_SUBPROTOCOL = "affectlens.v1"
 KEY_SUBPROTOCOL_PREFIX = "affectlens.key."
-
-ErrorBody = Callable[[int, str], dict[str, Any]]
-
 
 # -- hosts and origins ----------------------------------------------------------------------------------
 
@@ -144,11 +140,10 @@ class HostOriginGuard:
     A refused WebSocket handshake gets the same JSON answer as HTTP when the server supports
     denial responses (uvicorn does), else a plain close (HTTP 403)."""
 
-    def __init__(self, app: ASGIApp, settings: ServiceSettings, error_body: ErrorBody) -> None:
+    def __init__(self, app: ASGIApp, settings: ServiceSettings) -> None:
         self.app = app
         self.hosts = HostPolicy.from_settings(settings)
         self.origins = frozenset(_normal_origin(o) for o in _split_list(settings.allowed_origins))
-        self.error_body = error_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -175,14 +170,10 @@ class HostOriginGuard:
 
     async def _refuse(self, scope: Scope, send: Send, status: int, message: str) -> None:
         log.warning("refused %s %s: %s", scope.get("method", "WebSocket"), scope.get("path", ""), message)
-        body = json.dumps(self.error_body(status, message)).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if scope["type"] == "http":
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send_error(send, status, message)
         elif "websocket.http.response" in scope.get("extensions", {}):
-            await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
-            await send({"type": "websocket.http.response.body", "body": body})
+            await send_error(send, status, message, event="websocket.http.response")
         else:
             await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
 

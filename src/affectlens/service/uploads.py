@@ -149,6 +149,10 @@ class SavedUpload:
     sniffed: Sniffed
     size: int
 
+    def scrub(self, text: str) -> str:
+        """``text`` with the temp file's path hidden (for messages shown to the client)."""
+        return text.replace(str(self.path), "upload")
+
 
 async def save_upload(
     upload: Any, *, kinds: tuple[str, ...], max_bytes: int, temp_dir: Path | None

@@ -1,0 +1,107 @@
+"""The blocking work behind the dialogue, media and job routes (run in threads by ``app.py``).
+
+Each helper validates what the client sent (label set, model, recognizer, pixel cap) and turns
+a failure into a ``ServiceError`` with the temp file's path hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from affectlens import processing
+from affectlens.dialogue.types import Dialogue
+from affectlens.media_limits import media_limits
+from affectlens.protocols import Recognizer
+from affectlens.readiness import training_forbidden
+from affectlens.service.engine import Engine, ServiceError, describe_exception
+from affectlens.service.jobs import Job, scrub_result
+from affectlens.service.limits import SyncMediaRunner
+from affectlens.service.uploads import SavedUpload
+from affectlens.types import EmotionResult
+
+_MEDIA_MODALITY_WORD = {"audio": "speech", "image": "face", "video": "face"}
+
+
+def media_recognizer(engine: Engine, saved: SavedUpload) -> Recognizer:
+    """The recognizer for an upload, through the processing layer's file-type dispatch (501 when none)."""
+    kind = saved.sniffed.kind
+    file_type = processing.FILE_TYPES.get(saved.sniffed.suffix)
+    word = _MEDIA_MODALITY_WORD.get(kind, kind)
+    if file_type is None:
+        raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
+                                f"(and no reader for {saved.sniffed.suffix} files) is installed")
+    try:
+        return engine.recognizer_for(file_type.modality)
+    except ServiceError as exc:
+        if exc.status == 501:
+            raise ServiceError(501, f"{saved.sniffed.what} cannot be analysed yet: no {word} recognizer "
+                                    "is installed") from None
+        raise
+
+
+def analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
+                     labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
+    from affectlens.dialogue.cli import conversation_model
+    from affectlens.dialogue.conversation import with_shift_cues
+
+    key = ("support", model, supporter) if support else model
+    try:
+        if labels:
+            processing.check_label_set(labels)
+        if key not in models:  # loaded once per model name, then shared by requests
+            with training_forbidden():  # a baseline over a peer that needs training: refused, not trained
+                if support:
+                    from affectlens.dialogue.support import support_model
+
+                    models[key] = support_model(model, supporter)
+                else:
+                    models[key] = conversation_model(model)
+    except Exception as exc:  # unknown label set, unknown or unfit model: the client's error, in one line
+        status, message = describe_exception(exc)
+        raise ServiceError(status if status < 500 else 400, message) from exc
+    recognizer = models[key]
+    [result] = recognizer.analyze_dialogues([dialogue])
+    result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
+    if not recognizer.uses_context:
+        result = replace(result, warnings=(*result.warnings, f"{recognizer.name}: turns analysed one by one"))
+    return result.to_dict()
+
+
+@contextmanager
+def client_errors(saved: SavedUpload) -> Iterator[None]:
+    """A failure caused by the upload becomes a ``ServiceError`` with the temp file's path hidden;
+    an internal error (500) propagates as it is."""
+    try:
+        yield
+    except Exception as exc:
+        status, message = describe_exception(exc)
+        if status == 500:
+            raise
+        raise ServiceError(status, saved.scrub(message)) from None
+
+
+def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None) -> dict[str, Any]:
+    recognizer = media_recognizer(engine, saved)
+    with client_errors(saved):
+        analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
+        results = list(analysis.results)
+    result = results[0] if len(results) == 1 else EmotionResult(
+        tuple(s for r in results for s in r.segments), None, tuple(w for r in results for w in r.warnings))
+    return scrub_result(result, saved.scrub)
+
+
+def start_job_analysis(engine: Engine, saved: SavedUpload, job: Job, column: str | None,
+                       id_column: str | None, labels: str | None, model: str | None) -> processing.Analysis:
+    """Validate now (columns, label set, model, recognizer), return the lazy work for the job."""
+    with media_limits(max_pixels=engine.settings.max_image_pixels):  # an image decodes here: cap it
+        if saved.sniffed.kind == "table":
+            recognizer = engine.text_recognizer(model)
+        else:
+            SyncMediaRunner.probe(saved)  # pixel cap from the header, before any decoding or model
+            recognizer = media_recognizer(engine, saved)
+        return processing.start_analysis(saved.path, model=recognizer, labels=labels, column=column,
+                                         id_column=id_column, batch_size=engine.settings.job_batch_size,
+                                         progress=job.on_progress)
