@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,15 @@ def _text_or_warning(value: Any) -> tuple[TextItem | None, str | None]:
 
 def _empty(value: Any, warning: str) -> EmotionResult:
     return EmotionResult((), getattr(value, "source", None), (warning,))
+
+
+def analyze_each(batch: Sequence[Any], analyze_one: Callable[[TextItem], EmotionResult]) -> list[EmotionResult]:
+    """One result per input, in order: ``analyze_one`` for readable texts, an empty result with its warning else."""
+    results: list[EmotionResult] = []
+    for value in batch:
+        item, warning = _text_or_warning(value)
+        results.append(_empty(value, warning or "unreadable input") if item is None else analyze_one(item))
+    return results
 
 
 def _segment(item: TextItem, *, label_set: str, scores: dict[str, float], labels: tuple[str, ...],

@@ -24,7 +24,7 @@ import numpy as np
 
 from affectlens.inputs import TextItem
 from affectlens.readiness import not_trained_message, training_allowed
-from affectlens.recognizers.peers import (
+from affectlens.recognizers.peer_common import (
     PeerModelMissing,
     _anchor_vad,
     _cores,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from affectlens.inputs import TextItem
-from affectlens.recognizers.peers import _empty, _segment, _text_or_warning
+from affectlens.recognizers.peer_common import _segment, analyze_each
 from affectlens.types import Cue, EmotionResult, Modality
 
 NRC_NAME = "peer.nrc-lexicon.v1"
@@ -57,12 +57,7 @@ class NrcLexiconRecognizer:
         if not batch:
             return []
         self.load()
-        results: list[EmotionResult] = []
-        for value in batch:
-            item, warning = _text_or_warning(value)
-            results.append(_empty(value, warning or "unreadable input") if item is None
-                           else self._analyze_one(item))
-        return results
+        return analyze_each(batch, self._analyze_one)
 
     def _analyze_one(self, item: TextItem) -> EmotionResult:
         from affectlens.taxonomy import vad_from_scores

@@ -6,12 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from affectlens.inputs import TextItem
-from affectlens.recognizers.peer_common import (
-    _empty,
-    _find_spans,
-    _segment,
-    _text_or_warning,
-)
+from affectlens.recognizers.peer_common import _find_spans, _segment, analyze_each
 from affectlens.types import VAD, Cue, EmotionResult, Modality
 
 VADER_NAME = "peer.vader.v1"
@@ -46,12 +41,7 @@ class VaderRecognizer:
         if not batch:
             return []
         self.load()
-        results: list[EmotionResult] = []
-        for value in batch:
-            item, warning = _text_or_warning(value)
-            results.append(_empty(value, warning or "unreadable input") if item is None
-                           else self._analyze_one(item))
-        return results
+        return analyze_each(batch, self._analyze_one)
 
     def _token_valences(self, text: str) -> tuple[list[str], list[float], dict[str, float]]:
         """VADER's own ``polarity_scores`` steps, keeping the per-token valences it sums.
