@@ -29,7 +29,10 @@ function mainCue(seg) {
 
 // -- faces over the image or the video frame (analyze --annotate) -------------------------------
 
-const boxOf = (seg) => (seg.extras && Array.isArray(seg.extras.box) && seg.extras.box.length === 4 ? seg.extras.box : null);
+// a face's (x, y, w, h) box in the image's pixels, as the face recognizers write it
+function boxOf(seg) {
+  return seg.extras && Array.isArray(seg.extras.box) && seg.extras.box.length === 4 ? seg.extras.box : null;
+}
 
 // the faces to draw: all of an image's; for a video the sampled frame with the most faces (the first such one)
 function facesToDraw(segments) {
