@@ -116,6 +116,30 @@ def test_video_tracks_lanes_and_the_busiest_frame(page: Any, base: str, tmp_path
     _screenshot(page, tmp_path, "page-video.png")
 
 
+def test_video_frame_drawn_behind_the_boxes(page: Any, base: str, tmp_path: Path) -> None:
+    """The page seeks the uploaded video to the drawn frame and paints it under the boxes (a WebM:
+    Debian's chromium decodes VP8, not H.264; an undecodable video keeps a blank backdrop)."""
+    cv2 = pytest.importorskip("cv2", reason="opencv writes the test video (the vision extra)")
+    import numpy as np
+
+    path = tmp_path / "clip.webm"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), 4, (320, 240))
+    for n in range(8):
+        writer.write(np.full((240, 320, 3), 30 * n, np.uint8))
+    writer.release()
+    if not path.is_file() or path.stat().st_size == 0:
+        pytest.skip("this OpenCV cannot write VP8")
+    page.route("**/v1/analyze/video", lambda r: r.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(fixtures.video_result().to_dict())))
+    page.goto(base + "/")
+    page.set_input_files("#file", files=[{"name": "clip.webm", "mimeType": "video/webm",
+                                          "buffer": path.read_bytes()}])
+    page.click("#upload")
+    page.wait_for_selector("#faces-svg image")
+    assert page.get_attribute("#faces-svg", "viewBox") == "0 0 320 240"
+    assert page.locator("#faces-svg g.face").count() == 2
+
+
 def test_audio_timeline_legend_and_cues(page: Any, base: str, tmp_path: Path) -> None:
     show(page, base, "audio", fixtures.audio_result())
     assert page.locator("#timeline-svg rect.segment").count() == 3
