@@ -158,7 +158,9 @@ function renderDialogue(segments) {
     chip.style.background = colorOf(label) + "55";
     head.append(chip);
     if (seg.vad) head.append(el("span", { class: "muted" }, `valence ${seg.vad.valence.toFixed(2)}`));
-    if (typeof seg.start === "number") head.append(el("span", { class: "muted" }, `${clock(seg.start)}–${clock(seg.end)}`));
+    if (typeof seg.start === "number") {
+      head.append(el("span", { class: "muted" }, `${clock(seg.start)}–${clock(seg.end)}`));
+    }
     const body = el("p", { class: "turn-text" });
     wordsInto(body, seg);
     item.append(head, body);
@@ -240,8 +242,12 @@ function renderTimeline(points, axisName) {
     plot.append(svg("line", { x1: left, y1: base, x2: width - right, y2: base, stroke: "#9ca3af" }));
     plot.append(svg("line", { x1: left, y1: base - h0 / 2, x2: width - right, y2: base - h0 / 2,
                               stroke: "#e5e7eb", "stroke-dasharray": "4 3" }));
-    if (lane !== null) plot.append(svg("text", { class: "lane-label", x: 2, y: base - h0 / 2 + 4 }, lane < 0 ? "no track" : "track #" + lane));
-    else { plot.append(svg("text", { x: 2, y: base - h0 + 9 }, "1.0")); plot.append(svg("text", { x: 2, y: base }, "0")); }
+    if (lane !== null) {
+      const name = lane < 0 ? "no track" : "track #" + lane;
+      plot.append(svg("text", { class: "lane-label", x: 2, y: base - h0 / 2 + 4 }, name));
+    } else {
+      plot.append(svg("text", { x: 2, y: base - h0 + 9 }, "1.0"), svg("text", { x: 2, y: base }, "0"));
+    }
     const line = [];
     for (const p of points.filter((q) => (q.lane === undefined ? null : q.lane) === lane)) {
       const xa = X(p.start), xb = Math.max(xa + 2, X(p.end) - 1);
@@ -411,7 +417,7 @@ async function runJob(file) {
   if (job.kind === "table") renderTable(data.results); else renderResult(data.results[0]);
 }
 
-// the uploaded image or video, for drawing its faces in the page (an object URL: the bytes never leave the page)
+// the uploaded image or video, to draw its faces on: the browser's own copy (an object URL), no image comes back
 let mediaUrl = null;
 function uploadedMedia(file, kind) {
   if (mediaUrl) URL.revokeObjectURL(mediaUrl);

@@ -7,7 +7,9 @@
 
 // one colour per face track (vision/annotate.py's palette), so a box, its row and its timeline lane match
 const TRACK_COLORS = ["#e6194b", "#3cb44b", "#0082c8", "#f58230", "#911eb4", "#46f0f0"];
-const trackColor = (seg, n) => TRACK_COLORS[(typeof seg.track_id === "number" ? seg.track_id : n) % TRACK_COLORS.length];
+function trackColor(seg, n) {
+  return TRACK_COLORS[(typeof seg.track_id === "number" ? seg.track_id : n) % TRACK_COLORS.length];
+}
 
 // seconds as m:ss.ss (h:mm:ss.ss past an hour), as timeline.py's table
 function clock(seconds) {
@@ -69,7 +71,8 @@ function renderFaces(segments, media) {
     picture.setAttribute("viewBox", `0 0 ${w} ${h}`);
     overlay.replaceChildren(...faces.map((seg, n) => faceMark(seg, n, Math.max(w, h))));
   });
-  const what = media && media.kind === "video" ? `the frame at ${clock(frameTime)} s (the one with the most faces)` : "the image";
+  const what = media && media.kind === "video" ? `the frame at ${clock(frameTime)} (the one with the most faces)`
+    : "the image";
   box.append(el("p", { class: "muted" }, `${faces.length} face(s) in ${what}: box, track, top emotion and main cue`));
 }
 
@@ -77,7 +80,8 @@ function faceMark(seg, n, size) {
   const [x, y, w, h] = boxOf(seg);
   const color = trackColor(seg, n), [label, score] = topOf(seg), font = Math.max(6, Math.round(size / 40));
   const group = svg("g", { class: "face", "data-label": label, "data-track": seg.track_id ?? "" });
-  group.append(svg("rect", { x, y, width: w, height: h, fill: "none", stroke: color, "stroke-width": Math.max(2, size / 300) }));
+  group.append(svg("rect", { x, y, width: w, height: h, fill: "none", stroke: color,
+                             "stroke-width": Math.max(2, size / 300) }));
   const who = typeof seg.track_id === "number" ? `#${seg.track_id} ` : "";
   const lines = [`${who}${label} ${score.toFixed(2)}`];
   const cue = mainCue(seg);
@@ -104,7 +108,9 @@ function drawBehind(picture, media, time, sized) {
     const video = document.createElement("video");
     video.muted = true;
     video.preload = "auto";
-    video.addEventListener("loadeddata", () => { video.currentTime = Math.min(time, video.duration || time); }, { once: true });
+    video.addEventListener("loadeddata", () => {
+      video.currentTime = Math.min(time, video.duration || time);
+    }, { once: true });
     video.addEventListener("seeked", () => {
       const canvas = document.createElement("canvas");
       canvas.width = video.videoWidth;
@@ -154,7 +160,8 @@ function trackSummaries(segments) {
     const starts = segs.filter((s) => typeof s.start === "number").map((s) => s.start);
     const ends = segs.map((s) => (typeof s.end === "number" ? s.end : s.start)).filter((t) => typeof t === "number");
     return { track, first: starts.length ? Math.min(...starts) : null, last: ends.length ? Math.max(...ends) : null,
-             faces: segs.length, top, score: mean[top], share: segs.filter((s) => topOf(s)[0] === top).length / segs.length,
+             faces: segs.length, top, score: mean[top],
+             share: segs.filter((s) => topOf(s)[0] === top).length / segs.length,
              valence: avg("valence"), arousal: avg("arousal") };
   });
 }
@@ -212,7 +219,8 @@ function wordsInto(box, seg) {
   if (!words.length) { highlightInto(box, seg); return; }
   words.forEach((w, i) => {
     if (i) box.append(document.createTextNode(" "));
-    const tip = `${clock(w.start)}–${clock(w.end)}` + (typeof w.probability === "number" ? ` p=${w.probability.toFixed(2)}` : "");
+    const sure = typeof w.probability === "number" ? ` p=${w.probability.toFixed(2)}` : "";
+    const tip = `${clock(w.start)}–${clock(w.end)}${sure}`;
     box.append(el("span", { class: "word", title: tip }, String(w.word).trim()));
   });
 }
@@ -270,8 +278,9 @@ function renderSegments(result) {
     tr.append(el("td", {}, seg.modality));
     const emotions = el("td");
     for (const [label, score] of Object.entries(seg.scores).sort((a, b) => b[1] - a[1]).slice(0, 3)) {
-      const line = el("div", { class: seg.labels.includes(label) ? "predicted" : "muted" }, `${label} ${score.toFixed(2)}`);
-      line.style.color = seg.labels.includes(label) ? colorOf(label) : "";
+      const predicted = seg.labels.includes(label);
+      const line = el("div", { class: predicted ? "predicted" : "muted" }, `${label} ${score.toFixed(2)}`);
+      line.style.color = predicted ? colorOf(label) : "";
       emotions.append(line);
     }
     tr.append(emotions);
@@ -281,7 +290,9 @@ function renderSegments(result) {
     table.append(tr);
   });
   box.append(table);
-  if (segments.length > 500) box.append(el("p", { class: "muted" }, `first 500 of ${segments.length} segments (all in the JSON)`));
+  if (segments.length > 500) {
+    box.append(el("p", { class: "muted" }, `first 500 of ${segments.length} segments (all in the JSON)`));
+  }
 }
 
 // a cue's kind, weight and where it points: a time range, a face region (x, y, w, h), a turn, a z-score
