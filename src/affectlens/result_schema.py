@@ -188,7 +188,9 @@ def segment_arrays(
     label_names = tuple(label_names)
     n = len(segments)
     label_index = {label: i for i, label in enumerate(label_names)}
-    scores = np.full((n, len(label_names)), np.nan, dtype=np.float32)
+    # float64 here so that the bulk argmax below picks what ``Segment.top_label`` picks; float32 on output
+    scores = np.full((n, len(label_names)), np.nan, dtype=np.float64)
+    in_order = np.zeros(n, dtype=bool)  # the row's scores are label_names in order: its top label is the argmax
     floats = {name: np.full(n, np.nan, dtype=np.float64 if name in ("start", "end") else np.float32)
               for name in ("start", "end", "confidence", *VAD_COLUMNS)}
     objects: dict[str, list[Any]] = {name: [None] * n for name in (
@@ -199,6 +201,7 @@ def segment_arrays(
             continue
         if tuple(seg.scores) == label_names:  # the common case: one bulk copy
             scores[r] = tuple(seg.scores.values())
+            in_order[r] = True
         else:
             for label, value in seg.scores.items():
                 column = label_index.get(label)
@@ -216,17 +219,22 @@ def segment_arrays(
             objects[name][r] = getattr(seg, name)
         objects["modality"][r] = seg.modality.value
         objects["labels"][r] = list(seg.labels)
-        objects["top_label"][r] = seg.top_label
+        if not in_order[r]:
+            objects["top_label"][r] = seg.top_label
         objects["cues"][r] = [{"kind": c.kind, "phrase": c.phrase, "label": c.label, "weight": c.weight}
                               for c in strongest_cues(seg)]
         objects["recognizer"][r] = recognizer_id(seg)
+    if in_order.any():  # the first highest score, as ``Segment.top_label``, for all those rows at once
+        best = np.argmax(scores[in_order], axis=1).tolist()
+        for r, column in zip(np.flatnonzero(in_order).tolist(), best, strict=True):
+            objects["top_label"][r] = label_names[column]
     arrays: dict[str, Any] = {}
     for name, rule in _column_order(label_names):
         if name in exclude:
             continue
         kind = _arrow_type(name, rule)
         if rule == "score":
-            values = np.ascontiguousarray(scores[:, label_index[name[len(SCORE_PREFIX):]]])
+            values = np.ascontiguousarray(scores[:, label_index[name[len(SCORE_PREFIX):]]], dtype=np.float32)
             arrays[name] = pa.array(values, type=kind, mask=np.isnan(values))
         elif name in floats:
             arrays[name] = pa.array(floats[name], type=kind, mask=np.isnan(floats[name]))
