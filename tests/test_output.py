@@ -136,3 +136,20 @@ def test_output_and_timeline_do_not_import_each_other() -> None:
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert "affectlens.output" not in imported, module.__name__
+
+
+def test_parquet_columns_wait_for_the_first_result_with_a_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from affectlens import output
+
+    monkeypatch.setattr(output, "_PARQUET_GROUP_ROWS", 1)  # the empty first result is a row group alone
+    path = tmp_path / "out.parquet"
+    assert write_parquet(_results(), path) == 3
+    table = pq.read_table(path)
+    assert table.column("score_joy").to_pylist()[1] is not None
+    empty = tmp_path / "empty.parquet"
+    assert write_parquet([], empty) == 0
+    assert pq.read_table(empty).num_rows == 0 and "cues" in pq.read_schema(empty).names

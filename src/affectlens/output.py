@@ -169,32 +169,31 @@ def _parquet_table(group: Sequence[EmotionResult], schema: Any) -> tuple[Any, se
 
 
 def write_parquet(results: Iterable[EmotionResult], path: str | Path) -> int:
-    """Parquet in row groups of about ``_PARQUET_GROUP_ROWS`` rows: the Arrow columns of ``result_schema``
-    (labels and cues as lists) plus ``warnings``; the score columns come from the first group."""
+    """Parquet in row groups of ``_PARQUET_GROUP_ROWS`` results: the Arrow columns of ``result_schema``
+    (labels and cues as lists) plus ``warnings``; the score columns come from the first group with a
+    segment (as the CSV header: early inputs without a result do not fix them)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     iterator = iter(results)
+    head: list[list[EmotionResult]] = []
+    while group := list(islice(iterator, _PARQUET_GROUP_ROWS)):
+        head.append(group)
+        if any(result.segments for result in group):
+            break
+    label_names = _label_names([result for group in head for result in group])
+    schema = pa.schema([*arrow_fields(label_names), pa.field("warnings", pa.string())])
     count = 0
-    writer: Any = None
     warned = False
-    try:
-        while group := list(islice(iterator, _PARQUET_GROUP_ROWS)):
-            if writer is None:
-                schema = pa.schema([*arrow_fields(_label_names(group)), pa.field("warnings", pa.string())])
-                writer = pq.ParquetWriter(str(path), schema)
-            table, dropped = _parquet_table(group, writer.schema)
+    # an input without results still gets a valid file with the columns
+    with pq.ParquetWriter(str(path), schema) as writer:
+        for group in chain(head, iter(lambda: list(islice(iterator, _PARQUET_GROUP_ROWS)), [])):
+            table, dropped = _parquet_table(group, schema)
             if dropped and not warned:
                 _warn_new_columns(dropped)
                 warned = True
             writer.write_table(table)
             count += table.num_rows
-        if writer is None:  # no input at all: still write a valid file with the columns
-            schema = pa.schema([*arrow_fields(()), pa.field("warnings", pa.string())])
-            writer = pq.ParquetWriter(str(path), schema)
-    finally:
-        if writer is not None:
-            writer.close()
     return count
 
 
