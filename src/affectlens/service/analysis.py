@@ -17,10 +17,10 @@ from affectlens.media_limits import media_limits
 from affectlens.protocols import Recognizer
 from affectlens.readiness import training_forbidden
 from affectlens.service.engine import Engine, ServiceError, describe_exception
-from affectlens.service.jobs import Job, scrub_result
+from affectlens.service.jobs import Job, scrubbed
 from affectlens.service.limits import SyncMediaRunner
 from affectlens.service.uploads import SavedUpload
-from affectlens.types import EmotionResult
+from affectlens.types import merge_results
 
 _MEDIA_MODALITY_WORD = {"audio": "speech", "image": "face", "video": "face"}
 
@@ -88,9 +88,8 @@ def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None) -> dict
     with client_errors(saved):
         analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
         results = list(analysis.results)
-    result = results[0] if len(results) == 1 else EmotionResult(
-        tuple(s for r in results for s in r.segments), None, tuple(w for r in results for w in r.warnings))
-    return scrub_result(result, saved.scrub)
+    result = results[0] if len(results) == 1 else merge_results(results)
+    return scrubbed(result, saved.scrub).to_dict()
 
 
 def start_job_analysis(engine: Engine, saved: SavedUpload, job: Job, column: str | None,
