@@ -162,9 +162,9 @@ def ours(dialogues: list[Any], model_dir: Path | None) -> tuple[np.ndarray, np.n
 
 def run_esconv(*, data_root: Path | None = None, model_dir: Path | None = None, bootstrap: int = 1000,
                limit: int | None = None, on_progress: Callable[[str], None] = print) -> dict[str, Any]:
+    from affectlens.bench.esconv_data import load_esconv
     from affectlens.bench.metrics import ece_top_label
     from affectlens.bench.runner import machine_info
-    from affectlens.training.support import load_esconv
 
     splits = {s: load_esconv(s, data_root) for s in ("train", "valid", "test")}
     if limit is not None:
@@ -201,9 +201,9 @@ def run_esconv(*, data_root: Path | None = None, model_dir: Path | None = None, 
 def run_llm_study(client: Any, limit: int, data_root: Path | None,
                   on_progress: Callable[[str], None]) -> dict[str, Any]:
     """The LLM's own strategy vs the human's, without and with our suggestion (``llm/support.py``)."""
+    from affectlens.bench.esconv_data import load_esconv
     from affectlens.dialogue.support import SupportRecognizer
     from affectlens.llm.support import strategy_study
-    from affectlens.training.support import load_esconv
 
     return strategy_study(load_esconv("test", data_root), client=client, recognizer=SupportRecognizer(),
                           limit=limit, on_progress=on_progress)

@@ -145,7 +145,7 @@ def strategy_study(dialogues: Sequence[Any], *, client: Any, recognizer: Any, li
                    seed: int = 0, on_progress: Callable[[str], None] = print) -> dict[str, Any]:
     """How often the LLM's own strategy matches the human supporter's, without and with our suggestion.
 
-    ``dialogues`` are ESConv dialogues (``training.support.EsconvDialogue``); ``limit``
+    ``dialogues`` are ESConv dialogues (``bench.esconv_data.EsconvDialogue``); ``limit``
     supporter turns are drawn at random (``seed``) among those after a seeker turn.
     """
     from affectlens.bench.esconv import kl_to_human

@@ -75,7 +75,7 @@ class FrozenEncoderLogRegRecognizer:
             from tokenizers import Tokenizer
             from transformers import BertModel
 
-            from affectlens.training.pretrained import minilm_dir
+            from affectlens.pretrained import minilm_dir
 
             folder = minilm_dir()
         except (ImportError, RuntimeError) as err:

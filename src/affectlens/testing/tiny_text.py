@@ -165,7 +165,7 @@ def make_tiny_text_onnx(
         helper.make_node("MatMul", ["pooled", "vad_w"], ["vad_raw"]),
         helper.make_node("Add", ["vad_raw", "vad_b"], ["vad_lin"]),
         helper.make_node("Tanh", ["vad_lin"], ["vad"]),
-        # what the conversation model reads (``training/onnx_outputs.py`` names them in the real model)
+        # what the conversation model reads (``affectlens_recipes/onnx_outputs.py`` names them in the real model)
         helper.make_node("Identity", ["pooled"], ["embedding"]),
         helper.make_node("Identity", ["embedded"], ["hidden_layer3"]),
     ]
