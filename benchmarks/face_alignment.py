@@ -25,7 +25,7 @@ import numpy as np
 
 def main() -> None:
     from affectlens.bench.datasets import data_root
-    from affectlens.bench.metrics import macro_f1
+    from affectlens.metrics import macro_f1
     from affectlens.recognizers.face_onnx import FaceOnnxRecognizer
     from affectlens.vision.io import load_image
 

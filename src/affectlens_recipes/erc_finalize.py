@@ -9,11 +9,14 @@ from typing import Any
 
 from affectlens.bench.datasets import MELD_LABELS
 from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG
-from affectlens.models import sha256_file
-from affectlens_recipes.erc_meld import MODEL_NAME, MODES
+from affectlens.models import MODELS_DIR, sha256_file
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 TEXT_MODEL = MODELS_DIR / "text-minilm-goemotions-v1"
+
+
+# what finalize installs; the recipe (erc_meld) trains these heads
+MODEL_NAME = "dialogue-minilm-meld-bigru-v1"
+MODES = ("context", "utterance")  # the shipped model, and its context-free ablation
 
 
 def finalize(out: Path, target: Path | None = None) -> Path:

@@ -37,6 +37,7 @@ import numpy as np
 
 from affectlens.bench.datasets import MELD_LABELS, load_meld
 from affectlens.calibration import fit_softmax_temperature, softmax
+from affectlens_recipes.erc_finalize import MODES
 
 SEED = 11
 SEEDS = 5
@@ -44,8 +45,6 @@ EPOCHS = 10
 HIDDEN = 128
 CLASS_WEIGHT_POWER = 0.3
 BATCH_DIALOGUES = 16
-MODEL_NAME = "dialogue-minilm-meld-bigru-v1"
-MODES = ("context", "utterance")  # the shipped model, and its context-free ablation
 TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(4.0), 161))
 
 
@@ -179,7 +178,7 @@ def predict_log_probs(torch: Any, model: Any, inputs: list[np.ndarray], dialogue
 
 
 def evaluate(log_probs: np.ndarray, labels: np.ndarray, temperature: float) -> dict[str, Any]:
-    from affectlens.bench import metrics as m
+    from affectlens import metrics as m
 
     classes = list(range(len(MELD_LABELS)))
     probs = softmax(log_probs, temperature)

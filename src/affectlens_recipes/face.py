@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import json
 import math
 import time
@@ -58,6 +57,9 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.ferplus_data import INPUT_SIZE, SPLITS, FerSplit, load_split
+from affectlens.calibration import fit_soft_temperature, soft_cross_entropy, softmax
+from affectlens.metrics import bootstrap_ci as percentile_interval
+from affectlens.metrics import ece_top_label
 
 FERPLUS_LABELS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
 FER2013_TO_FERPLUS = {"neutral": "neutral", "happy": "happiness", "surprise": "surprise", "sad": "sadness",
@@ -270,7 +272,7 @@ def evaluate_and_export(torch: Any, model: Any, args: argparse.Namespace, data: 
 
 
 def _onnx_probs(path: Path, images: np.ndarray, *, mirror: bool | None = None) -> np.ndarray:
-    return _softmax_t(_logits(path, images, mirror=mirror), 1.0)
+    return softmax(_logits(path, images, mirror=mirror), 1.0)
 
 
 def quantize_int8(source: Path, target: Path, calibration_images: np.ndarray) -> None:
@@ -314,45 +316,26 @@ def _logits(path: Path, images: np.ndarray, *, mirror: bool | None = None) -> np
     return np.asarray(out)
 
 
-def _softmax_t(logits: np.ndarray, temperature: float) -> np.ndarray:
-    z = logits.astype(np.float64) / temperature
-    z = np.exp(z - z.max(1, keepdims=True))
-    return np.asarray(z / z.sum(1, keepdims=True))
-
-
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
-    """Expected calibration error of the top label's probability against the majority label."""
-    confidence, predicted = probs.max(1), probs.argmax(1)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    total = 0.0
-    for lo, hi in itertools.pairwise(edges):
-        mask = (confidence > lo) & (confidence <= hi)
-        if mask.any():
-            total += mask.mean() * abs(float((predicted[mask] == labels[mask]).mean()) - float(confidence[mask].mean()))
-    return round(total, 4)
+    """Top-label ECE against the majority label, as the card reports it (4 decimals)."""
+    return round(ece_top_label(probs, labels, bins), 4)
 
 
 def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> tuple[float, float, float]:
-    """Temperature minimising the cross-entropy against the vote distributions (grid 0.5-3.0)."""
-    def loss(t: float) -> float:
-        return float(-(targets * np.log(np.maximum(_softmax_t(logits, t), 1e-12))).sum(1).mean())
-
-    grid = np.round(np.arange(0.5, 3.0001, 0.02), 2)
-    best = min(grid, key=loss)
-    return float(best), round(loss(1.0), 4), round(loss(float(best)), 4)
+    """Temperature minimising the cross-entropy against the vote distributions (grid 0.5-3.0), and the
+    cross-entropy before and after."""
+    best = fit_soft_temperature(logits, targets, np.round(np.arange(0.5, 3.0001, 0.02), 2))
+    return best, round(soft_cross_entropy(logits, targets, 1.0), 4), round(soft_cross_entropy(logits, targets, best), 4)
 
 
 def bootstrap_ci(true: np.ndarray, pred: np.ndarray, n_boot: int = 1000, seed: int = SEED) -> dict[str, list[float]]:
     """95% percentile intervals of accuracy and macro-F1 over test faces resampled with replacement."""
-    rng = np.random.default_rng(seed)
-    acc, f1 = [], []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(true), len(true))
-        s = scores(true[idx], pred[idx])
-        acc.append(s["accuracy"])
-        f1.append(s["macro_f1"])
-    return {"accuracy": [round(float(np.percentile(acc, 2.5)), 4), round(float(np.percentile(acc, 97.5)), 4)],
-            "macro_f1": [round(float(np.percentile(f1, 2.5)), 4), round(float(np.percentile(f1, 97.5)), 4)]}
+    intervals = {}
+    for key in ("accuracy", "macro_f1"):
+        low, high = percentile_interval(lambda t, p, k=key: float(scores(t, p)[k]), true, pred,
+                                        n_resamples=n_boot, seed=seed)
+        intervals[key] = [round(low, 4), round(high, 4)]
+    return intervals
 
 
 def install(args: argparse.Namespace) -> dict[str, Any]:
@@ -373,8 +356,8 @@ def install(args: argparse.Namespace) -> dict[str, Any]:
     temperature, before, after = fit_temperature(logits, valid.targets)
     metrics["calibration_valid"] = {
         "temperature": temperature, "soft_ce_before": before, "soft_ce_after": after,
-        "ece_before": ece(_softmax_t(logits, 1.0), valid.majority),
-        "ece_after": ece(_softmax_t(logits, temperature), valid.majority),
+        "ece_before": ece(softmax(logits, 1.0), valid.majority),
+        "ece_after": ece(softmax(logits, temperature), valid.majority),
         "note": "temperature fitted on FER2013Valid (cross-entropy against the vote distribution); "
                 "ECE: 15 bins, top-label probability against the majority label"}
     metrics["valid_shipped"] = scores(valid.majority, logits.argmax(1))

@@ -58,13 +58,13 @@ from typing import Any
 import numpy as np
 
 from affectlens.features.spectral import LOG_FLOOR, N_MELS, log_mel, mel_power, normalise_log_mel
+from affectlens_recipes.speech_scores import LABELS, metrics, summarise
 
 SEED = 7
-LABELS: tuple[str, ...] = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 SPEEDS: tuple[float, ...] = (0.9, 1.0, 1.1)
 FOLDS: tuple[tuple[int, ...], ...] = tuple(tuple(range(4 * k + 1, 4 * k + 5)) for k in range(6))
 CROP = 200  # frames (2 s) per training example
-DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "ravdess_speech_16k"
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ravdess_speech_16k"
 MODEL_NAME = "speech-ravdess-cnn-v1"
 
 
@@ -350,30 +350,6 @@ def predict(model: Any, logmels: list[np.ndarray], actors: list[int], mode: str)
     return np.array(out)
 
 
-def metrics(probs: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    from affectlens.taxonomy import get_label_set, vad_from_scores
-
-    pred = probs.argmax(axis=1)
-    conf = np.zeros((len(LABELS), len(LABELS)), dtype=int)
-    for t, p in zip(labels, pred, strict=True):
-        conf[t, p] += 1
-    recalls = conf.diagonal() / np.maximum(conf.sum(axis=1), 1)
-    anchors = get_label_set("ravdess").anchors
-    true_high = np.array([anchors[LABELS[t]].arousal > 0 for t in labels])
-    pred_arousal = np.array([vad_from_scores(dict(zip(LABELS, map(float, p), strict=True)), "ravdess").arousal
-                             for p in probs])
-    return {
-        "uar": round(float(recalls.mean()), 4),
-        "war": round(float((pred == labels).mean()), 4),
-        "arousal_binary_accuracy": round(float(((pred_arousal > 0) == true_high).mean()), 4),
-        "arousal_binary_accuracy_top_label": round(float(
-            (np.array([anchors[LABELS[p]].arousal > 0 for p in pred]) == true_high).mean()), 4),
-        "recall_per_class": {LABELS[k]: round(float(r), 4) for k, r in enumerate(recalls)},
-        "confusion": conf.tolist(),
-        "n": len(labels),
-    }
-
-
 def add_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
     noise = rng.standard_normal(x.size).astype(np.float32)
     power = float(np.mean(x.astype(np.float64) ** 2)) or 1e-10
@@ -459,26 +435,6 @@ def cross_validate(out: Path, cache: Path, epochs: int, folds: list[int] | None 
     report["summary"] = summarise(report["folds"])
     report_path.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(json.dumps(report["summary"], indent=1), flush=True)
-
-
-def summarise(folds: dict[str, Any]) -> dict[str, Any]:
-    summary: dict[str, Any] = {}
-    if not folds:
-        return summary
-    first = next(iter(folds.values()))
-    for key, value in first.items():
-        if not isinstance(value, dict) or "uar" not in value:
-            continue
-        row: dict[str, Any] = {}
-        for metric in ("uar", "war", "arousal_binary_accuracy", "arousal_binary_accuracy_top_label"):
-            values = [f[key][metric] for f in folds.values()]
-            row[metric] = {"mean": round(float(np.mean(values)), 4), "std": round(float(np.std(values)), 4),
-                           "min": round(float(np.min(values)), 4), "max": round(float(np.max(values)), 4),
-                           "per_fold": values}
-        row["confusion"] = np.sum([np.array(f[key]["confusion"]) for f in folds.values()], axis=0).tolist()
-        summary[key] = row
-    summary["n_folds"] = len(folds)
-    return summary
 
 
 # -- final model and export --------------------------------------------------------------------------

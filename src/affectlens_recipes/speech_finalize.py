@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.metrics import ece_top_label
 from affectlens.models import MODELS_DIR, sha256_file
 
 TARGET = MODELS_DIR / "speech-ravdess-cnn-v1"
@@ -41,14 +42,8 @@ def fit_temperature_members(member_probs: list[np.ndarray], labels: np.ndarray) 
 
 
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
-    total = 0.0
-    for lo in np.linspace(0, 1, bins, endpoint=False):
-        sel = (conf > lo) & (conf <= lo + 1 / bins)
-        if sel.any():
-            total += sel.mean() * abs(conf[sel].mean() - correct[sel].mean())
-    return round(float(total), 4)
+    """Top-label ECE, as the card reports it (4 decimals)."""
+    return round(ece_top_label(probs, labels, bins), 4)
 
 
 def _scaled(probs: np.ndarray, t: float) -> np.ndarray:
@@ -93,7 +88,7 @@ def ensemble_cv(runs: list[Path], temperature: float | dict[int, float] = 1.0, *
     scales the mean by ``member_temperatures[mode]`` (mode ``speaker`` or ``utterance``: what the
     recognizer does in file and utterance mode).
     """
-    from affectlens_recipes.speech import metrics, summarise
+    from affectlens_recipes.speech_scores import metrics, summarise
 
     folds: dict[str, dict[str, Any]] = {}
     for condition in CONDITIONS:
@@ -194,7 +189,7 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
              functional: Path | None = None) -> None:
     """Write the model folder; with ``functional`` (a ``training.speech_functionals`` output), its
     logistic regression joins the ensemble in file mode (``config["functional_member"]``)."""
-    from affectlens_recipes.speech import LABELS
+    from affectlens_recipes.speech_scores import LABELS
 
     cvs = [json.loads((run / "cv.json").read_text(encoding="utf-8")) for run in runs]
     # held-out probabilities of every member, clean audio, both normalisation modes
@@ -330,7 +325,7 @@ def finalize(runs: list[Path], cache: Path, target: Path = TARGET, bench: Path |
     print(f"wrote {target}", flush=True)
 
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "speech.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "speech.md"
 
 
 def docs_measurements(metrics: dict[str, Any], config: dict[str, Any]) -> str:

@@ -179,7 +179,9 @@ def head_inputs(test: Dataset, heads: Heads) -> np.ndarray:
 
 
 def uar(y: np.ndarray, pred: np.ndarray, classes: Sequence[int]) -> float:
-    return float(np.mean([np.mean(pred[y == k] == k) for k in classes if np.any(y == k)]))
+    from affectlens.metrics import recall_per_class
+
+    return float(recall_per_class(y, pred, [k for k in classes if np.any(y == k)]).mean())
 
 
 def score(heads: Heads, test: Dataset, classes: Sequence[int] | None = None) -> dict[str, Any]:

@@ -40,8 +40,6 @@ import numpy as np
 
 from affectlens.bench.esconv_data import SPLITS, EsconvDialogue, load_esconv
 
-MODEL_NAME = "support-esconv-minilm-v1"
-
 
 def extract_features(out: Path, data_root: Path | None) -> None:
     """Encode every ESConv turn once (``turn_features``), one ``.npz`` per split."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.bench.esconv_data import load_esconv
 from affectlens.calibration import fit_softmax_temperature, softmax
 from affectlens.dialogue.support_features import (
     N_STRATEGIES,
@@ -23,7 +24,6 @@ from affectlens.dialogue.support_features import (
     observe_inputs,
     suggest_inputs,
 )
-from affectlens_recipes.support import MODEL_NAME, load_esconv
 
 SEED = 13
 FOLDS = 3
@@ -42,6 +42,9 @@ class Encoded:
     vad: np.ndarray  # [turns, 3]
     is_supporter: np.ndarray  # [turns] bool
     gold: list[str | None]  # strategy per turn (None on seeker turns)
+
+
+MODEL_NAME = "support-esconv-minilm-v1"
 
 
 def load_encoded(folder: Path, split: str, data_root: Path | None) -> list[Encoded]:
@@ -115,7 +118,7 @@ def suggest_matrix(dialogues: list[Encoded], history: list[np.ndarray]) -> tuple
 
 
 def scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    from affectlens.bench.metrics import accuracy, macro_f1, weighted_f1
+    from affectlens.metrics import accuracy, macro_f1, weighted_f1
 
     labels = list(range(N_STRATEGIES))
     return {"accuracy": round(accuracy(y, predicted), 4), "macro_f1": round(macro_f1(y, predicted, labels), 4),

@@ -116,7 +116,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
     import torch
     from tokenizers import Tokenizer
 
-    from affectlens.bench.metrics import best_thresholds, macro_f1_multilabel, pearson
+    from affectlens.metrics import best_thresholds, macro_f1_multilabel, pearson
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.datasets import GOEMOTIONS_LABELS, load_emobank, load_goemotions
-from affectlens.bench.metrics import best_thresholds, macro_f1_multilabel, micro_f1_multilabel, pearson
 from affectlens.calibration import expected_calibration_error, fit_temperatures, top_label_calibration_error
+from affectlens.metrics import best_thresholds, macro_f1_multilabel, micro_f1_multilabel, pearson
 from affectlens.models import MODELS_DIR, sha256_file
 from affectlens.pretrained import minilm_dir
 from affectlens.recognizers.text_onnx import TextOnnxRecognizer
@@ -169,7 +169,7 @@ def finalize(out: Path, variant: str, data_root: Path | None, install: bool, *,
 
 
 def _per_label_f1(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    from affectlens.bench.metrics import f1_per_label
+    from affectlens.metrics import f1_per_label
 
     return f1_per_label(y, pred)
 

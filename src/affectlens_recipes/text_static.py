@@ -176,7 +176,7 @@ def build(out: Path, student_dir: Path, float_layers: list[int], student_float_l
           data_root: Path | None, install: bool) -> dict[str, Any]:
     import onnx
 
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
     from affectlens_recipes.quantize import fold_int8_weights, quantize_encoder
     from affectlens_recipes.text_finalize import finalize
     from affectlens_recipes.text_teacher import fit_blend

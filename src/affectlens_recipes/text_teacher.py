@@ -169,7 +169,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, data_root: Path | 
     """
     import torch
 
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
@@ -236,7 +236,7 @@ def label(out: Path, data_root: Path | None, corpus: Path | None = None) -> None
     """
     import torch
 
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
 
     torch.set_num_threads(2)
     encoder_dir = mpnet_dir(out)
@@ -284,14 +284,14 @@ def _dev_vad(model_dir: Path, texts: list[str]) -> np.ndarray:
 
 
 def _pearsons(gold: np.ndarray, predicted: np.ndarray) -> list[float]:
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
 
     return [round(pearson(gold[:, k], predicted[:, k]), 4) for k in range(3)]
 
 
 def fit_blend(gold: np.ndarray, main: np.ndarray, branch: np.ndarray, step: float = 0.05) -> list[float]:
     """Per VAD dimension, the branch's weight in ``(1 - w) * main + w * branch`` with the best Pearson r."""
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
 
     grid = np.round(np.arange(0.0, 1.0 + step / 2, step), 4)
     return [float(max(grid, key=lambda w: pearson(gold[:, k], (1 - w) * main[:, k] + w * branch[:, k])))

@@ -194,7 +194,7 @@ def train(out: Path, teacher: Path, model_dir: Path, epochs: int, batch_size: in
     """
     import torch
 
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
@@ -279,7 +279,7 @@ def export(out: Path, model_dir: Path) -> Path:
 
 def finalize(out: Path, model_dir: Path, data_root: Path | None, install: bool) -> dict[str, Any]:
     """Export, score EmoBank dev/test through ``TextOnnxRecognizer`` (head and branch), write config."""
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
     from affectlens_recipes.text_finalize import SESSION_CONFIG as FLOAT_PATH
 
@@ -337,7 +337,7 @@ def linear_probe(teacher: Path, corpus: Path, model_dir: Path, data_root: Path |
     """
     from sklearn.linear_model import Ridge
 
-    from affectlens.bench.metrics import pearson
+    from affectlens.metrics import pearson
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
     from affectlens_recipes.vad_corpus import read_corpus
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlens.bench import metrics as m
+from affectlens import metrics as m
 from affectlens.bench.xcorpus_data import TRAINING_CORPORA, goemotions_ekman_matrix
 
 Loss = Callable[[np.ndarray], tuple[float, np.ndarray]]

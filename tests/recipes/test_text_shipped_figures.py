@@ -24,7 +24,7 @@ def _splits() -> tuple[object, object]:
 @pytest.mark.parametrize(("config_file", "metrics_file"), [("config.json", "metrics.json"),
                                                            ("config_float.json", "metrics_float.json")])
 def test_dev_figures_match_the_metrics_file(config_file: str, metrics_file: str) -> None:
-    from affectlens.bench.metrics import macro_f1_multilabel, pearson
+    from affectlens.metrics import macro_f1_multilabel, pearson
 
     if not (DEFAULT_MODEL_DIR / metrics_file).is_file():
         pytest.skip("shipped text model not present")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench import metrics as m
+from affectlens import metrics as m
 from affectlens.bench.datasets import GOEMOTIONS_LABELS as GOEMOTIONS_LABELS  # re-exported
 from affectlens.bench.datasets import (
     MELD_LABELS,

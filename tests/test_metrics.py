@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from affectlens.bench import metrics as m
+from affectlens import metrics as m
 
 Y_TRUE = np.array([0, 0, 1, 1, 2, 2, 2])
 Y_PRED = np.array([0, 1, 1, 1, 2, 0, 2])

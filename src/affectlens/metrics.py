@@ -1,8 +1,13 @@
-"""Evaluation metrics, each a pure function over numpy arrays."""
+"""Evaluation metrics, each a pure function over numpy arrays: one home for the runtime, the benchmarks
+and the recipes (F1s, recall/UAR, correlation, expected calibration error, Brier, bootstrap intervals).
+
+Temperature fitting is in ``affectlens.calibration``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -136,18 +141,23 @@ def unweighted_average_recall(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 ECE_BINS = 15
 
 
-def calibration_error(confidence: np.ndarray, outcome: np.ndarray, n_bins: int = ECE_BINS) -> float:
+def calibration_error(confidence: np.ndarray, outcome: np.ndarray, n_bins: int = ECE_BINS,
+                      closed: Literal["right", "left"] = "right") -> float:
     """Expected calibration error of probabilities ``confidence`` for 0/1 events ``outcome``.
 
     ``sum_b (n_b / N) * |mean(outcome in b) - mean(confidence in b)|`` over ``n_bins``
     equal-width bins of [0, 1]; bin b holds ``(b/n_bins, (b+1)/n_bins]`` (the first bin
-    also holds 0).  The building block of both ECE variants below.
+    also holds 0); with ``closed="left"``, ``[b/n_bins, (b+1)/n_bins)`` (the last bin also
+    holds 1: the convention of the text model's card).  The building block of every ECE.
     """
     conf = np.asarray(confidence, dtype=float).ravel()
     hit = np.asarray(outcome, dtype=float).ravel()
     if not len(conf):
         return 0.0
-    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    if closed == "right":
+        bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    else:
+        bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
     conf_sum = np.bincount(bins, weights=conf, minlength=n_bins)
     hit_sum = np.bincount(bins, weights=hit, minlength=n_bins)
     return float(np.abs(hit_sum - conf_sum).sum() / len(conf))
@@ -182,6 +192,22 @@ def brier_multilabel(probs: np.ndarray, y_true: np.ndarray) -> float:
     """Mean over all (example, label) pairs of (p - y)^2 (the mean of per-label binary Brier scores)."""
     p = np.asarray(probs, dtype=float)
     return float(((p - np.asarray(y_true, dtype=float)) ** 2).mean()) if p.size else 0.0
+
+
+KL_EPSILON = 1e-3  # added to every predicted share, so a class never predicted gives a finite KL
+
+
+def distribution_kl(gold: np.ndarray, predicted: np.ndarray, n_classes: int, epsilon: float = KL_EPSILON) -> float:
+    """KL(gold || predicted) between the class distributions of two label arrays (nats).
+
+    ``epsilon`` is added to every predicted share (then renormalised), so a class never
+    predicted gives a finite KL; negative predictions (no answer) count in the denominator only.
+    """
+    human = np.bincount(gold, minlength=n_classes) / len(gold)
+    mix = np.bincount(predicted[predicted >= 0], minlength=n_classes) / max(len(predicted), 1) + epsilon
+    mix /= mix.sum()
+    keep = human > 0
+    return float((human[keep] * np.log(human[keep] / mix[keep])).sum())
 
 
 # -- uncertainty -----------------------------------------------------------------------------
