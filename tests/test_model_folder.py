@@ -10,10 +10,10 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from affectlens.dialogue.support_testing import write_tiny_model
 from affectlens.model_folder import load_onnx_heads
 from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError
 from affectlens.runtime_threads import ALLOW_SPINNING
+from affectlens.testing.support_model import write_tiny_model
 
 
 def test_loads_every_head_with_the_process_thread_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -113,18 +113,6 @@ register(RecognizerSpec(
     size_bytes=_size(_SUPPORT_DIR),
 ))
 
-register(RecognizerSpec(
-    name="dummy.keywords.v1",
-    modality=Modality.TEXT,
-    label_set="ekman",
-    factory="affectlens.testing:DummyRecognizer",
-    description="Keyword matcher for tests and demos of the contract; not a model.",
-    license="Apache-2.0",
-    training_data="none",
-    headline_metric="n/a",
-))
-
-
 def _register_peers() -> None:
     # peers (VADER, TF-IDF + logistic regression) are listed beside our models so that
     # `affectlens models` and `affectlens bench` show them; their heavy imports stay lazy

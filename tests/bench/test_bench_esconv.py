@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from affectlens.bench.esconv import kl_to_human, points_of, score, to_markdown
+from affectlens.bench.esconv_data import EsconvDialogue
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
-from affectlens.training.support import EsconvDialogue
 
 
 def test_kl_is_zero_for_the_human_mix_and_grows_with_preference() -> None:

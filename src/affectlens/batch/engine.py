@@ -110,10 +110,9 @@ def _label_names(recognizer: Any, labels: str | None) -> tuple[str, ...]:
     except UnknownLabelSet:
         if labels:
             raise
-    from affectlens.testing import sample_inputs_for  # a label set outside the taxonomy: ask the model
+    from affectlens.label_probe import probed_labels  # a label set outside the taxonomy: ask the model
 
-    probe = recognizer.analyze(sample_inputs_for(recognizer.modality)[:1])
-    return tuple(probe[0].segments[0].scores) if probe and probe[0].segments else ()
+    return probed_labels(recognizer)
 
 
 def plan_job(

@@ -43,16 +43,14 @@ def list_command() -> None:
         metrics = ", ".join(metric.name for metric in task.metrics)
         typer.echo(f"{task.name:<18} {task.title} [{task.modality.value}; splits {'/'.join(task.splits)}; "
                    f"metrics: {metrics}]")
-    typer.echo(f"{'ravdess':<18} RAVDESS speech, 8 classes, actor-independent 6-fold CV: our recipe and "
-               "classical peers re-trained per fold [speech; metrics: uar, war, arousal_binary_accuracy]")
     typer.echo(f"{'esconv':<18} ESConv support strategies: the supporter's next move, ours and peers trained in "
                "the same run [text dialogues; test; metrics: accuracy, weighted_f1, macro_f1, kl_to_human]")
     typer.echo(f"{'xcorpus':<18} Text, leave-one-corpus-out over 5 corpora (+ MELD probe) in Ekman-7: ours and "
                "peers trained on the other corpora [text; metrics: macro_f1, weighted_f1]")
     typer.echo(f"{'empathetic':<18} EmpatheticDialogues, 32 emotions (situation + first turn): the text model's "
                "coverage through the taxonomy, TF-IDF + LR and NRC peers [text; test; metrics: accuracy, macro_f1]")
-    typer.echo(f"{'speech-xcorpus':<18} speech across RAVDESS/ASED/EMOVO/URDU: leave-one-corpus-out and in-corpus "
-               "folds, Whisper heads next to log-mel, eGeMAPS and the shipped model [speech; metrics: uar]")
+    typer.echo("the benchmarks that re-train our recipes (RAVDESS 6-fold CV, speech across corpora) are "
+               "recipes: python -m affectlens_recipes.bench_cli --help")
 
 
 def default_models(task: Task) -> list[str]:
@@ -117,73 +115,6 @@ def run_task(task: Task, models: list[str] | None, split: str | None, limit: int
     console.print(f"wrote {json_path} and {md_path}")
     if any(run.error for run in report.models):
         raise typer.Exit(1)
-
-
-@app.command("ravdess")
-def ravdess_command(
-    folds: Annotated[str, typer.Option(
-        "--folds", metavar="K,K", help="Comma-separated folds of 4 actors (0-5) to run.")] = "0,1,2,3,4,5",
-    data_root: Annotated[Path | None, typer.Option(
-        "--data-root", metavar="PATH",
-        help="Folder that holds ravdess_speech_16k [default: $AFFECTLENS_DATA, else ../shared/datasets].")] = None,
-    cache: Annotated[Path | None, typer.Option(
-        "--cache", metavar="DIR",
-        help="Where the trimmed audio and mel spectra are cached [default: <out>/ravdess-cache].")] = None,
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", metavar="DIR", help="Where to write ravdess-cv.json and .md.")] = Path("bench-results"),
-    epochs: Annotated[int | None, typer.Option(
-        "--epochs", min=1, metavar="N",
-        help="Override the members' epochs (quick runs; the table shows it) [default: as shipped].")] = None,
-    snr: Annotated[list[float] | None, typer.Option(
-        "--snr", metavar="DB",
-        help="Also test our model with white noise at this SNR; repeat [default: 20, 10].")] = None,
-    threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Torch threads for training.")] = 2,
-    peers_only: Annotated[bool, typer.Option(
-        "--peers-only", help="Only the classical peers (no torch needed).")] = False,
-    egemaps: Annotated[bool, typer.Option(
-        "--egemaps/--no-egemaps", help="Run the eGeMAPS peer when opensmile is installed.")] = True,
-) -> None:
-    """RAVDESS speech, actor-independent 6-fold CV: the shipped recipe and classical peers, re-trained per fold.
-
-    The shipped model saw all 24 actors, so it is never scored on RAVDESS itself; its recipe is.
-    Needs the 'train' extra (torch) unless --peers-only; finished folds are reused on a re-run.
-    """
-    import dataclasses
-    import importlib.util
-    import sys
-
-    from rich.console import Console
-
-    from affectlens.bench.ravdess import RavdessConfig, run_ravdess, shipped_recipe, to_markdown, write_report
-
-    try:
-        chosen = tuple(int(k) for k in folds.split(","))
-    except ValueError:
-        raise _fail(f"--folds takes comma-separated numbers 0-5, not {folds!r}") from None
-    if not chosen or any(k not in range(6) for k in chosen):
-        raise _fail(f"--folds takes numbers 0-5, not {folds!r}")
-    if not peers_only and importlib.util.find_spec("torch") is None:
-        raise _fail("our recipe trains with torch: pip install 'affectlens[train]' (or pass --peers-only)")
-    if importlib.util.find_spec("sklearn") is None:
-        raise _fail("the peers need scikit-learn: pip install 'affectlens[bench]'")
-    from affectlens.bench.datasets import data_root as corpora
-
-    root = (data_root or corpora()) / "ravdess_speech_16k"
-    if not (root / "labels.csv").is_file():
-        raise _fail(f"RAVDESS not found: no labels.csv in {root}; pass --data-root PATH or set AFFECTLENS_DATA "
-                    "to the folder that holds ravdess_speech_16k")
-    recipe = shipped_recipe()
-    if epochs is not None:
-        recipe["members"] = tuple(dataclasses.replace(m, epochs=epochs) for m in recipe["members"])
-    config = RavdessConfig(**recipe, folds=chosen, snrs=tuple(snr) if snr else (20.0, 10.0),
-                           threads=threads, peers_only=peers_only, egemaps=egemaps)
-    console = Console(stderr=True)
-    report = run_ravdess(config, cache=cache or out / "ravdess-cache", out=out, data=root,
-                         on_progress=lambda line: console.print(line, highlight=False))
-    report.command = shlex.join(["affectlens", "bench", "ravdess", *sys.argv[3:]])
-    sys.stdout.write(to_markdown(report))
-    json_path, md_path = write_report(report, out)
-    console.print(f"wrote {json_path} and {md_path}")
 
 
 @app.command("esconv")
@@ -312,50 +243,6 @@ def xcorpus_command(
                              command=command, max_train=max_train, on_progress=progress)
     except DatasetMissing as err:
         raise _fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
-    sys.stdout.write(to_markdown(report))
-    json_path, md_path = write_report(report, out)
-    console.print(f"wrote {json_path} and {md_path}")
-
-
-@app.command("speech-xcorpus")
-def speech_xcorpus_command(
-    cache: Annotated[Path, typer.Option(
-        "--cache", metavar="DIR", help="Feature cache (resumable; corpus-derived: keep it outside the repository).")
-    ] = Path("bench-results/speech-xcorpus-cache"),
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", metavar="DIR", help="Where to write speech-xcorpus.json and .md.")] = Path("bench-results"),
-    data_root: Annotated[Path | None, typer.Option(
-        "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
-        "../shared/datasets].")] = None,
-    system: Annotated[list[str] | None, typer.Option(
-        "--system", metavar="NAME", help="whisper-tiny, logmel, egemaps, shipped-ravdess-cnn; repeat "
-        "[default: all; egemaps only with the egemaps extra].")] = None,
-    threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
-) -> None:
-    """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
-    import importlib.util
-    import sys
-
-    from rich.console import Console
-
-    from affectlens.bench.speech_xcorpus import FEATURE_SYSTEMS, SHIPPED, run_xcorpus, to_markdown, write_report
-
-    names = tuple(system) if system else (*FEATURE_SYSTEMS, SHIPPED)
-    unknown = [n for n in names if n not in (*FEATURE_SYSTEMS, SHIPPED)]
-    if unknown:
-        raise _fail(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join((*FEATURE_SYSTEMS, SHIPPED))}")
-    if not system and importlib.util.find_spec("opensmile") is None:
-        names = tuple(n for n in names if n != "egemaps")
-    for package, extra in (("sklearn", "bench"), ("ctranslate2", "whisper")):
-        if importlib.util.find_spec(package) is None:
-            raise _fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")
-    console = Console(stderr=True)
-    try:
-        report = run_xcorpus(cache, data=data_root, systems=names, threads=threads,
-                             on_progress=lambda line: console.print(line, highlight=False))
-    except FileNotFoundError as exc:
-        raise _fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None
-    report.command = shlex.join(["affectlens", "bench", "speech-xcorpus", *sys.argv[3:]])
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
     console.print(f"wrote {json_path} and {md_path}")

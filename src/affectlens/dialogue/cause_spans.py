@@ -8,7 +8,7 @@ piece, averaged per word); each word also gets a few position / punctuation flag
 target enters as its frozen turn features (``TextOnnxRecognizer.turn_features``, 796
 numbers), its emotion, the distance to the cause turn and whether the same person spoke.
 A small head (a projection, a bidirectional GRU, start and end scores;
-``models/cause-span-reccon-v1``, trained by ``training/cause_spans.py``) scores every
+``models/cause-span-reccon-v1``, trained by ``affectlens_recipes/cause_spans.py``) scores every
 word as the span's first and last; the span is the best ``start <= end`` pair at most
 ``max_words`` long.  Inference is numpy only.
 
@@ -99,7 +99,7 @@ def encode_turns(text_model: Any, texts: Sequence[str], *, max_pieces: int = MAX
     """Per text: its words and per-word features ``[mean hidden_layer3, mean token_logits / 5]``.
 
     ``text_model`` is a ``TextOnnxRecognizer`` whose model exposes ``hidden_layer3``
-    (``training/onnx_outputs.py``); the first ``max_pieces`` word pieces are read.
+    (``affectlens_recipes/onnx_outputs.py``); the first ``max_pieces`` word pieces are read.
     """
     text_model.load()
     tokenizer = text_model._tokenizer

@@ -5,7 +5,7 @@ every candidate turn ``c <= t`` is scored.  The scorer is a logistic regression 
 frozen turn features of the text encoder (the same 796 numbers the conversation model
 reads) of both turns, their product, the distance ``t - c``, whether the same person
 spoke, the turn positions and the target's emotion (``models/cause-reccon-logreg-v1``,
-trained by ``training/cause_reccon.py`` on RECCON's DailyDialog portion).
+trained by ``affectlens_recipes/cause_reccon.py`` on RECCON's DailyDialog portion).
 """
 
 from __future__ import annotations

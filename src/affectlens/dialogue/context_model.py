@@ -3,7 +3,7 @@
 ``ContextualErc`` (registered as ``dialogue.minilm-meld-bigru.v1``) encodes every turn
 with the shipped text encoder (``TextOnnxRecognizer.turn_features``) and runs a small
 bidirectional GRU head over the dialogue (``models/dialogue-minilm-meld-bigru-v1``,
-trained by ``training/erc_meld.py``).  Each turn's segment carries:
+trained by ``affectlens_recipes/erc_meld.py``).  Each turn's segment carries:
 
 * ``scores`` over MELD's 7 classes, calibrated (temperature fitted on MELD dev);
 * ``vad`` from the text model's own VAD head for the turn;

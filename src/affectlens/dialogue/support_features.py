@@ -1,6 +1,6 @@
 """The inputs of the support-strategy heads: pure functions of one dialogue's encoded turns.
 
-Training (``training/support_heads.py``) and the recognizer (``dialogue/support.py``) build
+Training (``affectlens_recipes/support_heads.py``) and the recognizer (``dialogue/support.py``) build
 the heads' inputs with these same functions, so the two cannot drift apart.
 
 Per dialogue the caller passes, for every turn in order: the text encoder's turn features

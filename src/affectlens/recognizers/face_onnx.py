@@ -14,7 +14,7 @@ A model folder holds ``model.onnx`` (input [N, C, H, W] float32, output [N, L] l
 
 Any folder of this layout works (``FaceOnnxRecognizer(model_dir=...)`` or the
 ``AFFECTLENS_FACE_MODEL_DIR`` environment variable), so the recognizer does not depend on the
-model we train (``affectlens.training.face``).  The shipped folder is
+model we train (``affectlens_recipes.face``).  The shipped folder is
 ``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md: trained on FER2013, research use only);
 a folder without ``model.onnx``/``config.json`` raises ``FaceModelFilesMissing`` on load.
 
@@ -157,7 +157,7 @@ class FaceOnnxRecognizer:
         if not config_path.is_file() or not model_path.is_file():
             raise FaceModelFilesMissing(
                 f"face model files missing: no trained expression model in {self.model_dir} "
-                f"(train one with 'python -m affectlens.training.face', see docs/vision.md, "
+                f"(train one with 'python -m affectlens_recipes.face', see docs/vision.md, "
                 f"or point {MODEL_DIR_ENV} to a model folder)")
         config = FaceModelConfig.load(config_path)
         expected = config.sha256.get("model.onnx")

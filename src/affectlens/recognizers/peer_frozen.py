@@ -75,7 +75,7 @@ class FrozenEncoderLogRegRecognizer:
             from tokenizers import Tokenizer
             from transformers import BertModel
 
-            from affectlens.training.pretrained import minilm_dir
+            from affectlens.pretrained import minilm_dir
 
             folder = minilm_dir()
         except (ImportError, RuntimeError) as err:
@@ -159,7 +159,7 @@ class FrozenEncoderLogRegRecognizer:
         from sklearn.linear_model import LogisticRegression
 
         from affectlens.bench.datasets import load_goemotions
-        from affectlens.bench.metrics import best_thresholds
+        from affectlens.metrics import best_thresholds
 
         started = time.perf_counter()
         train = load_goemotions("train", self.data_root)

@@ -137,7 +137,7 @@ class TfidfLogRegRecognizer:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         from affectlens.bench.datasets import load_goemotions
-        from affectlens.bench.metrics import best_thresholds
+        from affectlens.metrics import best_thresholds
 
         started = time.perf_counter()
         train = load_goemotions("train", self.data_root)

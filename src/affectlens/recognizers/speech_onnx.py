@@ -93,7 +93,7 @@ class SpeechModelConfig:
 class FunctionalMember:
     """An acoustic-functionals member: logistic regression on 218 statistics per segment.
 
-    Trained by ``training/speech_functionals.py``; the weights are plain JSON lists.  The
+    Trained by ``affectlens_recipes/speech_functionals.py``; the weights are plain JSON lists.  The
     file-mode member z-scores the statistics against the file's segments first; the
     utterance-mode member (no ``std_floor``) reads them raw.  Its probabilities are averaged
     with the networks' (each scaled by the networks' temperature) and the mean is scaled by

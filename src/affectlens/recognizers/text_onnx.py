@@ -18,14 +18,14 @@ minimum, VAD the length-weighted mean, a word's cue weight averaged over its win
 
 A config may name a VAD branch (``"vad_branch": {"file": ..., "input": "hidden_layer3"}``): a
 second, small graph over an inner tensor of ``model.onnx`` whose VAD replaces the main
-graph's ``vad`` output (``training/text_vad_branch.py``); with ``"input": "input_ids"`` it is a
-whole encoder of its own over the same word pieces (a VAD student, ``training/text_teacher.py``).
+graph's ``vad`` output (``affectlens_recipes/text_vad_branch.py``); with ``"input": "input_ids"`` it is a
+whole encoder of its own over the same word pieces (a VAD student, ``affectlens_recipes/text_teacher.py``).
 With ``"blend": [wv, wa, wd]`` the two are averaged per dimension (standardised VAD), the
 branch weighted ``w``: the weights are fitted on EmoBank dev when the branch is exported.
 
 ``"model_file"`` names the graph ``analyze`` runs when it is not ``model.onnx``: the shipped
 model runs ``model_static.onnx`` (int8 activations, a VAD student merged in and blended inside
-the graph, ``training/text_static.py``) and keeps ``model.onnx`` for the conversation and cause
+the graph, ``affectlens_recipes/text_static.py``) and keeps ``model.onnx`` for the conversation and cause
 models, whose heads learnt from its features (they pass ``model_file="model.onnx"``).
 
 ``"onnxruntime_session_config"`` holds onnxruntime session entries for that graph (not
@@ -382,7 +382,7 @@ class TextOnnxRecognizer:
         Features are ``[embedding (384), logits / 5 (28), mean of layer 3 (384)]`` of the
         first ``max_tokens`` word pieces (dialogue turns are short; the conversation
         model was trained on the same truncation).  Needs a model exported with the
-        ``embedding`` and ``hidden_layer3`` outputs (``training/onnx_outputs.py``).
+        ``embedding`` and ``hidden_layer3`` outputs (``affectlens_recipes/onnx_outputs.py``).
         """
         features: np.ndarray | None = None
         vad = np.zeros((len(texts), 3), dtype=np.float32)
