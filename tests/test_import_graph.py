@@ -24,8 +24,6 @@ KNOWN_LOOPS: dict[frozenset[str], str] = {
     # issue 22 item 3 (branch `contract`): the registry finds the shipped models and the peers lazily
     frozenset({"affectlens.registry", "affectlens.builtin_models", "affectlens.recognizers.peers"}):
         "registry <-> builtin_models <-> peers (contract)",
-    # issue 22 item 4 (branch `schema`): flat rows and the timeline
-    frozenset({"affectlens.output", "affectlens.timeline"}): "output <-> timeline (schema)",
     # issue 22 item 1 (branch `walker`): the batch sources walker
     frozenset({"affectlens.batch.sources", "affectlens.batch.csv_source"}): "batch.sources <-> csv_source (walker)",
 }
