@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,9 +24,6 @@ from affectlens.cli_errors import USAGE_ERROR, CliError
 from affectlens.cli_errors import cli_errors as _cli_errors
 from affectlens.cli_errors import one_line as _one_line
 from affectlens.cli_media import output_format as _output_format
-from affectlens.cli_media import run_fused as _run_fused
-from affectlens.cli_media import run_words as _run_words
-from affectlens.cli_media import transcript_beside as _transcript_beside
 from affectlens.cli_progress import ProblemCounter as _ProblemCounter
 from affectlens.cli_progress import progress_reporter as _progress_reporter
 
@@ -304,86 +300,38 @@ def analyze(
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
       affectlens analyze talk.wav --words --out talk.jsonl
     """
+
     with _cli_errors():
-        if words and transcript is None and asr_model is None:
-            _run_words(input, format.value if format else None, out, labels, plot)
-            return
-        if transcript is None and asr_model is None and not as_text and not dialogue:
-            transcript = _transcript_beside(Path(input))
-        if transcript is not None or asr_model is not None:
-            with _video_options(fps, start, end):
-                _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
-            return
-        if dialogue or support or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
-            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress, resume,
-                          support=support, supporter=supporter)
-            return
-        if resume:
-            raise typer.BadParameter("--resume is for dialogues (--dialogue); tables resume with 'affectlens batch'")
-        _run_analyze(
-            input,
-            format.value if format else None,
-            out,
-            column,
-            id_column,
-            labels,
-            model if cues is CueMethod.decomposition else _text_model_with_cues(model, cues.value),
-            batch_size,
-            as_text,
-            progress,
-            plot=plot,
-            annotate=annotate,
-            tracks=tracks,
-            video=(fps, start, end),
+        from affectlens.options import AnalyzeOptions
+
+        options = AnalyzeOptions(
+            column=column, id_column=id_column, batch_size=batch_size, labels=labels, fps=fps, start=start,
+            end=end, cues=None if cues is CueMethod.decomposition else cues.value, as_text=as_text,
+            dialogue=dialogue, transcript=transcript, asr_model=asr_model, words=words, support=support,
+            supporter=supporter,
         )
-
-
-def _text_model_with_cues(model: str | None, cues: str) -> Any:
-    """The text recognizer ``model`` (default: the default text model) built with ``cues``."""
-    from affectlens.registry import default_for, get_spec, load_recognizer
-    from affectlens.types import Modality
-
-    spec = get_spec(model) if model else default_for(Modality.TEXT)
-    if spec.modality is not Modality.TEXT:
-        raise CliError(f"--cues is for text models; {spec.name} reads {spec.modality.value}")
-    try:
-        return load_recognizer(spec.name, cues=cues)
-    except TypeError as err:
-        raise CliError(f"--cues {cues}: {spec.name} has no such option") from err
-
-
-def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
-                  batch_size: int, progress: bool, resume: bool = False, *, support: bool = False,
-                  supporter: str | None = None) -> None:
-    from affectlens.dialogue.cli import run_dialogue_analysis
-
-    fmt = _output_format(fmt, out)
-    with _progress_reporter(enabled=progress) as report:
-        run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size, progress=report,
-                              resume=resume, support=support, supporter=supporter)
+        _run_analyze(input, format.value if format else None, out, options, model, progress,
+                     plot=plot, annotate=annotate, tracks=tracks, resume=resume)
 
 
 def _run_analyze(
     input: str,
     fmt: str | None,
     out: Path | None,
-    column: str | None,
-    id_column: str | None,
-    labels: str | None,
-    model: Any,  # a registered name, a Recognizer built here (--cues), or None
-    batch_size: int,
-    as_text: bool,
+    options: Any,  # AnalyzeOptions (imported lazily: --help stays fast)
+    model: str | None,
     progress: bool,
+    *,
     plot: Path | None = None,
     annotate: Path | None = None,
-    video: tuple[float | None, float | None, float | None] = (None, None, None),
     tracks: Path | None = None,
+    resume: bool = False,
 ) -> None:
-    from affectlens import output, processing
+    """Every ``analyze`` run: one route through the planner, then the route's way of reporting."""
+    from affectlens import planner
     from affectlens.inputs import TextItem
     from affectlens.io.text_checks import decode_utf8, is_blank
 
-    fmt = _output_format(fmt, out)
     source: Any = input
     if input == "-":
         # bytes, decoded by the one policy of ``io.text_checks`` whatever the locale says
@@ -392,38 +340,82 @@ def _run_analyze(
         if is_blank(text):
             raise CliError("empty input: nothing on standard input")
         source = TextItem(text, source="<stdin>")
-    elif as_text:
+    elif options.as_text:
         source = TextItem(input)  # empty or invalid UTF-8: one error from ``plan_input``
+    route, _, _ = planner.route_for(source, options)
+    _refuse_surface_options(route, plot=plot, annotate=annotate, tracks=tracks, resume=resume)
+    fmt = _output_format(fmt, out)
     if out is not None and out.parent and not out.parent.exists():
         raise CliError(f"output folder not found: {out.parent}")
-    with _progress_reporter(enabled=progress) as report, _video_options(*video):
-        analysis = processing.start_analysis(
-            source,
-            model=model,
-            labels=labels,
-            column=column,
-            id_column=id_column,
-            batch_size=batch_size,
-            progress=report,
-        )
-        problems = _ProblemCounter()
-        results = problems.watch(analysis.results)
-        if annotate is not None:
-            from affectlens.vision.annotate import AnnotateCollector
+    with _progress_reporter(enabled=progress and route != "media" and route != "words") as report:
+        analysis = planner.start(source, options, model=model, progress=report,
+                                 notify=lambda note: typer.echo(note, err=True))
+        if route == "dialogues":
+            from affectlens.dialogue.cli import write_dialogue_run
 
-            faces = AnnotateCollector()
-            results = faces.watch(results)
-        if plot is not None:
-            from affectlens.timeline import TimelineCollector
+            write_dialogue_run(analysis.details, Path(input), fmt, out, resume=resume)
+            return
+        if route in ("media", "words"):
+            _write_media_result(analysis.results, fmt, out, plot, input, route)
+            return
+        _write_items(analysis, fmt, out, plot=plot, annotate=annotate, tracks=tracks)
 
-            timeline = TimelineCollector()
-            results = timeline.watch(results)
-        if tracks is not None:
-            from affectlens.vision.tracks import TrackCollector
 
-            tracked = TrackCollector()
-            results = tracked.watch(results)
-        output.write_results(results, fmt, out)
+def _refuse_surface_options(route: str, *, plot: Path | None, annotate: Path | None, tracks: Path | None,
+                            resume: bool) -> None:
+    """Output options the route has nothing for: an ``error:`` line, never silently ignored."""
+    what = {"dialogues": "dialogues", "media": "media with a transcript (fused per turn)",
+            "words": "--words"}.get(route)
+    if what is not None:
+        for name, value in (("--annotate", annotate), ("--tracks", tracks)):
+            if value is not None:
+                raise CliError(f"{name} is not available for {what}: it draws or tracks the faces of an image "
+                               "or video analysed on its own")
+    if route == "dialogues" and plot is not None:
+        raise CliError("--plot is not available for dialogues (it draws a speech or video timeline)")
+    if resume and route != "dialogues":
+        raise typer.BadParameter("--resume is for dialogues (--dialogue); tables resume with 'affectlens batch'")
+
+
+def _write_media_result(results: Iterator[Any], fmt: str, out: Path | None, plot: Path | None, input: str,
+                        route: str) -> None:
+    """The one fused result of a media file: its warnings on stderr, the result, its timeline plot."""
+    from affectlens import output
+
+    [result] = list(results)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    output.write_results([result], fmt, out)
+    if plot is not None:
+        from affectlens.timeline import plot_timeline
+
+        title = "words + voice per speech segment" if route == "words" else "text + voice + face per turn"
+        plot_timeline(list(result.segments), plot, title=f"{Path(input).name}: {title}")
+
+
+def _write_items(analysis: Any, fmt: str, out: Path | None, *, plot: Path | None, annotate: Path | None,
+                 tracks: Path | None) -> None:
+    """The item route's results (one per text/row/file) with the collectors that draw or track them."""
+    from affectlens import output
+
+    problems = _ProblemCounter()
+    results = problems.watch(analysis.results)
+    if annotate is not None:
+        from affectlens.vision.annotate import AnnotateCollector
+
+        faces = AnnotateCollector()
+        results = faces.watch(results)
+    if plot is not None:
+        from affectlens.timeline import TimelineCollector
+
+        timeline = TimelineCollector()
+        results = timeline.watch(results)
+    if tracks is not None:
+        from affectlens.vision.tracks import TrackCollector
+
+        tracked = TrackCollector()
+        results = tracked.watch(results)
+    output.write_results(results, fmt, out)
     problems.report(analysis.plan.unit)
     if not analysis.plan.single and problems.total and problems.count_empty == problems.total:
         typer.echo(f"error: nothing could be analysed: all {problems.total} {analysis.plan.unit} gave no result",
@@ -435,18 +427,6 @@ def _run_analyze(
         timeline.plot(plot)
     if annotate is not None and faces.save(annotate) is None:
         typer.echo("warning: --annotate: no face to draw", err=True)
-
-
-@contextmanager
-def _video_options(fps: float | None, start: float | None, end: float | None) -> Iterator[None]:
-    """--fps/--start/--end for the videos read inside this block (no vision import when unused)."""
-    if fps is None and start is None and end is None:
-        yield
-        return
-    from affectlens.vision.io import video_options
-
-    with video_options(fps, start, end):
-        yield
 
 
 # -- models --------------------------------------------------------------------------------------

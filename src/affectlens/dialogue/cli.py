@@ -9,55 +9,17 @@ warnings and the shifts.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from affectlens.dialogue.conversation import (
-    ConversationRecognizer,
-    UtteranceBaseline,
-    emotion_shifts,
-    with_shift_cues,
-)
-from affectlens.dialogue.io import read_dialogues
-from affectlens.dialogue.types import dialogue_chunks
+from affectlens.dialogue.analysis import DialogueRun
+from affectlens.dialogue.analysis import conversation_model as conversation_model  # re-exported (moved)
 from affectlens.io.fingerprint import changed_parts, content_hash, record_parts
 from affectlens.types import EmotionResult
-
-#: file suffixes that are always read as dialogues (no --dialogue needed)
-ALWAYS_DIALOGUE = (".srt", ".vtt")
-#: turns (whole dialogues) per call of the recognizer: results stream out, progress moves
-TURNS_PER_CALL = 512
-
-
-def conversation_model(model: str | None = None, batch_size: int = 64) -> ConversationRecognizer:
-    """The loaded dialogue model: ``model`` if it reads dialogues, a context-free baseline over
-    ``model`` if it is a text model, else the shipped context model (the baseline over the
-    default text model when the context model's files are not in place)."""
-    from affectlens.registry import get_spec
-
-    if model is not None:
-        built = get_spec(model).build()
-        if isinstance(built, ConversationRecognizer):
-            built.load()
-            return built
-        baseline = UtteranceBaseline(built, batch_size=batch_size)
-        baseline.load()
-        return baseline
-    from affectlens.dialogue.context_model import ContextualErc
-
-    try:
-        contextual = ContextualErc()
-        contextual.load()
-        return contextual
-    except FileNotFoundError as exc:
-        typer.echo(f"warning: no context model ({exc}); each turn is classified alone", err=True)
-    baseline = UtteranceBaseline(batch_size=batch_size)
-    baseline.load()
-    return baseline
 
 
 def _signature(record: dict[str, Any]) -> tuple[str, str]:
@@ -98,25 +60,31 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
                           model: str | None = None, batch_size: int = 64,
                           shift_labels: str = "ekman", progress: Callable[[Any], None] | None = None,
                           resume: bool = False, support: bool = False, supporter: str | None = None) -> int:
-    """Analyse every dialogue in ``path``; returns the number of dialogues written.
+    """Analyse every dialogue in ``path`` through the planner's dialogue route; returns the number
+    of dialogues written (see ``write_dialogue_run``)."""
+    from affectlens import planner
+    from affectlens.options import AnalyzeOptions
 
-    Results stream to the output about ``TURNS_PER_CALL`` turns at a time (whole dialogues),
-    with ``progress`` (a ``processing.ProgressUpdate`` callback) told after each call.
+    if resume and (fmt != "jsonl" or out is None):
+        raise ValueError("--resume needs --out PATH written as JSON Lines (--format jsonl)")
+    options = AnalyzeOptions(labels=labels, batch_size=batch_size, dialogue=True, support=support, supporter=supporter)
+    analysis = planner.start(path, options, model=model, progress=progress)
+    analysis.details.shift_labels = shift_labels
+    return write_dialogue_run(analysis.details, Path(path), fmt, out, resume=resume)
+
+
+def write_dialogue_run(run: DialogueRun, path: Path, fmt: str, out: Path | None, *, resume: bool = False) -> int:
+    """Write ``run``'s results (streamed, whole dialogues per model call) and print its summary and shifts.
+
     ``resume`` (JSON Lines ``out`` only) skips the dialogues ``out`` already holds and appends
     the others, refusing when the earlier records came from another model or label set, or
     hold dialogues that ``path`` does not have (another input).
     """
-    from affectlens import output, processing
+    from affectlens import output
 
-    path = Path(path)
-    if labels:
-        processing.check_label_set(labels)
     if resume and (fmt != "jsonl" or out is None):
         raise ValueError("--resume needs --out PATH written as JSON Lines (--format jsonl)")
-    dialogues = read_dialogues(path)
-    for dialogue in dialogues:
-        for warning in dialogue.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+    dialogues = run.dialogues
     written, signature = results_already_written(out) if resume and out is not None else (set(), None)
     foreign = written - {d.dialogue_id for d in dialogues}
     if foreign:
@@ -129,56 +97,31 @@ def run_dialogue_analysis(path: str | Path, fmt: str, out: Path | None, *, label
     if fmt == "jsonl" and out is not None:
         record_parts(out, path, parts)  # what a later --resume checks each written dialogue against
     if written:
-        before = len(dialogues)
-        dialogues = [d for d in dialogues if d.dialogue_id not in written]
-        typer.echo(f"resuming: {before - len(dialogues)} dialogue(s) already in {out}", err=True)
-    if support or supporter is not None:
-        from affectlens.dialogue.support import support_model
+        run.dialogues = [d for d in dialogues if d.dialogue_id not in written]
+        typer.echo(f"resuming: {len(dialogues) - len(run.dialogues)} dialogue(s) already in {out}", err=True)
 
-        recognizer: ConversationRecognizer = support_model(model, supporter)
-    else:
-        recognizer = conversation_model(model, batch_size=batch_size)
-    n_turns = sum(len(d) for d in dialogues)
-    lines: list[str] = []
-    suggestions: list[str] = []
+    def same_signature(result: EmotionResult) -> None:
+        first = result.segments[0] if result.segments else None
+        this_run = (first.label_set, first.provenance.recognizer) if first else None
+        if signature is not None and this_run is not None and this_run != signature:
+            raise ValueError(
+                f"cannot resume in {out}: its records were written with label set and model "
+                f"{signature}, this run gives {this_run}; use the same --labels and --model, "
+                "or a new --out")
 
-    def results() -> Iterator[EmotionResult]:
-        done = 0
-        for chunk in dialogue_chunks(dialogues, TURNS_PER_CALL):
-            for result in recognizer.analyze_dialogues(chunk):
-                result = with_shift_cues(processing.map_result(result, labels), labels or shift_labels)
-                first = result.segments[0] if result.segments else None
-                this_run = (first.label_set, first.provenance.recognizer) if first else None
-                if signature is not None and this_run is not None and this_run != signature:
-                    raise ValueError(
-                        f"cannot resume in {out}: its records were written with label set and model "
-                        f"{signature}, this run gives {this_run}; use the same --labels and --model, "
-                        "or a new --out")
-                lines.extend(f"  [{result.record_id}] turn {shift.turn}: {shift.describe()}"
-                             for shift in emotion_shifts(result, labels or shift_labels))
-                if support or supporter is not None:
-                    from affectlens.dialogue.support import support_lines
-
-                    suggestions.extend(support_lines(result))
-                yield result
-            done += sum(len(d) for d in chunk)
-            if progress is not None:
-                progress(processing.ProgressUpdate(done, n_turns, done / max(1, n_turns), "turns"))
-
-    count = output.write_results(results(), fmt, out, append=resume)
-    typer.echo(f"{len(dialogues)} dialogue(s), {n_turns} turn(s), {len(lines)} emotion shift(s) "
-               f"[{recognizer.name}: " + ("each turn read with its dialogue]" if recognizer.uses_context
-                                          else "context-free baseline, each turn classified alone]"), err=True)
+    run.check = same_signature
+    count = output.write_results(run.results(), fmt, out, append=resume)
+    typer.echo(run.summary(), err=True)
+    lines = run.shift_lines
     if fmt == "table" and out is None:
         for line in lines[:50]:
             typer.echo(line, err=True)
         if len(lines) > 50:
             typer.echo(f"  ... {len(lines) - 50} more (see the emotion_shift cues)", err=True)
-    if suggestions:
+    if run.suggestions:
         from affectlens.dialogue.support_care import SUPPORT_NOTICE
 
         typer.echo(f"support: {SUPPORT_NOTICE}", err=True)
-        for line in suggestions[:50] if fmt == "table" and out is None else []:
+        for line in run.suggestions[:50] if fmt == "table" and out is None else []:
             typer.echo(line, err=True)
     return count
-

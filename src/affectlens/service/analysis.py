@@ -44,7 +44,7 @@ def media_recognizer(engine: Engine, saved: SavedUpload) -> Recognizer:
 
 def analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
                      labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
-    from affectlens.dialogue.cli import conversation_model
+    from affectlens.dialogue.analysis import conversation_model
     from affectlens.dialogue.conversation import with_shift_cues
 
     key = ("support", model, supporter) if support else model
