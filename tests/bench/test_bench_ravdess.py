@@ -98,7 +98,7 @@ def test_shipped_members_come_from_the_model_config() -> None:
 
 
 def test_cli_rejects_bad_folds_and_a_missing_corpus(tmp_path: Path) -> None:
-    from affectlens.bench.cli import app
+    from affectlens.cli.bench import app
 
     runner = CliRunner()
     bad = runner.invoke(app, ["ravdess", "--folds", "7", "--peers-only"])

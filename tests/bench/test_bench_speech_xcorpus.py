@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from affectlens.bench.cli import app
 from affectlens.bench.speech_xcorpus import SHIPPED_SAMPLE, XcorpusReport, shipped_sample, to_markdown
+from affectlens.cli.bench import app
 from affectlens.training.speech_corpora import Clip
 
 

@@ -56,8 +56,8 @@ def test_dialogue_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_dialogues_stream_in_calls_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import affectlens.cli.dialogue as dialogue_cli
     import affectlens.dialogue.analysis as dialogue_analysis
-    import affectlens.dialogue.cli as dialogue_cli
 
     path = _five_dialogues(tmp_path)
     monkeypatch.setattr(dialogue_analysis, "TURNS_PER_CALL", 4)  # two dialogues per call

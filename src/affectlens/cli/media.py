@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from affectlens.cli_errors import CliError
+from affectlens.cli.errors import CliError
 
 
 def output_format(fmt: str | None, out: Path | None) -> str:

@@ -1,7 +1,9 @@
-"""``affectlens`` command line: analyze, models, taxonomy, bench.
+"""``affectlens`` command line: analyze, models, taxonomy, bench, batch, report, serve.
 
-Thin on purpose: it parses arguments, calls ``processing``/``output`` and turns every
-expected error into ONE line on stderr with exit code 2 (usage and input errors) or 1
+Every command-line module lives in this package (``errors``, ``progress``, ``media``,
+``models``, ``dialogue``, ``batch``, ``report``, ``bench``, ``serve``, ``taxonomy``); nothing
+outside it imports it or ``typer``.  Thin on purpose: it parses arguments, calls the planner
+and ``output``, and turns every expected error into ONE line on stderr with exit code 2 (usage and input errors) or 1
 (anything else).  Heavy modules are imported inside the commands so ``--help`` is fast.
 Set ``AFFECTLENS_DEBUG=1`` to get tracebacks instead.
 """
@@ -18,31 +20,31 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from affectlens.cli_errors import NOTHING_ANALYSED as NOTHING_ANALYSED  # re-exported (batch uses them)
-from affectlens.cli_errors import RUNTIME_ERROR as RUNTIME_ERROR
-from affectlens.cli_errors import USAGE_ERROR, CliError
-from affectlens.cli_errors import cli_errors as _cli_errors
-from affectlens.cli_errors import one_line as _one_line
-from affectlens.cli_media import output_format as _output_format
-from affectlens.cli_progress import ProblemCounter as _ProblemCounter
-from affectlens.cli_progress import progress_reporter as _progress_reporter
+from affectlens.cli.errors import NOTHING_ANALYSED as NOTHING_ANALYSED  # re-exported (batch uses them)
+from affectlens.cli.errors import RUNTIME_ERROR as RUNTIME_ERROR
+from affectlens.cli.errors import USAGE_ERROR, CliError
+from affectlens.cli.errors import cli_errors as _cli_errors
+from affectlens.cli.errors import one_line as _one_line
+from affectlens.cli.media import output_format as _output_format
+from affectlens.cli.progress import ProblemCounter as _ProblemCounter
+from affectlens.cli.progress import progress_reporter as _progress_reporter
 
 # -- lazily mounted command groups ---------------------------------------------------------------
 
 _LAZY_GROUPS: dict[str, tuple[str, str]] = {
     # name: (module with a Typer ``app``, short help shown by ``affectlens --help``)
-    "taxonomy": ("affectlens.taxonomy.cli", "Label sets, their VAD anchors and the mappings between them."),
-    "bench": ("affectlens.bench.cli", "Benchmarks on the public corpora (needs the datasets)."),
-    "serve": ("affectlens.service.cli", "Start the HTTP service and web page (needs the 'service' extra)."),
-    "batch": ("affectlens.batch.cli", "Analyse a corpus into Parquet shards (resumable; local or Ray)."),
-    "report": ("affectlens.batch.report_cli", "Aggregate a batch output with DuckDB: CSV, plots, HTML."),
+    "taxonomy": ("affectlens.cli.taxonomy", "Label sets, their VAD anchors and the mappings between them."),
+    "bench": ("affectlens.cli.bench", "Benchmarks on the public corpora (needs the datasets)."),
+    "serve": ("affectlens.cli.serve", "Start the HTTP service and web page (needs the 'service' extra)."),
+    "batch": ("affectlens.cli.batch", "Analyse a corpus into Parquet shards (resumable; local or Ray)."),
+    "report": ("affectlens.cli.report", "Aggregate a batch output with DuckDB: CSV, plots, HTML."),
 }
 
 
 def _lazy_group_available(module: str) -> bool:
     """Whether the module's file exists (checked without importing it)."""
     relative = Path(*module.split(".")[1:]).with_suffix(".py")
-    return (Path(__file__).resolve().parent / relative).is_file()
+    return (Path(__file__).resolve().parent.parent / relative).is_file()
 
 
 class LazyGroup(TyperGroup):
@@ -351,7 +353,7 @@ def _run_analyze(
         analysis = planner.start(source, options, model=model, progress=report,
                                  notify=lambda note: typer.echo(note, err=True))
         if route == "dialogues":
-            from affectlens.dialogue.cli import write_dialogue_run
+            from affectlens.cli.dialogue import write_dialogue_run
 
             write_dialogue_run(analysis.details, Path(input), fmt, out, resume=resume)
             return
@@ -452,7 +454,7 @@ def models(
       affectlens models --format json
     """
     with _cli_errors():
-        from affectlens.cli_models import print_models
+        from affectlens.cli.models import print_models
 
         print_models(as_json=format == ListFormat.json)
 
@@ -487,7 +489,3 @@ def run(argv: list[str] | None = None) -> int:
 def main() -> None:
     """Console-script entry point (``affectlens``)."""
     sys.exit(run())
-
-
-if __name__ == "__main__":
-    main()
