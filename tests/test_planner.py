@@ -122,3 +122,24 @@ def test_the_fused_route_honours_a_text_model(tmp_path: Path, capsys: pytest.Cap
     [result] = json.loads(out)["results"]
     text_parts = [s["extras"]["modalities"]["text"] for s in result["segments"]]
     assert text_parts and all(DUMMY in json.dumps(part) for part in text_parts)
+
+
+def test_the_fused_route_samples_video_as_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import affectlens.fusion.media as media_module
+    from affectlens.vision.io import VideoOptions
+
+    seen: dict[str, Any] = {}
+
+    def fake(media: Path, transcript: Path | None, **keywords: Any) -> EmotionResult:
+        seen.update(keywords, transcript=transcript)
+        return EmotionResult((), str(media), ())
+
+    monkeypatch.setattr(media_module, "analyze_media_with_transcript", fake)
+    (tmp_path / "clip.mp4").write_bytes(b"not decoded by the fake")
+    (tmp_path / "clip.vtt").write_text("WEBVTT\n\n00:00.500 --> 00:02.000\n<v ANNA>so happy\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = affectlens.analyze(tmp_path / "clip.mp4", fps=2.0, start=1.0, end=3.0)
+    assert isinstance(result, EmotionResult)
+    assert seen["video"] == VideoOptions(2.0, 1.0, 3.0) and seen["transcript"] == tmp_path / "clip.vtt"
+    assert any("using the transcript beside it: clip.vtt" in str(w.message) for w in caught)
