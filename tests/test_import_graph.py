@@ -29,9 +29,6 @@ KNOWN_LOOPS: dict[frozenset[str], str] = {
 }
 #: private names taken across packages that another change removes (same rule as KNOWN_LOOPS)
 KNOWN_PRIVATE = {
-    # issue 22 items 1-2 (branch `walker`): one error table for the CLI, one walker for the batch engine
-    ("affectlens.batch.cli", "affectlens.cli"): "_cli_errors (walker)",
-    ("affectlens.batch.engine", "affectlens.processing"): "_file_item, _text_item (walker)",
 }
 
 

@@ -120,3 +120,20 @@ def _default_spec(modality: Modality) -> RecognizerSpec:
             stacklevel=4,
         )
         return chosen
+
+
+def text_model_with_cues(model: str | Recognizer | Sequence[str | Recognizer] | None, cues: str) -> Recognizer:
+    """The text recognizer ``model`` (default: the default text model) built with the word-cue method
+    ``cues``; ``UnsupportedOption`` when the model is not a registered text model that takes it."""
+    from affectlens.options import UnsupportedOption
+    from affectlens.registry import load_recognizer
+
+    if model is not None and not isinstance(model, str):
+        raise UnsupportedOption("cues: give the text model by its registered name, or build it with its cues")
+    spec = get_spec(model) if model else default_for(Modality.TEXT)
+    if spec.modality is not Modality.TEXT:
+        raise UnsupportedOption(f"--cues is for text models; {spec.name} reads {spec.modality.value}")
+    try:
+        return load_recognizer(spec.name, cues=cues)
+    except TypeError as err:
+        raise UnsupportedOption(f"--cues {cues}: {spec.name} has no such option") from err

@@ -52,7 +52,7 @@ def test_markdown_names_published_figures_as_not_remeasured() -> None:
 def test_cli_missing_corpora_and_unconfigured_llm_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from affectlens.bench.cli import app
+    from affectlens.cli.bench import app
 
     runner = CliRunner()
     result = runner.invoke(app, ["esconv", "--data-root", str(tmp_path)])

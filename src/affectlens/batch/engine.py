@@ -199,33 +199,24 @@ def output_schema(spec: JobSpec) -> Any:
 
 
 def _work_items(spec: JobSpec, unit: Unit) -> list[Any]:
-    from affectlens.processing import FILE_TYPES, WorkItem, _file_item, _text_item, supported_suffixes
+    """The unit's inputs as work items, planned by the processing layer's public planner."""
+    from affectlens.processing import WorkItem, file_item, row_where, text_item
 
     source = spec.sources[unit.source_index]
     batch = unit.batch
     items: list[Any] = []
     if source.kind == "files":
-        for rel in batch.values:
-            path = source.path / rel
-            suffix = path.suffix.lower()
-            where = f"file {rel}"
-            if suffix in FILE_TYPES:
-                items.append(_file_item(path, FILE_TYPES[suffix], where, rel))
-            else:
-                why = (f"unsupported file type {suffix or '(no suffix)'!r}; no reader/recognizer for it "
-                       f"(supported: {', '.join(supported_suffixes())})")
-                items.append(WorkItem(where, Modality.TEXT, None, rel, str(path), why))
-        return items
+        return [file_item(source.path / rel, f"file {rel}", rel) for rel in batch.values]
     cols = spec.columns[unit.source_index]
     assert cols is not None
     problems = batch.problems or [None] * len(batch)
     for row, value, rid, problem in zip(batch.rows, batch.values, batch.ids, problems, strict=True):
         record_id: str | None = rid if cols.id else str(row)
-        where = f"row {row}" + (f" (id {rid!r})" if cols.id and rid is not None else "")
+        where = row_where(row, rid, bool(cols.id))
         if problem is not None:
             items.append(WorkItem(where, Modality.TEXT, None, record_id, source.name, problem))
         else:
-            items.append(_text_item(value, where, record_id, source.name))
+            items.append(text_item(value, where, record_id, source.name))
     return items
 
 

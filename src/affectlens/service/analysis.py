@@ -44,8 +44,7 @@ def media_recognizer(engine: Engine, saved: SavedUpload) -> Recognizer:
 
 def analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
                      labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
-    from affectlens.dialogue.cli import conversation_model
-    from affectlens.dialogue.conversation import with_shift_cues
+    from affectlens.dialogue.analysis import DialogueRun, conversation_model
 
     key = ("support", model, supporter) if support else model
     try:
@@ -63,8 +62,7 @@ def analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | No
         status, message = describe_exception(exc)
         raise ServiceError(status if status < 500 else 400, message) from exc
     recognizer = models[key]
-    [result] = recognizer.analyze_dialogues([dialogue])
-    result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
+    [result] = DialogueRun([dialogue], recognizer, labels).results()  # the processing layer's dialogue walk
     if not recognizer.uses_context:
         result = replace(result, warnings=(*result.warnings, f"{recognizer.name}: turns analysed one by one"))
     return result.to_dict()

@@ -341,26 +341,13 @@ __all__ = ["Engine", "InteractiveGate", "ServiceError"]
 
 
 def describe_exception(exc: BaseException) -> tuple[int, str]:
-    """An exception from the library as (HTTP status, one-line message)."""
-    from affectlens.io import UnsupportedInput
+    """An exception from the library as (HTTP status, one-line message), from the one error table
+    (``affectlens.errors``) that also gives the CLI's exit codes."""
+    from affectlens.errors import describe
 
     if isinstance(exc, ServiceError):
         return exc.status, exc.message
-    from affectlens.media_limits import MediaTooLarge
-
-    if isinstance(exc, MediaTooLarge):  # pixel cap (read from the header): nothing was decoded
-        return 413, _one_line(exc)
-    if isinstance(exc, processing.NoRecognizer | processing.MissingDependency):
-        return 501, _one_line(exc)
-    if isinstance(exc, UnsupportedInput):
-        return 501, _one_line(exc)
-    from affectlens.taxonomy import UnknownLabelSet
-
-    if isinstance(exc, UnknownRecognizer):
-        return 400, _one_line(exc)
-    if isinstance(exc, UnknownLabelSet):
-        return 400, _one_line(exc.args[0] if exc.args else exc)
-    if isinstance(exc, ValueError):  # InputError, MissingColumn, EmptyInput, bad parameters
-        return 400, _one_line(exc)
-    return 500, f"{type(exc).__name__}: {_one_line(exc)}"
-
+    row, message = describe(exc)
+    if row.http_status == 500:  # an internal error: its type helps whoever reads the log
+        return 500, f"{type(exc).__name__}: {_one_line(exc)}"
+    return row.http_status, message

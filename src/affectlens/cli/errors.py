@@ -6,7 +6,6 @@ Set ``AFFECTLENS_DEBUG=1`` to get tracebacks instead.  Light: imports only ``typ
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +13,11 @@ from typing import Any
 
 import typer
 
-USAGE_ERROR = 2
-RUNTIME_ERROR = 1
-#: a folder, table or list of which not one input could be analysed (every one is an error/empty result)
-NOTHING_ANALYSED = 3
+from affectlens.errors import INTERNAL, describe
+from affectlens.errors import NOTHING_ANALYSED as NOTHING_ANALYSED  # re-exported: the exit codes live there
+from affectlens.errors import RUNTIME_ERROR as RUNTIME_ERROR
+from affectlens.errors import USAGE_ERROR as USAGE_ERROR
+from affectlens.errors import one_line as one_line
 
 
 class CliError(Exception):
@@ -57,34 +57,16 @@ def _show_warning(
 
 
 def _describe(exc: Exception) -> tuple[str, int]:
-    from affectlens.inputs import InputError
-    from affectlens.processing import MissingDependency, NoRecognizer
-    from affectlens.registry import UnknownRecognizer
-
-    unknown_label_set: tuple[type[Exception], ...] = ()
-    if "affectlens.taxonomy" in sys.modules:
-        unknown_label_set = (sys.modules["affectlens.taxonomy"].UnknownLabelSet,)
+    """(message, exit code) from the one error table (``affectlens.errors``), worded for a terminal."""
     if isinstance(exc, CliError):
         return str(exc), exc.exit_code
-    if isinstance(exc, InputError | UnknownRecognizer | NoRecognizer):
-        return str(exc), USAGE_ERROR
-    if unknown_label_set and isinstance(exc, unknown_label_set):
-        return one_line(exc.args[0] if exc.args else exc), USAGE_ERROR
-    if isinstance(exc, MissingDependency):
-        return str(exc), RUNTIME_ERROR
+    row, message = describe(exc)
     if isinstance(exc, FileNotFoundError):
-        return f"file not found: {exc.filename or exc}", USAGE_ERROR
+        return f"file not found: {exc.filename or exc}", row.exit_code
     if isinstance(exc, PermissionError):
-        return f"permission denied: {exc.filename or exc}", USAGE_ERROR
+        return f"permission denied: {exc.filename or exc}", row.exit_code
     if isinstance(exc, IsADirectoryError | NotADirectoryError):
-        return f"{exc.strerror}: {exc.filename}", USAGE_ERROR
-    if isinstance(exc, ValueError):
-        return one_line(exc), USAGE_ERROR
-    return (
-        f"{type(exc).__name__}: {one_line(exc)} (set AFFECTLENS_DEBUG=1 for the traceback)",
-        RUNTIME_ERROR,
-    )
-
-
-def one_line(value: object) -> str:
-    return " ".join(str(value).split())
+        return f"{exc.strerror}: {exc.filename}", row.exit_code
+    if row is INTERNAL:
+        return f"{message} (set AFFECTLENS_DEBUG=1 for the traceback)", row.exit_code
+    return message, row.exit_code

@@ -1,7 +1,7 @@
 """``affectlens batch`` and ``affectlens report`` (mounted lazily by ``affectlens.cli``).
 
 Two single-command Typer apps: ``app`` (batch) and ``report_app`` (report, re-exported as
-``app`` by ``affectlens.batch.report_cli`` so the main CLI's lazy loader can mount it).
+``app`` by ``affectlens.cli.report`` so the main CLI's lazy loader can mount it).
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def batch_command(
       affectlens batch big.parquet --out runs/big --engine ray --address ray://head:10001
       affectlens report runs/posts
     """
-    from affectlens.cli import NOTHING_ANALYSED, CliError, _cli_errors
+    from affectlens.cli.errors import NOTHING_ANALYSED, CliError, cli_errors
 
-    with _cli_errors():
+    with cli_errors():
         from affectlens.batch.local import run_batch
         from affectlens.batch.manifest import OutputBusy
 
@@ -153,9 +153,9 @@ def report_command(
       affectlens report runs/posts
       affectlens report runs/posts --out reports/posts --period week --top 20
     """
-    from affectlens.cli import _cli_errors
+    from affectlens.cli.errors import cli_errors
 
-    with _cli_errors():
+    with cli_errors():
         from affectlens.batch.report import build_report
 
         index = build_report(batch_output, out, periods=tuple(period or ("day", "week")), top_cues=top, plots=plots)

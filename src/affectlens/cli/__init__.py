@@ -1,7 +1,9 @@
-"""``affectlens`` command line: analyze, models, taxonomy, bench.
+"""``affectlens`` command line: analyze, models, taxonomy, bench, batch, report, serve.
 
-Thin on purpose: it parses arguments, calls ``processing``/``output`` and turns every
-expected error into ONE line on stderr with exit code 2 (usage and input errors) or 1
+Every command-line module lives in this package (``errors``, ``progress``, ``media``,
+``models``, ``dialogue``, ``batch``, ``report``, ``bench``, ``serve``, ``taxonomy``); nothing
+outside it imports it or ``typer``.  Thin on purpose: it parses arguments, calls the planner
+and ``output``, and turns every expected error into ONE line on stderr with exit code 2 (usage and input errors) or 1
 (anything else).  Heavy modules are imported inside the commands so ``--help`` is fast.
 Set ``AFFECTLENS_DEBUG=1`` to get tracebacks instead.
 """
@@ -10,8 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,34 +19,28 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from affectlens.cli_errors import NOTHING_ANALYSED as NOTHING_ANALYSED  # re-exported (batch uses them)
-from affectlens.cli_errors import RUNTIME_ERROR as RUNTIME_ERROR
-from affectlens.cli_errors import USAGE_ERROR, CliError
-from affectlens.cli_errors import cli_errors as _cli_errors
-from affectlens.cli_errors import one_line as _one_line
-from affectlens.cli_media import output_format as _output_format
-from affectlens.cli_media import run_fused as _run_fused
-from affectlens.cli_media import run_words as _run_words
-from affectlens.cli_media import transcript_beside as _transcript_beside
-from affectlens.cli_progress import ProblemCounter as _ProblemCounter
-from affectlens.cli_progress import progress_reporter as _progress_reporter
+from affectlens.cli.errors import NOTHING_ANALYSED as NOTHING_ANALYSED  # re-exported (batch uses them)
+from affectlens.cli.errors import RUNTIME_ERROR as RUNTIME_ERROR
+from affectlens.cli.errors import USAGE_ERROR, CliError
+from affectlens.cli.errors import cli_errors as _cli_errors
+from affectlens.cli.errors import one_line as _one_line
 
 # -- lazily mounted command groups ---------------------------------------------------------------
 
 _LAZY_GROUPS: dict[str, tuple[str, str]] = {
     # name: (module with a Typer ``app``, short help shown by ``affectlens --help``)
-    "taxonomy": ("affectlens.taxonomy.cli", "Label sets, their VAD anchors and the mappings between them."),
-    "bench": ("affectlens.bench.cli", "Benchmarks on the public corpora (needs the datasets)."),
-    "serve": ("affectlens.service.cli", "Start the HTTP service and web page (needs the 'service' extra)."),
-    "batch": ("affectlens.batch.cli", "Analyse a corpus into Parquet shards (resumable; local or Ray)."),
-    "report": ("affectlens.batch.report_cli", "Aggregate a batch output with DuckDB: CSV, plots, HTML."),
+    "taxonomy": ("affectlens.cli.taxonomy", "Label sets, their VAD anchors and the mappings between them."),
+    "bench": ("affectlens.cli.bench", "Benchmarks on the public corpora (needs the datasets)."),
+    "serve": ("affectlens.cli.serve", "Start the HTTP service and web page (needs the 'service' extra)."),
+    "batch": ("affectlens.cli.batch", "Analyse a corpus into Parquet shards (resumable; local or Ray)."),
+    "report": ("affectlens.cli.report", "Aggregate a batch output with DuckDB: CSV, plots, HTML."),
 }
 
 
 def _lazy_group_available(module: str) -> bool:
     """Whether the module's file exists (checked without importing it)."""
     relative = Path(*module.split(".")[1:]).with_suffix(".py")
-    return (Path(__file__).resolve().parent / relative).is_file()
+    return (Path(__file__).resolve().parent.parent / relative).is_file()
 
 
 class LazyGroup(TyperGroup):
@@ -304,149 +298,20 @@ def analyze(
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
       affectlens analyze talk.wav --words --out talk.jsonl
     """
+
     with _cli_errors():
-        if words and transcript is None and asr_model is None:
-            _run_words(input, format.value if format else None, out, labels, plot)
-            return
-        if transcript is None and asr_model is None and not as_text and not dialogue:
-            transcript = _transcript_beside(Path(input))
-        if transcript is not None or asr_model is not None:
-            with _video_options(fps, start, end):
-                _run_fused(input, transcript, asr_model, format.value if format else None, out, labels, plot)
-            return
-        if dialogue or support or (not as_text and Path(input).suffix.lower() in (".srt", ".vtt")):
-            _run_dialogue(input, format.value if format else None, out, labels, model, batch_size, progress, resume,
-                          support=support, supporter=supporter)
-            return
-        if resume:
-            raise typer.BadParameter("--resume is for dialogues (--dialogue); tables resume with 'affectlens batch'")
-        _run_analyze(
-            input,
-            format.value if format else None,
-            out,
-            column,
-            id_column,
-            labels,
-            model if cues is CueMethod.decomposition else _text_model_with_cues(model, cues.value),
-            batch_size,
-            as_text,
-            progress,
-            plot=plot,
-            annotate=annotate,
-            tracks=tracks,
-            video=(fps, start, end),
+        from affectlens.options import AnalyzeOptions
+
+        options = AnalyzeOptions(
+            column=column, id_column=id_column, batch_size=batch_size, labels=labels, fps=fps, start=start,
+            end=end, cues=None if cues is CueMethod.decomposition else cues.value, as_text=as_text,
+            dialogue=dialogue, transcript=transcript, asr_model=asr_model, words=words, support=support,
+            supporter=supporter,
         )
+        from affectlens.cli.routes import run_analyze
 
-
-def _text_model_with_cues(model: str | None, cues: str) -> Any:
-    """The text recognizer ``model`` (default: the default text model) built with ``cues``."""
-    from affectlens.registry import default_for, get_spec, load_recognizer
-    from affectlens.types import Modality
-
-    spec = get_spec(model) if model else default_for(Modality.TEXT)
-    if spec.modality is not Modality.TEXT:
-        raise CliError(f"--cues is for text models; {spec.name} reads {spec.modality.value}")
-    try:
-        return load_recognizer(spec.name, cues=cues)
-    except TypeError as err:
-        raise CliError(f"--cues {cues}: {spec.name} has no such option") from err
-
-
-def _run_dialogue(input: str, fmt: str | None, out: Path | None, labels: str | None, model: str | None,
-                  batch_size: int, progress: bool, resume: bool = False, *, support: bool = False,
-                  supporter: str | None = None) -> None:
-    from affectlens.dialogue.cli import run_dialogue_analysis
-
-    fmt = _output_format(fmt, out)
-    with _progress_reporter(enabled=progress) as report:
-        run_dialogue_analysis(input, fmt, out, labels=labels, model=model, batch_size=batch_size, progress=report,
-                              resume=resume, support=support, supporter=supporter)
-
-
-def _run_analyze(
-    input: str,
-    fmt: str | None,
-    out: Path | None,
-    column: str | None,
-    id_column: str | None,
-    labels: str | None,
-    model: Any,  # a registered name, a Recognizer built here (--cues), or None
-    batch_size: int,
-    as_text: bool,
-    progress: bool,
-    plot: Path | None = None,
-    annotate: Path | None = None,
-    video: tuple[float | None, float | None, float | None] = (None, None, None),
-    tracks: Path | None = None,
-) -> None:
-    from affectlens import output, processing
-    from affectlens.inputs import TextItem
-    from affectlens.io.text_checks import decode_utf8, is_blank
-
-    fmt = _output_format(fmt, out)
-    source: Any = input
-    if input == "-":
-        # bytes, decoded by the one policy of ``io.text_checks`` whatever the locale says
-        binary = getattr(sys.stdin, "buffer", None)  # absent when a caller swapped in a text stream
-        text = (decode_utf8(binary.read()) if binary is not None else sys.stdin.read()).strip()
-        if is_blank(text):
-            raise CliError("empty input: nothing on standard input")
-        source = TextItem(text, source="<stdin>")
-    elif as_text:
-        source = TextItem(input)  # empty or invalid UTF-8: one error from ``plan_input``
-    if out is not None and out.parent and not out.parent.exists():
-        raise CliError(f"output folder not found: {out.parent}")
-    with _progress_reporter(enabled=progress) as report, _video_options(*video):
-        analysis = processing.start_analysis(
-            source,
-            model=model,
-            labels=labels,
-            column=column,
-            id_column=id_column,
-            batch_size=batch_size,
-            progress=report,
-        )
-        problems = _ProblemCounter()
-        results = problems.watch(analysis.results)
-        if annotate is not None:
-            from affectlens.vision.annotate import AnnotateCollector
-
-            faces = AnnotateCollector()
-            results = faces.watch(results)
-        if plot is not None:
-            from affectlens.timeline import TimelineCollector
-
-            timeline = TimelineCollector()
-            results = timeline.watch(results)
-        if tracks is not None:
-            from affectlens.vision.tracks import TrackCollector
-
-            tracked = TrackCollector()
-            results = tracked.watch(results)
-        output.write_results(results, fmt, out)
-    problems.report(analysis.plan.unit)
-    if not analysis.plan.single and problems.total and problems.count_empty == problems.total:
-        typer.echo(f"error: nothing could be analysed: all {problems.total} {analysis.plan.unit} gave no result",
-                   err=True)
-        raise typer.Exit(NOTHING_ANALYSED)
-    if tracks is not None and tracked.save(tracks) == 0:
-        typer.echo("warning: --tracks: no tracked face (tracks come from videos)", err=True)
-    if plot is not None:
-        timeline.plot(plot)
-    if annotate is not None and faces.save(annotate) is None:
-        typer.echo("warning: --annotate: no face to draw", err=True)
-
-
-@contextmanager
-def _video_options(fps: float | None, start: float | None, end: float | None) -> Iterator[None]:
-    """--fps/--start/--end for the videos read inside this block (no vision import when unused)."""
-    if fps is None and start is None and end is None:
-        yield
-        return
-    from affectlens.vision.io import video_options
-
-    with video_options(fps, start, end):
-        yield
+        run_analyze(input, format.value if format else None, out, options, model, progress,
+                     plot=plot, annotate=annotate, tracks=tracks, resume=resume)
 
 
 # -- models --------------------------------------------------------------------------------------
@@ -472,7 +337,7 @@ def models(
       affectlens models --format json
     """
     with _cli_errors():
-        from affectlens.cli_models import print_models
+        from affectlens.cli.models import print_models
 
         print_models(as_json=format == ListFormat.json)
 
@@ -507,7 +372,3 @@ def run(argv: list[str] | None = None) -> int:
 def main() -> None:
     """Console-script entry point (``affectlens``)."""
     sys.exit(run())
-
-
-if __name__ == "__main__":
-    main()
