@@ -347,8 +347,8 @@ def _text_model_with_cues(model: str | None, cues: str) -> Any:
     if spec.modality is not Modality.TEXT:
         raise CliError(f"--cues is for text models; {spec.name} reads {spec.modality.value}")
     try:
-        return load_recognizer(spec.name, cues=cues)
-    except TypeError as err:
+        return load_recognizer(spec.name).with_params(cues=cues)
+    except TypeError as err:  # UnknownParameter: the model takes no ``cues``
         raise CliError(f"--cues {cues}: {spec.name} has no such option") from err
 
 

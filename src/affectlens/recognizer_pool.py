@@ -44,7 +44,8 @@ class RecognizerPool:
             if isinstance(one, str):
                 spec = get_spec(one)  # UnknownRecognizer now, not halfway through a table
                 self._specs[spec.modality] = spec
-            elif isinstance(one, Recognizer):
+            elif callable(getattr(one, "analyze", None)) and isinstance(getattr(one, "modality", None), Modality):
+                # what the walker needs; the whole contract (get_params, with_params) is check_recognizer's to prove
                 self._ready[one.modality] = one
             else:
                 raise TypeError(f"model must be a name or a Recognizer, got {type(one).__name__}")

@@ -23,6 +23,7 @@ from typing import Any
 from affectlens.bench.datasets import MELD_LABELS
 from affectlens.inputs import AudioClip, ImageFrame, InputError, TextItem, as_text_item
 from affectlens.protocols import Recognizer
+from affectlens.recognizer_params import RecognizerParams, check_params
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ _ALIASES: Mapping[str, tuple[str, ...]] = {
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
-class DummyRecognizer:
+class DummyRecognizer(RecognizerParams):
     """Deterministic keyword matcher over the ``ekman`` label set (for tests and demos).
 
     Each keyword found in a text is a ``word`` cue with its character span; scores are
@@ -127,6 +128,8 @@ class DummyRecognizer:
     ``labels`` are the labels scoring at least ``threshold`` (else the top one); VAD
     comes from ``taxonomy.vad_from_scores``.
     """
+
+    RUNTIME_PARAMS = frozenset({"threshold"})  # analysis only: with_params copies share the model
 
     name = "dummy.keywords.v1"
     version = "v1"
@@ -294,7 +297,8 @@ def check_recognizer(
 ) -> CheckReport:
     """Run every contract check on ``recognizer``; raise ``RecognizerCheckFailed`` listing failures.
 
-    Checks: attributes; ``__init__`` imports no heavy library, opens no weight file and
+    Checks: attributes; parameters (``get_params`` / ``with_params``: ``recognizer_params.check_params``);
+    ``__init__`` imports no heavy library, opens no weight file and
     creates no onnxruntime session (a fresh instance must then analyze without ``load()``);
     ``load()`` twice is fine; ``analyze([]) == []``; one result per input, in order, the
     same in a batch as alone; scores cover exactly the label set, in [0, 1]; labels among
@@ -313,6 +317,7 @@ def check_recognizer(
     build = factory or _default_factory(recognizer)
     checks: list[tuple[str, Callable[[], str | None]]] = [
         ("attributes", lambda: _check_attributes(recognizer)),
+        ("params", lambda: check_params(recognizer, samples)),
         ("init_does_not_load", lambda: _check_lazy_init(build)),
         ("load_is_idempotent", lambda: _check_load_twice(recognizer)),
         ("empty_batch", lambda: _check_empty_batch(recognizer)),

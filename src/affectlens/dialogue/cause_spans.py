@@ -233,13 +233,13 @@ class SpanModel:
     @classmethod
     def load(cls, folder: Path = DEFAULT_MODEL_DIR, *, verify: bool = True) -> SpanModel:
         from affectlens.dialogue.causes import read_npz_model_folder
-        from affectlens.recognizers.text_onnx import ModelIntegrityError
+        from affectlens.model_folder import ModelFilesError
 
         config, path = read_npz_model_folder(folder, "cause span model", verify=verify)
         with np.load(path, allow_pickle=False) as data:
             missing = [p for p in PARAMETERS if p not in data.files]
             if missing:
-                raise ModelIntegrityError(f"{path} lacks {', '.join(missing)}")
+                raise ModelFilesError(f"{path} lacks {', '.join(missing)}")
             params = {p: np.asarray(data[p], dtype=np.float32) for p in PARAMETERS}
         return cls(params, int(config["max_words"]), str(config.get("name", cls.name)),
                    config.get("text_model_sha256"))

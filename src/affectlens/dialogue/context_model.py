@@ -34,6 +34,7 @@ from affectlens.calibration import softmax
 from affectlens.dialogue.turn_tables import item_results, turn_table_dialogues
 from affectlens.dialogue.types import Dialogue, Turn, dialogue_chunks
 from affectlens.inputs import as_text_item
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def dialogue_inputs(features: np.ndarray, speakers: Sequence[str]) -> np.ndarray
     return np.concatenate([np.asarray(features, dtype=np.float32), same], axis=1)
 
 
-class ContextualErc:
+class ContextualErc(RecognizerParams):
     """Emotion recognition in conversation over MELD's 7 classes, with dialogue context."""
 
     modality = Modality.TEXT

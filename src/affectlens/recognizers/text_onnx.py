@@ -52,6 +52,7 @@ import numpy as np
 
 from affectlens.explain.text import delete_words, occlusion_cues, word_cues, word_spans
 from affectlens.inputs import TextItem, as_text_item
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.text_model_config import ModelFilesMissing as ModelFilesMissing  # re-exported
 from affectlens.recognizers.text_model_config import ModelIntegrityError as ModelIntegrityError
 from affectlens.recognizers.text_model_config import TextModelConfig
@@ -90,8 +91,11 @@ class TurnPass:
     pieces: list[PieceStates | None]  # None where the text spans several windows
 
 
-class TextOnnxRecognizer:
+class TextOnnxRecognizer(RecognizerParams):
     """GoEmotions-28 text emotions, VAD and word cues from an ONNX model (onnxruntime + tokenizers)."""
+
+    # analysis only: with_params copies share the model
+    RUNTIME_PARAMS = frozenset({"cues", "n_cues", "batch_size", "max_tokens"})
 
     modality = Modality.TEXT
 
@@ -140,26 +144,18 @@ class TextOnnxRecognizer:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from affectlens.models import sha256_file
+        from affectlens.model_folder import ModelFolder
         from affectlens.runtime_threads import session_options
 
-        config_path = self.model_dir / self.config_file
-        if not config_path.is_file():
-            raise ModelFilesMissing(f"no {self.config_file} in model folder {self.model_dir}")
-        config = TextModelConfig.load(config_path)
+        folder = ModelFolder.read(self.model_dir, kind="text", config_file=self.config_file, required_keys=("labels",))
+        config = TextModelConfig.from_dict(folder.config)
         model_file = config.model_file if self.model_file is None else self.model_file
         files = [model_file, "tokenizer.json"]
         if config.vad_branch_file:
             files.append(config.vad_branch_file)
-        for filename in files:
-            if not (self.model_dir / filename).is_file():
-                raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
         # every pinned file present is checked, not only those named above: a graph may read its
         # weights out of another one (model_static.onnx out of model.onnx, training/text_static.py)
-        for filename, expected in config.sha256.items() if self.verify else ():
-            path = self.model_dir / filename
-            if (filename in files or path.is_file()) and sha256_file(path) != expected:
-                raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
+        folder.check_files(files, verify=self.verify)
         # threads and spinning: ``runtime_threads`` (CPUs available, AFFECTLENS_THREADS, options).
         # With a branch, the two sessions take turns on the same cores: each may use them all,
         # but neither may spin (a pool that spin-waits after its run starves the other's
