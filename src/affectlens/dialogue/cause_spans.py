@@ -5,7 +5,7 @@ for an emotional target turn and one of its cause turns (``dialogue/causes.py`` 
 those), return a contiguous run of words of the cause turn.  The cause turn is read by
 the shipped text encoder (``hidden_layer3`` states and ``token_logits`` of every word
 piece, averaged per word); each word also gets a few position / punctuation flags.  The
-target enters as its frozen turn features (``TextOnnxRecognizer.turn_features``, 796
+target enters as its frozen turn features (``text_encoder.TextEncoder.turn_features``, 796
 numbers), its emotion, the distance to the cause turn and whether the same person spoke.
 A small head (a projection, a bidirectional GRU, start and end scores;
 ``models/cause-span-reccon-v1``, trained by ``training/cause_spans.py``) scores every

@@ -1,7 +1,7 @@
 """The context-aware conversation model: each turn read with the whole dialogue around it.
 
 ``ContextualErc`` (registered as ``dialogue.minilm-meld-bigru.v1``) encodes every turn
-with the shipped text encoder (``TextOnnxRecognizer.turn_features``) and runs a small
+with the shipped text encoder (``text_encoder.TextEncoder.turn_features``) and runs a small
 bidirectional GRU head over the dialogue (``models/dialogue-minilm-meld-bigru-v1``,
 trained by ``training/erc_meld.py``).  Each turn's segment carries:
 
@@ -38,7 +38,7 @@ from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
 if TYPE_CHECKING:
-    from affectlens.recognizers.text_onnx import PieceStates
+    from affectlens.recognizers.text_encoder import PieceStates
 
 #: the word pieces per turn the conversation model was trained on (``turn_features``' default)
 TURN_MAX_TOKENS = 128
