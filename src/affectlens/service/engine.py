@@ -245,7 +245,7 @@ class Engine:
     @staticmethod
     def with_cues(recognizer: Recognizer, cues: str) -> Recognizer:
         """``recognizer`` set to explain with ``cues``: its ``with_params`` copy, sharing its loaded model."""
-        params = recognizer.get_params()
+        params = recognizer.get_params() if callable(getattr(recognizer, "get_params", None)) else {}
         if cues == params.get("cues", "decomposition"):
             return recognizer
         if "cues" not in params:
