@@ -159,8 +159,9 @@ class FaceOnnxRecognizer(RecognizerParams):
             folder = ModelFolder.open(self.model_dir, kind="face", needs=("model.onnx",), required_keys=("labels",),
                                       verify=self.verify)
         except ModelFilesMissing as exc:
+            reason = str(exc).removeprefix("model files missing: ")
             raise ModelFilesMissing(
-                f"face model files missing: no trained expression model in {self.model_dir} ({exc}; "
+                f"face model files missing: no trained expression model ({reason}; "
                 f"train one with 'python -m affectlens.training.face', see docs/vision.md, "
                 f"or point {MODEL_DIR_ENV} to a model folder)") from None
         config = FaceModelConfig.from_dict(folder.config)
