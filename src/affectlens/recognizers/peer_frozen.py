@@ -24,6 +24,7 @@ import numpy as np
 
 from affectlens.inputs import TextItem
 from affectlens.readiness import not_trained_message, training_allowed
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.peer_common import (
     PeerModelMissing,
     _anchor_vad,
@@ -44,7 +45,7 @@ FROZEN_RECIPE: dict[str, Any] = {
 MAX_TOKENS = 128
 
 
-class FrozenEncoderLogRegRecognizer:
+class FrozenEncoderLogRegRecognizer(RecognizerParams):
     """GoEmotions-28 baseline: frozen all-MiniLM-L6-v2 embeddings + one-vs-rest logistic regression."""
 
     modality = Modality.TEXT

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -245,14 +244,13 @@ class Engine:
     # -- text, micro-batched ------------------------------------------------------------------------
     @staticmethod
     def with_cues(recognizer: Recognizer, cues: str) -> Recognizer:
-        """``recognizer`` set to explain with ``cues``: a shallow copy sharing its loaded model."""
-        if cues == getattr(recognizer, "cues", "decomposition"):
+        """``recognizer`` set to explain with ``cues``: its ``with_params`` copy, sharing its loaded model."""
+        params = recognizer.get_params() if callable(getattr(recognizer, "get_params", None)) else {}
+        if cues == params.get("cues", "decomposition"):
             return recognizer
-        if not hasattr(recognizer, "cues"):
+        if "cues" not in params:
             raise ServiceError(400, f"model {recognizer.name!r} offers no {cues} cues")
-        variant = copy.copy(recognizer)
-        variant.cues = cues  # type: ignore[attr-defined]
-        return variant
+        return recognizer.with_params(cues=cues)
 
     async def analyze_texts(
         self, items: list[TextItem], *, model: str | None, labels: str | None, cues: str = "decomposition",

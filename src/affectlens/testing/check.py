@@ -18,6 +18,7 @@ from typing import Any
 
 from affectlens.inputs import TextItem
 from affectlens.protocols import Recognizer
+from affectlens.recognizer_params import check_params
 from affectlens.testing.samples import SAMPLE_TEXTS, sample_inputs_for
 from affectlens.types import EmotionResult, Modality, Provenance, Segment
 
@@ -70,7 +71,8 @@ def check_recognizer(
 ) -> CheckReport:
     """Run every contract check on ``recognizer``; raise ``RecognizerCheckFailed`` listing failures.
 
-    Checks: attributes; ``__init__`` imports no heavy library, opens no weight file and
+    Checks: attributes; parameters (``get_params`` / ``with_params``: ``recognizer_params.check_params``);
+    ``__init__`` imports no heavy library, opens no weight file and
     creates no onnxruntime session (a fresh instance must then analyze without ``load()``);
     ``load()`` twice is fine; ``analyze([]) == []``; one result per input, in order, the
     same in a batch as alone; scores cover exactly the label set, in [0, 1]; labels among
@@ -89,6 +91,7 @@ def check_recognizer(
     build = factory or _default_factory(recognizer)
     checks: list[tuple[str, Callable[[], str | None]]] = [
         ("attributes", lambda: _check_attributes(recognizer)),
+        ("params", lambda: check_params(recognizer, samples)),
         ("init_does_not_load", lambda: _check_lazy_init(build)),
         ("load_is_idempotent", lambda: _check_load_twice(recognizer)),
         ("empty_batch", lambda: _check_empty_batch(recognizer)),

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from affectlens.inputs import InputError, as_text_item
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.registry import RecognizerSpec, register
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
@@ -104,7 +105,7 @@ _ALIASES: Mapping[str, tuple[str, ...]] = {
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
-class DummyRecognizer:
+class DummyRecognizer(RecognizerParams):
     """Deterministic keyword matcher over the ``ekman`` label set (for tests and demos).
 
     Each keyword found in a text is a ``word`` cue with its character span; scores are
@@ -112,6 +113,8 @@ class DummyRecognizer:
     ``labels`` are the labels scoring at least ``threshold`` (else the top one); VAD
     comes from ``taxonomy.vad_from_scores``.
     """
+
+    RUNTIME_PARAMS = frozenset({"threshold"})  # analysis only: with_params copies share the model
 
     name = "dummy.keywords.v1"
     version = "v1"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
-from affectlens.recognizers.text_onnx import TurnPass
+from affectlens.recognizers.text_encoder import TurnPass
 from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
 
 DIM = 4
