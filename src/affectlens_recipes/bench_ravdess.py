@@ -1,4 +1,4 @@
-"""``python -m affectlens_recipes.bench_cli ravdess``: our speech recipe and classical peers, actor-independent folds.
+"""``affectlens bench ravdess``: our speech recipe and classical peers, actor-independent folds.
 
 RAVDESS has no official train/test split and the shipped speech model was trained on all 24
 actors, so scoring the shipped model on RAVDESS would measure memory, not recognition.  This

@@ -1,4 +1,4 @@
-"""``python -m affectlens_recipes.bench_cli speech-xcorpus``: leave-one-corpus-out and in-corpus folds, with peers.
+"""``affectlens bench speech-xcorpus``: leave-one-corpus-out and in-corpus folds, with peers.
 
 Corpora: RAVDESS (English), ASED (Amharic), EMOVO (Italian), URDU (Urdu talk shows), from
 ``../shared/datasets`` (``training.speech_corpora``).  Every clip is trimmed the same way

@@ -20,8 +20,8 @@ def test_the_encoder_module_imports_no_recognizer_and_no_head() -> None:
 
 def test_the_recognizer_is_an_encoder_and_heads_read_the_encoder_module() -> None:
     from affectlens.dialogue import context_model
-    from affectlens.testing import support_model
     from affectlens.recognizers.text_onnx import PieceStates, TextOnnxRecognizer, TurnPass
+    from affectlens.testing import support_model
 
     assert issubclass(TextOnnxRecognizer, TextEncoder)
     assert PieceStates is text_encoder.PieceStates and TurnPass is text_encoder.TurnPass  # old import path kept

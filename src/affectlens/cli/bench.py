@@ -21,6 +21,7 @@ from affectlens.bench.tasks import Task, get_task, list_tasks
 from affectlens.readiness import TRAIN_ENV
 
 USAGE_ERROR = 2
+PLUGIN_GROUP = "affectlens.bench"
 
 app = typer.Typer(
     help="Benchmarks on the public corpora: metrics, throughput and memory for our models and peers.",
@@ -49,8 +50,9 @@ def list_command() -> None:
                "peers trained on the other corpora [text; metrics: macro_f1, weighted_f1]")
     typer.echo(f"{'empathetic':<18} EmpatheticDialogues, 32 emotions (situation + first turn): the text model's "
                "coverage through the taxonomy, TF-IDF + LR and NRC peers [text; test; metrics: accuracy, macro_f1]")
-    typer.echo("the benchmarks that re-train our recipes (RAVDESS 6-fold CV, speech across corpora) are "
-               "recipes: python -m affectlens_recipes.bench_cli --help")
+    for name, plugin in _plugin_commands():
+        doc = (plugin.help or plugin.callback.__doc__ or "").strip()  # type: ignore[union-attr]
+        typer.echo(f"{name:<18} {doc.splitlines()[0] if doc else ''} [plugin: re-trains our recipe]")
 
 
 def default_models(task: Task) -> list[str]:
@@ -289,9 +291,33 @@ def _task_command(task: Task) -> Callable[..., None]:
     return command
 
 
+def _plugin_commands() -> list[tuple[str, typer.models.CommandInfo]]:
+    """Commands other distributions add to ``affectlens bench`` (entry-point group ``affectlens.bench``).
+
+    The benchmarks that re-train our recipes (``ravdess``, ``speech-xcorpus``) come this way from
+    ``affectlens_recipes``, which the runtime never imports by name.
+    """
+    from importlib.metadata import entry_points
+
+    found = []
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            plugin = point.load()
+        except Exception as exc:  # a broken plugin must not break the other benchmarks
+            typer.echo(f"warning: bench plugin {point.name!r} not loaded: {exc}", err=True)
+            continue
+        for info in getattr(plugin, "registered_commands", []):
+            found.append((info.name or info.callback.__name__, info))
+    return found
+
+
 def _register_task_commands() -> None:
     for task in list_tasks():
         app.command(task.name)(_task_command(task))
+    known = {task.name for task in list_tasks()} | {"list"}
+    for name, info in _plugin_commands():
+        if name not in known:
+            app.registered_commands.append(info)
 
 
 _register_task_commands()
