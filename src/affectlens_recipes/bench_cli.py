@@ -16,20 +16,11 @@ from typing import Annotated
 
 import typer
 
-USAGE_ERROR = 2
+from affectlens.cli.errors import command_group, fail
+from affectlens.errors import USAGE_ERROR as USAGE_ERROR  # re-exported
 
-app = typer.Typer(
-    help="Benchmarks that re-train our recipes: RAVDESS actor-independent CV, speech across corpora.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+app = command_group("Benchmarks that re-train our recipes: RAVDESS actor-independent CV, speech across corpora.")
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(USAGE_ERROR)
 
 
 @app.command("ravdess")
@@ -72,18 +63,18 @@ def ravdess_command(
     try:
         chosen = tuple(int(k) for k in folds.split(","))
     except ValueError:
-        raise _fail(f"--folds takes comma-separated numbers 0-5, not {folds!r}") from None
+        raise fail(f"--folds takes comma-separated numbers 0-5, not {folds!r}") from None
     if not chosen or any(k not in range(6) for k in chosen):
-        raise _fail(f"--folds takes numbers 0-5, not {folds!r}")
+        raise fail(f"--folds takes numbers 0-5, not {folds!r}")
     if not peers_only and importlib.util.find_spec("torch") is None:
-        raise _fail("our recipe trains with torch: pip install 'affectlens[train]' (or pass --peers-only)")
+        raise fail("our recipe trains with torch: pip install 'affectlens[train]' (or pass --peers-only)")
     if importlib.util.find_spec("sklearn") is None:
-        raise _fail("the peers need scikit-learn: pip install 'affectlens[bench]'")
+        raise fail("the peers need scikit-learn: pip install 'affectlens[bench]'")
     from affectlens.bench.datasets import data_root as corpora
 
     root = (data_root or corpora()) / "ravdess_speech_16k"
     if not (root / "labels.csv").is_file():
-        raise _fail(f"RAVDESS not found: no labels.csv in {root}; pass --data-root PATH or set AFFECTLENS_DATA "
+        raise fail(f"RAVDESS not found: no labels.csv in {root}; pass --data-root PATH or set AFFECTLENS_DATA "
                     "to the folder that holds ravdess_speech_16k")
     recipe = shipped_recipe()
     if epochs is not None:
@@ -125,18 +116,18 @@ def speech_xcorpus_command(
     names = tuple(system) if system else (*FEATURE_SYSTEMS, SHIPPED)
     unknown = [n for n in names if n not in (*FEATURE_SYSTEMS, SHIPPED)]
     if unknown:
-        raise _fail(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join((*FEATURE_SYSTEMS, SHIPPED))}")
+        raise fail(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join((*FEATURE_SYSTEMS, SHIPPED))}")
     if not system and importlib.util.find_spec("opensmile") is None:
         names = tuple(n for n in names if n != "egemaps")
     for package, extra in (("sklearn", "bench"), ("ctranslate2", "whisper")):
         if importlib.util.find_spec(package) is None:
-            raise _fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")
+            raise fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")
     console = Console(stderr=True)
     try:
         report = run_xcorpus(cache, data=data_root, systems=names, threads=threads,
                              on_progress=lambda line: console.print(line, highlight=False))
     except FileNotFoundError as exc:
-        raise _fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None
+        raise fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None
     report.command = shlex.join(["python", "-m", "affectlens_recipes.bench_cli", "speech-xcorpus", *sys.argv[2:]])
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)

@@ -18,23 +18,14 @@ from typing import Annotated
 import typer
 
 from affectlens.bench.tasks import Task, get_task, list_tasks
+from affectlens.cli.errors import command_group, fail
+from affectlens.errors import USAGE_ERROR as USAGE_ERROR  # re-exported
 from affectlens.readiness import TRAIN_ENV
 
-USAGE_ERROR = 2
 PLUGIN_GROUP = "affectlens.bench"
 
-app = typer.Typer(
-    help="Benchmarks on the public corpora: metrics, throughput and memory for our models and peers.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+app = command_group("Benchmarks on the public corpora: metrics, throughput and memory for our models and peers.")
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(USAGE_ERROR)
 
 
 @app.command("list")
@@ -79,20 +70,20 @@ def run_task(task: Task, models: list[str] | None, split: str | None, limit: int
 
     split = split or task.default_split
     if split not in task.splits:
-        raise _fail(f"task {task.name!r} has splits {', '.join(task.splits)}, not {split!r}")
+        raise fail(f"task {task.name!r} has splits {', '.join(task.splits)}, not {split!r}")
     register_peers()
     names = models or default_models(task)
     if not names:
-        raise _fail(f"no models to run for {task.name}; pass --model NAME (see 'affectlens models')")
+        raise fail(f"no models to run for {task.name}; pass --model NAME (see 'affectlens models')")
     try:
         names = [get_spec(name).name for name in names]
     except UnknownRecognizer as err:
-        raise _fail(str(err)) from None
+        raise fail(str(err)) from None
     try:
         data = task.load(split, data_root, limit)
     except DatasetMissing as err:
         where = str(err).split(" (set AFFECTLENS_DATA")[0]  # the reader's own hint names its API
-        raise _fail(f"{where}; pass --data-root PATH or set AFFECTLENS_DATA to the folder that holds "
+        raise fail(f"{where}; pass --data-root PATH or set AFFECTLENS_DATA to the folder that holds "
                     "the corpora") from None
     console = Console(stderr=True)
     limited = f", LIMITED to the first {limit}" if limit is not None else ""
@@ -156,9 +147,9 @@ def esconv_command(
                                                 lambda line: console.print(line, highlight=False))
             report["llm_study"]["model"] = llm
     except DatasetMissing as err:
-        raise _fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
+        raise fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
     except LLMNotConfigured as err:
-        raise _fail(str(err)) from None
+        raise fail(str(err)) from None
     report["command"] = " ".join(["affectlens", "bench", "esconv", *sys.argv[3:]])
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
@@ -190,7 +181,7 @@ def empathetic_command(
         report = run_empathetic(data_root=data_root, bootstrap=bootstrap, limit=limit,
                                 on_progress=lambda line: console.print(line, highlight=False))
     except (DatasetMissing, LabelSetMissing) as err:
-        raise _fail(str(err)) from None
+        raise fail(str(err)) from None
     report["command"] = shlex.join(["affectlens", "bench", "empathetic", *sys.argv[3:]])
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
@@ -233,10 +224,10 @@ def xcorpus_command(
     from affectlens.bench.xcorpus_features import FeatureCache
 
     if importlib.util.find_spec("sklearn") is None:
-        raise _fail("the cross-corpus benchmark needs scikit-learn: pip install 'affectlens[bench]'")
+        raise fail("the cross-corpus benchmark needs scikit-learn: pip install 'affectlens[bench]'")
     unknown = [name for name in corpus or [] if name not in CORPORA]
     if unknown:
-        raise _fail(f"unknown corpus {unknown[0]!r}; corpora: {', '.join(CORPORA)}")
+        raise fail(f"unknown corpus {unknown[0]!r}; corpora: {', '.join(CORPORA)}")
     console = Console(stderr=True)
     progress = lambda line: console.print(line, highlight=False)  # noqa: E731
     command = shlex.join(["affectlens", "bench", "xcorpus", *sys.argv[3:]])
@@ -244,7 +235,7 @@ def xcorpus_command(
         report = run_xcorpus(FeatureCache(cache, data_root, on_progress=progress), corpus, bootstrap,
                              command=command, max_train=max_train, on_progress=progress)
     except DatasetMissing as err:
-        raise _fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
+        raise fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
     console.print(f"wrote {json_path} and {md_path}")

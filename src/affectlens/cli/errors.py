@@ -20,6 +20,18 @@ from affectlens.errors import USAGE_ERROR as USAGE_ERROR
 from affectlens.errors import one_line as one_line
 
 
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on stderr; the ``typer.Exit`` (usage error) for the caller to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(USAGE_ERROR)
+
+
+def command_group(help: str) -> typer.Typer:
+    """A Typer group as every command group here is built: no completion, plain help, no pretty tracebacks."""
+    return typer.Typer(help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                       rich_markup_mode=None)
+
+
 class CliError(Exception):
     """An error the CLI reports as one line with ``exit_code``."""
 
