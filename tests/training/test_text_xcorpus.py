@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from affectlens.testing import add_tiny_vad_student, make_tiny_text_model
-from affectlens.training.text_xcorpus import SHARES, plan_steps, weights_from_onnx
+from affectlens.training.text_xcorpus import SHARES, plan_steps, shares, weights_from_onnx
 
 pytest.importorskip("onnx")
 
@@ -71,6 +71,14 @@ def test_every_corpus_gets_its_share_of_the_steps_whatever_its_size() -> None:
     assert all(max(batch) < sizes[name] for name, batch in plan)
     isear_rows = {i for name, batch in plan if name == "isear" for i in batch}
     assert isear_rows == set(range(10))
+
+
+def test_a_larger_goemotions_share_keeps_the_other_corpora_ratios() -> None:
+    mix = shares(0.5)
+    assert mix["goemotions"] == 0.5 and sum(mix.values()) == pytest.approx(1.0)
+    assert mix["isear"] / mix["dailydialog"] == pytest.approx(SHARES["isear"] / SHARES["dailydialog"])
+    with pytest.raises(ValueError, match="strictly between"):
+        shares(1.0)
 
 
 def test_the_ekman_loss_reads_group_log_sum_exp_over_the_corpus_classes() -> None:

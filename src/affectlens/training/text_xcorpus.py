@@ -132,13 +132,22 @@ def restricted_ce(torch: Any, scores: Any, target: Any, classes: tuple[int, ...]
     return (losses * weight[target]).mean()
 
 
+def shares(goemotions: float) -> dict[str, float]:
+    """``SHARES`` with GoEmotions given ``goemotions`` of the steps, the others scaled to the rest."""
+    if not 0.0 < goemotions < 1.0:
+        raise ValueError(f"the GoEmotions share must lie strictly between 0 and 1, not {goemotions}")
+    rest = 1.0 - SHARES["goemotions"]
+    return {name: goemotions if name == "goemotions" else share * (1.0 - goemotions) / rest
+            for name, share in SHARES.items()}
+
+
 def plan_steps(steps: int, batch_size: int, rng: random.Random,
-               lengths: dict[str, list[int]]) -> list[tuple[str, list[int]]]:
-    """``steps`` batches, each corpus its share, each corpus cycled in length-bucketed epochs."""
+               lengths: dict[str, list[int]], mix: dict[str, float] | None = None) -> list[tuple[str, list[int]]]:
+    """``steps`` batches, each corpus its share (``mix``, default ``SHARES``), each cycled in bucketed epochs."""
     from affectlens.training.loop import bucketed_batches
 
     plan: list[tuple[str, list[int]]] = []
-    for name, share in SHARES.items():
+    for name, share in (mix or SHARES).items():
         want = round(share * steps)
         batches: list[list[int]] = []
         while len(batches) < want:
@@ -203,7 +212,7 @@ def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndar
 
 def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekman_weight: float,
           eval_every: int, data_root: Path | None, dev_max: int, start_report: bool = False,
-          threads: int = 1) -> None:
+          threads: int = 1, goemotions_share: float = SHARES["goemotions"]) -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -269,7 +278,8 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     targets = {name: torch.tensor(c.target) for name, c in train_sets.items() if name != "emobank"}
     weights = {name: torch.tensor(c.class_weight, dtype=torch.float32)
                for name, c in train_sets.items() if c.class_weight is not None}
-    plan = plan_steps(steps, batch_size, rng, {n: [len(s) for s in c.ids] for n, c in train_sets.items()})
+    plan = plan_steps(steps, batch_size, rng, {n: [len(s) for s in c.ids] for n, c in train_sets.items()},
+                      shares(goemotions_share))
 
     log: list[dict[str, Any]] = []
     if start_report:  # v1 itself, on the same dev texts (costs one evaluation)
@@ -333,6 +343,8 @@ def main() -> None:
                          help="dev texts per Ekman corpus in the step reports (GoEmotions: 4x)")
     p_train.add_argument("--data-root", type=Path, default=None)
     p_train.add_argument("--threads", type=int, default=1)
+    p_train.add_argument("--goemotions-share", type=float, default=SHARES["goemotions"],
+                         help="share of the steps on GoEmotions; the other corpora keep their ratios")
     p_train.add_argument("--start-report", action="store_true", help="evaluate v1 on the dev sets first")
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, required=True)
@@ -340,7 +352,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "train":
         train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
-              args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads)
+              args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share)
     else:
         export(args.out, args.step)
 
