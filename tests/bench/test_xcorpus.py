@@ -256,4 +256,6 @@ def test_a_registered_model_is_scored_beside_the_systems(corpora: Path, tmp_path
     for row in report.scores.values():
         assert set(row) == {"nrc lexicon", "text.tiny-xcorpus.v1"}
         assert 0.0 <= row["text.tiny-xcorpus.v1"].macro_f1 <= 1.0
-    assert "text.tiny-xcorpus.v1" in to_markdown(report).splitlines()[4]  # a column of the table
+    table = to_markdown(report)
+    assert "text.tiny-xcorpus.v1" in table.splitlines()[4]  # a column of the table
+    assert "its model card says which corpora it was trained on" in table
