@@ -273,11 +273,12 @@ def to_markdown(report: XcorpusReport) -> str:
                      + " | ".join(f"{row[s].weighted_f1:.3f}" if s in row else "n/a" for s in systems) + " |")
     lines += ["", "Systems other than `in-domain` never saw the held-out corpus; `previous model` saw only "
               "GoEmotions (its GoEmotions row is in-domain). On MELD (never trained on) the systems learn from "
-              "all five corpora. VADER (valence only) has no Ekman prediction: n/a.",
-              ("Columns named like a model (`--model`) are that model as shipped, over its calibrated "
-               "probabilities summed into Ekman groups: its model card says which corpora it was trained on, "
-               "and so on which rows it is in-domain.") if report.models else None,
-              f"Train texts per corpus: at most {report.max_train} (a fixed hashed subset). "
+              "all five corpora. VADER (valence only) has no Ekman prediction: n/a."]
+    if report.models:
+        lines.append("Columns named like a model (`--model`) are that model as shipped, over its calibrated "
+                     "probabilities summed into Ekman groups: its model card says which corpora it was trained on, "
+                     "and so on which rows it is in-domain.")
+    lines += [f"Train texts per corpus: at most {report.max_train} (a fixed hashed subset). "
               f"Run time {report.seconds:.0f} s.", ""]
     return "\n".join(line for line in lines if line is not None)
 
