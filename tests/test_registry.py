@@ -27,7 +27,8 @@ REGISTRY_SNAPSHOT = [
     ("speech.whisper-tiny-xcorpus.v1", "speech", "ravdess", False),
     ("support.esconv-minilm.v1", "text", "goemotions", False),
     ("text.minilm-goemotions-float.v1", "text", "goemotions", False),
-    ("text.minilm-goemotions.v1", "text", "goemotions", True),
+    ("text.minilm-goemotions.v1", "text", "goemotions", False),
+    ("text.minilm-xcorpus.v2", "text", "goemotions", True),
 ]
 
 

@@ -112,16 +112,33 @@ def _face_headline(folder: Path) -> str:
         "model files missing (see docs/vision.md)")
 
 
+_XCORPUS_DIR = MODELS_DIR / "text-minilm-xcorpus-v2"
+
 BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
+    # the successor, trained across corpora (affectlens_recipes/text_xcorpus.py); v1 stays registered, and
+    # the conversation and cause models read v1's model.onnx.  The default since 2026-12-06: MELD
+    # weighted-F1 0.475 vs 0.421, GoEmotions within 0.003 (model card)
+    _shipped(
+        _XCORPUS_DIR,
+        name="text.minilm-xcorpus.v2",
+        modality=Modality.TEXT,
+        label_set="goemotions",
+        factory="affectlens.recognizers.text_xcorpus:create",
+        description="v1 fine-tuned further across corpora (Reddit, dialogue, self-reports, tweets): the same 28 "
+        "labels, VAD and word cues, with dialogue and tweets taught through the Ekman groups; static int8, "
+        "v1's VAD student in the same graph.",
+        headline_metric=_headline(_XCORPUS_DIR, "see models/text-minilm-xcorpus-v2/MODEL_CARD.md"),
+        default=True,
+    ),
     _text_spec(
         "text.minilm-goemotions.v1", "create",
         "MiniLM-L6 fine-tuned on GoEmotions (28 labels) + EmoBank (VAD), static int8, with a 3-layer "
         "VAD student distilled from mpnet in the same graph; word cues.",
-        "metrics.json", default=True),
+        "metrics.json"),
     # the same folder's float-activation encoder alone: better emotion F1, weaker valence, no student
     _text_spec(
         "text.minilm-goemotions-float.v1", "create_float",
-        "The default text model's encoder alone, float activations, no VAD student: "
+        "text.minilm-goemotions.v1's encoder alone, float activations, no VAD student: "
         "higher GoEmotions macro-F1, lower EmoBank valence r (config_float.json).",
         "metrics_float.json"),
     # not the default text model: it reads turns of dialogues (``--dialogue``, .srt/.vtt, turn tables)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,16 +22,22 @@ def _splits() -> tuple[object, object]:
         pytest.skip("GoEmotions / EmoBank not in ../shared/datasets")
 
 
-@pytest.mark.parametrize(("config_file", "metrics_file"), [("config.json", "metrics.json"),
-                                                           ("config_float.json", "metrics_float.json")])
-def test_dev_figures_match_the_metrics_file(config_file: str, metrics_file: str) -> None:
+XCORPUS_DIR = DEFAULT_MODEL_DIR.parent / "text-minilm-xcorpus-v2"
+
+
+@pytest.mark.parametrize(("folder", "config_file", "metrics_file"), [
+    (DEFAULT_MODEL_DIR, "config.json", "metrics.json"),
+    (DEFAULT_MODEL_DIR, "config_float.json", "metrics_float.json"),
+    (XCORPUS_DIR, "config.json", "metrics.json"),
+], ids=["v1", "v1-float", "xcorpus-v2"])
+def test_dev_figures_match_the_metrics_file(folder: Path, config_file: str, metrics_file: str) -> None:
     from affectlens.metrics import macro_f1_multilabel, pearson
 
-    if not (DEFAULT_MODEL_DIR / metrics_file).is_file():
+    if not (folder / metrics_file).is_file():
         pytest.skip("shipped text model not present")
     goemotions, emobank = _splits()
-    metrics = json.loads((DEFAULT_MODEL_DIR / metrics_file).read_text(encoding="utf-8"))
-    rec = TextOnnxRecognizer(config_file=config_file, threads=2)
+    metrics = json.loads((folder / metrics_file).read_text(encoding="utf-8"))
+    rec = TextOnnxRecognizer(folder, config_file=config_file, threads=2)
     labels = rec.config.labels
     # the metrics' dev F1 applies the thresholds alone (no "best label when none passes" rule)
     outputs = rec._infer(goemotions.texts)  # type: ignore[attr-defined]

@@ -206,6 +206,10 @@ def xcorpus_command(
         "--bootstrap", min=0, metavar="N", help="Resamples for the 95% intervals (0: none).")] = 1000,
     max_train: Annotated[int, typer.Option(
         "--max-train", min=100, metavar="N", help="Train texts per corpus (a fixed hashed subset).")] = 6_000,
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", metavar="NAME",
+        help="A registered GoEmotions text model to score beside the systems (its calibrated probabilities "
+             "summed into Ekman groups); repeat.")] = None,
 ) -> None:
     """Text, leave-one-corpus-out: each corpus scored in Ekman-7 by systems trained on the other four.
 
@@ -228,12 +232,20 @@ def xcorpus_command(
     unknown = [name for name in corpus or [] if name not in CORPORA]
     if unknown:
         raise fail(f"unknown corpus {unknown[0]!r}; corpora: {', '.join(CORPORA)}")
+    from affectlens.registry import UnknownRecognizer, get_spec
+
+    try:
+        not_goemotions = [n for n in model or [] if get_spec(n).label_set != "goemotions"]
+    except UnknownRecognizer as err:
+        raise fail(str(err)) from None
+    if not_goemotions:
+        raise fail(f"--model {not_goemotions[0]!r}: only GoEmotions text models are grouped into Ekman here")
     console = Console(stderr=True)
     progress = lambda line: console.print(line, highlight=False)  # noqa: E731
     command = shlex.join(["affectlens", "bench", "xcorpus", *sys.argv[3:]])
     try:
         report = run_xcorpus(FeatureCache(cache, data_root, on_progress=progress), corpus, bootstrap,
-                             command=command, max_train=max_train, on_progress=progress)
+                             command=command, max_train=max_train, on_progress=progress, models=model or ())
     except DatasetMissing as err:
         raise fail(f"{err}; pass --data-root PATH or set AFFECTLENS_DATA") from None
     sys.stdout.write(to_markdown(report))

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from affectlens.cli.errors import fail
 from affectlens.taxonomy.label_sets import UnknownLabelSet, get_label_set, lexicon_info, list_label_sets
 from affectlens.taxonomy.mappings import Kind, mapping
 
@@ -27,12 +28,6 @@ app = typer.Typer(
 
 FORMATS = ("table", "json")
 KIND_ORDER: tuple[str, ...] = get_args(Kind)  # the kinds, in the order the rows are counted
-
-
-def _fail(message: str) -> typer.Exit:
-    """Print one error line to stderr; the caller raises the returned Exit (code 2, usage error)."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
 
 
 def _console() -> Console:
@@ -59,7 +54,7 @@ def show(name: Annotated[str, typer.Argument(help="Label set name, e.g. goemotio
     try:
         label_set = get_label_set(name)
     except UnknownLabelSet as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     table = Table(title=f"{label_set.name}: {label_set.description}")
     for column in ("label", "valence", "arousal", "dominance", "headword", "raw V A D (0..1)"):
         table.add_column(column, justify="right" if column in {"valence", "arousal", "dominance"} else "left")
@@ -91,11 +86,11 @@ def map_sets(
     links the two labels; nearest VAD anchors).
     """
     if output_format not in FORMATS:
-        raise _fail(f"unknown format {output_format!r} (choose from: {', '.join(FORMATS)})")
+        raise fail(f"unknown format {output_format!r} (choose from: {', '.join(FORMATS)})")
     try:
         table_map = mapping(from_set, to_set)
     except UnknownLabelSet as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if output_format == "json":
         typer.echo(json.dumps(table_map.to_dict(min_weight), indent=2))
         return
