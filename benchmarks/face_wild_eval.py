@@ -15,7 +15,7 @@ For each model, through the recognizer's own code path (``analyze``):
   converted to gray (colour is confounded with the label, see its SOURCE.md), MediaPipe
   detection + mesh, the largest face; a photo with no face found counts as wrong (its
   probabilities uniform for ECE). Macro-F1 over the 6 labels with enough faces (fear and
-  contempt have 3 and 1 test faces), over all 8, accuracy, ECE; macro-F1 on the LFW photos only.
+  contempt have 4 and 2 test faces), over all 8, accuracy, ECE; macro-F1 on the LFW photos only.
 
 Models that lack a label (the ``fer`` peer has no contempt) score 0 for it.
 """
@@ -91,6 +91,21 @@ def wild_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.ndarra
     return np.stack(probs), labels, lfw, missed
 
 
+def london(recognizer: Any, data: Path) -> dict[str, Any]:
+    """Posed studio portraits (faces_london_smoke: neutral and smiling, many smiles with closed lips)."""
+    from affectlens.vision.io import load_image
+
+    paths = sorted((data / "faces_london_smoke").glob("*_*.jpg"))
+    found = {p.stem: largest_face(r) for p, r in zip(paths, recognizer.analyze([load_image(p) for p in paths]),
+                                                      strict=True)}
+    smiling = [v for k, v in found.items() if k.endswith("_smiling") and v is not None]
+    neutral = [v for k, v in found.items() if k.endswith("_neutral") and v is not None]
+    happy, calm = FERPLUS.index("happiness"), FERPLUS.index("neutral")
+    return {"smiling_read_happiness": f"{sum(int(v.argmax() == happy) for v in smiling)}/{len(smiling)}",
+            "neutral_read_neutral": f"{sum(int(v.argmax() == calm) for v in neutral)}/{len(neutral)}",
+            "smiling_read_neutral_confidence": [round(float(v[calm]), 3) for v in smiling if v.argmax() == calm]}
+
+
 def summary(probs: np.ndarray, true: np.ndarray, labels: tuple[int, ...]) -> dict[str, float]:
     from affectlens.training.face import ece
     from affectlens.training.face_fusion import macro_f1_over
@@ -124,6 +139,7 @@ def main() -> None:
             "wild_test": {**summary(wild_probs, wild_true, six), "macro_f1_8": summary(wild_probs, wild_true, all8)[
                 "macro_f1"], "macro_f1_lfw": summary(wild_probs[lfw], wild_true[lfw], six)["macro_f1"],
                 "faces": len(wild_true), "no_face_found": missed},
+            "london": london(recognizer, data) if (data / "faces_london_smoke").is_dir() else None,
             "seconds": round(time.time() - started, 1)}
         table[name] = row
         print(name, json.dumps(row), flush=True)

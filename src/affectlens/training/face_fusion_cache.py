@@ -78,11 +78,11 @@ def appearance(session: Any, crops: np.ndarray, *, mean: float, std: float, batc
     return np.concatenate(feats).astype(np.float32), np.concatenate(logits).astype(np.float32)
 
 
-def fer_rows(data: Path, split: str, mesh: Any) -> dict[str, np.ndarray]:
+def fer_rows(data: Path, split: str, mesh: Any, limit: int | None = None) -> dict[str, np.ndarray]:
     from affectlens.features.face_geometry import geometry_vector
     from affectlens.vision.face_analysis import face_crop_mesh
 
-    fer = load_split(data, split)
+    fer = load_split(data, split, limit=limit)  # limit: a seeded random subset of the split
     rgb = np.repeat(fer.images[..., None], 3, axis=3)
     geometry = np.stack([geometry_vector(face_crop_mesh(mesh, image)) for image in rgb])
     return {"crops": fer.images, "geometry": geometry, "votes": fer.votes, "names": np.asarray(fer.names)}
@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--parts", nargs="+", default=["wild", "test", "valid", "train"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--train-limit", type=int, default=None,
+                        help="a seeded random subset of FER2013Train (the mesh costs CPU time)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     session = feature_session(args.model_dir, args.threads)
@@ -135,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     recognizer.load()
     for part in args.parts:
         started = time.time()
-        rows = wild_rows(args.data, recognizer) if part == "wild" else fer_rows(args.data, part, recognizer._mesh)
+        rows = wild_rows(args.data, recognizer) if part == "wild" else fer_rows(args.data, part, recognizer._mesh,
+                                                                         args.train_limit if part == "train" else None)
         rows["features"], rows["logits"] = appearance(session, rows.pop("crops"), mean=MEAN, std=STD)
         np.savez_compressed(args.out / f"fusion_{part}.npz", **rows)  # type: ignore[arg-type]
         missing = float(rows["geometry"][:, -1].mean())
