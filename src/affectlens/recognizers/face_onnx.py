@@ -256,11 +256,12 @@ class FaceOnnxRecognizer:
 
         crops = self._crops(faces)
         geometry = self._geometry(faces)
-        probs = self._predict(crops, geometry)
+        probs = self.predict_crops(crops, geometry)
         if not self.explain or not len(faces):
             return probs, [[] for _ in faces]
         repeat = len(occluded_copies(crops[:1])) if len(crops) else 0  # copies per face (one per region)
-        occluded = self._predict(occluded_copies(crops), None if geometry is None else np.repeat(geometry, repeat, 0))
+        occluded = self.predict_crops(occluded_copies(crops),
+                                      None if geometry is None else np.repeat(geometry, repeat, axis=0))
         cues = region_cues(probs, occluded, self.config.labels, [f.crop_box for f in faces])
         return probs, [list(c) + list(f.geometry or []) for c, f in zip(cues, faces, strict=True)]
 
@@ -271,10 +272,6 @@ class FaceOnnxRecognizer:
         from affectlens.features.face_geometry import geometry_vector
 
         return np.stack([geometry_vector(f.mesh) for f in faces]) if faces else np.zeros((0, 9), np.float32)
-
-    def _predict(self, crops: np.ndarray, geometry: np.ndarray | None) -> np.ndarray:
-        # subclasses (peers) take crops only
-        return self.predict_crops(crops) if geometry is None else self.predict_crops(crops, geometry)
 
     def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
         from affectlens.vision.detect import WholeImageDetector, crop_box
