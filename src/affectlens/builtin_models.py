@@ -227,7 +227,8 @@ register(RecognizerSpec(
     "measures) -> one linear head trained on FER+ and photos in the wild, so the cues feed the decision.",
     license=("research only (FER2013: no license; the in-the-wild photos: third-party, unclear rights; FER+ "
              "labels MIT); detector and landmarks: MediaPipe Apache-2.0; see model card"),
-    training_data="FER2013 train faces with FER+ votes (28k) + faces_in_the_wild train split (identity-disjoint)",
+    training_data="FER2013 train faces with FER+ votes (CNN: 28k; head: a 10k subset) + faces_in_the_wild "
+    "train split (1,844 photos, identity-disjoint)",
     headline_metric=_from_metrics(_FACE_FUSION_DIR, lambda m: (
         f"FER+ test accuracy {m['ferplus_test']['accuracy']:.3f}; in-the-wild test macro-F1 "
         f"{m['wild_test']['macro_f1']:.3f}"), "model files missing (see its model card)"),
