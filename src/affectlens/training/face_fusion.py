@@ -183,7 +183,8 @@ def choose(cache: Path) -> dict[str, Any]:
             "fit": fits[(True, best["l2"], best["wild_weight"])]}
 
 
-def export(model_dir: Path, head: Head, target: Path, *, temperature: float, name: str) -> None:
+def export(model_dir: Path, head: Head, target: Path, *, temperature: float, name: str,
+           feature_tensor: str = FEATURE_TENSOR) -> None:
     """The shipped CNN's graph with its last layer replaced by the fusion head (+ a geometry input)."""
     import shutil
 
@@ -198,8 +199,8 @@ def export(model_dir: Path, head: Head, target: Path, *, temperature: float, nam
     # drop the old last layer: everything after the penultimate tensor that leads to "logits"
     tail = {"logits"}
     for node in reversed(list(graph.node)):
-        if set(node.output) & tail and FEATURE_TENSOR not in node.output:
-            tail |= set(node.input) - {FEATURE_TENSOR}
+        if set(node.output) & tail and feature_tensor not in node.output:
+            tail |= set(node.input) - {feature_tensor}
             graph.node.remove(node)
     used = {i for n in graph.node for i in n.input}
     for init in list(graph.initializer):
@@ -211,7 +212,7 @@ def export(model_dir: Path, head: Head, target: Path, *, temperature: float, nam
                               numpy_helper.from_array(bias, "fusion.bias")])
     graph.input.append(helper.make_tensor_value_info("geometry", TensorProto.FLOAT, ["N", len(GEOMETRY_FEATURES)]))
     graph.node.extend([
-        helper.make_node("Concat", [FEATURE_TENSOR, "geometry"], ["fusion.input"], axis=1),
+        helper.make_node("Concat", [feature_tensor, "geometry"], ["fusion.input"], axis=1),
         helper.make_node("Gemm", ["fusion.input", "fusion.weight", "fusion.bias"], ["logits"]),
     ])
     graph.output.append(helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", N_LABELS]))

@@ -52,26 +52,26 @@ def read_wild_labels(folder: Path) -> list[dict[str, str]]:
         return [row for row in csv.DictReader(handle) if row["emotion"] in FERPLUS_LABELS]
 
 
-def feature_session(model_dir: Path, threads: int = 1) -> Any:
+def feature_session(model_dir: Path, threads: int = 1, feature_tensor: str = FEATURE_TENSOR) -> Any:
     """An onnxruntime session of the shipped CNN that also outputs its penultimate features."""
     import onnx
     import onnxruntime as ort
 
     model = onnx.load(str(model_dir / "model.onnx"))
-    model.graph.output.append(onnx.helper.make_tensor_value_info(FEATURE_TENSOR, onnx.TensorProto.FLOAT, None))
+    model.graph.output.append(onnx.helper.make_tensor_value_info(feature_tensor, onnx.TensorProto.FLOAT, None))
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
-def appearance(session: Any, crops: np.ndarray, *, mean: float, std: float, batch: int = 128
-               ) -> tuple[np.ndarray, np.ndarray]:
+def appearance(session: Any, crops: np.ndarray, *, mean: float, std: float, batch: int = 128,
+               feature_tensor: str = FEATURE_TENSOR) -> tuple[np.ndarray, np.ndarray]:
     """(features [N, 384], logits [N, 8]) of uint8 gray crops [N, 48, 48], each averaged with its mirror."""
     feats, logits = [], []
     for start in range(0, len(crops), batch):
         x = (crops[start : start + batch].astype(np.float32)[:, None] / 255.0 - mean) / std
         both = np.concatenate([x, x[..., ::-1]])
-        out_logits, out_feats = session.run(["logits", FEATURE_TENSOR], {"image": both})
+        out_logits, out_feats = session.run(["logits", feature_tensor], {"image": both})
         n = len(x)
         feats.append((out_feats[:n] + out_feats[n:]) / 2.0)
         logits.append((out_logits[:n] + out_logits[n:]) / 2.0)
