@@ -228,6 +228,39 @@ def export(model_dir: Path, head: Head, target: Path, *, temperature: float, nam
         shutil.copy(model_dir / "MODEL_CARD.md", target / "BASE_MODEL_CARD.md")
 
 
+def exported_head(model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of an exported fusion head, on raw [features, geometry] inputs."""
+    import onnx
+    from onnx import numpy_helper
+
+    found = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(model_dir / "model.onnx")).graph.initializer}
+    return found["fusion.weight"], found["fusion.bias"]
+
+
+def paired_bootstrap(cache: Path, model_dir: Path, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """The shipped CNN (its own logits) against an exported fusion head, on the same cached test
+    faces: each metric and the 95% interval of the difference over paired resamples."""
+    weight, bias = exported_head(model_dir)
+    out: dict[str, Any] = {}
+    wild = load_cache(cache, "wild")
+    for name, part, labels in (("wild_test", wild_part(wild, "test"), WILD_SCORED),
+                               ("fer_test", load_cache(cache, "test"), tuple(range(N_LABELS)))):
+        true = labels_of(part)
+        base = part["logits"].argmax(axis=1)
+        fused = (inputs(part, True) @ weight + bias).argmax(axis=1)
+        rng = np.random.default_rng(seed)
+        f1_diff, acc_diff = [], []
+        for _ in range(n_boot):
+            idx = rng.integers(0, len(true), len(true))
+            f1_diff.append(macro_f1_over(true[idx], fused[idx], labels) - macro_f1_over(true[idx], base[idx], labels))
+            acc_diff.append(float((fused[idx] == true[idx]).mean() - (base[idx] == true[idx]).mean()))
+        out[name] = {"macro_f1": [macro_f1_over(true, base, labels), macro_f1_over(true, fused, labels)],
+                     "accuracy": [round(float((base == true).mean()), 4), round(float((fused == true).mean()), 4)],
+                     "macro_f1_diff_95": [round(float(v), 4) for v in np.percentile(f1_diff, [2.5, 97.5])],
+                     "accuracy_diff_95": [round(float(v), 4) for v in np.percentile(acc_diff, [2.5, 97.5])]}
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     from affectlens.recognizers.face_onnx import DEFAULT_MODEL_DIR
 
@@ -236,7 +269,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--name", default="face.ferplus-wild-fusion.v2")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="only compare an exported fusion model folder with the shipped CNN (paired bootstrap)")
     args = parser.parse_args(argv)
+    if args.compare is not None:
+        print(json.dumps(paired_bootstrap(args.cache, args.compare), indent=1))
+        return
     np.random.seed(SEED)
     chosen = choose(args.cache)
     best = chosen["best"]
