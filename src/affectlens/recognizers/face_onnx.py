@@ -426,7 +426,7 @@ FUSION_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v2"
 
 def create_fusion(**params: Any) -> FaceOnnxRecognizer:
     """The CNN's appearance features + the landmark geometry in one head (FER+ and faces in the wild)."""
-    params.setdefault("model_dir", FUSION_MODEL_DIR)
+    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or FUSION_MODEL_DIR)  # the env var wins, as for v1
     params.setdefault("name", FUSION_NAME)
     return FaceOnnxRecognizer(**params)
 
