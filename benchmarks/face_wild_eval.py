@@ -11,7 +11,7 @@ For each model, through the recognizer's own code path (``analyze``):
   every image a ``FaceCrop`` (no detection); accuracy, macro-F1 over the 8 labels, ECE of the top
   label against the majority label.
 * **faces in the wild, test split** (``faces_in_the_wild``, the identity-disjoint split of
-  ``training/face_fusion_cache.wild_split``; no model here was trained on it): each photo
+  ``affectlens_recipes/face_fusion_cache.wild_split``; no model here was trained on it): each photo
   converted to gray (colour is confounded with the label, see its SOURCE.md), MediaPipe
   detection + mesh, the largest face; a photo with no face found counts as wrong (its
   probabilities uniform for ECE). Macro-F1 over the 6 labels with enough faces (fear and
@@ -55,7 +55,7 @@ def largest_face(result: Any) -> np.ndarray | None:
 
 def ferplus_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     from affectlens.inputs import FaceCrop
-    from affectlens.training.face import load_split
+    from affectlens_recipes.face import load_split
 
     fer = load_split(data, "test", limit=limit)
     probs = []
@@ -70,8 +70,8 @@ def ferplus_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.nda
 
 def wild_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     from affectlens.inputs import ImageFrame
-    from affectlens.training.face_fusion_cache import read_wild_labels, wild_split
     from affectlens.vision.io import load_image
+    from affectlens_recipes.face_fusion_cache import read_wild_labels, wild_split
 
     folder = data / "faces_in_the_wild"
     rows = [r for r in read_wild_labels(folder) if wild_split(r["subject"]) == "test"][:limit]
@@ -107,8 +107,8 @@ def london(recognizer: Any, data: Path) -> dict[str, Any]:
 
 
 def summary(probs: np.ndarray, true: np.ndarray, labels: tuple[int, ...]) -> dict[str, float]:
-    from affectlens.training.face import ece
-    from affectlens.training.face_fusion import macro_f1_over
+    from affectlens_recipes.face import ece
+    from affectlens_recipes.face_fusion import macro_f1_over
 
     pred = probs.argmax(axis=1)
     return {"accuracy": round(float((pred == true).mean()), 4), "macro_f1": macro_f1_over(true, pred, labels),

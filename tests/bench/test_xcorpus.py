@@ -223,7 +223,7 @@ def test_real_corpora_splits() -> None:
 def test_cli_lists_xcorpus_and_refuses_bad_input(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from affectlens.bench.cli import app
+    from affectlens.cli.bench import app
 
     runner = CliRunner()
     assert "xcorpus" in runner.invoke(app, ["list"]).output

@@ -17,7 +17,8 @@ from affectlens.features.face_geometry import GEOMETRY_FEATURES, MOUTH_CORNERS, 
 from affectlens.inputs import FaceCrop
 from affectlens.recognizers.face_onnx import FUSION_MODEL_DIR, FaceOnnxRecognizer
 from affectlens.testing import save_tiny_onnx
-from affectlens.training.face import FERPLUS_LABELS
+
+FERPLUS_LABELS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
 
 HAPPY, NEUTRAL = FERPLUS_LABELS.index("happiness"), FERPLUS_LABELS.index("neutral")
 RAISE = GEOMETRY_FEATURES.index("lip_corner_raise")

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench import metrics as m
+from affectlens import metrics as m
 from affectlens.bench.xcorpus_data import (
     CORPORA,
     EKMAN7,

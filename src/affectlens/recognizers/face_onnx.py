@@ -14,9 +14,9 @@ A model folder holds ``model.onnx`` (input [N, C, H, W] float32, output [N, L] l
 
 Any folder of this layout works (``FaceOnnxRecognizer(model_dir=...)`` or the
 ``AFFECTLENS_FACE_MODEL_DIR`` environment variable), so the recognizer does not depend on the
-model we train (``affectlens.training.face``).  The shipped folder is
+model we train (``affectlens_recipes.face``).  The shipped folder is
 ``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md: trained on FER2013, research use only);
-a folder without ``model.onnx``/``config.json`` raises ``FaceModelFilesMissing`` on load.
+a folder without ``model.onnx``/``config.json`` raises ``ModelFilesMissing`` on load.
 
 Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
 per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
@@ -38,6 +38,8 @@ import numpy as np
 
 from affectlens.calibration import softmax
 from affectlens.inputs import FaceCrop, ImageFrame, InputError
+from affectlens.model_folder import ModelFilesError, ModelFilesMissing, ModelFolder
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_NAME = "face.ferplus-cnn.v1"
@@ -48,12 +50,9 @@ MODEL_DIR_ENV = "AFFECTLENS_FACE_MODEL_DIR"
 DETECTOR_ENV = "AFFECTLENS_FACE_DETECTOR"
 
 
-class FaceModelFilesMissing(FileNotFoundError):
-    """The face model folder lacks a file it needs (``model.onnx`` or ``config.json``)."""
-
-
-class FaceModelIntegrityError(RuntimeError):
-    """A model file differs from the sha256 its config pins."""
+# the one error type of model folders (``model_folder``), under the names this module always had
+FaceModelFilesMissing = ModelFilesMissing
+FaceModelIntegrityError = ModelFilesError
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,10 @@ class FaceModelConfig:
 
     @classmethod
     def load(cls, path: Path) -> FaceModelConfig:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> FaceModelConfig:
         size = raw.get("input_size", [48, 48])
         return cls(
             labels=tuple(raw["labels"]),
@@ -114,8 +116,11 @@ class _Face:
     geometry: list[Any] | None = None  # action-unit-like Cues, computed where the reference is known
 
 
-class FaceOnnxRecognizer:
+class FaceOnnxRecognizer(RecognizerParams):
     """Expressions of every face in images and video frames (ONNX CNN), with occlusion cues."""
+
+    # analysis only: with_params copies share the model
+    RUNTIME_PARAMS = frozenset({"explain", "batch_size", "smoothing", "max_misses"})
 
     modality = Modality.FACE
 
@@ -155,19 +160,17 @@ class FaceOnnxRecognizer:
             return
         import onnxruntime as ort
 
-        from affectlens.models import sha256_file
-
-        config_path = self.model_dir / "config.json"
-        model_path = self.model_dir / "model.onnx"
-        if not config_path.is_file() or not model_path.is_file():
-            raise FaceModelFilesMissing(
-                f"face model files missing: no trained expression model in {self.model_dir} "
-                f"(train one with 'python -m affectlens.training.face', see docs/vision.md, "
-                f"or point {MODEL_DIR_ENV} to a model folder)")
-        config = FaceModelConfig.load(config_path)
-        expected = config.sha256.get("model.onnx")
-        if self.verify and expected and sha256_file(model_path) != expected:
-            raise FaceModelIntegrityError(f"{model_path} does not match the sha256 pinned in config.json")
+        try:
+            folder = ModelFolder.open(self.model_dir, kind="face", needs=("model.onnx",), required_keys=("labels",),
+                                      verify=self.verify)
+        except ModelFilesMissing as exc:
+            reason = str(exc).removeprefix("model files missing: ")
+            raise ModelFilesMissing(
+                f"face model files missing: no trained expression model ({reason}; "
+                f"train one with 'python -m affectlens_recipes.face', see docs/vision.md, "
+                f"or point {MODEL_DIR_ENV} to a model folder)") from None
+        config = FaceModelConfig.from_dict(folder.config)
+        model_path = folder.file("model.onnx")
         from affectlens.runtime_threads import session_options
 
         options = session_options(ort, threads=self.threads)
