@@ -17,7 +17,8 @@ from affectlens.types import Modality
 #: list: update it on purpose (and the model docs), never to make a test pass.
 REGISTRY_SNAPSHOT = [
     ("dialogue.minilm-meld-bigru.v1", "text", "meld", False),
-    ("face.ferplus-cnn.v1", "face", "ferplus", True),
+    ("face.ferplus-cnn.v1", "face", "ferplus", False),
+    ("face.ferplus-wild-fusion.v2", "face", "ferplus", True),
     ("peer.fer-minixception.v1", "face", "fer2013", False),
     ("peer.frozen-minilm-logreg.v1", "text", "goemotions", False),
     ("peer.nrc-lexicon.v1", "text", "ekman", False),
