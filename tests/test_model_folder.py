@@ -137,7 +137,8 @@ def test_the_registry_lists_what_the_folders_say() -> None:
                          ("support.esconv-minilm.v1", "support-esconv-minilm-v1"),
                          ("speech.ravdess-cnn.v1", "speech-ravdess-cnn-v1"),
                          ("speech.whisper-tiny-xcorpus.v1", "speech-whisper-tiny-xcorpus-v1"),
-                         ("face.ferplus-cnn.v1", "face-ferplus-cnn-v1")):
+                         ("face.ferplus-cnn.v1", "face-ferplus-cnn-v1"),
+                         ("face.ferplus-wild-fusion.v2", "face-ferplus-wild-fusion-v2")):
         spec, facts = get_spec(name), describe(MODELS_DIR / folder)
         assert (spec.license, spec.training_data, spec.size_bytes) == (
             facts.license, facts.training_data, facts.size_bytes), name
