@@ -1,7 +1,7 @@
 """affectlens: local, offline, explainable emotion recognition.
 
-Public API: ``analyze``, ``EmotionResult``, ``load_recognizer``, ``__version__``.  Names
-resolve lazily so that ``import affectlens`` stays fast and pulls in no heavy library.
+Public API: ``analyze``, ``analyze_stream`` (live audio), ``EmotionResult``, ``load_recognizer``,
+``__version__``.  Names resolve lazily so that ``import affectlens`` stays fast and pulls in no heavy library.
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from affectlens.api import analyze
+    from affectlens.live import analyze_stream
     from affectlens.registry import load_recognizer
     from affectlens.types import EmotionResult
 
-__all__ = ["EmotionResult", "__version__", "analyze", "load_recognizer"]
+__all__ = ["EmotionResult", "__version__", "analyze", "analyze_stream", "load_recognizer"]
 
 _LAZY = {
     "analyze": "affectlens.api",
+    "analyze_stream": "affectlens.live",
     "EmotionResult": "affectlens.types",
     "load_recognizer": "affectlens.registry",
 }

@@ -1,5 +1,8 @@
 """Streaming audio over a WebSocket: the protocol (framing, controls, per-segment messages).
 
+The analysis itself is the processing layer's live route (``affectlens.live``); this module only
+speaks the protocol around it.
+
 Protocol of ``/v1/stream/audio`` (see ``docs/service.md``):
 
 * the client sends BINARY messages of raw PCM: 16 kHz, signed 16-bit little-endian, mono,
@@ -46,20 +49,20 @@ async def run_stream(
     """Serve one accepted WebSocket until the client ends the stream or goes away."""
     from starlette.websockets import WebSocketDisconnect
 
-    from affectlens.processing import map_result
+    from affectlens.live import start_live
 
     loop = asyncio.get_running_loop()
-    segmenter = segmenter_factory()
+    live = start_live(recognizer, labels, segmenter_factory())
     queue: asyncio.Queue[SpeechSegment | None] = asyncio.Queue()
     sent = 0
 
     async def sender() -> None:
         nonlocal sent
         while (segment := await queue.get()) is not None:
-            result = await loop.run_in_executor(executor, recognize_segment, recognizer, segment)
+            result = await loop.run_in_executor(executor, live.result, segment)
             await websocket.send_json({
                 "type": "segment", "index": segment.index, "start": segment.start, "end": segment.end,
-                "result": map_result(result, labels).to_dict(),
+                "result": result.to_dict(),
             })
             sent += 1
 
@@ -83,9 +86,9 @@ async def run_stream(
                     await websocket.send_json({"type": "error", "error": too_big})
                     close_code = 1009
                     break
-                for segment in segmenter.push_pcm16(data):
+                for segment in live.push_pcm16(data):
                     queue.put_nowait(segment)
-                if segmenter.seconds > max_seconds:
+                if live.seconds > max_seconds:
                     await websocket.send_json({"type": "error", "error": f"stream longer than {max_seconds:g} s"})
                     close_code = 1008
                     break
@@ -99,11 +102,11 @@ async def run_stream(
                     break
                 await websocket.send_json({"type": "error",
                                            "error": 'unknown control; send binary PCM16 audio or {"type": "end"}'})
-        for segment in segmenter.flush():
+        for segment in live.flush():
             queue.put_nowait(segment)
         queue.put_nowait(None)
         await task
-        await websocket.send_json({"type": "done", "segments": sent, "seconds": round(segmenter.seconds, 3)})
+        await websocket.send_json({"type": "done", "segments": sent, "seconds": round(live.seconds, 3)})
         await websocket.close(code=close_code)
     except WebSocketDisconnect:
         task.cancel()
