@@ -81,12 +81,34 @@ def client_errors(saved: SavedUpload) -> Iterator[None]:
         raise ServiceError(status, saved.scrub(message)) from None
 
 
-def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None) -> dict[str, Any]:
+def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None,
+                 transcript: str | None = None) -> dict[str, Any]:
+    if transcript is not None:
+        return analyze_with_transcript(saved, labels, transcript)
     recognizer = media_recognizer(engine, saved)
     with client_errors(saved):
         analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
         results = list(analysis.results)
     result = results[0] if len(results) == 1 else merge_results(results)
+    return scrubbed(result, saved.scrub).to_dict()
+
+
+def analyze_with_transcript(saved: SavedUpload, labels: str | None, transcript: str) -> dict[str, Any]:
+    """Audio or video with its transcript (SRT or WebVTT text): the planner's fused route, as the CLI's
+    ``--transcript``: per turn the words' emotion, the voice's, the faces' (videos), fused with a disagreement."""
+    from affectlens.options import AnalyzeOptions
+    from affectlens.planner import run_single
+
+    if not transcript.strip():
+        raise ServiceError(422, "transcript: empty (send SRT or WebVTT text, or leave the field out)")
+    suffix = ".vtt" if transcript.lstrip("\ufeff").startswith("WEBVTT") else ".srt"
+    path = saved.path.with_name(saved.path.stem + "-transcript" + suffix)
+    path.write_text(transcript, encoding="utf-8")
+    try:
+        with client_errors(saved):
+            result = run_single(saved.path, AnalyzeOptions(transcript=path, labels=labels, find_transcript=False))
+    finally:
+        path.unlink(missing_ok=True)
     return scrubbed(result, saved.scrub).to_dict()
 
 

@@ -57,6 +57,12 @@ class ServiceState:
         self.loading: asyncio.Task[Any] | None = None
 
 
+#: module level: with postponed annotations, FastAPI resolves a parameter's ``Annotated`` metadata in the
+#: module's globals, not in ``create_app``'s locals
+TRANSCRIPT_HELP = ("Optional: the media's transcript as SRT or WebVTT text (`NAME: text` or `<v NAME>` names the "
+                   "speaker): per turn the words', the voice's and (videos) the faces' emotions fused, with a "
+                   "disagreement score, as `affectlens analyze MEDIA --transcript FILE`.")
+
 def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence[Recognizer] = ()) -> FastAPI:
     """The service.  ``recognizers`` become the defaults of their modalities (and are addressable
     by name); anything else comes from the registry, loaded on first use."""
@@ -224,11 +230,13 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
             body.support, body.supporter))
         return JSONResponse(result)
 
-    async def analyze_media(kind: str, file: UploadFile, labels: str | None, request: Request) -> JSONResponse:
+    async def analyze_media(kind: str, file: UploadFile, labels: str | None, request: Request,
+                            transcript: str | None = None) -> JSONResponse:
         saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
                                   temp_dir=settings.temp_folder())
         try:  # duration and pixel caps from the header, own threads, cancelled when abandoned (limits.py)
-            result = await state.sync_media.run(request, saved, lambda: analysis.analyze_file(engine, saved, labels))
+            result = await state.sync_media.run(
+                request, saved, lambda: analysis.analyze_file(engine, saved, labels, transcript))
         finally:
             remove_quietly(saved.path)
         return JSONResponse(result)
@@ -240,8 +248,11 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.post("/v1/analyze/audio", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="speech"))
     async def analyze_audio(request: Request, file: Annotated[UploadFile, File()],
-                            labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("audio", file, labels, request)
+                            labels: Annotated[str | None, Form(max_length=200)] = None,
+                            transcript: Annotated[str | None, Form(max_length=2_000_000,
+                                                                   description=TRANSCRIPT_HELP)] = None,
+                            ) -> JSONResponse:
+        return await analyze_media("audio", file, labels, request, transcript)
 
     @app.post("/v1/analyze/image", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="face"))
@@ -252,8 +263,11 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
     @app.post("/v1/analyze/video", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="face"))
     async def analyze_video(request: Request, file: Annotated[UploadFile, File()],
-                            labels: Annotated[str | None, Form(max_length=200)] = None) -> JSONResponse:
-        return await analyze_media("video", file, labels, request)
+                            labels: Annotated[str | None, Form(max_length=200)] = None,
+                            transcript: Annotated[str | None, Form(max_length=2_000_000,
+                                                                   description=TRANSCRIPT_HELP)] = None,
+                            ) -> JSONResponse:
+        return await analyze_media("video", file, labels, request, transcript)
 
     @app.post("/v1/jobs", tags=["jobs"], dependencies=auth, status_code=202, response_model=schemas.JobModel,
               responses=errors)
