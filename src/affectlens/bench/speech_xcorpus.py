@@ -13,6 +13,7 @@ one-speaker file) and ``corpus`` (z-scored per corpus; the held-out corpus as on
 speakers; LOCO only):
 
 - ``whisper-tiny``: pooled Whisper tiny.en encoder states (ours, 768-d);
+- ``whisper-base``: pooled multilingual Whisper base encoder states (1024-d; ``audio.whisper_base``);
 - ``logmel``: per-band mean and std of the log-mel spectrum (128-d);
 - ``egemaps``: openSMILE eGeMAPSv02 functionals (88-d; when the ``egemaps`` extra is installed);
 - ``shipped-ravdess-cnn``: the shipped ``speech.ravdess-cnn.v1`` as it is (trained on all of
@@ -40,7 +41,7 @@ import numpy as np
 from affectlens.training.speech_corpora import CLASSES, CORPORA, LANGUAGES, load_all
 from affectlens.training.speech_xcorpus import MODES  # LOCO; in-corpus folds: IN_CORPUS_MODES
 
-FEATURE_SYSTEMS = {"whisper-tiny": "clip", "logmel": "logmel", "egemaps": "egemaps"}
+FEATURE_SYSTEMS = {"whisper-tiny": "clip", "whisper-base": "base-clip", "logmel": "logmel", "egemaps": "egemaps"}
 SHIPPED = "shipped-ravdess-cnn"
 SHIPPED_SAMPLE = 300  # clips per corpus the shipped model is scored on (its full pipeline costs ~0.5 s per clip)
 IN_CORPUS_MODES = ("utterance", "global", "speaker")
@@ -134,7 +135,7 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
 
 
 def to_markdown(report: XcorpusReport) -> str:
-    systems = sorted(report.loco, key=lambda k: (k.startswith(SHIPPED), k.split("/")[0] != "whisper-tiny", k))
+    systems = sorted(report.loco, key=lambda k: (k.startswith(SHIPPED), not k.startswith("whisper-"), k))
     lines = ["| system / normalisation | " + " | ".join(f"LOCO {c} ({LANGUAGES[c]})" for c in CORPORA)
              + " | " + " | ".join(f"in-corpus {c}" for c in CORPORA) + " | LOCO arousal UAR (mean) |",
              "|---" * (2 * len(CORPORA) + 2) + "|"]
