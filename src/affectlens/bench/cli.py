@@ -338,7 +338,14 @@ def speech_xcorpus_command(
 
     from rich.console import Console
 
-    from affectlens.bench.speech_xcorpus import FEATURE_SYSTEMS, SHIPPED, run_xcorpus, to_markdown, write_report
+    from affectlens.bench.speech_xcorpus import (
+        FEATURE_SYSTEMS,
+        SHIPPED,
+        XcorpusReport,
+        run_xcorpus,
+        to_markdown,
+        write_report,
+    )
 
     names = tuple(system) if system else (*FEATURE_SYSTEMS, SHIPPED)
     unknown = [n for n in names if n not in (*FEATURE_SYSTEMS, SHIPPED)]
@@ -353,8 +360,14 @@ def speech_xcorpus_command(
             raise _fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")
     console = Console(stderr=True)
     try:
+        command = shlex.join(["affectlens", "bench", "speech-xcorpus", *sys.argv[3:]])
+
+        def checkpoint(partial: XcorpusReport) -> None:
+            partial.command = command
+            write_report(partial, out)
+
         report = run_xcorpus(cache, data=data_root, systems=names, threads=threads,
-                             on_progress=lambda line: console.print(line, highlight=False))
+                             on_progress=lambda line: console.print(line, highlight=False), on_system_done=checkpoint)
     except FileNotFoundError as exc:
         raise _fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None
     report.command = shlex.join(["affectlens", "bench", "speech-xcorpus", *sys.argv[3:]])

@@ -98,7 +98,8 @@ def _shipped_scores(cache: Path, data: Path | None) -> dict[str, dict[str, Any]]
 
 def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ...] = (*FEATURE_SYSTEMS, SHIPPED),
                 threads: int = 1, c: float = 0.05,
-                on_progress: Callable[[str], None] = lambda line: None) -> XcorpusReport:
+                on_progress: Callable[[str], None] = lambda line: None,
+                on_system_done: Callable[[XcorpusReport], None] = lambda report: None) -> XcorpusReport:
     from affectlens.training import speech_xcorpus as sx
 
     started = time.time()
@@ -116,6 +117,7 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
     for system in systems:
         if system == SHIPPED:
             report.loco[f"{SHIPPED}/utterance"] = _shipped_scores(cache, data)
+            on_system_done(report)
             continue
         rows = sx.load_features(cache, FEATURE_SYSTEMS[system], CORPORA, clips)
         for mode in MODES:
@@ -126,6 +128,8 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
                 on_progress(f"{key}: in-corpus folds")
                 report.in_corpus[key] = {corpus: sx.in_corpus_folds(rows, corpus, mode, fitter=fitter)
                                          for corpus in CORPORA}
+        report.seconds = round(time.time() - started, 1)
+        on_system_done(report)  # a partial report survives an interrupted run (the whole run takes many minutes)
     report.notes.append("LOCO UAR is over the classes the held-out corpus shares with the others (RAVDESS loses calm, "
                         "which only RAVDESS has); in-corpus UAR is over all of the corpus's classes.")
     report.notes.append("ASED sentences 03-07 are emotion-specific texts: its in-corpus figure may use lexical "
