@@ -88,3 +88,31 @@ def test_exported_graph_equals_the_numpy_heads(tmp_path: Path) -> None:
     np.testing.assert_allclose(emotion, heads.emotion(z)[:, list(heads.classes)], atol=1e-4)
     np.testing.assert_allclose(arousal, heads.arousal(z), atol=1e-4)
     np.testing.assert_allclose(valence, heads.valence(z), atol=1e-4)
+
+
+def test_model_config_names_the_encoder_its_heads_were_trained_on() -> None:
+    from affectlens.audio import whisper_base
+    from affectlens.training.speech_xcorpus_export import encoder_entry
+
+    assert encoder_entry("clip")["model"] == "tiny.en"
+    base = encoder_entry("base-clip")
+    assert base["model"] == "base" and base["sha256"] == whisper_base.PINNED_SHA256
+
+
+def test_augmented_copies_join_the_training_rows_with_their_clip_labels(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.training import speech_xcorpus as sx
+    from affectlens.training.speech_corpora import Clip
+    from affectlens.training.speech_whisper_cache import save_cache
+
+    clips = [Clip("a", Path(f"{i}.wav"), f"a:{i}", f"s{i % 2}", ("angry", "sad")[i % 2], i % 2) for i in range(4)]
+    monkeypatch.setattr(sx, "load_all", lambda corpora=(): clips)
+    data = Dataset(np.zeros((4, 3)), np.array(["a"] * 4), np.array([f"a:s{i % 2}" for i in range(4)]),
+                   np.array([CLASSES.index(c.label) for c in clips]), np.array([0, 1, 0, 1]), np.ones(4))
+    (tmp_path / "noisy").mkdir()
+    save_cache(tmp_path / "noisy" / "a.npz", {"a:1": (np.full(3, 7.0, np.float32), 1.0)})
+    grown = sx.with_augmented(data, tmp_path, "noisy")
+    assert len(grown.label) == 5
+    assert grown.x[4].tolist() == [7.0, 7.0, 7.0]
+    assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "a:s1" and grown.fold[4] == 1
+    assert sx.with_augmented(data, tmp_path, "absent") is data

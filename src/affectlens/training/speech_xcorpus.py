@@ -65,6 +65,24 @@ def load_features(cache: Path, window: str = "clip", corpora: Sequence[str] = CO
                    np.array([tables[c.corpus][c.key][1] for c in clips]))
 
 
+def with_augmented(data: Dataset, cache: Path, window: str) -> Dataset:
+    """``data`` plus the augmented copies cached under ``window`` for the clips that have one (training only)."""
+    from affectlens.training.speech_whisper_cache import load_cache
+
+    keys = [c.key for c in load_all(corpora=tuple(str(c) for c in np.unique(data.corpus)))]
+    if len(keys) != len(data.label):
+        raise ValueError("with_augmented needs the Dataset of every staged clip of its corpora, in index order")
+    tables = {c: load_cache(cache / window / f"{c}.npz") for c in np.unique(data.corpus)}
+    rows = [i for i, key in enumerate(keys) if key in tables[data.corpus[i]]]
+    if not rows:
+        return data
+    extra = np.stack([tables[data.corpus[i]][keys[i]][0] for i in rows]).astype(np.float64)
+    picked = data.rows(np.array(rows))
+    return Dataset(np.vstack([data.x, extra]), np.concatenate([data.corpus, picked.corpus]),
+                   np.concatenate([data.speaker, picked.speaker]), np.concatenate([data.label, picked.label]),
+                   np.concatenate([data.fold, picked.fold]), np.concatenate([data.seconds, picked.seconds]))
+
+
 def zscore_groups(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each row z-scored against the rows of its group (speaker or corpus)."""
     from affectlens.features.functionals import zscore_rows
