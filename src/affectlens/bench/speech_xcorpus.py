@@ -105,16 +105,14 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
     started = time.time()
     report = XcorpusReport(machine={"python": platform.python_version(), "machine": platform.machine()},
                            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    kinds = [FEATURE_SYSTEMS[s] for s in systems if s in FEATURE_SYSTEMS]
-    if SHIPPED in systems:
-        kinds.append("shipped")
-    ensure_features(cache, kinds, data, threads, on_progress)
     clips = load_all(data)
 
     def fitter(d: sx.Dataset, m: str) -> sx.Heads:
         return sx.fit_heads(d, m, c=c)
 
-    for system in systems:
+    for system in systems:  # each system's features are made (or found cached) just before it is scored
+        ensure_features(cache, ["shipped" if system == SHIPPED else FEATURE_SYSTEMS[system]], data, threads,
+                        on_progress)
         if system == SHIPPED:
             report.loco[f"{SHIPPED}/utterance"] = _shipped_scores(cache, data)
             on_system_done(report)
