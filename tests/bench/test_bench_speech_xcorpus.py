@@ -45,3 +45,9 @@ def test_whisper_systems_come_before_the_peers() -> None:
     table = to_markdown(report).splitlines()
     rows = [line.split(" | ")[0] for line in table if line.startswith("| ") and "/global" in line]
     assert rows == ["| whisper-base/global", "| whisper-tiny/global", "| egemaps/global", "| logmel/global"]
+
+
+def test_unknown_mode_is_a_clear_error() -> None:
+    result = CliRunner().invoke(app, ["speech-xcorpus", "--system", "logmel", "--mode", "nope"])
+    assert result.exit_code != 0
+    assert "unknown mode" in result.output

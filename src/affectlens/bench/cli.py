@@ -331,6 +331,11 @@ def speech_xcorpus_command(
         "--system", metavar="NAME", help="whisper-tiny, whisper-base, logmel, egemaps, shipped-ravdess-cnn; "
         "repeat [default: all; egemaps only with the egemaps extra, whisper-base only when installed].")] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
+    mode: Annotated[list[str] | None, typer.Option(
+        "--mode", metavar="NAME", help="utterance, global, speaker, corpus; repeat [default: all].")] = None,
+    in_corpus: Annotated[bool, typer.Option(
+        "--in-corpus/--no-in-corpus", help="Also score the in-corpus speaker-independent folds (5x the fits).")
+    ] = True,
 ) -> None:
     """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
     import importlib.util
@@ -346,7 +351,11 @@ def speech_xcorpus_command(
         to_markdown,
         write_report,
     )
+    from affectlens.training.speech_xcorpus import MODES
 
+    modes = tuple(mode) if mode else MODES
+    if any(m not in MODES for m in modes):
+        raise _fail(f"unknown mode(s) {', '.join(m for m in modes if m not in MODES)}; choose from {', '.join(MODES)}")
     names = tuple(system) if system else (*FEATURE_SYSTEMS, SHIPPED)
     unknown = [n for n in names if n not in (*FEATURE_SYSTEMS, SHIPPED)]
     if unknown:
@@ -366,7 +375,7 @@ def speech_xcorpus_command(
             partial.command = command
             write_report(partial, out)
 
-        report = run_xcorpus(cache, data=data_root, systems=names, threads=threads,
+        report = run_xcorpus(cache, data=data_root, systems=names, threads=threads, modes=modes, in_corpus=in_corpus,
                              on_progress=lambda line: console.print(line, highlight=False), on_system_done=checkpoint)
     except FileNotFoundError as exc:
         raise _fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None

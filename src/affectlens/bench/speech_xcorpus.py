@@ -97,7 +97,7 @@ def _shipped_scores(cache: Path, data: Path | None) -> dict[str, dict[str, Any]]
 
 
 def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ...] = (*FEATURE_SYSTEMS, SHIPPED),
-                threads: int = 1, c: float = 0.05,
+                threads: int = 1, c: float = 0.05, modes: tuple[str, ...] = MODES, in_corpus: bool = True,
                 on_progress: Callable[[str], None] = lambda line: None,
                 on_system_done: Callable[[XcorpusReport], None] = lambda report: None) -> XcorpusReport:
     from affectlens.training import speech_xcorpus as sx
@@ -118,11 +118,11 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
             on_system_done(report)
             continue
         rows = sx.load_features(cache, FEATURE_SYSTEMS[system], CORPORA, clips)
-        for mode in MODES:
+        for mode in modes:
             key = f"{system}/{mode}"
             on_progress(f"{key}: leave-one-corpus-out")
             report.loco[key] = sx.leave_one_corpus_out(rows, mode, fitter)
-            if mode in IN_CORPUS_MODES:
+            if in_corpus and mode in IN_CORPUS_MODES:
                 on_progress(f"{key}: in-corpus folds")
                 report.in_corpus[key] = {corpus: sx.in_corpus_folds(rows, corpus, mode, fitter=fitter)
                                          for corpus in CORPORA}
