@@ -114,5 +114,5 @@ def test_augmented_copies_join_the_training_rows_with_their_clip_labels(tmp_path
     grown = sx.with_augmented(data, tmp_path, "noisy")
     assert len(grown.label) == 5
     assert grown.x[4].tolist() == [7.0, 7.0, 7.0]
-    assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "a:s1" and grown.fold[4] == 1
+    assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "a:s1:noisy" and grown.fold[4] == 1
     assert sx.with_augmented(data, tmp_path, "absent") is data

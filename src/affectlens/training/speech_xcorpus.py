@@ -78,8 +78,11 @@ def with_augmented(data: Dataset, cache: Path, window: str) -> Dataset:
         return data
     extra = np.stack([tables[data.corpus[i]][keys[i]][0] for i in rows]).astype(np.float64)
     picked = data.rows(np.array(rows))
+    # copies form their own speaker groups (as in benchmarks/speech_xcorpus_noise.py --augment, where measured):
+    # z-scored per speaker, noise would otherwise shift the clean rows of the same speaker
     return Dataset(np.vstack([data.x, extra]), np.concatenate([data.corpus, picked.corpus]),
-                   np.concatenate([data.speaker, picked.speaker]), np.concatenate([data.label, picked.label]),
+                   np.concatenate([data.speaker, np.char.add(picked.speaker.astype(str), f":{window}")]),
+                   np.concatenate([data.label, picked.label]),
                    np.concatenate([data.fold, picked.fold]), np.concatenate([data.seconds, picked.seconds]))
 
 
