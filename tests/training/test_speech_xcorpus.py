@@ -116,3 +116,22 @@ def test_augmented_copies_join_the_training_rows_with_their_clip_labels(tmp_path
     assert grown.x[4].tolist() == [7.0, 7.0, 7.0]
     assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "a:s1:noisy" and grown.fold[4] == 1
     assert sx.with_augmented(data, tmp_path, "absent") is data
+
+
+def test_augmenting_fitter_never_trains_on_copies_of_test_clips() -> None:
+    from affectlens.training.speech_xcorpus import augmenting_fitter, in_corpus_folds
+
+    data = synthetic()
+    data.fold = np.arange(len(data.label)) % 2
+    copies = data.rows(data.corpus == "a")
+    copies.x = copies.x + 100.0  # recognisable
+    seen: list[tuple[int, int]] = []
+
+    def spy(train: Dataset, mode: str) -> object:
+        seen.append((int((train.x[:, 0] > 50).sum()), int(((train.corpus == "a") & (train.fold == 0)).sum())))
+        return fit_heads(train, mode, c=1.0)
+
+    in_corpus_folds(data, "a", "global", fitter=augmenting_fitter(spy, copies))  # type: ignore[arg-type]
+    # fold 0 of corpus a held out: only fold-1 copies join (30 of 60); then fold 1 held out: fold-0 copies
+    assert [copies_used for copies_used, _ in seen] == [30, 30]
+    assert seen[0][1] == 0

@@ -336,6 +336,9 @@ def speech_xcorpus_command(
     in_corpus: Annotated[bool, typer.Option(
         "--in-corpus/--no-in-corpus", help="Also score the in-corpus speaker-independent folds (5x the fits).")
     ] = True,
+    augment: Annotated[str | None, typer.Option(
+        "--augment", metavar="WINDOW", help="Also train whisper-tiny with the augmented copies cached under "
+        "this window (e.g. clip-noisy; training.speech_whisper_cache).")] = None,
 ) -> None:
     """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
     import importlib.util
@@ -376,6 +379,7 @@ def speech_xcorpus_command(
             write_report(partial, out)
 
         report = run_xcorpus(cache, data=data_root, systems=names, threads=threads, modes=modes, in_corpus=in_corpus,
+                             augment=augment,
                              on_progress=lambda line: console.print(line, highlight=False), on_system_done=checkpoint)
     except FileNotFoundError as exc:
         raise _fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None

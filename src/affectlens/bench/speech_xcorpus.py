@@ -96,8 +96,21 @@ def _shipped_scores(cache: Path, data: Path | None) -> dict[str, dict[str, Any]]
     return out
 
 
+def _augmented_copies(cache: Path, window: str, data: Path | None) -> Any:
+    """The cached augmented rows (speakers suffixed: their own groups) of the corpora that have them."""
+    from affectlens.training.speech_xcorpus import load_features
+
+    corpora = tuple(c for c in CORPORA if (cache / window / f"{c}.npz").is_file())
+    if not corpora:
+        raise FileNotFoundError(f"no augmented copies cached under {cache / window}")
+    copies = load_features(cache, window, corpora, load_all(data, corpora))
+    copies.speaker = np.char.add(copies.speaker.astype(str), f":{window}")
+    return copies
+
+
 def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ...] = (*FEATURE_SYSTEMS, SHIPPED),
                 threads: int = 1, c: float = 0.05, modes: tuple[str, ...] = MODES, in_corpus: bool = True,
+                augment: str | None = None,
                 on_progress: Callable[[str], None] = lambda line: None,
                 on_system_done: Callable[[XcorpusReport], None] = lambda report: None) -> XcorpusReport:
     from affectlens.training import speech_xcorpus as sx
@@ -118,13 +131,17 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
             on_system_done(report)
             continue
         rows = sx.load_features(cache, FEATURE_SYSTEMS[system], CORPORA, clips)
+        fit: sx.Fitter = fitter
+        suffix = ""
+        if augment and system == "whisper-tiny":  # augmented copies: cache window ``augment``, whichever corpora it has
+            fit, suffix = sx.augmenting_fitter(fitter, _augmented_copies(cache, augment, data)), f"+{augment}"
         for mode in modes:
-            key = f"{system}/{mode}"
+            key = f"{system}{suffix}/{mode}"
             on_progress(f"{key}: leave-one-corpus-out")
-            report.loco[key] = sx.leave_one_corpus_out(rows, mode, fitter)
+            report.loco[key] = sx.leave_one_corpus_out(rows, mode, fit)
             if in_corpus and mode in IN_CORPUS_MODES:
                 on_progress(f"{key}: in-corpus folds")
-                report.in_corpus[key] = {corpus: sx.in_corpus_folds(rows, corpus, mode, fitter=fitter)
+                report.in_corpus[key] = {corpus: sx.in_corpus_folds(rows, corpus, mode, fitter=fit)
                                          for corpus in CORPORA}
         report.seconds = round(time.time() - started, 1)
         on_system_done(report)  # a partial report survives an interrupted run (the whole run takes many minutes)

@@ -86,6 +86,25 @@ def with_augmented(data: Dataset, cache: Path, window: str) -> Dataset:
                    np.concatenate([data.fold, picked.fold]), np.concatenate([data.seconds, picked.seconds]))
 
 
+def augmenting_fitter(fitter: Callable[[Dataset, str], Heads], copies: Dataset) -> Callable[[Dataset, str], Heads]:
+    """``fitter`` trained also on the augmented ``copies`` of the clips in its training set.
+
+    Every test set here is whole folds or whole corpora, so a copy is in the training set exactly
+    when its (corpus, fold) is: copies of test clips never leak into training."""
+
+    def fit(train: Dataset, mode: str) -> Heads:
+        seen = {(str(c), int(f)) for c, f in zip(train.corpus, train.fold, strict=True)}
+        keep = np.array([(str(c), int(f)) in seen for c, f in zip(copies.corpus, copies.fold, strict=True)])
+        if not keep.any():
+            return fitter(train, mode)
+        extra = copies.rows(keep)
+        joined = Dataset(*(np.concatenate([getattr(train, f), getattr(extra, f)])
+                           for f in ("x", "corpus", "speaker", "label", "fold", "seconds")))
+        return fitter(joined, mode)
+
+    return fit
+
+
 def zscore_groups(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each row z-scored against the rows of its group (speaker or corpus)."""
     from affectlens.features.functionals import zscore_rows
