@@ -166,12 +166,12 @@ register(RecognizerSpec(
 _WHISPER_SPEECH_DIR = MODELS_DIR / "speech-whisper-tiny-xcorpus-v1"
 
 
-def _whisper_speech_headline(folder: Path) -> str:
+def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
     def describe(m: dict[str, Any]) -> str:
-        loco = m["leave_one_corpus_out"]["whisper-tiny/global"]  # the utterance graph: a lone clip
+        loco = m["leave_one_corpus_out"][f"{system}/global"]  # the utterance graph: a lone clip
         return "leave-one-corpus-out UAR per clip " + ", ".join(f"{c} {v['uar']:.2f}" for c, v in loco.items())
 
-    return _from_metrics(folder, describe, "see models/speech-whisper-tiny-xcorpus-v1/MODEL_CARD.md")
+    return _from_metrics(folder, describe, f"see models/{folder.name}/MODEL_CARD.md")
 
 
 # issue 23: heads on a frozen Whisper tiny.en encoder (the whisper extra), trained across four corpora
@@ -187,6 +187,25 @@ register(RecognizerSpec(
     training_data="RAVDESS (1,440), ASED (2,474), EMOVO (588), URDU (400) speech clips",
     headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_DIR),
     size_bytes=_size(_WHISPER_SPEECH_DIR),
+))
+
+
+_WHISPER_SPEECH_V2_DIR = MODELS_DIR / "speech-whisper-xcorpus-v2"
+V2_SYSTEM = "whisper-tiny+clip-noisy"  # its row in `bench speech-xcorpus`, copied into its metrics.json
+
+# issue 23, second version: same encoder and code, heads trained with white-noise copies (see its model card)
+register(RecognizerSpec(
+    name="speech.whisper-xcorpus.v2",
+    modality=Modality.SPEECH,
+    label_set="ravdess",
+    factory="affectlens.recognizers.speech_whisper:create_v2",
+    description="Silero VAD utterances -> frozen Whisper encoder (named and sha256-pinned in its config.json), "
+    "mean+std pooled -> emotion, arousal and valence heads (ONNX) trained on RAVDESS, ASED, EMOVO, URDU with "
+    "white-noise copies; needs the 'whisper' extra.",
+    license="CC BY-NC-SA 4.0 and research-use-only terms of its training corpora (see model card); encoder MIT",
+    training_data="RAVDESS (1,440 + 1,440 noisy copies), ASED (2,474), EMOVO (588), URDU (400) speech clips",
+    headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V2_DIR, V2_SYSTEM),
+    size_bytes=_size(_WHISPER_SPEECH_V2_DIR),
 ))
 
 

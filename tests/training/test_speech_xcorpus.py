@@ -105,16 +105,19 @@ def test_augmented_copies_join_the_training_rows_with_their_clip_labels(tmp_path
     from affectlens.training.speech_corpora import Clip
     from affectlens.training.speech_whisper_cache import save_cache
 
-    clips = [Clip("a", Path(f"{i}.wav"), f"a:{i}", f"s{i % 2}", ("angry", "sad")[i % 2], i % 2) for i in range(4)]
-    monkeypatch.setattr(sx, "load_all", lambda corpora=(): clips)
-    data = Dataset(np.zeros((4, 3)), np.array(["a"] * 4), np.array([f"a:s{i % 2}" for i in range(4)]),
+    # corpus "z" before "a" (as RAVDESS before ASED): the copies must be matched in the data's order, not sorted
+    clips = [Clip("za"[i // 2], Path(f"{i}.wav"), f"{'za'[i // 2]}:{i}", f"s{i % 2}", ("angry", "sad")[i % 2], i % 2)
+             for i in range(4)]
+    monkeypatch.setattr(sx, "load_all", lambda corpora=(): [c for k in corpora for c in clips if c.corpus == k])
+    data = Dataset(np.zeros((4, 3)), np.array([c.corpus for c in clips]),
+                   np.array([f"{c.corpus}:{c.speaker}" for c in clips]),
                    np.array([CLASSES.index(c.label) for c in clips]), np.array([0, 1, 0, 1]), np.ones(4))
     (tmp_path / "noisy").mkdir()
-    save_cache(tmp_path / "noisy" / "a.npz", {"a:1": (np.full(3, 7.0, np.float32), 1.0)})
+    save_cache(tmp_path / "noisy" / "z.npz", {"z:1": (np.full(3, 7.0, np.float32), 1.0)})
     grown = sx.with_augmented(data, tmp_path, "noisy")
     assert len(grown.label) == 5
     assert grown.x[4].tolist() == [7.0, 7.0, 7.0]
-    assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "a:s1:noisy" and grown.fold[4] == 1
+    assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "z:s1:noisy" and grown.fold[4] == 1
     assert sx.with_augmented(data, tmp_path, "absent") is data
 
 

@@ -184,3 +184,12 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
 def create(**params: Any) -> SpeechWhisperRecognizer:
     """Registry factory for ``speech.whisper-tiny-xcorpus.v1``."""
     return SpeechWhisperRecognizer(**params)
+
+
+NAME_V2 = "speech.whisper-xcorpus.v2"
+MODEL_DIR_V2 = MODEL_DIR.parent / "speech-whisper-xcorpus-v2"
+
+
+def create_v2(**params: Any) -> SpeechWhisperRecognizer:
+    """Registry factory for ``speech.whisper-xcorpus.v2`` (same code; its folder's config names its encoder)."""
+    return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V2, "name": NAME_V2, **params})

@@ -69,8 +69,9 @@ def with_augmented(data: Dataset, cache: Path, window: str) -> Dataset:
     """``data`` plus the augmented copies cached under ``window`` for the clips that have one (training only)."""
     from affectlens.training.speech_whisper_cache import load_cache
 
-    keys = [c.key for c in load_all(corpora=tuple(str(c) for c in np.unique(data.corpus)))]
-    if len(keys) != len(data.label):
+    clips = load_all(corpora=tuple(dict.fromkeys(str(c) for c in data.corpus)))  # the corpora in data's order
+    keys = [c.key for c in clips]
+    if len(keys) != len(data.label) or any(c.corpus != k for c, k in zip(clips, data.corpus, strict=True)):
         raise ValueError("with_augmented needs the Dataset of every staged clip of its corpora, in index order")
     tables = {c: load_cache(cache / window / f"{c}.npz") for c in np.unique(data.corpus)}
     rows = [i for i, key in enumerate(keys) if key in tables[data.corpus[i]]]

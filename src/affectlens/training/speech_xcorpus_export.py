@@ -114,12 +114,13 @@ def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path
     from affectlens.training.speech_xcorpus import fit_heads, load_features, with_augmented
 
     data = load_features(cache, window, CORPORA)
+    counts = {corpus: int((data.corpus == corpus).sum()) for corpus in CORPORA}  # clips, before augmented copies
     if augment:
         data = with_augmented(data, cache, augment)
     heads = {mode: fit_heads(data, MODE_OF[mode], c=c) for mode in ONNX_FILES}
-    counts = {corpus: int((data.corpus == corpus).sum()) for corpus in CORPORA}
-    extra = {"training": {"corpora": {c_: {"clips": counts[c_], "language": LANGUAGES[c_], "licence": LICENCES[c_]}
-                                      for c_ in CORPORA},
+    copies = {corpus: int((data.corpus == corpus).sum()) - counts[corpus] for corpus in CORPORA}
+    extra = {"training": {"corpora": {c_: {"clips": counts[c_], "augmented_copies": copies[c_],
+                                           "language": LANGUAGES[c_], "licence": LICENCES[c_]} for c_ in CORPORA},
                           "head": f"logistic regression, C={c}, class- and corpus-balanced sample weights",
                           "augmentation": augment or "none",
                           "features": f"Whisper {'base' if window == 'base-clip' else 'tiny.en'} encoder states, "
