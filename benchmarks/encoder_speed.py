@@ -54,8 +54,8 @@ def main() -> None:
     import torch
     from tokenizers import Tokenizer
 
-    from affectlens.training.quantize import quantize_encoder
-    from affectlens.training.text_teacher import _build, _encoder, _pad
+    from affectlens_recipes.quantize import quantize_encoder
+    from affectlens_recipes.text_teacher import _build, _encoder, _pad
 
     torch.manual_seed(0)
     tmp = Path(tempfile.mkdtemp())

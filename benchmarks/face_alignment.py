@@ -25,7 +25,7 @@ import numpy as np
 
 def main() -> None:
     from affectlens.bench.datasets import data_root
-    from affectlens.bench.metrics import macro_f1
+    from affectlens.metrics import macro_f1
     from affectlens.recognizers.face_onnx import FaceOnnxRecognizer
     from affectlens.vision.io import load_image
 
@@ -68,10 +68,11 @@ def ferplus(root: Path, limit: int | None) -> None:
     angle from the face mesh on a 192 px upscale (crops where no face/mesh is found stay as they are)."""
     import cv2
 
+    from affectlens.bench.ferplus_data import load_split
     from affectlens.recognizers.face_onnx import FaceOnnxRecognizer
-    from affectlens.training.face import load_split, scores
     from affectlens.vision.blazeface import BlazeFaceDetector
     from affectlens.vision.face_mesh import FaceMesh, eye_centres, eye_line_angle
+    from affectlens_recipes.face import scores
 
     test = load_split(root, "test", limit=limit)
     rec = FaceOnnxRecognizer(detector="none", explain=False)

@@ -12,7 +12,7 @@ Usage::
    margin per side that reproduces FER2013's framing is ``(1 / median - 1) / 2``.
 3. ``--mediapipe``: MediaPipe BlazeFace side by side with Haar on the London set, the
    in-the-wild set (recall, yaw), textures (false faces) and small faces in 720p, with
-   ms/frame (``face_detection_mediapipe.py``).
+   ms/frame, and a synthetic multi-face 720p video (``face_detection_mediapipe.py``).
 """
 
 from __future__ import annotations

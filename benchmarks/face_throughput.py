@@ -7,7 +7,7 @@ Usage::
     python benchmarks/face_throughput.py --video-seconds 60 --fps 5 --threads 2
 
 Why an untrained export by default: speed does not depend on the weights, so the numbers
-hold for the trained model of the same architecture (``affectlens.training.face``) before it
+hold for the trained model of the same architecture (``affectlens_recipes.face``) before it
 exists.  The video is synthetic 1280x720 at 30 fps: a face photo (the first image of
 ``../shared/datasets/faces_london_smoke`` when present, else a drawn oval) drifting over a
 textured background, written with PyAV; processing = decode + sample ``--fps`` + Haar
@@ -36,7 +36,7 @@ def export_untrained(folder: Path, width: float) -> Path:
     import torch
 
     from affectlens.models import sha256_file
-    from affectlens.training.face import FERPLUS_LABELS, MEAN, STD, build_model
+    from affectlens_recipes.face import FERPLUS_LABELS, MEAN, STD, build_model
 
     torch.manual_seed(0)
     model = build_model(torch, width).eval()

@@ -1,4 +1,4 @@
-"""Run the bad-input corpus (``affectlens.bad_inputs``) through the CLI, batch and the service.
+"""Run the bad-input corpus (``affectlens.testing.bad_inputs``) through the CLI, batch and the service.
 
 Usage: python benchmarks/fuzz_inputs.py [--workdir DIR] [--quick] [--skip-cli] [--skip-batch] [--skip-service]
 
@@ -36,7 +36,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from affectlens.bad_inputs import (
+from affectlens.testing.bad_inputs import (
     BAD_TEXTS,
     BadInput,
     Verdict,

@@ -23,8 +23,8 @@ import numpy as np
 
 
 def accuracy(cache: Path) -> dict[str, dict[str, float]]:
-    from affectlens.training import speech_xcorpus as sx
-    from affectlens.training.speech_corpora import load_all
+    from affectlens_recipes import speech_xcorpus as sx
+    from affectlens_recipes.speech_corpora import load_all
 
     clips = load_all(corpora=("ravdess",))
     tiny = sx.load_features(cache, "clip", ("ravdess",), clips)
@@ -42,8 +42,8 @@ def accuracy(cache: Path) -> dict[str, dict[str, float]]:
 def timing(n_clips: int, threads: int) -> dict[str, float]:
     from affectlens.audio.whisper_base import PINNED_SHA256, base_model_dir
     from affectlens.audio.whisper_encoder import WhisperEncoder, trim_silence
-    from affectlens.training.speech_corpora import load_all
-    from affectlens.training.speech_whisper_cache import read_clip
+    from affectlens_recipes.speech_corpora import load_all
+    from affectlens_recipes.speech_whisper_cache import read_clip
 
     clips = load_all(corpora=("ravdess",))[:: max(1, 1440 // n_clips)][:n_clips]
     audio = [trim_silence(read_clip(c.path)) for c in clips]

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from affectlens.bench.speech_xcorpus import XcorpusReport, to_markdown
+from affectlens_recipes.bench_speech_xcorpus import XcorpusReport, to_markdown
 
 
 def merge(paths: list[Path]) -> tuple[XcorpusReport, list[str]]:

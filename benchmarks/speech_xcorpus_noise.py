@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlens.training import speech_xcorpus as sx
-from affectlens.training.speech_corpora import CORPORA, load_all
+from affectlens_recipes import speech_xcorpus as sx
+from affectlens_recipes.speech_corpora import CORPORA, load_all
 
 
 def reverb(x: np.ndarray, rng: np.random.Generator, rt60: float = 0.5, rate: int = 16000) -> np.ndarray:
@@ -52,8 +52,8 @@ def main() -> None:
                              "10-25 dB; training.speech_whisper_cache --window clip-noisy --corpora ravdess)")
     args = parser.parse_args()
     from affectlens.audio.whisper_encoder import trim_silence
-    from affectlens.training.speech import add_noise
-    from affectlens.training.speech_whisper_cache import featuriser, read_clip
+    from affectlens_recipes.speech import add_noise
+    from affectlens_recipes.speech_whisper_cache import featuriser, read_clip
 
     clips = load_all(corpora=CORPORA)
     systems = {"whisper-tiny": sx.load_features(args.cache, "clip", CORPORA, clips),

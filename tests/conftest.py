@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 
 from affectlens import registry
-from affectlens.testing import DummyRecognizer
+from affectlens.testing import DummyRecognizer, register_dummy
 
 # the TF-IDF peer trains itself on first use (minutes); the fast suite must never wait for that
 os.environ.setdefault("AFFECTLENS_PEER_TRAIN", "0")
+# the keyword recognizer is no shipped model: the tests name it, so they register it (subprocesses
+# run `python -m affectlens.testing.cli`, which does the same)
+register_dummy()
 
 TableWriter = Callable[[str, Sequence[dict[str, Any]]], Path]
 

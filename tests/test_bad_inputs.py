@@ -14,7 +14,7 @@ import pytest
 
 import affectlens
 from affectlens import cli
-from affectlens.bad_inputs import (
+from affectlens.testing.bad_inputs import (
     BAD_TEXTS,
     DAMAGES,
     ORIGINALS,
@@ -76,14 +76,15 @@ def test_cli_and_batch_account_for_every_bad_file(tmp_path: Path) -> None:
     add_bad_links(tmp_path / "corpus" / "documents")
     env = {**os.environ, "PYTHONPATH": str(Path(affectlens.__file__).parents[1])}
     documents = [m for m in made if m.group == "documents"]
-    done = subprocess.run([sys.executable, "-m", "affectlens.cli", "analyze", str(tmp_path / "corpus" / "documents"),
+    done = subprocess.run([sys.executable, "-m", "affectlens.testing.cli", "analyze",
+                           str(tmp_path / "corpus" / "documents"),
                            "-f", "jsonl", *DUMMY], capture_output=True, text=True, env=env, timeout=120)
     assert judge_cli(done.returncode, done.stdout, done.stderr).problem is None, done.stderr
     ids = {json.loads(line)["record_id"] for line in done.stdout.splitlines()}
     assert ids == {m.path.name for m in documents}
     assert "broken-link.txt (broken link" in done.stderr and "loop (link loop" in done.stderr
     out = tmp_path / "batch"
-    done = subprocess.run([sys.executable, "-m", "affectlens.cli", "batch", str(tmp_path / "corpus" / "tables"),
+    done = subprocess.run([sys.executable, "-m", "affectlens.testing.cli", "batch", str(tmp_path / "corpus" / "tables"),
                            "--out", str(out), *DUMMY], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode in (0, 3) and "Traceback" not in done.stderr, done.stderr
     errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]

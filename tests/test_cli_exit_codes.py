@@ -14,8 +14,8 @@ DUMMY = ["--model", "dummy.keywords.v1"]
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(affectlens.__file__).parents[1])}
-    return subprocess.run([sys.executable, "-m", "affectlens.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "affectlens.testing.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
 
 
 def _unreadable_folder(root: Path) -> Path:

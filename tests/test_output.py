@@ -94,3 +94,62 @@ def test_rich_table_lists_every_result() -> None:
 def test_parquet_needs_a_path() -> None:
     with pytest.raises(ValueError, match="--out"):
         write_results([], "parquet")
+
+
+def test_parquet_keeps_labels_and_cues_as_lists(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from affectlens.result_schema import cue_struct_type
+
+    path = tmp_path / "out.parquet"
+    write_parquet(_results(), path)
+    table = pq.read_table(path)
+    assert table.schema.field("cues").type.value_type == cue_struct_type()
+    happy = table.to_pylist()[1]
+    assert happy["labels"] == ["joy"] and happy["cues"][0]["phrase"] == "happy"
+    assert happy["cues"][0]["kind"] == "word" and happy["warnings"] == ""
+
+
+def test_parquet_and_batch_shards_share_the_segment_columns(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from affectlens.batch.engine import JobSpec, output_schema
+
+    path = tmp_path / "out.parquet"
+    write_parquet(_results(), path)
+    cli = pq.read_schema(path)
+    labels = tuple(n[len("score_"):] for n in cli.names if n.startswith("score_"))
+    shard = output_schema(JobSpec(tmp_path, (), (), {}, labels, (), None, 1, 1, True))
+    shared = [n for n in cli.names if n in shard.names]
+    assert len(shared) == len(cli.names) - 1  # all but warnings (the shard has error instead)
+    assert all(cli.field(n).type == shard.field(n).type for n in shared)
+
+
+def test_output_and_timeline_do_not_import_each_other() -> None:
+    import ast
+    import inspect
+
+    from affectlens import label_colors, timeline
+
+    for module in (timeline, label_colors):
+        tree = ast.parse(inspect.getsource(module))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert "affectlens.output" not in imported, module.__name__
+
+
+def test_parquet_columns_wait_for_the_first_result_with_a_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from affectlens import output
+
+    monkeypatch.setattr(output, "_PARQUET_GROUP_ROWS", 1)  # the empty first result is a row group alone
+    path = tmp_path / "out.parquet"
+    assert write_parquet(_results(), path) == 3
+    table = pq.read_table(path)
+    assert table.column("score_joy").to_pylist()[1] is not None
+    empty = tmp_path / "empty.parquet"
+    assert write_parquet([], empty) == 0
+    assert pq.read_table(empty).num_rows == 0 and "cues" in pq.read_schema(empty).names

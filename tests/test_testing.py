@@ -17,7 +17,7 @@ from affectlens.testing import (
     make_tiny_text_onnx,
     make_tiny_tokenizer,
 )
-from affectlens.types import EmotionResult
+from affectlens.types import EmotionResult, Modality
 
 
 def test_dummy_passes_every_check() -> None:
@@ -188,3 +188,30 @@ def test_tiny_onnx_other_sizes(tmp_path: Path) -> None:
     logits, _vad, tokens = session.run(
         ["logits", "vad", "token_logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})
     assert logits.shape == (1, 7) and tokens.shape == (1, 3, 7)
+
+
+class _NoParams:
+    """A recognizer from before ``get_params`` / ``with_params``: everything else delegated to the dummy."""
+
+    def __init__(self) -> None:
+        self._inner = DummyRecognizer()
+        self.name, self.version, self.modality, self.label_set = "dummy.noparams.v1", "v1", Modality.TEXT, "ekman"
+
+    def load(self) -> None:
+        self._inner.load()
+
+    def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
+        return self._inner.analyze(batch)
+
+
+class _SilentParams(DummyRecognizer):
+    def with_params(self, **changes: Any) -> DummyRecognizer:  # accepts any name, as setattr would
+        variant = DummyRecognizer()
+        variant.__dict__.update(self.__dict__, **changes)
+        return variant
+
+
+@pytest.mark.parametrize("recognizer", [_NoParams(), _SilentParams()], ids=["missing", "accepts_unknown_names"])
+def test_check_recognizer_checks_the_parameter_contract(recognizer: Any) -> None:
+    with pytest.raises(RecognizerCheckFailed, match="params"):
+        check_recognizer(recognizer, factory=DummyRecognizer)

@@ -1,36 +1,12 @@
 from __future__ import annotations
 
 import json
-import math
 
 from affectlens.types import (
     SCHEMA_VERSION,
-    VAD,
-    Cue,
     EmotionResult,
-    Modality,
-    Provenance,
-    Segment,
-    segment_record,
 )
-
-
-def _segment(**overrides: object) -> Segment:
-    fields: dict[str, object] = dict(
-        modality=Modality.TEXT,
-        label_set="ekman",
-        scores={"joy": 0.7, "anger": 0.1, "neutral": 0.2},
-        labels=("joy",),
-        vad=VAD(0.6, 0.3, 0.2),
-        confidence=0.7,
-        provenance=Provenance("dummy.keywords.v1", "v1"),
-        cues=(Cue("word", "happy", 1.0, "joy", (5, 10)),),
-        text="I am happy",
-        source="a.txt",
-        record_id="r1",
-    )
-    fields.update(overrides)
-    return Segment(**fields)  # type: ignore[arg-type]
+from result_samples import sample_segment as _segment
 
 
 def test_json_round_trip_is_exact_for_rounded_values() -> None:
@@ -60,22 +36,3 @@ def test_empty_result_keeps_record_id_and_warning() -> None:
     empty = EmotionResult((), "t.csv", ("row 3: empty text",), "r3")
     again = EmotionResult.from_json(empty.to_json())
     assert again.is_empty and again.record_id == "r3" and again.warnings == ("row 3: empty text",)
-
-
-def test_to_records_flattens_scores_vad_and_cues() -> None:
-    (row,) = EmotionResult((_segment(),)).to_records()
-    assert row["record_id"] == "r1" and row["top_label"] == "joy" and row["labels"] == "joy"
-    assert row["score_joy"] == 0.7 and row["valence"] == 0.6
-    assert row["cues"] == "happy"
-    assert row["recognizer"] == "dummy.keywords.v1@v1"
-
-
-def test_record_without_vad_has_nan() -> None:
-    row = segment_record(_segment(vad=None))
-    assert math.isnan(row["valence"])
-
-
-def test_to_frame() -> None:
-    frame = EmotionResult((_segment(), _segment(record_id="r2"))).to_frame()
-    assert list(frame["record_id"]) == ["r1", "r2"]
-    assert "score_anger" in frame.columns

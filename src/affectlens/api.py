@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, Literal, overload
 
+from affectlens import planner
 from affectlens.inputs import TextItem
-from affectlens.processing import (
-    DEFAULT_BATCH_SIZE,
-    ModelChoice,
-    ProgressCallback,
-    iter_results,
-    start_analysis,
-)
+from affectlens.options import DEFAULT_BATCH_SIZE, AnalyzeOptions
+from affectlens.processing import ModelChoice, ProgressCallback
 from affectlens.types import EmotionResult
 
 __all__ = ["analyze", "analyze_iter"]
@@ -76,6 +73,8 @@ def analyze(
     id_column: str | None = ...,
     batch_size: int = ...,
     progress: ProgressCallback | None = ...,
+    options: AnalyzeOptions | None = ...,
+    **more_options: Any,
 ) -> EmotionResult | Iterator[EmotionResult]: ...
 
 
@@ -89,15 +88,20 @@ def analyze(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
     words: bool = False,
+    options: AnalyzeOptions | None = None,
+    **more_options: Any,
 ) -> EmotionResult | Iterator[EmotionResult]:
-    """Analyse a text, a document file, a folder, a table or a list of texts.
+    """Analyse anything ``affectlens analyze`` takes: a text, a document, audio, image or video file,
+    a folder, a table, a list of texts, dialogues (``.srt``/``.vtt``, or a table/JSON with
+    ``dialogue=True``), media with its transcript.
 
-    Returns ONE ``EmotionResult`` for a single input (a text, a ``TextItem``, a document
-    file such as ``.txt``) and an ITERATOR of ``EmotionResult`` for a collection (a table
-    ``.csv/.tsv/.jsonl/.parquet``, a folder, a list of texts), lazily, one per row/file/
-    element in input order.  A string is a path when it exists; a string that does not
-    exist but looks like a path (known file suffix, or a slash and no spaces) raises
-    ``InputNotFound``; any other string is the text itself.
+    Returns ONE ``EmotionResult`` for a single input (a text, a ``TextItem``, one file, a
+    subtitle file's dialogue, media fused with its transcript or words) and an ITERATOR of
+    ``EmotionResult`` for a collection (a table ``.csv/.tsv/.jsonl/.parquet``, a folder, a list
+    of texts, a table of dialogues), lazily, one per row/file/element/dialogue in input order.
+    A string is a path when it exists; a string that does not exist but looks like a path
+    (known file suffix, or a slash and no spaces) raises ``InputNotFound``; any other string
+    is the text itself.  The result is the same as the CLI's for the same input and options.
 
     ``model``: a registered name (``affectlens models``) or a ``Recognizer``; default: the
     registry's default for the input's modality.  ``labels``: express results in another
@@ -105,42 +109,33 @@ def analyze(
     table column with the inputs (default: the only column, or ``text``) and the one with
     record ids (default: the row number).  ``progress`` receives ``ProgressUpdate``s.
     ``words=True`` (one audio/video file, the ``whisper`` extra): per speech segment the
-    words with their times, the voice emotion (``model``: a speech recognizer's name), the
-    words' text emotion and their fusion with a disagreement score
-    (``fusion.speech_words``).
+    words with their times, the voice emotion, the words' text emotion and their fusion with
+    a disagreement score (``fusion.speech_words``).  Any other ``AnalyzeOptions`` field may be
+    given by name (``fps=2``, ``start=10``, ``end=70``, ``cues="occlusion"``, ``dialogue=True``,
+    ``transcript="clip.srt"``, ``asr_model=...``, ``support=True``) or as ``options``.
 
-    Errors in the input (missing file, unknown column/model/label set) raise before any
-    result is produced; a bad row only gives an empty result with a warning.
+    Errors in the input (missing file, unknown column/model/label set, an option the input's
+    route cannot honour) raise before any result is produced; a bad row only gives an empty
+    result with a warning.
     """
-    if words:  # one recording: words, voice and text emotion fused per speech segment
-        return _analyze_words(x, model, labels)
-    analysis = start_analysis(
+    analysis = planner.start(
         x,
+        _options(options, labels=labels, column=column, id_column=id_column, batch_size=batch_size, words=words,
+                 **more_options),
         model=model,
-        labels=labels,
-        column=column,
-        id_column=id_column,
-        batch_size=batch_size,
         progress=progress,
     )
-    if analysis.plan.single:
-        return next(analysis.results)
-    return analysis.results
+    return planner.results_of(analysis)
 
 
-def _analyze_words(x: Any, model: ModelChoice, labels: str | None) -> EmotionResult:
-    from affectlens.fusion.speech_words import analyze_speech_with_words
-    from affectlens.processing import check_label_set, map_result
-    from affectlens.registry import load_recognizer
-
-    if not isinstance(x, str | os.PathLike):
-        raise TypeError("words=True takes one audio or video file")
-    if model is not None and not isinstance(model, str):
-        raise TypeError("words=True: model is the speech recognizer's registered name")
-    if labels:
-        check_label_set(labels)
-    speech = load_recognizer(model) if model else None
-    return map_result(analyze_speech_with_words(os.fspath(x), speech=speech), labels)
+def _options(options: AnalyzeOptions | None, **changes: Any) -> AnalyzeOptions:
+    """``options`` with the keyword arguments that differ from their defaults laid over them."""
+    for path_option in ("transcript", "asr_model"):
+        if changes.get(path_option) is not None:
+            changes[path_option] = Path(os.fspath(changes[path_option]))
+    defaults = AnalyzeOptions()
+    set_here = {k: v for k, v in changes.items() if not hasattr(defaults, k) or v != getattr(defaults, k)}
+    return (options or defaults).with_changes(**set_here)
 
 
 def analyze_iter(
@@ -152,14 +147,13 @@ def analyze_iter(
     id_column: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    options: AnalyzeOptions | None = None,
+    **more_options: Any,
 ) -> Iterator[EmotionResult]:
     """Like ``analyze`` but always an iterator (also for a single input)."""
-    return iter_results(
+    return planner.start(
         x,
+        _options(options, labels=labels, column=column, id_column=id_column, batch_size=batch_size, **more_options),
         model=model,
-        labels=labels,
-        column=column,
-        id_column=id_column,
-        batch_size=batch_size,
         progress=progress,
-    )
+    ).results

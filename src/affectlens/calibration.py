@@ -1,8 +1,15 @@
-"""Confidence calibration: per-label temperature scaling fitted on dev data, and its check (ECE)."""
+"""Confidence calibration: temperatures fitted on dev data (per label, single-label, soft targets).
+
+Its check, the expected calibration error, lives with the other metrics in ``affectlens.metrics``
+(``calibration_error`` and its variants); the two multi-label ECEs of the text model's card are
+named here because its recipe and card use these names.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from affectlens.metrics import calibration_error
 
 TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(4.0), 121))
 
@@ -41,17 +48,21 @@ def fit_softmax_temperature(logits: np.ndarray, labels: np.ndarray, grid: np.nda
     return float(grid[int(np.argmin(losses))])
 
 
+def soft_cross_entropy(logits: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> float:
+    """Mean cross-entropy of ``softmax(logits / temperature)`` against target distributions (e.g. vote shares)."""
+    probs = softmax(np.asarray(logits, dtype=np.float64), temperature)
+    return float(-(np.asarray(targets) * np.log(np.maximum(probs, 1e-12))).sum(1).mean())
+
+
+def fit_soft_temperature(logits: np.ndarray, targets: np.ndarray, grid: np.ndarray = TEMPERATURE_GRID) -> float:
+    """The temperature minimising ``soft_cross_entropy`` against ``targets`` (first minimum of ``grid``)."""
+    losses = [soft_cross_entropy(logits, targets, float(t)) for t in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
 def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, n_bins: int = 15) -> float:
-    """ECE over every (example, label) probability, equal-width bins (multi-label convention)."""
-    p = np.asarray(probs, dtype=np.float64).ravel()
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        in_bin = bins == b
-        if in_bin.any():
-            ece += in_bin.mean() * abs(p[in_bin].mean() - y[in_bin].mean())
-    return float(ece)
+    """ECE over every (example, label) probability, equal-width bins closed on the left (multi-label)."""
+    return calibration_error(probs, y_true, n_bins, closed="left")
 
 
 def top_label_calibration_error(probs: np.ndarray, y_true: np.ndarray, n_bins: int = 15) -> float:

@@ -2,7 +2,8 @@
 
 Every writer consumes an iterator and writes as it goes (Parquet in row groups), so an
 input larger than memory produces output larger than memory.  Flat formats (CSV,
-Parquet) have one row per segment (``types.segment_record``) plus a ``warnings`` column;
+Parquet) have one row per segment plus a ``warnings`` column, in the columns that
+``result_schema`` derives from ``types.py`` (flat rows for CSV, Arrow columns for Parquet);
 an input that produced no segment still gets one row (its id, source and warnings), so
 output rows never silently go missing.
 """
@@ -22,7 +23,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from affectlens.types import SCHEMA_VERSION, EmotionResult, Segment, segment_record
+from affectlens.label_colors import label_color
+from affectlens.result_schema import SCORE_PREFIX, arrow_fields, result_rows, segment_arrays
+from affectlens.timeline import render_results
+from affectlens.types import SCHEMA_VERSION, EmotionResult, Segment
+
+__all__ = ["FORMATS", "ColumnMismatch", "format_for_path", "label_color", "render_table", "result_rows",
+           "write_csv", "write_json", "write_jsonl", "write_parquet", "write_results"]
 
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "parquet")
 _SUFFIX_FORMATS = {
@@ -34,85 +41,19 @@ _SUFFIX_FORMATS = {
     ".pq": "parquet",
     ".txt": "table",
 }
-_PARQUET_GROUP_ROWS = 2_000
+_PARQUET_GROUP_ROWS = 2_000  # results per row group
 _CSV_SCHEMA_ROWS = 1_000  # rows looked at to fix the CSV header when early inputs gave no segment
-
-_LABEL_COLORS = {
-    "joy": "yellow",
-    "happy": "yellow",
-    "happiness": "yellow",
-    "amusement": "yellow",
-    "excitement": "yellow",
-    "love": "magenta",
-    "admiration": "bright_magenta",
-    "gratitude": "bright_yellow",
-    "pride": "gold1",
-    "optimism": "bright_green",
-    "approval": "green",
-    "caring": "pink1",
-    "relief": "sea_green2",
-    "desire": "orchid",
-    "anger": "red",
-    "angry": "red",
-    "annoyance": "indian_red",
-    "disapproval": "red3",
-    "disgust": "green4",
-    "contempt": "dark_olive_green3",
-    "fear": "purple",
-    "fearful": "purple",
-    "nervousness": "medium_purple",
-    "sadness": "blue",
-    "sad": "blue",
-    "grief": "navy_blue",
-    "disappointment": "steel_blue",
-    "remorse": "slate_blue1",
-    "embarrassment": "light_salmon1",
-    "surprise": "cyan",
-    "surprised": "cyan",
-    "realization": "turquoise2",
-    "confusion": "khaki1",
-    "curiosity": "aquamarine1",
-    "neutral": "grey62",
-    "calm": "grey70",
-    "positive": "green",
-    "negative": "red",
-    "trust": "spring_green2",
-    "anticipation": "orange1",
-}
-_FALLBACK_COLORS = ("bright_cyan", "bright_magenta", "bright_green", "bright_blue", "orange3", "plum2")
-
 
 def format_for_path(path: str | Path) -> str | None:
     """The output format a file name implies (``out.csv`` -> ``csv``), if any."""
     return _SUFFIX_FORMATS.get(Path(path).suffix.lower())
 
 
-def label_color(label: str) -> str:
-    if label in _LABEL_COLORS:
-        return _LABEL_COLORS[label]
-    return _FALLBACK_COLORS[sum(map(ord, label)) % len(_FALLBACK_COLORS)]
-
-
 # -- flat rows -----------------------------------------------------------------------------------
 
 
-def result_rows(result: EmotionResult) -> list[dict[str, Any]]:
-    """Flat rows for one result: one per segment, or one placeholder row when it has none."""
-    warnings = "; ".join(result.warnings)
-    if not result.segments:
-        return [{"record_id": result.record_id, "source": result.source, "warnings": warnings}]
-    rows = []
-    for seg in result.segments:
-        row = segment_record(seg)
-        if row.get("record_id") is None:
-            row["record_id"] = result.record_id
-        row["warnings"] = warnings
-        rows.append(row)
-    return rows
-
-
 def _columns_from(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Column order: the first full row's keys (segment_record order), then any others."""
+    """Column order: the first full row's keys (``result_schema.segment_columns`` order), then any others."""
     columns: list[str] = []
     seen: set[str] = set()
     full = [r for r in rows if "label_set" in r]
@@ -194,72 +135,66 @@ def write_csv(results: Iterable[EmotionResult], fh: IO[str]) -> int:
     return count
 
 
-def _arrow_type(column: str) -> Any:
+def _label_names(results: Sequence[EmotionResult]) -> list[str]:
+    """The score columns of a Parquet file: every label of the first results, in order of appearance."""
+    names: dict[str, None] = {}
+    for result in results:
+        for seg in result.segments:
+            names.update(dict.fromkeys(seg.scores))
+    return list(names)
+
+
+def _parquet_table(group: Sequence[EmotionResult], schema: Any) -> tuple[Any, set[str]]:
+    """One row group: ``result_schema``'s segment columns, ``record_id``/``source`` with the result's as
+    fallback (an input without segments keeps a row), and ``warnings``; also the labels left out."""
     import pyarrow as pa
 
-    if column.startswith("score_") or column in (
-        "confidence",
-        "valence",
-        "arousal",
-        "dominance",
-        "start",
-        "end",
-    ):
-        return pa.float64()
-    if column in ("turn", "track_id"):
-        return pa.int64()
-    return pa.string()
+    label_names = [n[len(SCORE_PREFIX):] for n in schema.names if n.startswith(SCORE_PREFIX)]
+    segments: list[Segment | None] = []
+    record_ids: list[str | None] = []
+    sources: list[str | None] = []
+    warnings: list[str] = []
+    for result in group:
+        joined = "; ".join(result.warnings)
+        for seg in result.segments or (None,):
+            segments.append(seg)
+            record_ids.append(seg.record_id if seg and seg.record_id is not None else result.record_id)
+            sources.append(seg.source if seg else result.source)
+            warnings.append(joined)
+    dropped = {SCORE_PREFIX + label for seg in segments if seg for label in seg.scores} - set(schema.names)
+    data = segment_arrays(segments, label_names, exclude=("record_id", "source"))
+    data.update(record_id=pa.array(record_ids, pa.string()), source=pa.array(sources, pa.string()),
+                warnings=pa.array(warnings, pa.string()))
+    return pa.table({name: data[name] for name in schema.names}, schema=schema), dropped
 
 
 def write_parquet(results: Iterable[EmotionResult], path: str | Path) -> int:
-    """Parquet in row groups of ``_PARQUET_GROUP_ROWS`` (the schema comes from the first rows)."""
+    """Parquet in row groups of ``_PARQUET_GROUP_ROWS`` results: the Arrow columns of ``result_schema``
+    (labels and cues as lists) plus ``warnings``; the score columns come from the first group with a
+    segment (as the CSV header: early inputs without a result do not fix them)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = _rows(results)
+    iterator = iter(results)
+    head: list[list[EmotionResult]] = []
+    while group := list(islice(iterator, _PARQUET_GROUP_ROWS)):
+        head.append(group)
+        if any(result.segments for result in group):
+            break
+    label_names = _label_names([result for group in head for result in group])
+    schema = pa.schema([*arrow_fields(label_names), pa.field("warnings", pa.string())])
     count = 0
-    writer: Any = None
-    schema: Any = None
     warned = False
-    try:
-        while group := list(islice(rows, _PARQUET_GROUP_ROWS)):
-            if schema is None:
-                columns = _columns_from(group)
-                schema = pa.schema([(c, _arrow_type(c)) for c in columns])
-                writer = pq.ParquetWriter(str(path), schema)
-            extra = set().union(*group) - set(schema.names)
-            if extra and not warned:
-                _warn_new_columns(extra)
+    # an input without results still gets a valid file with the columns
+    with pq.ParquetWriter(str(path), schema) as writer:
+        for group in chain(head, iter(lambda: list(islice(iterator, _PARQUET_GROUP_ROWS)), [])):
+            table, dropped = _parquet_table(group, schema)
+            if dropped and not warned:
+                _warn_new_columns(dropped)
                 warned = True
-            data = {name: [_clean(row.get(name), name) for row in group] for name in schema.names}
-            writer.write_table(pa.table(data, schema=schema))
-            count += len(group)
-        if writer is None:  # no input at all: still write a valid, empty file
-            schema = pa.schema(
-                [("record_id", pa.string()), ("source", pa.string()), ("warnings", pa.string())]
-            )
-            writer = pq.ParquetWriter(str(path), schema)
-    finally:
-        if writer is not None:
-            writer.close()
+            writer.write_table(table)
+            count += table.num_rows
     return count
-
-
-def _clean(value: Any, column: str) -> Any:
-    if value is None or _is_nan(value):
-        return None
-    if column in ("turn", "track_id"):
-        return int(value)
-    if column.startswith("score_") or column in (
-        "confidence",
-        "valence",
-        "arousal",
-        "dominance",
-        "start",
-        "end",
-    ):
-        return float(value)
-    return value if isinstance(value, str) else str(value)
 
 
 def _is_nan(value: Any) -> bool:
@@ -434,14 +369,10 @@ def write_results(
         return write_parquet(results, out)
     if out is None:
         if fmt == "table":
-            from affectlens.timeline import render_results  # time-stamped results (speech) as timeline tables
-
             return render_results(results, console or wide_console(), render_table)
         return _TEXT_WRITERS[fmt](results, sys.stdout)
     with Path(out).open("a" if append else "w", encoding="utf-8", newline="") as fh:
         if fmt == "table":
-            from affectlens.timeline import render_results
-
             plain = Console(file=fh, width=140, no_color=True, force_terminal=False)
             return render_results(results, plain, render_table)
         return _TEXT_WRITERS[fmt](results, fh)

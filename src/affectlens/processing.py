@@ -31,17 +31,19 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from affectlens.file_types import FILE_TYPES as FILE_TYPES  # re-exported: file types live in affectlens.file_types
-from affectlens.file_types import FileReader as FileReader
-from affectlens.file_types import FileType as FileType
-from affectlens.file_types import looks_like_path as looks_like_path
-from affectlens.file_types import register_file_type as register_file_type
-from affectlens.file_types import supported_suffixes as supported_suffixes
+from affectlens.file_readers import FILE_TYPES as FILE_TYPES  # re-exported: readers live in affectlens.file_readers
+from affectlens.file_readers import FileReader as FileReader
+from affectlens.file_readers import FileType as FileType
+from affectlens.file_readers import looks_like_path as looks_like_path
+from affectlens.file_readers import register_file_type as register_file_type
+from affectlens.file_readers import supported_suffixes as supported_suffixes
 from affectlens.inputs import InputError, TextItem
 from affectlens.io import EmptyInput, InputNotFound, UnsupportedInput
 from affectlens.io.tables import TableReader, is_table
 from affectlens.io.text_checks import EMPTY_TEXT, text_problem
 from affectlens.io.walk import describe_skipped, list_files
+from affectlens.options import DEFAULT_BATCH_SIZE as DEFAULT_BATCH_SIZE  # re-exported
+from affectlens.options import AnalyzeOptions
 from affectlens.protocols import Recognizer
 from affectlens.recognizer_pool import AffectlensWarning as AffectlensWarning  # re-exported: recognizers per modality
 from affectlens.recognizer_pool import MissingDependency as MissingDependency
@@ -51,9 +53,6 @@ from affectlens.taxonomy.results import check_label_set as check_label_set  # re
 from affectlens.taxonomy.results import closest_label as closest_label
 from affectlens.taxonomy.results import map_result as map_result
 from affectlens.types import EmotionResult, Modality
-
-DEFAULT_BATCH_SIZE = 64
-
 
 # -- work items and input plans -----------------------------------------------------------------
 
@@ -85,7 +84,7 @@ ProgressCallback = Callable[[ProgressUpdate], None]
 class InputPlan:
     """What ``plan_input`` found: the items to analyse, lazily, and how to measure progress."""
 
-    kind: str  # "text" | "file" | "folder" | "table" | "items"
+    kind: str  # "text" | "file" | "folder" | "table" | "items"; planner: "dialogues" | "subtitles" | "media" | "words"
     items: Iterator[WorkItem]
     modalities: frozenset[Modality]
     unit: str = "texts"
@@ -94,12 +93,13 @@ class InputPlan:
 
     @property
     def single(self) -> bool:
-        """One input, one result (a text or a document file)."""
-        return self.kind in ("text", "file")
+        """One input, one result (a text, a file, a subtitle file's dialogue, media fused with its words)."""
+        return self.kind in ("text", "file", "subtitles", "media", "words")
 
 
-def _text_item(value: Any, where: str, record_id: str | None, source: str | None) -> WorkItem:
-    """A cell / element as a text work item, or as a problem item that says what is wrong."""
+def text_item(value: Any, where: str, record_id: str | None, source: str | None) -> WorkItem:
+    """A cell / element as a text work item, or as a problem item that says what is wrong (public: the
+    batch engine plans its table rows with it)."""
     if isinstance(value, TextItem):
         record_id = value.record_id if value.record_id is not None else record_id
         source = value.source or source
@@ -129,7 +129,7 @@ def _raise_for_single_text(item: WorkItem) -> None:
         raise InputError(f"cannot analyse the text: {item.problem}")
 
 
-def _row_where(number: int, record_id: str | None, has_ids: bool) -> str:
+def row_where(number: int, record_id: str | None, has_ids: bool) -> str:
     return f"row {number} (id {record_id!r})" if has_ids and record_id is not None else f"row {number}"
 
 
@@ -138,16 +138,23 @@ def _table_items(reader: TableReader) -> Iterator[WorkItem]:
     has_ids = reader.id_column is not None
     for row in reader:
         record_id = row.record_id if has_ids else str(row.number)
-        where = _row_where(row.number, row.record_id, has_ids)
+        where = row_where(row.number, row.record_id, has_ids)
         if row.problem:
             yield WorkItem(where, Modality.TEXT, None, record_id, source, row.problem)
         else:
-            yield _text_item(row.value, where, record_id, source)
+            yield text_item(row.value, where, record_id, source)
 
 
-def _file_item(path: Path, file_type: FileType, where: str, record_id: str | None) -> WorkItem:
+def file_item(path: Path, where: str, record_id: str | None, options: AnalyzeOptions | None = None) -> WorkItem:
+    """One file of a collection as a work item; a file that cannot be read (or whose type no reader
+    handles) is a problem item, never an error (public: the batch engine plans its files with it)."""
+    file_type = FILE_TYPES.get(path.suffix.lower())
+    if file_type is None:
+        why = (f"unsupported file type {path.suffix.lower() or '(no suffix)'!r}; no reader/recognizer for it "
+               f"(supported: {', '.join(supported_suffixes())})")
+        return WorkItem(where, Modality.TEXT, None, record_id, str(path), why)
     try:
-        payload = file_type.read(path, record_id)
+        payload = file_type.read_file(path, record_id, options)
     except InputError as exc:
         return WorkItem(where, file_type.modality, None, record_id, str(path), str(exc))
     return WorkItem(where, file_type.modality, payload, record_id, str(path))
@@ -177,33 +184,41 @@ def _peek(items: Iterator[WorkItem], empty_message: str) -> Iterator[WorkItem]:
 
 
 def plan_input(
-    x: Any, *, column: str | None = None, id_column: str | None = None, chunk_rows: int = 10_000
+    x: Any,
+    options: AnalyzeOptions | None = None,
+    *,
+    column: str | None = None,
+    id_column: str | None = None,
+    chunk_rows: int | None = None,
 ) -> InputPlan:
     """Decide what ``x`` is and validate it now; the items themselves are produced lazily.
 
-    Raises ``InputNotFound``, ``UnsupportedInput``, ``EmptyInput``, ``MissingColumn`` or
-    ``InputError`` with a one-line message.
+    ``options`` say how to read it (table columns, video sampling ...); ``column``,
+    ``id_column`` and ``chunk_rows`` override them.  Raises ``InputNotFound``,
+    ``UnsupportedInput``, ``EmptyInput``, ``MissingColumn`` or ``InputError`` with a one-line
+    message.
     """
+    options = (options or AnalyzeOptions()).with_changes(column=column, id_column=id_column, chunk_rows=chunk_rows)
     if isinstance(x, TextItem):
-        item = _text_item(x, "text", x.record_id, x.source)
+        item = text_item(x, "text", x.record_id, x.source)
         _raise_for_single_text(item)
         return InputPlan("text", iter([item]), frozenset({Modality.TEXT}))
     if isinstance(x, bytes):
         raise InputError("expected text (str), a path or a list of texts, got bytes; decode it first")
     if isinstance(x, str) and not os.path.exists(os.path.expanduser(x)) and not looks_like_path(x):
-        item = _text_item(x, "text", None, None)
+        item = text_item(x, "text", None, None)
         _raise_for_single_text(item)
         return InputPlan("text", iter([item]), frozenset({Modality.TEXT}))
     if isinstance(x, str | os.PathLike):
-        return _plan_path(Path(os.path.expanduser(os.fspath(x))), column, id_column, chunk_rows)
+        return _plan_path(Path(os.path.expanduser(os.fspath(x))), options)
     if isinstance(x, Iterable):
-        elements = (_text_item(v, f"item {i + 1}", None, None) for i, v in enumerate(x))
+        elements = (text_item(v, f"item {i + 1}", None, None) for i, v in enumerate(x))
         total = len(x) if isinstance(x, Sequence) else None
         return InputPlan("items", elements, frozenset({Modality.TEXT}), "texts", total)
     raise InputError(f"cannot analyse a {type(x).__name__}: pass a text, a path or a list of texts")
 
 
-def _plan_path(path: Path, column: str | None, id_column: str | None, chunk_rows: int) -> InputPlan:
+def _plan_path(path: Path, options: AnalyzeOptions) -> InputPlan:
     if not path.exists():
         raise InputNotFound(f"file not found: {path}")
     if path.is_dir():
@@ -221,18 +236,13 @@ def _plan_path(path: Path, column: str | None, id_column: str | None, chunk_rows
                 stacklevel=3,
             )
         folder_items = (
-            _file_item(
-                p,
-                FILE_TYPES[p.suffix.lower()],
-                f"file {p.relative_to(path).as_posix()}",
-                p.relative_to(path).as_posix(),
-            )
+            file_item(p, f"file {p.relative_to(path).as_posix()}", p.relative_to(path).as_posix(), options)
             for p in files
         )
         modalities = frozenset(FILE_TYPES[p.suffix.lower()].modality for p in files)
         return InputPlan("folder", folder_items, modalities, "files", len(files))
     if is_table(path):
-        reader = TableReader(path, column=column, id_column=id_column, chunk_rows=chunk_rows)
+        reader = TableReader(path, column=options.column, id_column=options.id_column, chunk_rows=options.chunk_rows)
         items = _peek(_table_items(reader), f"empty input: {path} has no rows")
         return InputPlan(
             "table", items, frozenset({Modality.TEXT}), "rows", reader.total_rows, reader.fraction_read
@@ -244,7 +254,7 @@ def _plan_path(path: Path, column: str | None, id_column: str | None, chunk_rows
             f"(supported: {', '.join(supported_suffixes())})"
         )
     file_type = FILE_TYPES[suffix]
-    payload = file_type.read(path, None)  # a single file that cannot be read is an error
+    payload = file_type.read_file(path, None, options)  # a single file that cannot be read is an error
     item = WorkItem("file", file_type.modality, payload, None, str(path))
     return InputPlan("file", iter([item]), frozenset({file_type.modality}), "files", 1)
 
@@ -340,6 +350,7 @@ class Analysis:
 
     plan: InputPlan
     results: Iterator[EmotionResult]
+    details: Any = None  # the route's own state, e.g. the ``dialogue.analysis.DialogueRun``
 
 
 ModelChoice = str | Recognizer | Sequence[str | Recognizer] | None
@@ -352,23 +363,33 @@ def start_analysis(
     labels: str | None = None,
     column: str | None = None,
     id_column: str | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: ProgressCallback | None = None,
+    options: AnalyzeOptions | None = None,
 ) -> Analysis:
     """Check everything that can be checked up front, then return the lazy result stream.
 
     Before this returns, the input exists and has the column, the label set and the model
     are known and the recognizers are loaded, so errors surface here, not halfway through
-    the output.
+    the output.  ``options`` say how to read and analyse (``labels``, ``column``,
+    ``id_column`` and ``batch_size`` override them); ``options.cues`` builds the text model
+    with that cue method.
     """
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    if labels is not None:
-        check_label_set(labels)
+    options = (options or AnalyzeOptions()).with_changes(
+        labels=labels, column=column, id_column=id_column, batch_size=batch_size
+    )
+    if options.labels is not None:
+        check_label_set(options.labels)
+    if options.cues is not None:
+        from affectlens.recognizer_pool import text_model_with_cues
+
+        model = text_model_with_cues(model, options.cues)
     pool = RecognizerPool(model)  # an unknown model name fails before the input is read
-    plan = plan_input(x, column=column, id_column=id_column)
+    plan = plan_input(x, options)
     pool.load_available(plan.modalities)
-    return Analysis(plan, _walk(plan, pool, labels, batch_size, progress))
+    return Analysis(plan, _walk(plan, pool, options.labels, options.batch_size, progress))
 
 
 def iter_results(
@@ -378,8 +399,9 @@ def iter_results(
     labels: str | None = None,
     column: str | None = None,
     id_column: str | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: ProgressCallback | None = None,
+    options: AnalyzeOptions | None = None,
 ) -> Iterator[EmotionResult]:
     """Results for any input, one per input item, in order, streamed (see ``start_analysis``)."""
     return start_analysis(
@@ -390,6 +412,7 @@ def iter_results(
         id_column=id_column,
         batch_size=batch_size,
         progress=progress,
+        options=options,
     ).results
 
 

@@ -44,7 +44,8 @@ class RecognizerPool:
             if isinstance(one, str):
                 spec = get_spec(one)  # UnknownRecognizer now, not halfway through a table
                 self._specs[spec.modality] = spec
-            elif isinstance(one, Recognizer):
+            elif callable(getattr(one, "analyze", None)) and isinstance(getattr(one, "modality", None), Modality):
+                # what the walker needs; the whole contract (get_params, with_params) is check_recognizer's to prove
                 self._ready[one.modality] = one
             else:
                 raise TypeError(f"model must be a name or a Recognizer, got {type(one).__name__}")
@@ -120,3 +121,25 @@ def _default_spec(modality: Modality) -> RecognizerSpec:
             stacklevel=4,
         )
         return chosen
+
+
+def text_model_with_cues(model: str | Recognizer | Sequence[str | Recognizer] | None, cues: str) -> Recognizer:
+    """The text recognizer ``model`` (default: the default text model) built with the word-cue method
+    ``cues``; ``UnsupportedOption`` when the model is not a registered text model that takes it."""
+    from affectlens.options import UnsupportedOption
+    from affectlens.registry import load_recognizer
+
+    if model is not None and not isinstance(model, str):
+        if isinstance(model, Sequence) or not hasattr(model, "with_params"):
+            raise UnsupportedOption("cues: give the text model by its registered name, or build it with its cues")
+        try:
+            return model.with_params(cues=cues)  # type: ignore[no-any-return]
+        except TypeError as err:  # UnknownParameter: the model takes no ``cues``
+            raise UnsupportedOption(f"--cues {cues}: {type(model).__name__} has no such option") from err
+    spec = get_spec(model) if model else default_for(Modality.TEXT)
+    if spec.modality is not Modality.TEXT:
+        raise UnsupportedOption(f"--cues is for text models; {spec.name} reads {spec.modality.value}")
+    try:
+        return load_recognizer(spec.name).with_params(cues=cues)  # type: ignore[no-any-return]
+    except TypeError as err:  # UnknownParameter: the model takes no ``cues``
+        raise UnsupportedOption(f"--cues {cues}: {spec.name} has no such option") from err

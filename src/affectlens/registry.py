@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
 from affectlens.protocols import Recognizer
+from affectlens.recognizer_spec import RecognizerSpec as RecognizerSpec  # re-exported: its home before
 from affectlens.types import Modality
 
 ENTRY_POINT_GROUP = "affectlens.recognizers"
@@ -24,31 +24,6 @@ class UnknownRecognizer(KeyError):
         return str(self.args[0])
 
 
-@dataclass(frozen=True)
-class RecognizerSpec:
-    name: str
-    modality: Modality
-    label_set: str
-    factory: str  # "package.module:callable", imported only when the recognizer is built
-    description: str = ""
-    license: str = ""
-    training_data: str = ""
-    headline_metric: str = ""
-    size_bytes: int | None = None
-    default: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def version(self) -> str:
-        return self.name.rsplit(".", 1)[-1]
-
-    def build(self, **params: Any) -> Recognizer:
-        module_name, _, attr = self.factory.partition(":")
-        factory: Callable[..., Recognizer] = getattr(importlib.import_module(module_name), attr)
-        return factory(**params)
-
-
-_BUILTIN: list[RecognizerSpec] = []
 _REGISTRY: dict[str, RecognizerSpec] = {}
 _plugins_loaded = False
 
@@ -69,7 +44,11 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    from affectlens import builtin_models  # noqa: F401  (registers the shipped models)
+    from affectlens.builtin_models import BUILTIN_SPECS  # the shipped models and the peers
+
+    for builtin in BUILTIN_SPECS:
+        if builtin.name not in _REGISTRY:
+            register(builtin)
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         loaded = ep.load()

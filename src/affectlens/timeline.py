@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from affectlens.label_colors import label_color
 from affectlens.types import EmotionResult, Segment
 
 
@@ -43,8 +44,6 @@ def _clock(seconds: float | None) -> str:
 
 def render_timeline(result: EmotionResult, console: Console, *, title: str | None = None) -> int:
     """One row per segment: start, end, top emotion (score), valence, arousal, main cue."""
-    from affectlens.output import label_color
-
     table = Table(title=title or result.source or result.record_id, show_lines=False)
     tracked = any(seg.track_id is not None for seg in result.segments)  # faces in a video
     columns = (("start", "right"), ("end", "right"), *((("track", "right"),) if tracked else ()),

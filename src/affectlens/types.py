@@ -1,6 +1,7 @@
 """The one result model: an analysis is a list of segments, each with scores, VAD, cues.
 
-Frozen dataclasses, JSON-stable (``SCHEMA_VERSION``; see ``docs/schema.md``).  Every
+Frozen dataclasses, JSON-stable (``SCHEMA_VERSION``; see ``docs/schema.md``); their flat
+forms (CSV rows, Arrow/Parquet columns) are derived from them in ``result_schema``.  Every
 segment carries ``scores`` (label -> calibrated probability over ``label_set``),
 ``labels`` (the predicted labels after thresholds or argmax), ``vad``, ``confidence``
 and ``cues`` (the evidence), plus provenance (recognizer name and version).
@@ -9,7 +10,6 @@ and ``cues`` (the evidence), plus provenance (recognizer name and version).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -191,36 +191,6 @@ class EmotionResult:
     @classmethod
     def from_json(cls, text: str) -> EmotionResult:
         return cls.from_dict(json.loads(text))
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """One flat row per segment: metadata, ``score_<label>`` columns, VAD, top cues."""
-        return [segment_record(s) for s in self.segments]
-
-    def to_frame(self) -> Any:
-        """A pandas DataFrame of :meth:`to_records` (needs pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.to_records())
-
-
-def segment_record(seg: Segment, n_cues: int = 3) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "record_id": seg.record_id, "source": seg.source, "modality": seg.modality.value,
-        "start": seg.start, "end": seg.end, "turn": seg.turn, "speaker": seg.speaker,
-        "track_id": seg.track_id, "text": seg.text, "label_set": seg.label_set,
-        "labels": ";".join(seg.labels), "top_label": seg.top_label,
-        "confidence": round(float(seg.confidence), 4),
-    }
-    for label, score in seg.scores.items():
-        row[f"score_{label}"] = round(float(score), 4)
-    vad = seg.vad
-    row["valence"] = vad.valence if vad else math.nan
-    row["arousal"] = vad.arousal if vad else math.nan
-    row["dominance"] = vad.dominance if vad else math.nan
-    top = sorted(seg.cues, key=lambda c: -abs(c.weight))[:n_cues]
-    row["cues"] = "; ".join(c.phrase for c in top)
-    row["recognizer"] = f"{seg.provenance.recognizer}@{seg.provenance.version}"
-    return row
 
 
 def merge_results(results: Iterable[EmotionResult], source: str | None = None) -> EmotionResult:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from affectlens.bench.cli import app
 from affectlens.bench.datasets import data_root
+from affectlens.cli.bench import app
 
 runner = CliRunner()
 

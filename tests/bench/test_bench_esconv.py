@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from affectlens.bench.esconv import kl_to_human, points_of, score, to_markdown
+from affectlens.bench.esconv_data import EsconvDialogue
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
-from affectlens.training.support import EsconvDialogue
 
 
 def test_kl_is_zero_for_the_human_mix_and_grows_with_preference() -> None:
@@ -52,7 +52,7 @@ def test_markdown_names_published_figures_as_not_remeasured() -> None:
 def test_cli_missing_corpora_and_unconfigured_llm_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from affectlens.bench.cli import app
+    from affectlens.cli.bench import app
 
     runner = CliRunner()
     result = runner.invoke(app, ["esconv", "--data-root", str(tmp_path)])

@@ -12,10 +12,10 @@ import pytest
 
 from affectlens.bench import tasks as t
 from affectlens.bench.datasets import GOEMOTIONS_LABELS
-from affectlens.bench.metrics import macro_f1_multilabel
 from affectlens.bench.report import report_from_json, report_to_markdown, write_report
 from affectlens.bench.runner import BenchReport, run_benchmark
 from affectlens.inputs import TextItem, as_text_item
+from affectlens.metrics import macro_f1_multilabel
 from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
 
 EKMAN = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from affectlens.bench.cli import app
 from affectlens.bench.runner import run_benchmark
 from affectlens.bench.tasks import get_task
+from affectlens.cli.bench import app
 from affectlens.llm import config as llm_config
 from affectlens.llm.testing import FakeChatServer
 

@@ -223,7 +223,7 @@ def test_real_corpora_splits() -> None:
 def test_cli_lists_xcorpus_and_refuses_bad_input(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from affectlens.bench.cli import app
+    from affectlens.cli.bench import app
 
     runner = CliRunner()
     assert "xcorpus" in runner.invoke(app, ["list"]).output
@@ -231,3 +231,31 @@ def test_cli_lists_xcorpus_and_refuses_bad_input(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "unknown corpus 'nope'" in unknown.output
     missing = runner.invoke(app, ["xcorpus", "--data-root", str(tmp_path), "--cache", str(tmp_path / "c")])
     assert missing.exit_code == 2 and "AFFECTLENS_DATA" in missing.output
+    no_model = runner.invoke(app, ["xcorpus", "--model", "text.nope.v1"])
+    assert no_model.exit_code == 2 and "text.nope.v1" in no_model.output
+    not_text = runner.invoke(app, ["xcorpus", "--model", "dummy.keywords.v1"])
+    assert not_text.exit_code == 2 and "only GoEmotions text models" in not_text.output
+
+
+def test_a_registered_model_is_scored_beside_the_systems(corpora: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.recognizers import text_onnx
+    from affectlens.registry import RecognizerSpec, register, unregister
+    from affectlens.testing import make_tiny_text_model
+    from affectlens.types import Modality
+
+    monkeypatch.setattr(text_onnx, "DEFAULT_MODEL_DIR", make_tiny_text_model(tmp_path / "tiny"))
+    register(RecognizerSpec(name="text.tiny-xcorpus.v1", modality=Modality.TEXT, label_set="goemotions",
+                            factory="affectlens.recognizers.text_onnx:create", description="tiny"), replace=True)
+    try:
+        report = run_xcorpus(KeywordFeatures(tmp_path / "cache", corpora), corpora=["emoevent", "meld"],
+                             bootstrap=0, systems=("nrc lexicon",), models=["text.tiny-xcorpus.v1"])
+    finally:
+        unregister("text.tiny-xcorpus.v1")
+    assert report.models == ["text.tiny-xcorpus.v1"]
+    for row in report.scores.values():
+        assert set(row) == {"nrc lexicon", "text.tiny-xcorpus.v1"}
+        assert 0.0 <= row["text.tiny-xcorpus.v1"].macro_f1 <= 1.0
+    table = to_markdown(report)
+    assert "text.tiny-xcorpus.v1" in table.splitlines()[4]  # a column of the table
+    assert "its model card says which corpora it was trained on" in table

@@ -6,13 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from affectlens.bench.datasets import MELD_LABELS
 from affectlens.bench.runner import _batches
 from affectlens.dialogue.causes import CAUSE_EMOTIONS, MAX_DISTANCE, CauseModel, pair_features
 from affectlens.dialogue.context_model import ContextualErc, dialogue_inputs
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.inputs import TextItem
 from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError, TextOnnxRecognizer
-from affectlens.testing import MELD_LABELS, check_recognizer, make_tiny_erc_model, make_tiny_text_model
+from affectlens.testing import check_recognizer, make_tiny_erc_model, make_tiny_text_model
 
 
 @pytest.fixture(scope="module")

@@ -56,10 +56,11 @@ def test_dialogue_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_dialogues_stream_in_calls_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    import affectlens.dialogue.cli as dialogue_cli
+    import affectlens.cli.dialogue as dialogue_cli
+    import affectlens.dialogue.analysis as dialogue_analysis
 
     path = _five_dialogues(tmp_path)
-    monkeypatch.setattr(dialogue_cli, "TURNS_PER_CALL", 4)  # two dialogues per call
+    monkeypatch.setattr(dialogue_analysis, "TURNS_PER_CALL", 4)  # two dialogues per call
     updates: list[tuple[int, int | None, str]] = []
     count = dialogue_cli.run_dialogue_analysis(path, "jsonl", None, model="dummy.keywords.v1",
                                                progress=lambda u: updates.append((u.done, u.total, u.unit)))

@@ -16,8 +16,8 @@ import pytest
 from affectlens.dialogue.support import DEFAULT_MODEL_DIR, SupportRecognizer, support_lines, supporter_of
 from affectlens.dialogue.support_care import CRISIS_PHRASES, SUPPORT_NOTICE, crisis_in, crisis_phrases
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES, observe_inputs, one_hot, suggest_inputs
-from affectlens.dialogue.support_testing import DIM, FakeText, write_tiny_model
 from affectlens.dialogue.types import Dialogue, Turn
+from affectlens.testing.support_model import DIM, FakeText, write_tiny_model
 
 
 def _dialogue(*turns: tuple[str, str]) -> Dialogue:

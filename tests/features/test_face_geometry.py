@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -11,15 +9,11 @@ from affectlens.features.face_geometry import (
     BROW_A,
     BROW_B,
     CHIN,
-    EYE_A,
-    EYE_B,
     LIDS_A,
     LIDS_B,
     LIP_INNER,
-    LIP_OUTER,
     MEASURES,
     MOUTH_CORNERS,
-    NOSE_TIP,
     NOSE_WINGS,
     GeometryCue,
     LandmarkError,
@@ -32,41 +26,7 @@ from affectlens.features.face_geometry import (
     population_spread,
     still_image_cues,
 )
-
-
-def template() -> np.ndarray:
-    """A neutral face in the face frame (IOD 1, eye midpoint at 0, y down)."""
-    p = np.zeros((468, 2))
-    p[EYE_A[0]], p[EYE_A[1]] = (-0.7, 0.0), (-0.3, 0.0)
-    p[EYE_B[0]], p[EYE_B[1]] = (0.3, 0.0), (0.7, 0.0)
-    p[LIDS_A[0]], p[LIDS_A[1]] = (-0.5, -0.07), (-0.5, 0.07)
-    p[LIDS_B[0]], p[LIDS_B[1]] = (0.5, -0.07), (0.5, 0.07)
-    for n, i in enumerate(BROW_A):
-        p[i] = (-0.9 + 0.15 * n, -0.35)
-    for n, i in enumerate(BROW_B):
-        p[i] = (0.9 - 0.15 * n, -0.35)
-    p[NOSE_TIP] = (0.0, 0.6)
-    p[list(NOSE_WINGS)] = [(-0.2, 0.65), (0.2, 0.65)]
-    p[MOUTH_CORNERS[0]], p[MOUTH_CORNERS[1]] = (-0.4, 1.0), (0.4, 1.0)
-    p[LIP_OUTER[0]], p[LIP_OUTER[1]] = (0.0, 0.95), (0.0, 1.1)
-    p[LIP_INNER[0]], p[LIP_INNER[1]] = (0.0, 1.0), (0.0, 1.01)
-    p[CHIN] = (0.0, 1.7)
-    return p
-
-
-def to_image(face: np.ndarray, *, scale: float = 83.0, degrees: float = 17.0,
-             shift: tuple[float, float] = (240.0, 190.0)) -> np.ndarray:
-    """Place a face-frame landmark set in an image: scaled, rotated, moved (with a z column)."""
-    a = math.radians(degrees)
-    rot = np.asarray([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    xy = face @ rot.T * scale + np.asarray(shift)
-    return np.hstack([xy, np.zeros((len(xy), 1))])
-
-
-def moved(indices: tuple[int, ...] | list[int] | int, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
-    face = template()
-    face[indices] += (dx, dy)
-    return face
+from synthetic_landmarks import moved, template, to_image
 
 
 def test_face_frame_undoes_position_rotation_and_scale() -> None:
@@ -152,3 +112,22 @@ def test_running_baseline_keeps_only_the_live_tracks() -> None:
 def test_bad_landmarks_raise_a_clear_error(points: np.ndarray) -> None:
     with pytest.raises(LandmarkError):
         measures(points)
+
+
+def test_geometry_vector_reads_z_scores_and_flags_missing_landmarks() -> None:
+    from affectlens.features.face_geometry import GEOMETRY_FEATURES, Z_CLIP, geometry_vector
+
+    missing = geometry_vector(None)
+    assert missing.shape == (len(GEOMETRY_FEATURES),) and missing[-1] == 1.0 and not missing[:-1].any()
+    assert geometry_vector(np.zeros((468, 2)))[-1] == 1.0  # eyes on one point: cannot be measured
+    neutral = geometry_vector(to_image(template()))
+    smile = geometry_vector(to_image(moved(list(MOUTH_CORNERS), dy=-0.05)))  # corners up, lips closed
+    raise_at = GEOMETRY_FEATURES.index("lip_corner_raise")
+    assert neutral[-1] == 0.0 and smile[-1] == 0.0
+    # 0.05 IOD higher corners = 0.05 / the norm's spread in z-units; other measures do not move
+    spread = population_spread()["lip_corner_raise"]
+    assert smile[raise_at] - neutral[raise_at] == pytest.approx(min(0.05 / spread, Z_CLIP - neutral[raise_at]),
+                                                                abs=1e-3)
+    assert np.abs(np.delete(smile - neutral, raise_at)).max() < 1e-4
+    far = geometry_vector(to_image(moved(list(MOUTH_CORNERS), dy=-2.0)))
+    assert far[raise_at] == Z_CLIP

@@ -136,7 +136,9 @@ def test_library_analyze_with_words_returns_the_fused_segments(talk: Path, model
     result = affectlens.analyze(talk, words=True, labels="ekman")
     assert [s.modality for s in result.segments] == [Modality.FUSED, Modality.FUSED]
     assert result.segments[1].extras["words"][1]["word"] == "shouting"
-    with pytest.raises(TypeError):
+    from affectlens.options import UnsupportedOption
+
+    with pytest.raises(UnsupportedOption, match="--words needs a file"):
         affectlens.analyze(["a", "b"], words=True)  # type: ignore[call-overload]
 
 

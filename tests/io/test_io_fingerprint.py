@@ -17,8 +17,8 @@ DUMMY = ["--model", "dummy.keywords.v1"]
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(affectlens.__file__).parents[1])}
-    return subprocess.run([sys.executable, "-m", "affectlens.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=180)
+    return subprocess.run([sys.executable, "-m", "affectlens.testing.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=180)
 
 
 def _edit_keeping_size_and_mtime(path: Path, old: bytes, new: bytes) -> None:

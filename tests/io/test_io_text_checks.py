@@ -31,7 +31,7 @@ def test_definitions() -> None:
 
 def _cli(*args: Any, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(Path(affectlens.__file__).parents[1])}
-    return subprocess.run([sys.executable, "-m", "affectlens.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "affectlens.testing.cli", *args], input=stdin, capture_output=True,
                           env=env, timeout=120)
 
 

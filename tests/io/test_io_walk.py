@@ -49,8 +49,8 @@ def test_list_files_follows_links_and_reports_what_it_skips(tmp_path: Path) -> N
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(affectlens.__file__).parents[1])}
-    return subprocess.run([sys.executable, "-m", "affectlens.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "affectlens.testing.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
 
 
 def test_cli_analyze_folder_follows_linked_folders_and_warns(tmp_path: Path) -> None:

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
+from affectlens.bench.esconv_data import EsconvDialogue
 from affectlens.dialogue.support import SupportRecognizer
 from affectlens.dialogue.support_features import STRATEGIES
-from affectlens.dialogue.support_testing import FakeText, write_tiny_model
 from affectlens.dialogue.types import Dialogue, Turn
 from affectlens.llm.client import ChatClient
 from affectlens.llm.config import LLMConfig, LLMNotConfigured
 from affectlens.llm.support import STRATEGY_GUIDE, draft_reply, strategy_study
 from affectlens.llm.testing import FakeChatServer
-from affectlens.training.support import EsconvDialogue
+from affectlens.testing.support_model import FakeText, write_tiny_model
 
 
 def responder(request: dict[str, Any]) -> str:

@@ -16,9 +16,9 @@ from affectlens.inputs import AudioClip
 from affectlens.recognizers.speech_onnx import SpeechModelError
 from affectlens.recognizers.speech_whisper import SpeechWhisperRecognizer, pooled_states
 from affectlens.testing import EnergyVad, check_recognizer
-from affectlens.training.speech_corpora import CLASSES
-from affectlens.training.speech_xcorpus import Dataset, fit_heads
-from affectlens.training.speech_xcorpus_export import write_model_dir
+from affectlens_recipes.speech_corpora import CLASSES
+from affectlens_recipes.speech_xcorpus import Dataset, fit_heads
+from affectlens_recipes.speech_xcorpus_export import write_model_dir
 from speech_audio import RATE, TALK, silence, voice
 
 HAS_ENCODER = all(importlib.util.find_spec(m) is not None

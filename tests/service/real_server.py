@@ -69,7 +69,7 @@ def serving(tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, ti
     """
     port = free_port()
     log_path = tmp_path / f"serve-{port}.log"
-    command = [sys.executable, "-m", "affectlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+    command = [sys.executable, "-m", "affectlens.testing.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                *(("--model", model) if model is not None else ()), *args]
     environment = {**os.environ, "AFFECTLENS_TEMP_DIR": str(tmp_path), **(env or {})}
     environment["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, environment.get("PYTHONPATH", "")) if p)

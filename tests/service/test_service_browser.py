@@ -1,78 +1,32 @@
 """The web page end to end in a real headless Chromium (Debian's ``chromium`` driven by playwright).
 
-Skips with a reason when chromium or playwright is missing locally; CI installs chromium with
-``scripts/install_system_deps.sh``.  Set ``AFFECTLENS_SCREENSHOTS=DIR`` to keep the screenshots.
+Skips with a reason when chromium or playwright is missing locally (``browser_helpers``); the
+page's rendering of every kind of result is in ``test_page_results.py``.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import struct
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from browser_helpers import keep_screenshot, launched, serving, skip_without_browser
 from service_helpers import FakeSpeechRecognizer, silence, tone, wav_bytes
 
 from affectlens import processing
-from affectlens.protocols import Recognizer
-from affectlens.service.app import create_app
-from affectlens.service.settings import ServiceSettings
 from affectlens.testing import DummyRecognizer
 from affectlens.types import Modality
 
-CHROMIUM = os.environ.get("AFFECTLENS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the e2e extra)")
-if not Path(CHROMIUM).is_file():
-    pytest.skip(f"no chromium at {CHROMIUM}: run scripts/install_system_deps.sh (apt-get install chromium)",
-                allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(recognizers: list[Recognizer], temp_dir: Path) -> Iterator[str]:
-    import uvicorn
-
-    app = create_app(ServiceSettings(temp_dir=str(temp_dir)), recognizers=recognizers)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+sync_api = skip_without_browser()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched(sync_api) as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -82,13 +36,6 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-def _keep_screenshot(path: Path) -> None:
-    folder = os.environ.get("AFFECTLENS_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(folder) / path.name)
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -119,7 +66,7 @@ def test_text_result_panel(page: Any, tmp_path: Path) -> None:
         shot = tmp_path / "text-result.png"
         page.screenshot(path=str(shot), full_page=True)
     assert all(url.startswith(base) for url in requests), f"external requests: {requests}"
-    _keep_screenshot(shot)
+    keep_screenshot(shot)
     width, height = _png_size(shot)
     assert width >= 1000 and height >= 600
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
@@ -149,7 +96,7 @@ def test_table_upload_runs_a_job(page: Any, tmp_path: Path) -> None:
         assert "rows" in page.text_content("#timeline-title")
         shot = tmp_path / "table-job.png"
         page.screenshot(path=str(shot), full_page=True)
-    _keep_screenshot(shot)
+    keep_screenshot(shot)
 
 
 def test_audio_without_recognizer_shows_the_501(page: Any, tmp_path: Path) -> None:
@@ -196,7 +143,7 @@ def test_audio_timeline(page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert page.locator("#top-emotions .bar-label").first.text_content() in ("anger", "sadness")
         shot = tmp_path / "audio-timeline.png"
         page.screenshot(path=str(shot), full_page=True)
-    _keep_screenshot(shot)
+    keep_screenshot(shot)
 
 
 def test_dialogue_view(page: Any, tmp_path: Path) -> None:
@@ -221,4 +168,4 @@ def test_dialogue_view(page: Any, tmp_path: Path) -> None:
         assert page.locator("#text-block").is_hidden()
         shot = tmp_path / "dialogue.png"
         page.screenshot(path=str(shot), full_page=True)
-    _keep_screenshot(shot)
+    keep_screenshot(shot)

@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from affectlens.cli.taxonomy import app
 from affectlens.taxonomy import label_set_names
-from affectlens.taxonomy.cli import app
 
 runner = CliRunner()
 

@@ -20,7 +20,6 @@ from affectlens.vision.io import (  # noqa: E402
     as_image_frame,
     load_image,
     open_video,
-    video_options,
 )
 
 
@@ -118,10 +117,14 @@ def test_video_start_and_end_trim(tmp_path: Path) -> None:
     assert 4 <= len(frames) <= 6
 
 
-def test_video_options_context_sets_the_defaults(tmp_path: Path) -> None:
+def test_video_options_come_from_the_analysis_options(tmp_path: Path) -> None:
+    from affectlens.file_readers import FILE_TYPES
+    from affectlens.options import AnalyzeOptions
+
     path = write_video(tmp_path / "clip.avi", seconds=1.0, fps=10)
-    with video_options(fps=1.0):
-        assert open_video(path).options.fps == 1.0
+    reader = FILE_TYPES[".avi"]
+    assert reader.read_file(path, None, AnalyzeOptions(fps=1.0, end=0.5)).options == VideoOptions(1.0, 0.0, 0.5)
+    assert reader.read_file(path, None, None).options.fps == 5.0  # no options: the defaults, no global state
     assert open_video(path).options.fps == 5.0
     with pytest.raises(InputError):
         VideoOptions(fps=0)

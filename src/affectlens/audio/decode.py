@@ -27,18 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from affectlens.audio.wav_header import wav_truncation
+from affectlens.file_types import AUDIO_SUFFIXES as AUDIO_SUFFIXES  # re-exported: the one suffix table
+from affectlens.file_types import SOUNDFILE_SUFFIXES
+from affectlens.file_types import VIDEO_SUFFIXES as VIDEO_SUFFIXES
 from affectlens.inputs import AudioClip, InputError
 from affectlens.io import EmptyInput, InputNotFound
 from affectlens.media_limits import checkpoint
 
 TARGET_RATE = 16_000
-#: suffixes read as speech input (video containers are decoded too, see ``VIDEO_SUFFIXES``)
-AUDIO_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif",
-                                   ".aiff", ".wma")
-#: containers whose audio track ``open_audio`` decodes (not routed to speech by default:
-#: a video file is a face input first; pass it to ``open_audio`` to analyse its voice)
-VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
-_SOUNDFILE_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff"})
 LOW_RATE_WARNING_HZ = 16_000
 
 
@@ -123,7 +119,7 @@ def open_audio(path: str | Path, *, record_id: str | None = None) -> AudioFile:
         raise EmptyInput(f"empty input: {path} is a zero-byte file")
     info: AudioInfo | None = None
     first_error: Exception | None = None
-    if path.suffix.lower() in _SOUNDFILE_SUFFIXES:
+    if path.suffix.lower() in SOUNDFILE_SUFFIXES:
         try:
             info = _probe_soundfile(path)
         except AudioDecodeError as exc:

@@ -23,7 +23,6 @@ Segmentation (``Segmenter``), streaming and bounded in memory:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.models import MODELS_DIR, sha256_file
+from affectlens.model_folder import ModelFilesError, ModelFolder
+from affectlens.models import MODELS_DIR
 
 VAD_DIR = MODELS_DIR / "vad-silero-v6"
 FRAME = 512  # samples per frame at 16 kHz (32 ms)
@@ -40,8 +40,8 @@ RATE = 16_000
 FRAME_SECONDS = FRAME / RATE
 
 
-class VadModelError(RuntimeError):
-    """The VAD model file is missing or differs from its pinned hash."""
+# the one error type of model folders (``model_folder``), under the name this module always had
+VadModelError = ModelFilesError
 
 
 @dataclass(frozen=True)
@@ -91,16 +91,8 @@ class SileroVad:
     def load(self) -> None:
         if self._session is not None:
             return
-        config_path = self.model_dir / "config.json"
-        if not config_path.is_file():
-            raise VadModelError(f"VAD model config missing: {config_path}")
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        path = self.model_dir / config["file"]
-        if not path.is_file():
-            raise VadModelError(f"VAD model file missing: {path}")
-        expected = config.get("sha256", {}).get(config["file"])
-        if expected and sha256_file(path) != expected:
-            raise VadModelError(f"VAD model {path} does not match its pinned sha256 (corrupt or replaced)")
+        folder = ModelFolder.read(self.model_dir, kind="VAD", required_keys=("file",))
+        path = folder.check_files([str(folder.config["file"])]).path / str(folder.config["file"])
         import onnxruntime as ort
 
         from affectlens.runtime_threads import session_options

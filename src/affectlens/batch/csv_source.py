@@ -10,16 +10,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from affectlens.batch.sources import (
+from affectlens.batch.rows import (
     CorruptFile,
     ErrorRecord,
     ResolvedColumns,
     RowBatch,
     Source,
-    _batch_from_arrow,
-    _delimiter,
-    _failure,
-    _one_line,
+    batch_from_arrow,
+    delimiter,
+    failure,
+    one_line,
 )
 from affectlens.io.text_checks import decode_utf8, invalid_text
 
@@ -36,12 +36,12 @@ def csv_header(source: Source) -> list[str]:
             reader = pcsv.open_csv(
                 source.path,
                 read_options=pcsv.ReadOptions(block_size=1 << 16),
-                parse_options=pcsv.ParseOptions(delimiter=_delimiter(source), newlines_in_values=True,
+                parse_options=pcsv.ParseOptions(delimiter=delimiter(source), newlines_in_values=True,
                                                 invalid_row_handler=lambda row: "skip"),  # rows: recorded later
                 convert_options=pcsv.ConvertOptions(column_types={}, strings_can_be_null=True),
             )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise CorruptFile(f"cannot read {source.name}: {_one_line(exc)}") from exc
+        raise CorruptFile(f"cannot read {source.name}: {one_line(exc)}") from exc
     return [str(name) for name in reader.schema.names]
 
 
@@ -69,7 +69,7 @@ def csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Itera
                 except StopIteration:
                     break
             table, problems = _decode_utf8(record_batch)
-            batch = _batch_from_arrow(table, cols, next_row)
+            batch = batch_from_arrow(table, cols, next_row)
             if problems is not None:
                 batch.problems = problems
             next_row += len(batch)
@@ -77,9 +77,9 @@ def csv_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Itera
             invalid.clear()
             yield batch
     except Exception as exc:
-        failure = _failure(source, next_row, exc)
-        failure.file_errors[:0] = invalid
-        yield failure
+        broken = failure(source, next_row, exc)
+        broken.file_errors[:0] = invalid
+        yield broken
         return
     if invalid:
         tail = RowBatch.empty(cols.extra)
@@ -95,7 +95,7 @@ def _open_csv_rows(source: Source, wanted: list[str], on_invalid_row: Callable[[
         source.path,
         read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
         parse_options=pcsv.ParseOptions(
-            delimiter=_delimiter(source), newlines_in_values=True, invalid_row_handler=on_invalid_row
+            delimiter=delimiter(source), newlines_in_values=True, invalid_row_handler=on_invalid_row
         ),
         # every cell as text; only a truly empty cell is missing ("NA" stays text)
         convert_options=pcsv.ConvertOptions(

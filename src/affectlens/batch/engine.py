@@ -41,11 +41,11 @@ from affectlens.batch.sources import (
 )
 from affectlens.inputs import InputError
 from affectlens.io import EmptyInput
+from affectlens.result_schema import arrow_fields, segment_arrays
 from affectlens.types import EmotionResult, Modality
 
 DEFAULT_UNIT_ROWS = 4_096
 DEFAULT_BATCH_SIZE = 4_096  # texts per recognizer call (= a unit): big chunks let the model bucket by length
-N_CUES = 3
 
 
 class BatchWarning(UserWarning):
@@ -110,10 +110,9 @@ def _label_names(recognizer: Any, labels: str | None) -> tuple[str, ...]:
     except UnknownLabelSet:
         if labels:
             raise
-    from affectlens.testing import sample_inputs_for  # a label set outside the taxonomy: ask the model
+    from affectlens.label_probe import probed_labels  # a label set outside the taxonomy: ask the model
 
-    probe = recognizer.analyze(sample_inputs_for(recognizer.modality)[:1])
-    return tuple(probe[0].segments[0].scores) if probe and probe[0].segments else ()
+    return probed_labels(recognizer)
 
 
 def plan_job(
@@ -181,52 +180,43 @@ def plan_job(
 # -- one unit ------------------------------------------------------------------------------------
 
 
+def _segment_exclude(spec: JobSpec) -> tuple[str, ...]:
+    """Segment columns the shard leaves out: the unit supplies source and record_id; text only on request."""
+    return ("source", "record_id") if spec.keep_text else ("source", "record_id", "text")
+
+
 def output_schema(spec: JobSpec) -> Any:
+    """A shard's columns: where the row came from, the passthrough columns, the segment (``result_schema``),
+    and ``error``."""
     import pyarrow as pa
 
-    cue = pa.struct([("phrase", pa.string()), ("label", pa.string()), ("weight", pa.float32())])
     fields = [
-        ("source", pa.string()), ("row", pa.int64()), ("record_id", pa.string()), ("segment", pa.int32()),
-        *[(name, pa.string()) for name in spec.extra_names],
-        *([("text", pa.string())] if spec.keep_text else []),
-        ("start", pa.float32()), ("end", pa.float32()),
-        ("label_set", pa.string()), ("top_label", pa.string()), ("labels", pa.list_(pa.string())),
-        ("confidence", pa.float32()), ("valence", pa.float32()), ("arousal", pa.float32()),
-        ("dominance", pa.float32()),
-        *[(f"score_{label}", pa.float32()) for label in spec.label_names],
-        ("cues", pa.list_(cue)), ("recognizer", pa.string()), ("error", pa.string()),
+        pa.field("source", pa.string()), pa.field("row", pa.int64()), pa.field("record_id", pa.string()),
+        pa.field("segment", pa.int32()), *[pa.field(name, pa.string()) for name in spec.extra_names],
+        *arrow_fields(spec.label_names, exclude=_segment_exclude(spec)), pa.field("error", pa.string()),
     ]
     return pa.schema(fields)
 
 
 def _work_items(spec: JobSpec, unit: Unit) -> list[Any]:
-    from affectlens.processing import FILE_TYPES, WorkItem, _file_item, _text_item, supported_suffixes
+    """The unit's inputs as work items, planned by the processing layer's public planner."""
+    from affectlens.processing import WorkItem, file_item, row_where, text_item
 
     source = spec.sources[unit.source_index]
     batch = unit.batch
     items: list[Any] = []
     if source.kind == "files":
-        for rel in batch.values:
-            path = source.path / rel
-            suffix = path.suffix.lower()
-            where = f"file {rel}"
-            if suffix in FILE_TYPES:
-                items.append(_file_item(path, FILE_TYPES[suffix], where, rel))
-            else:
-                why = (f"unsupported file type {suffix or '(no suffix)'!r}; no reader/recognizer for it "
-                       f"(supported: {', '.join(supported_suffixes())})")
-                items.append(WorkItem(where, Modality.TEXT, None, rel, str(path), why))
-        return items
+        return [file_item(source.path / rel, f"file {rel}", rel) for rel in batch.values]
     cols = spec.columns[unit.source_index]
     assert cols is not None
     problems = batch.problems or [None] * len(batch)
     for row, value, rid, problem in zip(batch.rows, batch.values, batch.ids, problems, strict=True):
         record_id: str | None = rid if cols.id else str(row)
-        where = f"row {row}" + (f" (id {rid!r})" if cols.id and rid is not None else "")
+        where = row_where(row, rid, bool(cols.id))
         if problem is not None:
             items.append(WorkItem(where, Modality.TEXT, None, record_id, source.name, problem))
         else:
-            items.append(_text_item(value, where, record_id, source.name))
+            items.append(text_item(value, where, record_id, source.name))
     return items
 
 
@@ -239,7 +229,6 @@ def build_table(
     spec: JobSpec, unit: Unit, items: Sequence[Any], results: Sequence[EmotionResult]
 ) -> tuple[Any, list[ErrorRecord]]:
     """The unit's output rows (one per segment; one error row per input without any) in bulk."""
-    import numpy as np
     import pyarrow as pa
 
     source = spec.sources[unit.source_index]
@@ -265,55 +254,6 @@ def build_table(
             segments.append(None)
             error_col.append(reason)
     n = len(take)
-    label_index = {label: i for i, label in enumerate(spec.label_names)}
-    scores = np.full((n, len(spec.label_names)), np.nan, dtype=np.float32)
-    vad = np.full((n, 3), np.nan, dtype=np.float32)
-    confidence = np.full(n, np.nan, dtype=np.float32)
-    start = np.full(n, np.nan, dtype=np.float32)
-    end = np.full(n, np.nan, dtype=np.float32)
-    label_sets: list[str | None] = [None] * n
-    top: list[str | None] = [None] * n
-    labels: list[list[str] | None] = [None] * n
-    cues: list[list[dict[str, Any]] | None] = [None] * n
-    recognizer: list[str | None] = [None] * n
-    texts: list[str | None] = [None] * n
-    for r, seg in enumerate(segments):
-        if seg is None:
-            continue
-        if tuple(seg.scores) == spec.label_names:  # the common case: one bulk copy
-            scores[r] = tuple(seg.scores.values())
-        else:
-            for label, value in seg.scores.items():
-                column = label_index.get(label)
-                if column is not None:
-                    scores[r, column] = value
-        if seg.vad is not None:
-            vad[r] = (seg.vad.valence, seg.vad.arousal, seg.vad.dominance)
-        confidence[r] = seg.confidence
-        if seg.start is not None:
-            start[r] = seg.start
-        if seg.end is not None:
-            end[r] = seg.end
-        label_sets[r] = seg.label_set
-        if len(seg.scores) != len(spec.label_names):  # else: the argmax of the score matrix, below
-            top[r] = seg.top_label
-        labels[r] = list(seg.labels)
-        strongest = sorted(seg.cues, key=lambda c: -abs(c.weight))[:N_CUES]
-        cues[r] = [{"phrase": c.phrase, "label": c.label, "weight": c.weight} for c in strongest]
-        recognizer[r] = f"{seg.provenance.recognizer}@{seg.provenance.version}"
-        texts[r] = seg.text
-
-    # top label = the first highest score (as ``Segment.top_label``), for all rows at once
-    complete = ~np.isnan(scores).any(axis=1) if len(spec.label_names) else np.zeros(n, dtype=bool)
-    if complete.any():
-        best = np.argmax(np.where(np.isnan(scores), -np.inf, scores), axis=1)
-        for row in np.flatnonzero(complete).tolist():
-            if top[row] is None and segments[row] is not None:
-                top[row] = spec.label_names[int(best[row])]
-
-    def floats(values: Any) -> Any:
-        return pa.array(values, type=pa.float32(), mask=np.isnan(values))
-
     ids = [items[p].record_id for p in take]
     data: dict[str, Any] = {
         "source": pa.array([source.name] * n, pa.string()),
@@ -324,19 +264,7 @@ def build_table(
     for name in spec.extra_names:
         values = batch.extra.get(name, [])
         data[name] = pa.array([values[p] for p in take], pa.string())
-    if spec.keep_text:
-        data["text"] = pa.array(texts, pa.string())
-    data.update({
-        "start": floats(start), "end": floats(end),
-        "label_set": pa.array(label_sets, pa.string()), "top_label": pa.array(top, pa.string()),
-        "labels": pa.array(labels, schema.field("labels").type),
-        "confidence": floats(confidence),
-        "valence": floats(vad[:, 0]), "arousal": floats(vad[:, 1]), "dominance": floats(vad[:, 2]),
-    })
-    for label, column in label_index.items():
-        data[f"score_{label}"] = floats(np.ascontiguousarray(scores[:, column]))
-    data["cues"] = pa.array(cues, schema.field("cues").type)
-    data["recognizer"] = pa.array(recognizer, pa.string())
+    data.update(segment_arrays(segments, spec.label_names, exclude=_segment_exclude(spec)))
     data["error"] = pa.array(error_col, pa.string())
     return pa.table(data, schema=schema), errors
 

@@ -17,10 +17,17 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from affectlens.batch.rows import Columns as Columns  # re-exported
+from affectlens.batch.rows import CorruptFile as CorruptFile  # re-exported
+from affectlens.batch.rows import ErrorRecord as ErrorRecord  # re-exported
+from affectlens.batch.rows import ResolvedColumns as ResolvedColumns  # re-exported
+from affectlens.batch.rows import RowBatch as RowBatch  # re-exported
+from affectlens.batch.rows import Source as Source  # re-exported
+from affectlens.batch.rows import Unit as Unit  # re-exported
+from affectlens.batch.rows import batch_from_arrow, failure, one_line
 from affectlens.inputs import InputError
 from affectlens.io import EmptyInput, InputNotFound, MissingColumn, UnsupportedInput
 from affectlens.io.tables import TABLE_FORMATS, choose_column, record_id_of
@@ -28,99 +35,6 @@ from affectlens.io.walk import describe_skipped, list_files
 
 READ_BATCH_ROWS = 8_192
 FILES_SOURCE = "(files)"  # the kind of the one source of a folder-of-files job
-
-
-@dataclass(frozen=True)
-class ErrorRecord:
-    """One input that gave no result: a bad row, or a whole file that could not be read."""
-
-    file: str
-    row: int | None
-    id: str | None
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "row": self.row, "id": self.id, "reason": self.reason}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ErrorRecord:
-        return cls(data["file"], data.get("row"), data.get("id"), data["reason"])
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input table (or the list of files of a folder-of-files job)."""
-
-    path: Path  # the file; for a folder of files, the folder
-    name: str  # shown in output (``source`` column) and errors: relative to the input root
-    kind: str  # "csv" | "tsv" | "jsonl" | "parquet" | "files"
-    files: tuple[str, ...] = ()  # kind "files": the relative paths, sorted
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Which columns a job reads; ``text=None`` lets each table choose (only column, or ``text``)."""
-
-    text: str | None = None
-    id: str | None = None
-    time: str | None = None
-    groups: tuple[str, ...] = ()
-
-    def passthrough(self) -> list[str]:
-        """Columns copied to the output as text, in order, without duplicates."""
-        names = [c for c in (self.time, *self.groups) if c is not None]
-        return list(dict.fromkeys(names))
-
-
-@dataclass
-class RowBatch:
-    """Rows of one source as column lists (cheap to slice and concatenate)."""
-
-    rows: list[int]
-    values: list[Any]  # the text cell, or the relative file path (folder of files)
-    ids: list[str | None]
-    extra: dict[str, list[str | None]]  # passthrough columns, as text
-    problems: list[str | None] | None = None  # a row that could not be parsed (invalid JSON line)
-    file_errors: list[ErrorRecord] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @classmethod
-    def empty(cls, extra_names: Sequence[str]) -> RowBatch:
-        return cls([], [], [], {name: [] for name in extra_names}, None, [])
-
-    def slice(self, start: int, stop: int) -> RowBatch:
-        problems = self.problems[start:stop] if self.problems is not None else None
-        extra = {k: v[start:stop] for k, v in self.extra.items()}
-        return RowBatch(self.rows[start:stop], self.values[start:stop], self.ids[start:stop], extra, problems)
-
-    def extend(self, other: RowBatch) -> None:
-        if other.problems is not None or self.problems is not None:
-            none: list[str | None] = [None]
-            mine = self.problems if self.problems is not None else none * len(self.rows)
-            theirs = other.problems if other.problems is not None else none * len(other.rows)
-            self.problems = mine + theirs
-        self.rows.extend(other.rows)
-        self.values.extend(other.values)
-        self.ids.extend(other.ids)
-        for key, values in other.extra.items():
-            self.extra.setdefault(key, []).extend(values)
-        self.file_errors.extend(other.file_errors)
-
-
-@dataclass
-class Unit:
-    """Work unit ``index`` of source ``source_index``: its rows, and whether it ends the source."""
-
-    source_index: int
-    index: int
-    batch: RowBatch
-    last: bool
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.source_index, self.index)
 
 
 # -- discovery -----------------------------------------------------------------------------------
@@ -176,10 +90,6 @@ def ignored_files(input_path: str | Path, sources: Sequence[Source]) -> list[str
 # -- schema checks -------------------------------------------------------------------------------
 
 
-class CorruptFile(InputError):
-    """A table that cannot be opened at all (recorded as an error; the job goes on)."""
-
-
 def table_columns(source: Source) -> list[str]:
     """The column names of a table; ``CorruptFile`` / ``EmptyInput`` when it cannot be read."""
     if source.kind == "parquet":
@@ -188,7 +98,7 @@ def table_columns(source: Source) -> list[str]:
         try:
             return list(pq.ParquetFile(source.path).schema_arrow.names)
         except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise CorruptFile(f"cannot read {source.name}: not a valid parquet file ({_one_line(exc)})") from exc
+            raise CorruptFile(f"cannot read {source.name}: not a valid parquet file ({one_line(exc)})") from exc
     if source.kind == "jsonl":
         with source.path.open("rb") as fh:
             for raw in fh:
@@ -209,18 +119,6 @@ def table_columns(source: Source) -> list[str]:
     return csv_header(source)
 
 
-@dataclass(frozen=True)
-class ResolvedColumns:
-    """The columns one source really reads (the text column chosen, names checked)."""
-
-    text: str
-    id: str | None
-    extra: tuple[str, ...]
-
-    def wanted(self) -> list[str]:
-        return list(dict.fromkeys([self.text, *([self.id] if self.id else []), *self.extra]))
-
-
 def resolve_columns(source: Source, columns: Columns) -> ResolvedColumns:
     """Check that ``source`` has every requested column (``MissingColumn`` names the file)."""
     if source.kind == "files":
@@ -237,40 +135,6 @@ def resolve_columns(source: Source, columns: Columns) -> ResolvedColumns:
 # -- readers -------------------------------------------------------------------------------------
 
 
-def _delimiter(source: Source) -> str:
-    return "\t" if source.kind == "tsv" else ","
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
-
-
-def _as_text(values: list[Any]) -> list[str | None]:
-    return [record_id_of(v) if not isinstance(v, str) else v for v in values]
-
-
-def _arrow_text_column(column: Any) -> list[str | None]:
-    """An Arrow column as text (timestamps in ISO 8601, integral floats without ``.0``)."""
-    import pyarrow as pa
-
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return list(column.to_pylist())
-    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
-        return _as_text(column.to_pylist())
-    try:
-        return list(column.cast(pa.string()).to_pylist())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return [None if v is None else str(v) for v in column.to_pylist()]
-
-
-def _batch_from_arrow(table: Any, cols: ResolvedColumns, first_row: int) -> RowBatch:
-    n = table.num_rows
-    values = table.column(cols.text).to_pylist()
-    ids: list[str | None] = _arrow_text_column(table.column(cols.id)) if cols.id else [None] * n
-    extra = {name: _arrow_text_column(table.column(name)) for name in cols.extra}
-    return RowBatch(list(range(first_row, first_row + n)), values, ids, extra)
-
-
 def iter_row_batches(source: Source, cols: ResolvedColumns, batch_rows: int = READ_BATCH_ROWS) -> Iterator[RowBatch]:
     """The rows of ``source`` in order, as ``RowBatch``es; a read failure ends the stream with an error.
 
@@ -285,16 +149,6 @@ def iter_row_batches(source: Source, cols: ResolvedColumns, batch_rows: int = RE
 
     reader = {"jsonl": _jsonl_batches, "files": _files_batches}.get(source.kind, csv_batches)
     yield from reader(source, cols, batch_rows)
-
-
-def _failure(source: Source, next_row: int, exc: BaseException) -> RowBatch:
-    batch = RowBatch.empty([])
-    where = "" if next_row == 1 else f" from row {next_row} on"
-    batch.file_errors.append(
-        ErrorRecord(source.name, next_row if next_row > 1 else None, None,
-                    f"cannot read {source.name}{where}: {_one_line(exc)}")
-    )
-    return batch
 
 
 def _jsonl_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> Iterator[RowBatch]:
@@ -328,7 +182,7 @@ def _jsonl_batches(source: Source, cols: ResolvedColumns, batch_rows: int) -> It
     except OSError as exc:
         if len(batch):
             yield batch
-        yield _failure(source, next_row, exc)
+        yield failure(source, next_row, exc)
         return
     if len(batch):
         yield batch
@@ -384,10 +238,10 @@ class _ParquetUnits:
             except Exception as exc:  # a damaged page: record it, read the other groups
                 batch.file_errors.append(ErrorRecord(
                     self.source.name, a + 1, None,
-                    f"cannot read rows {a + 1}-{b} of {self.source.name} (row group {g}): {_one_line(exc)}",
+                    f"cannot read rows {a + 1}-{b} of {self.source.name} (row group {g}): {one_line(exc)}",
                 ))
                 continue
-            batch.extend(_batch_from_arrow(table.slice(a - start, b - a), self.cols, a + 1))
+            batch.extend(batch_from_arrow(table.slice(a - start, b - a), self.cols, a + 1))
         return Unit(self.source_index, k, batch, last=k == self.n_units - 1)
 
 

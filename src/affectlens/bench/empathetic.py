@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench.metrics import accuracy, macro_f1
+from affectlens.metrics import accuracy, macro_f1
 
 ED_SET = "empatheticdialogues"
 COARSE_SET = "ekman"

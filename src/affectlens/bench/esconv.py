@@ -34,10 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench.metrics import accuracy, macro_f1, recall_per_class, weighted_f1
 from affectlens.dialogue.support_features import N_STRATEGIES, STRATEGIES
-
-KL_EPSILON = 1e-3  # added to every predicted share, so a strategy never predicted gives a finite KL
+from affectlens.metrics import KL_EPSILON, accuracy, distribution_kl, macro_f1, recall_per_class, weighted_f1
 
 #: published figures, as published; not re-measured here (different setups and splits)
 PUBLISHED: tuple[dict[str, Any], ...] = (
@@ -105,11 +103,7 @@ def tfidf_peer(train: Points, valid: Points, test: Points) -> tuple[np.ndarray, 
 
 def kl_to_human(gold: np.ndarray, predicted: np.ndarray) -> float:
     """KL(human || predicted) between the two strategy distributions (nats)."""
-    human = np.bincount(gold, minlength=N_STRATEGIES) / len(gold)
-    mix = np.bincount(predicted[predicted >= 0], minlength=N_STRATEGIES) / max(len(predicted), 1) + KL_EPSILON
-    mix /= mix.sum()
-    keep = human > 0
-    return float((human[keep] * np.log(human[keep] / mix[keep])).sum())
+    return distribution_kl(gold, predicted, N_STRATEGIES, KL_EPSILON)
 
 
 def score(gold: np.ndarray, predicted: np.ndarray, bootstrap: int) -> dict[str, Any]:
@@ -162,9 +156,9 @@ def ours(dialogues: list[Any], model_dir: Path | None) -> tuple[np.ndarray, np.n
 
 def run_esconv(*, data_root: Path | None = None, model_dir: Path | None = None, bootstrap: int = 1000,
                limit: int | None = None, on_progress: Callable[[str], None] = print) -> dict[str, Any]:
-    from affectlens.bench.metrics import ece_top_label
+    from affectlens.bench.esconv_data import load_esconv
     from affectlens.bench.runner import machine_info
-    from affectlens.training.support import load_esconv
+    from affectlens.metrics import ece_top_label
 
     splits = {s: load_esconv(s, data_root) for s in ("train", "valid", "test")}
     if limit is not None:
@@ -201,9 +195,9 @@ def run_esconv(*, data_root: Path | None = None, model_dir: Path | None = None, 
 def run_llm_study(client: Any, limit: int, data_root: Path | None,
                   on_progress: Callable[[str], None]) -> dict[str, Any]:
     """The LLM's own strategy vs the human's, without and with our suggestion (``llm/support.py``)."""
+    from affectlens.bench.esconv_data import load_esconv
     from affectlens.dialogue.support import SupportRecognizer
     from affectlens.llm.support import strategy_study
-    from affectlens.training.support import load_esconv
 
     return strategy_study(load_esconv("test", data_root), client=client, recognizer=SupportRecognizer(),
                           limit=limit, on_progress=on_progress)

@@ -153,7 +153,7 @@ def scores_with_intervals(metrics: Mapping[str, Callable[[np.ndarray, np.ndarray
                           predicted: np.ndarray, bootstrap: int) -> dict[str, Any]:
     """``{name: value}`` rounded to 4 places, each followed by ``{name}_ci95`` (95% bootstrap
     interval, ``bootstrap`` resamples) unless ``bootstrap`` is 0."""
-    from affectlens.bench.metrics import bootstrap_ci
+    from affectlens.metrics import bootstrap_ci
 
     out: dict[str, Any] = {}
     for name, fn in metrics.items():

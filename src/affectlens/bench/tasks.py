@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench import metrics as m
+from affectlens import metrics as m
 from affectlens.bench.datasets import GOEMOTIONS_LABELS as GOEMOTIONS_LABELS  # re-exported
 from affectlens.bench.datasets import (
     MELD_LABELS,
@@ -419,8 +419,8 @@ MELD = Task(
 def _ferplus_reader(split: str, root: str | Path | None) -> TaskData:
     """FER+ majority labels on the official FER2013 split (faces whose plurality is unknown or
     not-a-face dropped); each 48x48 image is a ``FaceCrop``, so no detector runs."""
+    from affectlens.bench.ferplus_data import SPLITS, load_split
     from affectlens.inputs import FaceCrop
-    from affectlens.training.face import SPLITS, load_split
 
     folder = {"train": "train", "dev": "valid", "valid": "valid", "test": "test"}.get(split)
     if folder is None:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench import metrics as m
+from affectlens import metrics as m
 from affectlens.bench.xcorpus_data import (
     CORPORA,
     EKMAN7,
@@ -62,6 +62,7 @@ class XcorpusReport:
     command: str
     corpora: list[str]
     max_train: int | None = None  # train texts per corpus (hashed subset)
+    models: list[str] = field(default_factory=list)  # registered text models scored beside the systems
     scores: dict[str, dict[str, Score]] = field(default_factory=dict)  # held-out corpus -> system -> score
     seconds: float = 0.0
 
@@ -170,23 +171,38 @@ def previous_model_scores(features: np.ndarray) -> np.ndarray:
     return probs @ goemotions_ekman_matrix()
 
 
+def model_scores(recognizer: Any, texts: list[str]) -> np.ndarray:
+    """A registered GoEmotions text model's calibrated probabilities (what ``analyze`` runs) summed into Ekman-7."""
+    temperatures = np.asarray(recognizer.config.temperatures, dtype=np.float32)
+    probs = np.zeros((len(texts), temperatures.shape[0]), dtype=np.float32)
+    for chunk, _, (logits,) in recognizer.first_window_batches(texts, ["logits"]):
+        probs[chunk] = 1.0 / (1.0 + np.exp(-logits / temperatures))
+    return probs @ goemotions_ekman_matrix()
+
+
 def run_xcorpus(cache: FeatureCache, corpora: Sequence[str] | None = None, bootstrap: int = 1000,
                 systems: Sequence[str] = SYSTEMS, command: str = "", max_train: int | None = MAX_TRAIN_TEXTS,
-                on_progress: Callable[[str], None] | None = None) -> XcorpusReport:
+                on_progress: Callable[[str], None] | None = None, models: Sequence[str] = ()) -> XcorpusReport:
+    """``models``: registered GoEmotions text models scored beside the systems (their own training data
+    decides whether a row is leave-one-out for them: see their model cards)."""
     from threadpoolctl import threadpool_limits
 
     # one BLAS thread: on 2 shared cores, threaded lbfgs ran about 50x slower (oversubscription)
     with threadpool_limits(limits=1):
-        return _run(cache, corpora, bootstrap, systems, command, max_train, on_progress)
+        return _run(cache, corpora, bootstrap, systems, command, max_train, on_progress, models)
 
 
 def _run(cache: FeatureCache, corpora: Sequence[str] | None, bootstrap: int, systems: Sequence[str],
-         command: str, max_train: int | None, on_progress: Callable[[str], None] | None) -> XcorpusReport:
+         command: str, max_train: int | None, on_progress: Callable[[str], None] | None,
+         models: Sequence[str] = ()) -> XcorpusReport:
+    from affectlens.registry import load_recognizer
+
     progress = on_progress or (lambda line: None)
     names = list(corpora or CORPORA)
     started = time.perf_counter()
     train = {name: cache.get(name, "train", max_train) for name in TRAINING_CORPORA}
-    report = XcorpusReport(command=command, corpora=names, max_train=max_train)
+    report = XcorpusReport(command=command, corpora=names, max_train=max_train, models=list(models))
+    recognizers = {name: load_recognizer(name) for name in models}
     for held_out in names:
         info = CORPORA[held_out]
         test_data, test_x = cache.get(held_out, "test", MAX_TEST_TEXTS.get(held_out))
@@ -216,6 +232,8 @@ def _run(cache: FeatureCache, corpora: Sequence[str] | None, bootstrap: int, sys
         if "previous model" in systems:
             add("previous model", previous_model_scores(test_x),
                 "in-domain (trained on GoEmotions)" if held_out == "goemotions" else "")
+        for name, recognizer in recognizers.items():
+            add(name, model_scores(recognizer, test_texts.texts))
         if "in-domain" in systems and held_out in train:
             own_data, own_x = train[held_out]
             own = own_data.ekman >= 0
@@ -235,7 +253,7 @@ def _cell(s: Score | None) -> str:
 
 
 def to_markdown(report: XcorpusReport) -> str:
-    systems = [s for s in SYSTEMS if any(s in row for row in report.scores.values())]
+    systems = [s for s in (*SYSTEMS, *report.models) if any(s in row for row in report.scores.values())]
     lines = [
         "## Leave-one-corpus-out text benchmark (Ekman-7, macro-F1, 95 % bootstrap interval)",
         "",
@@ -255,8 +273,12 @@ def to_markdown(report: XcorpusReport) -> str:
                      + " | ".join(f"{row[s].weighted_f1:.3f}" if s in row else "n/a" for s in systems) + " |")
     lines += ["", "Systems other than `in-domain` never saw the held-out corpus; `previous model` saw only "
               "GoEmotions (its GoEmotions row is in-domain). On MELD (never trained on) the systems learn from "
-              "all five corpora. VADER (valence only) has no Ekman prediction: n/a.",
-              f"Train texts per corpus: at most {report.max_train} (a fixed hashed subset). "
+              "all five corpora. VADER (valence only) has no Ekman prediction: n/a."]
+    if report.models:
+        lines.append("Columns named like a model (`--model`) are that model as shipped, over its calibrated "
+                     "probabilities summed into Ekman groups: its model card says which corpora it was trained on, "
+                     "and so on which rows it is in-domain.")
+    lines += [f"Train texts per corpus: at most {report.max_train} (a fixed hashed subset). "
               f"Run time {report.seconds:.0f} s.", ""]
     return "\n".join(line for line in lines if line is not None)
 

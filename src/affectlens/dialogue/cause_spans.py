@@ -5,10 +5,10 @@ for an emotional target turn and one of its cause turns (``dialogue/causes.py`` 
 those), return a contiguous run of words of the cause turn.  The cause turn is read by
 the shipped text encoder (``hidden_layer3`` states and ``token_logits`` of every word
 piece, averaged per word); each word also gets a few position / punctuation flags.  The
-target enters as its frozen turn features (``TextOnnxRecognizer.turn_features``, 796
+target enters as its frozen turn features (``text_encoder.TextEncoder.turn_features``, 796
 numbers), its emotion, the distance to the cause turn and whether the same person spoke.
 A small head (a projection, a bidirectional GRU, start and end scores;
-``models/cause-span-reccon-v1``, trained by ``training/cause_spans.py``) scores every
+``models/cause-span-reccon-v1``, trained by ``affectlens_recipes/cause_spans.py``) scores every
 word as the span's first and last; the span is the best ``start <= end`` pair at most
 ``max_words`` long.  Inference is numpy only.
 
@@ -99,7 +99,7 @@ def encode_turns(text_model: Any, texts: Sequence[str], *, max_pieces: int = MAX
     """Per text: its words and per-word features ``[mean hidden_layer3, mean token_logits / 5]``.
 
     ``text_model`` is a ``TextOnnxRecognizer`` whose model exposes ``hidden_layer3``
-    (``training/onnx_outputs.py``); the first ``max_pieces`` word pieces are read.
+    (``affectlens_recipes/onnx_outputs.py``); the first ``max_pieces`` word pieces are read.
     """
     text_model.load()
     tokenizer = text_model._tokenizer
@@ -233,13 +233,13 @@ class SpanModel:
     @classmethod
     def load(cls, folder: Path = DEFAULT_MODEL_DIR, *, verify: bool = True) -> SpanModel:
         from affectlens.dialogue.causes import read_npz_model_folder
-        from affectlens.recognizers.text_onnx import ModelIntegrityError
+        from affectlens.model_folder import ModelFilesError
 
         config, path = read_npz_model_folder(folder, "cause span model", verify=verify)
         with np.load(path, allow_pickle=False) as data:
             missing = [p for p in PARAMETERS if p not in data.files]
             if missing:
-                raise ModelIntegrityError(f"{path} lacks {', '.join(missing)}")
+                raise ModelFilesError(f"{path} lacks {', '.join(missing)}")
             params = {p: np.asarray(data[p], dtype=np.float32) for p in PARAMETERS}
         return cls(params, int(config["max_words"]), str(config.get("name", cls.name)),
                    config.get("text_model_sha256"))

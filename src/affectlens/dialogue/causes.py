@@ -5,12 +5,11 @@ every candidate turn ``c <= t`` is scored.  The scorer is a logistic regression 
 frozen turn features of the text encoder (the same 796 numbers the conversation model
 reads) of both turns, their product, the distance ``t - c``, whether the same person
 spoke, the turn positions and the target's emotion (``models/cause-reccon-logreg-v1``,
-trained by ``training/cause_reccon.py`` on RECCON's DailyDialog portion).
+trained by ``affectlens_recipes/cause_reccon.py`` on RECCON's DailyDialog portion).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,18 +43,10 @@ def pair_features(features: np.ndarray, speakers: Sequence[str], target: int, em
 
 def read_npz_model_folder(folder: Path, what: str, *, verify: bool = True) -> tuple[dict[str, Any], Path]:
     """``config.json`` of a numpy model folder and the path of its ``model.npz``, sha256 checked."""
-    from affectlens.models import sha256_file
-    from affectlens.recognizers.text_onnx import ModelFilesMissing, ModelIntegrityError
+    from affectlens.model_folder import ModelFolder
 
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise ModelFilesMissing(f"no config.json in {what} folder {folder}")
-    config: dict[str, Any] = json.loads(config_path.read_text(encoding="utf-8"))
-    path = folder / "model.npz"
-    if not path.is_file():
-        raise ModelFilesMissing(f"missing model.npz in {folder}")
-    if verify and sha256_file(path) != config["sha256"]["model.npz"]:
-        raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
+    model = ModelFolder.open(folder, kind=what.removesuffix(" model"), needs=("model.npz",), verify=verify, pinned=True)
+    config, path = model.config, model.path / "model.npz"
     return config, path
 
 

@@ -1,9 +1,9 @@
 """The context-aware conversation model: each turn read with the whole dialogue around it.
 
 ``ContextualErc`` (registered as ``dialogue.minilm-meld-bigru.v1``) encodes every turn
-with the shipped text encoder (``TextOnnxRecognizer.turn_features``) and runs a small
+with the shipped text encoder (``text_encoder.TextEncoder.turn_features``) and runs a small
 bidirectional GRU head over the dialogue (``models/dialogue-minilm-meld-bigru-v1``,
-trained by ``training/erc_meld.py``).  Each turn's segment carries:
+trained by ``affectlens_recipes/erc_meld.py``).  Each turn's segment carries:
 
 * ``scores`` over MELD's 7 classes, calibrated (temperature fitted on MELD dev);
 * ``vad`` from the text model's own VAD head for the turn;
@@ -34,10 +34,11 @@ from affectlens.calibration import softmax
 from affectlens.dialogue.turn_tables import item_results, turn_table_dialogues
 from affectlens.dialogue.types import Dialogue, Turn, dialogue_chunks
 from affectlens.inputs import as_text_item
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
 if TYPE_CHECKING:
-    from affectlens.recognizers.text_onnx import PieceStates
+    from affectlens.recognizers.text_encoder import PieceStates
 
 #: the word pieces per turn the conversation model was trained on (``turn_features``' default)
 TURN_MAX_TOKENS = 128
@@ -64,7 +65,7 @@ def dialogue_inputs(features: np.ndarray, speakers: Sequence[str]) -> np.ndarray
     return np.concatenate([np.asarray(features, dtype=np.float32), same], axis=1)
 
 
-class ContextualErc:
+class ContextualErc(RecognizerParams):
     """Emotion recognition in conversation over MELD's 7 classes, with dialogue context."""
 
     modality = Modality.TEXT

@@ -15,11 +15,12 @@ from typing import Any
 
 from affectlens.dialogue.subtitles import parse_srt, parse_vtt
 from affectlens.dialogue.types import UNKNOWN_SPEAKER, Dialogue, Turn
+from affectlens.file_types import DIALOGUE_JSON_SUFFIX, TABLE_FORMATS
+from affectlens.file_types import DIALOGUE_SUFFIXES as DIALOGUE_SUFFIXES  # re-exported: the one suffix table
+from affectlens.file_types import SUBTITLE_SUFFIXES as SUBTITLE_SUFFIXES
+from affectlens.file_types import TABLE_SUFFIXES as TABLE_SUFFIXES
 from affectlens.io.text_checks import EMPTY_TEXT, text_problem
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
-SUBTITLE_SUFFIXES = (".srt", ".vtt")
-DIALOGUE_SUFFIXES = (*TABLE_SUFFIXES, ".json", *SUBTITLE_SUFFIXES)
 REQUIRED_COLUMNS = ("dialogue_id", "speaker", "text")
 
 
@@ -137,16 +138,16 @@ def check_timing(turns: Sequence[Turn], prefix: str = "dialogue") -> list[str]:
 def _read_frame(path: Path) -> Any:
     import pandas as pd
 
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    table_format = TABLE_FORMATS.get(path.suffix.lower())
+    if table_format == "csv":
         return pd.read_csv(path, dtype={"dialogue_id": str, "speaker": str, "text": str},
                            keep_default_na=False, na_values=[""])
-    if suffix == ".tsv":
+    if table_format == "tsv":
         return pd.read_csv(path, sep="\t", dtype={"dialogue_id": str, "speaker": str, "text": str},
                            keep_default_na=False, na_values=[""])
-    if suffix == ".jsonl":
+    if table_format == "jsonl":
         return pd.read_json(path, lines=True, dtype={"dialogue_id": str})
-    if suffix == ".parquet":
+    if table_format == "parquet":
         return pd.read_parquet(path)
     raise DialogueFormatError(f"not a table of turns: {path}")
 
@@ -234,7 +235,7 @@ def read_dialogues(path: str | Path, *, speakers: Iterable[str] | None = None) -
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         return read_turn_table(path, speakers=speakers)
-    if suffix == ".json":
+    if suffix == DIALOGUE_JSON_SUFFIX:
         return read_json_dialogues(path, speakers=speakers)
     if suffix in SUBTITLE_SUFFIXES:
         return [read_subtitles(path, speakers=speakers)]

@@ -44,6 +44,7 @@ from affectlens.dialogue.support_features import (
     suggest_inputs,
 )
 from affectlens.dialogue.types import Dialogue, Turn
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_NAME = "support.esconv-minilm.v1"
@@ -108,8 +109,10 @@ class SupportPoint:
         return out
 
 
-class SupportRecognizer:
+class SupportRecognizer(RecognizerParams):
     """Seeker emotions per turn + the supporter's next strategy (ESConv's 8), with cues and care."""
+
+    RUNTIME_PARAMS = frozenset({"supporter"})  # analysis only: with_params copies share the model
 
     modality = Modality.TEXT
     uses_context = True

@@ -1,10 +1,10 @@
 """The inputs of the support-strategy heads: pure functions of one dialogue's encoded turns.
 
-Training (``training/support_heads.py``) and the recognizer (``dialogue/support.py``) build
+Training (``affectlens_recipes/support_heads.py``) and the recognizer (``dialogue/support.py``) build
 the heads' inputs with these same functions, so the two cannot drift apart.
 
 Per dialogue the caller passes, for every turn in order: the text encoder's turn features
-(``TextOnnxRecognizer.turn_features``: 796 numbers), its VAD in [-1, 1], whether the
+(``text_encoder.TextEncoder.turn_features``: 796 numbers), its VAD in [-1, 1], whether the
 supporter spoke it, and (for supporter turns) the probabilities of the 8 strategies the
 turn used (the ``observe`` head's reading, or one-hot gold labels).
 """

@@ -228,6 +228,32 @@ class RunningBaseline:
             self.forget(track_id)
 
 
-__all__ = ["MEASURES", "NORM_FILE", "PHRASES", "GeometryCue", "LandmarkError", "RunningBaseline", "cues_against",
-           "eye_centres", "face_frame", "measures", "notable", "population_norm", "population_spread",
-           "still_image_cues"]
+#: the inputs a model reads from the geometry: each measure as a z-score against the neutral norm,
+#: then 1.0 where no landmarks were found (the z-scores are 0 then)
+GEOMETRY_FEATURES = (*MEASURES, "landmarks_missing")
+#: z-scores are clipped: a mesh that went astray must not dominate a decision
+Z_CLIP = 8.0
+
+
+def geometry_vector(points: np.ndarray | None) -> np.ndarray:
+    """The model input of one face's geometry [len(GEOMETRY_FEATURES)] float32: each measure's
+    z-score against the population norm (clipped to +-Z_CLIP), and a missing flag (no mesh, or a
+    mesh that cannot be measured: all z-scores 0, flag 1)."""
+    out = np.zeros(len(GEOMETRY_FEATURES), np.float32)
+    if points is None:
+        out[-1] = 1.0
+        return out
+    try:
+        found = measures(points)
+    except LandmarkError:
+        out[-1] = 1.0
+        return out
+    norm, spread = population_norm(), population_spread()
+    for i, name in enumerate(MEASURES):
+        out[i] = np.clip((found[name] - norm[name]) / max(spread.get(name, 0.0), 1e-6), -Z_CLIP, Z_CLIP)
+    return out
+
+
+__all__ = ["GEOMETRY_FEATURES", "MEASURES", "NORM_FILE", "PHRASES", "Z_CLIP", "GeometryCue", "LandmarkError",
+           "RunningBaseline", "cues_against", "eye_centres", "face_frame", "geometry_vector", "measures",
+           "notable", "population_norm", "population_spread", "still_image_cues"]

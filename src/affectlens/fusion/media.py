@@ -16,10 +16,13 @@ from __future__ import annotations
 import warnings as warnings_module
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from affectlens.fusion.late import FusionConfig, fuse_timeline
 from affectlens.types import EmotionResult, Modality, Segment
+
+if TYPE_CHECKING:
+    from affectlens.vision.io import VideoOptions
 
 #: a transcript that runs this much past the end of the media is reported
 LENGTH_TOLERANCE_S = 2.0
@@ -51,6 +54,7 @@ def analyze_media_with_transcript(
     speech: Any = None,
     face: Any = None,
     config: FusionConfig | None = None,
+    video: VideoOptions | None = None,
 ) -> EmotionResult:
     """The fused per-turn timeline of ``media`` (audio or video) with its ``transcript`` (SRT/WebVTT).
 
@@ -58,12 +62,13 @@ def analyze_media_with_transcript(
     ``asr_model`` (``affectlens.audio.asr``; ``asr`` injects a loaded model).
     ``text`` is a ``ConversationRecognizer`` (default: the shipped conversation model);
     ``speech``/``face`` are recognizers (default: the registry's); pass ``False`` to
-    leave a modality out.
+    leave a modality out.  ``video`` says how to sample a video's frames (default: 5 per second,
+    the whole video).
     """
     from affectlens.audio.decode import open_audio
-    from affectlens.dialogue.cli import conversation_model
+    from affectlens.dialogue.analysis import conversation_model
     from affectlens.dialogue.io import read_dialogues
-    from affectlens.vision import VIDEO_SUFFIXES
+    from affectlens.file_types import VIDEO_SUFFIXES
 
     media = Path(media)
     problems: list[str] = []
@@ -97,7 +102,7 @@ def analyze_media_with_transcript(
     if face is not False and media.suffix.lower() in VIDEO_SUFFIXES:
         from affectlens.vision.io import open_video
 
-        streams["face"] = _analyze_one(face, Modality.FACE, open_video(media), problems)
+        streams["face"] = _analyze_one(face, Modality.FACE, open_video(media, options=video), problems)
     with warnings_module.catch_warnings():
         warnings_module.simplefilter("ignore")  # fuse_timeline's own notes come back as result warnings
         fused = fuse_timeline(streams, config=config or FusionConfig(), reference="text")

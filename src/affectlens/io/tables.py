@@ -15,19 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from affectlens.file_types import TABLE_FORMATS as TABLE_FORMATS  # re-exported: the one suffix table
+from affectlens.file_types import is_table as is_table
 from affectlens.inputs import InputError
 from affectlens.io import EmptyInput, MissingColumn
 from affectlens.io.text_checks import invalid_text
 
-#: file suffix -> table format
-TABLE_FORMATS: dict[str, str] = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 #: the column used when none is named and the table has more than one
 DEFAULT_COLUMN = "text"
 DEFAULT_CHUNK_ROWS = 10_000
@@ -41,10 +34,6 @@ class TableRow:
     value: Any
     record_id: str | None
     problem: str | None = None  # a row that could not even be parsed (an invalid JSON line)
-
-
-def is_table(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in TABLE_FORMATS
 
 
 def table_format(path: str | Path) -> str:

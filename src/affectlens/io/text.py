@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from affectlens.file_types import TEXT_SUFFIXES as TEXT_SUFFIXES  # re-exported: the one suffix table
 from affectlens.inputs import InputError, TextItem
 from affectlens.io import EmptyInput
 from affectlens.io.text_checks import is_blank
-
-TEXT_SUFFIXES: tuple[str, ...] = (".txt", ".text", ".md")
 
 
 def read_text_file(path: str | Path) -> str:

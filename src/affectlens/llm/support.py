@@ -145,11 +145,11 @@ def strategy_study(dialogues: Sequence[Any], *, client: Any, recognizer: Any, li
                    seed: int = 0, on_progress: Callable[[str], None] = print) -> dict[str, Any]:
     """How often the LLM's own strategy matches the human supporter's, without and with our suggestion.
 
-    ``dialogues`` are ESConv dialogues (``training.support.EsconvDialogue``); ``limit``
+    ``dialogues`` are ESConv dialogues (``bench.esconv_data.EsconvDialogue``); ``limit``
     supporter turns are drawn at random (``seed``) among those after a seeker turn.
     """
-    from affectlens.bench.esconv import kl_to_human
     from affectlens.dialogue.types import Turn
+    from affectlens.metrics import distribution_kl
 
     candidates = [(d, i) for d, dialogue in enumerate(dialogues) for i, s in enumerate(dialogue.speakers)
                   if s == "sys" and i > 0 and dialogue.speakers[i - 1] == "usr"]
@@ -182,7 +182,7 @@ def strategy_study(dialogues: Sequence[Any], *, client: Any, recognizer: Any, li
     def summary(pred: list[int]) -> dict[str, Any]:
         p = np.array(pred)
         return {"match_human": round(float((p == g).mean()), 4) if len(g) else None,
-                "kl_to_human": round(kl_to_human(g, p), 4) if len(g) else None,
+                "kl_to_human": round(distribution_kl(g, p, N_STRATEGIES), 4) if len(g) else None,
                 "share": {s: round(float((p == k).mean()), 4) if len(p) else 0.0
                           for k, s in enumerate(STRATEGIES)}}
 

@@ -14,9 +14,9 @@ A model folder holds ``model.onnx`` (input [N, C, H, W] float32, output [N, L] l
 
 Any folder of this layout works (``FaceOnnxRecognizer(model_dir=...)`` or the
 ``AFFECTLENS_FACE_MODEL_DIR`` environment variable), so the recognizer does not depend on the
-model we train (``affectlens.training.face``).  The shipped folder is
+model we train (``affectlens_recipes.face``).  The shipped folder is
 ``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md: trained on FER2013, research use only);
-a folder without ``model.onnx``/``config.json`` raises ``FaceModelFilesMissing`` on load.
+a folder without ``model.onnx``/``config.json`` raises ``ModelFilesMissing`` on load.
 
 Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
 per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
@@ -38,6 +38,8 @@ import numpy as np
 
 from affectlens.calibration import softmax
 from affectlens.inputs import FaceCrop, ImageFrame, InputError
+from affectlens.model_folder import ModelFilesError, ModelFilesMissing, ModelFolder
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_NAME = "face.ferplus-cnn.v1"
@@ -48,12 +50,9 @@ MODEL_DIR_ENV = "AFFECTLENS_FACE_MODEL_DIR"
 DETECTOR_ENV = "AFFECTLENS_FACE_DETECTOR"
 
 
-class FaceModelFilesMissing(FileNotFoundError):
-    """The face model folder lacks a file it needs (``model.onnx`` or ``config.json``)."""
-
-
-class FaceModelIntegrityError(RuntimeError):
-    """A model file differs from the sha256 its config pins."""
+# the one error type of model folders (``model_folder``), under the names this module always had
+FaceModelFilesMissing = ModelFilesMissing
+FaceModelIntegrityError = ModelFilesError
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,16 @@ class FaceModelConfig:
     #: average the logits of each crop and its mirror image (run as one batch of 2N: a mirror
     #: inside the graph kept int8 kernels from paying off)
     mirror_average: bool = False
+    #: name of a second model input [N, 9] that takes the face's landmark geometry
+    #: (``features.face_geometry.geometry_vector``), so the action-unit-like cues feed the decision
+    geometry_input: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> FaceModelConfig:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> FaceModelConfig:
         size = raw.get("input_size", [48, 48])
         return cls(
             labels=tuple(raw["labels"]),
@@ -94,6 +99,7 @@ class FaceModelConfig:
             version=str(raw.get("version", "v1")),
             sha256=dict(raw.get("sha256", {})),
             mirror_average=bool(raw.get("mirror_average", False)),
+            geometry_input=raw.get("geometry_input") or None,
         )
 
 
@@ -110,8 +116,11 @@ class _Face:
     geometry: list[Any] | None = None  # action-unit-like Cues, computed where the reference is known
 
 
-class FaceOnnxRecognizer:
+class FaceOnnxRecognizer(RecognizerParams):
     """Expressions of every face in images and video frames (ONNX CNN), with occlusion cues."""
+
+    # analysis only: with_params copies share the model
+    RUNTIME_PARAMS = frozenset({"explain", "batch_size", "smoothing", "max_misses"})
 
     modality = Modality.FACE
 
@@ -131,6 +140,7 @@ class FaceOnnxRecognizer:
         self.detector_name = resolve_detector(detector or os.environ.get(DETECTOR_ENV) or "auto")
         self.align = align  # rotate crops so the eyes are level (needs the mediapipe detector's landmarks)
         self.landmarks = landmarks and self.detector_name == "mediapipe"
+        self._want_landmarks = landmarks  # a model with a geometry input also meshes face crops
         self.small_faces = small_faces  # mediapipe: also scan 256 px tiles (faces down to ~24 px; ~9x slower)
         self._mesh: Any = None
         self.explain = explain
@@ -150,19 +160,17 @@ class FaceOnnxRecognizer:
             return
         import onnxruntime as ort
 
-        from affectlens.models import sha256_file
-
-        config_path = self.model_dir / "config.json"
-        model_path = self.model_dir / "model.onnx"
-        if not config_path.is_file() or not model_path.is_file():
-            raise FaceModelFilesMissing(
-                f"face model files missing: no trained expression model in {self.model_dir} "
-                f"(train one with 'python -m affectlens.training.face', see docs/vision.md, "
-                f"or point {MODEL_DIR_ENV} to a model folder)")
-        config = FaceModelConfig.load(config_path)
-        expected = config.sha256.get("model.onnx")
-        if self.verify and expected and sha256_file(model_path) != expected:
-            raise FaceModelIntegrityError(f"{model_path} does not match the sha256 pinned in config.json")
+        try:
+            folder = ModelFolder.open(self.model_dir, kind="face", needs=("model.onnx",), required_keys=("labels",),
+                                      verify=self.verify)
+        except ModelFilesMissing as exc:
+            reason = str(exc).removeprefix("model files missing: ")
+            raise ModelFilesMissing(
+                f"face model files missing: no trained expression model ({reason}; "
+                f"train one with 'python -m affectlens_recipes.face', see docs/vision.md, "
+                f"or point {MODEL_DIR_ENV} to a model folder)") from None
+        config = FaceModelConfig.from_dict(folder.config)
+        model_path = folder.file("model.onnx")
         from affectlens.runtime_threads import session_options
 
         options = session_options(ort, threads=self.threads)
@@ -176,6 +184,12 @@ class FaceOnnxRecognizer:
 
         self._detector, self._video_detector = make_detectors(self.detector_name, threads=self.threads,
                                                               verify=self.verify, small_faces=self.small_faces)
+        # self._config, not self.config: a subclass may load its detectors before its session
+        if self._config is not None and self._config.geometry_input and self._want_landmarks \
+                and self.detector_name != "haar":
+            from affectlens.vision.mediapipe_files import available
+
+            self.landmarks = available()  # without the mesh files the geometry input reads "missing"
         if self.landmarks:
             from affectlens.vision.face_mesh import FaceMesh
 
@@ -188,23 +202,35 @@ class FaceOnnxRecognizer:
         return self._config
 
     # -- model ---------------------------------------------------------------------------
-    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
-        """Probabilities [N, L] for uint8 crops [N, H, W] (gray) or [N, H, W, 3], in batches."""
+    def predict_crops(self, crops: np.ndarray, geometry: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities [N, L] for uint8 crops [N, H, W] (gray) or [N, H, W, 3], in batches.
+
+        ``geometry`` [N, 9]: each face's ``geometry_vector``, for a model with a geometry input
+        (None: every face reads "landmarks missing"); other models ignore it."""
         cfg = self.config
         if len(crops) == 0:
             return np.zeros((0, len(cfg.labels)), np.float32)
         x = crops.astype(np.float32)
         x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
         x = (x * cfg.scale - cfg.mean) / cfg.std
-        parts = [self._logits(x[b : b + self.batch_size]) for b in range(0, len(x), self.batch_size)]
+        if cfg.geometry_input and geometry is None:
+            from affectlens.features.face_geometry import geometry_vector
+
+            geometry = np.repeat(geometry_vector(None)[None], len(x), axis=0)
+        g = None if not cfg.geometry_input or geometry is None else np.asarray(geometry, np.float32)
+        parts = [self._logits(x[b : b + self.batch_size], None if g is None else g[b : b + self.batch_size])
+                 for b in range(0, len(x), self.batch_size)]
         return softmax(np.concatenate(parts), cfg.temperature)
 
-    def _logits(self, x: np.ndarray) -> np.ndarray:
+    def _logits(self, x: np.ndarray, geometry: np.ndarray | None = None) -> np.ndarray:
         cfg = self.config
-        if not cfg.mirror_average:
-            return np.asarray(self._session.run([cfg.output_name], {cfg.input_name: x})[0])
-        both = self._session.run([cfg.output_name], {cfg.input_name: np.concatenate([x, x[..., ::-1]])})[0]
-        return np.asarray((both[: len(x)] + both[len(x) :]) / 2.0)
+        feeds = {cfg.input_name: x}
+        if cfg.mirror_average:  # one batch of 2N: the crops, then their mirror images (same geometry)
+            feeds[cfg.input_name] = np.concatenate([x, x[..., ::-1]])
+        if cfg.geometry_input and geometry is not None:
+            feeds[cfg.geometry_input] = np.concatenate([geometry, geometry]) if cfg.mirror_average else geometry
+        out = np.asarray(self._session.run([cfg.output_name], feeds)[0])
+        return out if not cfg.mirror_average else np.asarray((out[: len(x)] + out[len(x) :]) / 2.0)
 
     def _crops(self, faces: Sequence[_Face]) -> np.ndarray:
         from affectlens.vision.detect import crop_faces
@@ -232,20 +258,38 @@ class FaceOnnxRecognizer:
         from affectlens.vision.explain import occluded_copies, region_cues
 
         crops = self._crops(faces)
-        probs = self.predict_crops(crops)
+        geometry = self._geometry(faces)
+        probs = self.predict_crops(crops, geometry)
         if not self.explain or not len(faces):
             return probs, [[] for _ in faces]
-        occluded = self.predict_crops(occluded_copies(crops))
+        repeat = len(occluded_copies(crops[:1])) if len(crops) else 0  # copies per face (one per region)
+        occluded = self.predict_crops(occluded_copies(crops),
+                                      None if geometry is None else np.repeat(geometry, repeat, axis=0))
         cues = region_cues(probs, occluded, self.config.labels, [f.crop_box for f in faces])
         return probs, [list(c) + list(f.geometry or []) for c, f in zip(cues, faces, strict=True)]
+
+    def _geometry(self, faces: Sequence[_Face]) -> np.ndarray | None:
+        """Each face's geometry_vector [N, 9] for a model with a geometry input, else None."""
+        if not self.config.geometry_input:
+            return None
+        from affectlens.features.face_geometry import geometry_vector
+
+        return np.stack([geometry_vector(f.mesh) for f in faces]) if faces else np.zeros((0, 9), np.float32)
 
     def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
         from affectlens.vision.detect import WholeImageDetector, crop_box
 
         height, width = frame.pixels.shape[:2]
-        if isinstance(frame, FaceCrop):  # the whole image is the face, as cropped by its maker
-            return [_Face(item, box, crop_box(box, 0.0, width, height), frame)
-                    for box in WholeImageDetector().detect(frame.pixels)]
+        if isinstance(frame, FaceCrop) or self.detector_name == "none":  # the image is the face, as cropped
+            crops = [_Face(item, box, crop_box(box, 0.0, width, height), frame)
+                     for box in WholeImageDetector().detect(frame.pixels)]
+            if self._mesh is not None and self.config.geometry_input:
+                from affectlens.vision.face_analysis import face_crop_mesh, geometry_cues
+
+                for face in crops:
+                    face.mesh = face_crop_mesh(self._mesh, frame.pixels)
+                    face.geometry = geometry_cues(face.mesh, face.box) if self.explain else None
+            return crops
         detector = self._video_detector if video else self._detector
         faces = [_Face(item, box, crop_box(box, self._margin, width, height), frame)
                  for box in detector.detect(frame.pixels)]
@@ -379,4 +423,16 @@ def create(**params: Any) -> FaceOnnxRecognizer:
     return FaceOnnxRecognizer(**params)
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create"]
+FUSION_NAME = "face.ferplus-wild-fusion.v2"
+FUSION_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v2"
+
+
+def create_fusion(**params: Any) -> FaceOnnxRecognizer:
+    """The CNN's appearance features + the landmark geometry in one head (FER+ and faces in the wild)."""
+    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or FUSION_MODEL_DIR)  # the env var wins, as for v1
+    params.setdefault("name", FUSION_NAME)
+    return FaceOnnxRecognizer(**params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError",
+           "FaceOnnxRecognizer", "create", "create_fusion"]

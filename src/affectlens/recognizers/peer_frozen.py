@@ -24,6 +24,7 @@ import numpy as np
 
 from affectlens.inputs import TextItem
 from affectlens.readiness import not_trained_message, training_allowed
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.peer_common import (
     PeerModelMissing,
     _anchor_vad,
@@ -44,7 +45,7 @@ FROZEN_RECIPE: dict[str, Any] = {
 MAX_TOKENS = 128
 
 
-class FrozenEncoderLogRegRecognizer:
+class FrozenEncoderLogRegRecognizer(RecognizerParams):
     """GoEmotions-28 baseline: frozen all-MiniLM-L6-v2 embeddings + one-vs-rest logistic regression."""
 
     modality = Modality.TEXT
@@ -75,7 +76,7 @@ class FrozenEncoderLogRegRecognizer:
             from tokenizers import Tokenizer
             from transformers import BertModel
 
-            from affectlens.training.pretrained import minilm_dir
+            from affectlens.pretrained import minilm_dir
 
             folder = minilm_dir()
         except (ImportError, RuntimeError) as err:
@@ -159,7 +160,7 @@ class FrozenEncoderLogRegRecognizer:
         from sklearn.linear_model import LogisticRegression
 
         from affectlens.bench.datasets import load_goemotions
-        from affectlens.bench.metrics import best_thresholds
+        from affectlens.metrics import best_thresholds
 
         started = time.perf_counter()
         train = load_goemotions("train", self.data_root)

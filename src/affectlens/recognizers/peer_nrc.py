@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from affectlens.inputs import TextItem
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.peer_common import _segment, analyze_each
 from affectlens.types import Cue, EmotionResult, Modality
 
@@ -29,8 +30,10 @@ EXPRESSIBLE = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
-class NrcLexiconRecognizer:
+class NrcLexiconRecognizer(RecognizerParams):
     """NRC Emotion Lexicon word counts over the ``ekman`` label set (neutral = no emotion word)."""
+
+    RUNTIME_PARAMS = frozenset({"n_cues"})  # analysis only: with_params copies share the model
 
     modality = Modality.TEXT
     label_set = "ekman"

@@ -14,6 +14,7 @@ import numpy as np
 
 from affectlens.inputs import TextItem
 from affectlens.readiness import not_trained_message, training_allowed
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.peer_common import (
     PeerModelMissing,
     _anchor_vad,
@@ -36,8 +37,10 @@ TFIDF_RECIPE: dict[str, Any] = {
 TFIDF_NAME = "peer.tfidf-logreg.v1"
 
 
-class TfidfLogRegRecognizer:
+class TfidfLogRegRecognizer(RecognizerParams):
     """GoEmotions-28 baseline: TF-IDF n-grams + one-vs-rest logistic regression (trained on request, cached)."""
+
+    RUNTIME_PARAMS = frozenset({"n_cues"})  # analysis only: with_params copies share the model
 
     modality = Modality.TEXT
     label_set = "goemotions"
@@ -137,7 +140,7 @@ class TfidfLogRegRecognizer:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         from affectlens.bench.datasets import load_goemotions
-        from affectlens.bench.metrics import best_thresholds
+        from affectlens.metrics import best_thresholds
 
         started = time.perf_counter()
         train = load_goemotions("train", self.data_root)

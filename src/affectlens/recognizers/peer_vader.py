@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from affectlens.inputs import TextItem
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.peer_common import _find_spans, _segment, analyze_each
 from affectlens.types import VAD, Cue, EmotionResult, Modality
 
@@ -13,8 +14,10 @@ VADER_NAME = "peer.vader.v1"
 SENTIMENT_LABELS = ("positive", "negative", "neutral")
 
 
-class VaderRecognizer:
+class VaderRecognizer(RecognizerParams):
     """VADER sentiment as a recognizer over the ``sentiment`` label set (valence only)."""
+
+    RUNTIME_PARAMS = frozenset({"threshold", "n_cues"})  # analysis only: with_params copies share the model
 
     modality = Modality.TEXT
     label_set = "sentiment"

@@ -39,18 +39,17 @@ import numpy as np
 
 from affectlens.calibration import softmax
 from affectlens.inputs import AudioClip
+from affectlens.model_folder import ModelFilesError, ModelFilesMissing, ModelFolder
+from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_NAME = "speech.ravdess-cnn.v1"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "speech-ravdess-cnn-v1"
 
 
-class SpeechModelError(RuntimeError):
-    """The model folder is incomplete or a file differs from the hash its config pins."""
-
-
-class SpeechModelFilesMissing(SpeechModelError, FileNotFoundError):
-    """The model folder lacks a file it needs."""
+# the one error type of model folders (``model_folder``), under the names this module always had
+SpeechModelError = ModelFilesError
+SpeechModelFilesMissing = ModelFilesMissing
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,10 @@ class SpeechModelConfig:
 
     @classmethod
     def load(cls, path: Path) -> SpeechModelConfig:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> SpeechModelConfig:
         norm = raw.get("normalisation", {})
         ref = raw.get("prosody_reference", {})
         return cls(
@@ -93,7 +95,7 @@ class SpeechModelConfig:
 class FunctionalMember:
     """An acoustic-functionals member: logistic regression on 218 statistics per segment.
 
-    Trained by ``training/speech_functionals.py``; the weights are plain JSON lists.  The
+    Trained by ``affectlens_recipes/speech_functionals.py``; the weights are plain JSON lists.  The
     file-mode member z-scores the statistics against the file's segments first; the
     utterance-mode member (no ``std_floor``) reads them raw.  Its probabilities are averaged
     with the networks' (each scaled by the networks' temperature) and the mean is scaled by
@@ -146,8 +148,10 @@ class _Collected:
     seconds: float = 0.0
 
 
-class SpeechOnnxRecognizer:
+class SpeechOnnxRecognizer(RecognizerParams):
     """The shipped speech model (or any folder of the same layout, ``model_dir=``)."""
+
+    RUNTIME_PARAMS = frozenset({"normalisation", "chunk_seconds"})  # analysis only: with_params copies share the model
 
     modality = Modality.SPEECH
     label_set = "ravdess"
@@ -182,11 +186,9 @@ class SpeechOnnxRecognizer:
     def load(self) -> None:
         if self._session is not None:
             return
-        config_path = self.model_dir / "config.json"
-        if not config_path.is_file():
-            raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
-        config = SpeechModelConfig.load(config_path)
-        self._check_files(config.onnx_files, config.sha256)
+        folder = ModelFolder.read(self.model_dir, kind="speech", required_keys=("labels",))
+        config = SpeechModelConfig.from_dict(folder.config)
+        self._check_files(folder, config.onnx_files)
         import onnxruntime as ort
 
         from affectlens.runtime_threads import session_options
@@ -209,17 +211,10 @@ class SpeechOnnxRecognizer:
         self.label_set = config.label_set
         self._session = sessions
 
-    def _check_files(self, files: Sequence[str], sha256: dict[str, str]) -> None:
-        """Raise unless every file in ``files`` and in ``sha256`` is in the folder, with its pinned hash."""
-        from affectlens.models import sha256_file
-
-        for filename in (*files, *sha256):
-            if not (self.model_dir / filename).is_file():
-                raise SpeechModelFilesMissing(f"speech model file missing: {self.model_dir / filename}")
-        for filename, expected in sha256.items():
-            if sha256_file(self.model_dir / filename) != expected:
-                raise SpeechModelError(f"{self.model_dir / filename} does not match the sha256 pinned in "
-                                       f"{self.model_dir / 'config.json'}")
+    @staticmethod
+    def _check_files(folder: ModelFolder, files: Sequence[str]) -> None:
+        """Raise unless every file in ``files`` and every pinned one is in the folder, with its pinned hash."""
+        folder.check_files((*files, *folder.config.get("sha256", {})))
 
     def _load_vad(self) -> None:
         if self.vad is None:

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.model_folder import ModelFolder
 from affectlens.recognizers.speech_onnx import (
     DEFAULT_MODEL_DIR,
     SpeechModelConfig,
-    SpeechModelFilesMissing,
     SpeechOnnxRecognizer,
     _Collected,
     _no_speech,
@@ -54,7 +54,10 @@ class WhisperHeadsConfig:
 
     @classmethod
     def load(cls, path: Path) -> WhisperHeadsConfig:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> WhisperHeadsConfig:
         norm = raw.get("normalisation", {})
         return cls(tuple(raw["labels"]), raw.get("label_set", "ravdess"), dict(raw["onnx_files"]),
                    dict(raw.get("sha256", {})), dict(raw.get("encoder", {}).get("sha256", {})),
@@ -106,11 +109,9 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
     def load(self) -> None:
         if self._session is not None:
             return
-        config_path = self.model_dir / "config.json"
-        if not config_path.is_file():
-            raise SpeechModelFilesMissing(f"speech model file missing: {config_path}")
-        config = WhisperHeadsConfig.load(config_path)
-        self._check_files(tuple(config.onnx_files.values()), config.sha256)
+        folder = ModelFolder.read(self.model_dir, kind="speech", required_keys=("labels", "onnx_files"))
+        config = WhisperHeadsConfig.from_dict(folder.config)
+        self._check_files(folder, tuple(config.onnx_files.values()))
         import onnxruntime as ort
 
         from affectlens.runtime_threads import pool_threads, session_options

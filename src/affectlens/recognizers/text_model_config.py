@@ -10,13 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.model_folder import ModelFilesError
+from affectlens.model_folder import ModelFilesMissing as ModelFilesMissing
 
-class ModelIntegrityError(RuntimeError):
-    """A model file differs from the hash its config pins, or is missing."""
-
-
-class ModelFilesMissing(ModelIntegrityError, FileNotFoundError):
-    """The model folder lacks a file it needs."""
+# the one error type of model folders (``model_folder``), under the names this module always had
+ModelIntegrityError = ModelFilesError
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,10 @@ class TextModelConfig:
 
     @classmethod
     def load(cls, path: Path) -> TextModelConfig:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TextModelConfig:
         n = len(raw["labels"])
         vad = raw.get("vad", {})
         branch = raw.get("vad_branch", {})

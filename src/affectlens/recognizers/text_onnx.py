@@ -5,7 +5,9 @@ A model folder holds ``model.onnx`` (inputs ``input_ids``, ``attention_mask``; o
 ``config.json`` (labels, per-label temperatures and thresholds, VAD scaling, sha256 of
 the files).  The shipped default is ``models/text-minilm-goemotions-v1``; any folder of
 the same layout works (``TextOnnxRecognizer(model_dir=...)``), which is how a user points
-us to a local export of another model.
+us to a local export of another model.  Loading the folder, running the graph and the pooled
+turn features that the dialogue heads read are the encoder's (``text_encoder.TextEncoder``,
+which this recognizer is); this module adds windows, calibration, labels and cues.
 
 Long texts are not truncated.  ``analyze`` cuts a text longer than one window
 (``max_tokens`` word pieces) at sentence boundaries into windows that fit, and returns a
@@ -18,14 +20,14 @@ minimum, VAD the length-weighted mean, a word's cue weight averaged over its win
 
 A config may name a VAD branch (``"vad_branch": {"file": ..., "input": "hidden_layer3"}``): a
 second, small graph over an inner tensor of ``model.onnx`` whose VAD replaces the main
-graph's ``vad`` output (``training/text_vad_branch.py``); with ``"input": "input_ids"`` it is a
-whole encoder of its own over the same word pieces (a VAD student, ``training/text_teacher.py``).
+graph's ``vad`` output (``affectlens_recipes/text_vad_branch.py``); with ``"input": "input_ids"`` it is a
+whole encoder of its own over the same word pieces (a VAD student, ``affectlens_recipes/text_teacher.py``).
 With ``"blend": [wv, wa, wd]`` the two are averaged per dimension (standardised VAD), the
 branch weighted ``w``: the weights are fitted on EmoBank dev when the branch is exported.
 
 ``"model_file"`` names the graph ``analyze`` runs when it is not ``model.onnx``: the shipped
 model runs ``model_static.onnx`` (int8 activations, a VAD student merged in and blended inside
-the graph, ``training/text_static.py``) and keeps ``model.onnx`` for the conversation and cause
+the graph, ``affectlens_recipes/text_static.py``) and keeps ``model.onnx`` for the conversation and cause
 models, whose heads learnt from its features (they pass ``model_file="model.onnx"``).
 
 ``"onnxruntime_session_config"`` holds onnxruntime session entries for that graph (not
@@ -43,8 +45,7 @@ label loses when a word is deleted, the model re-run once per word (``explain/te
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,11 @@ import numpy as np
 
 from affectlens.explain.text import delete_words, occlusion_cues, word_cues, word_spans
 from affectlens.inputs import TextItem, as_text_item
+from affectlens.recognizer_params import RecognizerParams
+from affectlens.recognizers.text_encoder import PieceStates as PieceStates  # re-exported: their home before
+from affectlens.recognizers.text_encoder import TextEncoder, TurnPass, feature_block
 from affectlens.recognizers.text_model_config import ModelFilesMissing as ModelFilesMissing  # re-exported
 from affectlens.recognizers.text_model_config import ModelIntegrityError as ModelIntegrityError
-from affectlens.recognizers.text_model_config import TextModelConfig
 from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
@@ -72,26 +75,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-@dataclass(frozen=True)
-class PieceStates:
-    """A text's word pieces from one encoder pass: tokenizer encoding, hidden layer 3, token logits."""
-
-    encoding: Any  # tokenizers.Encoding of the text, without special tokens
-    hidden_layer3: np.ndarray  # [pieces, H]
-    token_logits: np.ndarray  # [pieces, L]
-
-
-@dataclass(frozen=True)
-class TurnPass:
-    """What one encoder pass gives the conversation model per text (``analyze_with_turn_features``)."""
-
-    results: list[EmotionResult]
-    features: np.ndarray  # [texts, D]: ``turn_features``
-    pieces: list[PieceStates | None]  # None where the text spans several windows
-
-
-class TextOnnxRecognizer:
+class TextOnnxRecognizer(RecognizerParams, TextEncoder):
     """GoEmotions-28 text emotions, VAD and word cues from an ONNX model (onnxruntime + tokenizers)."""
+
+    # analysis only: with_params copies share the model
+    RUNTIME_PARAMS = frozenset({"cues", "n_cues", "batch_size", "max_tokens"})
 
     modality = Modality.TEXT
 
@@ -127,66 +115,12 @@ class TextOnnxRecognizer:
         self.cues = cues
         self.version = name.rsplit(".", 1)[-1]
         self.label_set = "goemotions"
-        self._session: Any = None
-        self._vad_session: Any = None
-        self._tokenizer: Any = None
-        self._config: TextModelConfig | None = None
-        self._neutral_index: int | None = None
-
-    # -- loading -------------------------------------------------------------------------
-    def load(self) -> None:
-        if self._session is not None:
-            return
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        from affectlens.models import sha256_file
-        from affectlens.runtime_threads import session_options
-
-        config_path = self.model_dir / self.config_file
-        if not config_path.is_file():
-            raise ModelFilesMissing(f"no {self.config_file} in model folder {self.model_dir}")
-        config = TextModelConfig.load(config_path)
-        model_file = config.model_file if self.model_file is None else self.model_file
-        files = [model_file, "tokenizer.json"]
-        if config.vad_branch_file:
-            files.append(config.vad_branch_file)
-        for filename in files:
-            if not (self.model_dir / filename).is_file():
-                raise ModelFilesMissing(f"missing {filename} in model folder {self.model_dir}")
-        # every pinned file present is checked, not only those named above: a graph may read its
-        # weights out of another one (model_static.onnx out of model.onnx, training/text_static.py)
-        for filename, expected in config.sha256.items() if self.verify else ():
-            path = self.model_dir / filename
-            if (filename in files or path.is_file()) and sha256_file(path) != expected:
-                raise ModelIntegrityError(f"{path} does not match the sha256 pinned in config.json")
-        # threads and spinning: ``runtime_threads`` (CPUs available, AFFECTLENS_THREADS, options).
-        # With a branch, the two sessions take turns on the same cores: each may use them all,
-        # but neither may spin (a pool that spin-waits after its run starves the other's
-        # threads: a 3-layer student beside the shipped model gave 328 bare texts/s spinning,
-        # 394 without), which the automatic layout never does
-        entries = config.session_config if self.session_config is None else self.session_config
-        self._session = ort.InferenceSession(str(self.model_dir / model_file),
-                                             session_options(ort, threads=self.threads, entries=entries),
-                                             providers=["CPUExecutionProvider"])
-        if config.vad_branch_file:
-            self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),
-                                                     session_options(ort, threads=self.threads, entries={}),
-                                                     providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        tokenizer.no_padding()
-        tokenizer.no_truncation()
-        self._tokenizer = tokenizer
-        self._config = config
-        self.label_set = config.label_set
-        labels = list(config.labels)
-        self._neutral_index = labels.index(config.neutral_label) if config.neutral_label in labels else None
-
-    @property
-    def config(self) -> TextModelConfig:
-        self.load()
-        assert self._config is not None
-        return self._config
+        # the encoder's state (``TextEncoder``), set by ``load()``
+        self._session = None
+        self._vad_session = None
+        self._tokenizer = None
+        self._config = None
+        self._neutral_index = None
 
     # -- inference -----------------------------------------------------------------------
     def analyze(self, batch: Sequence[Any]) -> list[EmotionResult]:
@@ -309,7 +243,7 @@ class TextOnnxRecognizer:
                 mask[row, : len(seq)] = 1
             extra = ["embedding", "hidden_layer3"] if first_windows is not None else []
             logits, vad, token_logits, *hidden = self._run(["logits", "vad", "token_logits", *extra], ids, mask)
-            block = _feature_block(logits, hidden[0], hidden[1], mask) if hidden else None
+            block = feature_block(logits, hidden[0], hidden[1], mask) if hidden else None
             for row, w in enumerate(chunk):
                 t, s, e = windows[w]
                 if block is not None and first_windows is not None and s == 0:
@@ -339,62 +273,7 @@ class TextOnnxRecognizer:
             out.append((logits_t, vad_t, spans))
         return out
 
-    def _run(self, outputs: list[str], ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
-        """The main graph's ``outputs``; ``vad`` from the VAD branch when the model has one."""
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if self._vad_session is None or "vad" not in outputs:
-            return list(self._session.run(outputs, feeds))
-        source = self.config.vad_branch_input
-        extra = [] if source in outputs or source == "input_ids" else [source]
-        values = dict(zip(outputs + extra, self._session.run(outputs + extra, feeds), strict=True))
-        # "input_ids": a whole second encoder (a VAD student) over the same word pieces
-        branch_feeds = feeds if source == "input_ids" else {source: values[source], "attention_mask": mask}
-        (branch_vad,) = self._vad_session.run(["vad"], branch_feeds)
-        blend = self.config.vad_branch_blend
-        values["vad"] = branch_vad if blend is None else (1.0 - blend) * values["vad"] + blend * branch_vad
-        return [values[name] for name in outputs]
-
-    def first_window_batches(self, texts: Sequence[str], outputs: list[str], max_tokens: int = 128,
-                             ) -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray]]]:
-        """Run the graph over ``[CLS]`` + each text's first ``max_tokens - 2`` word pieces + ``[SEP]``.
-
-        Yields, per length-sorted batch: the texts' indices, the attention mask and ``outputs``.
-        """
-        self.load()
-        cls_id = self._tokenizer.token_to_id("[CLS]")
-        sep_id = self._tokenizer.token_to_id("[SEP]")
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        token_ids = [[cls_id, *enc.ids[: max_tokens - 2], sep_id] for enc in encodings]
-        order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
-        for b in range(0, len(order), self.batch_size):
-            chunk = order[b : b + self.batch_size]
-            width = max(len(token_ids[i]) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                ids[row, : len(token_ids[i])] = token_ids[i]
-                mask[row, : len(token_ids[i])] = 1
-            yield chunk, mask, self._run(outputs, ids, mask)
-
-    def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        """Per text: the encoder features the conversation model reads, and VAD in [-1, 1].
-
-        Features are ``[embedding (384), logits / 5 (28), mean of layer 3 (384)]`` of the
-        first ``max_tokens`` word pieces (dialogue turns are short; the conversation
-        model was trained on the same truncation).  Needs a model exported with the
-        ``embedding`` and ``hidden_layer3`` outputs (``training/onnx_outputs.py``).
-        """
-        features: np.ndarray | None = None
-        vad = np.zeros((len(texts), 3), dtype=np.float32)
-        batches = self.first_window_batches(texts, ["logits", "vad", "embedding", "hidden_layer3"], max_tokens)
-        for chunk, mask, (logits, vad_raw, embedding, hidden3) in batches:
-            block = _feature_block(logits, embedding, hidden3, mask)
-            if features is None:
-                features = np.zeros((len(texts), block.shape[1]), dtype=np.float32)
-            features[chunk] = block
-            vad[chunk] = self._vad_unit(vad_raw)
-        return (features if features is not None else np.zeros((0, 0), dtype=np.float32)), vad
-
+    # -- the encoder's features with the recognizer's results (``text_encoder`` has the rest) ------
     def analyze_with_turn_features(self, texts: Sequence[str]) -> TurnPass:
         """``analyze`` and ``turn_features`` of non-empty texts from one encoder pass.
 
@@ -417,12 +296,6 @@ class TextOnnxRecognizer:
             (encoding, _, end), window_logits = spans[0]
             states.append(None if hidden is None else PieceStates(encoding, hidden, window_logits[1 : end + 1]))
         return TurnPass(results, np.stack([first[i][0] for i in range(len(texts))]), states)
-
-    def _vad_unit(self, vad_raw: np.ndarray) -> np.ndarray:
-        """The model's standardised VAD -> the native scale -> [-1, 1]."""
-        cfg = self.config
-        native = vad_raw * cfg.vad_std + cfg.vad_mean
-        return np.clip((native - cfg.vad_scale_center) / cfg.vad_scale_half_range, -1.0, 1.0)
 
     def _to_result(self, item: TextItem, logits: np.ndarray, vad_raw: np.ndarray,
                    spans: list[tuple[Any, np.ndarray]], drops: np.ndarray | None = None) -> EmotionResult:
@@ -463,13 +336,6 @@ class TextOnnxRecognizer:
             extras=extras,
         )
         return EmotionResult((segment,), item.source)
-
-
-def _feature_block(logits: np.ndarray, embedding: np.ndarray, hidden3: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``[embedding, logits / 5, mask-weighted mean of hidden_layer3]`` per row of a batch."""
-    weights = mask[:, :, None].astype(np.float32)
-    pooled3 = (hidden3 * weights).sum(1) / weights.sum(1)
-    return np.concatenate([embedding, logits / 5.0, pooled3], axis=1)
 
 
 def create(**params: Any) -> TextOnnxRecognizer:

@@ -17,10 +17,10 @@ from affectlens.media_limits import media_limits
 from affectlens.protocols import Recognizer
 from affectlens.readiness import training_forbidden
 from affectlens.service.engine import Engine, ServiceError, describe_exception
-from affectlens.service.jobs import Job, scrub_result
+from affectlens.service.jobs import Job, scrubbed
 from affectlens.service.limits import SyncMediaRunner
 from affectlens.service.uploads import SavedUpload
-from affectlens.types import EmotionResult
+from affectlens.types import merge_results
 
 _MEDIA_MODALITY_WORD = {"audio": "speech", "image": "face", "video": "face"}
 
@@ -44,8 +44,7 @@ def media_recognizer(engine: Engine, saved: SavedUpload) -> Recognizer:
 
 def analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | None,
                      labels: str | None, support: bool = False, supporter: str | None = None) -> dict[str, Any]:
-    from affectlens.dialogue.cli import conversation_model
-    from affectlens.dialogue.conversation import with_shift_cues
+    from affectlens.dialogue.analysis import DialogueRun, conversation_model
 
     key = ("support", model, supporter) if support else model
     try:
@@ -63,8 +62,7 @@ def analyze_dialogue(models: dict[Any, Any], dialogue: Dialogue, model: str | No
         status, message = describe_exception(exc)
         raise ServiceError(status if status < 500 else 400, message) from exc
     recognizer = models[key]
-    [result] = recognizer.analyze_dialogues([dialogue])
-    result = with_shift_cues(processing.map_result(result, labels), labels or "ekman")
+    [result] = DialogueRun([dialogue], recognizer, labels).results()  # the processing layer's dialogue walk
     if not recognizer.uses_context:
         result = replace(result, warnings=(*result.warnings, f"{recognizer.name}: turns analysed one by one"))
     return result.to_dict()
@@ -88,9 +86,8 @@ def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None) -> dict
     with client_errors(saved):
         analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
         results = list(analysis.results)
-    result = results[0] if len(results) == 1 else EmotionResult(
-        tuple(s for r in results for s in r.segments), None, tuple(w for r in results for w in r.warnings))
-    return scrub_result(result, saved.scrub)
+    result = results[0] if len(results) == 1 else merge_results(results)
+    return scrubbed(result, saved.scrub).to_dict()
 
 
 def start_job_analysis(engine: Engine, saved: SavedUpload, job: Job, column: str | None,

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -245,14 +244,13 @@ class Engine:
     # -- text, micro-batched ------------------------------------------------------------------------
     @staticmethod
     def with_cues(recognizer: Recognizer, cues: str) -> Recognizer:
-        """``recognizer`` set to explain with ``cues``: a shallow copy sharing its loaded model."""
-        if cues == getattr(recognizer, "cues", "decomposition"):
+        """``recognizer`` set to explain with ``cues``: its ``with_params`` copy, sharing its loaded model."""
+        params = recognizer.get_params() if callable(getattr(recognizer, "get_params", None)) else {}
+        if cues == params.get("cues", "decomposition"):
             return recognizer
-        if not hasattr(recognizer, "cues"):
+        if "cues" not in params:
             raise ServiceError(400, f"model {recognizer.name!r} offers no {cues} cues")
-        variant = copy.copy(recognizer)
-        variant.cues = cues  # type: ignore[attr-defined]
-        return variant
+        return recognizer.with_params(cues=cues)
 
     async def analyze_texts(
         self, items: list[TextItem], *, model: str | None, labels: str | None, cues: str = "decomposition",
@@ -341,26 +339,13 @@ __all__ = ["Engine", "InteractiveGate", "ServiceError"]
 
 
 def describe_exception(exc: BaseException) -> tuple[int, str]:
-    """An exception from the library as (HTTP status, one-line message)."""
-    from affectlens.io import UnsupportedInput
+    """An exception from the library as (HTTP status, one-line message), from the one error table
+    (``affectlens.errors``) that also gives the CLI's exit codes."""
+    from affectlens.errors import describe
 
     if isinstance(exc, ServiceError):
         return exc.status, exc.message
-    from affectlens.media_limits import MediaTooLarge
-
-    if isinstance(exc, MediaTooLarge):  # pixel cap (read from the header): nothing was decoded
-        return 413, _one_line(exc)
-    if isinstance(exc, processing.NoRecognizer | processing.MissingDependency):
-        return 501, _one_line(exc)
-    if isinstance(exc, UnsupportedInput):
-        return 501, _one_line(exc)
-    from affectlens.taxonomy import UnknownLabelSet
-
-    if isinstance(exc, UnknownRecognizer):
-        return 400, _one_line(exc)
-    if isinstance(exc, UnknownLabelSet):
-        return 400, _one_line(exc.args[0] if exc.args else exc)
-    if isinstance(exc, ValueError):  # InputError, MissingColumn, EmptyInput, bad parameters
-        return 400, _one_line(exc)
-    return 500, f"{type(exc).__name__}: {_one_line(exc)}"
-
+    row, message = describe(exc)
+    if row.http_status == 500:  # an internal error: its type helps whoever reads the log
+        return 500, f"{type(exc).__name__}: {_one_line(exc)}"
+    return row.http_status, message

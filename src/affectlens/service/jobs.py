@@ -11,7 +11,6 @@ interactive requests go first (``InteractiveGate``).
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import threading
@@ -19,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -179,7 +178,7 @@ class JobManager:
                 for result in job.work():
                     if job.cancel_event.is_set():
                         raise JobCancelled()
-                    handle.write(json.dumps(scrub_result(result, job.scrub), ensure_ascii=False))
+                    handle.write(scrubbed(result, job.scrub).to_json())
                     handle.write("\n")
                     job.result_count += 1
             self._finish(job, "done")
@@ -238,11 +237,7 @@ class JobManager:
             self._jobs.clear()
 
 
-def scrub_result(result: EmotionResult, scrub: Callable[[str], str]) -> dict[str, Any]:
-    """A result as the client sees it: no temp-file paths (``source``, warnings)."""
-    data = result.to_dict()
-    data["source"] = None  # the temp file's path means nothing to the client
-    data["warnings"] = [scrub(w) for w in data["warnings"]]
-    for segment in data["segments"]:
-        segment.pop("source", None)
-    return data
+def scrubbed(result: EmotionResult, scrub: Callable[[str], str]) -> EmotionResult:
+    """A result as the client sees it: no temp-file paths (no ``source``; paths in warnings hidden)."""
+    segments = tuple(replace(seg, source=None) for seg in result.segments)
+    return replace(result, segments=segments, source=None, warnings=tuple(scrub(w) for w in result.warnings))

@@ -1,7 +1,9 @@
 """Request and response models of the HTTP API (pydantic; they are what ``/openapi.json`` shows).
 
 Responses are built from ``EmotionResult.to_dict()`` and are not re-validated on the way
-out (speed); the models below document their shape.  Length caps written into the
+out (speed); the models below document their shape, and ``tests/service/test_service_schemas.py``
+checks the result models field by field against ``types.py`` (names, types, which keys are
+always written), so they cannot drift apart.  Length caps written into the
 schema are hard maxima; the configured limits (``ServiceSettings``) may be lower and are
 checked in the handlers.
 """
@@ -111,7 +113,7 @@ class ResultModel(BaseModel):
 
     schema_version: str
     source: str | None
-    record_id: str | None = None
+    record_id: str | None
     warnings: list[str]
     segments: list[SegmentModel]
 

@@ -9,7 +9,7 @@ inside functions, so ``import affectlens`` stays light and the ``vision`` extra 
 
 from __future__ import annotations
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
-VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".webm", ".mov", ".avi"})
+from affectlens.file_types import IMAGE_SUFFIXES as IMAGE_SUFFIXES  # re-exported: the one suffix table
+from affectlens.file_types import VIDEO_SUFFIXES as VIDEO_SUFFIXES
 
 __all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES"]

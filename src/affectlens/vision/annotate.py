@@ -69,7 +69,7 @@ def annotate_result(result: EmotionResult, path: str | Path) -> Path | None:
     faces = [s for s in result.segments if s.modality == Modality.FACE]
     if not faces or not result.source:
         return None
-    from affectlens.vision import VIDEO_SUFFIXES
+    from affectlens.file_types import VIDEO_SUFFIXES
     from affectlens.vision.io import load_image, open_video
 
     source = Path(result.source)

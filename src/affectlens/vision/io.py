@@ -14,10 +14,8 @@ decode in the middle of a video is skipped and counted (``VideoFile.skipped``), 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,29 +54,6 @@ class VideoOptions:
             raise InputError(f"start must be >= 0 s, got {self.start}")
         if self.end is not None and self.end <= self.start:
             raise InputError(f"end ({self.end} s) must be after start ({self.start} s)")
-
-
-_OPTIONS: contextvars.ContextVar[VideoOptions] = contextvars.ContextVar("affectlens_video_options")
-
-
-@contextmanager
-def video_options(fps: float | None = None, start: float | None = None, end: float | None = None) -> Iterator[None]:
-    """Within this block, videos opened by ``processing`` are sampled this way (the CLI's --fps)."""
-    current = _OPTIONS.get(VideoOptions())
-    options = VideoOptions(
-        fps if fps is not None else current.fps,
-        start if start is not None else current.start,
-        end if end is not None else current.end,
-    )
-    token = _OPTIONS.set(options)
-    try:
-        yield
-    finally:
-        _OPTIONS.reset(token)
-
-
-def current_video_options() -> VideoOptions:
-    return _OPTIONS.get(VideoOptions())
 
 
 # -- images ------------------------------------------------------------------------------------
@@ -260,7 +235,7 @@ def open_video(path: str | Path, *, options: VideoOptions | None = None, record_
     except av.FFmpegError as exc:
         raise VideoDecodeError(f"not a readable video: {path} ({exc})") from exc
     check_pixels(width or 0, height or 0, f"the frames of video {path}")  # from the header, before decoding
-    return VideoFile(path, options or current_video_options(), record_id, duration, width, height, rate)
+    return VideoFile(path, options or VideoOptions(), record_id, duration, width, height, rate)
 
 
 def read_image_item(path: Path, record_id: str | None) -> ImageFrame:
@@ -268,9 +243,10 @@ def read_image_item(path: Path, record_id: str | None) -> ImageFrame:
     return load_image(path, record_id=record_id)
 
 
-def read_video_item(path: Path, record_id: str | None) -> VideoFile:
-    """The ``processing`` file reader for video suffixes (frames decode when iterated)."""
-    return open_video(path, record_id=record_id)
+def read_video_item(path: Path, record_id: str | None, options: VideoOptions | None = None) -> VideoFile:
+    """The ``processing`` file reader for video suffixes (frames decode when iterated); ``options``
+    come from the analysis' ``AnalyzeOptions.video()``, passed down by the processing layer."""
+    return open_video(path, options=options, record_id=record_id)
 
 
 __all__ = [
@@ -280,10 +256,8 @@ __all__ = [
     "VideoFile",
     "VideoOptions",
     "as_image_frame",
-    "current_video_options",
     "load_image",
     "open_video",
     "read_image_item",
     "read_video_item",
-    "video_options",
 ]

@@ -158,9 +158,14 @@ function renderDialogue(segments) {
     chip.style.background = colorOf(label) + "55";
     head.append(chip);
     if (seg.vad) head.append(el("span", { class: "muted" }, `valence ${seg.vad.valence.toFixed(2)}`));
+    if (typeof seg.start === "number") {
+      head.append(el("span", { class: "muted" }, `${clock(seg.start)}–${clock(seg.end)}`));
+    }
     const body = el("p", { class: "turn-text" });
-    highlightInto(body, seg);
+    wordsInto(body, seg);
     item.append(head, body);
+    const modalities = modalitiesLine(seg); // a media file's turn: text, voice and face fused
+    if (modalities) item.append(modalities);
     for (const cue of seg.cues || []) {
       if (cue.kind === "emotion_shift") item.append(el("div", { class: "shift" }, "↯ " + cue.phrase));
     }
@@ -212,43 +217,55 @@ function parseDialogue(text) {
   });
 }
 
-// segments on a time axis (media) or a row axis (tables): bar height = top score, colour = top label
+// segments on a time axis (media) or a row axis (tables): bar height = top score, colour = top label (the legend
+// below names the colours); faces of a video get one lane per track (`lane`), as the CLI's plot has one row each
 function renderTimeline(points, axisName) {
   const block = $("timeline-block"), box = $("timeline");
   box.replaceChildren();
+  renderLegend(points.map((p) => p.label));
   block.hidden = points.length === 0;
   if (!points.length) return;
   $("timeline-title").textContent = "Timeline (" + axisName + ")";
-  const width = 860, height = 190, left = 36, right = 10, top = 12, bottom = 28;
+  const lanes = [...new Set(points.map((p) => (p.lane === undefined ? null : p.lane)))].sort((a, b) => a - b);
+  const laneH = lanes.length > 1 ? 70 : 150;
+  const width = 860, left = lanes.length > 1 ? 56 : 36, right = 10, top = 12, bottom = 28;
+  const height = top + bottom + laneH * lanes.length;
   const seconds = axisName === "seconds";
   const x0 = seconds ? Math.min(0, ...points.map((p) => p.start)) : Math.min(...points.map((p) => p.start));
   const x1 = Math.max(...points.map((p) => p.end));
-  const span = Math.max(1e-9, x1 - x0), plotW = width - left - right, plotH = height - top - bottom;
+  const span = Math.max(1e-9, x1 - x0), plotW = width - left - right;
   const X = (t) => left + ((t - x0) / span) * plotW;
   const plot = svg("svg", { width: "100%", viewBox: `0 0 ${width} ${height}`, id: "timeline-svg", role: "img",
                             "aria-label": "emotion timeline" });
-  plot.append(svg("line", { x1: left, y1: top + plotH, x2: width - right, y2: top + plotH, stroke: "#9ca3af" }));
-  plot.append(svg("line", { x1: left, y1: top + plotH / 2, x2: width - right, y2: top + plotH / 2,
-                            stroke: "#e5e7eb", "stroke-dasharray": "4 3" }));
-  plot.append(svg("text", { x: 2, y: top + 9 }, "1.0"));
-  plot.append(svg("text", { x: 2, y: top + plotH }, "0"));
+  lanes.forEach((lane, n) => {
+    const base = top + laneH * (n + 1), h0 = laneH - 8;
+    plot.append(svg("line", { x1: left, y1: base, x2: width - right, y2: base, stroke: "#9ca3af" }));
+    plot.append(svg("line", { x1: left, y1: base - h0 / 2, x2: width - right, y2: base - h0 / 2,
+                              stroke: "#e5e7eb", "stroke-dasharray": "4 3" }));
+    if (lane !== null) {
+      const name = lane < 0 ? "no track" : "track #" + lane;
+      plot.append(svg("text", { class: "lane-label", x: 2, y: base - h0 / 2 + 4 }, name));
+    } else {
+      plot.append(svg("text", { x: 2, y: base - h0 + 9 }, "1.0"), svg("text", { x: 2, y: base }, "0"));
+    }
+    const line = [];
+    for (const p of points.filter((q) => (q.lane === undefined ? null : q.lane) === lane)) {
+      const xa = X(p.start), xb = Math.max(xa + 2, X(p.end) - 1);
+      const h = Math.max(2, p.score * h0);
+      const rect = svg("rect", { class: "segment", x: xa, y: base - h, width: xb - xa, height: h,
+                                 fill: colorOf(p.label), opacity: 0.85, "data-label": p.label });
+      rect.append(svg("title", {}, `${p.label} ${p.score.toFixed(2)} [${p.start}–${p.end}]`));
+      plot.append(rect);
+      if (p.valence !== null) line.push(`${(xa + xb) / 2},${base - h0 / 2 - (p.valence * h0) / 2}`);
+    }
+    if (line.length > 1) {
+      plot.append(svg("polyline", { points: line.join(" "), fill: "none", stroke: "#111827", "stroke-width": 1.5 }));
+    }
+  });
   // rows are drawn as [i, i + 1): the last row's number is x1 - 1
   plot.append(svg("text", { x: left, y: height - 8 }, x0.toFixed(seconds ? 1 : 0)));
   plot.append(svg("text", { x: width - right, y: height - 8, "text-anchor": "end" },
                   (seconds ? x1.toFixed(1) : String(x1 - 1)) + " " + axisName));
-  const line = [];
-  for (const p of points) {
-    const xa = X(p.start), xb = Math.max(xa + 2, X(p.end) - 1);
-    const h = Math.max(2, p.score * plotH);
-    const rect = svg("rect", { class: "segment", x: xa, y: top + plotH - h, width: xb - xa, height: h,
-                               fill: colorOf(p.label), opacity: 0.85 });
-    rect.append(svg("title", {}, `${p.label} ${p.score.toFixed(2)} [${p.start}–${p.end}]`));
-    plot.append(rect);
-    if (p.valence !== null) line.push(`${(xa + xb) / 2},${top + plotH / 2 - (p.valence * plotH) / 2}`);
-  }
-  if (line.length > 1) {
-    plot.append(svg("polyline", { points: line.join(" "), fill: "none", stroke: "#111827", "stroke-width": 1.5 }));
-  }
   box.append(plot);
   box.append(el("p", { class: "muted" }, "bars: top emotion and its score; line: valence (dashed = 0)"));
 }
@@ -265,7 +282,7 @@ function renderRows(results) {
   if (!results.length) return;
   const table = el("table", { class: "rows" });
   const head = el("tr");
-  for (const name of ["id", "top emotion", "valence", "text / warning"]) head.append(el("th", {}, name));
+  for (const name of ["id", "top emotion", "valence", "text / warning", "cues"]) head.append(el("th", {}, name));
   table.append(head);
   for (const result of results.slice(0, 200)) {
     const tr = el("tr");
@@ -275,7 +292,7 @@ function renderRows(results) {
       const [label, score] = topOf(seg);
       tr.append(el("td", {}, `${label} ${score.toFixed(2)}`));
       tr.append(el("td", {}, seg.vad ? seg.vad.valence.toFixed(2) : ""));
-      tr.append(el("td", {}, (seg.text || "").slice(0, 160)));
+      tr.append(el("td", {}, (seg.text || "").slice(0, 160)), cuesCell(seg));
     } else {
       tr.append(el("td", {}, "—"), el("td", {}, ""), el("td", {}, result.warnings.join("; ")));
     }
@@ -290,14 +307,20 @@ function renderWarnings(warnings) {
   for (const w of warnings) list.append(el("li", {}, w));
 }
 
-function renderResult(result) {
-  // one EmotionResult: bars/VAD/cues of the strongest segment; a timeline when segments have times
+// one EmotionResult: bars/VAD/cues of the strongest segment; the faces over the uploaded picture (`media`: its
+// object URL and kind, or null); the transcript, the dialogue, the timeline with a lane per face track, one row per
+// track, and every segment with its cues
+function renderResult(result, media = null) {
   $("result").hidden = false;
   $("raw").textContent = JSON.stringify(result, null, 2);
   renderWarnings(result.warnings || []);
   $("rows").replaceChildren();
   const segments = result.segments || [];
   renderDialogue(segments);
+  renderFaces(segments, media);
+  renderTracks(segments);
+  renderTranscript(segments);
+  renderSegments(result);
   if (!segments.length) {
     $("top-emotions").replaceChildren(el("p", { class: "muted" }, "no segment: see the warnings"));
     $("vad").replaceChildren();
@@ -306,7 +329,7 @@ function renderResult(result) {
     return;
   }
   const main = segments.reduce((a, b) => (b.confidence > a.confidence ? b : a));
-  $("result-model").textContent = `${main.provenance.recognizer} · ${main.label_set}`;
+  $("result-model").textContent = `${main.provenance.recognizer} ${main.provenance.version} · ${main.label_set}`;
   renderBars(main);
   renderVad(main.vad);
   renderHighlighted(main);
@@ -318,11 +341,13 @@ function renderResult(result) {
     $("text-block").hidden = true; // each turn shows its own cue words
     return;
   }
+  if (!$("transcript-block").hidden) $("text-block").hidden = true; // each line shows its own words
   const timed = segments.filter((s) => typeof s.start === "number");
+  const tracked = timed.some((s) => typeof s.track_id === "number");
   renderTimeline(timed.map((s) => {
     const [label, score] = topOf(s);
     return { start: s.start, end: typeof s.end === "number" ? s.end : s.start, label, score,
-             valence: s.vad ? s.vad.valence : null };
+             valence: s.vad ? s.vad.valence : null, ...(tracked ? { lane: s.track_id ?? -1 } : {}) };
   }), "seconds");
 }
 
@@ -339,6 +364,7 @@ function renderTable(results) {
     return { start: i + 1, end: i + 2, label, score, valence: seg.vad ? seg.vad.valence : null };
   }).filter(Boolean), "rows");
   renderRows(results);
+  $("segments-block").hidden = true; // the rows table has every row's emotion and cues
 }
 
 // -- actions ------------------------------------------------------------------------------------
@@ -391,6 +417,14 @@ async function runJob(file) {
   if (job.kind === "table") renderTable(data.results); else renderResult(data.results[0]);
 }
 
+// the uploaded image or video, to draw its faces on: the browser's own copy (an object URL), no image comes back
+let mediaUrl = null;
+function uploadedMedia(file, kind) {
+  if (mediaUrl) URL.revokeObjectURL(mediaUrl);
+  mediaUrl = ["image", "video"].includes(kind) ? URL.createObjectURL(file) : null;
+  return mediaUrl ? { url: mediaUrl, kind } : null;
+}
+
 async function analyzeFile() {
   const file = $("file").files[0];
   if (!file) { showError("Choose a file first."); return; }
@@ -410,7 +444,7 @@ async function analyzeFile() {
     const form = new FormData();
     form.append("file", file);
     if ($("labels").value) form.append("labels", $("labels").value);
-    renderResult(await call("POST", "/v1/analyze/" + kind, form, false));
+    renderResult(await call("POST", "/v1/analyze/" + kind, form, false), uploadedMedia(file, kind));
   } catch (err) {
     showError(err.message);
   } finally {

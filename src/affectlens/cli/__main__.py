@@ -1,0 +1,5 @@
+"""``python -m affectlens.cli``."""
+
+from affectlens.cli import main
+
+main()

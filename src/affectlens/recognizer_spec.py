@@ -1,0 +1,43 @@
+"""What the registry knows of a recognizer before building it: ``RecognizerSpec`` (no registry state here).
+
+Its own module so that the modules declaring specs (``builtin_models``, ``recognizers/peer_specs``,
+plugins) need not import the registry that collects them: the registry imports them, never the
+other way round.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from affectlens.protocols import Recognizer
+from affectlens.types import Modality
+
+
+@dataclass(frozen=True)
+class RecognizerSpec:
+    name: str
+    modality: Modality
+    label_set: str
+    factory: str  # "package.module:callable", imported only when the recognizer is built
+    description: str = ""
+    license: str = ""
+    training_data: str = ""
+    headline_metric: str = ""
+    size_bytes: int | None = None
+    default: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    def build(self, **params: Any) -> Recognizer:
+        module_name, _, attr = self.factory.partition(":")
+        factory: Callable[..., Recognizer] = getattr(importlib.import_module(module_name), attr)
+        return factory(**params)
+
+
+__all__ = ["RecognizerSpec"]

@@ -1,0 +1,157 @@
+"""Cache per-clip features of every staged speech clip, resumable: pooled Whisper states and the peers' features.
+
+    python -m affectlens_recipes.speech_whisper_cache --out /work/cache/speech/whisper-tiny \
+        [--window clip|30s|base-clip|clip-noisy|logmel|egemaps|shipped] \
+        [--corpora ravdess ased emovo urdu] [--threads 1]
+
+``clip``/``30s``: Whisper encoder states, mean+std pooled (768-d); ``logmel``: per-band mean and
+std of ``features.spectral.log_mel`` (the log-mel + LR peer of ``bench ravdess``); ``egemaps``:
+openSMILE eGeMAPSv02 functionals (88; needs the ``egemaps`` extra); ``shipped``: the shipped
+log-mel model's 8 probabilities (``shipped_probabilities``).
+
+Each clip is decoded to 16 kHz mono, trimmed (``trim_silence``: digital-zero padding and
+quiet edges) and encoded at its own length (``--window clip``) or padded to Whisper's 30 s
+window.  Output: ``<out>/<window>/<corpus>.npz`` with ``keys``, ``features`` (N, 768) and
+``seconds`` (trimmed length); the file is rewritten every 100 clips and finished keys are
+skipped when the command runs again.  Keep the cache outside the repository (corpus-derived).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from affectlens_recipes.speech_corpora import CORPORA, Clip, load_corpus
+
+SAVE_EVERY = 100
+
+
+def read_clip(path: Path) -> np.ndarray:
+    """16 kHz mono float32 (soundfile decodes ASED's Opus at 16 kHz; others are 16 kHz FLAC)."""
+    import soundfile as sf
+
+    from affectlens.audio.decode import to_mono_16k
+
+    samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return to_mono_16k(samples, int(rate))
+
+
+def load_cache(path: Path) -> dict[str, tuple[np.ndarray, float]]:
+    if not path.is_file():
+        return {}
+    data = np.load(path, allow_pickle=False)
+    return {str(k): (f, float(s)) for k, f, s in zip(data["keys"], data["features"], data["seconds"], strict=True)}
+
+
+def save_cache(path: Path, done: dict[str, tuple[np.ndarray, float]]) -> None:
+    keys = sorted(done)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, keys=np.array(keys), features=np.stack([done[k][0] for k in keys]).astype(np.float32),
+             seconds=np.array([done[k][1] for k in keys], dtype=np.float32))
+    os.replace(tmp, path)
+
+
+def extract(clips: list[Clip], out: Path, *, window: str, threads: int) -> Path:
+    from affectlens.audio.whisper_encoder import trim_silence
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = load_cache(out)
+    todo = [c for c in clips if c.key not in done]
+    if not todo:
+        return out
+    featurise = featuriser(window, threads)
+    start = time.time()
+    for i, clip in enumerate(todo, 1):
+        x = trim_silence(read_clip(clip.path))[: 30 * 16000]
+        if x.size < 1600:
+            x = np.pad(x, (0, 1600 - x.size))
+        done[clip.key] = (featurise(x), x.size / 16000)
+        if i % SAVE_EVERY == 0 or i == len(todo):
+            save_cache(out, done)
+            print(f"{out.name}: {i}/{len(todo)} in {time.time() - start:.0f} s", flush=True)
+    return out
+
+
+def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+    """One clip (trimmed, 16 kHz) -> its feature row, for ``window``."""
+    if window in ("clip", "30s"):
+        from affectlens.audio.whisper_encoder import WhisperEncoder
+
+        encoder = WhisperEncoder(intra_threads=threads)
+        return lambda x: encoder.pooled(x, window=window)  # type: ignore[arg-type]
+    if window == "base-clip":  # multilingual Whisper base (audio.whisper_base), each clip at its own length
+        from affectlens.audio.whisper_base import PINNED_SHA256, base_model_dir
+        from affectlens.audio.whisper_encoder import WhisperEncoder
+
+        base = WhisperEncoder(base_model_dir(), intra_threads=threads, pins=PINNED_SHA256)
+        return lambda x: base.pooled(x)
+    if window == "clip-noisy":  # an augmented copy: white noise at 10-25 dB SNR, seeded by the clip's samples
+        from affectlens.audio.whisper_encoder import WhisperEncoder
+        from affectlens_recipes.speech import add_noise
+
+        noisy_encoder = WhisperEncoder(intra_threads=threads)
+
+        def noisy(x: np.ndarray) -> np.ndarray:
+            rng = np.random.default_rng(x.size)
+            return noisy_encoder.pooled(add_noise(x, float(rng.uniform(10.0, 25.0)), rng))
+
+        return noisy
+    if window == "logmel":
+        from affectlens.features.spectral import log_mel
+
+        def logmel_stats(x: np.ndarray) -> np.ndarray:
+            m = log_mel(x)
+            return np.concatenate([m.mean(axis=1), m.std(axis=1)]).astype(np.float32)
+
+        return logmel_stats
+    if window == "shipped":
+        return shipped_probabilities(threads)
+    import opensmile
+
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
+                            feature_level=opensmile.FeatureLevel.Functionals)
+    return lambda x: np.nan_to_num(smile.process_signal(x.astype(np.float32), 16000).to_numpy()[0]).astype(np.float32)
+
+
+def shipped_probabilities(threads: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The shipped log-mel model (speech.ravdess-cnn.v1) per clip, utterance mode: its 8 probabilities,
+    averaged over the clip's VAD segments by duration (uniform when it finds no speech)."""
+    from affectlens.inputs import AudioClip
+    from affectlens.recognizers.speech_onnx import SpeechOnnxRecognizer
+
+    recognizer = SpeechOnnxRecognizer(normalisation="utterance", threads=threads)
+    recognizer.load()
+    labels = recognizer.config.labels if recognizer.config else ()
+
+    def probabilities(x: np.ndarray) -> np.ndarray:
+        [result] = recognizer.analyze([AudioClip(x, 16000)])
+        if not result.segments:
+            return np.full(len(labels), 1.0 / len(labels), np.float32)
+        weights = np.array([max((s.end or 0.0) - (s.start or 0.0), 1e-3) for s in result.segments])
+        probs = np.array([[s.scores[k] for k in labels] for s in result.segments])
+        return (weights @ probs / weights.sum()).astype(np.float32)
+
+    return probabilities
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--window", choices=("clip", "30s", "clip-noisy", "base-clip", "logmel", "egemaps", "shipped"),
+                        default="clip")
+    parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=CORPORA)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    for corpus in args.corpora:
+        extract(load_corpus(corpus, args.data), args.out / args.window / f"{corpus}.npz", window=args.window,
+                threads=args.threads)
+
+
+if __name__ == "__main__":
+    main()

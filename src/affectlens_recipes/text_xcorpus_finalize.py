@@ -1,0 +1,150 @@
+"""Package the cross-corpus successor like v1: static int8 graph with v1's VAD student merged in.
+
+After ``text_xcorpus export`` (``out/model_w8.onnx``: int8 weights, float activations, v1's
+outputs)::
+
+    python -m affectlens_recipes.text_xcorpus_finalize --out /work/artifacts/text2 [--install]
+
+1. ``model_w8.onnx`` becomes the folder's ``model.onnx`` (float activations; what the static
+   graph reads its shared int8 weights from);
+2. it is folded to float and given static int8 activations, layer 0 float (v1's recipe,
+   ``text_static``);
+3. v1's 3-layer VAD student is cut out of v1's ``model_static.onnx`` (``extract_student``: the
+   nodes between the token inputs and ``vad_student``, already static int8) and merged in; the
+   blend weights are re-fitted on EmoBank dev against the new encoder's VAD;
+4. ``text_finalize.finalize``: temperatures and thresholds on GoEmotions dev, test scored once;
+   then the config and metrics get the successor's name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from affectlens.models import MODELS_DIR
+
+NAME = "text.minilm-xcorpus.v2"
+FOLDER = "text-minilm-xcorpus-v2"
+V1_FOLDER = "text-minilm-goemotions-v1"
+GRAPH_FILE = "model_static.onnx"
+
+
+def extract_student(merged_graph: Path) -> Any:
+    """v1's VAD student as a model of its own: inputs ``input_ids``/``attention_mask``, output ``vad``.
+
+    ``text_static.merge_vad_student`` prefixed the student's names with ``vad_student/`` and
+    named its output ``vad_student``; both are undone so that the student merges again.
+    """
+    import onnx
+    from onnx import utils
+
+    from affectlens_recipes.text_static import STUDENT_PREFIX
+
+    model = onnx.load(str(merged_graph))  # external data (the encoder's weights) resolved from its folder
+    sub = utils.Extractor(model).extract_model(["input_ids", "attention_mask"], ["vad_student"])
+
+    def plain(name: str) -> str:
+        if name == "vad_student":
+            return "vad"
+        return name[len(STUDENT_PREFIX):] if name.startswith(STUDENT_PREFIX) else name
+
+    graph = sub.graph
+    foreign = [n.name for n in graph.node if not n.name.startswith(STUDENT_PREFIX)]
+    if foreign:
+        raise RuntimeError(f"{merged_graph}: the student's part holds nodes of the encoder ({foreign[:3]})")
+    for node in graph.node:
+        node.name = plain(node.name)
+        node.input[:] = [plain(i) for i in node.input]
+        node.output[:] = [plain(o) for o in node.output]
+    for tensor in graph.initializer:
+        tensor.name = plain(tensor.name)
+    for value in (*graph.value_info, *graph.output):
+        value.name = plain(value.name)
+    return sub
+
+
+def build(out: Path, data_root: Path | None, install: bool, float_layers: list[int]) -> dict[str, Any]:
+    import onnx
+
+    from affectlens.bench.datasets import load_emobank
+    from affectlens.metrics import pearson
+    from affectlens_recipes.quantize import fold_int8_weights, quantize_encoder
+    from affectlens_recipes.text_finalize import finalize
+    from affectlens_recipes.text_static import (
+        _calibration,
+        _dev_vads,
+        merge_vad_student,
+        read_shared_tensors_from,
+        set_blend,
+    )
+    from affectlens_recipes.text_teacher import fit_blend
+
+    v1 = MODELS_DIR / V1_FOLDER
+    v1_config = json.loads((v1 / "config.json").read_text(encoding="utf-8"))
+    shutil.copyfile(out / "model_w8.onnx", out / "model.onnx")
+    folded, static = out / "encoder_float.onnx", out / "encoder_static.onnx"
+    fold_int8_weights(out / "model.onnx", folded)
+    tokenizer = v1 / "tokenizer.json"
+    quantize_encoder("static", folded, static, _calibration(tokenizer, data_root), float_layers)
+    student = extract_student(v1 / GRAPH_FILE)
+    merged = merge_vad_student(onnx.load(str(static)), student, [0.0, 0.0, 0.0])
+    probe = out / "probe"
+    probe.mkdir(exist_ok=True)
+    onnx.save(merged, str(probe / GRAPH_FILE))
+    shutil.copyfile(tokenizer, probe / "tokenizer.json")
+    vad_scaling = json.loads((out / "vad_scaling.json").read_text(encoding="utf-8"))
+    probe_config = {**v1_config, "model_file": GRAPH_FILE, "onnxruntime_session_config": {}, "sha256": {},
+                    "vad": {**v1_config["vad"], **vad_scaling}}
+    (probe / "config.json").write_text(json.dumps(probe_config), encoding="utf-8")
+    dev = load_emobank("dev", data_root)
+    vad_encoder, vad_student = _dev_vads(probe, dev.texts)
+    weights = fit_blend(dev.vad, vad_encoder, vad_student)
+    set_blend(merged, weights)
+    shared = read_shared_tensors_from(merged, out / "model.onnx")
+    onnx.save(merged, str(out / GRAPH_FILE))
+    report = {
+        "float_layers": float_layers, "student": f"{V1_FOLDER}/{GRAPH_FILE} (vad_student)", "blend": weights,
+        "bytes_read_from_model_onnx": shared,
+        "emobank_dev_pearson_encoder": [round(pearson(dev.vad[:, k], vad_encoder[:, k]), 4) for k in range(3)],
+        "emobank_dev_pearson_student": [round(pearson(dev.vad[:, k], vad_student[:, k]), 4) for k in range(3)],
+    }
+    print(json.dumps(report), flush=True)
+    (out / "build.json").write_text(json.dumps(report, indent=2))
+    metrics = finalize(out, "static", data_root, False, graph_file=GRAPH_FILE, session_config={},
+                       companions=(out / "model.onnx",))
+    staged = out / "model-static"
+    rename(staged)
+    if install:
+        target = MODELS_DIR / FOLDER
+        target.mkdir(parents=True, exist_ok=True)
+        for name in (GRAPH_FILE, "model.onnx", "tokenizer.json", "config.json", "metrics.json"):
+            shutil.copyfile(staged / name, target / name)
+        print(f"installed into {target}")
+    return metrics
+
+
+def rename(folder: Path) -> None:
+    """``finalize`` writes v1's name into config and metrics: give them the successor's."""
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["name"], config["version"] = NAME, "v2"
+    (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    metrics["model"] = NAME
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="the text_xcorpus folder (model_w8.onnx)")
+    parser.add_argument("--float-layers", default="0", help="encoder layers kept float, comma-separated")
+    parser.add_argument("--data-root", type=Path, default=None)
+    parser.add_argument("--install", action="store_true", help=f"copy into the package's models/{FOLDER}")
+    args = parser.parse_args()
+    build(args.out, args.data_root, args.install, [int(k) for k in args.float_layers.split(",") if k.strip()])
+
+
+if __name__ == "__main__":
+    main()

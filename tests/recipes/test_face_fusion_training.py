@@ -1,0 +1,68 @@
+"""The fusion head's recipe on tiny fixtures: the fit, the graph surgery, the in-the-wild split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("scipy")
+
+from affectlens.features.face_geometry import GEOMETRY_FEATURES
+from affectlens.recognizers.face_onnx import FaceOnnxRecognizer
+from affectlens.testing import make_tiny_face_model
+from affectlens_recipes.face_fusion import Head, export, fit_softmax, macro_f1_over, softmax
+from affectlens_recipes.face_fusion_cache import appearance, feature_session, wild_split
+
+TINY_FEATURES = "f"  # the tiny test CNN's flattened global average pool (4 values)
+
+
+def test_soft_target_regression_learns_a_separable_rule() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 3))
+    labels = (x[:, 0] > 0).astype(int)
+    targets = np.eye(2)[labels] * 0.9 + 0.05  # soft targets, as FER+ votes are
+    weight, bias = fit_softmax(x, targets, np.ones(len(x)), l2=1e-3)
+    pred = (x @ weight + bias).argmax(axis=1)
+    assert (pred == labels).mean() > 0.97
+    assert weight[0, 1] - weight[0, 0] > 1.0  # the informative input carries the decision
+
+
+def test_exported_graph_computes_the_numpy_head_with_mirror_averaging(tmp_path: Path) -> None:
+    base = make_tiny_face_model(tmp_path / "base")
+    rng = np.random.default_rng(1)
+    n_in = 4 + len(GEOMETRY_FEATURES)
+    head = Head(rng.standard_normal(n_in), rng.uniform(0.5, 2.0, n_in), rng.standard_normal((n_in, 8)),
+                rng.standard_normal(8))
+    export(base, head, tmp_path / "fused", temperature=1.0, name="face.tiny-fusion.v2",
+           feature_tensor=TINY_FEATURES)
+    crops = rng.integers(0, 256, (5, 48, 48)).astype(np.uint8)
+    geometry = rng.standard_normal((5, len(GEOMETRY_FEATURES))).astype(np.float32)
+    feats, _ = appearance(feature_session(base, feature_tensor=TINY_FEATURES), crops, mean=0.0, std=1.0,
+                          feature_tensor=TINY_FEATURES)
+    expected = softmax(head.logits(np.hstack([feats, geometry])))
+    config_path = tmp_path / "fused" / "config.json"
+    config = json.loads(config_path.read_text())
+    assert config["geometry_input"] == "geometry" and config["version"] == "v2"
+    config["mirror_average"] = True  # as the shipped model runs (and the cache averaged crop and mirror)
+    config_path.write_text(json.dumps(config))
+    rec = FaceOnnxRecognizer(tmp_path / "fused", detector="none", landmarks=False)
+    assert np.allclose(rec.predict_crops(crops, geometry), expected, atol=1e-4)
+
+
+def test_wild_split_is_fixed_by_name_and_keeps_people_apart() -> None:
+    names = [f"Person_{i}" for i in range(500)]
+    splits = [wild_split(n) for n in names]
+    assert splits == [wild_split(n) for n in names]  # deterministic: a hash of the name only
+    shares = {s: splits.count(s) / len(names) for s in ("train", "dev", "test")}
+    assert 0.12 < shares["test"] < 0.28 and 0.12 < shares["dev"] < 0.28
+
+
+def test_macro_f1_over_a_label_subset() -> None:
+    true, pred = np.asarray([0, 0, 1, 1, 2]), np.asarray([0, 0, 1, 0, 2])
+    assert macro_f1_over(true, pred, (0, 1)) == pytest.approx(np.mean([0.8, 2 / 3]), abs=1e-4)
+    assert macro_f1_over(true, pred, (3,)) == 0.0

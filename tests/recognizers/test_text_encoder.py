@@ -1,0 +1,37 @@
+"""The text encoder is its own module: the recognizer and the dialogue heads build on it, not the other way round."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+
+from affectlens.recognizers import text_encoder
+from affectlens.recognizers.text_encoder import TextEncoder, feature_block
+
+
+def test_the_encoder_module_imports_no_recognizer_and_no_head() -> None:
+    tree = ast.parse(Path(text_encoder.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {m for m in imported if m.startswith(("affectlens.dialogue", "affectlens.recognizers.text_onnx"))}
+
+
+def test_the_recognizer_is_an_encoder_and_heads_read_the_encoder_module() -> None:
+    from affectlens.dialogue import context_model
+    from affectlens.recognizers.text_onnx import PieceStates, TextOnnxRecognizer, TurnPass
+    from affectlens.testing import support_model
+
+    assert issubclass(TextOnnxRecognizer, TextEncoder)
+    assert PieceStates is text_encoder.PieceStates and TurnPass is text_encoder.TurnPass  # old import path kept
+    for head in (context_model, support_model):
+        assert "affectlens.recognizers.text_encoder" in Path(head.__file__).read_text(encoding="utf-8")
+
+
+def test_feature_block_is_embedding_scaled_logits_and_masked_mean_of_layer3() -> None:
+    embedding = np.array([[1.0, 2.0]], np.float32)
+    logits = np.array([[5.0, -10.0]], np.float32)
+    hidden3 = np.array([[[1.0, 3.0], [3.0, 5.0], [100.0, 100.0]]], np.float32)  # the last piece is padding
+    mask = np.array([[1, 1, 0]])
+    assert feature_block(logits, embedding, hidden3, mask).tolist() == [[1.0, 2.0, 1.0, -2.0, 2.0, 4.0]]
