@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+WHISPER_MODELS = ("speech.whisper-tiny-xcorpus.v1", "speech.whisper-xcorpus.v2")
 # $AFFECTLENS_DATA first: from a git worktree, parents[2] is not the folder beside the checkout
 DATA = Path(os.environ.get("AFFECTLENS_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets"
             ) / "ravdess_speech_16k"
@@ -92,10 +93,11 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         out["decode_vad_s"] = round(time.perf_counter() - started, 2)
         out["vad_segments"] = count
     if "full" in passes:
-        if model == "speech.whisper-tiny-xcorpus.v1":  # the whisper extra; its thread knob is intra_threads
-            from affectlens.recognizers.speech_whisper import SpeechWhisperRecognizer
+        if model in WHISPER_MODELS:  # the whisper extra; its thread knob is intra_threads
+            from affectlens.recognizers import speech_whisper
 
-            rec: Any = SpeechWhisperRecognizer(intra_threads=threads)
+            folder = speech_whisper.MODEL_DIR_V2 if model == speech_whisper.NAME_V2 else speech_whisper.MODEL_DIR
+            rec: Any = speech_whisper.SpeechWhisperRecognizer(intra_threads=threads, model_dir=folder, name=model)
         else:
             rec = SpeechOnnxRecognizer(threads=threads)
         started = time.perf_counter()
@@ -206,7 +208,7 @@ def main() -> None:
     parser.add_argument("--passes", default="decode,vad,full")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--model", default="speech.ravdess-cnn.v1",
-                        choices=("speech.ravdess-cnn.v1", "speech.whisper-tiny-xcorpus.v1"))
+                        choices=("speech.ravdess-cnn.v1", *WHISPER_MODELS))
     parser.add_argument("--max-gap", type=float, default=2.0,
                         help="longest silence between utterances, s (0.3: dense speech, as in a podcast)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)

@@ -26,6 +26,7 @@ REGISTRY_SNAPSHOT = [
     ("peer.vader.v1", "text", "sentiment", False),
     ("speech.ravdess-cnn.v1", "speech", "ravdess", True),
     ("speech.whisper-tiny-xcorpus.v1", "speech", "ravdess", False),
+    ("speech.whisper-xcorpus.v2", "speech", "ravdess", False),
     ("support.esconv-minilm.v1", "text", "goemotions", False),
     ("text.minilm-goemotions-float.v1", "text", "goemotions", False),
     ("text.minilm-goemotions.v1", "text", "goemotions", False),

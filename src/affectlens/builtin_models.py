@@ -92,14 +92,15 @@ def _speech_headline(folder: Path) -> str:
 
 
 _WHISPER_SPEECH_DIR = MODELS_DIR / "speech-whisper-tiny-xcorpus-v1"
+_WHISPER_SPEECH_V2_DIR = MODELS_DIR / "speech-whisper-xcorpus-v2"
 
 
-def _whisper_speech_headline(folder: Path) -> str:
+def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
     def describe(m: dict[str, Any]) -> str:
-        loco = m["leave_one_corpus_out"]["whisper-tiny/global"]  # the utterance graph: a lone clip
+        loco = m["leave_one_corpus_out"][f"{system}/global"]  # the utterance graph: a lone clip
         return "leave-one-corpus-out UAR per clip " + ", ".join(f"{c} {v['uar']:.2f}" for c, v in loco.items())
 
-    return _from_metrics(folder, describe, "see models/speech-whisper-tiny-xcorpus-v1/MODEL_CARD.md")
+    return _from_metrics(folder, describe, f"see models/{folder.name}/MODEL_CARD.md")
 
 
 _FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
@@ -191,6 +192,18 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         "checked), mean+std pooled -> emotion, arousal and valence heads (ONNX) trained on RAVDESS, ASED, EMOVO, "
         "URDU; needs the 'whisper' extra.",
         headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_DIR),
+    ),
+    # issue 23, second version: same encoder and code, heads trained with white-noise copies (its model card)
+    _shipped(
+        _WHISPER_SPEECH_V2_DIR,
+        name="speech.whisper-xcorpus.v2",
+        modality=Modality.SPEECH,
+        label_set="ravdess",
+        factory="affectlens.recognizers.speech_whisper:create_v2",
+        description="Silero VAD utterances -> frozen Whisper encoder (named and sha256-pinned in its config.json), "
+        "mean+std pooled -> emotion, arousal and valence heads (ONNX) trained on RAVDESS, ASED, EMOVO, URDU with "
+        "white-noise copies; needs the 'whisper' extra.",
+        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V2_DIR, "whisper-tiny+clip-noisy"),
     ),
     # any model folder of the same layout works (AFFECTLENS_FACE_MODEL_DIR); without its files,
     # analysing a photo says "model files missing" instead of "no recognizer"

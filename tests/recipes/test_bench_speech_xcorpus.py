@@ -36,3 +36,18 @@ def test_unknown_system_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["speech-xcorpus", "--system", "nope"])
     assert result.exit_code != 0
     assert "unknown system" in result.output
+
+
+def test_whisper_systems_come_before_the_peers() -> None:
+    scores = {"uar": 0.5, "classes": ["happy", "sad"]}
+    report = XcorpusReport(loco={key: {"ased": dict(scores)} for key in
+                                 ("egemaps/global", "logmel/global", "whisper-base/global", "whisper-tiny/global")})
+    table = to_markdown(report).splitlines()
+    rows = [line.split(" | ")[0] for line in table if line.startswith("| ") and "/global" in line]
+    assert rows == ["| whisper-base/global", "| whisper-tiny/global", "| egemaps/global", "| logmel/global"]
+
+
+def test_unknown_mode_is_a_clear_error() -> None:
+    result = CliRunner().invoke(app, ["speech-xcorpus", "--system", "logmel", "--mode", "nope"])
+    assert result.exit_code != 0
+    assert "unknown mode" in result.output

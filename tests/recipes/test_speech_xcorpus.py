@@ -88,3 +88,53 @@ def test_exported_graph_equals_the_numpy_heads(tmp_path: Path) -> None:
     np.testing.assert_allclose(emotion, heads.emotion(z)[:, list(heads.classes)], atol=1e-4)
     np.testing.assert_allclose(arousal, heads.arousal(z), atol=1e-4)
     np.testing.assert_allclose(valence, heads.valence(z), atol=1e-4)
+
+
+def test_model_config_names_the_encoder_its_heads_were_trained_on() -> None:
+    from affectlens.audio import whisper_base
+    from affectlens_recipes.speech_xcorpus_export import encoder_entry
+
+    assert encoder_entry("clip")["model"] == "tiny.en"
+    base = encoder_entry("base-clip")
+    assert base["model"] == "base" and base["sha256"] == whisper_base.PINNED_SHA256
+
+
+def test_augmented_copies_join_the_training_rows_with_their_clip_labels(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens_recipes import speech_xcorpus as sx
+    from affectlens_recipes.speech_corpora import Clip
+    from affectlens_recipes.speech_whisper_cache import save_cache
+
+    # corpus "z" before "a" (as RAVDESS before ASED): the copies must be matched in the data's order, not sorted
+    clips = [Clip("za"[i // 2], Path(f"{i}.wav"), f"{'za'[i // 2]}:{i}", f"s{i % 2}", ("angry", "sad")[i % 2], i % 2)
+             for i in range(4)]
+    monkeypatch.setattr(sx, "load_all", lambda corpora=(): [c for k in corpora for c in clips if c.corpus == k])
+    data = Dataset(np.zeros((4, 3)), np.array([c.corpus for c in clips]),
+                   np.array([f"{c.corpus}:{c.speaker}" for c in clips]),
+                   np.array([CLASSES.index(c.label) for c in clips]), np.array([0, 1, 0, 1]), np.ones(4))
+    (tmp_path / "noisy").mkdir()
+    save_cache(tmp_path / "noisy" / "z.npz", {"z:1": (np.full(3, 7.0, np.float32), 1.0)})
+    grown = sx.with_augmented(data, tmp_path, "noisy")
+    assert len(grown.label) == 5
+    assert grown.x[4].tolist() == [7.0, 7.0, 7.0]
+    assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "z:s1:noisy" and grown.fold[4] == 1
+    assert sx.with_augmented(data, tmp_path, "absent") is data
+
+
+def test_augmenting_fitter_never_trains_on_copies_of_test_clips() -> None:
+    from affectlens_recipes.speech_xcorpus import augmenting_fitter, in_corpus_folds
+
+    data = synthetic()
+    data.fold = np.arange(len(data.label)) % 2
+    copies = data.rows(data.corpus == "a")
+    copies.x = copies.x + 100.0  # recognisable
+    seen: list[tuple[int, int]] = []
+
+    def spy(train: Dataset, mode: str) -> object:
+        seen.append((int((train.x[:, 0] > 50).sum()), int(((train.corpus == "a") & (train.fold == 0)).sum())))
+        return fit_heads(train, mode, c=1.0)
+
+    in_corpus_folds(data, "a", "global", fitter=augmenting_fitter(spy, copies))  # type: ignore[arg-type]
+    # fold 0 of corpus a held out: only fold-1 copies join (30 of 60); then fold 1 held out: fold-0 copies
+    assert [copies_used for copies_used, _ in seen] == [30, 30]
+    assert seen[0][1] == 0

