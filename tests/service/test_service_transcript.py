@@ -1,4 +1,4 @@
-"""Audio with its transcript: the service's media routes take the planner's fused route, as the CLI's ``--transcript``."""
+"""Audio with its transcript: the media routes take the planner's fused route, as the CLI's ``--transcript``."""
 
 from __future__ import annotations
 
