@@ -52,8 +52,8 @@ def test_help_is_light() -> None:
 def test_public_api_names() -> None:
     import affectlens
 
-    assert set(affectlens.__all__) == {"analyze", "EmotionResult", "load_recognizer", "__version__"}
-    assert callable(affectlens.analyze) and callable(affectlens.load_recognizer)
+    assert set(affectlens.__all__) == {"analyze", "analyze_stream", "EmotionResult", "load_recognizer", "__version__"}
+    assert callable(affectlens.analyze) and callable(affectlens.load_recognizer) and callable(affectlens.analyze_stream)
 
 
 # -- errors: one line on stderr, exit code 2, never a traceback -----------------------------------
