@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.xcorpus import Score, restricted_argmax, score
-from affectlens.bench.xcorpus_data import CORPORA, CorpusTexts, goemotions_ekman_matrix, load_corpus
+from affectlens.bench.xcorpus_data import CORPORA, EKMAN7, CorpusTexts, goemotions_ekman_matrix, load_corpus
 from affectlens.bench.xcorpus_features import MAX_TEST_TEXTS
 
 MAX_PIECES = 128  # the shipped models read the first 128 word pieces of a text (the bench's first window)
@@ -127,12 +127,27 @@ class TorchScorer:
         return out
 
 
-def ekman_score(logits: np.ndarray, data: CorpusTexts, bootstrap: int) -> Score:
+def ekman_predictions(logits: np.ndarray, data: CorpusTexts) -> np.ndarray:
     """The bench's ``--model`` scoring: probabilities summed into Ekman groups, restricted argmax."""
     probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-    info = CORPORA[data.corpus]
-    return score(data.ekman, restricted_argmax(probs @ goemotions_ekman_matrix(), info.classes),
-                 info.scored_over, bootstrap)
+    return restricted_argmax(probs @ goemotions_ekman_matrix(), CORPORA[data.corpus].classes)
+
+
+def ekman_score(logits: np.ndarray, data: CorpusTexts, bootstrap: int) -> Score:
+    return score(data.ekman, ekman_predictions(logits, data), CORPORA[data.corpus].scored_over, bootstrap)
+
+
+def paired_difference(data: CorpusTexts, ours: np.ndarray, theirs: np.ndarray, bootstrap: int) -> dict[str, Any]:
+    """Macro-F1 of ``ours`` minus ``theirs`` (predictions) with a paired bootstrap interval (same resampled rows)."""
+    from affectlens import metrics as m
+
+    labels = [EKMAN7.index(c) for c in CORPORA[data.corpus].scored_over]
+
+    def difference(gold: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+        return m.macro_f1(gold, a, labels) - m.macro_f1(gold, b, labels)
+
+    interval = m.bootstrap_ci(difference, data.ekman, ours, theirs, n_resamples=bootstrap, seed=0)
+    return {"difference": difference(data.ekman, ours, theirs), "interval": interval}
 
 
 def _pairs(items: list[str], what: str) -> dict[str, Path]:
@@ -188,6 +203,11 @@ def to_markdown(result: dict[str, Any]) -> str:
             row += [_cell(result["references"][r].get(PROBE), weighted) for r in references]
             row += [_cell(peers.get(PROBE, {}).get(s), weighted) for s in peer_systems]
             lines.append("| " + " | ".join(row) + " |")
+    for corpus, variant in result["loco"].items():
+        for name, diff in variant.get("minus", {}).items():
+            low, high = diff["interval"]
+            lines.append(f"\nLOCO minus {name} on {CORPORA[corpus].title}: {diff['difference']:+.3f} "
+                         f"[{low:+.3f}, {high:+.3f}] (paired bootstrap)")
     return "\n".join(lines) + "\n"
 
 
@@ -225,6 +245,12 @@ def main() -> None:
         result["loco"][corpus] = {"checkpoint": str(weights), "held_out": asdict(held_out), "probe": asdict(probe)}
         print(f"{corpus:<12} without it {held_out.macro_f1:.3f}  MELD {probe.macro_f1:.3f} "
               f"(weighted {probe.weighted_f1:.3f})", file=sys.stderr, flush=True)
+    for corpus, weights in loco.items():  # LOCO minus each reference on the same rows, paired
+        ours = ekman_predictions(scorer.logits(weights, data[corpus]), data[corpus])
+        result["loco"][corpus]["minus"] = {
+            name: paired_difference(data[corpus], ours,
+                                    ekman_predictions(scorer.logits(ref, data[corpus]), data[corpus]), args.bootstrap)
+            for name, ref in references.items()}
     for name, weights in references.items():
         result["references"][name] = {
             corpus: asdict(ekman_score(scorer.logits(weights, data[corpus]), data[corpus], args.bootstrap))
