@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.xcorpus_data import EKMAN7, goemotions_ekman_matrix
+from affectlens_recipes.text import _pad, _predict  # the v1 recipe's batching and prediction, unchanged
 
 SEED = 13
 MAX_LEN = 64
@@ -173,32 +174,6 @@ def plan_steps(steps: int, batch_size: int, rng: random.Random,
         plan.extend((name, b) for b in batches[:want])
     rng.shuffle(plan)
     return plan
-
-
-def _pad(torch: Any, seqs: list[list[int]]) -> tuple[Any, Any]:
-    width = max(len(s) for s in seqs)
-    ids = torch.zeros((len(seqs), width), dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        ids[row, : len(seq)] = torch.tensor(seq)
-        mask[row, : len(seq)] = 1
-    return ids, mask
-
-
-def _predict(torch: Any, model: Any, seqs: list[list[int]], batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    model.eval()
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-    logits = np.zeros((len(seqs), 28), dtype=np.float32)
-    vad = np.zeros((len(seqs), 3), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            ids, mask = _pad(torch, [seqs[i] for i in idx])
-            out_logits, out_vad, _ = model(ids, mask)
-            logits[idx] = out_logits.numpy()
-            vad[idx] = out_vad.numpy()
-    model.train()
-    return logits, vad
 
 
 def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndarray,
