@@ -3,7 +3,7 @@
 The features are what the conversation model reads (``TextOnnxRecognizer.turn_features``):
 ``[embedding (384), GoEmotions logits / 5 (28), mean of layer 3 (384)]`` of the shipped
 text model's float graph (``model.onnx``), first 128 word pieces.  The cache key holds the
-model's sha256 and a hash of the texts, so a changed corpus or model is re-encoded.
+encoder graph's pinned sha256 and a hash of the texts, so a changed corpus or model is re-encoded.
 
     python -m affectlens.bench.xcorpus_features --cache /work/cache/text   # all corpora, all splits
 """
@@ -53,10 +53,15 @@ class FeatureCache:
         self._encoder: object | None = None
 
     def _model_key(self) -> str:
-        from affectlens.models import sha256_file
+        """The pinned sha256 of the encoder graph the features come from (a config edit such as a licence
+        line must not invalidate the cache; new weights must)."""
+        import json
+
+        from affectlens.dialogue.context_model import TURN_ENCODER_FILE
         from affectlens.recognizers.text_onnx import DEFAULT_MODEL_DIR
 
-        return sha256_file(DEFAULT_MODEL_DIR / "config.json")[:12]
+        config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text(encoding="utf-8"))
+        return str(config["sha256"][TURN_ENCODER_FILE])[:12]
 
     def encode(self, texts: list[str]) -> np.ndarray:
         from affectlens.dialogue.context_model import TURN_ENCODER_FILE, TURN_ENCODER_SESSION_CONFIG
