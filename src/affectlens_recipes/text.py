@@ -78,6 +78,19 @@ def _pad(torch: Any, seqs: list[list[int]]) -> tuple[Any, Any]:
     return ids, mask
 
 
+def adamw(torch: Any, model: Any, lr: float, head_lr: float) -> Any:
+    """AdamW over the encoder (``lr``; no weight decay on biases and LayerNorms) and the two heads (``head_lr``)."""
+    no_decay = ("bias", "LayerNorm.weight")
+    return torch.optim.AdamW([
+        {"params": [p for n, p in model.encoder.named_parameters() if not n.endswith(no_decay)],
+         "lr": lr, "weight_decay": 0.01},
+        {"params": [p for n, p in model.encoder.named_parameters() if n.endswith(no_decay)],
+         "lr": lr, "weight_decay": 0.0},
+        {"params": list(model.emotion_head.parameters()) + list(model.vad_head.parameters()),
+         "lr": head_lr, "weight_decay": 0.01},
+    ])
+
+
 def _predict(torch: Any, model: Any, seqs: list[list[int]], batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
     model.eval()
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
@@ -155,16 +168,7 @@ def train(out: Path, epochs: int, batch_size: int, lr: float, head_lr: float, da
     model = _build_model(torch, encoder_dir)
     if init is not None:
         model.load_state_dict(torch.load(init, map_location="cpu"))
-    no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {"params": [p for n, p in model.encoder.named_parameters() if not n.endswith(no_decay)],
-         "lr": lr, "weight_decay": 0.01},
-        {"params": [p for n, p in model.encoder.named_parameters() if n.endswith(no_decay)],
-         "lr": lr, "weight_decay": 0.0},
-        {"params": list(model.emotion_head.parameters()) + list(model.vad_head.parameters()),
-         "lr": head_lr, "weight_decay": 0.01},
-    ]
-    optimizer = torch.optim.AdamW(groups)
+    optimizer = adamw(torch, model, lr, head_lr)
     go_len = [len(s) for s in go_ids["train"]]
     eb_len = [len(s) for s in eb_ids["train"]]
     corpus_len = [len(s) for s in corpus_ids]

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.xcorpus_data import EKMAN7, goemotions_ekman_matrix
-from affectlens_recipes.text import _pad, _predict  # the v1 recipe's batching and prediction, unchanged
+from affectlens_recipes.text import _pad, _predict, adamw  # the v1 recipe's batching and prediction, unchanged
 
 SEED = 13
 MAX_LEN = 64
@@ -259,16 +259,7 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     if missing or unexpected:
         raise RuntimeError(f"v1 weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
 
-    no_decay = ("bias", "LayerNorm.weight")
-    groups_opt = [
-        {"params": [p for n, p in model.encoder.named_parameters() if not n.endswith(no_decay)],
-         "lr": lr, "weight_decay": 0.01},
-        {"params": [p for n, p in model.encoder.named_parameters() if n.endswith(no_decay)],
-         "lr": lr, "weight_decay": 0.0},
-        {"params": list(model.emotion_head.parameters()) + list(model.vad_head.parameters()),
-         "lr": head_lr, "weight_decay": 0.01},
-    ]
-    optimizer = torch.optim.AdamW(groups_opt)
+    optimizer = adamw(torch, model, lr, head_lr)
     scale = warmup_then_linear(steps)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     bce = torch.nn.BCEWithLogitsLoss()
