@@ -47,7 +47,6 @@ the machine is shared.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import time
@@ -56,15 +55,17 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.bench.ferplus_data import INPUT_SIZE, SPLITS, FerSplit, load_split
-from affectlens.calibration import fit_soft_temperature, soft_cross_entropy, softmax
-from affectlens.metrics import bootstrap_ci as percentile_interval
-from affectlens.metrics import ece_top_label
+from affectlens.bench.ferplus_data import INPUT_SIZE, FerSplit, load_split
+from affectlens.calibration import softmax
+from affectlens_recipes.face_scores import FER2013_TO_FERPLUS as FER2013_TO_FERPLUS  # re-exported
+from affectlens_recipes.face_scores import FERPLUS_LABELS as FERPLUS_LABELS
+from affectlens_recipes.face_scores import SEED as SEED
+from affectlens_recipes.face_scores import bootstrap_ci as bootstrap_ci
+from affectlens_recipes.face_scores import ece as ece
+from affectlens_recipes.face_scores import fer2013_private_accuracy as fer2013_private_accuracy
+from affectlens_recipes.face_scores import fit_temperature as fit_temperature
+from affectlens_recipes.face_scores import scores as scores
 
-FERPLUS_LABELS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
-FER2013_TO_FERPLUS = {"neutral": "neutral", "happy": "happiness", "surprise": "surprise", "sad": "sadness",
-                      "angry": "anger", "disgust": "disgust", "fear": "fear"}
-SEED = 7
 #: pixel normalisation baked into config.json: x = (pixel / 255 - MEAN) / STD
 MEAN, STD = 0.5, 0.25
 
@@ -126,48 +127,6 @@ def predict(torch: Any, model: Any, images: np.ndarray, batch: int = 256) -> np.
         for s in range(0, len(images), batch):
             out.append(torch.softmax(model(_to_tensor(torch, images[s : s + batch])), 1).numpy())
     return np.concatenate(out) if out else np.zeros((0, len(FERPLUS_LABELS)), np.float32)
-
-
-def scores(true: np.ndarray, pred: np.ndarray, n: int = len(FERPLUS_LABELS)) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class F1 and the confusion matrix (rows: true, columns: predicted)."""
-    confusion = np.zeros((n, n), dtype=np.int64)
-    np.add.at(confusion, (true, pred), 1)
-    tp = np.diag(confusion).astype(np.float64)
-    precision = tp / np.maximum(confusion.sum(0), 1)
-    recall = tp / np.maximum(confusion.sum(1), 1)
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
-    present = confusion.sum(1) > 0
-    return {
-        "n": len(true),
-        "accuracy": round(float((true == pred).mean()) if len(true) else 0.0, 4),
-        "macro_f1": round(float(f1[present].mean()) if present.any() else 0.0, 4),
-        "per_class_f1": {FERPLUS_LABELS[i]: round(float(f1[i]), 4) for i in range(n)},
-        "confusion": confusion.tolist(),
-        "labels": list(FERPLUS_LABELS),
-    }
-
-
-def fer2013_private_accuracy(data: Path, test: FerSplit, probs: np.ndarray) -> dict[str, Any]:
-    """Accuracy on the original FER2013 7-class PrivateTest labels (contempt dropped, argmax of 7)."""
-    path = data / "fer2013_ferplus_images" / "fer2013_original_labels.csv"
-    if not path.is_file():
-        return {}
-    original: dict[str, str] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row.get("folder") == SPLITS["test"] and row.get("fer2013_emotion"):
-                original[row["image"]] = row["fer2013_emotion"]
-    seven = [FERPLUS_LABELS.index(FER2013_TO_FERPLUS[k]) for k in FER2013_TO_FERPLUS]
-    hits = total = 0
-    for name, p in zip(test.names, probs, strict=True):
-        label = original.get(name)
-        if label is None:
-            continue
-        predicted = seven[int(np.argmax(p[seven]))]
-        hits += int(predicted == FERPLUS_LABELS.index(FER2013_TO_FERPLUS[label]))
-        total += 1
-    note = "images kept by FER+ (unknown/not-a-face plurality dropped); PrivateTest rows with a recovered label"
-    return {"n": total, "accuracy": round(hits / total, 4) if total else None, "note": note}
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
@@ -316,28 +275,6 @@ def _logits(path: Path, images: np.ndarray, *, mirror: bool | None = None) -> np
     return np.asarray(out)
 
 
-def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
-    """Top-label ECE against the majority label, as the card reports it (4 decimals)."""
-    return round(ece_top_label(probs, labels, bins), 4)
-
-
-def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> tuple[float, float, float]:
-    """Temperature minimising the cross-entropy against the vote distributions (grid 0.5-3.0), and the
-    cross-entropy before and after."""
-    best = fit_soft_temperature(logits, targets, np.round(np.arange(0.5, 3.0001, 0.02), 2))
-    return best, round(soft_cross_entropy(logits, targets, 1.0), 4), round(soft_cross_entropy(logits, targets, best), 4)
-
-
-def bootstrap_ci(true: np.ndarray, pred: np.ndarray, n_boot: int = 1000, seed: int = SEED) -> dict[str, list[float]]:
-    """95% percentile intervals of accuracy and macro-F1 over test faces resampled with replacement."""
-    intervals = {}
-    for key in ("accuracy", "macro_f1"):
-        low, high = percentile_interval(lambda t, p, k=key: float(scores(t, p)[k]), true, pred,
-                                        n_resamples=n_boot, seed=seed)
-        intervals[key] = [round(low, 4), round(high, 4)]
-    return intervals
-
-
 def install(args: argparse.Namespace) -> dict[str, Any]:
     """Copy a trained run into a model folder: chosen variant as ``model.onnx``, temperature fitted
     on FER2013Valid, sha256 pinned, metrics (+ the recognizer's own test pass and bootstrap CIs)."""
@@ -477,87 +414,6 @@ def retune(args: argparse.Namespace) -> dict[str, Any]:
     return metrics
 
 
-def merge_onnx_average(paths: list[Path], target: Path) -> None:
-    """One ONNX graph that runs every model on the shared ``image`` input and averages their ``logits``.
-
-    Averaging logits ranks classes like averaging log-probabilities (they differ by a per-face
-    constant per model), and one graph keeps the recognizer's single-session contract.
-    """
-    import onnx
-    from onnx import TensorProto, compose, helper
-
-    models = [onnx.load(str(p)) for p in paths]
-    nodes: list[Any] = []
-    initializers: list[Any] = []
-    outputs = []
-    for i, model in enumerate(models):
-        graph = compose.add_prefix(model, prefix=f"m{i}_").graph
-        for node in graph.node:
-            node.input[:] = ["image" if name == f"m{i}_image" else name for name in node.input]
-        nodes.extend(graph.node)
-        initializers.extend(graph.initializer)
-        outputs.append(f"m{i}_logits")
-    initializers.append(helper.make_tensor("ensemble_scale", TensorProto.FLOAT, [], [1.0 / len(models)]))
-    nodes += [helper.make_node("Sum", outputs, ["ensemble_sum"]),
-              helper.make_node("Mul", ["ensemble_sum", "ensemble_scale"], ["logits"])]
-    graph = helper.make_graph(nodes, "affectlens-face-ensemble", [models[0].graph.input[0]],
-                              [models[0].graph.output[0]], initializers)
-    merged = helper.make_model(graph, opset_imports=models[0].opset_import, ir_version=models[0].ir_version)
-    onnx.checker.check_model(merged)
-    onnx.save(merged, str(target))
-
-
-def ensemble(args: argparse.Namespace) -> dict[str, Any]:
-    """Average exported models (each with its own decision rule from ``retune``) into one graph.
-
-    Valid decides: the ensemble is written only with the valid scores of every member and of
-    the ensemble beside it (accuracy + macro-F1, the criterion of training and ``retune``);
-    test is scored once for the record, as ``evaluate_and_export`` does.
-    """
-    from affectlens.models import sha256_file
-
-    members, target, data = [Path(m) for m in args.members], Path(args.target), Path(args.data)
-    mirrors = {bool(json.loads((m.parent / "config.json").read_text(encoding="utf-8")).get("mirror_average"))
-               for m in members}
-    if len(mirrors) > 1:
-        raise SystemExit("members differ in mirror_average: re-export them with the same rule (retune)")
-    mirror = mirrors.pop()
-    target.mkdir(parents=True, exist_ok=True)
-    merge_onnx_average(members, target / "model.onnx")
-    valid, test = load_split(data, "valid"), load_split(data, "test")
-    per_member = {str(m): scores(valid.majority, _logits(m, valid.images).argmax(1)) for m in members}
-    valid_scores = scores(valid.majority, _logits(target / "model.onnx", valid.images, mirror=mirror).argmax(1))
-    best_member = max(per_member.values(), key=lambda v: v["accuracy"] + v["macro_f1"])
-    better = valid_scores["accuracy"] + valid_scores["macro_f1"] > best_member["accuracy"] + best_member["macro_f1"]
-    test_probs = _onnx_probs(target / "model.onnx", test.images, mirror=mirror)
-    config = json.loads((members[0].parent / "config.json").read_text(encoding="utf-8"))
-    config.update({"temperature": 1.0, "sha256": {"model.onnx": sha256_file(target / "model.onnx")}})
-    config.pop("name", None)
-    config.pop("variant", None)
-    metrics = {
-        "data": "FER+ (fer2013new.csv votes) on FER2013 images, official splits",
-        "ensemble": {"members": [str(m) for m in members], "valid_members": per_member, "valid_ensemble": valid_scores,
-                     "better_than_best_member_on_valid": bool(better),
-                     "rule": "mean of the members' logits (each member's mirror averaging and prior correction "
-                             "from retune, chosen on valid)"},
-        "ferplus_test_onnx_fp32": scores(test.majority, test_probs.argmax(1)),
-        "fer2013_privatetest_7class": fer2013_private_accuracy(data, test, test_probs),
-    }
-    (target / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-    (target / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
-    print(f"valid: members {[(v['accuracy'], v['macro_f1']) for v in per_member.values()]}, ensemble "
-          f"{valid_scores['accuracy']} / {valid_scores['macro_f1']} (better: {better})", flush=True)
-    return metrics
-
-
-def parse_ensemble_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m affectlens_recipes.face ensemble")
-    parser.add_argument("--data", default="../shared/datasets")
-    parser.add_argument("--members", nargs="+", required=True, help="model.onnx files of retuned runs")
-    parser.add_argument("--target", required=True, help="output folder (then: install --out TARGET)")
-    return parser.parse_args(argv)
-
-
 def parse_retune_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="tune flip averaging and a prior correction on FER2013Valid")
     parser.add_argument("--data", default="../shared/datasets")
@@ -605,8 +461,6 @@ def main(argv: list[str] | None = None) -> None:
         install(parse_install_args(argv[1:]))
     elif argv[:1] == ["retune"]:
         retune(parse_retune_args(argv[1:]))
-    elif argv[:1] == ["ensemble"]:
-        ensemble(parse_ensemble_args(argv[1:]))
     else:
         train(parse_args(argv))
 

@@ -10,7 +10,8 @@ import pytest
 pytest.importorskip("onnx")
 
 from affectlens.testing import make_tiny_face_model
-from affectlens_recipes.face import _logits, merge_onnx_average
+from affectlens_recipes.face import _logits
+from affectlens_recipes.face_ensemble import merge_onnx_average
 
 
 def test_merged_graph_averages_the_members_logits(tmp_path: Path) -> None:
