@@ -58,6 +58,11 @@ from typing import Any
 import numpy as np
 
 from affectlens.features.spectral import LOG_FLOOR, N_MELS, log_mel, mel_power, normalise_log_mel
+from affectlens_recipes.speech_baselines import _baseline_features as _baseline_features  # re-exported
+from affectlens_recipes.speech_baselines import add_noise as add_noise
+from affectlens_recipes.speech_baselines import baseline as baseline
+from affectlens_recipes.speech_baselines import baseline_on_features as baseline_on_features
+from affectlens_recipes.speech_baselines import speaker_zscored as speaker_zscored
 from affectlens_recipes.speech_scores import LABELS, metrics, summarise
 
 SEED = 7
@@ -348,49 +353,6 @@ def predict(model: Any, logmels: list[np.ndarray], actors: list[int], mode: str)
             x = normalise_log_mel(logmel, mean, std)
             out.append(torch.softmax(model(torch.from_numpy(x)[None]), dim=1).numpy()[0])
     return np.array(out)
-
-
-def add_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
-    noise = rng.standard_normal(x.size).astype(np.float32)
-    power = float(np.mean(x.astype(np.float64) ** 2)) or 1e-10
-    return (x + noise * math.sqrt(power / 10 ** (snr_db / 10))).astype(np.float32)
-
-
-def _baseline_features(logmels: list[np.ndarray]) -> np.ndarray:
-    return np.array([np.concatenate([m.mean(axis=1), m.std(axis=1)]) for m in logmels])
-
-
-def baseline(train_ids: list[int], test_ids: list[int], index: list[dict[str, Any]], logmels: list[np.ndarray],
-             speaker_norm: bool) -> dict[str, Any]:
-    return baseline_on_features(train_ids, test_ids, index, _baseline_features(logmels), speaker_norm)
-
-
-def speaker_zscored(feats: np.ndarray, actors: np.ndarray) -> np.ndarray:
-    """Each row z-scored against all rows of the same actor (the unlabelled speaker baseline)."""
-    from affectlens.features.functionals import zscore_rows
-
-    out = np.array(feats, dtype=np.float64)
-    for actor in np.unique(actors):
-        rows = actors == actor
-        out[rows] = zscore_rows(feats[rows])
-    return out
-
-
-def baseline_on_features(train_ids: list[int], test_ids: list[int], index: list[dict[str, Any]], feats: np.ndarray,
-                         speaker_norm: bool) -> dict[str, Any]:
-    """Logistic regression on per-file functionals; ``speaker_norm`` z-scores them per actor first
-    (unlabelled statistics of every file of that actor, as at inference on a whole recording)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    if speaker_norm:
-        feats = speaker_zscored(feats, np.array([r["actor"] for r in index]))
-    scaler = StandardScaler().fit(feats[train_ids])
-    y = np.array([r["label"] for r in index])
-    clf = LogisticRegression(max_iter=2000, C=0.5, class_weight="balanced")
-    clf.fit(scaler.transform(feats[train_ids]), y[train_ids])
-    probs = clf.predict_proba(scaler.transform(feats[test_ids]))
-    return metrics(probs, y[test_ids])
 
 
 def cross_validate(out: Path, cache: Path, epochs: int, folds: list[int] | None = None, *, arch: str = "cnn",
