@@ -16,7 +16,8 @@ What is measured (the defaults are what ``affectlens analyze video.mp4 --fps 5``
 * through the library's video route, ``affectlens.api.analyze(path, fps=5)`` (the CLI's
   ``analyze`` calls the same planner route), so decoding, sampling and result building are in;
 * on a synthetic 1280x720, 30 fps H.264 video written with PyAV: 1 or 3 real face photos
-  (``../shared/datasets/faces_london_smoke``, CC BY 4.0; a drawn face when absent) moving
+  (``faces_london_smoke`` under ``$AFFECTLENS_DATA`` or ``../shared/datasets``, CC BY 4.0; a
+  drawn face when absent) moving
   on their own paths over a textured background, each switching between the person's
   neutral and smiling photo every 5 s.  ``--loop N`` plays the clip N times in a row by
   packet copy (no re-encoding), for long runs;
@@ -48,8 +49,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from perf_probe import RssSampler, StageTimer
 
-ROOT = Path(__file__).resolve().parent.parent
-LONDON = Path(os.environ.get("AFFECTLENS_LONDON_DIR", ROOT.parent / "shared" / "datasets" / "faces_london_smoke"))
+from affectlens.bench.datasets import data_root
+
+LONDON = data_root() / "faces_london_smoke"  # $AFFECTLENS_DATA, else ../shared/datasets above the checkout
 SWITCH_SECONDS = 5.0  # each face alternates between its neutral and smiling photo
 
 

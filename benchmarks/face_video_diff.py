@@ -6,14 +6,16 @@ Usage::
 
 Segments are paired by (frame, track id, box); for each pair: the same top label?  the
 largest score difference; the same occlusion-cue phrases (``face_region``) and the same
-action-unit-like cue phrases; the same strongest region cue; the mean and largest difference
-of a region cue's weight present in both; and, as the yardstick, how much the *before*
-output's region cues change from one sampled frame of a track to the next.  Prints a JSON summary; the labels that changed are listed with their frame.
+action-unit-like cue phrases; the same strongest region cue; the mean and largest
+difference of a region cue's weight present in both.  As the yardstick, it also measures
+how much the *before* output's region cues change from one sampled frame of a track to the
+next.  Prints a JSON summary; the labels that changed are listed with their frame.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -76,7 +78,7 @@ def frame_to_frame(segs: dict[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any
     pairs = same = 0
     changes: list[float] = []
     for frames in tracks.values():
-        for a, b in zip(frames, frames[1:], strict=False):
+        for a, b in itertools.pairwise(frames):
             ra, rb = cue_map(a, "face_region"), cue_map(b, "face_region")
             pairs += 1
             same += next(iter(ra), None) == next(iter(rb), None)
