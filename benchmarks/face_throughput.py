@@ -208,7 +208,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_video(path: Path, seconds: float, args: argparse.Namespace, model: str) -> dict[str, Any]:
+def run_video(path: Path, seconds: float, args: argparse.Namespace, model: Any) -> dict[str, Any]:
     """One video through the library's route (or ``iter_video`` with ``--stream``), measured."""
     from affectlens import api
 
@@ -221,7 +221,7 @@ def run_video(path: Path, seconds: float, args: argparse.Namespace, model: str) 
                 from affectlens.registry import load_recognizer
                 from affectlens.vision.io import VideoOptions, open_video
 
-                recognizer = load_recognizer(model)
+                recognizer = load_recognizer(model) if isinstance(model, str) else model
                 per_track = Counter(s.track_id for s in  # segments counted, then dropped
                                     recognizer.iter_video(open_video(path, options=VideoOptions(fps=args.fps))))
                 count, tracks, frames = sum(per_track.values()), set(per_track), -1
@@ -257,6 +257,7 @@ def run_video(path: Path, seconds: float, args: argparse.Namespace, model: str) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="registered face model (default: the registry's default)")
+    parser.add_argument("--model-dir", type=Path, default=None, help="a face model folder instead (FaceOnnxRecognizer)")
     parser.add_argument("--faces", type=int, nargs="+", default=[1, 3], help="faces in the synthetic video")
     parser.add_argument("--video-seconds", type=float, default=20.0, help="length of the clip that is encoded")
     parser.add_argument("--loop", type=int, default=1, help="play the clip this many times (60 s x 60 = 1 hour)")
@@ -276,15 +277,20 @@ def main() -> None:
     from affectlens.registry import default_for, load_recognizer
     from affectlens.types import Modality
 
-    model = args.model or default_for(Modality.FACE).name
+    model: Any = args.model or default_for(Modality.FACE).name
+    if args.model_dir is not None:
+        from affectlens.recognizers.face_onnx import FaceOnnxRecognizer
+
+        model = FaceOnnxRecognizer(args.model_dir)
     work = args.work or Path(tempfile.mkdtemp(prefix="affectlens-face-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "model": model, "threads": args.threads,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "threads": args.threads,
+        "model": model if isinstance(model, str) else str(args.model_dir),
         "fps": args.fps, "load_average_before": [round(v, 2) for v in os.getloadavg()],
         "faces_source": str(LONDON) if LONDON.is_dir() else "drawn (London set absent)",
     }
-    recognizer = load_recognizer(model)
+    recognizer = load_recognizer(model) if isinstance(model, str) else model
     recognizer.load()
     report["detector"] = recognizer.detector_name
     if not args.skip_model_speed:

@@ -157,12 +157,14 @@ class RssSampler:
         self.sample()
 
     def summary(self, points: int = 13) -> dict[str, Any]:
-        """First, peak and last sample, the growth from the first quarter's mean to the last
-        quarter's, and ``points`` samples evenly spread over the run (the whole series is long)."""
+        """First, peak and last sample; over the samples taken *during* the run (not the first,
+        taken before any work, nor the last, after it): their range and the growth from their
+        first quarter's mean to their last quarter's; ``points`` samples evenly spread over the run."""
         if not self.samples:
             return {}
         values = [mb for _, mb in self.samples]
-        quarter = max(1, len(values) // 4)
+        during = values[1:-1] or values
+        quarter = max(1, len(during) // 4)
         pick = sorted({round(i * (len(self.samples) - 1) / max(1, points - 1)) for i in range(points)})
         return {
             "every_s": self.every,
@@ -170,8 +172,9 @@ class RssSampler:
             "first_mb": values[0],
             "peak_mb": max(values),
             "last_mb": values[-1],
-            "growth_first_to_last_quarter_mb": round(sum(values[-quarter:]) / quarter
-                                                     - sum(values[:quarter]) / quarter, 1),
+            "during_run_min_mb": min(during),
+            "during_run_max_mb": max(during),
+            "during_run_growth_mb": round(sum(during[-quarter:]) / quarter - sum(during[:quarter]) / quarter, 1),
             "series_s_mb": [list(self.samples[i]) for i in pick],
         }
 

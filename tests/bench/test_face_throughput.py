@@ -83,7 +83,8 @@ def test_rss_sampler_samples_over_time_and_summarises() -> None:
     assert [mb for _, mb in sampler.samples] == [100.0, 101.0, 130.0, 102.0, 103.0]
     summary = sampler.summary(points=3)
     assert summary["peak_mb"] == 130.0 and summary["first_mb"] == 100.0 and summary["last_mb"] == 103.0
-    assert summary["growth_first_to_last_quarter_mb"] == 3.0
+    assert summary["during_run_min_mb"] == 101.0 and summary["during_run_max_mb"] == 130.0
+    assert summary["during_run_growth_mb"] == 1.0  # 102 - 101: the inner samples' last and first quarter
     assert summary["series_s_mb"] == [[0.0, 100.0], [20.0, 130.0], [30.0, 103.0]]
     with pytest.raises(ValueError):
         probe.RssSampler(every=0)
