@@ -165,6 +165,20 @@ def test_frames_read_ahead_are_the_frames_read_in_place(tmp_path: Path) -> None:
     assert ahead == in_place and len(ahead) == 12
 
 
+def test_prepared_frames_carry_what_the_reading_thread_computed(tmp_path: Path) -> None:
+    video = open_video(write_video(tmp_path / "clip.mp4", seconds=1.0, fps=10), options=VideoOptions(fps=5))
+    threads: set[str] = set()
+
+    def brightness(pixels: np.ndarray) -> float:
+        threads.add(threading.current_thread().name)
+        return float(pixels.mean())
+
+    pairs = list(video.prepared_frames(brightness))
+    assert [f.frame_index for f, _ in pairs] == [f.frame_index for f in video.frames()]
+    assert all(value == float(f.pixels.mean()) for f, value in pairs)
+    assert threads == {"affectlens-read-ahead"}
+
+
 def test_read_ahead_keeps_order_raises_in_the_caller_and_stops_when_closed() -> None:
     assert list(read_ahead(iter(range(50)), 3)) == list(range(50))
 

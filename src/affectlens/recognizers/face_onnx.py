@@ -320,7 +320,7 @@ class FaceOnnxRecognizer(RecognizerParams):
 
         return np.stack([geometry_vector(f.mesh) for f in faces]) if faces else np.zeros((0, 9), np.float32)
 
-    def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
+    def _detect(self, frame: ImageFrame, item: int, *, video: bool = False, prepared: Any = None) -> list[_Face]:
         from affectlens.vision.detect import WholeImageDetector, crop_box
 
         height, width = frame.pixels.shape[:2]
@@ -335,8 +335,8 @@ class FaceOnnxRecognizer(RecognizerParams):
                     face.geometry = geometry_cues(face.mesh, face.box) if self.explain else None
             return crops
         detector = self._video_detector if video else self._detector
-        faces = [_Face(item, box, crop_box(box, self._margin, width, height), frame)
-                 for box in detector.detect(frame.pixels)]
+        boxes = detector.detect(frame.pixels) if prepared is None else detector.detect(frame.pixels, prepared)
+        faces = [_Face(item, box, crop_box(box, self._margin, width, height), frame) for box in boxes]
         if self._mesh is not None:
             from affectlens.vision.face_analysis import geometry_cues
 
@@ -397,9 +397,11 @@ class FaceOnnxRecognizer(RecognizerParams):
             from affectlens.vision.explain import RegionCueCache
 
             cache = RegionCueCache(round(self.region_cue_every / step))
-        frame_iter = video.frames() if hasattr(video, "frames") else iter(video)
-        for n_frames, frame in enumerate(frame_iter, start=1):
-            found = self._detect(frame, n_frames, video=True)
+        prepare = getattr(self._video_detector, "prepare", None)  # BlazeFace: its resizes in the reading thread
+        frame_iter = (video.prepared_frames(prepare) if hasattr(video, "prepared_frames")
+                      else ((f, None) for f in (video.frames() if hasattr(video, "frames") else iter(video))))
+        for n_frames, (frame, prepared) in enumerate(frame_iter, start=1):
+            found = self._detect(frame, n_frames, video=True, prepared=prepared)
             for face, tid in zip(found, tracker.update([f.box for f in found]), strict=True):
                 face.track_id = tid
                 if baseline is not None and self.explain:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -171,19 +171,27 @@ class VideoFile:
         ``prefetch`` > 0: a background thread decodes and converts up to that many sampled
         frames ahead while the caller analyses the current one (PyAV and the RGB conversion
         release the GIL); 0 decodes in the caller's thread.  The frames are the same either way."""
-        sampled: Generator[tuple[float, int, np.ndarray], None, None] = self._sampled()
+        for frame, _ in self.prepared_frames(None, prefetch=prefetch):
+            yield frame
+
+    def prepared_frames(self, prepare: Callable[[np.ndarray], Any] | None, *, prefetch: int = PREFETCH_FRAMES
+                        ) -> Iterator[tuple[ImageFrame, Any]]:
+        """``frames()`` with ``prepare(pixels)`` of each frame, computed in the reading thread too
+        (e.g. the detector's resized inputs: ``BlazeFaceDetector.prepare``); None: no preparation."""
+        sampled: Generator[tuple[float, int, np.ndarray, Any], None, None] = self._sampled(prepare)
         if prefetch > 0:
             sampled = read_ahead(sampled, prefetch)
         try:
-            for time, index, pixels in sampled:
+            for time, index, pixels, prepared in sampled:
                 checkpoint(time, str(self.path))  # cancellation, time cap, yielding (media_limits)
                 yield ImageFrame(pixels, source=self.source, time=round(time, 4), frame_index=index,
-                                 record_id=self.record_id)
+                                 record_id=self.record_id), prepared
         finally:
             sampled.close()  # stops the reading thread, closes the container
 
-    def _sampled(self) -> Generator[tuple[float, int, np.ndarray], None, None]:
-        """(time, frame index, RGB pixels) of the sampled frames, in order."""
+    def _sampled(self, prepare: Callable[[np.ndarray], Any] | None = None
+                 ) -> Generator[tuple[float, int, np.ndarray, Any], None, None]:
+        """(time, frame index, RGB pixels, ``prepare(pixels)``) of the sampled frames, in order."""
         import av
 
         opts = self.options
@@ -227,7 +235,8 @@ class VideoFile:
                     # the next sample is one step after this one (no burst after a gap)
                     next_time = max(next_time + step, time + step * 0.5)
                     check_pixels(frame.width, frame.height, f"a frame of video {self.path}")  # size may change
-                    yield time, index, frame.to_ndarray(format="rgb24")
+                    pixels = frame.to_ndarray(format="rgb24")
+                    yield time, index, pixels, None if prepare is None else prepare(pixels)
 
 
 _DONE = object()
