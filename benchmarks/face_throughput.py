@@ -188,7 +188,10 @@ def stage_timer() -> StageTimer:
     from affectlens.vision.track import FaceTracker
 
     timer = StageTimer()
-    timer.wrap_generator(VideoFile, "frames", "decode + sampling (PyAV, to RGB; read ahead: the wait)")
+    # the recognizer reads frames through prepared_frames (older code: frames); with the reading
+    # thread what is timed here is the wait for it
+    reader = "prepared_frames" if hasattr(VideoFile, "prepared_frames") else "frames"
+    timer.wrap_generator(VideoFile, reader, "decode + sampling (PyAV, to RGB; read ahead: the wait)")
     timer.wrap(BlazeFaceDetector, "detect", "detection (BlazeFace short + full)")
     timer.wrap(FaceMesh, "infer", "face mesh")
     timer.wrap(FaceOnnxRecognizer, "_crops", "crops")

@@ -21,7 +21,8 @@ a folder without ``model.onnx``/``config.json`` raises ``ModelFilesMissing`` on 
 Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
 per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
 result with one segment per face per sampled frame, faces tracked (``track_id``) and their
-scores smoothed per track (EMA; the raw top label is kept in ``extras``).  Labels map to VAD
+scores smoothed per track (EMA; the raw top label is kept in ``extras``), occlusion cues refreshed
+per track once a second or on a label change (``region_cue_every``; docs/vision.md).  Labels map to VAD
 through the taxonomy layer (``vad_from_scores``) only.
 """
 
