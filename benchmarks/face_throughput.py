@@ -206,6 +206,34 @@ def stage_timer() -> StageTimer:
     return timer
 
 
+def log_sample(seconds: float, mb: float) -> None:
+    """One line per RSS sample on stderr, with the media time reached: a long run shows its memory as it goes."""
+    print(f"rss {seconds:8.1f} s  {mb:7.1f} MB  video {PROGRESS['time']:8.1f} s", file=sys.stderr, flush=True)
+
+
+#: the media time of the last frame the analysis took (``track_progress``)
+PROGRESS = {"time": 0.0}
+
+
+def track_progress() -> None:
+    """Note each frame's time as the recognizer reads it (the log lines of ``log_sample``)."""
+    from affectlens.vision.io import VideoFile
+
+    if getattr(VideoFile, "_bench_progress", False):
+        return
+    name = "prepared_frames" if hasattr(VideoFile, "prepared_frames") else "frames"
+    original = getattr(VideoFile, name)
+
+    def noting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for item in original(self, *args, **kwargs):
+            frame = item[0] if isinstance(item, tuple) else item
+            PROGRESS["time"] = frame.time or 0.0
+            yield item
+
+    setattr(VideoFile, name, noting)
+    VideoFile._bench_progress = True  # type: ignore[attr-defined]
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -219,7 +247,7 @@ def run_video(path: Path, seconds: float, args: argparse.Namespace, model: Any) 
     cpu0 = cpu_seconds()
     started = time.perf_counter()
     try:
-        with RssSampler(every=args.rss_every) as rss:
+        with RssSampler(every=args.rss_every, on_sample=log_sample) as rss:
             if args.stream:
                 from affectlens.registry import load_recognizer
                 from affectlens.vision.io import VideoOptions, open_video
@@ -304,6 +332,7 @@ def main() -> None:
     from affectlens import api
 
     api.analyze(str(api_warm), fps=args.fps, model=model)  # loads and warms what the route loads
+    track_progress()
     report["rss_mb_before_videos"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     for faces in args.faces:
         clip = work / f"synthetic_720p_{faces}face_{args.video_seconds:g}s.mp4"

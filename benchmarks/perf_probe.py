@@ -125,12 +125,14 @@ class RssSampler:
     """Resident memory every ``every`` seconds in a daemon thread: ``samples`` = [(seconds, MB)]."""
 
     def __init__(self, every: float = 5.0, read: Callable[[], float] = rss_mb,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 on_sample: Callable[[float, float], None] | None = None) -> None:
         if every <= 0:
             raise ValueError(f"every must be positive, got {every}")
         self.every = every
         self.read = read
         self.clock = clock
+        self.on_sample = on_sample  # e.g. a log line per sample, so that a long run shows its memory as it goes
         self.samples: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,6 +140,8 @@ class RssSampler:
 
     def sample(self) -> None:
         self.samples.append((round(self.clock() - self._started, 2), round(self.read(), 1)))
+        if self.on_sample is not None:
+            self.on_sample(*self.samples[-1])
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every):

@@ -75,12 +75,15 @@ def test_rss_sampler_samples_over_time_and_summarises() -> None:
     assert probe.rss_mb() > 10  # this process, from /proc
     values = iter([100.0, 101.0, 130.0, 102.0, 103.0])
     clock = FakeClock()
-    sampler = probe.RssSampler(every=3600, read=lambda: next(values), clock=clock)
+    logged: list[tuple[float, float]] = []
+    sampler = probe.RssSampler(every=3600, read=lambda: next(values), clock=clock,
+                               on_sample=lambda t, mb: logged.append((t, mb)))
     with sampler:
         for _ in range(3):
             clock.now += 10
             sampler.sample()
     assert [mb for _, mb in sampler.samples] == [100.0, 101.0, 130.0, 102.0, 103.0]
+    assert logged == sampler.samples  # each sample reported as it is taken
     summary = sampler.summary(points=3)
     assert summary["peak_mb"] == 130.0 and summary["first_mb"] == 100.0 and summary["last_mb"] == 103.0
     assert summary["during_run_min_mb"] == 101.0 and summary["during_run_max_mb"] == 130.0
