@@ -27,6 +27,7 @@ through the taxonomy layer (``vad_from_scores``) only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -114,6 +115,7 @@ class _Face:
     track_id: int | None = None
     mesh: np.ndarray | None = None  # 468 face-mesh points in image pixels (mediapipe detector only)
     geometry: list[Any] | None = None  # action-unit-like Cues, computed where the reference is known
+    geometry_input: np.ndarray | None = None  # the model's geometry input where it differs from the still-image one
 
 
 class FaceOnnxRecognizer(RecognizerParams):
@@ -274,7 +276,9 @@ class FaceOnnxRecognizer(RecognizerParams):
             return None
         from affectlens.features.face_geometry import geometry_vector
 
-        return np.stack([geometry_vector(f.mesh) for f in faces]) if faces else np.zeros((0, 9), np.float32)
+        if not faces:
+            return np.zeros((0, 9), np.float32)
+        return np.stack([f.geometry_input if f.geometry_input is not None else geometry_vector(f.mesh) for f in faces])
 
     def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
         from affectlens.vision.detect import WholeImageDetector, crop_box
@@ -340,7 +344,6 @@ class FaceOnnxRecognizer(RecognizerParams):
 
         self.load()
         from affectlens.features.face_geometry import RunningBaseline, population_norm
-        from affectlens.vision.face_analysis import geometry_cues
 
         tracker = FaceTracker(max_misses=self.max_misses, alpha=self.smoothing)
         # a track's first frames have no baseline yet: they are compared with the population norm
@@ -353,8 +356,8 @@ class FaceOnnxRecognizer(RecognizerParams):
             found = self._detect(frame, n_frames, video=True)
             for face, tid in zip(found, tracker.update([f.box for f in found]), strict=True):
                 face.track_id = tid
-                if baseline is not None and self.explain:
-                    face.geometry = geometry_cues(face.mesh, face.box, baseline=baseline, track_id=tid)
+                if baseline is not None:
+                    self._track_geometry(face, baseline, tid)
             if baseline is not None:
                 baseline.retain(tracker.tracks)  # the tracker retired a track: its baseline goes too
             pending.extend(found)
@@ -362,6 +365,20 @@ class FaceOnnxRecognizer(RecognizerParams):
                 yield from self._flush(pending, tracker, step)
                 pending = []
         yield from self._flush(pending, tracker, step)
+
+    def _track_geometry(self, face: _Face, baseline: Any, track_id: int) -> None:
+        """In video the face is read against its own track's baseline, like speech against its speaker:
+        the model's geometry input (taken before this frame joins the baseline) and the cues."""
+        from affectlens.features.face_geometry import LandmarkError, geometry_vector, measures
+        from affectlens.vision.face_analysis import geometry_cues
+
+        if self.config.geometry_input:
+            face.geometry_input = geometry_vector(face.mesh, reference=baseline.reference(track_id))
+        if self.explain:
+            face.geometry = geometry_cues(face.mesh, face.box, baseline=baseline, track_id=track_id)
+        elif face.mesh is not None:
+            with contextlib.suppress(LandmarkError):  # an unmeasurable mesh does not move the baseline
+                baseline.update(track_id, measures(face.mesh))
 
     def _flush(self, faces: list[_Face], tracker: Any, step: float) -> Iterator[Segment]:
         if not faces:
@@ -434,5 +451,18 @@ def create_fusion(**params: Any) -> FaceOnnxRecognizer:
     return FaceOnnxRecognizer(**params)
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError",
-           "FaceOnnxRecognizer", "create", "create_fusion"]
+PAIR_NAME = "face.ferplus-wild-fusion.v3"
+PAIR_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v3"
+
+
+def create_fusion_pair(**params: Any) -> FaceOnnxRecognizer:
+    """Two CNNs' appearance features + the landmark geometry in one head, whose confidence falls with
+    the face's distance from the training faces."""
+    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or PAIR_MODEL_DIR)
+    params.setdefault("name", PAIR_NAME)
+    return FaceOnnxRecognizer(**params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME",
+           "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create", "create_fusion",
+           "create_fusion_pair"]
