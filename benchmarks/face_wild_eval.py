@@ -10,6 +10,9 @@ For each model, through the recognizer's own code path (``analyze``):
 * **FER+ test** (FER2013Test / PrivateTest, FER+ majority labels, unknown/not-a-face dropped):
   every image a ``FaceCrop`` (no detection); accuracy, macro-F1 over the 8 labels, ECE of the top
   label against the majority label.
+* **unfamiliar crops**: mean top-label confidence on random patches of scenes and textures
+  (scikit-image's sample images) and on FER+ test faces blurred past recognition, beside the same
+  faces sharp: confidence should drop on what the model cannot read.
 * **faces in the wild, test split** (``faces_in_the_wild``, the identity-disjoint split of
   ``affectlens_recipes/face_fusion_cache.wild_split``; no model here was trained on it): each photo
   converted to gray (colour is confounded with the label, see its SOURCE.md), MediaPipe
@@ -68,6 +71,12 @@ def ferplus_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.nda
     return np.stack(probs), fer.majority
 
 
+def fer_crops(data: Path, limit: int | None) -> np.ndarray:
+    from affectlens_recipes.face import load_split
+
+    return load_split(data, "test", limit=limit).images
+
+
 def wild_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     from affectlens.inputs import ImageFrame
     from affectlens.vision.io import load_image
@@ -106,6 +115,39 @@ def london(recognizer: Any, data: Path) -> dict[str, Any]:
             "smiling_read_neutral_confidence": [round(float(v[calm]), 3) for v in smiling if v.argmax() == calm]}
 
 
+#: gray scenes and textures of scikit-image's sample data (no faces): where random crops come from
+SCENES = ("camera", "coffee", "brick", "grass", "gravel", "text", "moon", "page", "horse", "coins", "rocket")
+
+
+def unfamiliar(recognizer: Any, fer_crops: np.ndarray, n: int = 300, seed: int = 0) -> dict[str, float]:
+    """Mean top-label confidence on crops unlike the training faces, given as face crops (detector
+    off): random patches of scenes and textures, and FER+ test faces blurred past recognition.
+    A model whose confidence drops on what it does not know scores lower here than on its faces."""
+    import cv2
+    import skimage.data
+
+    from affectlens.inputs import FaceCrop
+
+    rng = np.random.default_rng(seed)
+    scenes = [np.asarray(getattr(skimage.data, name)()) for name in SCENES]
+    patches = []
+    for i in range(n):
+        img = scenes[i % len(scenes)]
+        gray = img if img.ndim == 2 else img.mean(axis=2)
+        side = int(rng.integers(48, min(gray.shape[:2]) + 1))
+        y, x = (int(rng.integers(0, gray.shape[k] - side + 1)) for k in (0, 1))
+        patches.append(cv2.resize(gray[y : y + side, x : x + side].astype(np.float32), (48, 48)).astype(np.uint8))
+    blurred = [cv2.GaussianBlur(img, (0, 0), 6.0) for img in fer_crops[:n]]
+
+    def confidence(crops: list[np.ndarray]) -> float:
+        found = [largest_face(r) for r in recognizer.analyze(
+            [FaceCrop(np.repeat(c[..., None], 3, axis=2), f"probe{i}") for i, c in enumerate(crops)])]
+        return round(float(np.mean([f.max() for f in found if f is not None])), 4)
+
+    return {"scene_patches": confidence(patches), "blurred_faces": confidence(blurred),
+            "sharp_faces": confidence(list(fer_crops[:n]))}
+
+
 def summary(probs: np.ndarray, true: np.ndarray, labels: tuple[int, ...]) -> dict[str, float]:
     from affectlens_recipes.face import ece
     from affectlens_recipes.face_fusion import macro_f1_over
@@ -140,6 +182,7 @@ def main() -> None:
                 "macro_f1"], "macro_f1_lfw": summary(wild_probs[lfw], wild_true[lfw], six)["macro_f1"],
                 "faces": len(wild_true), "no_face_found": missed},
             "london": london(recognizer, data) if (data / "faces_london_smoke").is_dir() else None,
+            "mean_confidence": unfamiliar(recognizer, fer_crops(data, args.limit)),
             "seconds": round(time.time() - started, 1)}
         table[name] = row
         print(name, json.dumps(row), flush=True)

@@ -25,17 +25,28 @@ from typing import Any
 import numpy as np
 
 from affectlens_recipes.face import FERPLUS_LABELS, ece, scores
+from affectlens_recipes.face_familiarity import Familiarity, choose_slope, fit_familiarity, graph_nodes
 from affectlens_recipes.face_fusion_cache import FEATURE_TENSOR
 
 N_LABELS = len(FERPLUS_LABELS)
 #: the wild labels that have enough faces to score (fear 21 and contempt 9 in all: see SOURCE.md)
 WILD_SCORED = tuple(range(6))
 SEED = 25
+#: what the exported config.json says of the weights (``affectlens models`` shows it)
+LICENSE = ("research only (FER2013: no license; the in-the-wild photos: third-party, unclear rights; FER+ labels "
+           "MIT); detector and landmarks: MediaPipe Apache-2.0; see model card")
+TRAINING_DATA = ("FER2013 train faces with FER+ votes (CNNs and head: 28k) + faces_in_the_wild train split "
+                 "(1,844 photos, identity-disjoint)")
 
 
-def load_cache(folder: Path, part: str) -> dict[str, np.ndarray]:
+def load_cache(folder: Path, part: str, *, second: bool = False) -> dict[str, np.ndarray]:
+    """One cached part; ``second``: keep the second CNN's features (``face_fusion_cache --second-cnn``)."""
+    drop = set() if second else {"features_b", "logits_b"}
     with np.load(folder / f"fusion_{part}.npz", allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+        rows = {key: data[key] for key in data.files if key not in drop and key != "crops"}
+    if second and "features_b" not in rows:
+        raise ValueError(f"{folder}: no second CNN features in fusion_{part}.npz (run face_fusion_cache --second-cnn)")
+    return rows
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -67,7 +78,9 @@ def fit_softmax(x: np.ndarray, targets: np.ndarray, weights: np.ndarray, *, l2: 
 
 
 def inputs(part: dict[str, np.ndarray], geometry: bool) -> np.ndarray:
-    return np.hstack([part["features"], part["geometry"]]) if geometry else part["features"]
+    """The head's input: the CNN features (both CNNs' where the part has a second), then the geometry."""
+    blocks = [part["features"], *([part["features_b"]] if "features_b" in part else [])]
+    return np.hstack([*blocks, part["geometry"]] if geometry else blocks)
 
 
 def targets_of(part: dict[str, np.ndarray]) -> np.ndarray:
@@ -157,9 +170,9 @@ def fit_temperature(logits: np.ndarray, true: np.ndarray) -> float:
     return float(min(grid, key=nll))
 
 
-def choose(cache: Path) -> dict[str, Any]:
-    fer_train, fer_valid = load_cache(cache, "train"), load_cache(cache, "valid")
-    wild = load_cache(cache, "wild")
+def choose(cache: Path, *, second: bool = False) -> dict[str, Any]:
+    fer_train, fer_valid = load_cache(cache, "train", second=second), load_cache(cache, "valid", second=second)
+    wild = load_cache(cache, "wild", second=second)
     wild_train, wild_dev = wild_part(wild, "train"), wild_part(wild, "dev")
     trials, fits = [], {}
     # a small grid: each fit takes minutes on a loaded 2-core machine
@@ -183,21 +196,9 @@ def choose(cache: Path) -> dict[str, Any]:
             "fit": fits[(True, best["l2"], best["wild_weight"])]}
 
 
-def export(model_dir: Path, head: Head, target: Path, *, temperature: float, name: str,
-           feature_tensor: str = FEATURE_TENSOR) -> None:
-    """The shipped CNN's graph with its last layer replaced by the fusion head (+ a geometry input)."""
-    import shutil
-
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    from affectlens.features.face_geometry import GEOMETRY_FEATURES
-    from affectlens.models import sha256_file
-
-    model = onnx.load(str(model_dir / "model.onnx"))
-    graph = model.graph
-    # drop the old last layer: everything after the penultimate tensor that leads to "logits"
-    tail = {"logits"}
+def _strip_last_layer(graph: Any, feature_tensor: str, logits: str = "logits") -> None:
+    """Remove everything after ``feature_tensor`` that leads to ``logits`` (the CNN's own last layer)."""
+    tail = {logits}
     for node in reversed(list(graph.node)):
         if set(node.output) & tail and feature_tensor not in node.output:
             tail |= set(node.input) - {feature_tensor}
@@ -206,22 +207,58 @@ def export(model_dir: Path, head: Head, target: Path, *, temperature: float, nam
     for init in list(graph.initializer):
         if init.name not in used:
             graph.initializer.remove(init)
+
+
+def export(model_dir: Path, head: Head, target: Path, *, temperature: float, name: str,
+           feature_tensor: str = FEATURE_TENSOR, second_cnn: Path | None = None,
+           familiarity: Familiarity | None = None) -> None:
+    """The shipped CNN's graph with its last layer replaced by the fusion head (+ a geometry input);
+    with ``second_cnn``, that CNN's layers (names prefixed ``b_``) run on the same image and its
+    features join the head's input after the first CNN's."""
+    import shutil
+
+    import onnx
+    from onnx import TensorProto, compose, helper, numpy_helper
+
+    from affectlens.features.face_geometry import GEOMETRY_FEATURES
+    from affectlens.models import sha256_file
+    from affectlens_recipes.face_fusion_cache import penultimate_tensor
+
+    model = onnx.load(str(model_dir / "model.onnx"))
+    graph = model.graph
+    _strip_last_layer(graph, feature_tensor)
+    features = [feature_tensor]
+    if second_cnn is not None:
+        other = compose.add_prefix(onnx.load(str(second_cnn / "model.onnx")), prefix="b_").graph
+        other_features = "b_" + penultimate_tensor(second_cnn / "model.onnx")
+        _strip_last_layer(other, other_features, logits="b_logits")
+        for node in other.node:
+            node.input[:] = ["image" if i == "b_image" else i for i in node.input]
+        graph.node.extend(other.node)
+        graph.initializer.extend(other.initializer)
+        features.append(other_features)
     del graph.output[:]
     weight, bias = head.folded()
     graph.initializer.extend([numpy_helper.from_array(weight, "fusion.weight"),
                               numpy_helper.from_array(bias, "fusion.bias")])
     graph.input.append(helper.make_tensor_value_info("geometry", TensorProto.FLOAT, ["N", len(GEOMETRY_FEATURES)]))
+    head_output = "logits" if familiarity is None else "fusion.logits"
     graph.node.extend([
-        helper.make_node("Concat", [feature_tensor, "geometry"], ["fusion.input"], axis=1),
-        helper.make_node("Gemm", ["fusion.input", "fusion.weight", "fusion.bias"], ["logits"]),
+        helper.make_node("Concat", [*features, "geometry"], ["fusion.input"], axis=1),
+        helper.make_node("Gemm", ["fusion.input", "fusion.weight", "fusion.bias"], [head_output]),
     ])
+    if familiarity is not None:  # logits / scale(distance from the training faces): face_familiarity
+        nodes, inits = graph_nodes(familiarity, "fusion.input", head_output, "logits")
+        graph.node.extend(nodes)
+        graph.initializer.extend(inits)
     graph.output.append(helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", N_LABELS]))
     onnx.checker.check_model(model)
     target.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(target / "model.onnx"))
     config = json.loads((model_dir / "config.json").read_text())
-    config.update({"temperature": temperature, "version": "v2", "name": name, "geometry_input": "geometry",
-                   "geometry_features": list(GEOMETRY_FEATURES),
+    config.update({"temperature": temperature, "version": name.rsplit(".", 1)[-1], "name": name,
+                   "geometry_input": "geometry", "geometry_features": list(GEOMETRY_FEATURES),
+                   "license": LICENSE, "training_data": TRAINING_DATA, "variant": "int8",
                    "sha256": {"model.onnx": sha256_file(target / "model.onnx")}})
     (target / "config.json").write_text(json.dumps(config, indent=1) + "\n")
     if (model_dir / "MODEL_CARD.md").is_file() and not (target / "MODEL_CARD.md").exists():
@@ -237,14 +274,15 @@ def exported_head(model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     return found["fusion.weight"], found["fusion.bias"]
 
 
-def paired_bootstrap(cache: Path, model_dir: Path, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def paired_bootstrap(cache: Path, model_dir: Path, *, n_boot: int = 1000, seed: int = 0,
+                     second: bool = False) -> dict[str, Any]:
     """The shipped CNN (its own logits) against an exported fusion head, on the same cached test
     faces: each metric and the 95% interval of the difference over paired resamples."""
     weight, bias = exported_head(model_dir)
     out: dict[str, Any] = {}
-    wild = load_cache(cache, "wild")
+    wild = load_cache(cache, "wild", second=second)
     for name, part, labels in (("wild_test", wild_part(wild, "test"), WILD_SCORED),
-                               ("fer_test", load_cache(cache, "test"), tuple(range(N_LABELS)))):
+                               ("fer_test", load_cache(cache, "test", second=second), tuple(range(N_LABELS)))):
         true = labels_of(part)
         base = part["logits"].argmax(axis=1)
         fused = (inputs(part, True) @ weight + bias).argmax(axis=1)
@@ -269,36 +307,53 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--name", default="face.ferplus-wild-fusion.v2")
+    parser.add_argument("--second-cnn", type=Path, default=None,
+                        help="a second CNN (model folder; its features cached by face_fusion_cache --second-cnn) "
+                             "whose features the head also reads; its graph joins the export")
     parser.add_argument("--compare", type=Path, default=None,
                         help="only compare an exported fusion model folder with the shipped CNN (paired bootstrap)")
     args = parser.parse_args(argv)
     if args.compare is not None:
-        print(json.dumps(paired_bootstrap(args.cache, args.compare), indent=1))
+        print(json.dumps(paired_bootstrap(args.cache, args.compare, second=args.second_cnn is not None), indent=1))
         return
     np.random.seed(SEED)
-    chosen = choose(args.cache)
+    second = args.second_cnn is not None
+    chosen = choose(args.cache, second=second)
     best = chosen["best"]
-    fer_valid, fer_test = (load_cache(args.cache, p) for p in ("valid", "test"))
-    wild = load_cache(args.cache, "wild")
+    fer_valid, fer_test = (load_cache(args.cache, p, second=second) for p in ("valid", "test"))
+    wild = load_cache(args.cache, "wild", second=second)
     wild_dev, wild_test = (wild_part(wild, s) for s in ("dev", "test"))
     raw, log_class_w = chosen["fit"]
     head = corrected(raw, log_class_w, best["alpha"])
     geometry = bool(best["geometry"])
-    # temperature: one-hot majority labels of FER2013Valid and the wild dev split together
-    dev_logits = np.vstack([head.logits(inputs(fer_valid, geometry)), head.logits(inputs(wild_dev, geometry))])
+    # temperature and the familiarity factor (face_familiarity): one-hot majority labels of
+    # FER2013Valid and the wild dev split together; the factor's distance is fitted on the training faces
+    train_x = np.vstack([inputs(load_cache(args.cache, "train", second=second), geometry),
+                         inputs(wild_part(wild, "train"), geometry)])
+    dev_x = np.vstack([inputs(fer_valid, geometry), inputs(wild_dev, geometry)])
     dev_true = np.concatenate([labels_of(fer_valid), labels_of(wild_dev)])
-    temperature = fit_temperature(dev_logits, dev_true)
+    familiarity, temperature, familiarity_trials = choose_slope(fit_familiarity(train_x), head.logits(dev_x), dev_x,
+                                                                dev_true)
+
+    def tested(part: dict[str, np.ndarray], wild_labels: bool) -> dict[str, Any]:
+        x = inputs(part, geometry)
+        found = evaluate(head.logits(x) / familiarity.scale(x)[:, None], labels_of(part), wild=wild_labels,
+                         temperature=temperature)
+        distance = familiarity.distance(x)
+        found["distance_median"] = round(float(np.median(distance)), 4)
+        found["beyond_reference"] = round(float((distance > familiarity.reference).mean()), 4)
+        return found
+
     report = {"choice": best, "without_geometry": chosen["without_geometry"], "temperature": temperature,
+              "familiarity": {"reference": round(familiarity.reference, 4), "slope": familiarity.slope,
+                              "trials": familiarity_trials},
               "trials": chosen["trials"],
-              "test_once_after_choice": {
-                  "fer_test": evaluate(head.logits(inputs(fer_test, geometry)), labels_of(fer_test), wild=False,
-                                       temperature=temperature),
-                  "wild_test": evaluate(head.logits(inputs(wild_test, geometry)), labels_of(wild_test), wild=True,
-                                        temperature=temperature)}}
+              "test_once_after_choice": {"fer_test": tested(fer_test, False), "wild_test": tested(wild_test, True)}}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "fusion_report.json").write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps({k: v for k, v in report.items() if k != "trials"}, indent=1))
-    export(args.model_dir, head, args.out / "model", temperature=temperature, name=args.name)
+    export(args.model_dir, head, args.out / "model", temperature=temperature, name=args.name,
+           second_cnn=args.second_cnn, familiarity=familiarity if familiarity.slope > 0 else None)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,35 @@ def wild_rows(data: Path, recognizer: Any) -> dict[str, np.ndarray]:
             "splits": np.asarray([wild_split(r["subject"]) for r in rows])}
 
 
+def penultimate_tensor(model_path: Path) -> str:
+    """The flattened global-average-pool tensor of a FER CNN export (its dequantised copy in an int8 graph)."""
+    import onnx
+
+    graph = onnx.load(str(model_path)).graph
+    flat = [n.output[0] for n in graph.node if n.op_type == "Flatten"]
+    if len(flat) != 1:
+        raise ValueError(f"{model_path}: expected one Flatten node, found {len(flat)}")
+    dequantised = {o for n in graph.node if n.op_type == "DequantizeLinear" for o in n.output}
+    return next((o for o in dequantised if o.startswith(flat[0] + "_DequantizeLinear")), flat[0])
+
+
+def add_second_cnn(cache: Path, model_dir: Path, parts: list[str], *, threads: int = 1) -> None:
+    """Score another CNN on the cached crops of each part: adds ``features_b`` and ``logits_b``
+    (crop and mirror averaged, as for the first CNN), so a head can read both."""
+    from affectlens_recipes.face import MEAN, STD
+
+    tensor = penultimate_tensor(model_dir / "model.onnx")
+    session = feature_session(model_dir, threads, feature_tensor=tensor)
+    for part in parts:
+        path = cache / f"fusion_{part}.npz"
+        with np.load(path, allow_pickle=False) as data:
+            rows = {key: data[key] for key in data.files}
+        rows["features_b"], rows["logits_b"] = appearance(session, rows["crops"], mean=MEAN, std=STD,
+                                                          feature_tensor=tensor)
+        np.savez_compressed(path, **rows)  # type: ignore[arg-type]
+        print(f"{part}: second CNN features {rows['features_b'].shape}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     from affectlens.recognizers.face_onnx import DEFAULT_MODEL_DIR, FaceOnnxRecognizer
     from affectlens_recipes.face import MEAN, STD
@@ -130,7 +159,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--train-limit", type=int, default=None,
                         help="a seeded random subset of FER2013Train (the mesh costs CPU time)")
+    parser.add_argument("--second-cnn", type=Path, default=None,
+                        help="only add a second CNN's features to an existing cache (a model folder with model.onnx)")
     args = parser.parse_args(argv)
+    if args.second_cnn is not None:
+        add_second_cnn(args.out, args.second_cnn, args.parts, threads=args.threads)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     session = feature_session(args.model_dir, args.threads)
     recognizer = FaceOnnxRecognizer(args.model_dir, detector="mediapipe", explain=False, threads=args.threads)
@@ -139,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         started = time.time()
         rows = wild_rows(args.data, recognizer) if part == "wild" else fer_rows(args.data, part, recognizer._mesh,
                                                                          args.train_limit if part == "train" else None)
-        rows["features"], rows["logits"] = appearance(session, rows.pop("crops"), mean=MEAN, std=STD)
+        # the crops stay in the cache so that another CNN can be scored on the same faces later
+        rows["features"], rows["logits"] = appearance(session, rows["crops"], mean=MEAN, std=STD)
         np.savez_compressed(args.out / f"fusion_{part}.npz", **rows)  # type: ignore[arg-type]
         missing = float(rows["geometry"][:, -1].mean())
         print(f"{part}: {len(rows['features'])} faces, landmarks missing {missing:.3f}, "

@@ -131,3 +131,26 @@ def test_geometry_vector_reads_z_scores_and_flags_missing_landmarks() -> None:
     assert np.abs(np.delete(smile - neutral, raise_at)).max() < 1e-4
     far = geometry_vector(to_image(moved(list(MOUTH_CORNERS), dy=-2.0)))
     assert far[raise_at] == Z_CLIP
+
+
+def test_reference_is_the_fallback_until_warm_then_the_track_mean() -> None:
+    from affectlens.features.face_geometry import population_norm
+
+    norm = population_norm()
+    baseline = RunningBaseline(warmup=2, fallback=norm)
+    resting = {**norm, "lip_corner_raise": norm["lip_corner_raise"] + 0.05}
+    assert baseline.reference(7) == norm
+    baseline.update(7, resting)
+    assert baseline.reference(7) == norm  # one frame is not a baseline yet
+    baseline.update(7, resting)
+    assert baseline.reference(7) == pytest.approx(resting)
+
+
+def test_geometry_vector_against_a_face_own_reference() -> None:
+    from affectlens.features.face_geometry import GEOMETRY_FEATURES, geometry_vector, measures
+
+    points = to_image(moved(list(MOUTH_CORNERS), dy=-0.06))
+    raise_index = GEOMETRY_FEATURES.index("lip_corner_raise")
+    assert geometry_vector(points)[raise_index] > 1.0  # against neutral faces: corners up
+    own = geometry_vector(points, reference=measures(points))
+    assert np.allclose(own[:-1], 0.0, atol=1e-5) and own[-1] == 0.0  # against itself: nothing, landmarks found

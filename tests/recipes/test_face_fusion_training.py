@@ -66,3 +66,32 @@ def test_macro_f1_over_a_label_subset() -> None:
     true, pred = np.asarray([0, 0, 1, 1, 2]), np.asarray([0, 0, 1, 0, 2])
     assert macro_f1_over(true, pred, (0, 1)) == pytest.approx(np.mean([0.8, 2 / 3]), abs=1e-4)
     assert macro_f1_over(true, pred, (3,)) == 0.0
+
+
+def test_two_cnn_export_reads_both_feature_sets_in_one_graph(tmp_path: Path) -> None:
+    from affectlens_recipes.face_fusion_cache import penultimate_tensor
+
+    base = make_tiny_face_model(tmp_path / "base", seed=0)
+    other = make_tiny_face_model(tmp_path / "other", seed=3)
+    assert penultimate_tensor(other / "model.onnx") == TINY_FEATURES
+    rng = np.random.default_rng(2)
+    n_in = 4 + 4 + len(GEOMETRY_FEATURES)
+    head = Head(rng.standard_normal(n_in), rng.uniform(0.5, 2.0, n_in), rng.standard_normal((n_in, 8)),
+                rng.standard_normal(8))
+    export(base, head, tmp_path / "pair", temperature=1.0, name="face.tiny-pair.v3", feature_tensor=TINY_FEATURES,
+           second_cnn=other)
+    crops = rng.integers(0, 256, (6, 48, 48)).astype(np.uint8)
+    geometry = rng.standard_normal((6, len(GEOMETRY_FEATURES))).astype(np.float32)
+    feats_a, _ = appearance(feature_session(base, feature_tensor=TINY_FEATURES), crops, mean=0.0, std=1.0,
+                            feature_tensor=TINY_FEATURES)
+    feats_b, _ = appearance(feature_session(other, feature_tensor=TINY_FEATURES), crops, mean=0.0, std=1.0,
+                            feature_tensor=TINY_FEATURES)
+    assert not np.allclose(feats_a, feats_b)  # two different CNNs: the head must see both
+    expected = softmax(head.logits(np.hstack([feats_a, feats_b, geometry])))
+    config_path = tmp_path / "pair" / "config.json"
+    config = json.loads(config_path.read_text())
+    assert config["version"] == "v3"
+    config["mirror_average"] = True
+    config_path.write_text(json.dumps(config))
+    rec = FaceOnnxRecognizer(tmp_path / "pair", detector="none", landmarks=False)
+    assert np.allclose(rec.predict_crops(crops, geometry), expected, atol=1e-4)

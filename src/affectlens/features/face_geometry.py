@@ -218,6 +218,11 @@ class RunningBaseline:
         self._counts[track_id] = count + 1
         return cues
 
+    def reference(self, track_id: int) -> Mapping[str, float] | None:
+        """What the track's next frame is compared with: its baseline once warmed up, else the fallback."""
+        mean = self._means.get(track_id)
+        return dict(mean) if mean is not None and self._counts.get(track_id, 0) >= self.warmup else self.fallback
+
     def forget(self, track_id: int) -> None:
         self._means.pop(track_id, None)
         self._counts.pop(track_id, None)
@@ -235,10 +240,14 @@ GEOMETRY_FEATURES = (*MEASURES, "landmarks_missing")
 Z_CLIP = 8.0
 
 
-def geometry_vector(points: np.ndarray | None) -> np.ndarray:
+def geometry_vector(points: np.ndarray | None, reference: Mapping[str, float] | None = None) -> np.ndarray:
     """The model input of one face's geometry [len(GEOMETRY_FEATURES)] float32: each measure's
     z-score against the population norm (clipped to +-Z_CLIP), and a missing flag (no mesh, or a
-    mesh that cannot be measured: all z-scores 0, flag 1)."""
+    mesh that cannot be measured: all z-scores 0, flag 1).
+
+    ``reference``: the measures to compare with instead of the norm's means — in video, the face's
+    own running baseline (:meth:`RunningBaseline.reference`), so that a face whose resting mouth
+    sits high does not read as smiling in every frame; the spread stays the population's."""
     out = np.zeros(len(GEOMETRY_FEATURES), np.float32)
     if points is None:
         out[-1] = 1.0
@@ -249,6 +258,8 @@ def geometry_vector(points: np.ndarray | None) -> np.ndarray:
         out[-1] = 1.0
         return out
     norm, spread = population_norm(), population_spread()
+    if reference is not None:
+        norm.update({k: v for k, v in reference.items() if k in norm})
     for i, name in enumerate(MEASURES):
         out[i] = np.clip((found[name] - norm[name]) / max(spread.get(name, 0.0), 1e-6), -Z_CLIP, Z_CLIP)
     return out

@@ -28,6 +28,7 @@ through the taxonomy layer (``vad_from_scores``) only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -115,6 +116,7 @@ class _Face:
     track_id: int | None = None
     mesh: np.ndarray | None = None  # 468 face-mesh points in image pixels (mediapipe detector only)
     geometry: list[Any] | None = None  # action-unit-like Cues, computed where the reference is known
+    geometry_input: np.ndarray | None = None  # the model's geometry input where it differs from the still-image one
 
 
 class FaceOnnxRecognizer(RecognizerParams):
@@ -145,9 +147,7 @@ class FaceOnnxRecognizer(RecognizerParams):
         self.small_faces = small_faces  # mediapipe: also scan 256 px tiles (faces down to ~24 px; ~9x slower)
         self._mesh: Any = None
         self.explain = explain
-        #: video: a track's occlusion cues are recomputed after this many seconds of video, or when
-        #: its top label changes, and carried in between (``vision.explain.RegionCueCache``; 0: every frame)
-        self.region_cue_every = region_cue_every
+        self.region_cue_every = region_cue_every  # video: seconds between a track's occlusion cues (RegionCueCache)
         self.batch_size = batch_size
         self.smoothing = smoothing
         self.max_misses = max_misses
@@ -275,12 +275,10 @@ class FaceOnnxRecognizer(RecognizerParams):
 
     def _score_faces(self, faces: Sequence[_Face], *, video: bool = False, cache: Any = None
                      ) -> tuple[np.ndarray, list[list[Any]]]:
-        """Probabilities and cues of ``faces``.  Occlusion cues: each region hidden in turn, the
-        drop of the top label's probability.  In video (``video=True``) against the crop's own
-        probability, without the mirror pair (4 model runs per face instead of 8; the label and
-        scores keep the mirror average), and with a ``RegionCueCache`` only for the faces it says
-        are due (the others carry their track's last cues); measured in ``benchmarks/face_throughput.py``."""
-        from affectlens.vision.explain import occluded_copies, region_cues
+        """Probabilities and cues of ``faces``.  In video (``video=True``) the occlusion cues weigh
+        against the crop's own probability, without the mirror pair (the label and scores keep the
+        mirror average), and a ``RegionCueCache`` says which faces need them (``vision.explain``)."""
+        from affectlens.vision.explain import occlusion_cues
 
         crops = self._crops(faces)
         geometry = self._geometry(faces)
@@ -291,26 +289,9 @@ class FaceOnnxRecognizer(RecognizerParams):
             probs, own = self.predict_crops(crops, geometry), None
         if not self.explain or not len(faces):
             return probs, [[] for _ in faces]
-        due = [i for i, f in enumerate(faces)
-               if cache is None or cache.due(f.track_id, f.item, int(np.argmax(probs[i])))]
-        regions: list[list[Any]] = [[] for _ in faces]
-        if due:
-            repeat = len(occluded_copies(crops[:1]))  # copies per face (one per region)
-            copies = occluded_copies(crops[due])
-            copies_geometry = None if geometry is None else np.repeat(geometry[due], repeat, axis=0)
-            occluded = (self._predict(copies, copies_geometry, False)[0] if cheap
-                        else self.predict_crops(copies, copies_geometry))
-            computed = region_cues(probs[due], occluded, self.config.labels, [faces[i].crop_box for i in due],
-                                   reference=None if own is None else own[due])
-            for i, found in zip(due, computed, strict=True):
-                regions[i] = found
-        if cache is not None:
-            fresh = set(due)
-            for i, face in enumerate(faces):  # in frame order: a replay follows its track's last computation
-                if i in fresh:
-                    cache.keep(face.track_id, regions[i])
-                else:
-                    regions[i] = cache.replay(face.track_id, face.crop_box)
+        score = (lambda x, g: self._predict(x, g, False)[0]) if cheap else self.predict_crops
+        regions = occlusion_cues(score, crops, geometry, probs, self.config.labels, [f.crop_box for f in faces],
+                                 reference=own, tracks=[(f.track_id, f.item) for f in faces], cache=cache)
         return probs, [list(c) + list(f.geometry or []) for c, f in zip(regions, faces, strict=True)]
 
     def _geometry(self, faces: Sequence[_Face]) -> np.ndarray | None:
@@ -319,7 +300,9 @@ class FaceOnnxRecognizer(RecognizerParams):
             return None
         from affectlens.features.face_geometry import geometry_vector
 
-        return np.stack([geometry_vector(f.mesh) for f in faces]) if faces else np.zeros((0, 9), np.float32)
+        if not faces:
+            return np.zeros((0, 9), np.float32)
+        return np.stack([f.geometry_input if f.geometry_input is not None else geometry_vector(f.mesh) for f in faces])
 
     def _detect(self, frame: ImageFrame, item: int, *, video: bool = False, prepared: Any = None) -> list[_Face]:
         from affectlens.vision.detect import WholeImageDetector, crop_box
@@ -385,7 +368,6 @@ class FaceOnnxRecognizer(RecognizerParams):
 
         self.load()
         from affectlens.features.face_geometry import RunningBaseline, population_norm
-        from affectlens.vision.face_analysis import geometry_cues
 
         tracker = FaceTracker(max_misses=self.max_misses, alpha=self.smoothing)
         # a track's first frames have no baseline yet: they are compared with the population norm
@@ -393,11 +375,9 @@ class FaceOnnxRecognizer(RecognizerParams):
         options = getattr(video, "options", None)
         step = 1.0 / options.fps if options is not None else 0.0  # a frame stands for its sampling interval
         pending: list[_Face] = []
-        cache = None
-        if self.explain and self.region_cue_every > 0 and step > 0:
-            from affectlens.vision.explain import RegionCueCache
+        from affectlens.vision.explain import RegionCueCache
 
-            cache = RegionCueCache(round(self.region_cue_every / step))
+        cache = RegionCueCache.for_video(self.region_cue_every, step) if self.explain else None
         prepare = getattr(self._video_detector, "prepare", None)  # BlazeFace: its resizes in the reading thread
         frame_iter = (video.prepared_frames(prepare) if hasattr(video, "prepared_frames")
                       else ((f, None) for f in (video.frames() if hasattr(video, "frames") else iter(video))))
@@ -405,8 +385,8 @@ class FaceOnnxRecognizer(RecognizerParams):
             found = self._detect(frame, n_frames, video=True, prepared=prepared)
             for face, tid in zip(found, tracker.update([f.box for f in found]), strict=True):
                 face.track_id = tid
-                if baseline is not None and self.explain:
-                    face.geometry = geometry_cues(face.mesh, face.box, baseline=baseline, track_id=tid)
+                if baseline is not None:
+                    self._track_geometry(face, baseline, tid)
             if baseline is not None:
                 baseline.retain(tracker.tracks)  # the tracker retired a track: its baseline goes too
             pending.extend(found)
@@ -414,6 +394,20 @@ class FaceOnnxRecognizer(RecognizerParams):
                 yield from self._flush(pending, tracker, step, cache)
                 pending = []
         yield from self._flush(pending, tracker, step, cache)
+
+    def _track_geometry(self, face: _Face, baseline: Any, track_id: int) -> None:
+        """In video the face is read against its own track's baseline, like speech against its speaker:
+        the model's geometry input (taken before this frame joins the baseline) and the cues."""
+        from affectlens.features.face_geometry import LandmarkError, geometry_vector, measures
+        from affectlens.vision.face_analysis import geometry_cues
+
+        if self.config.geometry_input:
+            face.geometry_input = geometry_vector(face.mesh, reference=baseline.reference(track_id))
+        if self.explain:
+            face.geometry = geometry_cues(face.mesh, face.box, baseline=baseline, track_id=track_id)
+        elif face.mesh is not None:
+            with contextlib.suppress(LandmarkError):  # an unmeasurable mesh does not move the baseline
+                baseline.update(track_id, measures(face.mesh))
 
     def _flush(self, faces: list[_Face], tracker: Any, step: float, cache: Any = None) -> Iterator[Segment]:
         if not faces:
@@ -488,5 +482,18 @@ def create_fusion(**params: Any) -> FaceOnnxRecognizer:
     return FaceOnnxRecognizer(**params)
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError",
-           "FaceOnnxRecognizer", "create", "create_fusion"]
+PAIR_NAME = "face.ferplus-wild-fusion.v3"
+PAIR_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v3"
+
+
+def create_fusion_pair(**params: Any) -> FaceOnnxRecognizer:
+    """Two CNNs' appearance features + the landmark geometry in one head, whose confidence falls with
+    the face's distance from the training faces."""
+    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or PAIR_MODEL_DIR)
+    params.setdefault("name", PAIR_NAME)
+    return FaceOnnxRecognizer(**params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME",
+           "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create", "create_fusion",
+           "create_fusion_pair"]

@@ -11,7 +11,7 @@ or off-centre face puts them off; the phrase says "region" for that reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -77,6 +77,43 @@ def region_cues(
     return out
 
 
+def occlusion_cues(
+    score: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+    crops: np.ndarray,
+    geometry: np.ndarray | None,
+    probs: np.ndarray,
+    labels: tuple[str, ...],
+    crop_boxes: list[tuple[int, int, int, int]],
+    *,
+    reference: np.ndarray | None = None,
+    tracks: Sequence[tuple[int | None, int]] | None = None,
+    cache: RegionCueCache | None = None,
+) -> list[list[Cue]]:
+    """Per face: its occlusion cues (``region_cues``), scored by ``score(copies, geometry)``.
+
+    With a ``cache`` (video; ``tracks``: each face's (track id, frame number), in frame order),
+    only the faces it says are due are occluded and scored; the others carry their track's last
+    cues, placed on their own crop."""
+    due = [i for i in range(len(crops))
+           if cache is None or tracks is None or cache.due(tracks[i][0], tracks[i][1], int(np.argmax(probs[i])))]
+    out: list[list[Cue]] = [[] for _ in range(len(crops))]
+    if due:
+        copies_geometry = None if geometry is None else np.repeat(geometry[due], len(FACE_REGIONS), axis=0)
+        occluded = score(occluded_copies(crops[due]), copies_geometry)
+        computed = region_cues(probs[due], occluded, labels, [crop_boxes[i] for i in due],
+                               reference=None if reference is None else reference[due])
+        for i, found in zip(due, computed, strict=True):
+            out[i] = found
+    if cache is not None and tracks is not None:
+        fresh = set(due)
+        for i, (track_id, _) in enumerate(tracks):  # in frame order: a replay follows its track's last computation
+            if i in fresh:
+                cache.keep(track_id, out[i])
+            else:
+                out[i] = cache.replay(track_id, crop_boxes[i])
+    return out
+
+
 def region_box(name: str, crop_box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """Region ``name`` of ``FACE_REGIONS`` in image pixels, for a face cropped at ``crop_box``."""
     x0, y0, x1, y1 = FACE_REGIONS[name]
@@ -98,6 +135,11 @@ class RegionCueCache:
     def __init__(self, every: int) -> None:
         self.every = max(1, int(every))
         self._last: dict[int, tuple[int, int, list[Cue]]] = {}  # track -> (frame, top label, cues)
+
+    @classmethod
+    def for_video(cls, seconds: float, step: float) -> RegionCueCache | None:
+        """A cache that refreshes every ``seconds`` of video sampled every ``step`` s; None: every frame."""
+        return cls(round(seconds / step)) if seconds > 0 and step > 0 else None
 
     def due(self, track_id: int | None, frame: int, label: int) -> bool:
         """Whether this face needs its own occlusion cues; if so it becomes the track's reference."""
@@ -132,4 +174,5 @@ def saliency(score: Callable[[np.ndarray], np.ndarray], crops: np.ndarray) -> tu
     return probs, score(occluded_copies(crops))
 
 
-__all__ = ["FACE_REGIONS", "RegionCueCache", "occluded_copies", "region_box", "region_cues", "saliency"]
+__all__ = ["FACE_REGIONS", "RegionCueCache", "occluded_copies", "occlusion_cues", "region_box", "region_cues",
+           "saliency"]
