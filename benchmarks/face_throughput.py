@@ -338,7 +338,9 @@ def main() -> None:
         clip = work / f"synthetic_720p_{faces}face_{args.video_seconds:g}s.mp4"
         if not clip.is_file():
             write_video(clip, args.video_seconds, faces=faces)
-        video = clip if args.loop <= 1 else loop_video(clip, work / f"{clip.stem}_x{args.loop}.mp4", args.loop)
+        video = clip if args.loop <= 1 else work / f"{clip.stem}_x{args.loop}.mp4"
+        if not video.is_file():  # kept in --work and reused, like the clip
+            loop_video(clip, video, args.loop)
         seconds = args.video_seconds * args.loop
         row = run_video(video, seconds, args, model)
         row["video"] = f"synthetic 1280x720 30 fps H.264, {faces} face(s), {seconds:g} s, sampled at {args.fps:g} fps"
