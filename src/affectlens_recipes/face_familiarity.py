@@ -14,8 +14,8 @@ from the training faces:
 The temperature is fitted on the ordinary dev faces (FER2013Valid + the in-the-wild dev split);
 ``slope`` is then chosen by negative log-likelihood over those and dev faces unlike the training
 faces (FER2013Valid blurred, ``face_fusion_cache.BLURRED_PART``), with their true labels; ``slope``
-0 is among the choices, so the factor only stays if the dev faces support it.  The factor is part of the exported graph, so the
-recognizer is unchanged.
+0 is among the choices, so the factor only stays if the dev faces support it.  The factor is
+part of the exported graph, so the recognizer is unchanged.
 """
 
 from __future__ import annotations
