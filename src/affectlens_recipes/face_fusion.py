@@ -35,7 +35,7 @@ SEED = 25
 #: what the exported config.json says of the weights (``affectlens models`` shows it)
 LICENSE = ("research only (FER2013: no license; the in-the-wild photos: third-party, unclear rights; FER+ labels "
            "MIT); detector and landmarks: MediaPipe Apache-2.0; see model card")
-TRAINING_DATA = ("FER2013 train faces with FER+ votes (CNNs and head: 28k) + faces_in_the_wild train split "
+TRAINING_DATA = ("FER2013 train faces with FER+ votes (CNN and head: 28k) + faces_in_the_wild train split "
                  "(1,844 photos, identity-disjoint)")
 
 
