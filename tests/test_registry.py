@@ -18,7 +18,8 @@ from affectlens.types import Modality
 REGISTRY_SNAPSHOT = [
     ("dialogue.minilm-meld-bigru.v1", "text", "meld", False),
     ("face.ferplus-cnn.v1", "face", "ferplus", False),
-    ("face.ferplus-wild-fusion.v2", "face", "ferplus", True),
+    ("face.ferplus-wild-fusion.v2", "face", "ferplus", False),
+    ("face.ferplus-wild-fusion.v3", "face", "ferplus", True),
     ("peer.fer-minixception.v1", "face", "fer2013", False),
     ("peer.frozen-minilm-logreg.v1", "text", "goemotions", False),
     ("peer.nrc-lexicon.v1", "text", "ekman", False),

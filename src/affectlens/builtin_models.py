@@ -105,6 +105,13 @@ def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
 
 _FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
 _FACE_FUSION_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v2"
+_FACE_PAIR_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v3"
+
+
+def _fusion_headline(folder: Path) -> str:
+    return _from_metrics(folder, lambda m: (
+        f"FER+ test accuracy {m['ferplus_test']['accuracy']:.3f}; in-the-wild test macro-F1 "
+        f"{m['wild_test']['macro_f1']:.3f}"), "model files missing (see its model card)")
 
 
 def _face_headline(folder: Path) -> str:
@@ -227,9 +234,20 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         factory="affectlens.recognizers.face_onnx:create_fusion",
         description="face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry (action-unit-like "
         "measures) -> one linear head trained on FER+ and photos in the wild, so the cues feed the decision.",
-        headline_metric=_from_metrics(_FACE_FUSION_DIR, lambda m: (
-            f"FER+ test accuracy {m['ferplus_test']['accuracy']:.3f}; in-the-wild test macro-F1 "
-            f"{m['wild_test']['macro_f1']:.3f}"), "model files missing (see its model card)"),
+        headline_metric=_fusion_headline(_FACE_FUSION_DIR),
+    ),
+    # default since 2026-12-06 (session 3): a second CNN's features beside v1's in the same head, and a
+    # confidence that falls with the distance from the training faces (its model card)
+    _shipped(
+        _FACE_PAIR_DIR,
+        name="face.ferplus-wild-fusion.v3",
+        modality=Modality.FACE,
+        label_set="ferplus",
+        factory="affectlens.recognizers.face_onnx:create_fusion_pair",
+        description="two CNNs' appearance features (v1's and a second, narrower one trained on FER+) + MediaPipe "
+        "face-mesh geometry -> one linear head on FER+ and photos in the wild; confidence falls on faces far "
+        "from the training faces.",
+        headline_metric=_fusion_headline(_FACE_PAIR_DIR),
         default=True,
     ),
 )

@@ -11,10 +11,11 @@ from the training faces:
                                                           training faces: familiar faces keep 1)
     logits   = head(x) / scale(x), then the model's temperature as before
 
-``slope`` and the temperature are chosen together on the dev faces (FER2013Valid + the
-in-the-wild dev split) by negative log-likelihood; ``slope`` 0 is among the choices, so the
-factor only stays if the dev faces support it.  The factor is part of the exported graph, so the
-recognizer is unchanged.
+The temperature is fitted on the ordinary dev faces (FER2013Valid + the in-the-wild dev split);
+``slope`` is then chosen by negative log-likelihood over those and dev faces unlike the training
+faces (FER2013Valid blurred, ``face_fusion_cache.BLURRED_PART``), with their true labels; ``slope``
+0 is among the choices, so the factor only stays if the dev faces support it.  The factor is
+part of the exported graph, so the recognizer is unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 SHRINKAGE = 0.1
 #: the share of training faces whose distance the factor leaves alone
 REFERENCE_QUANTILE = 0.95
-SLOPES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+SLOPES = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 TEMPERATURES = tuple(float(t) for t in np.round(np.arange(0.5, 3.0001, 0.02), 2))
 
 
@@ -69,18 +70,23 @@ def _nll(logits: np.ndarray, true: np.ndarray) -> float:
     return float(-log_p[np.arange(len(true)), true].mean())
 
 
-def choose_slope(familiarity: Familiarity, logits: np.ndarray, x: np.ndarray, true: np.ndarray
-                 ) -> tuple[Familiarity, float, list[dict[str, float]]]:
-    """(familiarity with the chosen slope, temperature, every trial) by dev negative log-likelihood."""
+def choose_slope(familiarity: Familiarity, logits: np.ndarray, x: np.ndarray, true: np.ndarray,
+                 familiar: np.ndarray | None = None) -> tuple[Familiarity, float, list[dict[str, float]]]:
+    """(familiarity with the chosen slope, temperature, every trial).
+
+    The temperature is fitted on the ``familiar`` dev faces (a mask; default all) without the
+    factor, so the calibration of ordinary faces does not bend to the unfamiliar ones; the slope is
+    then the one with the lowest negative log-likelihood over every dev face at that temperature."""
+    familiar = np.ones(len(true), bool) if familiar is None else np.asarray(familiar, bool)
+    temperature = min(TEMPERATURES, key=lambda t: _nll(logits[familiar] / t, true[familiar]))
     distance = familiarity.distance(x)
     trials = []
     for slope in SLOPES:
-        scaled = logits / (1.0 + slope * np.maximum(0.0, distance - familiarity.reference))[:, None]
-        temperature = min(TEMPERATURES, key=lambda t: _nll(scaled / t, true))
-        nll = round(_nll(scaled / temperature, true), 5)
-        trials.append({"slope": slope, "temperature": temperature, "dev_nll": nll})
+        scaled = logits / (1.0 + slope * np.maximum(0.0, distance - familiarity.reference))[:, None] / temperature
+        trials.append({"slope": slope, "temperature": temperature, "dev_nll": round(_nll(scaled, true), 5),
+                       "familiar_dev_nll": round(_nll(scaled[familiar], true[familiar]), 5)})
     best = min(trials, key=lambda t: t["dev_nll"])
-    return familiarity.with_slope(best["slope"]), best["temperature"], trials
+    return familiarity.with_slope(best["slope"]), temperature, trials
 
 
 def graph_nodes(familiarity: Familiarity, inputs: str, raw_logits: str, logits: str) -> tuple[list[Any], list[Any]]:

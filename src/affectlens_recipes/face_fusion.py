@@ -26,7 +26,7 @@ import numpy as np
 
 from affectlens_recipes.face import FERPLUS_LABELS, ece, scores
 from affectlens_recipes.face_familiarity import Familiarity, choose_slope, fit_familiarity, graph_nodes
-from affectlens_recipes.face_fusion_cache import FEATURE_TENSOR
+from affectlens_recipes.face_fusion_cache import BLURRED_PART, FEATURE_TENSOR
 
 N_LABELS = len(FERPLUS_LABELS)
 #: the wild labels that have enough faces to score (fear 21 and contempt 9 in all: see SOURCE.md)
@@ -35,7 +35,7 @@ SEED = 25
 #: what the exported config.json says of the weights (``affectlens models`` shows it)
 LICENSE = ("research only (FER2013: no license; the in-the-wild photos: third-party, unclear rights; FER+ labels "
            "MIT); detector and landmarks: MediaPipe Apache-2.0; see model card")
-TRAINING_DATA = ("FER2013 train faces with FER+ votes (CNNs and head: 28k) + faces_in_the_wild train split "
+TRAINING_DATA = ("FER2013 train faces with FER+ votes (CNN and head: 28k) + faces_in_the_wild train split "
                  "(1,844 photos, identity-disjoint)")
 
 
@@ -330,10 +330,16 @@ def main(argv: list[str] | None = None) -> None:
     # FER2013Valid and the wild dev split together; the factor's distance is fitted on the training faces
     train_x = np.vstack([inputs(load_cache(args.cache, "train", second=second), geometry),
                          inputs(wild_part(wild, "train"), geometry)])
-    dev_x = np.vstack([inputs(fer_valid, geometry), inputs(wild_dev, geometry)])
-    dev_true = np.concatenate([labels_of(fer_valid), labels_of(wild_dev)])
+    # the blurred FER2013Valid faces (when cached) are the dev faces unlike the training faces: without
+    # them the dev set holds nothing far from training, and no factor can be chosen
+    dev_parts = [fer_valid, wild_dev]
+    if (args.cache / f"fusion_{BLURRED_PART}.npz").is_file():
+        dev_parts.append(load_cache(args.cache, BLURRED_PART, second=second))
+    dev_x = np.vstack([inputs(part, geometry) for part in dev_parts])
+    dev_true = np.concatenate([labels_of(part) for part in dev_parts])
+    familiar = np.arange(len(dev_true)) < len(fer_valid["features"]) + len(wild_dev["features"])
     familiarity, temperature, familiarity_trials = choose_slope(fit_familiarity(train_x), head.logits(dev_x), dev_x,
-                                                                dev_true)
+                                                                dev_true, familiar)
 
     def tested(part: dict[str, np.ndarray], wild_labels: bool) -> dict[str, Any]:
         x = inputs(part, geometry)
@@ -346,7 +352,7 @@ def main(argv: list[str] | None = None) -> None:
 
     report = {"choice": best, "without_geometry": chosen["without_geometry"], "temperature": temperature,
               "familiarity": {"reference": round(familiarity.reference, 4), "slope": familiarity.slope,
-                              "trials": familiarity_trials},
+                              "dev_parts": len(dev_parts), "trials": familiarity_trials},
               "trials": chosen["trials"],
               "test_once_after_choice": {"fer_test": tested(fer_test, False), "wild_test": tested(wild_test, True)}}
     args.out.mkdir(parents=True, exist_ok=True)

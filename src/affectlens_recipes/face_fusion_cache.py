@@ -78,11 +78,20 @@ def appearance(session: Any, crops: np.ndarray, *, mean: float, std: float, batc
     return np.concatenate(feats).astype(np.float32), np.concatenate(logits).astype(np.float32)
 
 
-def fer_rows(data: Path, split: str, mesh: Any, limit: int | None = None) -> dict[str, np.ndarray]:
+#: the part of FER2013Valid blurred past easy reading (Gaussian sigma, pixels of the 48x48 crop): dev faces
+#: unlike the training faces, on which the familiarity factor is chosen (``face_familiarity``)
+BLURRED_PART, BLUR_SIGMA = "valid_blur", 3.0
+
+
+def fer_rows(data: Path, split: str, mesh: Any, limit: int | None = None, blur: float = 0.0) -> dict[str, np.ndarray]:
     from affectlens.features.face_geometry import geometry_vector
     from affectlens.vision.face_analysis import face_crop_mesh
 
     fer = load_split(data, split, limit=limit)  # limit: a seeded random subset of the split
+    if blur:
+        import cv2
+
+        fer.images = np.stack([cv2.GaussianBlur(image, (0, 0), blur) for image in fer.images])
     rgb = np.repeat(fer.images[..., None], 3, axis=3)
     geometry = np.stack([geometry_vector(face_crop_mesh(mesh, image)) for image in rgb])
     return {"crops": fer.images, "geometry": geometry, "votes": fer.votes, "names": np.asarray(fer.names)}
@@ -155,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
-    parser.add_argument("--parts", nargs="+", default=["wild", "test", "valid", "train"])
+    parser.add_argument("--parts", nargs="+", default=["wild", "test", "valid", BLURRED_PART, "train"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--train-limit", type=int, default=None,
                         help="a seeded random subset of FER2013Train (the mesh costs CPU time)")
@@ -171,8 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     recognizer.load()
     for part in args.parts:
         started = time.time()
-        rows = wild_rows(args.data, recognizer) if part == "wild" else fer_rows(args.data, part, recognizer._mesh,
-                                                                         args.train_limit if part == "train" else None)
+        if part == "wild":
+            rows = wild_rows(args.data, recognizer)
+        elif part == BLURRED_PART:
+            rows = fer_rows(args.data, "valid", recognizer._mesh, blur=BLUR_SIGMA)
+        else:
+            rows = fer_rows(args.data, part, recognizer._mesh, args.train_limit if part == "train" else None)
         # the crops stay in the cache so that another CNN can be scored on the same faces later
         rows["features"], rows["logits"] = appearance(session, rows["crops"], mean=MEAN, std=STD)
         np.savez_compressed(args.out / f"fusion_{part}.npz", **rows)  # type: ignore[arg-type]

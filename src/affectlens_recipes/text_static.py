@@ -101,6 +101,38 @@ def merge_vad_student(main: Any, student: Any, weights: Sequence[float]) -> Any:
     return main
 
 
+def extract_student(merged_graph: Path) -> Any:
+    """v1's VAD student as a model of its own: inputs ``input_ids``/``attention_mask``, output ``vad``.
+
+    ``text_static.merge_vad_student`` prefixed the student's names with ``vad_student/`` and
+    named its output ``vad_student``; both are undone so that the student merges again.
+    """
+    import onnx
+    from onnx import utils
+
+    model = onnx.load(str(merged_graph))  # external data (the encoder's weights) resolved from its folder
+    sub = utils.Extractor(model).extract_model(["input_ids", "attention_mask"], ["vad_student"])
+
+    def plain(name: str) -> str:
+        if name == "vad_student":
+            return "vad"
+        return name[len(STUDENT_PREFIX):] if name.startswith(STUDENT_PREFIX) else name
+
+    graph = sub.graph
+    foreign = [n.name for n in graph.node if not n.name.startswith(STUDENT_PREFIX)]
+    if foreign:
+        raise RuntimeError(f"{merged_graph}: the student's part holds nodes of the encoder ({foreign[:3]})")
+    for node in graph.node:
+        node.name = plain(node.name)
+        node.input[:] = [plain(i) for i in node.input]
+        node.output[:] = [plain(o) for o in node.output]
+    for tensor in graph.initializer:
+        tensor.name = plain(tensor.name)
+    for value in (*graph.value_info, *graph.output):
+        value.name = plain(value.name)
+    return sub
+
+
 def set_blend(model: Any, weights: Sequence[float]) -> None:
     """Replace a merged graph's ``vad_student_weight``."""
     from onnx import numpy_helper

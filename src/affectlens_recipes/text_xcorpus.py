@@ -316,6 +316,33 @@ def export(out: Path, step: int) -> None:
     text.export(out, 0, tag="epoch")
 
 
+def soup(out: Path, sources: list[Path], weights: list[float], step: int, complete: bool = True) -> None:
+    """``out/step{step}.pt``: the weighted average of checkpoints (``.pt``) or exported graphs (``.onnx``).
+
+    Every source starts from v1's weights, so they lie in one basin and their average is a
+    model of its own ("model soup", Wortsman et al. 2022); ``export --step`` exports it.
+    """
+    import torch
+
+    if len(sources) != len(weights) or abs(sum(weights) - 1.0) > 1e-6:
+        raise ValueError("one weight per source, summing to 1")
+    states = [{k: v.numpy() for k, v in torch.load(p, map_location="cpu").items()} if p.suffix == ".pt"
+              else weights_from_onnx(p) for p in sources]
+    keys = set.intersection(*(set(s) for s in states))
+    mixed = {k: torch.tensor(sum(w * np.asarray(s[k], dtype=np.float32) for s, w in zip(states, weights,
+                                                                                      strict=True)))
+             for k in sorted(keys) if k.startswith(("encoder.", "emotion_head.", "vad_head."))}
+    if complete:  # what a graph does not hold (the unused pooler, buffers) from the freshly built model
+        from affectlens.pretrained import minilm_dir
+        from affectlens_recipes.text import _build_model
+
+        for key, value in _build_model(torch, minilm_dir()).state_dict().items():
+            mixed.setdefault(key, value)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(mixed, out / f"step{step}.pt")
+    print(json.dumps({"soup": [str(p) for p in sources], "weights": weights, "tensors": len(mixed)}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -341,8 +368,15 @@ def main() -> None:
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, required=True)
     p_export.add_argument("--step", type=int, required=True)
+    p_soup = sub.add_parser("soup", help="average checkpoints / exported graphs into out/step<step>.pt")
+    p_soup.add_argument("--out", type=Path, required=True)
+    p_soup.add_argument("--source", type=Path, action="append", required=True, help=".pt or model(_w8).onnx")
+    p_soup.add_argument("--weight", type=float, action="append", required=True)
+    p_soup.add_argument("--step", type=int, default=0)
     args = parser.parse_args()
-    if args.command == "train":
+    if args.command == "soup":
+        soup(args.out, args.source, args.weight, args.step)
+    elif args.command == "train":
         train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
               args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share,
               tuple(args.leave_out))

@@ -14,6 +14,15 @@ outputs)::
    blend weights are re-fitted on EmoBank dev against the new encoder's VAD;
 4. ``text_finalize.finalize``: temperatures and thresholds on GoEmotions dev, test scored once;
    then the config and metrics get the successor's name.
+
+``--version v3 --storage static-0+ffn`` (or any variant of ``text_xcorpus_variants``, chosen on
+dev there) packages the same way under ``text.minilm-xcorpus.v3``: that module builds the
+graph and fits the student's blend, this one calibrates, scores test once and stages the folder
+in ``out/model-<storage>`` (``--install`` copies it into ``models/text-minilm-xcorpus-<version>``,
+which no spec registers: the v3 run was not shipped, ``docs/training.md``)::
+
+    python -m affectlens_recipes.text_xcorpus_finalize --out /work/artifacts/text3/run --version v3 \
+        --storage static-0+ffn
 """
 
 from __future__ import annotations
@@ -25,45 +34,41 @@ from pathlib import Path
 from typing import Any
 
 from affectlens.models import MODELS_DIR
+from affectlens_recipes.text_static import extract_student  # lives beside merge_vad_student
 
 NAME = "text.minilm-xcorpus.v2"
 FOLDER = "text-minilm-xcorpus-v2"
+#: what the config of each version states beside the figures (``model_folder`` reads them)
+LICENSE = ("CC BY-NC-SA 4.0, research use only (DailyDialog's terms; ISEAR, EmoEvent and CrowdFlower state "
+           "no usable licence; see model card)")
+TRAINING_DATA = ("GoEmotions, EmoBank, DailyDialog (RECCON test dialogues out), ISEAR, EmoEvent, CrowdFlower "
+                 "train splits; never MELD")
 V1_FOLDER = "text-minilm-goemotions-v1"
 GRAPH_FILE = "model_static.onnx"
 
 
-def extract_student(merged_graph: Path) -> Any:
-    """v1's VAD student as a model of its own: inputs ``input_ids``/``attention_mask``, output ``vad``.
+def build_variant(out: Path, data_root: Path | None, install: bool, storage: str, version: str) -> dict[str, Any]:
+    """Package ``out/model_w8.onnx`` stored as ``storage`` (a ``text_xcorpus_variants`` variant) as ``version``."""
+    from affectlens_recipes.text_finalize import finalize
+    from affectlens_recipes.text_xcorpus_variants import QDQ_FLOAT, build
 
-    ``text_static.merge_vad_student`` prefixed the student's names with ``vad_student/`` and
-    named its output ``vad_student``; both are undone so that the student merges again.
-    """
-    import onnx
-    from onnx import utils
-
-    from affectlens_recipes.text_static import STUDENT_PREFIX
-
-    model = onnx.load(str(merged_graph))  # external data (the encoder's weights) resolved from its folder
-    sub = utils.Extractor(model).extract_model(["input_ids", "attention_mask"], ["vad_student"])
-
-    def plain(name: str) -> str:
-        if name == "vad_student":
-            return "vad"
-        return name[len(STUDENT_PREFIX):] if name.startswith(STUDENT_PREFIX) else name
-
-    graph = sub.graph
-    foreign = [n.name for n in graph.node if not n.name.startswith(STUDENT_PREFIX)]
-    if foreign:
-        raise RuntimeError(f"{merged_graph}: the student's part holds nodes of the encoder ({foreign[:3]})")
-    for node in graph.node:
-        node.name = plain(node.name)
-        node.input[:] = [plain(i) for i in node.input]
-        node.output[:] = [plain(o) for o in node.output]
-    for tensor in graph.initializer:
-        tensor.name = plain(tensor.name)
-    for value in (*graph.value_info, *graph.output):
-        value.name = plain(value.name)
-    return sub
+    work = out / "storage"
+    probe = build(storage, out / "model_w8.onnx", work, json.loads((out / "vad_scaling.json").read_text()), data_root)
+    graph = "model.onnx" if storage == "w8" else GRAPH_FILE
+    shutil.copyfile(probe / "model.onnx", out / "model.onnx")
+    shutil.copyfile(probe / graph, out / f"model_{storage}.onnx")
+    session = QDQ_FLOAT if storage.startswith("w8") else {}
+    metrics = finalize(out, storage, data_root, False, graph_file=graph, session_config=session,
+                       companions=() if graph == "model.onnx" else (out / "model.onnx",))
+    staged = out / f"model-{storage}"
+    rename(staged, version, storage)
+    if install:
+        target = MODELS_DIR / f"text-minilm-xcorpus-{version}"
+        target.mkdir(parents=True, exist_ok=True)
+        for name in {graph, "model.onnx", "tokenizer.json", "config.json", "metrics.json"}:
+            shutil.copyfile(staged / name, target / name)
+        print(f"installed into {target}")
+    return metrics
 
 
 def build(out: Path, data_root: Path | None, install: bool, float_layers: list[int]) -> dict[str, Any]:
@@ -126,13 +131,17 @@ def build(out: Path, data_root: Path | None, install: bool, float_layers: list[i
     return metrics
 
 
-def rename(folder: Path) -> None:
-    """``finalize`` writes v1's name into config and metrics: give them the successor's."""
+def rename(folder: Path, version: str = "v2", storage: str | None = None) -> None:
+    """``finalize`` writes v1's name into config and metrics: give them the successor's (and its licence)."""
+    name = NAME.removesuffix(".v2") + f".{version}"
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    config["name"], config["version"] = NAME, "v2"
+    config["name"], config["version"] = name, version
+    config["license"], config["training_data"] = LICENSE, TRAINING_DATA
     (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-    metrics["model"] = NAME
+    metrics["model"] = name
+    if storage is not None:
+        metrics["storage"] = storage
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
 
 
@@ -142,7 +151,16 @@ def main() -> None:
     parser.add_argument("--float-layers", default="0", help="encoder layers kept float, comma-separated")
     parser.add_argument("--data-root", type=Path, default=None)
     parser.add_argument("--install", action="store_true", help=f"copy into the package's models/{FOLDER}")
+    parser.add_argument("--version", default="v2", help="v2: the shipped recipe (static, --float-layers); "
+                        "another: models/text-minilm-xcorpus-<version>, stored as --storage")
+    parser.add_argument("--storage", default=None, help="a text_xcorpus_variants variant (w8, w8s, static-0, "
+                        "static-0+ffn, ...); needs --version other than v2")
     args = parser.parse_args()
+    if args.storage is not None:
+        if args.version == "v2":
+            raise SystemExit("--storage packages a new version: pass --version v3 (v2 is shipped as it is)")
+        build_variant(args.out, args.data_root, args.install, args.storage, args.version)
+        return
     build(args.out, args.data_root, args.install, [int(k) for k in args.float_layers.split(",") if k.strip()])
 
 
