@@ -90,6 +90,18 @@ def test_finds_the_astronaut_with_eye_keypoints(model: str) -> None:
 
 
 @needs_mediapipe
+def test_inputs_prepared_ahead_give_the_same_faces() -> None:
+    from skimage.data import astronaut
+
+    image = np.ascontiguousarray(np.pad(astronaut(), ((0, 0), (256, 256), (0, 0))))  # wider than high
+    detector = BlazeFaceDetector("both")
+    prepared = detector.prepare(image)  # what the video reader's thread computes
+    assert sorted(prepared) == [128, 192] and prepared[192][0].shape == (192, 192, 3)
+    assert detector.detect(image, prepared) == detector.detect(image)
+    assert detector.prepare(np.zeros((8, 8, 3), np.uint8)) == {}  # too small: nothing to prepare
+
+
+@needs_mediapipe
 def test_no_faces_on_textures_noise_or_tiny_images() -> None:
     from skimage import data
 

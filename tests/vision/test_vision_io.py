@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from affectlens.vision.io import (  # noqa: E402
     as_image_frame,
     load_image,
     open_video,
+    read_ahead,
 )
 
 
@@ -152,3 +155,64 @@ def test_bad_videos_raise_clear_errors(tmp_path: Path) -> None:
             container.mux(packet)
     with pytest.raises(VideoDecodeError, match="no video stream"):
         open_video(audio_only)
+
+
+def test_frames_read_ahead_are_the_frames_read_in_place(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "clip.mp4", seconds=3.0, fps=10)
+    video = open_video(path, options=VideoOptions(fps=4))
+    ahead = [(f.time, f.frame_index, f.pixels.tobytes()) for f in video.frames(prefetch=2)]
+    in_place = [(f.time, f.frame_index, f.pixels.tobytes()) for f in video.frames(prefetch=0)]
+    assert ahead == in_place and len(ahead) == 12
+
+
+def test_prepared_frames_carry_what_the_reading_thread_computed(tmp_path: Path) -> None:
+    video = open_video(write_video(tmp_path / "clip.mp4", seconds=1.0, fps=10), options=VideoOptions(fps=5))
+    threads: set[str] = set()
+
+    def brightness(pixels: np.ndarray) -> float:
+        threads.add(threading.current_thread().name)
+        return float(pixels.mean())
+
+    pairs = list(video.prepared_frames(brightness))
+    assert [f.frame_index for f, _ in pairs] == [f.frame_index for f in video.frames()]
+    assert all(value == float(f.pixels.mean()) for f, value in pairs)
+    assert threads == {"affectlens-read-ahead"}
+
+
+def test_read_ahead_keeps_order_raises_in_the_caller_and_stops_when_closed() -> None:
+    assert list(read_ahead(iter(range(50)), 3)) == list(range(50))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise VideoDecodeError("broken in the middle")
+
+    got = []
+    with pytest.raises(VideoDecodeError, match="broken in the middle"):
+        for item in read_ahead(failing(), 2):
+            got.append(item)
+    assert got == [1]
+
+    closed = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                n += 1
+                yield n
+        finally:
+            closed.set()
+
+    stream = read_ahead(endless(), 2)
+    assert next(stream) == 1
+    stream.close()  # the caller stops: the thread stops and closes the source
+    assert closed.wait(5.0)
+    assert not any(t.name == "affectlens-read-ahead" for t in threading.enumerate())
+
+
+def test_read_ahead_thread_sees_the_callers_pixel_limit(tmp_path: Path) -> None:
+    from affectlens.media_limits import MediaTooLarge, media_limits
+
+    video = open_video(write_video(tmp_path / "clip.mp4", seconds=1.0, fps=10))  # opened under the default cap
+    with media_limits(max_pixels=100), pytest.raises(MediaTooLarge, match="a frame of video"):
+        list(video.frames(prefetch=2))  # checked per frame, in the reading thread

@@ -21,7 +21,8 @@ a folder without ``model.onnx``/``config.json`` raises ``ModelFilesMissing`` on 
 Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
 per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
 result with one segment per face per sampled frame, faces tracked (``track_id``) and their
-scores smoothed per track (EMA; the raw top label is kept in ``extras``).  Labels map to VAD
+scores smoothed per track (EMA; the raw top label is kept in ``extras``), occlusion cues refreshed
+per track once a second or on a label change (``region_cue_every``; docs/vision.md).  Labels map to VAD
 through the taxonomy layer (``vad_from_scores``) only.
 """
 
@@ -122,7 +123,7 @@ class FaceOnnxRecognizer(RecognizerParams):
     """Expressions of every face in images and video frames (ONNX CNN), with occlusion cues."""
 
     # analysis only: with_params copies share the model
-    RUNTIME_PARAMS = frozenset({"explain", "batch_size", "smoothing", "max_misses"})
+    RUNTIME_PARAMS = frozenset({"explain", "batch_size", "smoothing", "max_misses", "region_cue_every"})
 
     modality = Modality.FACE
 
@@ -130,7 +131,7 @@ class FaceOnnxRecognizer(RecognizerParams):
                  detector: str | None = None, explain: bool = True, batch_size: int = 64,
                  smoothing: float = 0.5, max_misses: int = 5, threads: int | None = None,
                  verify: bool = True, align: bool = False, landmarks: bool = True,
-                 small_faces: bool = False) -> None:
+                 small_faces: bool = False, region_cue_every: float = 1.0) -> None:
         if model_dir is None:
             model_dir = os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR
         self.model_dir = Path(model_dir)
@@ -146,6 +147,7 @@ class FaceOnnxRecognizer(RecognizerParams):
         self.small_faces = small_faces  # mediapipe: also scan 256 px tiles (faces down to ~24 px; ~9x slower)
         self._mesh: Any = None
         self.explain = explain
+        self.region_cue_every = region_cue_every  # video: seconds between a track's occlusion cues (RegionCueCache)
         self.batch_size = batch_size
         self.smoothing = smoothing
         self.max_misses = max_misses
@@ -204,14 +206,23 @@ class FaceOnnxRecognizer(RecognizerParams):
         return self._config
 
     # -- model ---------------------------------------------------------------------------
-    def predict_crops(self, crops: np.ndarray, geometry: np.ndarray | None = None) -> np.ndarray:
+    def predict_crops(self, crops: np.ndarray, geometry: np.ndarray | None = None, *,
+                      mirror: bool | None = None) -> np.ndarray:
         """Probabilities [N, L] for uint8 crops [N, H, W] (gray) or [N, H, W, 3], in batches.
 
         ``geometry`` [N, 9]: each face's ``geometry_vector``, for a model with a geometry input
-        (None: every face reads "landmarks missing"); other models ignore it."""
+        (None: every face reads "landmarks missing"); other models ignore it.  ``mirror``: average
+        each crop with its mirror image (None: as the model's config says)."""
+        return self._predict(crops, geometry, mirror)[0]
+
+    def _predict(self, crops: np.ndarray, geometry: np.ndarray | None, mirror: bool | None
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(probabilities [N, L]; with the mirror pair, also the crops' own probabilities, unmirrored)."""
         cfg = self.config
         if len(crops) == 0:
-            return np.zeros((0, len(cfg.labels)), np.float32)
+            empty = np.zeros((0, len(cfg.labels)), np.float32)
+            return empty, empty
+        mirror = cfg.mirror_average if mirror is None else mirror
         x = crops.astype(np.float32)
         x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
         x = (x * cfg.scale - cfg.mean) / cfg.std
@@ -220,19 +231,25 @@ class FaceOnnxRecognizer(RecognizerParams):
 
             geometry = np.repeat(geometry_vector(None)[None], len(x), axis=0)
         g = None if not cfg.geometry_input or geometry is None else np.asarray(geometry, np.float32)
-        parts = [self._logits(x[b : b + self.batch_size], None if g is None else g[b : b + self.batch_size])
-                 for b in range(0, len(x), self.batch_size)]
-        return softmax(np.concatenate(parts), cfg.temperature)
+        parts = [self._logits(x[b : b + self.batch_size], None if g is None else g[b : b + self.batch_size],
+                              mirror=mirror) for b in range(0, len(x), self.batch_size)]
+        probs = softmax(np.concatenate([p[0] for p in parts]), cfg.temperature)
+        own = softmax(np.concatenate([p[1] for p in parts]), cfg.temperature) if mirror else None
+        return probs, own
 
-    def _logits(self, x: np.ndarray, geometry: np.ndarray | None = None) -> np.ndarray:
+    def _logits(self, x: np.ndarray, geometry: np.ndarray | None = None, *, mirror: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """(logits [N, L], averaged with the mirror images' when ``mirror``; the crops' own logits)."""
         cfg = self.config
         feeds = {cfg.input_name: x}
-        if cfg.mirror_average:  # one batch of 2N: the crops, then their mirror images (same geometry)
+        if mirror:  # one batch of 2N: the crops, then their mirror images (same geometry)
             feeds[cfg.input_name] = np.concatenate([x, x[..., ::-1]])
         if cfg.geometry_input and geometry is not None:
-            feeds[cfg.geometry_input] = np.concatenate([geometry, geometry]) if cfg.mirror_average else geometry
+            feeds[cfg.geometry_input] = np.concatenate([geometry, geometry]) if mirror else geometry
         out = np.asarray(self._session.run([cfg.output_name], feeds)[0])
-        return out if not cfg.mirror_average else np.asarray((out[: len(x)] + out[len(x) :]) / 2.0)
+        if not mirror:
+            return out, out
+        return np.asarray((out[: len(x)] + out[len(x) :]) / 2.0), out[: len(x)]
 
     def _crops(self, faces: Sequence[_Face]) -> np.ndarray:
         from affectlens.vision.detect import crop_faces
@@ -256,19 +273,26 @@ class FaceOnnxRecognizer(RecognizerParams):
     def _margin(self) -> float:
         return 0.0 if self.detector_name == "none" else self.config.margin
 
-    def _score_faces(self, faces: Sequence[_Face]) -> tuple[np.ndarray, list[list[Any]]]:
-        from affectlens.vision.explain import occluded_copies, region_cues
+    def _score_faces(self, faces: Sequence[_Face], *, video: bool = False, cache: Any = None
+                     ) -> tuple[np.ndarray, list[list[Any]]]:
+        """Probabilities and cues of ``faces``.  In video (``video=True``) the occlusion cues weigh
+        against the crop's own probability, without the mirror pair (the label and scores keep the
+        mirror average), and a ``RegionCueCache`` says which faces need them (``vision.explain``)."""
+        from affectlens.vision.explain import occlusion_cues
 
         crops = self._crops(faces)
         geometry = self._geometry(faces)
-        probs = self.predict_crops(crops, geometry)
+        cheap = video and self.explain and self.config.mirror_average
+        if cheap:
+            probs, own = self._predict(crops, geometry, None)
+        else:  # predict_crops: a subclass may run another runtime (peer_fer)
+            probs, own = self.predict_crops(crops, geometry), None
         if not self.explain or not len(faces):
             return probs, [[] for _ in faces]
-        repeat = len(occluded_copies(crops[:1])) if len(crops) else 0  # copies per face (one per region)
-        occluded = self.predict_crops(occluded_copies(crops),
-                                      None if geometry is None else np.repeat(geometry, repeat, axis=0))
-        cues = region_cues(probs, occluded, self.config.labels, [f.crop_box for f in faces])
-        return probs, [list(c) + list(f.geometry or []) for c, f in zip(cues, faces, strict=True)]
+        score = (lambda x, g: self._predict(x, g, False)[0]) if cheap else self.predict_crops
+        regions = occlusion_cues(score, crops, geometry, probs, self.config.labels, [f.crop_box for f in faces],
+                                 reference=own, tracks=[(f.track_id, f.item) for f in faces], cache=cache)
+        return probs, [list(c) + list(f.geometry or []) for c, f in zip(regions, faces, strict=True)]
 
     def _geometry(self, faces: Sequence[_Face]) -> np.ndarray | None:
         """Each face's geometry_vector [N, 9] for a model with a geometry input, else None."""
@@ -280,7 +304,7 @@ class FaceOnnxRecognizer(RecognizerParams):
             return np.zeros((0, 9), np.float32)
         return np.stack([f.geometry_input if f.geometry_input is not None else geometry_vector(f.mesh) for f in faces])
 
-    def _detect(self, frame: ImageFrame, item: int, *, video: bool = False) -> list[_Face]:
+    def _detect(self, frame: ImageFrame, item: int, *, video: bool = False, prepared: Any = None) -> list[_Face]:
         from affectlens.vision.detect import WholeImageDetector, crop_box
 
         height, width = frame.pixels.shape[:2]
@@ -295,8 +319,8 @@ class FaceOnnxRecognizer(RecognizerParams):
                     face.geometry = geometry_cues(face.mesh, face.box) if self.explain else None
             return crops
         detector = self._video_detector if video else self._detector
-        faces = [_Face(item, box, crop_box(box, self._margin, width, height), frame)
-                 for box in detector.detect(frame.pixels)]
+        boxes = detector.detect(frame.pixels) if prepared is None else detector.detect(frame.pixels, prepared)
+        faces = [_Face(item, box, crop_box(box, self._margin, width, height), frame) for box in boxes]
         if self._mesh is not None:
             from affectlens.vision.face_analysis import geometry_cues
 
@@ -351,9 +375,14 @@ class FaceOnnxRecognizer(RecognizerParams):
         options = getattr(video, "options", None)
         step = 1.0 / options.fps if options is not None else 0.0  # a frame stands for its sampling interval
         pending: list[_Face] = []
-        frame_iter = video.frames() if hasattr(video, "frames") else iter(video)
-        for n_frames, frame in enumerate(frame_iter, start=1):
-            found = self._detect(frame, n_frames, video=True)
+        from affectlens.vision.explain import RegionCueCache
+
+        cache = RegionCueCache.for_video(self.region_cue_every, step) if self.explain else None
+        prepare = getattr(self._video_detector, "prepare", None)  # BlazeFace: its resizes in the reading thread
+        frame_iter = (video.prepared_frames(prepare) if hasattr(video, "prepared_frames")
+                      else ((f, None) for f in (video.frames() if hasattr(video, "frames") else iter(video))))
+        for n_frames, (frame, prepared) in enumerate(frame_iter, start=1):
+            found = self._detect(frame, n_frames, video=True, prepared=prepared)
             for face, tid in zip(found, tracker.update([f.box for f in found]), strict=True):
                 face.track_id = tid
                 if baseline is not None:
@@ -362,9 +391,9 @@ class FaceOnnxRecognizer(RecognizerParams):
                 baseline.retain(tracker.tracks)  # the tracker retired a track: its baseline goes too
             pending.extend(found)
             if len(pending) >= self.batch_size or n_frames % frames_per_batch == 0:
-                yield from self._flush(pending, tracker, step)
+                yield from self._flush(pending, tracker, step, cache)
                 pending = []
-        yield from self._flush(pending, tracker, step)
+        yield from self._flush(pending, tracker, step, cache)
 
     def _track_geometry(self, face: _Face, baseline: Any, track_id: int) -> None:
         """In video the face is read against its own track's baseline, like speech against its speaker:
@@ -380,10 +409,12 @@ class FaceOnnxRecognizer(RecognizerParams):
             with contextlib.suppress(LandmarkError):  # an unmeasurable mesh does not move the baseline
                 baseline.update(track_id, measures(face.mesh))
 
-    def _flush(self, faces: list[_Face], tracker: Any, step: float) -> Iterator[Segment]:
+    def _flush(self, faces: list[_Face], tracker: Any, step: float, cache: Any = None) -> Iterator[Segment]:
         if not faces:
             return
-        probs, cues = self._score_faces(faces)
+        probs, cues = self._score_faces(faces, video=True, cache=cache)
+        if cache is not None:
+            cache.retain(tracker.tracks)  # retired tracks: their cues go too
         for n, face in enumerate(faces):
             raw = probs[n]
             smoothed = tracker.smooth(face.track_id, raw) if face.track_id in tracker.tracks else raw

@@ -123,9 +123,10 @@ class FerPeerRecognizer(FaceOnnxRecognizer):
         self._load_detectors()
         self._session = interpreter
 
-    def predict_crops(self, crops: np.ndarray, geometry: np.ndarray | None = None) -> np.ndarray:
+    def predict_crops(self, crops: np.ndarray, geometry: np.ndarray | None = None, *,
+                      mirror: bool | None = None) -> np.ndarray:
         """Probabilities [N, 7] for uint8 gray crops [N, H, W] at the model's input size (RGB is averaged);
-        ``geometry`` is ignored (the peer reads appearance only)."""
+        ``geometry`` and ``mirror`` are ignored (the peer reads appearance only, without a mirror pair)."""
         cfg = self.config
         if len(crops) == 0:
             return np.zeros((0, len(cfg.labels)), np.float32)

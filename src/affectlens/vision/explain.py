@@ -11,7 +11,8 @@ or off-centre face puts them off; the phrase says "region" for that reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -46,30 +47,125 @@ def region_cues(
     crop_boxes: list[tuple[int, int, int, int]],
     *,
     min_weight: float = 0.02,
+    reference: np.ndarray | None = None,
 ) -> list[list[Cue]]:
     """Per face: ``face_region`` cues for its top label, strongest first.
 
     ``probs`` [N, L]; ``occluded_probs`` [N * R, L] in ``occluded_copies`` order;
     ``crop_boxes`` the crop of each face in image pixels (to place each region).
+    ``reference`` [N, L]: the probabilities the occluded ones are compared with when they were
+    scored another way than ``probs`` (the video path: ``probs`` averaged with the mirror image,
+    the occluded copies and ``reference`` without it); the top label is always ``probs``'.
     """
+    reference = probs if reference is None else reference
     n_regions = len(FACE_REGIONS)
     occluded = occluded_probs.reshape(len(probs), n_regions, -1)
     out: list[list[Cue]] = []
     for i, p in enumerate(probs):
         top = int(np.argmax(p))
         label = labels[top]
-        cx, cy, cw, ch = crop_boxes[i]
         cues: list[Cue] = []
-        for r, (name, (x0, y0, x1, y1)) in enumerate(FACE_REGIONS.items()):
-            weight = float(p[top] - occluded[i, r, top])
+        for r, name in enumerate(FACE_REGIONS):
+            weight = float(reference[i, top] - occluded[i, r, top])
             if abs(weight) < min_weight:
                 continue
             verb = "supports" if weight > 0 else "argues against"
-            region = (int(cx + x0 * cw), int(cy + y0 * ch), max(1, int((x1 - x0) * cw)), max(1, int((y1 - y0) * ch)))
+            region = region_box(name, crop_boxes[i])
             cues.append(Cue("face_region", f"{name} region {verb} {label}", round(weight, 4), label,
                             region=region, value=round(float(occluded[i, r, top]), 4)))
         out.append(sorted(cues, key=lambda c: -abs(c.weight)))
     return out
+
+
+def occlusion_cues(
+    score: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+    crops: np.ndarray,
+    geometry: np.ndarray | None,
+    probs: np.ndarray,
+    labels: tuple[str, ...],
+    crop_boxes: list[tuple[int, int, int, int]],
+    *,
+    reference: np.ndarray | None = None,
+    tracks: Sequence[tuple[int | None, int]] | None = None,
+    cache: RegionCueCache | None = None,
+) -> list[list[Cue]]:
+    """Per face: its occlusion cues (``region_cues``), scored by ``score(copies, geometry)``.
+
+    With a ``cache`` (video; ``tracks``: each face's (track id, frame number), in frame order),
+    only the faces it says are due are occluded and scored; the others carry their track's last
+    cues, placed on their own crop."""
+    due = [i for i in range(len(crops))
+           if cache is None or tracks is None or cache.due(tracks[i][0], tracks[i][1], int(np.argmax(probs[i])))]
+    out: list[list[Cue]] = [[] for _ in range(len(crops))]
+    if due:
+        copies_geometry = None if geometry is None else np.repeat(geometry[due], len(FACE_REGIONS), axis=0)
+        occluded = score(occluded_copies(crops[due]), copies_geometry)
+        computed = region_cues(probs[due], occluded, labels, [crop_boxes[i] for i in due],
+                               reference=None if reference is None else reference[due])
+        for i, found in zip(due, computed, strict=True):
+            out[i] = found
+    if cache is not None and tracks is not None:
+        fresh = set(due)
+        for i, (track_id, _) in enumerate(tracks):  # in frame order: a replay follows its track's last computation
+            if i in fresh:
+                cache.keep(track_id, out[i])
+            else:
+                out[i] = cache.replay(track_id, crop_boxes[i])
+    return out
+
+
+def region_box(name: str, crop_box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Region ``name`` of ``FACE_REGIONS`` in image pixels, for a face cropped at ``crop_box``."""
+    x0, y0, x1, y1 = FACE_REGIONS[name]
+    cx, cy, cw, ch = crop_box
+    return int(cx + x0 * cw), int(cy + y0 * ch), max(1, int((x1 - x0) * cw)), max(1, int((y1 - y0) * ch))
+
+
+class RegionCueCache:
+    """Occlusion cues per video track, recomputed only when due (cheaper video explanations).
+
+    A face is *due* when its track has no cues yet, when its top label differs from the one
+    the track's cues explain, or when ``every`` sampled frames have passed since they were
+    computed; the faces in between carry the track's last cues, their regions moved onto the
+    face's current crop.  At 5 fps with ``every=5`` a steady face costs 4 occluded model runs
+    per second instead of 20 (``benchmarks/face_throughput.py``).  ``retain`` forgets
+    retired tracks (bounded memory).
+    """
+
+    def __init__(self, every: int) -> None:
+        self.every = max(1, int(every))
+        self._last: dict[int, tuple[int, int, list[Cue]]] = {}  # track -> (frame, top label, cues)
+
+    @classmethod
+    def for_video(cls, seconds: float, step: float) -> RegionCueCache | None:
+        """A cache that refreshes every ``seconds`` of video sampled every ``step`` s; None: every frame."""
+        return cls(round(seconds / step)) if seconds > 0 and step > 0 else None
+
+    def due(self, track_id: int | None, frame: int, label: int) -> bool:
+        """Whether this face needs its own occlusion cues; if so it becomes the track's reference."""
+        last = self._last.get(track_id) if track_id is not None else None
+        if last is not None and last[1] == label and frame - last[0] < self.every:
+            return False
+        if track_id is not None:
+            self._last[track_id] = (frame, label, [])
+        return True
+
+    def keep(self, track_id: int | None, cues: list[Cue]) -> None:
+        """The cues computed for the track's reference face (the last one ``due`` said yes to)."""
+        if track_id is not None and track_id in self._last:
+            frame, label, _ = self._last[track_id]
+            self._last[track_id] = (frame, label, list(cues))
+
+    def replay(self, track_id: int | None, crop_box: tuple[int, int, int, int]) -> list[Cue]:
+        """The track's last cues, placed on this face's crop."""
+        last = self._last.get(track_id) if track_id is not None else None
+        if last is None:
+            return []
+        return [replace(c, region=region_box(c.phrase.split(" ", 1)[0], crop_box)) for c in last[2]]
+
+    def retain(self, track_ids: Collection[int]) -> None:
+        for track_id in [t for t in self._last if t not in track_ids]:
+            del self._last[track_id]
 
 
 def saliency(score: Callable[[np.ndarray], np.ndarray], crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -78,4 +174,5 @@ def saliency(score: Callable[[np.ndarray], np.ndarray], crops: np.ndarray) -> tu
     return probs, score(occluded_copies(crops))
 
 
-__all__ = ["FACE_REGIONS", "occluded_copies", "region_cues", "saliency"]
+__all__ = ["FACE_REGIONS", "RegionCueCache", "occluded_copies", "occlusion_cues", "region_box", "region_cues",
+           "saliency"]

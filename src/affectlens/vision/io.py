@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from affectlens.inputs import ImageFrame, InputError
 from affectlens.media_limits import MediaTooLarge, check_pixels, checkpoint
 
 DEFAULT_FPS = 5.0
+#: sampled frames decoded ahead of the analysis, in a background thread (a 720p RGB frame is 2.8 MB)
+PREFETCH_FRAMES = 4
 #: the largest image side we decode at full size; bigger images are reduced (detection does
 #: not need 10,000 px, and the RGB array of a 10000x10000 image is 300 MB)
 MAX_IMAGE_SIDE = 4096
@@ -163,8 +165,33 @@ class VideoFile:
     def source(self) -> str:
         return str(self.path)
 
-    def frames(self) -> Iterator[ImageFrame]:
-        """Decode the video once, yielding about ``options.fps`` frames per second (RGB)."""
+    def frames(self, *, prefetch: int = PREFETCH_FRAMES) -> Iterator[ImageFrame]:
+        """Decode the video once, yielding about ``options.fps`` frames per second (RGB).
+
+        ``prefetch`` > 0: a background thread decodes and converts up to that many sampled
+        frames ahead while the caller analyses the current one (PyAV and the RGB conversion
+        release the GIL); 0 decodes in the caller's thread.  The frames are the same either way."""
+        for frame, _ in self.prepared_frames(None, prefetch=prefetch):
+            yield frame
+
+    def prepared_frames(self, prepare: Callable[[np.ndarray], Any] | None, *, prefetch: int = PREFETCH_FRAMES
+                        ) -> Iterator[tuple[ImageFrame, Any]]:
+        """``frames()`` with ``prepare(pixels)`` of each frame, computed in the reading thread too
+        (e.g. the detector's resized inputs: ``BlazeFaceDetector.prepare``); None: no preparation."""
+        sampled: Generator[tuple[float, int, np.ndarray, Any], None, None] = self._sampled(prepare)
+        if prefetch > 0:
+            sampled = read_ahead(sampled, prefetch)
+        try:
+            for time, index, pixels, prepared in sampled:
+                checkpoint(time, str(self.path))  # cancellation, time cap, yielding (media_limits)
+                yield ImageFrame(pixels, source=self.source, time=round(time, 4), frame_index=index,
+                                 record_id=self.record_id), prepared
+        finally:
+            sampled.close()  # stops the reading thread, closes the container
+
+    def _sampled(self, prepare: Callable[[np.ndarray], Any] | None = None
+                 ) -> Generator[tuple[float, int, np.ndarray, Any], None, None]:
+        """(time, frame index, RGB pixels, ``prepare(pixels)``) of the sampled frames, in order."""
         import av
 
         opts = self.options
@@ -207,11 +234,64 @@ class VideoFile:
                         continue
                     # the next sample is one step after this one (no burst after a gap)
                     next_time = max(next_time + step, time + step * 0.5)
-                    checkpoint(time, str(self.path))  # cancellation, time cap, yielding (media_limits)
                     check_pixels(frame.width, frame.height, f"a frame of video {self.path}")  # size may change
                     pixels = frame.to_ndarray(format="rgb24")
-                    yield ImageFrame(pixels, source=self.source, time=round(time, 4), frame_index=index,
-                                     record_id=self.record_id)
+                    yield time, index, pixels, None if prepare is None else prepare(pixels)
+
+
+_DONE = object()
+
+
+def read_ahead(items: Iterator[Any], depth: int) -> Generator[Any, None, None]:
+    """``items`` drawn by a background thread, at most ``depth`` ahead of the caller, in order.
+
+    An exception in ``items`` is raised in the caller at the point it was reached.  Closing the
+    returned generator (or leaving it) stops the thread, which then closes ``items`` itself."""
+    import contextvars
+    import queue
+    import threading
+
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    break
+            else:
+                put((_DONE, None))
+        except BaseException as exc:  # handed to the caller
+            put((_DONE, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    # the thread sees the caller's context: its media_limits scope (pixel cap) holds there too
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(produce,), name="affectlens-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def open_video(path: str | Path, *, options: VideoOptions | None = None, record_id: str | None = None) -> VideoFile:
@@ -251,6 +331,7 @@ def read_video_item(path: Path, record_id: str | None, options: VideoOptions | N
 
 __all__ = [
     "DEFAULT_FPS",
+    "PREFETCH_FRAMES",
     "ImageDecodeError",
     "VideoDecodeError",
     "VideoFile",
@@ -258,6 +339,7 @@ __all__ = [
     "as_image_frame",
     "load_image",
     "open_video",
+    "read_ahead",
     "read_image_item",
     "read_video_item",
 ]
