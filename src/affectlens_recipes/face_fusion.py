@@ -275,16 +275,19 @@ def exported_head(model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def paired_bootstrap(cache: Path, model_dir: Path, *, n_boot: int = 1000, seed: int = 0,
-                     second: bool = False) -> dict[str, Any]:
-    """The shipped CNN (its own logits) against an exported fusion head, on the same cached test
-    faces: each metric and the 95% interval of the difference over paired resamples."""
+                     second: bool = False, against: Path | None = None) -> dict[str, Any]:
+    """The shipped CNN (its own logits) — or the exported fusion head in ``against`` — against an
+    exported fusion head, on the same cached test faces: each metric and the 95% interval of the
+    difference over paired resamples.  Decisions are the head's argmax: a familiarity factor, a
+    positive divisor per face, does not change them."""
     weight, bias = exported_head(model_dir)
+    other = exported_head(against) if against is not None else None
     out: dict[str, Any] = {}
     wild = load_cache(cache, "wild", second=second)
     for name, part, labels in (("wild_test", wild_part(wild, "test"), WILD_SCORED),
                                ("fer_test", load_cache(cache, "test", second=second), tuple(range(N_LABELS)))):
         true = labels_of(part)
-        base = part["logits"].argmax(axis=1)
+        base = (part["logits"] if other is None else inputs(part, True) @ other[0] + other[1]).argmax(axis=1)
         fused = (inputs(part, True) @ weight + bias).argmax(axis=1)
         rng = np.random.default_rng(seed)
         f1_diff, acc_diff = [], []
@@ -310,11 +313,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--second-cnn", type=Path, default=None,
                         help="a second CNN (model folder; its features cached by face_fusion_cache --second-cnn) "
                              "whose features the head also reads; its graph joins the export")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="with --compare: the exported fusion model folder to compare with (default: the CNN)")
     parser.add_argument("--compare", type=Path, default=None,
                         help="only compare an exported fusion model folder with the shipped CNN (paired bootstrap)")
     args = parser.parse_args(argv)
     if args.compare is not None:
-        print(json.dumps(paired_bootstrap(args.cache, args.compare, second=args.second_cnn is not None), indent=1))
+        print(json.dumps(paired_bootstrap(args.cache, args.compare, second=args.second_cnn is not None,
+                                          against=args.against), indent=1))
         return
     np.random.seed(SEED)
     second = args.second_cnn is not None
