@@ -1,9 +1,10 @@
-"""Cheap generators of awkward media for the limit tests: a huge-but-tiny PNG, long audio files."""
+"""Cheap generators of media for tests: a huge-but-tiny PNG, long audio files, short video clips."""
 
 from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -39,4 +40,23 @@ def long_flac(path: Path, seconds: float, *, tone_every_s: float = 30.0, tone_s:
             block = np.concatenate([tone, gap])[: int((seconds - written) * rate)]
             out.write(block)
             written += tone_every_s
+    return path
+
+
+def write_frames_video(path: Path, frames: Iterable[np.ndarray], fps: int = 10) -> Path:
+    """An MPEG-4 clip of RGB frames (all the same size), for video tests."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = None
+        for frame in frames:
+            if stream is None:
+                stream = container.add_stream("mpeg4", rate=fps)
+                stream.height, stream.width = frame.shape[:2]
+                stream.pix_fmt = "yuv420p"
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        if stream is not None:
+            for packet in stream.encode():
+                container.mux(packet)
     return path

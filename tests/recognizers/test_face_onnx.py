@@ -30,6 +30,7 @@ from affectlens.recognizers.face_onnx import (  # noqa: E402
 from affectlens.testing import check_recognizer, make_tiny_face_model  # noqa: E402
 from affectlens.types import EmotionResult, Modality  # noqa: E402
 from affectlens.vision.io import VideoOptions, open_video  # noqa: E402
+from media_files import write_frames_video  # noqa: E402
 
 LONDON = data_root() / "faces_london_smoke"
 
@@ -42,16 +43,9 @@ def smiling_like(size: int = 96) -> np.ndarray:
 
 
 def write_video(path: Path, n_frames: int = 20, fps: int = 10) -> Path:
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
-        for i in range(n_frames):
-            frame = smiling_like() if i % 2 else np.full((96, 96, 3), 40, np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    """Frames alternate between a plain grey face and a smiling-like one."""
+    frames = (smiling_like() if i % 2 else np.full((96, 96, 3), 40, np.uint8) for i in range(n_frames))
+    return write_frames_video(path, frames, fps)
 
 
 @pytest.fixture(scope="module")

@@ -15,21 +15,18 @@ av = pytest.importorskip("av")
 from affectlens.recognizers.face_onnx import FaceOnnxRecognizer  # noqa: E402
 from affectlens.testing import make_tiny_face_model  # noqa: E402
 from affectlens.vision.io import VideoOptions, open_video  # noqa: E402
+from media_files import write_frames_video  # noqa: E402
 
 
 def write_video(path: Path, n_frames: int = 20, fps: int = 10) -> Path:
     """A 96 px clip whose lower third is bright on every frame (the tiny model: happiness)."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
-        for i in range(n_frames):
-            frame = np.full((96, 96, 3), 40 + i, np.uint8)
-            frame[64:, : 48 + i] = 255  # not symmetric: the mirror image scores differently
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+
+    def frame(i: int) -> np.ndarray:
+        image = np.full((96, 96, 3), 40 + i, np.uint8)
+        image[64:, : 48 + i] = 255  # not symmetric: the mirror image scores differently
+        return image
+
+    return write_frames_video(path, (frame(i) for i in range(n_frames)), fps)
 
 
 @pytest.fixture(scope="module")
