@@ -160,3 +160,11 @@ def test_the_scripts_are_served(client: Any) -> None:
         response = client.get("/static/" + name)
         assert response.status_code == 200, name
         assert "javascript" in response.headers["content-type"]
+
+
+def test_no_id_is_used_twice() -> None:
+    """``$(id)`` returns the first element with that id: a second one is never filled (the transcript
+    list once shared its id with the transcript file input, and the page showed no transcript)."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'\bid="([\w-]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []

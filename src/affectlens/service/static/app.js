@@ -445,7 +445,7 @@ async function analyzeFile() {
     form.append("file", file);
     if ($("labels").value) form.append("labels", $("labels").value);
     // a transcript (.srt/.vtt) fuses the words', the voice's and the faces' emotions per turn
-    const transcript = $("transcript").files[0];
+    const transcript = $("transcript-file").files[0];
     if (transcript && kind !== "image") form.append("transcript", await transcript.text());
     renderResult(await call("POST", "/v1/analyze/" + kind, form, false), uploadedMedia(file, kind));
   } catch (err) {
