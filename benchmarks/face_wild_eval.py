@@ -57,11 +57,10 @@ def largest_face(result: Any) -> np.ndarray | None:
     return as_ferplus(segment.scores)
 
 
-def ferplus_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+def ferplus_test(recognizer: Any, fer: Any) -> np.ndarray:
+    """Probabilities [N, 8] of every FER+ test face (a ``FerSplit``), each given as a face crop."""
     from affectlens.inputs import FaceCrop
-    from affectlens_recipes.face import load_split
 
-    fer = load_split(data, "test", limit=limit)
     probs = []
     for start in range(0, len(fer), 64):
         batch = [FaceCrop(np.repeat(img[..., None], 3, axis=2), name)
@@ -69,13 +68,7 @@ def ferplus_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.nda
         for result in recognizer.analyze(batch):
             found = largest_face(result)
             probs.append(found if found is not None else np.full(len(FERPLUS), 1.0 / len(FERPLUS)))
-    return np.stack(probs), fer.majority
-
-
-def fer_crops(data: Path, limit: int | None) -> np.ndarray:
-    from affectlens_recipes.face import load_split
-
-    return load_split(data, "test", limit=limit).images
+    return np.stack(probs)
 
 
 def wild_test(recognizer: Any, data: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -161,6 +154,7 @@ def summary(probs: np.ndarray, true: np.ndarray, labels: tuple[int, ...]) -> dic
 def main() -> None:
     from affectlens.bench.datasets import data_root
     from affectlens.registry import load_recognizer
+    from affectlens_recipes.face import load_split
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=None)
@@ -170,12 +164,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     data = data_root(args.data)
+    fer = load_split(data, "test", limit=args.limit)  # read once, scored by every model
     table: dict[str, Any] = {}
     all8, six = tuple(range(8)), tuple(range(6))
     for name in args.models:
         started = time.time()
         recognizer = load_recognizer(name, detector="mediapipe", explain=False, threads=args.threads)
-        fer_probs, fer_true = ferplus_test(recognizer, data, args.limit)
+        fer_probs, fer_true = ferplus_test(recognizer, fer), fer.majority
         wild_probs, wild_true, lfw, missed = wild_test(recognizer, data, args.limit)
         row = {
             "ferplus_test": {**summary(fer_probs, fer_true, all8), "faces": len(fer_true)},
@@ -183,7 +178,7 @@ def main() -> None:
                 "macro_f1"], "macro_f1_lfw": summary(wild_probs[lfw], wild_true[lfw], six)["macro_f1"],
                 "faces": len(wild_true), "no_face_found": missed},
             "london": london(recognizer, data) if (data / "faces_london_smoke").is_dir() else None,
-            "mean_confidence": unfamiliar(recognizer, fer_crops(data, args.limit)),
+            "mean_confidence": unfamiliar(recognizer, fer.images),
             "seconds": round(time.time() - started, 1)}
         table[name] = row
         print(name, json.dumps(row), flush=True)

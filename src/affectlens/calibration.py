@@ -34,17 +34,16 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return np.asarray(e / e.sum(axis=-1, keepdims=True))
 
 
+def softmax_nll(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood of ``labels`` under ``softmax(logits / temperature)`` (numerically stable)."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    return float(-(z[np.arange(len(labels)), labels] - np.log(np.exp(z).sum(axis=1))).mean())
+
+
 def fit_softmax_temperature(logits: np.ndarray, labels: np.ndarray, grid: np.ndarray = TEMPERATURE_GRID) -> float:
     """The single-label temperature minimising dev-set negative log-likelihood (first minimum of ``grid``)."""
-    logits = np.asarray(logits, dtype=np.float64)
-    rows = np.arange(len(labels))
-
-    def nll(t: float) -> float:
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        return float(-(z[rows, labels] - np.log(np.exp(z).sum(axis=1))).mean())
-
-    losses = [nll(float(t)) for t in grid]
+    losses = [softmax_nll(logits, labels, float(t)) for t in grid]
     return float(grid[int(np.argmin(losses))])
 
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.calibration import softmax_nll
+
 #: shrinkage of the covariance towards its mean variance (features are correlated and 600+ wide)
 SHRINKAGE = 0.1
 #: the share of training faces whose distance the factor leaves alone
@@ -64,12 +66,6 @@ def fit_familiarity(train_x: np.ndarray, *, shrinkage: float = SHRINKAGE,
     return Familiarity(mean, whiten, float(np.quantile(found.distance(x), quantile)))
 
 
-def _nll(logits: np.ndarray, true: np.ndarray) -> float:
-    z = logits - logits.max(axis=1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(true)), true].mean())
-
-
 def choose_slope(familiarity: Familiarity, logits: np.ndarray, x: np.ndarray, true: np.ndarray,
                  familiar: np.ndarray | None = None) -> tuple[Familiarity, float, list[dict[str, float]]]:
     """(familiarity with the chosen slope, temperature, every trial).
@@ -78,13 +74,13 @@ def choose_slope(familiarity: Familiarity, logits: np.ndarray, x: np.ndarray, tr
     factor, so the calibration of ordinary faces does not bend to the unfamiliar ones; the slope is
     then the one with the lowest negative log-likelihood over every dev face at that temperature."""
     familiar = np.ones(len(true), bool) if familiar is None else np.asarray(familiar, bool)
-    temperature = min(TEMPERATURES, key=lambda t: _nll(logits[familiar] / t, true[familiar]))
+    temperature = min(TEMPERATURES, key=lambda t: softmax_nll(logits[familiar] / t, true[familiar]))
     distance = familiarity.distance(x)
     trials = []
     for slope in SLOPES:
         scaled = logits / (1.0 + slope * np.maximum(0.0, distance - familiarity.reference))[:, None] / temperature
-        trials.append({"slope": slope, "temperature": temperature, "dev_nll": round(_nll(scaled, true), 5),
-                       "familiar_dev_nll": round(_nll(scaled[familiar], true[familiar]), 5)})
+        trials.append({"slope": slope, "temperature": temperature, "dev_nll": round(softmax_nll(scaled, true), 5),
+                       "familiar_dev_nll": round(softmax_nll(scaled[familiar], true[familiar]), 5)})
     best = min(trials, key=lambda t: t["dev_nll"])
     return familiarity.with_slope(best["slope"]), temperature, trials
 

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.calibration import softmax
+from affectlens.metrics import macro_f1
 from affectlens_recipes.face import FERPLUS_LABELS, ece, scores
 from affectlens_recipes.face_familiarity import Familiarity, choose_slope, fit_familiarity, graph_nodes
 from affectlens_recipes.face_fusion_cache import BLURRED_PART, FEATURE_TENSOR
@@ -47,12 +49,6 @@ def load_cache(folder: Path, part: str, *, second: bool = False) -> dict[str, np
     if second and "features_b" not in rows:
         raise ValueError(f"{folder}: no second CNN features in fusion_{part}.npz (run face_fusion_cache --second-cnn)")
     return rows
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
 def fit_softmax(x: np.ndarray, targets: np.ndarray, weights: np.ndarray, *, l2: float, iters: int = 300
@@ -100,13 +96,8 @@ def wild_part(wild: dict[str, np.ndarray], split: str) -> dict[str, np.ndarray]:
 
 
 def macro_f1_over(true: np.ndarray, pred: np.ndarray, labels: tuple[int, ...]) -> float:
-    f1s = []
-    for c in labels:
-        tp = float(((pred == c) & (true == c)).sum())
-        fp = float(((pred == c) & (true != c)).sum())
-        fn = float(((pred != c) & (true == c)).sum())
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return round(float(np.mean(f1s)), 4)
+    """Macro-F1 over ``labels`` only (a class neither gold nor predicted scores 0), to 4 decimals."""
+    return round(macro_f1(true, pred, labels), 4)
 
 
 def evaluate(logits: np.ndarray, true: np.ndarray, *, wild: bool, temperature: float = 1.0) -> dict[str, Any]:
@@ -160,19 +151,9 @@ def corrected(head: Head, log_class_w: np.ndarray, alpha: float) -> Head:
     return Head(head.mean, head.std, head.weight, head.bias - alpha * log_class_w)
 
 
-def fit_temperature(logits: np.ndarray, true: np.ndarray) -> float:
-    grid = np.round(np.arange(0.5, 3.0001, 0.02), 2)
-
-    def nll(t: float) -> float:
-        p = softmax(logits / t)
-        return float(-np.log(np.maximum(p[np.arange(len(true)), true], 1e-12)).mean())
-
-    return float(min(grid, key=nll))
-
-
-def choose(cache: Path, *, second: bool = False) -> dict[str, Any]:
-    fer_train, fer_valid = load_cache(cache, "train", second=second), load_cache(cache, "valid", second=second)
-    wild = load_cache(cache, "wild", second=second)
+def choose(fer_train: dict[str, np.ndarray], fer_valid: dict[str, np.ndarray], wild: dict[str, np.ndarray]
+           ) -> dict[str, Any]:
+    """Every trial of the head's settings on the cached parts, the best one (with geometry), its ablation."""
     wild_train, wild_dev = wild_part(wild, "train"), wild_part(wild, "dev")
     trials, fits = [], {}
     # a small grid: each fit takes minutes on a loaded 2-core machine
@@ -324,18 +305,17 @@ def main(argv: list[str] | None = None) -> None:
         return
     np.random.seed(SEED)
     second = args.second_cnn is not None
-    chosen = choose(args.cache, second=second)
+    fer_train, fer_valid, fer_test, wild = (load_cache(args.cache, p, second=second)
+                                            for p in ("train", "valid", "test", "wild"))
+    chosen = choose(fer_train, fer_valid, wild)
     best = chosen["best"]
-    fer_valid, fer_test = (load_cache(args.cache, p, second=second) for p in ("valid", "test"))
-    wild = load_cache(args.cache, "wild", second=second)
     wild_dev, wild_test = (wild_part(wild, s) for s in ("dev", "test"))
     raw, log_class_w = chosen["fit"]
     head = corrected(raw, log_class_w, best["alpha"])
     geometry = bool(best["geometry"])
     # temperature and the familiarity factor (face_familiarity): one-hot majority labels of
     # FER2013Valid and the wild dev split together; the factor's distance is fitted on the training faces
-    train_x = np.vstack([inputs(load_cache(args.cache, "train", second=second), geometry),
-                         inputs(wild_part(wild, "train"), geometry)])
+    train_x = np.vstack([inputs(fer_train, geometry), inputs(wild_part(wild, "train"), geometry)])
     # the blurred FER2013Valid faces (when cached) are the dev faces unlike the training faces: without
     # them the dev set holds nothing far from training, and no factor can be chosen
     dev_parts = [fer_valid, wild_dev]
