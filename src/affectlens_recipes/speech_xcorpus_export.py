@@ -62,6 +62,13 @@ def heads_to_onnx(heads: Heads, path: Path) -> None:
 
 def encoder_entry(window: str) -> dict[str, Any]:
     """The ``encoder`` section of config.json for the cache window the heads were trained on."""
+    from affectlens_recipes.speech_whisper_cache import layer_window
+
+    layered = layer_window(window)
+    if layered is not None:  # earlier blocks, read by audio.whisper_layers in numpy (float32)
+        model, layers, _ = layered
+        entry = encoder_entry("base-clip" if model == "base" else "clip")
+        return {**entry, "compute_type": "float32", "layers": list(layers)}
     if window == "base-clip":
         from affectlens.audio import whisper_base
 
@@ -118,13 +125,15 @@ def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path
     if augment:
         data = with_augmented(data, cache, augment)
     heads = {mode: fit_heads(data, MODE_OF[mode], c=c) for mode in ONNX_FILES}
+    encoder = encoder_entry(window)
     copies = {corpus: int((data.corpus == corpus).sum()) - counts[corpus] for corpus in CORPORA}
     extra = {"training": {"corpora": {c_: {"clips": counts[c_], "augmented_copies": copies[c_],
                                            "language": LANGUAGES[c_], "licence": LICENCES[c_]} for c_ in CORPORA},
                           "head": f"logistic regression, C={c}, class- and corpus-balanced sample weights",
                           "augmentation": augment or "none",
-                          "features": f"Whisper {'base' if window == 'base-clip' else 'tiny.en'} encoder states, "
-                                      f"mean+std over the clip's frames ({data.x.shape[1]})"},
+                          "features": f"Whisper {encoder['model']} encoder states"
+                                      + (f" of blocks {'+'.join(map(str, encoder['layers']))}" if "layers" in encoder
+                                         else "") + f", mean+std over the clip's frames ({data.x.shape[1]})"},
              # read by the registry (model_folder.describe)
              "license": "CC BY-NC-SA 4.0 and research-use-only terms of its training corpora (see model card); "
                         "encoder MIT",
@@ -148,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="model folder to write")
     parser.add_argument("--bench", type=Path, default=None, help="speech-xcorpus.json to copy into metrics.json")
     parser.add_argument("-C", type=float, default=0.05)
-    parser.add_argument("--window", choices=("clip", "base-clip"), default="clip", help="encoder features")
+    parser.add_argument("--window", default="clip", help="encoder features: clip, base-clip, or earlier blocks "
+                                                          "such as base@3 (speech_whisper_cache)")
     parser.add_argument("--augment", default=None, help="cache window of augmented copies, e.g. clip-noisy")
     parser.add_argument("--version", default="v1")
     args = parser.parse_args(argv)

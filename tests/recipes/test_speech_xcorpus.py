@@ -97,6 +97,19 @@ def test_model_config_names_the_encoder_its_heads_were_trained_on() -> None:
     assert encoder_entry("clip")["model"] == "tiny.en"
     base = encoder_entry("base-clip")
     assert base["model"] == "base" and base["sha256"] == whisper_base.PINNED_SHA256
+    mid = encoder_entry("base@3+4")
+    assert mid["model"] == "base" and mid["layers"] == [3, 4] and mid["sha256"] == whisper_base.PINNED_SHA256
+    assert "layers" not in encoder_entry("clip") and encoder_entry("tiny.en@2-noisy")["layers"] == [2]
+
+
+def test_layer_windows_are_parsed_and_unknown_windows_refused() -> None:
+    from affectlens_recipes.speech_whisper_cache import featuriser, layer_window
+
+    assert layer_window("base@3+4") == ("base", (3, 4), False)
+    assert layer_window("tiny.en@2-noisy") == ("tiny.en", (2,), True)
+    assert layer_window("clip") is None and layer_window("base@") is None and layer_window("small@2") is None
+    with pytest.raises(ValueError, match="unknown feature window"):
+        featuriser("nope", 1)
 
 
 def test_augmented_copies_join_the_training_rows_with_their_clip_labels(tmp_path: Path,

