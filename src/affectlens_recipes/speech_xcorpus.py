@@ -151,6 +151,9 @@ class Heads:
     arousal_b: float
     valence_w: np.ndarray
     valence_b: float
+    # "emotion": arousal and valence are the emotion head's probability mass on the high-arousal / positive
+    # classes (the binary heads are not used); "heads": the two binary heads
+    axes: str = "heads"
 
     def emotion(self, z: np.ndarray) -> np.ndarray:
         """(N, 8) probabilities over CLASSES (0 for classes the head never saw)."""
@@ -162,9 +165,13 @@ class Heads:
         return full
 
     def arousal(self, z: np.ndarray) -> np.ndarray:
+        if self.axes == "emotion":
+            return self.emotion(z)[:, [CLASSES.index(k) for k in sorted(HIGH_AROUSAL)]].sum(axis=1)
         return 1.0 / (1.0 + np.exp(-(z @ self.arousal_w + self.arousal_b)))
 
     def valence(self, z: np.ndarray) -> np.ndarray:
+        if self.axes == "emotion":
+            return self.emotion(z)[:, [CLASSES.index(k) for k in sorted(POSITIVE)]].sum(axis=1)
         return 1.0 / (1.0 + np.exp(-(z @ self.valence_w + self.valence_b)))
 
     def standardise(self, x: np.ndarray) -> np.ndarray:
@@ -193,8 +200,16 @@ def _lr(z: np.ndarray, y: np.ndarray, w: np.ndarray, c: float) -> Any:
         return LogisticRegression(C=c, max_iter=100).fit(z, y, sample_weight=w)
 
 
-def fit_heads(train: Dataset, mode: str, *, c: float = 0.05) -> Heads:
-    """Heads on ``train`` (normalised for ``mode``); the utterance standardiser is the pooled corpus stats."""
+AXES = ("heads", "emotion")
+
+
+def fit_heads(train: Dataset, mode: str, *, c: float = 0.05, axes: str = "heads") -> Heads:
+    """Heads on ``train`` (normalised for ``mode``); the utterance standardiser is the pooled corpus stats.
+
+    ``axes="emotion"``: arousal and valence come from the emotion head (measured with Whisper base's blocks
+    3+4: in-corpus RAVDESS binary arousal accuracy 0.913 instead of 0.865 per utterance)."""
+    if axes not in AXES:
+        raise ValueError(f"axes must be one of {AXES}, got {axes!r}")
     z = normalise(train, mode)
     if mode in ("speaker", "corpus"):
         mean, std = np.zeros(z.shape[1]), np.ones(z.shape[1])
@@ -202,13 +217,14 @@ def fit_heads(train: Dataset, mode: str, *, c: float = 0.05) -> Heads:
         mean, std = pooled_stats(train.x, train.corpus)
     w = sample_weights(train.label, train.corpus)
     emotion = _lr(z, train.label, w, c)
-    high = np.isin(train.label, [CLASSES.index(k) for k in HIGH_AROUSAL]).astype(int)
-    positive = np.isin(train.label, [CLASSES.index(k) for k in POSITIVE]).astype(int)
-    arousal = _lr(z, high, sample_weights(high, train.corpus), c)
-    valence = _lr(z, positive, sample_weights(positive, train.corpus), c)
+    axis_w = {"arousal": (np.zeros(z.shape[1]), 0.0), "valence": (np.zeros(z.shape[1]), 0.0)}
+    if axes == "heads":  # two binary heads; with axes="emotion" they are not fitted (the emotion head answers)
+        for axis, classes in (("arousal", HIGH_AROUSAL), ("valence", POSITIVE)):
+            target = np.isin(train.label, [CLASSES.index(k) for k in classes]).astype(int)
+            fitted = _lr(z, target, sample_weights(target, train.corpus), c)
+            axis_w[axis] = (fitted.coef_[0].copy(), float(fitted.intercept_[0]))
     return Heads(mode, mean, std, tuple(int(k) for k in emotion.classes_), emotion.coef_.T.copy(),
-                 emotion.intercept_.copy(), arousal.coef_[0].copy(), float(arousal.intercept_[0]),
-                 valence.coef_[0].copy(), float(valence.intercept_[0]))
+                 emotion.intercept_.copy(), *axis_w["arousal"], *axis_w["valence"], axes)
 
 
 def head_inputs(test: Dataset, heads: Heads) -> np.ndarray:

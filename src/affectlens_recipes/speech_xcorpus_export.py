@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens_recipes.speech_corpora import CLASSES
+from affectlens_recipes.speech_corpora import CLASSES, HIGH_AROUSAL, POSITIVE
 from affectlens_recipes.speech_xcorpus import Heads
 
 ONNX_FILES = {"utterance": "heads_utterance.onnx", "file": "heads_file.onnx"}
@@ -34,16 +34,23 @@ def heads_to_onnx(heads: Heads, path: Path) -> None:
 
     d = heads.emotion_w.shape[0]
     inits = [const("mean", heads.mean), const("std", heads.std), const("w_emotion", heads.emotion_w),
-             const("b_emotion", heads.emotion_b), const("w_arousal", heads.arousal_w[:, None]),
-             const("b_arousal", np.array([heads.arousal_b])), const("w_valence", heads.valence_w[:, None]),
-             const("b_valence", np.array([heads.valence_b])),
+             const("b_emotion", heads.emotion_b),
              numpy_helper.from_array(np.array([1], dtype=np.int64), "squeeze_axis")]
+    if heads.axes == "heads":
+        inits += [const("w_arousal", heads.arousal_w[:, None]), const("b_arousal", np.array([heads.arousal_b])),
+                  const("w_valence", heads.valence_w[:, None]), const("b_valence", np.array([heads.valence_b]))]
     nodes = [helper.make_node("Sub", ["features", "mean"], ["centred"]),
              helper.make_node("Div", ["centred", "std"], ["z"]),
              helper.make_node("MatMul", ["z", "w_emotion"], ["e_mm"]),
              helper.make_node("Add", ["e_mm", "b_emotion"], ["emotion_logits"]),
              helper.make_node("Softmax", ["emotion_logits"], ["emotion"], axis=-1)]
-    for head in ("arousal", "valence"):
+    for head, classes in (("arousal", HIGH_AROUSAL), ("valence", POSITIVE)):
+        if heads.axes == "emotion":  # the emotion head's probability mass on the axis' classes
+            mask = np.array([[1.0] if CLASSES[k] in classes else [0.0] for k in heads.classes])
+            inits.append(const(f"mask_{head}", mask))
+            nodes += [helper.make_node("MatMul", ["emotion", f"mask_{head}"], [f"{head}_2d"]),
+                      helper.make_node("Squeeze", [f"{head}_2d", "squeeze_axis"], [head])]
+            continue
         nodes += [helper.make_node("MatMul", ["z", f"w_{head}"], [f"{head}_mm"]),
                   helper.make_node("Add", [f"{head}_mm", f"b_{head}"], [f"{head}_logit2d"]),
                   helper.make_node("Squeeze", [f"{head}_logit2d", "squeeze_axis"], [f"{head}_logit"]),
@@ -112,7 +119,8 @@ def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: s
 
 
 def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path | None = None,
-                    window: str = "clip", version: str = "v1", augment: str | None = None) -> Path:
+                    window: str = "clip", version: str = "v1", augment: str | None = None,
+                    axes: str = "heads") -> Path:
     """Fit both modes' heads on every clip of the four corpora and write the model folder (+ metrics.json).
 
     ``augment``: a cache window of augmented copies (e.g. ``clip-noisy``) whose rows are added to
@@ -124,12 +132,14 @@ def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path
     counts = {corpus: int((data.corpus == corpus).sum()) for corpus in CORPORA}  # clips, before augmented copies
     if augment:
         data = with_augmented(data, cache, augment)
-    heads = {mode: fit_heads(data, MODE_OF[mode], c=c) for mode in ONNX_FILES}
+    heads = {mode: fit_heads(data, MODE_OF[mode], c=c, axes=axes) for mode in ONNX_FILES}
     encoder = encoder_entry(window)
     copies = {corpus: int((data.corpus == corpus).sum()) - counts[corpus] for corpus in CORPORA}
     extra = {"training": {"corpora": {c_: {"clips": counts[c_], "augmented_copies": copies[c_],
                                            "language": LANGUAGES[c_], "licence": LICENCES[c_]} for c_ in CORPORA},
                           "head": f"logistic regression, C={c}, class- and corpus-balanced sample weights",
+                          "arousal_valence": "the emotion head's probability mass on the high-arousal / positive "
+                                             "classes" if axes == "emotion" else "two binary logistic-regression heads",
                           "augmentation": augment or "none",
                           "features": f"Whisper {encoder['model']} encoder states"
                                       + (f" of blocks {'+'.join(map(str, encoder['layers']))}" if "layers" in encoder
@@ -161,9 +171,11 @@ def main(argv: list[str] | None = None) -> None:
                                                           "such as base@3 (speech_whisper_cache)")
     parser.add_argument("--augment", default=None, help="cache window of augmented copies, e.g. clip-noisy")
     parser.add_argument("--version", default="v1")
+    parser.add_argument("--axes", choices=("heads", "emotion"), default="heads",
+                        help="arousal and valence from two binary heads, or from the emotion head's probabilities")
     args = parser.parse_args(argv)
     print(train_and_write(args.cache, args.out, c=args.C, bench_json=args.bench, window=args.window,
-                          version=args.version, augment=args.augment))
+                          version=args.version, augment=args.augment, axes=args.axes))
 
 
 if __name__ == "__main__":

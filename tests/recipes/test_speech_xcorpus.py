@@ -73,14 +73,15 @@ def test_heads_learn_and_loco_scores_only_shared_classes() -> None:
     assert all(r["uar"] > 0.8 for r in results.values())
 
 
-def test_exported_graph_equals_the_numpy_heads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("axes", ["heads", "emotion"])
+def test_exported_graph_equals_the_numpy_heads(tmp_path: Path, axes: str) -> None:
     pytest.importorskip("onnx")
     import onnxruntime as ort
 
     from affectlens_recipes.speech_xcorpus_export import heads_to_onnx
 
     data = synthetic()
-    heads = fit_heads(data, "utterance", c=1.0)
+    heads = fit_heads(data, "utterance", c=1.0, axes=axes)
     heads_to_onnx(heads, tmp_path / "h.onnx")
     session = ort.InferenceSession(str(tmp_path / "h.onnx"), providers=["CPUExecutionProvider"])
     emotion, arousal, valence = session.run(None, {"features": data.x.astype(np.float32)})
@@ -151,3 +152,19 @@ def test_augmenting_fitter_never_trains_on_copies_of_test_clips() -> None:
     # fold 0 of corpus a held out: only fold-1 copies join (30 of 60); then fold 1 held out: fold-0 copies
     assert [copies_used for copies_used, _ in seen] == [30, 30]
     assert seen[0][1] == 0
+
+
+def test_arousal_and_valence_from_the_emotion_head_are_its_mass_on_their_classes() -> None:
+    from affectlens_recipes.speech_corpora import HIGH_AROUSAL, POSITIVE
+
+    data = synthetic()
+    heads = fit_heads(data, "utterance", c=1.0, axes="emotion")
+    z = head_inputs(data, heads)
+    p = heads.emotion(z)
+    high = [CLASSES.index(k) for k in HIGH_AROUSAL]
+    positive = [CLASSES.index(k) for k in POSITIVE]
+    np.testing.assert_allclose(heads.arousal(z), p[:, high].sum(axis=1))
+    np.testing.assert_allclose(heads.valence(z), p[:, positive].sum(axis=1))
+    assert not heads.arousal_w.any()  # no binary head was fitted
+    with pytest.raises(ValueError, match="axes"):
+        fit_heads(data, "utterance", axes="nope")
