@@ -93,10 +93,10 @@ def layer_encoder(model: str, layers: tuple[int, ...]) -> Any:
     """``audio.whisper_layers`` over the pinned tiny.en or multilingual base package."""
     from affectlens.audio.whisper_layers import WhisperLayerEncoder
 
-    if model == "base":
-        from affectlens.audio.whisper_base import PINNED_SHA256, base_model_dir
+    if model == "base":  # the recognizer's way: straight from the wheels' two halves
+        from affectlens.audio.whisper_base import base_parts
 
-        return WhisperLayerEncoder(base_model_dir(), layers=layers, pins=PINNED_SHA256)
+        return WhisperLayerEncoder(layers=layers, parts=base_parts())
     return WhisperLayerEncoder(layers=layers)
 
 

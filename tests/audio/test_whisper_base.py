@@ -67,3 +67,31 @@ def test_real_base_encoder_pools_1024_numbers(tmp_path: Path) -> None:
     x = (0.1 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
     pooled = encoder.pooled(x)
     assert pooled.shape == (2 * wb.STATE_DIM,) and np.all(np.isfinite(pooled))
+
+
+def test_base_parts_are_checked_in_place_and_other_pins_refused(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    parts, _ = _parts(tmp_path, monkeypatch)
+    monkeypatch.setattr(wb, "_data_dir", lambda package: parts[0].parent)
+    assert wb.base_parts() == [p.resolve() for p in parts]
+    assert wb.base_parts(dict(wb.PINNED_SHA256)) == [p.resolve() for p in parts]
+    with pytest.raises(WhisperEncoderUnavailable, match="another Whisper base"):
+        wb.base_parts({"model.bin": "0" * 64})
+    other = tmp_path / "other"  # a second install whose second half differs
+    other.mkdir()
+    (other / "model.bin.part1").write_bytes(parts[0].read_bytes())
+    (other / "model.bin.part2").write_bytes(b"tampered!!!")
+    monkeypatch.setattr(wb, "_data_dir", lambda package: other)
+    with pytest.raises(WhisperEncoderUnavailable, match="refusing"):
+        wb.base_parts()
+
+
+@pytest.mark.skipif(not HAS_BASE, reason="needs the whisper extra (Whisper base wheels)")
+def test_layers_read_from_the_wheels_halves_equal_the_assembled_file(tmp_path: Path) -> None:
+    from affectlens.audio.whisper_layers import WhisperLayerEncoder
+
+    x = (0.1 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
+    halves = WhisperLayerEncoder(layers=(3, 4), parts=wb.base_parts(wb.PINNED_SHA256)).pooled(x)
+    whole = WhisperLayerEncoder(wb.base_model_dir(), layers=(3, 4), pins=wb.PINNED_SHA256).pooled(x)
+    assert halves.shape == (4 * wb.STATE_DIM,)
+    np.testing.assert_array_equal(halves, whole)

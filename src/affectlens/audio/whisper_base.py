@@ -76,6 +76,22 @@ def assemble(target: Path, parts: list[Path], small_files: list[Path]) -> Path:
     return verify_model_dir(target, PINNED_SHA256)
 
 
+def base_parts(pins: dict[str, str] | None = None) -> list[Path]:
+    """The two halves of ``model.bin`` in the installed wheels, each checked against its pinned sha256 (once per
+    process): what ``audio.whisper_layers`` reads directly, with no assembled copy and no writable cache.
+
+    ``pins`` (a heads folder's ``encoder.sha256``) must name this model's ``model.bin``: a config pinned to
+    another base model is refused rather than read from these wheels."""
+    if pins is not None and pins.get("model.bin") != PINNED_SHA256["model.bin"]:
+        raise WhisperEncoderUnavailable("the config pins another Whisper base model.bin than the one in "
+                                        f"{' and '.join(PACKAGE_PINS)}; refusing to read these wheels for it")
+    folders = [_data_dir(p) for p in PART_PACKAGES]
+    names = ("model.bin.part1", "model.bin.part2")
+    for folder, name in zip(folders, names, strict=True):
+        verify_model_dir(folder, {name: PART_SHA256[name]})
+    return [folder.resolve() / name for folder, name in zip(folders, names, strict=True)]
+
+
 def base_model_dir(cache: Path | None = None) -> Path:
     """The assembled, verified folder of Whisper base (assembled on first use)."""
     target = (cache or cache_root()) / f"whisper-base-{PINNED_SHA256['model.bin'][:12]}"

