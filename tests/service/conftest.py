@@ -46,3 +46,25 @@ def client(settings: Any) -> Iterator[Any]:
 
     with make_client(settings) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (browser tests only: skips without chromium or playwright)."""
+    from browser_helpers import launched, skip_without_browser
+
+    with launched(skip_without_browser()) as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh 1100x900 page; the test fails if the page threw a JavaScript error meanwhile."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"

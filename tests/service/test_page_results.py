@@ -17,7 +17,7 @@ from typing import Any
 
 import page_results as fixtures
 import pytest
-from browser_helpers import keep_screenshot, launched, serving, skip_without_browser
+from browser_helpers import keep_screenshot, serving, skip_without_browser
 
 from affectlens.testing import DummyRecognizer
 from affectlens.types import EmotionResult, Modality
@@ -32,22 +32,6 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched(sync_api) as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 _MIME = {"image": ("face.png", "image/png"), "audio": ("talk.wav", "audio/wav"), "video": ("clip.mp4", "video/mp4")}

@@ -7,13 +7,12 @@ page's rendering of every kind of result is in ``test_page_results.py``.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from browser_helpers import keep_screenshot, launched, serving, skip_without_browser
+from browser_helpers import keep_screenshot, serving, skip_without_browser
 from service_helpers import FakeSpeechRecognizer, silence, tone, wav_bytes
 
 from affectlens import processing
@@ -23,19 +22,6 @@ from affectlens.types import Modality
 sync_api = skip_without_browser()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched(sync_api) as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def _png_size(path: Path) -> tuple[int, int]:
