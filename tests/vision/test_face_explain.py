@@ -47,7 +47,7 @@ def test_region_cue_cache_recomputes_when_due_and_replays_in_between() -> None:
     cue = region_cues(np.array([[0.2, 0.8]]), np.array([[0.2, 0.8]] * 3 + [[0.7, 0.3]]), ("n", "h"),
                       [(0, 0, 48, 48)])[0]
     assert cache.due(1, frame=1, label=1)  # a new track
-    cache.keep(1, cue)
+    cache.keep(1, cue, (0, 0, 48, 48))
     assert not cache.due(1, frame=2, label=1) and not cache.due(1, frame=3, label=1)
     replayed = cache.replay(1, (100, 100, 48, 48))
     assert [c.phrase for c in replayed] == [c.phrase for c in cue]
@@ -59,3 +59,19 @@ def test_region_cue_cache_recomputes_when_due_and_replays_in_between() -> None:
     cache.retain({2})  # track 1 retired: forgotten
     assert cache.due(1, frame=6, label=0)
     assert cache.due(None, frame=6, label=0) and cache.replay(None, (0, 0, 1, 1)) == []
+
+
+def test_replayed_cues_follow_their_region_by_its_box_not_by_the_phrase() -> None:
+    from dataclasses import replace
+
+    cache = RegionCueCache(every=5)
+    [cues] = region_cues(np.array([[0.2, 0.8]]), np.array([[0.2, 0.8]] * 3 + [[0.7, 0.3]]), ("n", "h"),
+                         [(0, 0, 48, 48)])
+    reworded = [replace(c, phrase="reworded " + c.phrase) for c in cues]  # the phrase is not parsed
+    assert cache.due(7, frame=0, label=1)
+    cache.keep(7, reworded, (0, 0, 48, 48))
+    moved = cache.replay(7, (10, 20, 96, 96))
+    assert [c.region for c in moved] == [region_box("mouth", (10, 20, 96, 96))]
+    assert cache.due(8, frame=0, label=1)
+    cache.keep(8, reworded, (0, 0, 1, 1))  # every region's box is the same pixel: nothing to move it by
+    assert [c.region for c in cache.replay(8, (10, 20, 96, 96))] == [c.region for c in reworded]

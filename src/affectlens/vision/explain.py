@@ -108,7 +108,7 @@ def occlusion_cues(
         fresh = set(due)
         for i, (track_id, _) in enumerate(tracks):  # in frame order: a replay follows its track's last computation
             if i in fresh:
-                cache.keep(track_id, out[i])
+                cache.keep(track_id, out[i], crop_boxes[i])
             else:
                 out[i] = cache.replay(track_id, crop_boxes[i])
     return out
@@ -134,7 +134,8 @@ class RegionCueCache:
 
     def __init__(self, every: int) -> None:
         self.every = max(1, int(every))
-        self._last: dict[int, tuple[int, int, list[Cue]]] = {}  # track -> (frame, top label, cues)
+        # track -> (frame, top label, [(region name, cue)]): the names place the cues on later crops
+        self._last: dict[int, tuple[int, int, list[tuple[str | None, Cue]]]] = {}
 
     @classmethod
     def for_video(cls, seconds: float, step: float) -> RegionCueCache | None:
@@ -150,22 +151,32 @@ class RegionCueCache:
             self._last[track_id] = (frame, label, [])
         return True
 
-    def keep(self, track_id: int | None, cues: list[Cue]) -> None:
-        """The cues computed for the track's reference face (the last one ``due`` said yes to)."""
+    def keep(self, track_id: int | None, cues: list[Cue], crop_box: tuple[int, int, int, int]) -> None:
+        """The cues computed for the track's reference face (the last one ``due`` said yes to), cropped at
+        ``crop_box``: each cue's region is remembered by the name whose box it is on that crop."""
         if track_id is not None and track_id in self._last:
             frame, label, _ = self._last[track_id]
-            self._last[track_id] = (frame, label, list(cues))
+            names: dict[tuple[int, int, int, int], list[str]] = {}
+            for name in FACE_REGIONS:
+                names.setdefault(region_box(name, crop_box), []).append(name)
+            # a box two regions share (a crop of a few pixels) names neither: such a cue keeps its box
+            self._last[track_id] = (frame, label, [(_only(names.get(c.region, [])) if c.region else None, c)
+                                                   for c in cues])
 
     def replay(self, track_id: int | None, crop_box: tuple[int, int, int, int]) -> list[Cue]:
         """The track's last cues, placed on this face's crop."""
         last = self._last.get(track_id) if track_id is not None else None
         if last is None:
             return []
-        return [replace(c, region=region_box(c.phrase.split(" ", 1)[0], crop_box)) for c in last[2]]
+        return [replace(c, region=region_box(name, crop_box)) if name else c for name, c in last[2]]
 
     def retain(self, track_ids: Collection[int]) -> None:
         for track_id in [t for t in self._last if t not in track_ids]:
             del self._last[track_id]
+
+
+def _only(names: list[str]) -> str | None:
+    return names[0] if len(names) == 1 else None
 
 
 def saliency(score: Callable[[np.ndarray], np.ndarray], crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
