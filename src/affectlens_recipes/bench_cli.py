@@ -112,8 +112,8 @@ def speech_xcorpus_command(
     ] = True,
     augment: Annotated[str | None, typer.Option(
         "--augment", metavar="WINDOW", help="Also train the system whose features this window extends with the "
-        "augmented copies cached under it (clip-noisy: whisper-tiny; base@3+4-noisy: whisper-base-mid; "
-        "affectlens_recipes.speech_whisper_cache).")] = None,
+        "augmented copies cached under it (clip-noisy: whisper-tiny; base@3+4-noisy: whisper-base-mid; several "
+        "comma-separated; affectlens_recipes.speech_whisper_cache).")] = None,
     axes: Annotated[str, typer.Option(
         "--axes", metavar="FROM", help="heads: arousal and valence from two binary heads; emotion: from the "
         "emotion head's probability mass on the high-arousal / positive classes (speech.whisper-xcorpus.v3).")

@@ -101,8 +101,12 @@ def _shipped_scores(cache: Path, data: Path | None) -> dict[str, dict[str, Any]]
 
 
 def _augmented_copies(cache: Path, window: str, data: Path | None) -> Any:
-    """The cached augmented rows (speakers suffixed: their own groups) of the corpora that have them."""
-    from affectlens_recipes.speech_xcorpus import load_features
+    """The cached augmented rows (speakers suffixed: their own groups) of the corpora that have them; ``window``
+    may name several cache windows, comma-separated."""
+    from affectlens_recipes.speech_xcorpus import concat, load_features
+
+    if "," in window:
+        return concat([_augmented_copies(cache, w, data) for w in window.split(",")])
 
     corpora = tuple(c for c in CORPORA if (cache / window / f"{c}.npz").is_file())
     if not corpora:
@@ -138,7 +142,7 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
         fit: sx.Fitter = fitter
         suffix = ""
         # augmented copies (cache window ``augment``, whichever corpora it has) of the system whose window it extends
-        if augment and augment.startswith(FEATURE_SYSTEMS[system] + "-"):
+        if augment and all(w.startswith(FEATURE_SYSTEMS[system] + "-") for w in augment.split(",")):
             fit, suffix = sx.augmenting_fitter(fitter, _augmented_copies(cache, augment, data)), f"+{augment}"
         for mode in modes:
             key = f"{system}{suffix}{'+axes-from-emotion' if axes == 'emotion' else ''}/{mode}"

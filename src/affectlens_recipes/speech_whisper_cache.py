@@ -81,12 +81,13 @@ def extract(clips: list[Clip], out: Path, *, window: str, threads: int) -> Path:
     return out
 
 
-def layer_window(window: str) -> tuple[str, tuple[int, ...], bool] | None:
-    """``tiny.en@2+3`` / ``base@3`` (+ ``-noisy``) -> (encoder model, its blocks, noisy copy); None otherwise."""
-    match = re.fullmatch(r"(tiny\.en|base)@(\d+(?:\+\d+)*)(-noisy)?", window)
+def layer_window(window: str) -> tuple[str, tuple[int, ...], str] | None:
+    """``tiny.en@2+3`` / ``base@3`` (+ ``-noisy`` or ``-speedNN``) -> (encoder model, its blocks, the copy's
+    kind: "", "noisy" or "speedNN"); None for other windows."""
+    match = re.fullmatch(r"(tiny\.en|base)@(\d+(?:\+\d+)*)(?:-(noisy|speed\d{2,3}))?", window)
     if match is None:
         return None
-    return match.group(1), tuple(int(k) for k in match.group(2).split("+")), match.group(3) is not None
+    return match.group(1), tuple(int(k) for k in match.group(2).split("+")), match.group(3) or ""
 
 
 def layer_encoder(model: str, layers: tuple[int, ...]) -> Any:
@@ -111,13 +112,25 @@ def with_white_noise(pooled: Callable[[np.ndarray], np.ndarray]) -> Callable[[np
     return noisy
 
 
+def with_speed(pooled: Callable[[np.ndarray], np.ndarray], percent: int) -> Callable[[np.ndarray], np.ndarray]:
+    """An augmented copy played at ``percent`` % speed (tempo and pitch together, as a tape), then ``pooled``."""
+    import soxr
+
+    def faster(x: np.ndarray) -> np.ndarray:
+        return pooled(np.asarray(soxr.resample(x, 16000 * percent / 100, 16000), dtype=np.float32))
+
+    return faster
+
+
 def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
     """One clip (trimmed, 16 kHz) -> its feature row, for ``window``."""
     layered = layer_window(window)
     if layered is not None:  # earlier encoder blocks (audio.whisper_layers), each clip at its own length
-        model, layers, noisy_copy = layered
+        model, layers, copy = layered
         encoder = layer_encoder(model, layers)
-        return with_white_noise(encoder.pooled) if noisy_copy else encoder.pooled
+        if copy.startswith("speed"):
+            return with_speed(encoder.pooled, int(copy[len("speed"):]))
+        return with_white_noise(encoder.pooled) if copy == "noisy" else encoder.pooled
     if window in ("clip", "30s"):
         from affectlens.audio.whisper_encoder import WhisperEncoder
 
@@ -178,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--window", default="clip",
                         help="clip, 30s, clip-noisy, base-clip, logmel, egemaps, shipped, or earlier encoder blocks: "
-                             "tiny.en@2+3, base@3 (+ -noisy for a white-noise copy)")
+                             "tiny.en@2+3, base@3 (+ -noisy for a white-noise copy, -speed90 for a copy at 90 % speed)")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=CORPORA)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1)

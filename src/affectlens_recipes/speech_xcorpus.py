@@ -65,8 +65,17 @@ def load_features(cache: Path, window: str = "clip", corpora: Sequence[str] = CO
                    np.array([tables[c.corpus][c.key][1] for c in clips]))
 
 
+def concat(parts: Sequence[Dataset]) -> Dataset:
+    return Dataset(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("x", "corpus", "speaker", "label", "fold", "seconds")))
+
+
 def with_augmented(data: Dataset, cache: Path, window: str) -> Dataset:
-    """``data`` plus the augmented copies cached under ``window`` for the clips that have one (training only)."""
+    """``data`` plus the augmented copies cached under ``window`` (several: comma-separated) for the clips that
+    have one (training only)."""
+    if "," in window:
+        copies = [with_augmented(data, cache, w) for w in window.split(",")]
+        return concat([data, *(c.rows(np.arange(len(data.label), len(c.label))) for c in copies)])
     from affectlens_recipes.speech_whisper_cache import load_cache
 
     clips = load_all(corpora=tuple(dict.fromkeys(str(c) for c in data.corpus)))  # the corpora in data's order
@@ -98,10 +107,7 @@ def augmenting_fitter(fitter: Callable[[Dataset, str], Heads], copies: Dataset) 
         keep = np.array([(str(c), int(f)) in seen for c, f in zip(copies.corpus, copies.fold, strict=True)])
         if not keep.any():
             return fitter(train, mode)
-        extra = copies.rows(keep)
-        joined = Dataset(*(np.concatenate([getattr(train, f), getattr(extra, f)])
-                           for f in ("x", "corpus", "speaker", "label", "fold", "seconds")))
-        return fitter(joined, mode)
+        return fitter(concat([train, copies.rows(keep)]), mode)
 
     return fit
 

@@ -106,8 +106,9 @@ def test_model_config_names_the_encoder_its_heads_were_trained_on() -> None:
 def test_layer_windows_are_parsed_and_unknown_windows_refused() -> None:
     from affectlens_recipes.speech_whisper_cache import featuriser, layer_window
 
-    assert layer_window("base@3+4") == ("base", (3, 4), False)
-    assert layer_window("tiny.en@2-noisy") == ("tiny.en", (2,), True)
+    assert layer_window("base@3+4") == ("base", (3, 4), "")
+    assert layer_window("tiny.en@2-noisy") == ("tiny.en", (2,), "noisy")
+    assert layer_window("base@3+4-speed110") == ("base", (3, 4), "speed110")
     assert layer_window("clip") is None and layer_window("base@") is None and layer_window("small@2") is None
     with pytest.raises(ValueError, match="unknown feature window"):
         featuriser("nope", 1)
@@ -133,6 +134,11 @@ def test_augmented_copies_join_the_training_rows_with_their_clip_labels(tmp_path
     assert grown.x[4].tolist() == [7.0, 7.0, 7.0]
     assert grown.label[4] == CLASSES.index("sad") and grown.speaker[4] == "z:s1:noisy" and grown.fold[4] == 1
     assert sx.with_augmented(data, tmp_path, "absent") is data
+    (tmp_path / "faster").mkdir()
+    save_cache(tmp_path / "faster" / "a.npz", {"a:2": (np.full(3, 9.0, np.float32), 1.0)})
+    both = sx.with_augmented(data, tmp_path, "noisy,faster")  # several windows: each window's copies, in order
+    assert len(both.label) == 6 and both.x[4, 0] == 7.0 and both.x[5, 0] == 9.0
+    assert both.speaker[5] == "a:s0:faster" and both.label[5] == CLASSES.index("angry")
 
 
 def test_augmenting_fitter_never_trains_on_copies_of_test_clips() -> None:
