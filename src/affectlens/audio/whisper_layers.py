@@ -1,14 +1,15 @@
 """The first layers of a Whisper encoder, in numpy, from the pinned CTranslate2 ``model.bin``.
 
 Why: CTranslate2's ``encode`` returns only the encoder's last layer, whose states are shaped for
-transcription.  Emotion reads better from earlier layers: pooled states of tiny.en's blocks 2
-and 3 (of 4) raise RAVDESS actor-independent UAR per lone utterance from 0.64 to 0.72 and
-leave-one-corpus-out RAVDESS from 0.28 to 0.49 with the same heads (docs/benchmarks.md,
-"Speech across corpora").  Running only the layers the heads read also costs less than the
-whole encoder.
+transcription.  Emotion reads better from earlier layers: with the same heads, pooled states of
+multilingual base's blocks 3 and 4 (of 6) score RAVDESS actor-independent UAR per lone utterance
+0.736 and leave-one-corpus-out RAVDESS 0.485, against 0.643 and 0.279 for tiny.en's last block
+(``speech.whisper-xcorpus.v3`` vs v2; docs/benchmarks.md, "Speech across corpora";
+``benchmarks/speech_layer_probe.py`` compares every block).  Running only the blocks the heads
+read also costs less than the whole encoder.
 
-The weights are read from the same pinned, hash-checked package as ``whisper_encoder``
-(``verify_model_dir``); nothing is converted or stored.  The arithmetic is Whisper's encoder
+The weights are read from the same pinned, hash-checked packages as ``whisper_encoder`` and
+``whisper_base`` (``verify_model_dir``, ``base_parts``); nothing is converted or stored.  The arithmetic is Whisper's encoder
 (two GELU convolutions, sinusoidal positions, pre-norm self-attention blocks), checked against
 CTranslate2's own ``encode`` on the installed model (``tests/audio/test_whisper_layers.py``).
 Layer numbers count blocks from 1; the last block's output gets the final layer norm, as
