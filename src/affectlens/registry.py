@@ -92,7 +92,7 @@ def default_for(modality: Modality) -> RecognizerSpec:
     specs = [s for s in available(modality) if s.default]
     if not specs:
         raise UnknownRecognizer(f"no default model for {modality.value}")
-    usable = [s for s in specs if s.installed()] or specs  # none installed: the first, whose error says what to add
+    usable = [s for s in specs if s.installed()] or specs  # none installed: the most preferred says what to add
     return max(usable, key=lambda s: s.preference)
 
 

@@ -9,9 +9,10 @@ multilingual base's blocks 3 and 4 (of 6) score RAVDESS actor-independent UAR pe
 read also costs less than the whole encoder.
 
 The weights are read from the same pinned, hash-checked packages as ``whisper_encoder`` and
-``whisper_base`` (``verify_model_dir``, ``base_parts``); nothing is converted or stored.  The arithmetic is Whisper's encoder
-(two GELU convolutions, sinusoidal positions, pre-norm self-attention blocks), checked against
-CTranslate2's own ``encode`` on the installed model (``tests/audio/test_whisper_layers.py``).
+``whisper_base`` (``verify_model_dir``, ``base_parts``); nothing is converted or stored.  The
+arithmetic is Whisper's encoder (two GELU convolutions, sinusoidal positions, pre-norm
+self-attention blocks), checked against CTranslate2's own ``encode`` on the installed model
+(``tests/audio/test_whisper_layers.py``).
 Layer numbers count blocks from 1; the last block's output gets the final layer norm, as
 CTranslate2 returns it.
 """
