@@ -21,26 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from affectlens_recipes import speech_xcorpus as sx
+from affectlens_recipes.speech_baselines import babble, reverb
 from affectlens_recipes.speech_corpora import CORPORA, load_all
-
-
-def reverb(x: np.ndarray, rng: np.random.Generator, rt60: float = 0.5, rate: int = 16000) -> np.ndarray:
-    t = np.arange(int(rt60 * rate)) / rate
-    impulse = rng.standard_normal(t.size) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
-    impulse[0] = 1.0
-    y = np.convolve(x, impulse)[: x.size]
-    return (y * (np.abs(x).max() / max(np.abs(y).max(), 1e-9))).astype(np.float32)
-
-
-def babble(x: np.ndarray, others: list[np.ndarray], snr_db: float, rng: np.random.Generator,
-           talkers: int = 6) -> np.ndarray:
-    """``x`` plus the sum of ``talkers`` other utterances (tiled to its length) at ``snr_db``."""
-    mix = np.zeros(x.size, np.float64)
-    for i in rng.choice(len(others), size=talkers, replace=False):
-        mix += np.resize(others[i], x.size)
-    power_x = float(np.mean(x.astype(np.float64) ** 2)) or 1e-10
-    power_n = float(np.mean(mix**2)) or 1e-10
-    return (x + mix * np.sqrt(power_x / (power_n * 10 ** (snr_db / 10)))).astype(np.float32)
 
 
 def main() -> None:
@@ -49,9 +31,10 @@ def main() -> None:
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--window", default="clip", help="the Whisper system's cache window (clip, base@3, ...)")
-    parser.add_argument("--augment", action="store_true",
-                        help="train the Whisper heads also on the cached WINDOW-noisy copies of RAVDESS (white "
-                             "noise 10-25 dB; training.speech_whisper_cache --window WINDOW-noisy --corpora ravdess)")
+    parser.add_argument("--augment", nargs="?", const="noisy", default=None, metavar="COPIES",
+                        help="train the Whisper heads also on cached copies of RAVDESS: WINDOW-noisy (white noise "
+                             "10-25 dB) by default, or the comma-separated kinds given (noisy,reverb; "
+                             "affectlens_recipes.speech_whisper_cache --window WINDOW-KIND --corpora ravdess)")
     args = parser.parse_args()
     from affectlens.audio.whisper_encoder import trim_silence
     from affectlens_recipes.speech import add_noise
@@ -77,15 +60,15 @@ def main() -> None:
                         for condition, xs in degraded.items()}
             train = data.rows(~test)
             if args.augment and name == "whisper-tiny":
-                noisy = sx.load_features(args.cache, f"{args.window}-noisy", ("ravdess",))
-                noisy = noisy.rows(noisy.fold != fold)
-                noisy.speaker = np.char.add(noisy.speaker, ":noisy")  # its own speaker group for speaker z-scores
-                train = sx.Dataset(*(np.concatenate([getattr(train, f), getattr(noisy, f)])
-                                     for f in ("x", "corpus", "speaker", "label", "fold", "seconds")))
+                for kind in args.augment.split(","):
+                    copies = sx.load_features(args.cache, f"{args.window}-{kind}", ("ravdess",))
+                    copies = copies.rows(copies.fold != fold)
+                    copies.speaker = np.char.add(copies.speaker, f":{kind}")  # own speaker groups for z-scores
+                    train = sx.concat([train, copies])
             for mode in ("global", "speaker"):
                 heads = sx.fit_heads(train, mode)
                 system = f"whisper:{args.window}" if name == "whisper-tiny" and args.window != "clip" else name
-                result = {"fold": fold, "system": system + ("+augment" if args.augment else ""), "mode": mode,
+                result = {"fold": fold, "system": system + (f"+{args.augment}" if args.augment else ""), "mode": mode,
                           "clean": sx.score(heads, data.rows(test))["uar"]}
                 for condition, x in features.items():
                     rows = data.rows(test)

@@ -1,5 +1,6 @@
 """The speech recipe's classical baselines (log-mel statistics or functionals + logistic regression,
-optionally z-scored per speaker) and the white noise its robustness checks add."""
+optionally z-scored per speaker) and the degradations its robustness checks add (white noise, babble,
+a simulated room)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,28 @@ def add_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndar
     noise = rng.standard_normal(x.size).astype(np.float32)
     power = float(np.mean(x.astype(np.float64) ** 2)) or 1e-10
     return (x + noise * math.sqrt(power / 10 ** (snr_db / 10))).astype(np.float32)
+
+
+def reverb(x: np.ndarray, rng: np.random.Generator, rt60: float = 0.5, rate: int = 16000) -> np.ndarray:
+    """``x`` in a simulated room: convolved with exponentially decaying noise (-60 dB at ``rt60``), peak kept."""
+    from scipy.signal import fftconvolve
+
+    t = np.arange(int(rt60 * rate)) / rate
+    impulse = rng.standard_normal(t.size) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
+    impulse[0] = 1.0
+    y = fftconvolve(x.astype(np.float64), impulse)[: x.size]
+    return (y * (np.abs(x).max() / max(np.abs(y).max(), 1e-9))).astype(np.float32)
+
+
+def babble(x: np.ndarray, others: list[np.ndarray], snr_db: float, rng: np.random.Generator,
+           talkers: int = 6) -> np.ndarray:
+    """``x`` plus the sum of ``talkers`` other utterances (tiled to its length) at ``snr_db``."""
+    mix = np.zeros(x.size, np.float64)
+    for i in rng.choice(len(others), size=talkers, replace=False):
+        mix += np.resize(others[i], x.size)
+    power_x = float(np.mean(x.astype(np.float64) ** 2)) or 1e-10
+    power_n = float(np.mean(mix**2)) or 1e-10
+    return (x + mix * np.sqrt(power_x / (power_n * 10 ** (snr_db / 10)))).astype(np.float32)
 
 
 def _baseline_features(logmels: list[np.ndarray]) -> np.ndarray:

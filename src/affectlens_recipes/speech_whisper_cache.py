@@ -84,7 +84,7 @@ def extract(clips: list[Clip], out: Path, *, window: str, threads: int) -> Path:
 def layer_window(window: str) -> tuple[str, tuple[int, ...], str] | None:
     """``tiny.en@2+3`` / ``base@3`` (+ ``-noisy`` or ``-speedNN``) -> (encoder model, its blocks, the copy's
     kind: "", "noisy" or "speedNN"); None for other windows."""
-    match = re.fullmatch(r"(tiny\.en|base)@(\d+(?:\+\d+)*)(?:-(noisy|speed\d{2,3}))?", window)
+    match = re.fullmatch(r"(tiny\.en|base)@(\d+(?:\+\d+)*)(?:-(noisy|reverb|speed\d{2,3}))?", window)
     if match is None:
         return None
     return match.group(1), tuple(int(k) for k in match.group(2).split("+")), match.group(3) or ""
@@ -112,6 +112,17 @@ def with_white_noise(pooled: Callable[[np.ndarray], np.ndarray]) -> Callable[[np
     return noisy
 
 
+def with_reverb(pooled: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """An augmented copy in a simulated room (RT60 0.3-0.8 s, seeded by the clip's length), then ``pooled``."""
+    from affectlens_recipes.speech_baselines import reverb
+
+    def roomy(x: np.ndarray) -> np.ndarray:
+        rng = np.random.default_rng(x.size + 1)
+        return pooled(reverb(x, rng, rt60=float(rng.uniform(0.3, 0.8))))
+
+    return roomy
+
+
 def with_speed(pooled: Callable[[np.ndarray], np.ndarray], percent: int) -> Callable[[np.ndarray], np.ndarray]:
     """An augmented copy played at ``percent`` % speed (tempo and pitch together, as a tape), then ``pooled``."""
     import soxr
@@ -130,6 +141,8 @@ def featuriser(window: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
         encoder = layer_encoder(model, layers)
         if copy.startswith("speed"):
             return with_speed(encoder.pooled, int(copy[len("speed"):]))
+        if copy == "reverb":
+            return with_reverb(encoder.pooled)
         return with_white_noise(encoder.pooled) if copy == "noisy" else encoder.pooled
     if window in ("clip", "30s"):
         from affectlens.audio.whisper_encoder import WhisperEncoder
@@ -190,8 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--window", default="clip",
-                        help="clip, 30s, clip-noisy, base-clip, logmel, egemaps, shipped, or earlier encoder blocks: "
-                             "tiny.en@2+3, base@3 (+ -noisy for a white-noise copy, -speed90 for a copy at 90 % speed)")
+                        help="clip, 30s, clip-noisy, base-clip, logmel, egemaps, shipped, or earlier encoder "
+                             "blocks: tiny.en@2+3, base@3 (+ -noisy: a white-noise copy, -reverb: in a simulated "
+                             "room, -speed90: at 90 %% speed)")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=CORPORA)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1)
