@@ -70,7 +70,8 @@ def make_long_audio(path: Path, minutes: float, seed: int = 0, max_gap_s: float 
     return "RAVDESS utterances + silences" if files else "generated tones + silences (no speech for the VAD)"
 
 
-def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn.v1") -> dict[str, Any]:
+def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn.v1",
+          words_model: str = "default") -> dict[str, Any]:
     """Runs in a fresh process: load once, then time the asked passes over the file."""
     from affectlens.audio import open_audio
     from affectlens.audio.vad import SileroVad, iter_utterances
@@ -113,12 +114,12 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         out["speech_seconds"] = round(sum((s.end or 0) - (s.start or 0) for s in result.segments), 1)
         out["warnings"] = list(result.warnings)
         if "words" in passes:
-            out.update(words_pass(path, rec, threads, seconds))
+            out.update(words_pass(path, rec, threads, seconds, words_model))
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     return out
 
 
-def words_pass(path: str, speech: Any, threads: int, seconds: float) -> dict[str, Any]:
+def words_pass(path: str, speech: Any, threads: int, seconds: float, words_model: str = "default") -> dict[str, Any]:
     """The whole path with words (loads excluded, reported apart); Whisper decoding timed on its own too."""
     from affectlens.audio import open_audio
     from affectlens.audio.transcribe import WordTranscriber
@@ -137,11 +138,13 @@ def words_pass(path: str, speech: Any, threads: int, seconds: float) -> dict[str
                 Timed.spent += time.perf_counter() - started
 
     started = time.perf_counter()
-    words = Timed(threads=threads)
+    chosen = WordTranscriber.default(threads) if words_model == "default" else WordTranscriber(
+        threads=threads, model_name=words_model, language="en" if words_model == "tiny.en" else None)
+    words = Timed(threads=threads, model_name=chosen.model_name, language=chosen.language)
     words.load()
     text = RecognizerPool().get(Modality.TEXT)
     text.load()
-    out: dict[str, Any] = {"words_load_s": round(time.perf_counter() - started, 2)}
+    out: dict[str, Any] = {"words_model": chosen.model_name, "words_load_s": round(time.perf_counter() - started, 2)}
     open_audio(path)
     started = time.perf_counter()
     result = analyze_speech_with_words(path, speech=speech, text=text, transcriber=words)
@@ -212,10 +215,12 @@ def main() -> None:
                         choices=("speech.ravdess-cnn.v1", *WHISPER_MODELS))
     parser.add_argument("--max-gap", type=float, default=2.0,
                         help="longest silence between utterances, s (0.3: dense speech, as in a podcast)")
+    parser.add_argument("--words-model", default="default", choices=("default", "tiny.en", "base"),
+                        help="the words pass's Whisper (default: WordTranscriber.default(), base where installed)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.threads, args.passes, args.model)))
+        print(json.dumps(child(args.child, args.threads, args.passes, args.model, args.words_model)))
         return
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -234,7 +239,7 @@ def main() -> None:
             report["audio"] = make_long_audio(path, minutes, max_gap_s=args.max_gap)
             made = time.perf_counter() - started
             proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--threads", str(args.threads),
-                                   "--passes", args.passes, "--model", args.model],
+                                   "--passes", args.passes, "--model", args.model, "--words-model", args.words_model],
                                   capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 raise SystemExit(proc.stderr)

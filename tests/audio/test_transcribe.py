@@ -35,6 +35,23 @@ def test_words_are_shifted_to_file_time_and_blank_words_dropped() -> None:
     assert fake.calls[0]["vad_filter"] is False
 
 
+def test_a_multilingual_model_detects_the_language_and_each_word_carries_it() -> None:
+    class Italian(FakeWhisper):
+        def transcribe(self, samples: np.ndarray, **options: Any) -> tuple[Any, Any]:
+            segments, _ = super().transcribe(samples, **options)
+            return segments, SimpleNamespace(language="it")
+
+    fake = Italian()
+    words = WordTranscriber(model=fake, model_name="base", language=None).transcribe(np.zeros(RATE, np.float32))
+    assert fake.calls[0]["language"] is None and {w.language for w in words} == {"it"}
+    assert words[0].to_dict()["language"] == "it"
+    assert "language" not in WordTranscriber(model=FakeWhisper()).transcribe(np.zeros(RATE, np.float32))[0].to_dict()
+    with pytest.raises(ValueError, match="English only"):
+        WordTranscriber(language="it")
+    with pytest.raises(ValueError, match="model_name"):
+        WordTranscriber(model_name="large")
+
+
 class RegionWhisper:
     """One word per stretch of non-silent audio, timed to that stretch: shows where packed audio goes."""
 

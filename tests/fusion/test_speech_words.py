@@ -43,6 +43,19 @@ class LoudnessTranscriber:
     def transcribe_many(self, pieces: Any) -> Any:
         return (self.transcribe(samples, offset) for samples, offset in pieces)
 
+    @classmethod
+    def default(cls) -> LoudnessTranscriber:  # stands in for WordTranscriber.default()
+        return cls()
+
+
+class ItalianTranscriber(LoudnessTranscriber):
+    """The loud segment in Italian, as multilingual Whisper detects it."""
+
+    def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> tuple[Word, ...]:
+        from dataclasses import replace
+
+        return tuple(replace(word, language="it") for word in super().transcribe(samples, offset))
+
 
 @pytest.fixture
 def talk(tmp_path: Path) -> Path:
@@ -178,3 +191,13 @@ def test_real_models_give_each_ravdess_utterance_its_words_voice_and_text(tmp_pa
         assert segment.text and segment.text.lower().rstrip(".!?").endswith("by the door")
         assert all(segment.start <= w["start"] <= w["end"] <= segment.end for w in segment.extras["words"])
         assert 0.0 <= segment.extras["disagreement"] <= 1.0
+
+
+def test_words_in_another_language_stay_words_but_are_not_read_as_english(talk: Path, models: dict[str, Any]) -> None:
+    result = analyze_speech_with_words(talk, transcriber=ItalianTranscriber(), **models)
+    quiet, loud = result.segments
+    assert loud.text == "furious shouting" and [w["language"] for w in loud.extras["words"]] == ["it", "it"]
+    assert loud.extras["language"] == "it"
+    assert set(loud.extras["modalities"]) == {"speech"} and loud.extras["missing"] == ["text"]
+    assert any("words in it kept but not read" in w for w in result.warnings)
+    assert "language" not in quiet.extras

