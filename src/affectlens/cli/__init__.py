@@ -250,8 +250,9 @@ def analyze(
         bool,
         typer.Option(
             "--words",
-            help="Audio/video INPUT without a transcript: per speech segment the words (pinned Whisper tiny.en, "
-            "the 'whisper' extra), the voice and the words' emotion, fused with a disagreement score.",
+            help="Audio/video INPUT without a transcript: per speech segment the words (pinned Whisper, the "
+            "'whisper' extra: multilingual base, else English tiny.en), the voice and the words' emotion (English "
+            "words only), fused with a disagreement score.",
         ),
     ] = False,
     resume: Annotated[
