@@ -1,7 +1,7 @@
 """Cache per-clip features of every staged speech clip, resumable: pooled Whisper states and the peers' features.
 
     python -m affectlens_recipes.speech_whisper_cache --out /work/cache/speech/whisper-tiny \
-        [--window clip|30s|base-clip|clip-noisy|logmel|egemaps|shipped|base@3|tiny.en@2+3[-noisy]] \
+        [--window clip|30s|base-clip|clip-noisy|logmel|egemaps|shipped|base@3|tiny.en@2+3[-noisy|-reverb|-speed90]] \
         [--corpora ravdess ased emovo urdu] [--threads 1]
 
 ``clip``/``30s``: Whisper encoder states, mean+std pooled (768-d); ``MODEL@BLOCKS``: the
@@ -82,8 +82,8 @@ def extract(clips: list[Clip], out: Path, *, window: str, threads: int) -> Path:
 
 
 def layer_window(window: str) -> tuple[str, tuple[int, ...], str] | None:
-    """``tiny.en@2+3`` / ``base@3`` (+ ``-noisy`` or ``-speedNN``) -> (encoder model, its blocks, the copy's
-    kind: "", "noisy" or "speedNN"); None for other windows."""
+    """``tiny.en@2+3`` / ``base@3`` (+ ``-noisy``, ``-reverb`` or ``-speedNN``) -> (encoder model, its blocks,
+    the copy's kind: "", "noisy", "reverb" or "speedNN"); None for other windows."""
     match = re.fullmatch(r"(tiny\.en|base)@(\d+(?:\+\d+)*)(?:-(noisy|reverb|speed\d{2,3}))?", window)
     if match is None:
         return None
