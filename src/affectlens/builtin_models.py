@@ -255,17 +255,17 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         "measures) -> one linear head trained on FER+ and photos in the wild, so the cues feed the decision.",
         headline_metric=_fusion_headline(_FACE_FUSION_DIR),
     ),
-    # default since 2026-12-06 (session 3): a second CNN's features beside v1's in the same head, and a
-    # confidence that falls with the distance from the training faces (its model card)
+    # default since 2026-12-06 (session 3): v2's head retrained on all of FER2013Train + the wild train split,
+    # with a confidence that falls with the distance from the training faces (its model card)
     _shipped(
         _FACE_PAIR_DIR,
         name="face.ferplus-wild-fusion.v3",
         modality=Modality.FACE,
         label_set="ferplus",
         factory="affectlens.recognizers.face_onnx:create_fusion_pair",
-        description="two CNNs' appearance features (v1's and a second, narrower one trained on FER+) + MediaPipe "
-        "face-mesh geometry -> one linear head on FER+ and photos in the wild; confidence falls on faces far "
-        "from the training faces.",
+        description="face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry -> one linear head "
+        "on all FER+ training faces and photos in the wild; confidence falls on faces far from the training "
+        "faces.",
         headline_metric=_fusion_headline(_FACE_PAIR_DIR),
         default=True,
     ),

@@ -44,6 +44,7 @@ from affectlens.audio.whisper_encoder import (
 # CTranslate2's DataType enum, in its order
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 _PREFIX = "encoder/"
+_BLOCK_MARK = "ffn/layer_norm/beta"  # one per encoder block: counts them
 
 
 class _Joined:
@@ -118,11 +119,6 @@ def read_ct2_variables(path: Path | Sequence[Path], prefix: str = _PREFIX,
     return out
 
 
-def _count_blocks(path: Path | Sequence[Path]) -> int:
-    names = read_ct2_variables(path, keep=lambda name: name.endswith("ffn/layer_norm/beta"))
-    return sum(1 for name in names if name.startswith("layer_"))
-
-
 def _erf(x: np.ndarray) -> np.ndarray:
     """Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): numpy has no erf, and GELU needs the exact form."""
     sign = np.sign(x)
@@ -177,17 +173,20 @@ class WhisperLayerEncoder:
         self.source = source
         if not layers or min(layers) < 1 or list(layers) != sorted(set(layers)):
             raise ValueError(f"layers must be increasing block numbers from 1, got {layers}")
-        blocks = _count_blocks(source)
-        if layers[-1] > blocks:
-            raise ValueError(f"this encoder has {blocks} blocks, asked for block {layers[-1]}")
         self.layers = tuple(layers)
 
-        def needed(name: str) -> bool:  # the blocks above the last one read are never loaded
+        seen: list[str] = []
+
+        def needed(name: str) -> bool:  # every name is seen (to count the blocks); later blocks are not loaded
+            seen.append(name)
             head = name.split("/")[0]
             return not (head.startswith("layer_") and head[len("layer_"):].isdigit()
                         and int(head[len("layer_"):]) >= layers[-1])
 
-        variables = read_ct2_variables(source, keep=needed)
+        variables = read_ct2_variables(source, keep=needed)  # one pass over the file
+        blocks = sum(1 for name in seen if name.startswith("layer_") and name.endswith(_BLOCK_MARK))
+        if layers[-1] > blocks:
+            raise ValueError(f"this encoder has {blocks} blocks, asked for block {layers[-1]}")
         self._w = _Weights(variables, int(np.asarray(variables["num_heads"]).reshape(-1)[0]), blocks)
 
     @property

@@ -487,8 +487,8 @@ PAIR_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v3"
 
 
 def create_fusion_pair(**params: Any) -> FaceOnnxRecognizer:
-    """Two CNNs' appearance features + the landmark geometry in one head, whose confidence falls with
-    the face's distance from the training faces."""
+    """``face.ferplus-wild-fusion.v3``: the CNN's features + the landmark geometry in one head, whose
+    confidence falls with the face's distance from the training faces."""
     params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or PAIR_MODEL_DIR)
     params.setdefault("name", PAIR_NAME)
     return FaceOnnxRecognizer(**params)
