@@ -70,7 +70,7 @@ def test_routes(tmp_path: Path) -> None:
     (tmp_path / "clip.wav").write_bytes(b"")
     (tmp_path / "other.wav").write_bytes(b"")
     (tmp_path / "clip.srt").write_text(SRT)
-    options = AnalyzeOptions()
+    options = AnalyzeOptions(words=False)
     assert planner.route_for("so happy", options)[0] == "items"
     assert planner.route_for(str(tmp_path / "other.wav"), options)[0] == "items"
     assert planner.route_for(str(tmp_path / "clip.srt"), options)[0] == "dialogues"
@@ -80,6 +80,37 @@ def test_routes(tmp_path: Path) -> None:
     assert planner.route_for(str(tmp_path / "clip.srt"), AnalyzeOptions(as_text=True))[0] == "items"
     with pytest.raises(UnsupportedOption, match="--dialogue needs a file"):
         planner.route_for(["a", "b"], AnalyzeOptions(dialogue=True))
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_a_lone_recording_gets_words_by_default_where_multilingual_whisper_is_installed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, installed: bool) -> None:
+    from affectlens.audio import transcribe
+
+    monkeypatch.setattr(transcribe, "multilingual_words_installed", lambda: installed)
+    for name in ("talk.wav", "clip.mp4", "photo.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    talk, clip = str(tmp_path / "talk.wav"), str(tmp_path / "clip.mp4")
+    default = "words" if installed else "items"
+    assert planner.route_for(talk, AnalyzeOptions())[0] == default
+    assert planner.route_for(talk, AnalyzeOptions(), "speech.ravdess-cnn.v1")[0] == default
+    assert planner.route_for(talk, AnalyzeOptions(words=False))[0] == "items"
+    assert planner.route_for(talk, AnalyzeOptions(words=True))[0] == "words"  # asked for: whatever is installed
+    # a video keeps its faces; an option only the voice timeline honours, a face model or a recognizer
+    # object keep the item route
+    assert planner.route_for(clip, AnalyzeOptions())[0] == "items"
+    assert planner.route_for(talk, AnalyzeOptions(batch_size=8))[0] == "items"
+    assert planner.route_for(talk, AnalyzeOptions(), "face.ferplus-cnn.v1")[0] == "items"
+    from affectlens.registry import load_recognizer
+
+    assert planner.route_for(talk, AnalyzeOptions(), load_recognizer(DUMMY))[0] == "items"
+    assert planner.route_for(tmp_path, AnalyzeOptions())[0] == "items"  # a folder of recordings: one result each
+
+
+def test_no_words_is_honoured_by_every_route(tmp_path: Path) -> None:
+    (tmp_path / "talk.srt").write_text(SRT)
+    result = affectlens.analyze(tmp_path / "talk.srt", model=DUMMY, words=False)
+    assert isinstance(result, EmotionResult) and len(result.segments) == 2
 
 
 @pytest.mark.parametrize(("arguments", "refused"), [

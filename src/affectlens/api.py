@@ -87,7 +87,7 @@ def analyze(
     id_column: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
-    words: bool = False,
+    words: bool | None = None,
     options: AnalyzeOptions | None = None,
     **more_options: Any,
 ) -> EmotionResult | Iterator[EmotionResult]:
@@ -110,7 +110,9 @@ def analyze(
     record ids (default: the row number).  ``progress`` receives ``ProgressUpdate``s.
     ``words=True`` (one audio/video file, the ``whisper`` extra): per speech segment the
     words with their times, the voice emotion, the words' text emotion and their fusion with
-    a disagreement score (``fusion.speech_words``).  Any other ``AnalyzeOptions`` field may be
+    a disagreement score (``fusion.speech_words``).  ``words=None`` (default) does this for a
+    lone audio file wherever multilingual Whisper base is installed (``planner.words_by_default``);
+    ``words=False`` keeps the voice timeline alone.  Any other ``AnalyzeOptions`` field may be
     given by name (``fps=2``, ``start=10``, ``end=70``, ``cues="occlusion"``, ``dialogue=True``,
     ``transcript="clip.srt"``, ``asr_model=...``, ``support=True``) or as ``options``.
 

@@ -47,7 +47,9 @@ class AnalyzeOptions:
     transcript: Path | None = None  # media + this .srt/.vtt: text, voice and faces fused per turn
     asr_model: Path | None = None  # media without a transcript: a local faster-whisper directory
     find_transcript: bool = True  # media with a .srt/.vtt beside it takes the fused route
-    words: bool = False  # media: words (ASR), voice and text emotion per speech segment
+    # media: words (ASR), voice and text emotion per speech segment; None: on for a lone audio file where
+    # multilingual Whisper is installed (``planner.words_by_default``), off elsewhere
+    words: bool | None = None
     # dialogues
     support: bool = False  # also suggest the supporter's next strategy per turn
     supporter: str | None = None  # who the supporter is (implies support)

@@ -9,8 +9,9 @@
   is one dialogue, so one result);
 * ``media`` — an audio/video file with a transcript (``options.transcript``, a ``.srt``/``.vtt``
   beside it, or a local ASR model): text, voice and faces fused per turn (``fusion.media``);
-* ``words`` — an audio/video file with ``options.words``: words, voice and text emotion per
-  speech segment (``fusion.speech_words``).
+* ``words`` — an audio/video file with ``options.words``, or a lone audio file when
+  ``options.words`` is left unset and multilingual Whisper is installed (``words_by_default``):
+  words, voice and text emotion per speech segment (``fusion.speech_words``).
 
 Options a route cannot honour raise ``UnsupportedOption`` (never silently ignored).  Every
 check (the input exists, the label set and the model are known, the transcript is a subtitle
@@ -58,7 +59,35 @@ def transcript_beside(media: Path) -> Path | None:
     return None
 
 
-def route_for(x: Any, options: AnalyzeOptions) -> tuple[str, AnalyzeOptions, list[str]]:
+def words_by_default(path: Path, options: AnalyzeOptions, model: ModelChoice = None) -> bool:
+    """Whether a file takes the words route without being asked: a lone audio file (a recording: a call,
+    a podcast; videos keep their faces), ``options.words`` left unset, no option that only the voice
+    timeline honours, a model (if any) given by the name of a speech or text model, and multilingual
+    Whisper installed (``audio.transcribe.multilingual_words_installed``)."""
+    from affectlens.file_types import AUDIO_SUFFIXES
+
+    if options.words is not None or path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
+        return False
+    defaults = AnalyzeOptions()
+    honoured = _HONOURED["words"] | {"chunk_rows", "find_transcript", "as_text"}
+    if any(getattr(options, name) != getattr(defaults, name) for name in _OPTION_NAMES if name not in honoured):
+        return False
+    if model is not None:
+        from affectlens.registry import UnknownRecognizer, get_spec
+
+        if not isinstance(model, str):
+            return False  # a recognizer object reads the file on the item route
+        try:
+            if get_spec(model).modality not in (Modality.SPEECH, Modality.TEXT):
+                return False
+        except UnknownRecognizer:
+            return False  # the item route reports the unknown name
+    from affectlens.audio.transcribe import multilingual_words_installed
+
+    return multilingual_words_installed()
+
+
+def route_for(x: Any, options: AnalyzeOptions, model: ModelChoice = None) -> tuple[str, AnalyzeOptions, list[str]]:
     """The route for ``x``, the options it runs with (a transcript found beside the media filled in)
     and notes on what was chosen for the user."""
     is_path = isinstance(x, str | os.PathLike) and not options.as_text and os.fspath(x) != "-"
@@ -77,6 +106,8 @@ def route_for(x: Any, options: AnalyzeOptions) -> tuple[str, AnalyzeOptions, lis
         return "media", options.with_changes(transcript=found), [note]
     if options.dialogue or options.support or options.supporter is not None or is_subtitles(path):
         return "dialogues", options, []
+    if words_by_default(path, options, model):
+        return "words", options, []
     return "items", options, []
 
 
@@ -84,7 +115,8 @@ def _refuse_unhonoured(route: str, options: AnalyzeOptions) -> None:
     defaults = AnalyzeOptions()
     honoured = _HONOURED[route] | {"chunk_rows", "find_transcript", "as_text"}
     refused = [name for name in _OPTION_NAMES
-               if name not in honoured and getattr(options, name) != getattr(defaults, name)]
+               if name not in honoured and getattr(options, name) != getattr(defaults, name)
+               and getattr(options, name) is not False]  # words=False: the voice alone, honoured everywhere
     if refused:
         names = ", ".join(_OPTION_NAMES[n] for n in refused)
         raise UnsupportedOption(f"{names}: not available for {_ROUTE_WORDS[route]}")
@@ -104,7 +136,7 @@ def start(
     media); by default it becomes an ``AffectlensWarning``.
     """
     options = options or AnalyzeOptions()
-    route, options, notes = route_for(x, options)
+    route, options, notes = route_for(x, options, model)
     for note in notes:
         if notify is not None:
             notify(note)
@@ -175,7 +207,7 @@ def _media_result(path: Path, route: str, options: AnalyzeOptions, model: str | 
     if route == "words":
         from affectlens.fusion.speech_words import analyze_speech_with_words
 
-        return analyze_speech_with_words(path, **chosen)
+        return analyze_speech_with_words(path, required=bool(options.words), **chosen)
     from affectlens.fusion.media import analyze_media_with_transcript
 
     transcript = options.transcript

@@ -136,6 +136,49 @@ def test_cli_words_option_prints_the_fused_segments(talk: Path, models: dict[str
     assert any(s.get("text") == "furious shouting" for s in segments)
 
 
+def test_cli_gives_a_recording_its_words_by_default_and_no_words_keeps_the_voice(
+        talk: Path, models: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import affectlens.audio.transcribe as transcribe_module
+    import affectlens.fusion.speech_words as speech_words
+    import affectlens.processing as processing
+    from affectlens.cli import app
+    from affectlens.types import Modality
+
+    monkeypatch.setattr(transcribe_module, "WordTranscriber", LoudnessTranscriber)
+    monkeypatch.setattr(transcribe_module, "multilingual_words_installed", lambda: True)
+    monkeypatch.setattr(speech_words, "_default",
+                        lambda m: models["speech"] if m is Modality.SPEECH else models["text"])
+    monkeypatch.setattr(processing.RecognizerPool, "get", lambda self, m: models["speech"])
+
+    def segments(*options: str) -> list[dict[str, Any]]:
+        outcome = CliRunner().invoke(app, ["analyze", str(talk), "--format", "json", *options])
+        assert outcome.exit_code == 0, outcome.output
+        [result] = json.loads(outcome.stdout)["results"]
+        return list(result["segments"])
+
+    fused = segments()
+    assert [s["modality"] for s in fused] == ["fused", "fused"] and fused[1]["text"] == "furious shouting"
+    voice = segments("--no-words")
+    assert [s["modality"] for s in voice] == ["speech", "speech"] and "words" not in voice[0].get("extras", {})
+
+
+def test_words_by_default_fall_back_to_the_voice_when_whisper_cannot_load(talk: Path,
+                                                                         models: dict[str, Any]) -> None:
+    class Unloadable(LoudnessTranscriber):
+        def load(self) -> None:
+            raise OSError("read-only cache")
+
+    result = analyze_speech_with_words(talk, transcriber=Unloadable(), required=False, **models)
+    assert [s.modality.value for s in result.segments] == ["speech", "speech"]
+    assert any("could not load" in w and "read-only cache" in w for w in result.warnings)
+    with pytest.raises(OSError, match="read-only cache"):
+        analyze_speech_with_words(talk, transcriber=Unloadable(), **models)  # asked for: the error stands
+
+
 def test_library_analyze_with_words_returns_the_fused_segments(talk: Path, models: dict[str, Any],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import affectlens

@@ -36,6 +36,20 @@ MIN_WORD_SECONDS = 0.02  # a word timed shorter than this has no usable time of 
 GAP_SECONDS = 0.5  # silence between packed segments, so Whisper ends a sentence there
 
 
+
+def multilingual_words_installed() -> bool:
+    """Whether multilingual Whisper base and the runtime that decodes it are installed (the ``whisper`` extra).
+
+    Words are on by default for a recording only then: base detects the language, so words in
+    another language are kept as words and never read by the English text model, whereas tiny.en
+    writes invented English for them (``docs/speech.md``)."""
+    import importlib.util
+
+    from affectlens.audio.whisper_base import PART_PACKAGES
+
+    needed = (*PART_PACKAGES, "faster_whisper", "ctranslate2")
+    return all(importlib.util.find_spec(p) is not None for p in needed)
+
 @dataclass(frozen=True)
 class Word:
     text: str
@@ -73,11 +87,7 @@ class WordTranscriber:
     @classmethod
     def default(cls, threads: int | None = None) -> WordTranscriber:
         """Multilingual Whisper base, language detected, where its wheels are installed; English tiny.en else."""
-        import importlib.util
-
-        from affectlens.audio.whisper_base import PART_PACKAGES
-
-        if all(importlib.util.find_spec(p) is not None for p in PART_PACKAGES):
+        if multilingual_words_installed():
             return cls(threads=threads, model_name="base", language=None)
         return cls(threads=threads)
 

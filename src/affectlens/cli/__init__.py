@@ -247,14 +247,16 @@ def analyze(
         ),
     ] = None,
     words: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--words",
+            "--words/--no-words",
             help="Audio/video INPUT without a transcript: per speech segment the words (pinned Whisper, the "
             "'whisper' extra: multilingual base, else English tiny.en), the voice and the words' emotion (English "
-            "words only), fused with a disagreement score.",
+            "words only), fused with a disagreement score. Default: on for an audio file where multilingual "
+            "base is installed, off otherwise; --no-words: the voice timeline alone.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -288,7 +290,6 @@ def analyze(
       affectlens analyze reviews.csv --column body --id review_id --out emotions.csv
       affectlens analyze big.parquet --column text --out emotions.parquet
       echo "so happy today" | affectlens analyze - --format json
-      affectlens analyze talk.wav --output talk.csv --plot timeline.png
       affectlens analyze photo.jpg --annotate photo_faces.jpg
       affectlens analyze clip.mp4 --fps 2 --start 10 --end 70 --output clip.csv --plot clip.png
       affectlens analyze clip.mp4 --tracks people.csv
@@ -297,7 +298,8 @@ def analyze(
       affectlens analyze chat.csv --dialogue --support --supporter helper
       affectlens analyze talk.srt
       affectlens analyze clip.mp4 --transcript clip.srt --out clip.jsonl
-      affectlens analyze talk.wav --words --out talk.jsonl
+      affectlens analyze talk.wav --out talk.jsonl          # words + voice per speech segment
+      affectlens analyze talk.wav --no-words --plot talk.png  # the voice timeline alone
     """
 
     with _cli_errors():

@@ -50,7 +50,7 @@ def run_analyze(
         source = TextItem(text, source="<stdin>")
     elif options.as_text:
         source = TextItem(input)  # empty or invalid UTF-8: one error from ``plan_input``
-    route, _, _ = planner.route_for(source, options)
+    route, _, _ = planner.route_for(source, options, model)
     _refuse_surface_options(route, plot=plot, annotate=annotate, tracks=tracks, resume=resume)
     fmt = _output_format(fmt, out)
     if out is not None and out.parent and not out.parent.exists():

@@ -38,12 +38,14 @@ def analyze_speech_with_words(
     text: Any = None,
     transcriber: Any = None,
     config: FusionConfig | None = None,
+    required: bool = True,
 ) -> EmotionResult:
     """Voice + words + text emotion per speech segment of ``media`` (any audio or video file).
 
     ``speech``/``text``: recognizers (default: the registry's defaults); ``transcriber``: a
     ``WordTranscriber`` (default: ``WordTranscriber.default()``).  Failing text analysis is reported and
-    the voice results are kept; a failing transcriber raises (it is what was asked for).
+    the voice results are kept.  A transcriber that cannot load raises when the words were asked for
+    (``required``); when they were only the default, the voice timeline is returned with a warning.
     """
     from affectlens.audio.decode import open_audio
     from affectlens.audio.transcribe import WordTranscriber, slice_segments
@@ -60,7 +62,13 @@ def analyze_speech_with_words(
         return EmotionResult((), str(media), tuple(problems))
 
     words_model = transcriber if transcriber is not None else WordTranscriber.default()
-    words_model.load()
+    try:
+        words_model.load()
+    except Exception as exc:
+        if required:
+            raise
+        note = f"words: the transcriber could not load ({type(exc).__name__}: {exc}); the voice alone"
+        return replace(voice, warnings=(*voice.warnings, note))
     windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
     sliced = zip(slice_segments(audio.chunks(30.0), windows), (w[0] for w in windows), strict=False)
     words = list(words_model.transcribe_many(sliced))
