@@ -49,7 +49,8 @@ def serving(recognizers: list[Recognizer], temp_dir: Path) -> Iterator[str]:
     """``create_app(recognizers=...)`` under uvicorn in a thread; yields its base URL."""
     import uvicorn
 
-    app = create_app(ServiceSettings(temp_dir=str(temp_dir)), recognizers=recognizers)
+    # the stand-in speech recognizers read a voice, not Whisper's words
+    app = create_app(ServiceSettings(temp_dir=str(temp_dir), words_by_default=False), recognizers=recognizers)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -90,8 +90,11 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 
-def make_client(settings: ServiceSettings, recognizers: Sequence[Recognizer] | None = None) -> TestClient:
+def make_client(settings: ServiceSettings, recognizers: Sequence[Recognizer] | None = None, *,
+                words_by_default: bool = False) -> TestClient:
     if settings.allowed_hosts is None:  # starlette's test client sends "Host: testserver" (WebSockets always)
         settings = settings.with_overrides(allowed_hosts="testserver")
+    if not words_by_default:  # the stand-in speech recognizers read a voice, not Whisper's words
+        settings = settings.with_overrides(words_by_default=False)
     app = create_app(settings, recognizers=[DummyRecognizer()] if recognizers is None else recognizers)
     return TestClient(app)

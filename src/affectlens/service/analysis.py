@@ -82,14 +82,44 @@ def client_errors(saved: SavedUpload) -> Iterator[None]:
 
 
 def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None,
-                 transcript: str | None = None) -> dict[str, Any]:
+                 transcript: str | None = None, words: bool | None = None) -> dict[str, Any]:
     if transcript is not None:
         return analyze_with_transcript(saved, labels, transcript)
+    if _wants_words(saved, words, engine.settings.words_by_default):
+        return analyze_with_words(engine, saved, labels, required=bool(words))
     recognizer = media_recognizer(engine, saved)
     with client_errors(saved):
         analysis = processing.start_analysis(saved.path, model=recognizer, labels=labels)
         results = list(analysis.results)
     result = results[0] if len(results) == 1 else merge_results(results)
+    return scrubbed(result, saved.scrub).to_dict()
+
+
+def _wants_words(saved: SavedUpload, words: bool | None, by_default: bool) -> bool:
+    """As the planner decides for the CLI: asked for, or left unset for an audio upload where multilingual
+    Whisper is installed (``planner.words_by_default``) and the service's ``words_by_default`` setting is on."""
+    if words is not None:
+        return words
+    if not by_default:
+        return False
+    from affectlens.audio.transcribe import multilingual_words_installed
+
+    return saved.sniffed.kind == "audio" and multilingual_words_installed()
+
+
+def analyze_with_words(engine: Engine, saved: SavedUpload, labels: str | None, *, required: bool) -> dict[str, Any]:
+    """A recording without a transcript: per speech segment its words, the voice's and the words' emotion, fused
+    (``fusion.speech_words``, as ``affectlens analyze talk.wav``), with the service's loaded models."""
+    from affectlens.fusion.speech_words import analyze_speech_with_words
+    from affectlens.types import Modality
+
+    speech = media_recognizer(engine, saved)
+    with client_errors(saved):
+        if labels:
+            processing.check_label_set(labels)
+        result = analyze_speech_with_words(saved.path, speech=speech, text=engine.recognizer_for(Modality.TEXT),
+                                           transcriber=engine.words_transcriber(), required=required)
+        result = processing.map_result(result, labels)
     return scrubbed(result, saved.scrub).to_dict()
 
 

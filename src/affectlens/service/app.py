@@ -62,6 +62,9 @@ class ServiceState:
 TRANSCRIPT_HELP = ("Optional: the media's transcript as SRT or WebVTT text (`NAME: text` or `<v NAME>` names the "
                    "speaker): per turn the words', the voice's and (videos) the faces' emotions fused, with a "
                    "disagreement score, as `affectlens analyze MEDIA --transcript FILE`.")
+WORDS_HELP = ("Optional, without a transcript: `true` gives each speech segment its words (pinned Whisper), the "
+              "voice's and the words' emotions fused with a disagreement score, as `affectlens analyze MEDIA "
+              "--words`; `false` the voice alone. Unset: words for audio where multilingual Whisper is installed.")
 
 def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence[Recognizer] = ()) -> FastAPI:
     """The service.  ``recognizers`` become the defaults of their modalities (and are addressable
@@ -231,12 +234,12 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
         return JSONResponse(result)
 
     async def analyze_media(kind: str, file: UploadFile, labels: str | None, request: Request,
-                            transcript: str | None = None) -> JSONResponse:
+                            transcript: str | None = None, words: bool | None = None) -> JSONResponse:
         saved = await save_upload(file, kinds=(kind,), max_bytes=settings.max_upload_bytes,
                                   temp_dir=settings.temp_folder())
         try:  # duration and pixel caps from the header, own threads, cancelled when abandoned (limits.py)
             result = await state.sync_media.run(
-                request, saved, lambda: analysis.analyze_file(engine, saved, labels, transcript))
+                request, saved, lambda: analysis.analyze_file(engine, saved, labels, transcript, words))
         finally:
             remove_quietly(saved.path)
         return JSONResponse(result)
@@ -251,8 +254,9 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
                             labels: Annotated[str | None, Form(max_length=200)] = None,
                             transcript: Annotated[str | None, Form(max_length=2_000_000,
                                                                    description=TRANSCRIPT_HELP)] = None,
+                            words: Annotated[bool | None, Form(description=WORDS_HELP)] = None,
                             ) -> JSONResponse:
-        return await analyze_media("audio", file, labels, request, transcript)
+        return await analyze_media("audio", file, labels, request, transcript, words)
 
     @app.post("/v1/analyze/image", tags=["analyze"], dependencies=auth, response_model=schemas.ResultModel,
               responses=errors, description=media_doc.format(word="face"))
@@ -266,8 +270,9 @@ def _add_api_routes(app: FastAPI, state: ServiceState) -> None:
                             labels: Annotated[str | None, Form(max_length=200)] = None,
                             transcript: Annotated[str | None, Form(max_length=2_000_000,
                                                                    description=TRANSCRIPT_HELP)] = None,
+                            words: Annotated[bool | None, Form(description=WORDS_HELP)] = None,
                             ) -> JSONResponse:
-        return await analyze_media("video", file, labels, request, transcript)
+        return await analyze_media("video", file, labels, request, transcript, words)
 
     @app.post("/v1/jobs", tags=["jobs"], dependencies=auth, status_code=202, response_model=schemas.JobModel,
               responses=errors)

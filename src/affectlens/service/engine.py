@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from affectlens import processing
 from affectlens.inputs import TextItem
@@ -93,6 +94,7 @@ class Engine:
             self._defaults.setdefault(rec.modality, rec)
         self._loaded: OrderedDict[str, Recognizer] = OrderedDict()
         self._lock = threading.Lock()
+        self._transcriber: Any = None  # audio.transcribe.WordTranscriber, built on the first request for words
         self._batchers: dict[tuple[str, str], _Batcher] = {}  # (model, cues): one queue each
         self.default_error: str | None = None
         self.default_text: Recognizer | None = None
@@ -205,6 +207,16 @@ class Engine:
         with self._lock:
             self._loaded[key] = rec
         return rec
+
+    def words_transcriber(self) -> Any:
+        """The pinned Whisper that writes a recording's words (``WordTranscriber.default()``), one per service;
+        it loads on first use (``fusion.speech_words``)."""
+        with self._lock:
+            if self._transcriber is None:
+                from affectlens.audio.transcribe import WordTranscriber
+
+                self._transcriber = WordTranscriber.default()
+            return self._transcriber
 
     def stream_recognizer(self) -> Recognizer | None:
         """The speech recognizer for the audio stream, or None when none is installed."""

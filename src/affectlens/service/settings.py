@@ -54,6 +54,8 @@ class ServiceSettings:
     #: longest audio / video analysed synchronously, from the container header (413 beyond: use a job)
     max_sync_audio_seconds: float = 120.0
     max_sync_video_seconds: float = 30.0
+    #: an audio upload sent without ``words`` gets its words (Whisper) where multilingual base is installed
+    words_by_default: bool = True
     #: images and video frames: width x height read from the header (413 beyond, nothing decoded)
     max_image_pixels: int = 50_000_000
     #: threads for synchronous audio/image/video requests (jobs and model loading have their own)
@@ -95,6 +97,13 @@ class ServiceSettings:
 
 
 def _parse(raw: str, type_name: str, name: str) -> Any:
+    if type_name.startswith("bool"):
+        word = raw.strip().lower()
+        if word in ("1", "true", "yes", "on"):
+            return True
+        if word in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not true or false")
     try:
         if type_name.startswith("int"):
             return int(raw)
