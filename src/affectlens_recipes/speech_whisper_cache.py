@@ -199,6 +199,36 @@ def shipped_probabilities(threads: int) -> Callable[[np.ndarray], np.ndarray]:
     return probabilities
 
 
+def block_columns(blocks: tuple[int, ...], of: tuple[int, ...], dim: int) -> np.ndarray:
+    """Columns of ``blocks`` in a row pooled over the blocks ``of`` side by side: [means of ``of``, stds of ``of``]."""
+    missing = sorted(set(blocks) - set(of))
+    if missing:
+        raise ValueError(f"blocks {missing} are not in the cached window's blocks {of}")
+    means = [np.arange(of.index(b) * dim, (of.index(b) + 1) * dim) for b in blocks]
+    stds = [len(of) * dim + np.arange(of.index(b) * dim, (of.index(b) + 1) * dim) for b in blocks]
+    return np.concatenate(means + stds)
+
+
+def slice_window(cache: Path, window: str, source: str, corpora: list[str] | tuple[str, ...]) -> None:
+    """``window``'s rows taken from the cached window ``source`` with more blocks of the same encoder and copy kind
+    (e.g. ``base@2+3+4+5+6`` from ``base@1+2+3+4+5+6``): a block's states do not depend on which other blocks are
+    kept (only the encoder's own last block gets the final layer norm, whatever the window), and mean and std pool
+    each column on its own, so the slice equals a fresh extraction."""
+    target, origin = layer_window(window), layer_window(source)
+    if target is None or origin is None or (target[0], target[2]) != (origin[0], origin[2]):
+        raise ValueError(f"{window} cannot be sliced from {source}: the same encoder and copy kind are needed")
+    dim = {"tiny.en": 384, "base": 512}[target[0]]
+    keep = block_columns(target[1], origin[1], dim)
+    for corpus in corpora:
+        rows = load_cache(cache / source / f"{corpus}.npz")
+        if not rows:
+            continue
+        out = cache / window / f"{corpus}.npz"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_cache(out, {k: (f[keep], s) for k, (f, s) in rows.items()})
+        print(f"{out}: {len(rows)} rows sliced from {source}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -209,7 +239,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=CORPORA)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--slice-from", default=None,
+                        help="take --window's blocks from this cached window of more blocks (e.g. base@1+2+3+4+5+6) "
+                             "instead of encoding again")
     args = parser.parse_args(argv)
+    if args.slice_from:
+        slice_window(args.out, args.window, args.slice_from, args.corpora)
+        return
     for corpus in args.corpora:
         extract(load_corpus(corpus, args.data), args.out / args.window / f"{corpus}.npz", window=args.window,
                 threads=args.threads)

@@ -216,3 +216,12 @@ MODEL_DIR_V3 = MODEL_DIR.parent / "speech-whisper-xcorpus-v3"
 def create_v3(**params: Any) -> SpeechWhisperRecognizer:
     """Registry factory for ``speech.whisper-xcorpus.v3`` (its config names Whisper base's blocks 3 and 4)."""
     return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V3, "name": NAME_V3, **params})
+
+
+NAME_V4 = "speech.whisper-xcorpus.v4"
+MODEL_DIR_V4 = MODEL_DIR.parent / "speech-whisper-xcorpus-v4"
+
+
+def create_v4(**params: Any) -> SpeechWhisperRecognizer:
+    """Registry factory for ``speech.whisper-xcorpus.v4`` (its config names Whisper base's blocks 2 to 6)."""
+    return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V4, "name": NAME_V4, **params})
