@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-WHISPER_MODELS = ("speech.whisper-tiny-xcorpus.v1", "speech.whisper-xcorpus.v2", "speech.whisper-xcorpus.v3")
+WHISPER_MODELS = ("speech.whisper-tiny-xcorpus.v1", "speech.whisper-xcorpus.v2", "speech.whisper-xcorpus.v3",
+                  "speech.whisper-xcorpus.v4")
 # $AFFECTLENS_DATA first: from a git worktree, parents[2] is not the folder beside the checkout
 DATA = Path(os.environ.get("AFFECTLENS_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets"
             ) / "ravdess_speech_16k"
@@ -97,8 +98,10 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         if model in WHISPER_MODELS:  # the whisper extra; its thread knob is intra_threads
             from affectlens.recognizers import speech_whisper
 
-            folder = {speech_whisper.NAME_V2: speech_whisper.MODEL_DIR_V2,
-                      speech_whisper.NAME_V3: speech_whisper.MODEL_DIR_V3}.get(model, speech_whisper.MODEL_DIR)
+            folder = {speech_whisper.NAME: speech_whisper.MODEL_DIR,
+                      speech_whisper.NAME_V2: speech_whisper.MODEL_DIR_V2,
+                      speech_whisper.NAME_V3: speech_whisper.MODEL_DIR_V3,
+                      speech_whisper.NAME_V4: speech_whisper.MODEL_DIR_V4}[model]  # a new version: add it here
             rec: Any = speech_whisper.SpeechWhisperRecognizer(intra_threads=threads, model_dir=folder, name=model)
         else:
             rec = SpeechOnnxRecognizer(threads=threads)

@@ -13,7 +13,10 @@ Why faster-whisper encodes again instead of reusing the emotion pass's encoder s
 the emotion pass encodes each utterance at its own length; fed those states, the decoder
 loops ("Dogs are sitting by the door." repeated dozens of times) and took 111-115 s
 instead of 5.4-7.4 s for 12 RAVDESS clips (45.6 s of speech) on 2 loaded cores
-(``docs/speech.md``).  Whisper's decoder needs the 30 s window it was trained on.
+(``docs/speech.md``).  Whisper's decoder needs the 30 s window it was trained on, and the emotion
+heads cannot read their states from that window either: a clip's states inside a packed window
+are different features (UAR 0.50-0.63 instead of 0.83-0.86 with the same heads;
+``benchmarks/speech_shared_pass_probe.py``).
 What saves time instead is packing: consecutive short segments go into one window
 (``transcribe_many``, up to 28 s with 0.5 s of silence between them), so the encoder runs
 once per window rather than once per utterance; each word goes back to the segment it
