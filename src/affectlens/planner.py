@@ -68,9 +68,7 @@ def words_by_default(path: Path, options: AnalyzeOptions, model: ModelChoice = N
 
     if options.words is not None or path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
         return False
-    defaults = AnalyzeOptions()
-    honoured = _HONOURED["words"] | {"chunk_rows", "find_transcript", "as_text"}
-    if any(getattr(options, name) != getattr(defaults, name) for name in _OPTION_NAMES if name not in honoured):
+    if _unhonoured("words", options):
         return False
     if model is not None:
         from affectlens.registry import UnknownRecognizer, get_spec
@@ -111,12 +109,17 @@ def route_for(x: Any, options: AnalyzeOptions, model: ModelChoice = None) -> tup
     return "items", options, []
 
 
-def _refuse_unhonoured(route: str, options: AnalyzeOptions) -> None:
+def _unhonoured(route: str, options: AnalyzeOptions) -> list[str]:
+    """The options set (away from their defaults) that ``route`` cannot honour."""
     defaults = AnalyzeOptions()
     honoured = _HONOURED[route] | {"chunk_rows", "find_transcript", "as_text"}
-    refused = [name for name in _OPTION_NAMES
-               if name not in honoured and getattr(options, name) != getattr(defaults, name)
-               and getattr(options, name) is not False]  # words=False: the voice alone, honoured everywhere
+    return [name for name in _OPTION_NAMES
+            if name not in honoured and getattr(options, name) != getattr(defaults, name)
+            and getattr(options, name) is not False]  # words=False: the voice alone, honoured everywhere
+
+
+def _refuse_unhonoured(route: str, options: AnalyzeOptions) -> None:
+    refused = _unhonoured(route, options)
     if refused:
         names = ", ".join(_OPTION_NAMES[n] for n in refused)
         raise UnsupportedOption(f"{names}: not available for {_ROUTE_WORDS[route]}")
