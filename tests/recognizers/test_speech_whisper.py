@@ -96,6 +96,22 @@ def test_segments_follow_the_speech_with_scores_vad_and_cues(model_dir: Path) ->
     assert loud.extras["p_high_arousal"] > quiet.extras["p_high_arousal"]
 
 
+def test_heads_run_in_chunks_with_the_whole_file_as_baseline(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.features.functionals import zscore_rows
+    from affectlens.recognizers import speech_whisper
+
+    [whole] = make(model_dir).analyze([AudioClip(TALK, RATE, source="talk")])
+    monkeypatch.setattr(speech_whisper, "HEADS_CHUNK", 2)  # three utterances: two heads calls
+    [chunked] = make(model_dir).analyze([AudioClip(TALK, RATE, source="talk")])
+    assert [s.scores for s in chunked.segments] == [s.scores for s in whole.segments]
+    rec = make(model_dir)
+    rec.load()
+    rows = [np.arange(8, dtype=np.float32) * k + k * k for k in (1.0, 2.0, 5.0)]
+    emotion, _, _ = rec._heads("file", rows)
+    expected = rec._session["file"].run(["emotion"], {"features": zscore_rows(np.stack(rows)).astype(np.float32)})[0]
+    np.testing.assert_allclose(emotion, expected, atol=1e-6)
+
+
 def test_one_short_clip_uses_the_utterance_graph(model_dir: Path) -> None:
     [result] = make(model_dir).analyze([AudioClip(voice(260, 1.0, 0.6), RATE)])
     [seg] = result.segments
