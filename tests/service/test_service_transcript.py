@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from service_helpers import FakeSpeechRecognizer, make_client, silence, tone, wav_bytes
@@ -53,7 +55,7 @@ class _LoudWords:
 
 
 @pytest.fixture
-def words_client(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
+def words_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     from affectlens.recognizers.speech_onnx import SpeechOnnxRecognizer
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
     from affectlens.service.engine import Engine
@@ -61,8 +63,8 @@ def words_client(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
 
     monkeypatch.setattr(Engine, "words_transcriber", lambda self: _LoudWords())
     monkeypatch.setattr("affectlens.audio.transcribe.multilingual_words_installed", lambda: True)
-    speech = SpeechOnnxRecognizer(model_dir=make_tiny_speech_model(tmp_path / "speech"), vad=EnergyVad())  # type: ignore[operator]
-    text = TextOnnxRecognizer(make_tiny_text_model(tmp_path / "text"))  # type: ignore[operator]
+    speech = SpeechOnnxRecognizer(model_dir=make_tiny_speech_model(tmp_path / "speech"), vad=EnergyVad())
+    text = TextOnnxRecognizer(make_tiny_text_model(tmp_path / "text"))
     return make_client(ServiceSettings(), recognizers=[speech, text], words_by_default=True)
 
 
