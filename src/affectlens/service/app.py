@@ -64,7 +64,9 @@ TRANSCRIPT_HELP = ("Optional: the media's transcript as SRT or WebVTT text (`NAM
                    "disagreement score, as `affectlens analyze MEDIA --transcript FILE`.")
 WORDS_HELP = ("Optional, without a transcript: `true` gives each speech segment its words (pinned Whisper), the "
               "voice's and the words' emotions fused with a disagreement score, as `affectlens analyze MEDIA "
-              "--words`; `false` the voice alone. Unset: words for audio where multilingual Whisper is installed.")
+              "--words`; `false` the voice alone. Unset: words for audio where multilingual Whisper is installed "
+              "(and the service's `words_by_default` setting is on).")
+
 
 def create_app(settings: ServiceSettings | None = None, *, recognizers: Sequence[Recognizer] = ()) -> FastAPI:
     """The service.  ``recognizers`` become the defaults of their modalities (and are addressable
