@@ -25,17 +25,10 @@ import numpy as np
 
 from affectlens_recipes import speech_xcorpus as sx
 from affectlens_recipes.speech_corpora import CORPORA, load_corpus
-from affectlens_recipes.speech_whisper_cache import extract
+from affectlens_recipes.speech_whisper_cache import block_columns, extract
 
 BLOCKS = {"tiny.en": 4, "base": 6}
 STATE_DIM = {"tiny.en": 384, "base": 512}
-
-
-def columns(blocks: tuple[int, ...], n_blocks: int, dim: int) -> np.ndarray:
-    """Columns of ``blocks`` in a row pooled over all blocks side by side: [means of 1..N, stds of 1..N]."""
-    means = [np.arange((b - 1) * dim, b * dim) for b in blocks]
-    stds = [n_blocks * dim + np.arange((b - 1) * dim, b * dim) for b in blocks]
-    return np.concatenate(means + stds)
 
 
 def main() -> None:
@@ -47,6 +40,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args()
     n, dim = BLOCKS[args.model], STATE_DIM[args.model]
+    every_block = tuple(range(1, n + 1))
     window = f"{args.model}@" + "+".join(str(b) for b in range(1, n + 1))
     for corpus in CORPORA:
         extract(load_corpus(corpus, args.data), args.cache / window / f"{corpus}.npz", window=window, threads=1)
@@ -55,8 +49,8 @@ def main() -> None:
     for candidate in candidates:
         blocks = tuple(int(b) for b in candidate.split("+"))
         started = time.time()
-        data = sx.Dataset(full.x[:, columns(blocks, n, dim)], full.corpus, full.speaker, full.label, full.fold,
-                          full.seconds)
+        data = sx.Dataset(full.x[:, block_columns(blocks, every_block, dim)], full.corpus, full.speaker, full.label,
+                          full.fold, full.seconds)
         in_corpus = {c: sx.in_corpus_folds(data, c, "global") for c in CORPORA}
         loco = sx.leave_one_corpus_out(data, "global")
         print(json.dumps({

@@ -29,12 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from affectlens.audio.transcribe import GAP_SECONDS, PACK_SECONDS
 from affectlens_recipes import speech_xcorpus as sx
 from affectlens_recipes.speech_corpora import CORPORA, load_corpus
 from affectlens_recipes.speech_whisper_cache import layer_encoder, read_clip
-
-GAP_S = 0.5
-WINDOW_S = 28.0
 
 
 def packed_windows(clips: list, seed: int = 0) -> Iterator[list[tuple[str, np.ndarray]]]:
@@ -48,7 +46,8 @@ def packed_windows(clips: list, seed: int = 0) -> Iterator[list[tuple[str, np.nd
         current: list[tuple[str, np.ndarray]] = []
         for clip in mine:
             x = trim_silence(read_clip(clip.path))
-            if current and sum(p.size for _, p in current) + len(current) * GAP_S * RATE + x.size > WINDOW_S * RATE:
+            filled = sum(p.size for _, p in current) + len(current) * GAP_SECONDS * RATE
+            if current and filled + x.size > PACK_SECONDS * RATE:
                 yield current
                 current = []
             current.append((clip.key, x))
@@ -60,7 +59,7 @@ def packed_rows(encoder: object, clips: list) -> dict[str, np.ndarray]:
     """Each clip's pooled states inside its packed window (one encoder pass per window)."""
     from affectlens.audio.whisper_encoder import HOP, RATE, encoder_input, pool
 
-    gap = np.zeros(int(GAP_S * RATE), np.float32)
+    gap = np.zeros(int(GAP_SECONDS * RATE), np.float32)
     rows: dict[str, np.ndarray] = {}
     for window in packed_windows(clips):
         spans, at = [], 0

@@ -95,14 +95,10 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         out["decode_vad_s"] = round(time.perf_counter() - started, 2)
         out["vad_segments"] = count
     if "full" in passes:
-        if model in WHISPER_MODELS:  # the whisper extra; its thread knob is intra_threads
-            from affectlens.recognizers import speech_whisper
+        if model in WHISPER_MODELS:  # the registry's own factory (its folder); its thread knob is intra_threads
+            from affectlens.registry import load_recognizer
 
-            folder = {speech_whisper.NAME: speech_whisper.MODEL_DIR,
-                      speech_whisper.NAME_V2: speech_whisper.MODEL_DIR_V2,
-                      speech_whisper.NAME_V3: speech_whisper.MODEL_DIR_V3,
-                      speech_whisper.NAME_V4: speech_whisper.MODEL_DIR_V4}[model]  # a new version: add it here
-            rec: Any = speech_whisper.SpeechWhisperRecognizer(intra_threads=threads, model_dir=folder, name=model)
+            rec: Any = load_recognizer(model, intra_threads=threads)
         else:
             rec = SpeechOnnxRecognizer(threads=threads)
         started = time.perf_counter()

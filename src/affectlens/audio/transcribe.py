@@ -39,7 +39,6 @@ MIN_WORD_SECONDS = 0.02  # a word timed shorter than this has no usable time of 
 GAP_SECONDS = 0.5  # silence between packed segments, so Whisper ends a sentence there
 
 
-
 def multilingual_words_installed() -> bool:
     """Whether multilingual Whisper base and the runtime that decodes it are installed (the ``whisper`` extra).
 
@@ -52,6 +51,7 @@ def multilingual_words_installed() -> bool:
 
     needed = (*PART_PACKAGES, "faster_whisper", "ctranslate2")
     return all(importlib.util.find_spec(p) is not None for p in needed)
+
 
 @dataclass(frozen=True)
 class Word:

@@ -96,15 +96,14 @@ def analyze_file(engine: Engine, saved: SavedUpload, labels: str | None,
 
 
 def _wants_words(saved: SavedUpload, words: bool | None, by_default: bool) -> bool:
-    """As the planner decides for the CLI: asked for, or left unset for an audio upload where multilingual
-    Whisper is installed (``planner.words_by_default``) and the service's ``words_by_default`` setting is on."""
-    if words is not None:
-        return words
-    if not by_default:
-        return False
-    from affectlens.audio.transcribe import multilingual_words_installed
+    """Asked for, or left unset where the service's ``words_by_default`` setting is on and the planner's rule
+    gives an upload the words (``planner.words_by_default``: audio, multilingual Whisper installed)."""
+    if words is not None or not by_default:
+        return bool(words)
+    from affectlens.options import AnalyzeOptions
+    from affectlens.planner import words_by_default
 
-    return saved.sniffed.kind == "audio" and multilingual_words_installed()
+    return words_by_default(saved.path, AnalyzeOptions())
 
 
 def analyze_with_words(engine: Engine, saved: SavedUpload, labels: str | None, *, required: bool) -> dict[str, Any]:
