@@ -13,9 +13,11 @@ alone.  Reported per duration: wall time of ``recognizer.analyze([open_audio(pat
 (model load excluded and reported apart), real-time factor (wall / audio seconds), peak
 RSS, segments, and the share of decode-only and decode+VAD passes over the same file.
 The ``words`` pass (``--passes ...,words``) times the whole path of ``analyze talk.wav
---words`` (``fusion.speech_words``: VAD + voice emotion + Whisper tiny.en words + text
-emotion + fusion) with the same, already loaded, speech recognizer; its real-time factor is
-printed next to the emotion-only one, with the seconds spent in Whisper decoding apart.
+--words`` (``fusion.speech_words``: VAD + voice emotion + Whisper words + text
+emotion + fusion; ``--encoder-pass shared``, the default, shares one encoder pass per window
+between the words and the voice where the model has window heads) with the same, already
+loaded, speech recognizer; its real-time factor is printed next to the emotion-only one, with
+the seconds spent in Whisper decoding apart.
 Also: the cost of three resamplers (soxr, scipy ``resample_poly``, FFmpeg through PyAV)
 on 60 s of 44.1 kHz audio, and of the prosody features per second of speech.
 """
@@ -37,7 +39,7 @@ from typing import Any
 import numpy as np
 
 WHISPER_MODELS = ("speech.whisper-tiny-xcorpus.v1", "speech.whisper-xcorpus.v2", "speech.whisper-xcorpus.v3",
-                  "speech.whisper-xcorpus.v4")
+                  "speech.whisper-xcorpus.v4", "speech.whisper-xcorpus.v5")
 # $AFFECTLENS_DATA first: from a git worktree, parents[2] is not the folder beside the checkout
 DATA = Path(os.environ.get("AFFECTLENS_DATA") or Path(__file__).resolve().parents[2] / "shared" / "datasets"
             ) / "ravdess_speech_16k"
@@ -72,7 +74,7 @@ def make_long_audio(path: Path, minutes: float, seed: int = 0, max_gap_s: float 
 
 
 def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn.v1",
-          words_model: str = "default") -> dict[str, Any]:
+          words_model: str = "default", encoder_pass: str = "shared") -> dict[str, Any]:
     """Runs in a fresh process: load once, then time the asked passes over the file."""
     from affectlens.audio import open_audio
     from affectlens.audio.vad import SileroVad, iter_utterances
@@ -113,13 +115,17 @@ def child(path: str, threads: int, passes: str, model: str = "speech.ravdess-cnn
         out["speech_seconds"] = round(sum((s.end or 0) - (s.start or 0) for s in result.segments), 1)
         out["warnings"] = list(result.warnings)
         if "words" in passes:
-            out.update(words_pass(path, rec, threads, seconds, words_model))
+            out.update(words_pass(path, rec, threads, seconds, words_model, encoder_pass))
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     return out
 
 
-def words_pass(path: str, speech: Any, threads: int, seconds: float, words_model: str = "default") -> dict[str, Any]:
-    """The whole path with words (loads excluded, reported apart); Whisper decoding timed on its own too."""
+def words_pass(path: str, speech: Any, threads: int, seconds: float, words_model: str = "default",
+               encoder_pass: str = "shared") -> dict[str, Any]:
+    """The whole path with words (loads excluded, reported apart); Whisper decoding timed on its own too.
+
+    ``encoder_pass``: "shared" (one encoder pass per window for words and voice, where the speech model has
+    window heads: ``audio.shared_pass``) or "separate" (the voice encoded per utterance, then Whisper's own)."""
     from affectlens.audio import open_audio
     from affectlens.audio.transcribe import WordTranscriber
     from affectlens.fusion.speech_words import analyze_speech_with_words
@@ -140,7 +146,10 @@ def words_pass(path: str, speech: Any, threads: int, seconds: float, words_model
     chosen = WordTranscriber.default(threads) if words_model == "default" else WordTranscriber(
         threads=threads, model_name=words_model, language="en" if words_model == "tiny.en" else None)
     words = Timed(threads=threads, model_name=chosen.model_name, language=chosen.language)
-    words.load()
+    shared = speech.window_encoder() if encoder_pass == "shared" and hasattr(speech, "window_encoder") else None
+    if shared is not None:
+        words.attach(shared)
+    words.load()  # loaded here so that its load is not timed: a transcriber loaded without attach stays separate
     text = RecognizerPool().get(Modality.TEXT)
     text.load()
     out: dict[str, Any] = {"words_model": chosen.model_name, "words_load_s": round(time.perf_counter() - started, 2)}
@@ -153,6 +162,9 @@ def words_pass(path: str, speech: Any, threads: int, seconds: float, words_model
     out["whisper_decode_s"] = round(Timed.spent, 2)
     out["words_segments"] = len(result.segments)
     out["words_total"] = sum(len(s.extras.get("words", ())) for s in result.segments)
+    out["encoder_pass"] = "shared" if words.shared is not None else "separate"
+    if words.shared is not None:
+        out["shared_encoder_passes"] = words.shared.passes
     out["segments_with_text"] = sum(1 for s in result.segments if "text" in s.extras.get("modalities", {}))
     return out
 
@@ -216,10 +228,14 @@ def main() -> None:
                         help="longest silence between utterances, s (0.3: dense speech, as in a podcast)")
     parser.add_argument("--words-model", default="default", choices=("default", "tiny.en", "base"),
                         help="the words pass's Whisper (default: WordTranscriber.default(), base where installed)")
+    parser.add_argument("--encoder-pass", default="shared", choices=("shared", "separate"),
+                        help="words pass: one encoder pass per window for words and voice (where the model has "
+                             "window heads), or the voice per utterance and Whisper's own pass")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.threads, args.passes, args.model, args.words_model)))
+        print(json.dumps(child(args.child, args.threads, args.passes, args.model, args.words_model,
+                               args.encoder_pass)))
         return
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -227,6 +243,7 @@ def main() -> None:
         "threads": args.threads,
         "model": args.model,
         "max_gap_s": args.max_gap,
+        "encoder_pass": args.encoder_pass,
         "runs": {},
     }
     report["resample_60s_44k1_to_16k_s"] = resampler_costs()
@@ -238,7 +255,8 @@ def main() -> None:
             report["audio"] = make_long_audio(path, minutes, max_gap_s=args.max_gap)
             made = time.perf_counter() - started
             proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--threads", str(args.threads),
-                                   "--passes", args.passes, "--model", args.model, "--words-model", args.words_model],
+                                   "--passes", args.passes, "--model", args.model, "--words-model", args.words_model,
+                                   "--encoder-pass", args.encoder_pass],
                                   capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 raise SystemExit(proc.stderr)

@@ -50,7 +50,7 @@ def test_changed_head_fails_the_hash_check_unless_verify_is_off(tmp_path: Path) 
 
 SHIPPED_RECOGNIZER_FOLDERS = ("text-minilm-goemotions-v1", "dialogue-minilm-meld-bigru-v1", "support-esconv-minilm-v1",
                               "speech-ravdess-cnn-v1", "speech-whisper-tiny-xcorpus-v1", "speech-whisper-xcorpus-v3",
-                              "speech-whisper-xcorpus-v4", "face-ferplus-cnn-v1",
+                              "speech-whisper-xcorpus-v4", "speech-whisper-xcorpus-v5", "face-ferplus-cnn-v1",
                               "cause-reccon-logreg-v1", "cause-span-reccon-v1")
 
 
@@ -140,6 +140,7 @@ def test_the_registry_lists_what_the_folders_say() -> None:
                          ("speech.whisper-tiny-xcorpus.v1", "speech-whisper-tiny-xcorpus-v1"),
                          ("speech.whisper-xcorpus.v3", "speech-whisper-xcorpus-v3"),
                          ("speech.whisper-xcorpus.v4", "speech-whisper-xcorpus-v4"),
+                         ("speech.whisper-xcorpus.v5", "speech-whisper-xcorpus-v5"),
                          ("face.ferplus-cnn.v1", "face-ferplus-cnn-v1"),
                          ("face.ferplus-wild-fusion.v2", "face-ferplus-wild-fusion-v2"),
                          ("face.ferplus-wild-fusion.v3", "face-ferplus-wild-fusion-v3")):

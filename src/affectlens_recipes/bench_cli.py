@@ -101,7 +101,8 @@ def speech_xcorpus_command(
         "--data-root", metavar="PATH", help="Folder of the staged corpora [default: $AFFECTLENS_DATA, else "
         "../shared/datasets].")] = None,
     system: Annotated[list[str] | None, typer.Option(
-        "--system", metavar="NAME", help="whisper-base-deep, whisper-base-mid, whisper-tiny, whisper-base, logmel, "
+        "--system", metavar="NAME", help="whisper-base-deep, whisper-base-window, whisper-base-mid, whisper-tiny, "
+        "whisper-base, logmel, "
         "egemaps, shipped-ravdess-cnn; repeat [default: all; egemaps only with the egemaps extra, whisper-base(-*) "
         "only when installed].")] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, metavar="N", help="Encoder threads.")] = 1,
@@ -113,7 +114,7 @@ def speech_xcorpus_command(
     augment: Annotated[str | None, typer.Option(
         "--augment", metavar="WINDOW", help="Also train the system whose features this window extends with the "
         "augmented copies cached under it (clip-noisy: whisper-tiny; base@3+4-noisy: whisper-base-mid; "
-        "base@2+3+4+5+6-noisy: whisper-base-deep; several "
+        "base@2+3+4+5+6-noisy: whisper-base-deep; base@2+3+4+5+6-window-noisy: whisper-base-window; several "
         "comma-separated; affectlens_recipes.speech_whisper_cache).")] = None,
     axes: Annotated[str, typer.Option(
         "--axes", metavar="FROM", help="heads: arousal and valence from two binary heads; emotion: from the "

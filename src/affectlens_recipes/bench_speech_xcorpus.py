@@ -14,6 +14,9 @@ speakers; LOCO only):
 
 - ``whisper-base-deep``: pooled states of multilingual Whisper base's blocks 2 to 6 of 6 (ours,
   5120-d; ``audio.whisper_layers``), the features of ``speech.whisper-xcorpus.v4``;
+- ``whisper-base-window``: the same blocks, each clip pooled *inside a packed 30 s window* of its
+  speaker's clips (``speech_window_cache``), the rows the words path's shared encoder pass gives
+  (``audio.shared_pass``; ``speech.whisper-xcorpus.v5``'s window heads);
 - ``whisper-base-mid``: pooled states of multilingual Whisper base's blocks 3 and 4 of 6 (ours,
   2048-d; ``audio.whisper_layers``), the features of ``speech.whisper-xcorpus.v3``;
 - ``whisper-tiny``: pooled Whisper tiny.en encoder states (last block, 768-d);
@@ -47,7 +50,8 @@ from affectlens_recipes.speech_xcorpus import MODES  # LOCO; in-corpus folds: IN
 
 # whisper-base-deep / -mid: multilingual base's blocks 2-6 / 3+4 of 6 (audio.whisper_layers), the features of
 # speech.whisper-xcorpus.v4 / v3
-FEATURE_SYSTEMS = {"whisper-base-deep": "base@2+3+4+5+6", "whisper-base-mid": "base@3+4", "whisper-tiny": "clip",
+FEATURE_SYSTEMS = {"whisper-base-deep": "base@2+3+4+5+6", "whisper-base-window": "base@2+3+4+5+6-window",
+                   "whisper-base-mid": "base@3+4", "whisper-tiny": "clip",
                    "whisper-base": "base-clip", "logmel": "logmel", "egemaps": "egemaps"}
 SHIPPED = "shipped-ravdess-cnn"
 SHIPPED_SAMPLE = 300  # clips per corpus the shipped model is scored on (its full pipeline costs ~0.5 s per clip)
@@ -74,6 +78,12 @@ def ensure_features(cache: Path, kinds: list[str], data: Path | None, threads: i
         corpora = [c for c in CORPORA if not (kind == "shipped" and c == "ravdess")]
         for corpus in corpora:
             on_progress(f"features {kind}: {corpus}")
+            if kind.endswith("-window"):  # packed windows (the words path's shared pass): their own recipe
+                from affectlens_recipes import speech_window_cache
+
+                blocks = tuple(int(b) for b in kind.split("@")[1].removesuffix("-window").split("+"))
+                speech_window_cache.extract(corpus, cache, blocks, noisy=False, seed=0, data=data)
+                continue
             clips = load_corpus(corpus, data)
             extract(shipped_sample(clips) if kind == "shipped" else clips, cache / kind / f"{corpus}.npz",
                     window=kind, threads=threads)
@@ -119,6 +129,20 @@ def _augmented_copies(cache: Path, window: str, data: Path | None) -> Any:
     return copies
 
 
+def is_copy_of(augment: str, window: str) -> bool:
+    """Whether cache window ``augment`` holds other rows of ``window``'s clips to train on: augmented copies
+    (``base@3+4-noisy`` of ``base@3+4``; ``base@3+4-window-noisy`` of ``base@3+4-window``, not of ``base@3+4``)
+    or, for rows pooled inside packed windows, the same clips encoded alone (``base@3+4`` and its copies for
+    ``base@3+4-window``)."""
+    import re
+
+    copy = r"(-(noisy|reverb|speed\d{2,3}))"
+    if re.fullmatch(re.escape(window) + copy, augment):
+        return True
+    alone = window.removesuffix("-window")
+    return alone != window and re.fullmatch(re.escape(alone) + copy + "?", augment) is not None
+
+
 def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ...] = (*FEATURE_SYSTEMS, SHIPPED),
                 threads: int = 1, c: float = 0.05, modes: tuple[str, ...] = MODES, in_corpus: bool = True,
                 augment: str | None = None, axes: str = "heads",
@@ -145,7 +169,7 @@ def run_xcorpus(cache: Path, *, data: Path | None = None, systems: tuple[str, ..
         fit: sx.Fitter = fitter
         suffix = ""
         # augmented copies (cache window ``augment``, whichever corpora it has) of the system whose window it extends
-        if augment and all(w.startswith(FEATURE_SYSTEMS[system] + "-") for w in augment.split(",")):
+        if augment and all(is_copy_of(w, FEATURE_SYSTEMS[system]) for w in augment.split(",")):
             fit, suffix = sx.augmenting_fitter(fitter, _augmented_copies(cache, augment, data)), f"+{augment}"
         for mode in modes:
             key = f"{system}{suffix}{'+axes-from-emotion' if axes == 'emotion' else ''}/{mode}"

@@ -23,6 +23,8 @@ ONNX_FILES = {"utterance": "heads_utterance.onnx", "file": "heads_file.onnx"}
 # the utterance graph: heads trained on rows through the pooled standardiser ("global"): measured in-corpus
 # RAVDESS UAR 0.637 vs 0.495 for per-corpus z-scored training rows, leave-one-corpus-out mean 0.373 vs 0.383
 MODE_OF = {"utterance": "global", "file": "speaker"}
+# heads for rows pooled inside packed Whisper windows (the words path's shared encoder pass, audio.shared_pass)
+WINDOW_ONNX_FILES = {"window_utterance": "heads_window_utterance.onnx", "window_file": "heads_window_file.onnx"}
 
 
 def heads_to_onnx(heads: Heads, path: Path) -> None:
@@ -96,7 +98,8 @@ def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: s
     folder.mkdir(parents=True, exist_ok=True)
     classes = None
     sha: dict[str, str] = {}
-    for mode, filename in ONNX_FILES.items():
+    files = {**ONNX_FILES, **{m: f for m, f in WINDOW_ONNX_FILES.items() if m in heads_by_mode}}
+    for mode, filename in files.items():
         heads = heads_by_mode[mode]
         names = [CLASSES[k] for k in heads.classes]
         if classes is not None and names != classes:
@@ -108,7 +111,7 @@ def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: s
         "version": version,
         "label_set": "ravdess",
         "labels": classes,
-        "onnx_files": ONNX_FILES,
+        "onnx_files": files,
         "encoder": {**encoder_entry(window), **({"sha256": encoder_sha256} if encoder_sha256 is not None else {})},
         "normalisation": {"min_file_segments": 3, "min_file_speech_s": 5.0},
         "sha256": sha,
@@ -120,11 +123,14 @@ def write_model_dir(folder: Path, heads_by_mode: dict[str, Heads], *, version: s
 
 def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path | None = None,
                     window: str = "clip", version: str = "v1", augment: str | None = None,
-                    axes: str = "heads") -> Path:
+                    axes: str = "heads", window_rows: str | None = None, window_augment: str | None = None,
+                    window_bench: Path | None = None) -> Path:
     """Fit both modes' heads on every clip of the four corpora and write the model folder (+ metrics.json).
 
     ``augment``: a cache window of augmented copies (e.g. ``clip-noisy``) whose rows are added to
-    the training rows of the corpora it covers (same speakers, labels and folds)."""
+    the training rows of the corpora it covers (same speakers, labels and folds).  ``window_rows``: the cache
+    window of rows pooled inside packed Whisper windows (``speech_window_cache``, e.g. ``base@2+3+4+5+6-window``)
+    for the window heads (same recipe; ``window_augment`` its copies), read by the words path's shared pass."""
     from affectlens_recipes.speech_corpora import CORPORA, LANGUAGES, LICENCES
     from affectlens_recipes.speech_xcorpus import fit_heads, load_features, with_augmented
 
@@ -133,6 +139,12 @@ def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path
     if augment:
         data = with_augmented(data, cache, augment)
     heads = {mode: fit_heads(data, MODE_OF[mode], c=c, axes=axes) for mode in ONNX_FILES}
+    if window_rows:
+        packed = load_features(cache, window_rows, CORPORA)
+        if window_augment:
+            packed = with_augmented(packed, cache, window_augment)
+        heads.update({mode: fit_heads(packed, MODE_OF[mode.removeprefix("window_")], c=c, axes=axes)
+                      for mode in WINDOW_ONNX_FILES})
     encoder = encoder_entry(window)
     copies = {corpus: int((data.corpus == corpus).sum()) - counts[corpus] for corpus in CORPORA}
     extra = {"training": {"corpora": {c_: {"clips": counts[c_], "augmented_copies": copies[c_],
@@ -143,7 +155,11 @@ def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path
                           "augmentation": augment or "none",
                           "features": f"Whisper {encoder['model']} encoder states"
                                       + (f" of blocks {'+'.join(map(str, encoder['layers']))}" if "layers" in encoder
-                                         else "") + f", mean+std over the clip's frames ({data.x.shape[1]})"},
+                                         else "") + f", mean+std over the clip's frames ({data.x.shape[1]})",
+                          **({"window_heads": f"the same recipe on {window_rows} (each clip pooled inside a packed "
+                                              "30 s window of its speaker's clips, speech_window_cache)"
+                                              + (f", augmented with {window_augment}" if window_augment else "")}
+                             if window_rows else {})},
              # read by the registry (model_folder.describe)
              "license": "CC BY-NC-SA 4.0 and research-use-only terms of its training corpora (see model card); "
                         "encoder MIT",
@@ -155,6 +171,12 @@ def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path
         report = json.loads(bench_json.read_text(encoding="utf-8"))
         metrics = {"source": report.get("command", ""), "date": report.get("date", ""),
                    "leave_one_corpus_out": report["loco"], "in_corpus": report["in_corpus"]}
+        if window_bench is not None:
+            packed_report = json.loads(window_bench.read_text(encoding="utf-8"))
+            metrics["window_heads"] = {"source": packed_report.get("command", ""),
+                                       "date": packed_report.get("date", ""),
+                                       "leave_one_corpus_out": packed_report["loco"],
+                                       "in_corpus": packed_report["in_corpus"]}
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
     return out
 
@@ -170,12 +192,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--window", default="clip", help="encoder features: clip, base-clip, or earlier blocks "
                                                           "such as base@3 (speech_whisper_cache)")
     parser.add_argument("--augment", default=None, help="cache window of augmented copies, e.g. clip-noisy")
+    parser.add_argument("--window-rows", default=None,
+                        help="cache window of packed-window rows for the words path's heads (speech_window_cache)")
+    parser.add_argument("--window-augment", default=None, help="augmented copies of --window-rows")
+    parser.add_argument("--window-bench", type=Path, default=None,
+                        help="speech-xcorpus.json of the window rows, copied into metrics.json")
     parser.add_argument("--version", default="v1")
     parser.add_argument("--axes", choices=("heads", "emotion"), default="heads",
                         help="arousal and valence from two binary heads, or from the emotion head's probabilities")
     args = parser.parse_args(argv)
     print(train_and_write(args.cache, args.out, c=args.C, bench_json=args.bench, window=args.window,
-                          version=args.version, augment=args.augment, axes=args.axes))
+                          version=args.version, augment=args.augment, axes=args.axes, window_rows=args.window_rows,
+                          window_augment=args.window_augment, window_bench=args.window_bench))
 
 
 if __name__ == "__main__":

@@ -161,3 +161,66 @@ def test_packed_ravdess_utterances_each_get_their_own_sentence() -> None:
     # tiny.en mishears a word now and then ("Don'ts"); the segment a word lands in must not be wrong
     assert sum(s == e for s, e in zip(said, expected, strict=True)) >= 6
     assert all(abs(len(s) - 6) <= 1 for s in said)
+
+
+class FrameIndexShared:
+    """Stands in for ``SharedPassEncoder``: each window's 'states' are the encoder frame numbers (1500, 2)."""
+
+    def __init__(self) -> None:
+        self.first: np.ndarray | None = None
+        self.windows: list[np.ndarray] = []
+
+    def start_pack(self) -> None:
+        self.first = None
+
+    def states(self, mel: np.ndarray) -> np.ndarray:
+        self.windows.append(mel)
+        states = np.repeat(np.arange(1500, dtype=np.float32)[:, None], 2, axis=1)
+        if self.first is None:
+            self.first = states
+        return states
+
+    def encode(self, features: np.ndarray) -> str:
+        self.states(features)
+        return "encoded window"
+
+    def first_states(self) -> np.ndarray | None:
+        return self.first
+
+
+class DetectingRegionWhisper(RegionWhisper):
+    """RegionWhisper with CTranslate2's ``model.detect_language`` (the shared pass detects from its own states)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.languages: list[Any] = []
+        self.model = SimpleNamespace(detect_language=lambda encoded: [[("<|it|>", 0.97), ("<|en|>", 0.01)]])
+
+    def transcribe(self, samples: np.ndarray, **options: Any) -> tuple[Any, Any]:
+        self.languages.append(options["language"])
+        return super().transcribe(samples, **options)
+
+
+def test_transcribe_pooled_gives_each_segment_its_words_and_its_frames_of_the_shared_window() -> None:
+    pytest.importorskip("faster_whisper")
+    shared, fake = FrameIndexShared(), DetectingRegionWhisper()
+    transcriber = WordTranscriber(model=fake, model_name="base", language=None, shared=shared)
+    pieces = [(np.full(2 * RATE, amp, np.float32), offset) for amp, offset in ((0.1, 5.0), (0.2, 9.0), (0.3, 40.0))]
+    got = list(transcriber.transcribe_pooled(pieces, pack_seconds=5.0))
+    assert fake.calls == 2 and len(shared.windows) == 2  # one window per pack, encoded once here
+    assert fake.languages == ["it", "it"]  # detected from the shared pass, then given to the decoder
+    assert [words for words, _ in got] == [(Word("w0.1", 5.0, 7.0, 1.0, "it"),), (Word("w0.2", 9.0, 11.0, 1.0, "it"),),
+                                           (Word("w0.3", 40.0, 42.0, 1.0, "it"),)]
+    frames = np.arange(1500, dtype=np.float32)
+    # the first pack: segment 1 is frames 0-99 of the window, segment 2 (after 2 s + 0.5 s gap) frames 125-224
+    for (_, row), (a, b) in zip(got, [(0, 100), (125, 225), (0, 100)], strict=True):
+        assert row[0] == pytest.approx(frames[a:b].mean()) and row[2] == pytest.approx(frames[a:b].std())
+
+
+def test_attach_only_takes_a_base_transcriber_not_yet_loaded() -> None:
+    shared = FrameIndexShared()
+    assert WordTranscriber(model_name="base", language=None).attach(shared)
+    assert not WordTranscriber().attach(shared)  # tiny.en: the emotion heads read base's states
+    assert not WordTranscriber(model=FakeWhisper(), model_name="base", language=None).attach(shared)
+    with pytest.raises(RuntimeError, match="shared encoder"):
+        list(WordTranscriber(model=FakeWhisper()).transcribe_pooled([(np.ones(RATE, np.float32), 0.0)]))

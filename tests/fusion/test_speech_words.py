@@ -244,3 +244,40 @@ def test_words_in_another_language_stay_words_but_are_not_read_as_english(talk: 
     assert set(loud.extras["modalities"]) == {"speech"} and loud.extras["missing"] == ["text"]
     assert any("words in it kept but not read" in w for w in result.warnings)
     assert "language" not in quiet.extras
+
+
+class SharedPassTranscriber(LoudnessTranscriber):
+    """A transcriber attached to the speech model's shared pass: words and each segment's row together."""
+
+    def __init__(self, encoder: Any) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.attached: Any = None
+
+    def attach(self, shared: Any) -> bool:
+        self.attached = shared
+        return True
+
+    def transcribe_pooled(self, pieces: Any) -> Any:
+        for samples, offset in pieces:
+            yield self.transcribe(samples, offset), self.encoder.pooled(samples)
+
+
+def test_a_model_with_window_heads_gets_words_and_voice_from_one_pass(talk: Path, tmp_path: Path,
+                                                                       models: dict[str, Any]) -> None:
+    pytest.importorskip("sklearn")
+    pytest.importorskip("onnx")
+    from affectlens.recognizers.speech_whisper import SpeechWhisperRecognizer
+    from recognizers.test_speech_whisper import LoudnessEncoder, tiny_heads_dir
+
+    speech = SpeechWhisperRecognizer(model_dir=tiny_heads_dir(tmp_path / "heads", window_heads=True), vad=EnergyVad(),
+                                     encoder=LoudnessEncoder())
+    speech.window_encoder = lambda: "the shared pass"  # type: ignore[method-assign]
+    transcriber = SharedPassTranscriber(LoudnessEncoder())
+    result = analyze_speech_with_words(talk, speech=speech, text=models["text"], transcriber=transcriber)
+    assert transcriber.attached == "the shared pass"
+    assert [offset for offset, _ in transcriber.seen] == [s.start for s in result.segments]
+    loud = result.segments[1]
+    assert [w["word"] for w in loud.extras["words"]] == ["furious", "shouting"]
+    voice = loud.extras["modalities"]["speech"]
+    assert voice["extras"]["encoder_pass"] == "shared with words"

@@ -51,3 +51,14 @@ def test_unknown_mode_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["speech-xcorpus", "--system", "logmel", "--mode", "nope"])
     assert result.exit_code != 0
     assert "unknown mode" in result.output
+
+
+def test_augmented_rows_a_system_trains_on() -> None:
+    from affectlens_recipes.bench_speech_xcorpus import is_copy_of
+
+    assert is_copy_of("base@3+4-noisy", "base@3+4")
+    assert not is_copy_of("base@3+4-window-noisy", "base@3+4")  # rows from packed windows are other features
+    assert is_copy_of("base@3+4-window-noisy", "base@3+4-window")
+    # rows pooled inside windows may train with the same clips encoded alone, and their copies
+    assert is_copy_of("base@3+4", "base@3+4-window") and is_copy_of("base@3+4-noisy", "base@3+4-window")
+    assert not is_copy_of("base@3+4", "base@3+4") and not is_copy_of("base@2+3", "base@3+4-window")

@@ -47,8 +47,11 @@ class LoudnessEncoder:
         return np.concatenate([states.mean(0), states.std(0)]).astype(np.float32)
 
 
-def tiny_heads_dir(folder: Path) -> Path:
-    """Heads fitted on synthetic rows: loud/high 'voices' angry, quiet/low ones sad, two fake corpora."""
+def tiny_heads_dir(folder: Path, *, window_heads: bool = False) -> Path:
+    """Heads fitted on synthetic rows: loud/high 'voices' angry, quiet/low ones sad, two fake corpora.
+
+    ``window_heads``: also heads for packed-window rows, fitted with angry and sad swapped (so a test can tell
+    which heads read a row)."""
     rng = np.random.default_rng(0)
     encoder = LoudnessEncoder()
     rows, labels, corpora, speakers = [], [], [], []
@@ -62,6 +65,12 @@ def tiny_heads_dir(folder: Path) -> Path:
     data = Dataset(np.array(rows, np.float64), np.array(corpora), np.array(speakers), np.array(labels),
                    np.zeros(48, int), np.ones(48))
     heads = {"utterance": fit_heads(data, "utterance", c=1.0), "file": fit_heads(data, "speaker", c=1.0)}
+    if window_heads:
+        angry, sad = CLASSES.index("angry"), CLASSES.index("sad")
+        swapped = np.where(data.label == angry, sad, np.where(data.label == sad, angry, data.label))
+        flipped = Dataset(data.x, data.corpus, data.speaker, swapped, data.fold, data.seconds)
+        heads |= {"window_utterance": fit_heads(flipped, "utterance", c=1.0),
+                  "window_file": fit_heads(flipped, "speaker", c=1.0)}
     return write_model_dir(folder, heads, encoder_sha256={})
 
 
@@ -208,3 +217,61 @@ def test_config_naming_layers_runs_those_blocks_of_the_pinned_model(tmp_path: Pa
     rec = SpeechWhisperRecognizer(model_dir=folder, vad=EnergyVad())  # builds its encoder from the config
     [result] = rec.analyze([AudioClip(TALK, RATE)])
     assert len(result.segments) == 3 and all(set(seg.scores) == set(CLASSES) for seg in result.segments)
+
+
+class PooledTranscriber:
+    """Stands in for a ``WordTranscriber`` attached to a shared pass: one word per piece, its row from the stand-in
+    encoder (one 'pass' per piece)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[float] = []
+
+    def transcribe_pooled(self, pieces: object) -> object:
+        from affectlens.audio.transcribe import Word
+
+        for samples, offset in pieces:  # type: ignore[attr-defined]
+            self.pieces.append(offset)
+            yield (Word("word", offset, offset + samples.size / RATE, 1.0),), LoudnessEncoder().pooled(samples)
+
+
+def test_analyze_windows_scores_each_utterance_with_the_window_heads(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from affectlens.audio.decode import open_audio
+
+    folder = tiny_heads_dir(tmp_path / "heads", window_heads=True)
+    sf.write(tmp_path / "talk.wav", TALK, RATE)
+    [alone] = make(folder).analyze([open_audio(tmp_path / "talk.wav")])
+    transcriber = PooledTranscriber()
+    shared, words = make(folder).analyze_windows(open_audio(tmp_path / "talk.wav"), transcriber)
+    assert [s.start for s in shared.segments] == [s.start for s in alone.segments] == transcriber.pieces
+    assert [w[0].start for w in words] == transcriber.pieces
+    assert all(s.extras["encoder_pass"] == "shared with words" for s in shared.segments)
+    assert all(s.extras["encoder_pass"] == "utterance" for s in alone.segments)
+    # the window heads learnt angry and sad the other way round: the loud, high utterance shows which heads read it
+    assert alone.segments[1].labels == ("angry",) and shared.segments[1].labels == ("sad",)
+    assert shared.segments[1].cues  # prosody cues as in the utterance path
+
+
+def test_window_encoder_needs_window_heads_and_base_up_to_its_last_block(model_dir: Path, tmp_path: Path) -> None:
+    assert make(model_dir).window_encoder() is None  # no window heads in the folder
+    assert make(tiny_heads_dir(tmp_path / "w", window_heads=True)).window_encoder() is None  # a stand-in encoder
+
+
+def test_window_encoder_shares_the_recognizers_own_encoder(tmp_path: Path) -> None:
+    from affectlens.audio.shared_pass import SharedPassEncoder
+    from affectlens.audio.whisper_layers import WhisperLayerEncoder
+    from whisper_fixtures import tiny_whisper
+
+    pins = tiny_whisper(tmp_path / "enc", blocks=3)
+    encoder = WhisperLayerEncoder(tmp_path / "enc", layers=(2, 3), pins=pins)
+    rng = np.random.default_rng(0)
+    data = Dataset(rng.standard_normal((40, 32)), np.array(["a"] * 40), np.array(["a:0", "a:1"] * 20),
+                   np.array([CLASSES.index(k) for k in ("happy", "sad") * 20]), np.zeros(40, int), np.ones(40))
+    heads = {mode: fit_heads(data, "utterance", c=1.0)
+             for mode in ("utterance", "file", "window_utterance", "window_file")}
+    folder = write_model_dir(tmp_path / "heads", heads, encoder_sha256={}, window="base@2+3")
+    rec = SpeechWhisperRecognizer(model_dir=folder, vad=EnergyVad(), encoder=encoder)
+    shared = rec.window_encoder()
+    assert isinstance(shared, SharedPassEncoder) and shared.encoder is encoder and shared.layers == (2, 3)
+    assert rec.window_encoder() is shared  # one per recognizer

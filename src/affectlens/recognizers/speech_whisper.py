@@ -39,6 +39,7 @@ NAME = "speech.whisper-tiny-xcorpus.v1"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "speech-whisper-tiny-xcorpus-v1"
 PIECE_SAMPLES = 30 * 16_000
 HEADS_CHUNK = 256  # utterance rows per heads call
+WINDOW = "window_"  # prefix of the heads (onnx_files keys) that read rows pooled inside packed Whisper windows
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
                          threads=intra_threads, vad=vad)
         self.encoder = encoder  # anything with pooled(x) and encode(x).states (tests inject a stand-in)
         self.heads_config: WhisperHeadsConfig | None = None
+        self._shared: Any = None
 
     def load(self) -> None:
         if self._session is not None:
@@ -150,7 +152,61 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         return _Utterance(start, end, np.zeros((0, 0), np.float16), prosody_features(samples),
                           pooled_states(self.encoder, samples))
 
-    def _result(self, collected: _Collected, source: str | None, record_id: str | None) -> EmotionResult:
+    def window_encoder(self) -> Any:
+        """The encoder pass the words path can share (``audio.shared_pass.SharedPassEncoder``), or None: the model
+        has no heads for packed windows, or its encoder does not reach multilingual base's last block."""
+        self.load()
+        assert self.heads_config is not None
+        if self._shared is not None:
+            return self._shared
+        encoder = self.encoder
+        if (not {f"{WINDOW}file", f"{WINDOW}utterance"} <= set(self.heads_config.onnx_files)
+                or self.heads_config.encoder_model != "base" or not hasattr(encoder, "blocks")
+                or tuple(getattr(encoder, "layers", ()))[-1:] != (encoder.blocks,)):
+            return None
+        from affectlens.audio.shared_pass import SharedPassEncoder
+
+        self._shared = SharedPassEncoder(encoder, self.heads_config.encoder_layers)
+        return self._shared
+
+    def analyze_windows(self, audio: Any, transcriber: Any) -> tuple[EmotionResult, list[tuple[Any, ...]]]:
+        """Voice emotion and words of ``audio`` (an ``AudioFile``) from one encoder pass per Whisper window.
+
+        Each VAD utterance is packed with its neighbours into windows that ``transcriber.transcribe_pooled``
+        (a ``WordTranscriber`` attached to ``window_encoder()``) encodes once: the words, and the utterance's
+        pooled row for the window heads.  Returns the voice result (a segment per utterance) and each
+        utterance's words, in order."""
+        from collections import deque
+
+        from affectlens.audio.decode import AudioDecodeError
+        from affectlens.audio.vad import SegmentationStats, iter_utterances
+        from affectlens.features.prosody import prosody_features
+
+        self.load()
+        collected, stats = _Collected(), SegmentationStats()
+        pending: deque[tuple[float, float, dict[str, float]]] = deque()
+
+        def pieces() -> Any:
+            try:
+                for utt in iter_utterances(audio.chunks(self.chunk_seconds), self.vad, self.vad_params, stats):
+                    start, end = round(utt.start, 3), round(utt.end, 3)
+                    pending.append((start, end, prosody_features(utt.samples)))
+                    yield utt.samples, start
+            except AudioDecodeError as exc:  # what was decoded before is still transcribed and scored
+                collected.warnings.append(f"{exc}; kept the {len(collected.utterances) + len(pending)} segment(s) "
+                                          "decoded before")
+
+        words: list[tuple[Any, ...]] = []
+        for spoken, row in transcriber.transcribe_pooled(pieces()):
+            start, end, prosody = pending.popleft()
+            collected.utterances.append(_Utterance(start, end, np.zeros((0, 0), np.float16), prosody, row))
+            words.append(spoken)
+        self._close(collected, stats, audio)
+        return self._result(collected, audio.source, audio.record_id, heads=WINDOW), words
+
+    def _result(self, collected: _Collected, source: str | None, record_id: str | None,
+                heads: str = "") -> EmotionResult:
+        """``heads``: "" (rows of utterances encoded alone) or ``WINDOW`` (rows from packed windows)."""
         from affectlens.features.prosody import Baseline
 
         assert self.heads_config is not None
@@ -158,22 +214,22 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         if not utterances:
             return _no_speech(collected, source, record_id)
         mode = self._mode(utterances)
-        emotion, arousal, valence = self._heads(mode, [np.asarray(u.functionals, np.float32).reshape(-1)
-                                                       for u in utterances])
+        emotion, arousal, valence = self._heads(heads + mode, [np.asarray(u.functionals, np.float32).reshape(-1)
+                                                               for u in utterances])
         if len(utterances) >= self.heads_config.min_file_segments:
             baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
         else:
             reference = _ravdess_reference()
             baseline = Baseline(reference.prosody_median, reference.prosody_spread, "typical RAVDESS speech")
         segments = tuple(self._heads_segment(u, emotion[i], float(arousal[i]), float(valence[i]), mode, baseline,
-                                             source, record_id) for i, u in enumerate(utterances))
+                                             source, record_id, heads) for i, u in enumerate(utterances))
         return EmotionResult(segments, source, tuple(collected.warnings), record_id)
 
     def _heads(self, mode: str, rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The heads over every utterance's pooled row, ``HEADS_CHUNK`` rows at a time: no second copy of the
         file's rows (an hour: 738 rows of 5,120 float32, 15 MB); file mode z-scores against all of them."""
         mean, std = np.zeros(rows[0].size), np.ones(rows[0].size)
-        if mode == "file":  # row by row: np.mean / np.std over a stacked matrix would copy it
+        if mode.endswith("file"):  # row by row: np.mean / np.std over a stacked matrix would copy it
             mean = sum(rows, np.zeros(rows[0].size)) / len(rows)
             spread = sum((np.square(row - mean) for row in rows), np.zeros(rows[0].size))
             std = np.maximum(np.sqrt(spread / len(rows)), 1e-6)
@@ -185,7 +241,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         return emotion, arousal, valence
 
     def _heads_segment(self, utt: _Utterance, probs: np.ndarray, p_arousal: float, p_valence: float, mode: str,
-                       baseline: Any, source: str | None, record_id: str | None) -> Segment:
+                       baseline: Any, source: str | None, record_id: str | None, heads: str = "") -> Segment:
         from affectlens.taxonomy import get_label_set, vad_from_scores
         from affectlens.types import VAD, Modality, Provenance
 
@@ -202,7 +258,9 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
             cues=_prosody_cues(utt, top, label_set, baseline), source=source,
             start=utt.start, end=utt.end, record_id=record_id,
             extras={"normalisation": mode, "prosody": _rounded_prosody(utt), "p_high_arousal": round(p_arousal, 4),
-                    "p_positive_valence": round(p_valence, 4)},
+                    "p_positive_valence": round(p_valence, 4),
+                    # how the heads' row was encoded: alone, or inside a Whisper window shared with the words
+                    "encoder_pass": "shared with words" if heads == WINDOW else "utterance"},
         )
 
 
@@ -236,3 +294,12 @@ MODEL_DIR_V4 = MODEL_DIR.parent / "speech-whisper-xcorpus-v4"
 def create_v4(**params: Any) -> SpeechWhisperRecognizer:
     """Registry factory for ``speech.whisper-xcorpus.v4`` (its config names Whisper base's blocks 2 to 6)."""
     return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V4, "name": NAME_V4, **params})
+
+
+NAME_V5 = "speech.whisper-xcorpus.v5"
+MODEL_DIR_V5 = MODEL_DIR.parent / "speech-whisper-xcorpus-v5"
+
+
+def create_v5(**params: Any) -> SpeechWhisperRecognizer:
+    """Registry factory for ``speech.whisper-xcorpus.v5`` (v4's heads plus window heads for the shared pass)."""
+    return SpeechWhisperRecognizer(**{"model_dir": MODEL_DIR_V5, "name": NAME_V5, **params})
