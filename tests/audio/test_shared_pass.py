@@ -46,6 +46,10 @@ def test_the_decoder_gets_the_last_block_and_the_heads_their_blocks_from_one_pas
     np.testing.assert_allclose(shared.first_states(), both[:, :D], rtol=1e-6, atol=1e-6)  # type: ignore[arg-type]
     shared.start_pack()
     assert shared.first_states() is None
+    # a new pack whose first window is the window just encoded (e.g. two silent packs): its rows are still there
+    shared.encode(_mel(1))
+    assert shared.passes == 2
+    np.testing.assert_allclose(shared.first_states(), encoder.states_of(_mel(1))[:, :D], rtol=1e-6, atol=1e-6)  # type: ignore[arg-type]
 
 
 def test_an_encoder_that_stops_before_the_last_block_cannot_feed_the_decoder(tmp_path: Path) -> None:

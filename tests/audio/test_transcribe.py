@@ -173,7 +173,7 @@ class FrameIndexShared:
     def start_pack(self) -> None:
         self.first = None
 
-    def states(self, mel: np.ndarray) -> np.ndarray:
+    def window(self, mel: np.ndarray) -> np.ndarray:
         self.windows.append(mel)
         states = np.repeat(np.arange(1500, dtype=np.float32)[:, None], 2, axis=1)
         if self.first is None:
@@ -181,7 +181,7 @@ class FrameIndexShared:
         return states
 
     def encode(self, features: np.ndarray) -> str:
-        self.states(features)
+        self.window(features)
         return "encoded window"
 
     def first_states(self) -> np.ndarray | None:

@@ -13,6 +13,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("sklearn")
 
 from affectlens.inputs import AudioClip
+from affectlens.recognizers.row_spill import RowSpill
 from affectlens.recognizers.speech_onnx import SpeechModelError
 from affectlens.recognizers.speech_whisper import SpeechWhisperRecognizer, pooled_states
 from affectlens.testing import EnergyVad, check_recognizer
@@ -116,7 +117,10 @@ def test_heads_run_in_chunks_with_the_whole_file_as_baseline(model_dir: Path, mo
     rec = make(model_dir)
     rec.load()
     rows = [np.arange(8, dtype=np.float32) * k + k * k for k in (1.0, 2.0, 5.0)]
-    emotion, _, _ = rec._heads("file", rows)
+    with RowSpill() as spill:
+        for row in rows:
+            spill.add(row)
+        emotion, _, _ = rec._heads("file", spill)
     expected = rec._session["file"].run(["emotion"], {"features": zscore_rows(np.stack(rows)).astype(np.float32)})[0]
     np.testing.assert_allclose(emotion, expected, atol=1e-6)
 

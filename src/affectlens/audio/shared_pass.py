@@ -61,6 +61,7 @@ class SharedPassEncoder:
         self._last = (len(all_layers) - 1) * dim
         self._mel: np.ndarray | None = None
         self._states: np.ndarray | None = None
+        self._head_states: np.ndarray | None = None
         self._first: np.ndarray | None = None
         self.passes = 0  # encoder passes run (a test and the benchmark count them)
         self.calls = 0  # windows asked for by the decoder and the language detection
@@ -68,16 +69,20 @@ class SharedPassEncoder:
     def start_pack(self) -> None:
         self._first = None
 
-    def states(self, mel: np.ndarray) -> np.ndarray:
-        """Every kept block's states of one (80, 3000) window, computed once per distinct window."""
+    def window(self, mel: np.ndarray) -> np.ndarray:
+        """The last block's states of one (80, 3000) window (what the decoder reads), the window encoded once:
+        asked again for the window just encoded, the kept states come back.  Only the last block and, for the
+        pack's first window, the heads' blocks are kept (not every block's states)."""
         mel = np.asarray(mel, np.float32)
         if self._mel is None or self._mel.shape != mel.shape or not np.array_equal(self._mel, mel):
-            self._states = self.encoder.states_of(mel)
+            states = self.encoder.states_of(mel)
+            self._states = np.ascontiguousarray(states[:, self._last:self._last + self._dim])
+            self._head_states = states[:, self._head_columns]
             self._mel = mel.copy()
             self.passes += 1
-        assert self._states is not None
         if self._first is None:
-            self._first = self._states[:, self._head_columns]
+            self._first = self._head_states
+        assert self._states is not None
         return self._states
 
     def encode(self, features: np.ndarray) -> Any:
@@ -87,8 +92,7 @@ class SharedPassEncoder:
         self.calls += 1
         features = np.asarray(features, np.float32)
         mels = features if features.ndim == 3 else features[None]
-        last = [self.states(mel)[:, self._last:self._last + self._dim] for mel in mels]
-        return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.stack(last)))
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.stack([self.window(m) for m in mels])))
 
     def first_states(self) -> np.ndarray | None:
         return self._first

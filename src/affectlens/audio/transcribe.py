@@ -215,7 +215,7 @@ class WordTranscriber:
 
         states = self.shared.first_states()
         if states is None:  # too short to transcribe: the window is encoded for the voice alone
-            self.shared.states(window_features(np.concatenate(parts[:-1])[: 30 * RATE]))
+            self.shared.window(window_features(np.concatenate(parts[:-1])[: 30 * RATE]))
             states = self.shared.first_states()
         assert states is not None
         return list(zip(words, segment_rows(states, spans), strict=True))

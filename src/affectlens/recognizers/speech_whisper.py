@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.model_folder import ModelFolder
+from affectlens.recognizers.row_spill import RowSpill
 from affectlens.recognizers.speech_onnx import (
     DEFAULT_MODEL_DIR,
     SpeechModelConfig,
@@ -38,7 +39,7 @@ from affectlens.types import EmotionResult, Segment
 NAME = "speech.whisper-tiny-xcorpus.v1"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "speech-whisper-tiny-xcorpus-v1"
 PIECE_SAMPLES = 30 * 16_000
-HEADS_CHUNK = 256  # utterance rows per heads call
+HEADS_CHUNK = 32  # utterance rows per heads call: 32 x 5,120 float64 is 1.3 MB at a time
 WINDOW = "window_"  # prefix of the heads (onnx_files keys) that read rows pooled inside packed Whisper windows
 
 
@@ -121,6 +122,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         self.encoder = encoder  # anything with pooled(x) and encode(x).states (tests inject a stand-in)
         self.heads_config: WhisperHeadsConfig | None = None
         self._shared: Any = None
+        self._rows: RowSpill | None = None  # the file being analysed: its pooled rows, on disk until its end
 
     def load(self) -> None:
         if self._session is not None:
@@ -134,6 +136,8 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
 
         # a 768 x 8 product: threads would cost more than they save (and never spinning)
         options = session_options(ort, threads=1, optimize=False)
+        # no arena: it would keep the largest chunk's buffers for the life of the process
+        options.enable_cpu_mem_arena = False
         sessions = {mode: ort.InferenceSession(str(self.model_dir / f), sess_options=options,
                                                providers=["CPUExecutionProvider"])
                     for mode, f in config.onnx_files.items()}
@@ -145,12 +149,17 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         self.label_set = config.label_set
         self._session = sessions
 
+    def _collect(self, chunks: Any, offset: float, audio_file: Any) -> _Collected:
+        self._rows = RowSpill()
+        return super()._collect(chunks, offset, audio_file)
+
     def _utterance(self, samples: np.ndarray, start: float, end: float) -> _Utterance:
         from affectlens.features.prosody import prosody_features
 
-        # the pooled row (3 KB) is all the heads need: flat memory over long files
-        return _Utterance(start, end, np.zeros((0, 0), np.float16), prosody_features(samples),
-                          pooled_states(self.encoder, samples))
+        # the pooled row (20 KB) waits on disk for the end of the file (file mode): flat memory over long files
+        assert self._rows is not None
+        self._rows.add(pooled_states(self.encoder, samples))
+        return _Utterance(start, end, np.zeros((0, 0), np.float16), prosody_features(samples))
 
     def window_encoder(self) -> Any:
         """The encoder pass the words path can share (``audio.shared_pass.SharedPassEncoder``), or None: the model
@@ -184,6 +193,7 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
 
         self.load()
         collected, stats = _Collected(), SegmentationStats()
+        self._rows = rows = RowSpill()
         pending: deque[tuple[float, float, dict[str, float]]] = deque()
 
         def pieces() -> Any:
@@ -199,7 +209,8 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         words: list[tuple[Any, ...]] = []
         for spoken, row in transcriber.transcribe_pooled(pieces()):
             start, end, prosody = pending.popleft()
-            collected.utterances.append(_Utterance(start, end, np.zeros((0, 0), np.float16), prosody, row))
+            rows.add(row)
+            collected.utterances.append(_Utterance(start, end, np.zeros((0, 0), np.float16), prosody))
             words.append(spoken)
         self._close(collected, stats, audio)
         return self._result(collected, audio.source, audio.record_id, heads=WINDOW), words
@@ -210,12 +221,17 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
         from affectlens.features.prosody import Baseline
 
         assert self.heads_config is not None
+        rows, self._rows = self._rows, None
         utterances = collected.utterances
         if not utterances:
+            if rows is not None:
+                rows.close()
             return _no_speech(collected, source, record_id)
+        if rows is None or rows.count != len(utterances):
+            raise RuntimeError("each utterance needs its pooled row: _result without _collect or analyze_windows")
         mode = self._mode(utterances)
-        emotion, arousal, valence = self._heads(heads + mode, [np.asarray(u.functionals, np.float32).reshape(-1)
-                                                               for u in utterances])
+        with rows:
+            emotion, arousal, valence = self._heads(heads + mode, rows)
         if len(utterances) >= self.heads_config.min_file_segments:
             baseline = Baseline.from_segments([u.prosody for u in utterances], "this file's median")
         else:
@@ -225,18 +241,17 @@ class SpeechWhisperRecognizer(SpeechOnnxRecognizer):
                                              source, record_id, heads) for i, u in enumerate(utterances))
         return EmotionResult(segments, source, tuple(collected.warnings), record_id)
 
-    def _heads(self, mode: str, rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The heads over every utterance's pooled row, ``HEADS_CHUNK`` rows at a time: no second copy of the
-        file's rows (an hour: 738 rows of 5,120 float32, 15 MB); file mode z-scores against all of them."""
-        mean, std = np.zeros(rows[0].size), np.ones(rows[0].size)
-        if mode.endswith("file"):  # row by row: np.mean / np.std over a stacked matrix would copy it
-            mean = sum(rows, np.zeros(rows[0].size)) / len(rows)
-            spread = sum((np.square(row - mean) for row in rows), np.zeros(rows[0].size))
-            std = np.maximum(np.sqrt(spread / len(rows)), 1e-6)
+    def _heads(self, mode: str, rows: RowSpill) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The heads over every utterance's pooled row, read back ``HEADS_CHUNK`` rows at a time; file mode
+        z-scores each against the file's mean and spread (accumulated as the rows came)."""
+        assert rows.width is not None
+        mean, std = np.zeros(rows.width), np.ones(rows.width)
+        if mode.endswith("file"):
+            mean, std = rows.mean_std()
         outputs = []
-        for first in range(0, len(rows), HEADS_CHUNK):
-            chunk = ((np.stack(rows[first:first + HEADS_CHUNK]) - mean) / std).astype(np.float32)
-            outputs.append(self._session[mode].run(["emotion", "arousal", "valence"], {"features": chunk}))
+        for chunk in rows.chunks(HEADS_CHUNK):
+            features = ((chunk - mean) / std).astype(np.float32)
+            outputs.append(self._session[mode].run(["emotion", "arousal", "valence"], {"features": features}))
         emotion, arousal, valence = (np.concatenate([o[k] for o in outputs]) for k in range(3))
         return emotion, arousal, valence
 
