@@ -165,7 +165,9 @@ def train_and_write(cache: Path, out: Path, *, c: float = 0.05, bench_json: Path
                         "encoder MIT",
              "training_data": ", ".join(f"{c_.upper() if c_ != 'ravdess' else 'RAVDESS'} ({counts[c_]:,}"
                                         + (f" + {copies[c_]:,} augmented copies" if copies[c_] else "") + ")"
-                                        for c_ in CORPORA) + " speech clips"}
+                                        for c_ in CORPORA) + " speech clips"
+                               + ("; window heads: the same clips inside packed 30 s windows of their speaker's clips"
+                                  if window_rows else "")}
     write_model_dir(out, heads, extra_config=extra, version=version, window=window)
     if bench_json is not None:
         report = json.loads(bench_json.read_text(encoding="utf-8"))
