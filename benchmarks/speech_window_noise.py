@@ -89,11 +89,8 @@ def main() -> None:
             rows_by_condition[condition] = np.stack([rows[str(k)] for k in range(len(xs))]).astype(np.float64)
         for mode in ("global", "speaker"):
             heads = fit(data.rows(~test), mode)
-            result: dict[str, object] = {"fold": fold, "mode": mode, "heads": f"{args.window}+{args.lone}"}
-            for condition, x in rows_by_condition.items():
-                scored = data.rows(test)
-                scored.x = x
-                result[condition] = sx.score(heads, scored)["uar"]
+            result: dict[str, object] = {"fold": fold, "mode": mode, "heads": f"{args.window}+{args.lone}",
+                                         **sx.score_conditions(heads, data.rows(test), rows_by_condition)}
             result["seconds"] = round(time.time() - started, 1)
             print(json.dumps(result), flush=True)
 

@@ -69,11 +69,8 @@ def main() -> None:
                 heads = sx.fit_heads(train, mode)
                 system = f"whisper:{args.window}" if name == "whisper-tiny" and args.window != "clip" else name
                 result = {"fold": fold, "system": system + (f"+{args.augment}" if args.augment else ""), "mode": mode,
-                          "clean": sx.score(heads, data.rows(test))["uar"]}
-                for condition, x in features.items():
-                    rows = data.rows(test)
-                    rows.x = x
-                    result[condition] = sx.score(heads, rows)["uar"]
+                          "clean": sx.score(heads, data.rows(test))["uar"],
+                          **sx.score_conditions(heads, data.rows(test), features)}
                 result["seconds"] = round(time.time() - started, 1)
                 print(json.dumps(result), flush=True)
 

@@ -275,6 +275,17 @@ def score(heads: Heads, test: Dataset, classes: Sequence[int] | None = None) -> 
 Fitter = Callable[[Dataset, str], Heads]
 
 
+def score_conditions(heads: Heads, test: Dataset, rows_by_condition: dict[str, np.ndarray]) -> dict[str, float]:
+    """UAR of ``heads`` on ``test``'s clips with each condition's feature rows (same clips, same order): the
+    noise benchmarks' degraded copies."""
+    out = {}
+    for condition, x in rows_by_condition.items():
+        scored = test.rows(np.ones(len(test.label), bool))
+        scored.x = x
+        out[condition] = float(score(heads, scored)["uar"])
+    return out
+
+
 def leave_one_corpus_out(data: Dataset, mode: str, fitter: Fitter | None = None) -> dict[str, dict[str, Any]]:
     fit = fitter or fit_heads
     out = {}

@@ -18,6 +18,7 @@ from affectlens_recipes.speech_xcorpus import (
     pooled_stats,
     sample_weights,
     score,
+    score_conditions,
     zscore_groups,
 )
 
@@ -71,6 +72,15 @@ def test_heads_learn_and_loco_scores_only_shared_classes() -> None:
     assert results["c"]["classes"] == ["happy", "angry"]
     assert set(results["a"]["classes"]) == {"happy", "sad", "angry"}
     assert all(r["uar"] > 0.8 for r in results.values())
+
+
+def test_score_conditions_scores_each_conditions_rows_of_the_same_clips() -> None:
+    data = synthetic()
+    heads = fit_heads(data, "speaker", c=1.0)
+    noise = np.random.default_rng(1).normal(0, 30, data.x.shape)
+    got = score_conditions(heads, data, {"clean": data.x, "drowned": data.x + noise})
+    assert got["clean"] == score(heads, data)["uar"] > 0.9
+    assert got["drowned"] < got["clean"]
 
 
 @pytest.mark.parametrize("axes", ["heads", "emotion"])
