@@ -22,25 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlens.audio.transcribe import GAP_SECONDS, PACK_SECONDS
+from affectlens.audio.transcribe import PACK_SECONDS
 from affectlens_recipes import speech_xcorpus as sx
 from affectlens_recipes.speech_baselines import babble, reverb
 from affectlens_recipes.speech_corpora import CORPORA, load_all
 
 RATE = 16_000
-
-
-def packed(waves: list[np.ndarray]) -> list[list[tuple[str, np.ndarray]]]:
-    """Clips (in order) into windows of at most 28 s with 0.5 s gaps, keyed by their index."""
-    windows: list[list[tuple[str, np.ndarray]]] = [[]]
-    filled = 0
-    for i, x in enumerate(waves):
-        if windows[-1] and filled + x.size > PACK_SECONDS * RATE:
-            windows.append([])
-            filled = 0
-        windows[-1].append((str(i), x))
-        filled += x.size + int(GAP_SECONDS * RATE)
-    return windows
+FULL = int(PACK_SECONDS * RATE)  # every test window filled to the words path's limit, as in a long recording
 
 
 def main() -> None:
@@ -55,7 +43,7 @@ def main() -> None:
     from affectlens.audio.whisper_encoder import trim_silence
     from affectlens_recipes.speech import add_noise
     from affectlens_recipes.speech_whisper_cache import block_columns, layer_encoder, read_clip
-    from affectlens_recipes.speech_window_cache import window_rows
+    from affectlens_recipes.speech_window_cache import pack, window_rows
 
     blocks = tuple(int(b) for b in args.window.split("@")[1].removesuffix("-window").split("+"))
     clips = load_all(corpora=CORPORA)
@@ -83,9 +71,9 @@ def main() -> None:
             rows: dict[str, np.ndarray] = {}
             for speaker in sorted(set(speakers)):
                 mine = [k for k in range(len(xs)) if speakers[k] == speaker]
-                for window in packed([np.asarray(xs[k], np.float32) for k in mine]):
+                for window in pack(((str(k), np.asarray(xs[k], np.float32)) for k in mine), lambda: FULL):
                     got = window_rows(encoder, window, columns)
-                    rows.update({str(mine[int(key)]): row for key, (row, _) in got.items()})
+                    rows.update({key: row for key, (row, _) in got.items()})
             rows_by_condition[condition] = np.stack([rows[str(k)] for k in range(len(xs))]).astype(np.float64)
         for mode in ("global", "speaker"):
             heads = fit(data.rows(~test), mode)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -57,16 +57,21 @@ def clip_audio(clip: Clip, noisy: bool) -> np.ndarray:
 def speaker_windows(clips: list[Clip], rng: np.random.Generator, noisy: bool
                     ) -> Iterator[list[tuple[str, np.ndarray]]]:
     """One speaker's clips, in the order given, packed into windows of the drawn lengths."""
+    return pack(((clip.key, clip_audio(clip, noisy)) for clip in clips), lambda: _target(rng))
+
+
+def pack(pieces: Iterable[tuple[str, np.ndarray]], target: Callable[[], int]) -> Iterator[list[tuple[str, np.ndarray]]]:
+    """Keyed pieces, in order, in windows of at most ``target()`` samples counting a gap after each piece (a new
+    target per window); a piece longer than its window gets one alone."""
     gap = int(GAP_SECONDS * RATE)
-    target = _target(rng)
+    limit = target()
     current: list[tuple[str, np.ndarray]] = []
     filled = 0
-    for clip in clips:
-        x = clip_audio(clip, noisy)
-        if current and filled + x.size > target:
+    for key, x in pieces:
+        if current and filled + x.size > limit:
             yield current
-            current, filled, target = [], 0, _target(rng)
-        current.append((clip.key, x))
+            current, filled, limit = [], 0, target()
+        current.append((key, x))
         filled += x.size + gap
     if current:
         yield current

@@ -10,7 +10,7 @@ detects the language (once to detect, once to decode): the second call gets the 
 
 Heads trained on lone clips cannot read these rows (a clip's states inside a window are
 different features: ``benchmarks/speech_shared_pass_probe.py``), so the rows go to heads trained
-on packed windows of every corpus (``heads_window.onnx`` in the model folder;
+on packed windows of every corpus (``heads_window_{utterance,file}.onnx`` in the model folder;
 ``affectlens_recipes.speech_window_cache`` builds their training rows with ``window_features`` and
 this encoder, exactly as here).
 """
@@ -18,6 +18,7 @@ this encoder, exactly as here).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -33,11 +34,18 @@ def window_features(audio: np.ndarray) -> np.ndarray:
     faster-whisper's own steps (``WhisperModel.transcribe``/``generate_segments``, version 1.2): the
     feature extractor with its default 160-sample padding, the last frame dropped, zeros up to 3000."""
     from faster_whisper.audio import pad_or_trim
-    from faster_whisper.feature_extractor import FeatureExtractor
 
-    features = FeatureExtractor(feature_size=80)(np.asarray(audio, np.float32).reshape(-1))
+    features = _extractor()(np.asarray(audio, np.float32).reshape(-1))
     content = features.shape[-1] - 1
     return np.asarray(pad_or_trim(features[:, :min(WINDOW_FRAMES, content)]), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> Any:
+    """faster-whisper's 80-band feature extractor, built once (its mel filter bank is computed at construction)."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    return FeatureExtractor(feature_size=80)
 
 
 class SharedPassEncoder:

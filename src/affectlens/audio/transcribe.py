@@ -141,12 +141,12 @@ class WordTranscriber:
             return ()
         self.load()
         language = self.language
-        if self.shared is not None:  # encode the first window once, here: detection and decoding reuse it
-            from affectlens.audio.shared_pass import window_features
-
+        if self.shared is not None:
             self.shared.start_pack()
-            encoded = self.shared.encode(window_features(samples[: 30 * RATE]))
-            if language is None:
+            if language is None:  # detect from the pass the decoder then reuses (faster-whisper would encode twice)
+                from affectlens.audio.shared_pass import window_features
+
+                encoded = self.shared.encode(window_features(samples[: 30 * RATE]))
                 language = str(self.model.model.detect_language(encoded)[0][0][0])[2:-2]
         segments, info = self.model.transcribe(
             samples, language=language, beam_size=1, best_of=1, temperature=0.0, word_timestamps=True,

@@ -63,34 +63,28 @@ def analyze_speech_with_words(
     speech_model.load()
     words_model = transcriber if transcriber is not None else WordTranscriber.default()
     shared = speech_model.window_encoder() if hasattr(speech_model, "window_encoder") else None
-    if shared is not None and hasattr(words_model, "attach") and words_model.attach(shared):
-        # one encoder pass per Whisper window gives the words and the voice (audio.shared_pass)
-        try:
-            words_model.load()
-        except Exception as exc:
-            if required:
-                raise
-            [voice] = speech_model.analyze([audio])
-            return _voice_alone(voice, exc)
-        voice, words = speech_model.analyze_windows(audio, words_model)
-        problems = [f"speech: {w}" for w in voice.warnings]
-        voice_segments = [s for s in voice.segments if s.start is not None and s.end is not None]
-        if not voice_segments:
-            return EmotionResult((), str(media), tuple(problems))
-        windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
-    else:
+    one_pass = shared is not None and hasattr(words_model, "attach") and words_model.attach(shared)
+    if not one_pass:
         [voice] = speech_model.analyze([audio])
-        problems = [f"speech: {w}" for w in voice.warnings]
-        voice_segments = [s for s in voice.segments if s.start is not None and s.end is not None]
-        if not voice_segments:
-            return EmotionResult((), str(media), tuple(problems))
-        try:
-            words_model.load()
-        except Exception as exc:
-            if required:
-                raise
-            return _voice_alone(voice, exc)
-        windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
+        if not _timed(voice):  # no speech: Whisper is not even loaded
+            return EmotionResult((), str(media), tuple(f"speech: {w}" for w in voice.warnings))
+    try:
+        words_model.load()
+    except Exception as exc:
+        if required:
+            raise
+        if one_pass:
+            [voice] = speech_model.analyze([audio])
+        note = f"words: the transcriber could not load ({type(exc).__name__}: {exc}); the voice alone"
+        return replace(voice, warnings=(*voice.warnings, note))
+    if one_pass:  # one encoder pass per Whisper window gives the words and the voice (audio.shared_pass)
+        voice, words = speech_model.analyze_windows(audio, words_model)
+    problems = [f"speech: {w}" for w in voice.warnings]
+    voice_segments = _timed(voice)
+    if not voice_segments:
+        return EmotionResult((), str(media), tuple(problems))
+    windows = [(float(s.start), float(s.end)) for s in voice_segments]  # type: ignore[arg-type]
+    if not one_pass:  # the voice was analysed on its own: Whisper encodes the segments again
         sliced = zip(slice_segments(audio.chunks(30.0), windows), (w[0] for w in windows), strict=False)
         words = list(words_model.transcribe_many(sliced))
         words += [()] * (len(windows) - len(words))  # audio ended early: those windows have no words
@@ -134,10 +128,9 @@ def analyze_speech_with_words(
     return EmotionResult(tuple(segments), str(media), (*problems, *fused.warnings))
 
 
-def _voice_alone(voice: EmotionResult, exc: Exception) -> EmotionResult:
-    """The voice timeline of a default words run whose transcriber could not load, with a warning saying so."""
-    note = f"words: the transcriber could not load ({type(exc).__name__}: {exc}); the voice alone"
-    return replace(voice, warnings=(*voice.warnings, note))
+def _timed(voice: EmotionResult) -> list[Segment]:
+    """The voice segments that have a time span (the ones words and fusion can be attached to)."""
+    return [s for s in voice.segments if s.start is not None and s.end is not None]
 
 
 __all__ = ["analyze_speech_with_words"]
