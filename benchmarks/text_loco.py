@@ -1,6 +1,6 @@
 """Leave-one-corpus-out figures of the successor text model's recipe, next to the peers.
 
-``python -m affectlens_recipes.text_xcorpus train --leave-out CORPUS`` re-trains
+``python -m affectlens_recipes.text_xcorpus train [--recipe v3] --leave-out CORPUS`` re-trains
 ``text.minilm-xcorpus.v2``'s recipe without one Ekman corpus (GoEmotions always stays: v1,
 the starting point, was trained on it).  This script scores each such checkpoint on the test
 split of the corpus it never saw, and on MELD (which no variant saw), exactly as
@@ -48,7 +48,7 @@ from affectlens.bench.xcorpus_features import MAX_TEST_TEXTS
 MAX_PIECES = 128  # the shipped models read the first 128 word pieces of a text (the bench's first window)
 PROBE = "meld"
 BOOTSTRAP = 1000
-PEER_MODELS = ("text.minilm-xcorpus.v2", "text.minilm-goemotions.v1")
+PEER_MODELS = ("text.minilm-xcorpus.v3", "text.minilm-xcorpus.v2", "text.minilm-goemotions.v1")
 
 
 def test_texts(corpus: str, root: Path | None) -> CorpusTexts:
@@ -187,7 +187,7 @@ def to_markdown(result: dict[str, Any]) -> str:
     peers = result.get("peers", {})
     peer_systems = ["tfidf+lr", "nrc lexicon", "previous model", *PEER_MODELS, "xcorpus head", "in-domain"]
     references = list(result["references"])
-    head = ["held-out corpus (test texts)", "**v2 recipe without it (LOCO)**", *references, *peer_systems]
+    head = ["held-out corpus (test texts)", "**the recipe without it (LOCO)**", *references, *peer_systems]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for corpus in result["corpora"]:
         variant = result["loco"].get(corpus)
@@ -198,7 +198,7 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(row) + " |")
     for corpus, variant in result["loco"].items():
         for weighted in (False, True):
-            label = f"MELD {'weighted' if weighted else 'macro'}-F1, v2 recipe without {corpus}"
+            label = f"MELD {'weighted' if weighted else 'macro'}-F1, the recipe without {corpus}"
             row = [label, _cell(variant["probe"], weighted)]
             row += [_cell(result["references"][r].get(PROBE), weighted) for r in references]
             row += [_cell(peers.get(PROBE, {}).get(s), weighted) for s in peer_systems]

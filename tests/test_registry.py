@@ -34,7 +34,8 @@ REGISTRY_SNAPSHOT = [
     ("support.esconv-minilm.v1", "text", "goemotions", False),
     ("text.minilm-goemotions-float.v1", "text", "goemotions", False),
     ("text.minilm-goemotions.v1", "text", "goemotions", False),
-    ("text.minilm-xcorpus.v2", "text", "goemotions", True),
+    ("text.minilm-xcorpus.v2", "text", "goemotions", False),
+    ("text.minilm-xcorpus.v3", "text", "goemotions", True),
 ]
 
 

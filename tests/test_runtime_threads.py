@@ -176,17 +176,18 @@ def test_text_sessions_get_the_configured_threads_and_spinning(tmp_path: Path,
     monkeypatch.setenv(THREADS_ENV, "1")
     rec = TextOnnxRecognizer(folder)
     rec.load()
-    assert rec._session.get_session_options().intra_op_num_threads == 1
+    assert (rec._session.get_session_options().intra_op_num_threads, rec._workers) == (1, 1)
     assert _spinning(rec._session) == "0"
     monkeypatch.setenv(THREADS_ENV, "2")
     monkeypatch.setenv(SPINNING_ENV, "on")
     rec = TextOnnxRecognizer(folder)
     rec.load()
-    assert rec._session.get_session_options().intra_op_num_threads == 2
+    # two threads: two batches at once, each on a single-thread session run (text_encoder._run_batches)
+    assert (rec._session.get_session_options().intra_op_num_threads, rec._workers) == (1, 2)
     assert _spinning(rec._session) == "1"
     explicit = TextOnnxRecognizer(folder, threads=1)  # an argument beats the environment
     explicit.load()
-    assert explicit._session.get_session_options().intra_op_num_threads == 1
+    assert (explicit._session.get_session_options().intra_op_num_threads, explicit._workers) == (1, 1)
 
 
 def test_automatic_text_layout_follows_the_cpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -196,11 +197,13 @@ def test_automatic_text_layout_follows_the_cpus(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(rt, "available_cpus", lambda: 2)
     alone = TextOnnxRecognizer(folder)
     alone.load()
-    assert (alone._session.get_session_options().intra_op_num_threads, _spinning(alone._session)) == (2, "0")
+    assert (alone._workers, alone._session.get_session_options().intra_op_num_threads,
+            _spinning(alone._session)) == (2, 1, "0")
     monkeypatch.setattr(rt, "available_cpus", lambda: 1)
     small = TextOnnxRecognizer(folder)
     small.load()
-    assert (small._session.get_session_options().intra_op_num_threads, _spinning(small._session)) == (1, "0")
+    assert (small._workers, small._session.get_session_options().intra_op_num_threads,
+            _spinning(small._session)) == (1, 1, "0")
 
 
 def test_a_model_config_cannot_turn_spinning_back_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,8 +222,9 @@ def test_a_branched_models_two_sessions_get_the_same_layout(tmp_path: Path,
     monkeypatch.setattr(rt, "available_cpus", lambda: 2)
     rec = TextOnnxRecognizer(add_tiny_vad_student(make_tiny_text_model(tmp_path / "b")))
     rec.load()
-    for session in (rec._session, rec._vad_session):  # they take turns: each may use both cores
-        assert session.get_session_options().intra_op_num_threads == 2
+    assert rec._workers == 2  # two batches at once, each running both sessions on one thread
+    for session in (rec._session, rec._vad_session):
+        assert session.get_session_options().intra_op_num_threads == 1
         assert _spinning(session) == "0"
 
 

@@ -125,11 +125,24 @@ def _face_headline(folder: Path) -> str:
 
 
 _XCORPUS_DIR = MODELS_DIR / "text-minilm-xcorpus-v2"
+_XCORPUS_V3_DIR = MODELS_DIR / "text-minilm-xcorpus-v3"
 
 BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
-    # the successor, trained across corpora (affectlens_recipes/text_xcorpus.py); v1 stays registered, and
-    # the conversation and cause models read v1's model.onnx.  The default since 2026-12-06: MELD
-    # weighted-F1 0.475 vs 0.421, GoEmotions within 0.003 (model card)
+    # the successors, trained across corpora (affectlens_recipes/text_xcorpus.py --recipe v2 / v3); v1 stays
+    # registered, and the conversation and cause models read v1's model.onnx.  v3 is the default (model card:
+    # EmpatheticDialogues added, feed-forward down-projections out of static int8)
+    _shipped(
+        _XCORPUS_V3_DIR,
+        name="text.minilm-xcorpus.v3",
+        modality=Modality.TEXT,
+        label_set="goemotions",
+        factory="affectlens.recognizers.text_xcorpus:create_v3",
+        description="v1 fine-tuned across corpora (Reddit, two dialogue registers, self-reports, tweets): the "
+        "same 28 labels, VAD and word cues; static int8 with the feed-forward down-projections read at per-token "
+        "scale, v1's VAD student in the same graph.",
+        headline_metric=_headline(_XCORPUS_V3_DIR, "see models/text-minilm-xcorpus-v3/MODEL_CARD.md"),
+        default=True,
+    ),
     _shipped(
         _XCORPUS_DIR,
         name="text.minilm-xcorpus.v2",
@@ -140,7 +153,6 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         "labels, VAD and word cues, with dialogue and tweets taught through the Ekman groups; static int8, "
         "v1's VAD student in the same graph.",
         headline_metric=_headline(_XCORPUS_DIR, "see models/text-minilm-xcorpus-v2/MODEL_CARD.md"),
-        default=True,
     ),
     _text_spec(
         "text.minilm-goemotions.v1", "create",

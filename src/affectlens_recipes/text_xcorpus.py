@@ -48,7 +48,13 @@ MAX_LEN = 64
 #: share of the training steps per corpus (GoEmotions keeps the largest: its 28-label head is the product)
 SHARES = {"goemotions": 0.40, "emobank": 0.12, "dailydialog": 0.12, "isear": 0.12, "emoevent": 0.12,
           "crowdflower": 0.12}
-EKMAN_CORPORA = ("dailydialog", "isear", "emoevent", "crowdflower")
+#: v3: EmpatheticDialogues' opening turns join (a second dialogue register besides DailyDialog) and
+#: EmoBank gets 1.5x v2's share: v3's own VAD head must stand without v1's VAD student (a 3-layer
+#: second encoder, a third of the graph's cost)
+SHARES_V3 = {"goemotions": 0.50, "emobank": 0.18, "dailydialog": 0.064, "isear": 0.064, "emoevent": 0.064,
+             "crowdflower": 0.064, "empatheticdialogues": 0.064}
+RECIPES = {"v2": SHARES, "v3": SHARES_V3}
+EKMAN_CORPORA = ("dailydialog", "isear", "emoevent", "crowdflower", "empatheticdialogues")
 V1_DIR = "text-minilm-goemotions-v1"
 
 
@@ -136,20 +142,22 @@ def restricted_ce(torch: Any, scores: Any, target: Any, classes: tuple[int, ...]
     return (losses * weight[target]).mean()
 
 
-def shares(goemotions: float, leave_out: tuple[str, ...] = ()) -> dict[str, float]:
-    """``SHARES`` with GoEmotions given ``goemotions`` of the steps, the others scaled to the rest.
+def shares(goemotions: float, leave_out: tuple[str, ...] = (), recipe: str = "v2") -> dict[str, float]:
+    """``RECIPES[recipe]`` with GoEmotions given ``goemotions`` of the steps, the others scaled to the rest.
 
     ``leave_out`` drops Ekman corpora (a leave-one-corpus-out run) and renormalises the remaining
     shares to sum to 1, so their ratios stay those of the full recipe.
     """
     if not 0.0 < goemotions < 1.0:
         raise ValueError(f"the GoEmotions share must lie strictly between 0 and 1, not {goemotions}")
-    unknown = sorted(set(leave_out) - set(EKMAN_CORPORA))
+    base = RECIPES[recipe]
+    unknown = sorted(set(leave_out) - (set(EKMAN_CORPORA) & set(base)))
     if unknown:
-        raise ValueError(f"only the Ekman corpora {', '.join(EKMAN_CORPORA)} can be left out, not {unknown}")
-    rest = 1.0 - SHARES["goemotions"]
+        held = [name for name in EKMAN_CORPORA if name in base]
+        raise ValueError(f"only the Ekman corpora {', '.join(held)} can be left out, not {unknown}")
+    rest = 1.0 - base["goemotions"]
     mix = {name: goemotions if name == "goemotions" else share * (1.0 - goemotions) / rest
-           for name, share in SHARES.items() if name not in leave_out}
+           for name, share in base.items() if name not in leave_out}
     if not leave_out:
         return mix
     total = sum(mix.values())
@@ -190,7 +198,7 @@ def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndar
     _, vad = _predict(torch, model, dev["emobank"].ids)
     vad = vad * vad_std + vad_mean
     report["emobank_r"] = [round(pearson(dev["emobank"].target[:, k], vad[:, k]), 4) for k in range(3)]
-    for name in EKMAN_CORPORA:
+    for name in (n for n in EKMAN_CORPORA if n in dev):
         corpus = dev[name]
         logits, _ = _predict(torch, model, corpus.ids)
         # the bench sums calibrated probabilities per group; logsumexp of logits ranks alike enough for a dev signal
@@ -205,8 +213,8 @@ def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndar
 
 def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekman_weight: float,
           eval_every: int, data_root: Path | None, dev_max: int, start_report: bool = False,
-          threads: int = 1, goemotions_share: float = SHARES["goemotions"],
-          leave_out: tuple[str, ...] = ()) -> None:
+          threads: int = 1, goemotions_share: float | None = None,
+          leave_out: tuple[str, ...] = (), recipe: str = "v2") -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -226,7 +234,8 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     tokenizer.no_padding()
     tokenizer.no_truncation()
 
-    mix = shares(goemotions_share, leave_out)  # checks ``leave_out`` before minutes of loading
+    share = RECIPES[recipe]["goemotions"] if goemotions_share is None else goemotions_share
+    mix = shares(share, leave_out, recipe)  # checks ``leave_out`` before minutes of loading
     train_sets: dict[str, Corpus] = {}
     dev_sets: dict[str, Corpus] = {}
     for split, target in (("train", train_sets), ("dev", dev_sets)):
@@ -237,7 +246,7 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
                                       go.labels[:keep].astype(np.float32))
         eb = load_emobank(split, data_root)
         target["emobank"] = Corpus("emobank", encode(tokenizer, eb.texts), eb.vad.astype(np.float32))
-        for name in EKMAN_CORPORA:
+        for name in (n for n in EKMAN_CORPORA if n in RECIPES[recipe]):
             if split == "train" and name in leave_out:
                 continue  # its dev split stays in the step reports: the leave-one-out signal
             target[name] = ekman_corpus(name, split, tokenizer, data_root, None if split == "train" else dev_max)
@@ -316,6 +325,92 @@ def export(out: Path, step: int) -> None:
     text.export(out, 0, tag="epoch")
 
 
+#: ridge strengths tried for the VAD read-out (on standardised pooled features), chosen by EmoBank dev valence r
+RIDGE_STRENGTHS = (10.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)
+
+
+def ridge_readout(train_x: np.ndarray, train_y: np.ndarray, strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(weight (out, in), bias (out,))`` of a ridge regression on standardised inputs, folded back to raw inputs."""
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    z = (train_x - mean) / std
+    z1 = np.hstack([z, np.ones((len(z), 1))])
+    penalty = strength * np.eye(z1.shape[1])
+    penalty[-1, -1] = 0.0  # the intercept is not shrunk
+    coef = np.linalg.solve(z1.T @ z1 + penalty, z1.T @ train_y)  # (in + 1, out)
+    weight = (coef[:-1] / std[:, None]).T
+    bias = coef[-1] - (mean / std) @ coef[:-1]
+    return weight.astype(np.float32), bias.astype(np.float32)
+
+
+def refit_vad(out: Path, step: int, target: Path, data_root: Path | None) -> dict[str, Any]:
+    """``target/step{step}.pt``: ``out/step{step}.pt`` with its VAD head re-fitted by ridge on EmoBank train.
+
+    Training gives EmoBank a few hundred batches among seven corpora; the closed-form read-out of the
+    same pooled features over all of EmoBank train reads valence better (its strength chosen on dev).
+    Only ``vad_head`` changes: the emotion logits and word cues stay the checkpoint's.
+    """
+    import shutil
+
+    import torch
+    from tokenizers import Tokenizer
+
+    from affectlens.bench.datasets import load_emobank
+    from affectlens.metrics import pearson
+    from affectlens.pretrained import minilm_dir
+    from affectlens_recipes.text import _build_model
+
+    encoder_dir = minilm_dir()
+    tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    scaling = json.loads((out / "vad_scaling.json").read_text(encoding="utf-8"))
+    mean, std = np.asarray(scaling["mean"]), np.asarray(scaling["std"])
+    model = _build_model(torch, encoder_dir)
+    state = torch.load(out / f"step{step}.pt", map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    model.eval()
+
+    def pooled(texts: list[str]) -> np.ndarray:
+        seqs = encode(tokenizer, texts)
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+        rows = np.zeros((len(seqs), model.vad_head.in_features), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), 128):
+                idx = order[start : start + 128]
+                ids, mask = _pad(torch, [seqs[i] for i in idx])
+                hidden = model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                rows[idx] = ((hidden * m).sum(1) / m.sum(1).clamp(min=1.0)).numpy()
+        return rows
+
+    train, dev = load_emobank("train", data_root), load_emobank("dev", data_root)
+    x_train, x_dev = pooled(train.texts), pooled(dev.texts)
+    y_train = (train.vad - mean) / std
+
+    def dev_r(weight: np.ndarray, bias: np.ndarray) -> list[float]:
+        predicted = (x_dev @ weight.T + bias) * std + mean
+        return [round(pearson(dev.vad[:, k], predicted[:, k]), 4) for k in range(3)]
+
+    trained = dev_r(model.vad_head.weight.detach().numpy(), model.vad_head.bias.detach().numpy())
+    tried = {strength: ridge_readout(x_train, y_train, strength) for strength in RIDGE_STRENGTHS}
+    scores = {strength: dev_r(*fit) for strength, fit in tried.items()}
+    best = max(scores, key=lambda k: scores[k][0])
+    report: dict[str, Any] = {"trained_head_dev_r": trained, "ridge_dev_r": {str(k): v for k, v in scores.items()},
+                              "chosen_strength": best}
+    if scores[best][0] > trained[0]:
+        weight, bias = tried[best]
+        state["vad_head.weight"] = torch.tensor(weight)
+        state["vad_head.bias"] = torch.tensor(bias)
+    else:
+        report["kept"] = "the trained head (no ridge read-out was better on dev)"
+    target.mkdir(parents=True, exist_ok=True)
+    torch.save(state, target / f"step{step}.pt")
+    shutil.copyfile(out / "vad_scaling.json", target / "vad_scaling.json")
+    (target / "refit_vad.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report), flush=True)
+    return report
+
+
 def soup(out: Path, sources: list[Path], weights: list[float], step: int, complete: bool = True) -> None:
     """``out/step{step}.pt``: the weighted average of checkpoints (``.pt``) or exported graphs (``.onnx``).
 
@@ -359,8 +454,10 @@ def main() -> None:
                          help="dev texts per Ekman corpus in the step reports (GoEmotions: 4x)")
     p_train.add_argument("--data-root", type=Path, default=None)
     p_train.add_argument("--threads", type=int, default=1)
-    p_train.add_argument("--goemotions-share", type=float, default=SHARES["goemotions"],
-                         help="share of the steps on GoEmotions; the other corpora keep their ratios")
+    p_train.add_argument("--recipe", choices=sorted(RECIPES), default="v2",
+                         help="the corpora and their shares of the steps (v3 adds EmpatheticDialogues)")
+    p_train.add_argument("--goemotions-share", type=float, default=None,
+                         help="share of the steps on GoEmotions (default: the recipe's); the others keep their ratios")
     p_train.add_argument("--leave-out", action="append", default=[], choices=EKMAN_CORPORA,
                          help="train without this Ekman corpus (repeatable): a leave-one-corpus-out run; "
                               "the remaining shares are renormalised, everything else stays")
@@ -368,18 +465,25 @@ def main() -> None:
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, required=True)
     p_export.add_argument("--step", type=int, required=True)
+    p_refit = sub.add_parser("refit-vad", help="the VAD head re-fitted by ridge on EmoBank train (dev picks)")
+    p_refit.add_argument("--out", type=Path, required=True)
+    p_refit.add_argument("--step", type=int, required=True)
+    p_refit.add_argument("--to", type=Path, required=True, help="folder for the re-fitted step<step>.pt")
+    p_refit.add_argument("--data-root", type=Path, default=None)
     p_soup = sub.add_parser("soup", help="average checkpoints / exported graphs into out/step<step>.pt")
     p_soup.add_argument("--out", type=Path, required=True)
     p_soup.add_argument("--source", type=Path, action="append", required=True, help=".pt or model(_w8).onnx")
     p_soup.add_argument("--weight", type=float, action="append", required=True)
     p_soup.add_argument("--step", type=int, default=0)
     args = parser.parse_args()
-    if args.command == "soup":
+    if args.command == "refit-vad":
+        refit_vad(args.out, args.step, args.to, args.data_root)
+    elif args.command == "soup":
         soup(args.out, args.source, args.weight, args.step)
     elif args.command == "train":
         train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
               args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share,
-              tuple(args.leave_out))
+              tuple(args.leave_out), args.recipe)
     else:
         export(args.out, args.step)
 

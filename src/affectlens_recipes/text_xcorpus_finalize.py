@@ -43,6 +43,13 @@ LICENSE = ("CC BY-NC-SA 4.0, research use only (DailyDialog's terms; ISEAR, EmoE
            "no usable licence; see model card)")
 TRAINING_DATA = ("GoEmotions, EmoBank, DailyDialog (RECCON test dialogues out), ISEAR, EmoEvent, CrowdFlower "
                  "train splits; never MELD")
+LICENSE_BY_VERSION = {
+    "v3": ("CC BY-NC-SA 4.0, research use only (DailyDialog's terms; EmpatheticDialogues CC BY-NC 4.0; ISEAR, "
+           "EmoEvent and CrowdFlower state no usable licence; see model card)")}
+#: what each recipe trained on, where it differs from v2's (``text_xcorpus --recipe``)
+TRAINING_DATA_BY_VERSION = {
+    "v3": ("GoEmotions, EmoBank, DailyDialog (RECCON test dialogues out), ISEAR, EmoEvent, CrowdFlower, "
+           "EmpatheticDialogues (opening turns) train splits; never MELD")}
 V1_FOLDER = "text-minilm-goemotions-v1"
 GRAPH_FILE = "model_static.onnx"
 
@@ -136,7 +143,8 @@ def rename(folder: Path, version: str = "v2", storage: str | None = None) -> Non
     name = NAME.removesuffix(".v2") + f".{version}"
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     config["name"], config["version"] = name, version
-    config["license"], config["training_data"] = LICENSE, TRAINING_DATA
+    config["license"] = LICENSE_BY_VERSION.get(version, LICENSE)
+    config["training_data"] = TRAINING_DATA_BY_VERSION.get(version, TRAINING_DATA)
     (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
     metrics["model"] = name

@@ -12,6 +12,8 @@ the **dev** splits through ``TextOnnxRecognizer`` (the users' code path), never 
 * ``static-0+ffn``: as ``static-0`` with every feed-forward down-projection (``output/dense``,
   the MatMul after GELU, whose inputs have the widest range) kept float too;
 * ``static-0+pct``: activation ranges from the 99.999th percentile instead of min/max;
+* ``+solo`` (after any static variant, e.g. ``static-0+ffn+solo``): without the student, the
+  encoder's own VAD head alone (the student is a second, 3-layer encoder: a third of the cost);
 * ``dynamic``: ``quantize_dynamic(per_channel=True)`` (v1's first storage) + the student.
   Its activation scales are chosen per batch, so a text's scores depend on its batch
   neighbours (``quantize.py``): measured here for comparison.
@@ -147,6 +149,10 @@ def build(variant: str, w8: Path, work: Path, vad_scaling: dict[str, list[float]
 
     folder = work / variant
     work.mkdir(parents=True, exist_ok=True)
+    solo = variant.endswith("+solo")
+    if solo and not variant.startswith("static-"):
+        raise ValueError(f"+solo follows a static variant (static-<layers>[+ffn][+pct]+solo), not {variant!r}")
+    variant = variant.removesuffix("+solo")
     if variant == "w8":
         return _probe(folder, None, "model.onnx", QDQ_FLOAT, vad_scaling, w8)
     folded = work / "encoder_float.onnx"
@@ -171,6 +177,8 @@ def build(variant: str, w8: Path, work: Path, vad_scaling: dict[str, list[float]
         main = onnx.load(str(target))
     else:
         raise ValueError(f"unknown variant {variant!r}")
+    if solo:
+        return _probe(folder, main, "model_static.onnx", session, vad_scaling, w8)
     student = _student()
     have = {o.domain for o in main.opset_import}
     # the float export names no ai.onnx.ml opset, which the student's int8 tables declare: add it

@@ -103,6 +103,20 @@ def _write_corpora(root: Path, n: int = 70) -> None:
             writer.writerow([str(i), cf[e], f"user{i // 2}", _text(e, i) + " &amp; more"])
 
 
+    ed = {"anger": "furious", "fear": "anxious", "joy": "proud", "sadness": "devastated", "surprise": "surprised",
+          "neutral": "nostalgic", "disgust": "disgusted"}
+    (root / "empatheticdialogues").mkdir()
+    for split, name in (("train", "train"), ("dev", "valid"), ("test", "test")):
+        with (root / "empatheticdialogues" / f"{name}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["conv_id", "utterance_idx", "speaker_role", "emotion", "situation", "utterance"])
+            for i in range(n):
+                e = emotions[i % 7]
+                conv = f"hit:{i}_conv:{split}{i}"
+                writer.writerow([conv, "1", "speaker", ed[e], "a situation", _text(e, i)])
+                writer.writerow([conv, "2", "listener", ed[e], "", "oh no, tuesday again"])
+
+
 class KeywordFeatures(FeatureCache):
     """Features that say which emotion word a text holds (and noise): no encoder needed."""
 
@@ -132,6 +146,9 @@ def test_readers_map_every_corpus_onto_ekman(corpora: Path) -> None:
     isear = load_isear("train", corpora)
     assert "[ No response.]" not in isear.texts
     assert set(np.asarray(isear.labels)[isear.ekman < 0]) == {"shame", "guilt"}
+    empathetic = load_corpus("empatheticdialogues", "train", corpora)
+    assert "oh no, tuesday again" not in empathetic.texts  # the speaker's opening turn only
+    assert set(np.asarray(empathetic.labels)[empathetic.ekman < 0]) == {"nostalgic"}
     goemotions = load_corpus("goemotions", "test", corpora)
     assert "two groups" not in goemotions.texts  # two Ekman groups: not single-label
     crowdflower = load_corpus("crowdflower", "train", corpora)
@@ -202,7 +219,7 @@ def test_leave_one_corpus_out_run_scores_every_corpus(corpora: Path, tmp_path: P
     assert again.scores["isear"]["xcorpus head"].interval is None
     table = to_markdown(report)
     assert "ISEAR" in table and "xcorpus head" in table and "weighted" in table
-    assert report.scores["meld"]["xcorpus head"].weighted_f1 > 0.9  # the probe: trained on all five
+    assert report.scores["meld"]["xcorpus head"].weighted_f1 > 0.9  # the probe: trained on all six
     json_path, md_path = write_report(report, tmp_path / "out")
     assert json.loads(json_path.read_text())["corpora"] == list(CORPORA) and md_path.exists()
     assert set(SYSTEMS) >= set(systems)

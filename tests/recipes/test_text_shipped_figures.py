@@ -23,13 +23,15 @@ def _splits() -> tuple[object, object]:
 
 
 XCORPUS_DIR = DEFAULT_MODEL_DIR.parent / "text-minilm-xcorpus-v2"
+XCORPUS_V3_DIR = DEFAULT_MODEL_DIR.parent / "text-minilm-xcorpus-v3"
 
 
 @pytest.mark.parametrize(("folder", "config_file", "metrics_file"), [
     (DEFAULT_MODEL_DIR, "config.json", "metrics.json"),
     (DEFAULT_MODEL_DIR, "config_float.json", "metrics_float.json"),
     (XCORPUS_DIR, "config.json", "metrics.json"),
-], ids=["v1", "v1-float", "xcorpus-v2"])
+    (XCORPUS_V3_DIR, "config.json", "metrics.json"),
+], ids=["v1", "v1-float", "xcorpus-v2", "xcorpus-v3"])
 def test_dev_figures_match_the_metrics_file(folder: Path, config_file: str, metrics_file: str) -> None:
     from affectlens.metrics import macro_f1_multilabel, pearson
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from affectlens.testing import add_tiny_vad_student, make_tiny_text_model
-from affectlens_recipes.text_xcorpus import SHARES, plan_steps, shares, weights_from_onnx
+from affectlens_recipes.text_xcorpus import SHARES, SHARES_V3, plan_steps, ridge_readout, shares, weights_from_onnx
 
 pytest.importorskip("onnx")
 
@@ -101,6 +101,16 @@ def test_only_the_ekman_corpora_can_be_left_out() -> None:
         shares(SHARES["goemotions"], ("meld",))
 
 
+def test_the_v3_recipe_adds_empatheticdialogues_and_only_its_own_corpora_can_be_left_out() -> None:
+    mix = shares(SHARES_V3["goemotions"], recipe="v3")
+    assert mix == pytest.approx(SHARES_V3) and sum(mix.values()) == pytest.approx(1.0)
+    assert mix["emobank"] > SHARES["emobank"]  # v3's own VAD head replaces v1's student
+    held = shares(SHARES_V3["goemotions"], ("empatheticdialogues",), recipe="v3")
+    assert "empatheticdialogues" not in held and sum(held.values()) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="can be left out"):  # v2 never trained on it
+        shares(SHARES["goemotions"], ("empatheticdialogues",))
+
+
 def test_the_ekman_loss_reads_group_log_sum_exp_over_the_corpus_classes() -> None:
     torch = pytest.importorskip("torch")
     from affectlens.bench.xcorpus_data import EKMAN7, goemotions_ekman_matrix
@@ -170,3 +180,15 @@ def test_a_graph_without_the_student_prefix_is_refused(tmp_path: Path) -> None:
     onnx.save(model, str(tmp_path / "plain.onnx"))
     with pytest.raises(RuntimeError, match="nodes of the encoder"):
         extract_student(tmp_path / "plain.onnx")
+
+
+def test_the_ridge_read_out_recovers_a_linear_map_on_raw_features() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(5.0, [1.0, 10.0, 0.1], size=(400, 3))
+    true_w = np.array([[0.5, -0.02, 3.0], [0.0, 0.1, 0.0]])
+    y = x @ true_w.T + np.array([1.0, -2.0])
+    weight, bias = ridge_readout(x, y, 1e-6)
+    assert weight.shape == (2, 3) and bias.shape == (2,)
+    assert np.allclose(x @ weight.T + bias, y, atol=1e-3)  # folded back: applies to raw features
+    shrunk, _ = ridge_readout(x, y, 1e6)
+    assert np.abs(shrunk).sum() < np.abs(weight).sum()  # a strong penalty shrinks the weights, not the intercept

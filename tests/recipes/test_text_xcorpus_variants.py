@@ -45,7 +45,13 @@ def test_a_soup_is_the_weighted_average_of_its_sources(tmp_path: Path) -> None:
 
 
 def test_a_new_version_gets_its_name_licence_and_training_data(tmp_path: Path) -> None:
-    from affectlens_recipes.text_xcorpus_finalize import LICENSE, TRAINING_DATA, rename
+    from affectlens_recipes.text_xcorpus_finalize import (
+        LICENSE,
+        LICENSE_BY_VERSION,
+        TRAINING_DATA,
+        TRAINING_DATA_BY_VERSION,
+        rename,
+    )
 
     (tmp_path / "config.json").write_text(json.dumps({"name": "text.minilm-goemotions.v1", "version": "v1"}))
     (tmp_path / "metrics.json").write_text(json.dumps({"model": "text.minilm-goemotions.v1"}))
@@ -53,6 +59,10 @@ def test_a_new_version_gets_its_name_licence_and_training_data(tmp_path: Path) -
     config = json.loads((tmp_path / "config.json").read_text())
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert (config["name"], config["version"]) == ("text.minilm-xcorpus.v3", "v3")
-    assert (config["license"], config["training_data"]) == (LICENSE, TRAINING_DATA)
+    assert (config["license"], config["training_data"]) == (LICENSE_BY_VERSION["v3"], TRAINING_DATA_BY_VERSION["v3"])
     assert "CC BY-NC-SA" in config["license"] and "never MELD" in config["training_data"]
+    assert "EmpatheticDialogues" in config["license"] and "EmpatheticDialogues" in config["training_data"]
     assert metrics == {"model": "text.minilm-xcorpus.v3", "storage": "static-0+ffn"}
+    rename(tmp_path, "v4")  # a version without its own entry states v2's
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert (config["license"], config["training_data"]) == (LICENSE, TRAINING_DATA)

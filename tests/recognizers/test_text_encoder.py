@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +37,37 @@ def test_feature_block_is_embedding_scaled_logits_and_masked_mean_of_layer3() ->
     hidden3 = np.array([[[1.0, 3.0], [3.0, 5.0], [100.0, 100.0]]], np.float32)  # the last piece is padding
     mask = np.array([[1, 1, 0]])
     assert feature_block(logits, embedding, hidden3, mask).tolist() == [[1.0, 2.0, 1.0, -2.0, 2.0, 4.0]]
+
+
+_LOCK = threading.Lock()
+
+
+class _SlowEncoder(TextEncoder):
+    """``_run`` that sleeps longer for earlier batches: results must still come back in order."""
+
+    def __init__(self, workers: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="affectlens-text") if workers > 1 else None
+        self.running = 0
+        self.most_at_once = 0
+
+    def _run(self, outputs: list[str], ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
+        with _LOCK:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(0.02 * (5 - int(ids[0, 0])) / 5)
+        assert threading.current_thread().name.startswith("affectlens-text") or self._workers == 1
+        with _LOCK:
+            self.running -= 1
+        return [ids * 10]
+
+
+def test_batches_run_side_by_side_and_come_back_in_order() -> None:
+    batches = [(np.full((2, 3), k, dtype=np.int64), np.ones((2, 3), dtype=np.int64)) for k in range(5)]
+    for workers in (1, 2):
+        encoder = _SlowEncoder(workers)
+        results = list(encoder._run_batches(["logits"], batches))
+        assert [int(r[0][0, 0]) for r in results] == [0, 10, 20, 30, 40]
+        assert encoder.most_at_once == workers

@@ -1,9 +1,9 @@
 """Leave-one-corpus-out (LOCO) text benchmark: what a user outside the training corpora can expect.
 
-For each of GoEmotions, DailyDialog, ISEAR, EmoEvent and CrowdFlower (``xcorpus_data``), every
-trained system is fitted on the *other four* corpora' train splits and scored once on the
-held-out corpus' test split, in Ekman-7 (each corpus scored over the Ekman classes it can
-hold, ``CorpusInfo.scored_over``; predictions are the argmax over its classes).  In one run:
+For each of GoEmotions, DailyDialog, ISEAR, EmoEvent, CrowdFlower and EmpatheticDialogues
+(``xcorpus_data``), every trained system is fitted on the *other five* corpora' train splits and
+scored once on the held-out corpus' test split, in Ekman-7 (each corpus scored over the Ekman
+classes it can hold, ``CorpusInfo.scored_over``; predictions are the argmax over its classes).  In one run:
 
 - ``xcorpus head`` (ours): a multinomial logistic regression on the frozen features of the
   shipped text encoder (``xcorpus_features``), each training corpus given the same total
@@ -273,7 +273,7 @@ def to_markdown(report: XcorpusReport) -> str:
                      + " | ".join(f"{row[s].weighted_f1:.3f}" if s in row else "n/a" for s in systems) + " |")
     lines += ["", "Systems other than `in-domain` never saw the held-out corpus; `previous model` saw only "
               "GoEmotions (its GoEmotions row is in-domain). On MELD (never trained on) the systems learn from "
-              "all five corpora. VADER (valence only) has no Ekman prediction: n/a."]
+              "all six corpora. VADER (valence only) has no Ekman prediction: n/a."]
     if report.models:
         lines.append("Columns named like a model (`--model`) are that model as shipped, over its calibrated "
                      "probabilities summed into Ekman groups: its model card says which corpora it was trained on, "

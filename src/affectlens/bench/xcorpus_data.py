@@ -230,6 +230,45 @@ def load_crowdflower(split: str, root: str | Path | None = None) -> CorpusTexts:
     return _make("crowdflower", texts, labels, CROWDFLOWER_TO_EKMAN, ids)
 
 
+# -- EmpatheticDialogues ----------------------------------------------------------------------
+# one label per conversation (the emotion the speaker's situation was written for), mapped by the
+# taxonomy layer (docs/taxonomy.md, "EmpatheticDialogues"); a label it splits over two Ekman
+# emotions (jealous, nostalgic, sentimental) has no single class and is not scored
+
+
+def empathetic_to_ekman() -> dict[str, str | None]:
+    """EmpatheticDialogues' 32 labels -> their Ekman emotion where the taxonomy gives exactly one."""
+    from affectlens.taxonomy.mappings import mapping
+
+    table = mapping("empatheticdialogues", "ekman")
+    out: dict[str, str | None] = {}
+    for label, row in zip(table.source_labels, table.matrix, strict=True):
+        targets = np.flatnonzero(row)
+        out[label] = table.target_labels[int(targets[0])] if len(targets) == 1 else None
+    return out
+
+
+_ED_FILES = {"train": "train.csv", "dev": "valid.csv", "test": "test.csv"}
+
+
+def load_empatheticdialogues(split: str, root: str | Path | None = None) -> CorpusTexts:
+    """EmpatheticDialogues, official split: each conversation's opening speaker turn with its label."""
+    _check(split)
+    path = _require(data_root(root) / "empatheticdialogues" / _ED_FILES[split])
+    texts: list[str] = []
+    labels: list[str] = []
+    ids: list[str] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            # later turns answer the listener; the listener's turns carry the speaker's label, not theirs
+            if row["utterance_idx"] != "1" or not row["utterance"].strip():
+                continue
+            texts.append(row["utterance"])
+            labels.append(row["emotion"])
+            ids.append(row["conv_id"])
+    return _make("empatheticdialogues", texts, labels, empathetic_to_ekman(), ids)
+
+
 def load_meld_ekman(split: str, root: str | Path | None = None) -> CorpusTexts:
     """MELD utterances (Friends transcripts): a probe only, never trained on; its 7 classes are Ekman-7."""
     from affectlens.bench.datasets import load_meld
@@ -261,11 +300,15 @@ CORPORA: dict[str, CorpusInfo] = {
         "by author, CRC32 70/10/20; 13 labels grouped to 6, boredom not scored",
         ("anger", "fear", "joy", "sadness", "surprise", "neutral"),
         ("anger", "fear", "joy", "sadness", "surprise", "neutral")),
+    "empatheticdialogues": CorpusInfo(
+        "empatheticdialogues", "EmpatheticDialogues (opening turns of support-seeking chats)", "CC BY-NC 4.0",
+        "official; the speaker's opening turn; 29 of 32 labels grouped to 6 by the taxonomy, 3 not scored",
+        _ALL6, _ALL6),
     "meld": CorpusInfo(
         "meld", "MELD (TV dialogue; probe, never trained on)", "GPL-3.0", "official", EKMAN7, EKMAN7),
 }
 #: the corpora the systems learn from (MELD is only ever a probe)
-TRAINING_CORPORA = ("goemotions", "dailydialog", "isear", "emoevent", "crowdflower")
+TRAINING_CORPORA = ("goemotions", "dailydialog", "isear", "emoevent", "crowdflower", "empatheticdialogues")
 
 LOADERS = {
     "goemotions": load_goemotions_ekman,
@@ -273,6 +316,7 @@ LOADERS = {
     "isear": load_isear,
     "emoevent": load_emoevent,
     "crowdflower": load_crowdflower,
+    "empatheticdialogues": load_empatheticdialogues,
     "meld": load_meld_ekman,
 }
 

@@ -13,7 +13,8 @@ read those features; the recognizer adds windows, calibration, labels and cues o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,9 @@ class TextEncoder:
     _tokenizer: Any
     _config: TextModelConfig | None
     _neutral_index: int | None
+    #: batches run at once, each on one thread of its own (``load``); 1: one run at a time on the pool
+    _workers: int = 1
+    _pool: Any = None
 
     # -- loading -------------------------------------------------------------------------
     def load(self) -> None:
@@ -70,7 +74,7 @@ class TextEncoder:
         from tokenizers import Tokenizer
 
         from affectlens.model_folder import ModelFolder
-        from affectlens.runtime_threads import session_options
+        from affectlens.runtime_threads import current_layout, session_options
 
         folder = ModelFolder.read(self.model_dir, kind="text", config_file=self.config_file, required_keys=("labels",))
         config = TextModelConfig.from_dict(folder.config)
@@ -87,12 +91,22 @@ class TextEncoder:
         # threads: a 3-layer student beside the shipped model gave 328 bare texts/s spinning,
         # 394 without), which the automatic layout never does
         entries = config.session_config if self.session_config is None else self.session_config
+        # With N threads, N batches run at once, each on one thread (onnxruntime's ``run`` is
+        # thread-safe), instead of one batch on an N-thread pool: a batch of short texts is many
+        # small operators, and a pool that does not spin wakes its threads for each of them.
+        # 2 cores, GoEmotions test, v2's graph alone: 565 vs 353-483 texts/s (docs/batch.md, "Threads")
+        self._workers = current_layout(threads=self.threads).threads
+        run_threads = 1 if self._workers > 1 else self.threads
+        if self._workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="affectlens-text")
         self._session = ort.InferenceSession(str(self.model_dir / model_file),
-                                             session_options(ort, threads=self.threads, entries=entries),
+                                             session_options(ort, threads=run_threads, entries=entries),
                                              providers=["CPUExecutionProvider"])
         if config.vad_branch_file:
             self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),
-                                                     session_options(ort, threads=self.threads, entries={}),
+                                                     session_options(ort, threads=run_threads, entries={}),
                                                      providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.no_padding()
@@ -108,6 +122,21 @@ class TextEncoder:
         self.load()
         assert self._config is not None
         return self._config
+
+    def _run_batches(self, outputs: list[str], batches: Iterable[tuple[np.ndarray, np.ndarray]],
+                     ) -> Iterator[list[np.ndarray]]:
+        """``_run`` over ``(ids, mask)`` batches, results in order; ``_workers`` at once, a few ahead at most."""
+        if self._workers <= 1 or self._pool is None:
+            for ids, mask in batches:
+                yield self._run(outputs, ids, mask)
+            return
+        pending: deque[Any] = deque()
+        for ids, mask in batches:
+            pending.append(self._pool.submit(self._run, outputs, ids, mask))
+            if len(pending) >= 2 * self._workers:  # bounded: a long document's batches are not all held
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
     def _run(self, outputs: list[str], ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
         """The main graph's ``outputs``; ``vad`` from the VAD branch when the model has one."""
@@ -136,15 +165,19 @@ class TextEncoder:
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
         token_ids = [[cls_id, *enc.ids[: max_tokens - 2], sep_id] for enc in encodings]
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
-        for b in range(0, len(order), self.batch_size):
-            chunk = order[b : b + self.batch_size]
+        chunks = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+
+        batches = []
+        for chunk in chunks:
             width = max(len(token_ids[i]) for i in chunk)
             ids = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, i in enumerate(chunk):
                 ids[row, : len(token_ids[i])] = token_ids[i]
                 mask[row, : len(token_ids[i])] = 1
-            yield chunk, mask, self._run(outputs, ids, mask)
+            batches.append((ids, mask))
+        for chunk, (_, mask), values in zip(chunks, batches, self._run_batches(outputs, batches), strict=True):
+            yield chunk, mask, values
 
     def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """Per text: the encoder features the conversation model reads, and VAD in [-1, 1].

@@ -231,18 +231,11 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         win_logits = np.zeros((len(windows), n_labels), dtype=np.float32)
         win_vad = np.zeros((len(windows), 3), dtype=np.float32)
         win_tokens: list[np.ndarray] = [np.zeros((0, n_labels), dtype=np.float32)] * len(windows)
-        for b in range(0, len(order), self.batch_size):
-            chunk = order[b : b + self.batch_size]
-            width = max(windows[w][2] - windows[w][1] for w in chunk) + 2
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, w in enumerate(chunk):
-                t, s, e = windows[w]
-                seq = [cls_id, *token_ids[t][s:e], sep_id]
-                ids[row, : len(seq)] = seq
-                mask[row, : len(seq)] = 1
-            extra = ["embedding", "hidden_layer3"] if first_windows is not None else []
-            logits, vad, token_logits, *hidden = self._run(["logits", "vad", "token_logits", *extra], ids, mask)
+        chunks = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+        batches = [self._window_batch(chunk, windows, token_ids, cls_id, sep_id) for chunk in chunks]
+        extra = ["embedding", "hidden_layer3"] if first_windows is not None else []
+        runs = self._run_batches(["logits", "vad", "token_logits", *extra], batches)
+        for chunk, (_, mask), (logits, vad, token_logits, *hidden) in zip(chunks, batches, runs, strict=True):
             block = feature_block(logits, hidden[0], hidden[1], mask) if hidden else None
             for row, w in enumerate(chunk):
                 t, s, e = windows[w]
@@ -272,6 +265,20 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
             spans = [((enc, windows[w][1], windows[w][2]), win_tokens[w]) for w in ws]
             out.append((logits_t, vad_t, spans))
         return out
+
+    @staticmethod
+    def _window_batch(chunk: list[int], windows: list[tuple[int, int, int]], token_ids: list[list[int]],
+                      cls_id: int, sep_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, mask)`` of the windows ``chunk``: ``[CLS]`` + the window's pieces + ``[SEP]``, padded."""
+        width = max(windows[w][2] - windows[w][1] for w in chunk) + 2
+        ids = np.zeros((len(chunk), width), dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, w in enumerate(chunk):
+            t, s, e = windows[w]
+            seq = [cls_id, *token_ids[t][s:e], sep_id]
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
+        return ids, mask
 
     # -- the encoder's features with the recognizer's results (``text_encoder`` has the rest) ------
     def analyze_with_turn_features(self, texts: Sequence[str]) -> TurnPass:

@@ -1,7 +1,8 @@
-"""``text.minilm-xcorpus.v2``: the text recognizer over the cross-corpus successor's folder.
+"""``text.minilm-xcorpus.v2`` / ``.v3``: the text recognizer over the cross-corpus successors' folders.
 
 The same runtime as v1 (``TextOnnxRecognizer``: 28 GoEmotions labels, VAD, word cues); only the
-folder differs (``models/text-minilm-xcorpus-v2``, trained by ``affectlens_recipes/text_xcorpus.py``).
+folder differs (``models/text-minilm-xcorpus-v2`` / ``-v3``, trained by
+``affectlens_recipes/text_xcorpus.py``, ``--recipe v2`` / ``--recipe v3``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 
 XCORPUS_DIR = MODELS_DIR / "text-minilm-xcorpus-v2"
 XCORPUS_NAME = "text.minilm-xcorpus.v2"
+XCORPUS_V3_DIR = MODELS_DIR / "text-minilm-xcorpus-v3"
+XCORPUS_V3_NAME = "text.minilm-xcorpus.v3"
 
 
 def create(**params: Any) -> TextOnnxRecognizer:
     return TextOnnxRecognizer(**{"model_dir": XCORPUS_DIR, "name": XCORPUS_NAME, **params})
+
+
+def create_v3(**params: Any) -> TextOnnxRecognizer:
+    return TextOnnxRecognizer(**{"model_dir": XCORPUS_V3_DIR, "name": XCORPUS_V3_NAME, **params})
