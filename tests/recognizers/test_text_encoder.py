@@ -68,6 +68,7 @@ def test_batches_run_side_by_side_and_come_back_in_order() -> None:
     batches = [(np.full((2, 3), k, dtype=np.int64), np.ones((2, 3), dtype=np.int64)) for k in range(5)]
     for workers in (1, 2):
         encoder = _SlowEncoder(workers)
-        results = list(encoder._run_batches(["logits"], batches))
-        assert [int(r[0][0, 0]) for r in results] == [0, 10, 20, 30, 40]
+        results = list(encoder._run_batches(["logits"], iter(batches)))
+        assert [int(values[0][0, 0]) for _, values in results] == [0, 10, 20, 30, 40]
+        assert all(mask is batch[1] for (mask, _), batch in zip(results, batches, strict=True))
         assert encoder.most_at_once == workers

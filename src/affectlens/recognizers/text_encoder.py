@@ -124,19 +124,24 @@ class TextEncoder:
         return self._config
 
     def _run_batches(self, outputs: list[str], batches: Iterable[tuple[np.ndarray, np.ndarray]],
-                     ) -> Iterator[list[np.ndarray]]:
-        """``_run`` over ``(ids, mask)`` batches, results in order; ``_workers`` at once, a few ahead at most."""
+                     ) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
+        """``(mask, _run(...))`` per ``(ids, mask)`` batch, in order; ``_workers`` at once, a few ahead at most.
+
+        ``batches`` may be a generator: only the batches in flight are held (a long document's are not).
+        """
         if self._workers <= 1 or self._pool is None:
             for ids, mask in batches:
-                yield self._run(outputs, ids, mask)
+                yield mask, self._run(outputs, ids, mask)
             return
-        pending: deque[Any] = deque()
+        pending: deque[tuple[np.ndarray, Any]] = deque()
         for ids, mask in batches:
-            pending.append(self._pool.submit(self._run, outputs, ids, mask))
-            if len(pending) >= 2 * self._workers:  # bounded: a long document's batches are not all held
-                yield pending.popleft().result()
+            pending.append((mask, self._pool.submit(self._run, outputs, ids, mask)))
+            if len(pending) >= 2 * self._workers:
+                mask_done, future = pending.popleft()
+                yield mask_done, future.result()
         while pending:
-            yield pending.popleft().result()
+            mask_done, future = pending.popleft()
+            yield mask_done, future.result()
 
     def _run(self, outputs: list[str], ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
         """The main graph's ``outputs``; ``vad`` from the VAD branch when the model has one."""
@@ -167,16 +172,17 @@ class TextEncoder:
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         chunks = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
 
-        batches = []
-        for chunk in chunks:
-            width = max(len(token_ids[i]) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                ids[row, : len(token_ids[i])] = token_ids[i]
-                mask[row, : len(token_ids[i])] = 1
-            batches.append((ids, mask))
-        for chunk, (_, mask), values in zip(chunks, batches, self._run_batches(outputs, batches), strict=True):
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            for chunk in chunks:
+                width = max(len(token_ids[i]) for i in chunk)
+                ids = np.zeros((len(chunk), width), dtype=np.int64)
+                mask = np.zeros((len(chunk), width), dtype=np.int64)
+                for row, i in enumerate(chunk):
+                    ids[row, : len(token_ids[i])] = token_ids[i]
+                    mask[row, : len(token_ids[i])] = 1
+                yield ids, mask
+
+        for chunk, (mask, values) in zip(chunks, self._run_batches(outputs, batches()), strict=True):
             yield chunk, mask, values
 
     def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:

@@ -232,10 +232,10 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         win_vad = np.zeros((len(windows), 3), dtype=np.float32)
         win_tokens: list[np.ndarray] = [np.zeros((0, n_labels), dtype=np.float32)] * len(windows)
         chunks = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
-        batches = [self._window_batch(chunk, windows, token_ids, cls_id, sep_id) for chunk in chunks]
+        batches = (self._window_batch(chunk, windows, token_ids, cls_id, sep_id) for chunk in chunks)
         extra = ["embedding", "hidden_layer3"] if first_windows is not None else []
         runs = self._run_batches(["logits", "vad", "token_logits", *extra], batches)
-        for chunk, (_, mask), (logits, vad, token_logits, *hidden) in zip(chunks, batches, runs, strict=True):
+        for chunk, (mask, (logits, vad, token_logits, *hidden)) in zip(chunks, runs, strict=True):
             block = feature_block(logits, hidden[0], hidden[1], mask) if hidden else None
             for row, w in enumerate(chunk):
                 t, s, e = windows[w]
