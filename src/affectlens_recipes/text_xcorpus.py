@@ -371,16 +371,20 @@ def refit_vad(out: Path, step: int, target: Path, data_root: Path | None) -> dic
     model.eval()
 
     def pooled(texts: list[str]) -> np.ndarray:
+        """What ``vad_head`` reads, per text (taken from the model's own forward pass)."""
         seqs = encode(tokenizer, texts)
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
         rows = np.zeros((len(seqs), model.vad_head.in_features), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), 128):
-                idx = order[start : start + 128]
-                ids, mask = _pad(torch, [seqs[i] for i in idx])
-                hidden = model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-                m = mask.unsqueeze(-1).to(hidden.dtype)
-                rows[idx] = ((hidden * m).sum(1) / m.sum(1).clamp(min=1.0)).numpy()
+        seen: list[Any] = []
+        hook = model.vad_head.register_forward_hook(lambda _module, inputs, _output: seen.append(inputs[0]))
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(order), 128):
+                    idx = order[start : start + 128]
+                    model(*_pad(torch, [seqs[i] for i in idx]))
+                    rows[idx] = seen.pop().numpy()
+        finally:
+            hook.remove()
         return rows
 
     train, dev = load_emobank("train", data_root), load_emobank("dev", data_root)

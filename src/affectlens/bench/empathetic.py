@@ -47,8 +47,9 @@ def ed_labels() -> tuple[str, ...]:
         raise LabelSetMissing(f"the taxonomy has no {ED_SET!r} label set ({exc})") from exc
 
 
-def load_ed(split: str, data_root: Path | None = None) -> list[tuple[str, str, str]]:
-    """``(conv_id, emotion, situation + first turn)`` per conversation of an ED split."""
+def load_ed(split: str, data_root: Path | None = None, situation: bool = True) -> list[tuple[str, str, str]]:
+    """``(conv_id, emotion, situation + first turn)`` per conversation of an ED split (the first turn alone
+    with ``situation=False``)."""
     from affectlens.bench.datasets import DatasetMissing
     from affectlens.bench.datasets import data_root as shared_root
 
@@ -59,7 +60,8 @@ def load_ed(split: str, data_root: Path | None = None) -> list[tuple[str, str, s
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if row["utterance_idx"] == "1":
-                out.append((row["conv_id"], row["emotion"], f"{row['situation']} {row['utterance']}".strip()))
+                text = f"{row['situation']} {row['utterance']}" if situation else row["utterance"]
+                out.append((row["conv_id"], row["emotion"], text.strip()))
     return out
 
 

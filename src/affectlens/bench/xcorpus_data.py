@@ -232,41 +232,21 @@ def load_crowdflower(split: str, root: str | Path | None = None) -> CorpusTexts:
 
 # -- EmpatheticDialogues ----------------------------------------------------------------------
 # one label per conversation (the emotion the speaker's situation was written for), mapped by the
-# taxonomy layer (docs/taxonomy.md, "EmpatheticDialogues"); a label it splits over two Ekman
-# emotions (jealous, nostalgic, sentimental) has no single class and is not scored
-
-
-def empathetic_to_ekman() -> dict[str, str | None]:
-    """EmpatheticDialogues' 32 labels -> their Ekman emotion where the taxonomy gives exactly one."""
-    from affectlens.taxonomy.mappings import mapping
-
-    table = mapping("empatheticdialogues", "ekman")
-    out: dict[str, str | None] = {}
-    for label, row in zip(table.source_labels, table.matrix, strict=True):
-        targets = np.flatnonzero(row)
-        out[label] = table.target_labels[int(targets[0])] if len(targets) == 1 else None
-    return out
-
-
-_ED_FILES = {"train": "train.csv", "dev": "valid.csv", "test": "test.csv"}
+# taxonomy layer as ``bench empathetic``'s Ekman view maps it (``coarse_of``): a label it splits
+# over two Ekman emotions (jealous, nostalgic, sentimental) has no single class and is not scored
+_ED_FILES = {"train": "train", "dev": "valid", "test": "test"}
 
 
 def load_empatheticdialogues(split: str, root: str | Path | None = None) -> CorpusTexts:
     """EmpatheticDialogues, official split: each conversation's opening speaker turn with its label."""
+    from affectlens.bench.empathetic import coarse_of, load_ed
+
     _check(split)
-    path = _require(data_root(root) / "empatheticdialogues" / _ED_FILES[split])
-    texts: list[str] = []
-    labels: list[str] = []
-    ids: list[str] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            # later turns answer the listener; the listener's turns carry the speaker's label, not theirs
-            if row["utterance_idx"] != "1" or not row["utterance"].strip():
-                continue
-            texts.append(row["utterance"])
-            labels.append(row["emotion"])
-            ids.append(row["conv_id"])
-    return _make("empatheticdialogues", texts, labels, empathetic_to_ekman(), ids)
+    # later turns answer the listener; the listener's turns carry the speaker's label, not theirs
+    rows = [row for row in load_ed(_ED_FILES[split], data_root(root), situation=False) if row[2]]
+    labels = [emotion for _, emotion, _ in rows]
+    mapping = {label: coarse_of(label) for label in set(labels)}
+    return _make("empatheticdialogues", [text for _, _, text in rows], labels, mapping, [cid for cid, _, _ in rows])
 
 
 def load_meld_ekman(split: str, root: str | Path | None = None) -> CorpusTexts:

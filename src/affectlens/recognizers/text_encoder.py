@@ -25,6 +25,17 @@ from affectlens.recognizers.text_model_config import TextModelConfig
 from affectlens.types import EmotionResult
 
 
+def padded_batch(seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(input_ids, attention_mask)`` of token id sequences, zero-padded to the longest."""
+    width = max(len(seq) for seq in seqs)
+    ids = np.zeros((len(seqs), width), dtype=np.int64)
+    mask = np.zeros((len(seqs), width), dtype=np.int64)
+    for row, seq in enumerate(seqs):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
 @dataclass(frozen=True)
 class PieceStates:
     """A text's word pieces from one encoder pass: tokenizer encoding, hidden layer 3, token logits."""
@@ -172,17 +183,8 @@ class TextEncoder:
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         chunks = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
 
-        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            for chunk in chunks:
-                width = max(len(token_ids[i]) for i in chunk)
-                ids = np.zeros((len(chunk), width), dtype=np.int64)
-                mask = np.zeros((len(chunk), width), dtype=np.int64)
-                for row, i in enumerate(chunk):
-                    ids[row, : len(token_ids[i])] = token_ids[i]
-                    mask[row, : len(token_ids[i])] = 1
-                yield ids, mask
-
-        for chunk, (mask, values) in zip(chunks, self._run_batches(outputs, batches()), strict=True):
+        batches = (padded_batch([token_ids[i] for i in chunk]) for chunk in chunks)
+        for chunk, (mask, values) in zip(chunks, self._run_batches(outputs, batches), strict=True):
             yield chunk, mask, values
 
     def turn_features(self, texts: Sequence[str], max_tokens: int = 128) -> tuple[np.ndarray, np.ndarray]:

@@ -55,7 +55,7 @@ from affectlens.explain.text import delete_words, occlusion_cues, word_cues, wor
 from affectlens.inputs import TextItem, as_text_item
 from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.text_encoder import PieceStates as PieceStates  # re-exported: their home before
-from affectlens.recognizers.text_encoder import TextEncoder, TurnPass, feature_block
+from affectlens.recognizers.text_encoder import TextEncoder, TurnPass, feature_block, padded_batch
 from affectlens.recognizers.text_model_config import ModelFilesMissing as ModelFilesMissing  # re-exported
 from affectlens.recognizers.text_model_config import ModelIntegrityError as ModelIntegrityError
 from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
@@ -232,7 +232,8 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         win_vad = np.zeros((len(windows), 3), dtype=np.float32)
         win_tokens: list[np.ndarray] = [np.zeros((0, n_labels), dtype=np.float32)] * len(windows)
         chunks = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
-        batches = (self._window_batch(chunk, windows, token_ids, cls_id, sep_id) for chunk in chunks)
+        batches = (padded_batch([[cls_id, *token_ids[windows[w][0]][windows[w][1] : windows[w][2]], sep_id]
+                                 for w in chunk]) for chunk in chunks)
         extra = ["embedding", "hidden_layer3"] if first_windows is not None else []
         runs = self._run_batches(["logits", "vad", "token_logits", *extra], batches)
         for chunk, (mask, (logits, vad, token_logits, *hidden)) in zip(chunks, runs, strict=True):
@@ -265,20 +266,6 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
             spans = [((enc, windows[w][1], windows[w][2]), win_tokens[w]) for w in ws]
             out.append((logits_t, vad_t, spans))
         return out
-
-    @staticmethod
-    def _window_batch(chunk: list[int], windows: list[tuple[int, int, int]], token_ids: list[list[int]],
-                      cls_id: int, sep_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(ids, mask)`` of the windows ``chunk``: ``[CLS]`` + the window's pieces + ``[SEP]``, padded."""
-        width = max(windows[w][2] - windows[w][1] for w in chunk) + 2
-        ids = np.zeros((len(chunk), width), dtype=np.int64)
-        mask = np.zeros((len(chunk), width), dtype=np.int64)
-        for row, w in enumerate(chunk):
-            t, s, e = windows[w]
-            seq = [cls_id, *token_ids[t][s:e], sep_id]
-            ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1
-        return ids, mask
 
     # -- the encoder's features with the recognizer's results (``text_encoder`` has the rest) ------
     def analyze_with_turn_features(self, texts: Sequence[str]) -> TurnPass:
