@@ -26,7 +26,9 @@ What is measured (the defaults are what ``affectlens analyze video.mp4 --fps 5``
   frames per second; resident memory read every ``--rss-every`` seconds during the run
   (``perf_probe.RssSampler``), with and without the result's segments kept (``--stream``:
   ``FaceOnnxRecognizer.iter_video``, segments dropped as they come: the pipeline's own
-  memory); ``--profile`` adds exclusive seconds per stage (``perf_probe.StageTimer``).
+  memory), or through the CLI (``--cli``: ``affectlens analyze VIDEO -o out.jsonl`` in this
+  process, the segments written as they come); ``--profile`` adds exclusive seconds per stage
+  (``perf_probe.StageTimer``).
 
 Timings on a shared machine are ranges: the report carries the load average.
 """
@@ -239,6 +241,20 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def cli_run(path: Path, args: argparse.Namespace, model: Any) -> tuple[int, set[Any], int]:
+    """``affectlens analyze VIDEO --fps F -o out.jsonl`` in this process (the CLI's own code), then the
+    segments, tracks and frames read back from the file it wrote."""
+    from affectlens.cli import run
+
+    out = Path(tempfile.mkdtemp(prefix="affectlens-face-cli-")) / "video.jsonl"
+    argv = ["analyze", str(path), "--fps", f"{args.fps:g}", "-o", str(out)]
+    if run([*argv, "--model", model] if isinstance(model, str) else argv) != 0:
+        raise SystemExit(f"affectlens {' '.join(argv)} failed")
+    segments = json.loads(out.read_text(encoding="utf-8").splitlines()[0])["segments"]
+    out.unlink()
+    return len(segments), {s.get("track_id") for s in segments}, len({s["extras"].get("frame") for s in segments})
+
+
 def run_video(path: Path, seconds: float, args: argparse.Namespace, model: Any) -> dict[str, Any]:
     """One video through the library's route (or ``iter_video`` with ``--stream``), measured."""
     from affectlens import api
@@ -256,6 +272,8 @@ def run_video(path: Path, seconds: float, args: argparse.Namespace, model: Any) 
                 per_track = Counter(s.track_id for s in  # segments counted, then dropped
                                     recognizer.iter_video(open_video(path, options=VideoOptions(fps=args.fps))))
                 count, tracks, frames = sum(per_track.values()), set(per_track), -1
+            elif args.cli:
+                count, tracks, frames = cli_run(path, args, model)
             else:
                 result = api.analyze(str(path), fps=args.fps, model=model)
                 segments = result.segments
@@ -298,11 +316,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rss-every", type=float, default=2.0, help="seconds between two RSS samples")
     parser.add_argument("--profile", action="store_true", help="time each stage of the pipeline")
-    parser.add_argument("--stream", action="store_true", help="iter_video, segments dropped (pipeline memory)")
+    route = parser.add_mutually_exclusive_group()
+    route.add_argument("--stream", action="store_true", help="iter_video, segments dropped (pipeline memory)")
+    route.add_argument("--cli", action="store_true", help="the CLI: 'affectlens analyze VIDEO -o out.jsonl' "
+                       "(segments written as they come)")
     parser.add_argument("--skip-model-speed", action="store_true")
     parser.add_argument("--work", type=Path, default=None, help="folder for the videos (kept, reused)")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     args = parser.parse_args()
+    if args.cli and args.model_dir is not None:
+        parser.error("--cli runs registered models (--model), not a folder")
 
     os.environ["AFFECTLENS_THREADS"] = args.threads  # read when each runtime session is built
     from affectlens.registry import default_for, load_recognizer

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import csv
 import io
 import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,11 +18,12 @@ from affectlens.output import (
     result_rows,
     write_csv,
     write_json,
+    write_jsonl,
     write_parquet,
     write_results,
 )
 from affectlens.testing import DummyRecognizer
-from affectlens.types import EmotionResult
+from affectlens.types import EmotionResult, Segment, StreamedResult
 
 
 def _results() -> list[EmotionResult]:
@@ -153,3 +157,63 @@ def test_parquet_columns_wait_for_the_first_result_with_a_segment(
     empty = tmp_path / "empty.parquet"
     assert write_parquet([], empty) == 0
     assert pq.read_table(empty).num_rows == 0 and "cues" in pq.read_schema(empty).names
+
+
+def _video(n: int, warnings: tuple[str, ...] = ()) -> tuple[EmotionResult, Callable[[], StreamedResult]]:
+    """A multi-segment result and a factory of the same result streamed (a video written as it goes)."""
+    segments = tuple(replace(s, start=float(i), track_id=1) for i, s in
+                     enumerate(seg for r in DummyRecognizer().analyze(["happy", "sad"] * (n // 2)) for seg in r))
+    whole = EmotionResult(segments, "clip.mp4", warnings, "v1")
+    return whole, lambda: StreamedResult(iter(segments), "clip.mp4", warnings, "v1")
+
+
+@pytest.mark.parametrize("warnings", [(), ("3 undecodable packet(s) skipped",)])
+def test_a_streamed_video_writes_the_same_json_as_the_whole_result(warnings: tuple[str, ...]) -> None:
+    whole, streamed = _video(6, warnings)
+    for writer in (write_jsonl, write_json):
+        as_whole, as_stream = io.StringIO(), io.StringIO()
+        writer([_results()[0], whole], as_whole)
+        writer([_results()[0], streamed()], as_stream)
+        assert as_stream.getvalue() != as_whole.getvalue()  # the warnings come last in the streamed object
+        if writer is write_json:
+            assert json.loads(as_stream.getvalue()) == json.loads(as_whole.getvalue())
+        else:
+            assert [json.loads(x) for x in as_stream.getvalue().splitlines()] == \
+                   [json.loads(x) for x in as_whole.getvalue().splitlines()]
+
+
+def test_a_streamed_video_is_written_segment_by_segment() -> None:
+    """Each segment is in the output before the next one is made: nothing is gathered."""
+    buffer = io.StringIO()
+    written_before: list[int] = []
+    whole, _ = _video(6)
+
+    def segments() -> Iterator[Segment]:
+        for segment in whole.segments:
+            written_before.append(buffer.getvalue().count('"modality"'))
+            yield segment
+
+    write_jsonl([StreamedResult(segments(), "clip.mp4")], buffer)
+    assert written_before == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_streamed_video_in_csv_and_parquet_has_its_warnings_in_a_last_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    from affectlens import output
+
+    whole, streamed = _video(6, ("3 undecodable packet(s) skipped",))
+    buffer = io.StringIO()
+    assert write_csv([streamed()], buffer) == 7
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert [r["warnings"] for r in rows] == [""] * 6 + ["3 undecodable packet(s) skipped"]
+    assert rows[-1]["record_id"] == "v1" and rows[-1]["score_joy"] == "" and rows[0]["score_joy"] != ""
+    monkeypatch.setattr(output, "_PARQUET_GROUP_ROWS", 4)  # the stream is cut into row groups of 4
+    path = tmp_path / "v.parquet"
+    assert write_parquet([streamed()], path) == 7
+    table = pq.read_table(path)
+    assert table.column("start").to_pylist()[:6] == [s.start for s in whole.segments]
+    assert table.column("warnings").to_pylist()[-1] == "3 undecodable packet(s) skipped"
+    no_face = StreamedResult(iter(()), "dark.mp4", ("no face found in the sampled frames",), "v2")
+    assert write_csv([no_face], io.StringIO()) == 1

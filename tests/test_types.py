@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
 
 from affectlens.types import (
     SCHEMA_VERSION,
     EmotionResult,
+    Segment,
+    StreamedResult,
 )
 from result_samples import sample_segment as _segment
 
@@ -36,3 +42,37 @@ def test_empty_result_keeps_record_id_and_warning() -> None:
     empty = EmotionResult((), "t.csv", ("row 3: empty text",), "r3")
     again = EmotionResult.from_json(empty.to_json())
     assert again.is_empty and again.record_id == "r3" and again.warnings == ("row 3: empty text",)
+
+
+def test_a_streamed_result_is_read_once_and_knows_its_warnings_at_the_end() -> None:
+    warnings: list[str] = []
+
+    def segments() -> Iterator[Segment]:
+        yield _segment()
+        yield _segment()
+        warnings.append("2 undecodable packet(s) skipped")
+
+    streamed = StreamedResult(segments(), "clip.mp4", lambda: warnings, "7")
+    with pytest.raises(RuntimeError):
+        _ = streamed.is_empty  # not known before the segments were read
+    assert streamed.warnings == ()
+    whole = streamed.collect()
+    assert len(whole) == 2 and streamed.count == 2 and not streamed.is_empty
+    assert whole.warnings == ("2 undecodable packet(s) skipped",) and whole.record_id == "7"
+    with pytest.raises(RuntimeError):
+        list(streamed)  # the segments are not kept
+
+
+def test_a_streamed_result_maps_its_segments_as_they_come() -> None:
+    made: list[int] = []
+
+    def segments() -> Iterator[Segment]:
+        for n in range(3):
+            made.append(n)
+            yield _segment()
+
+    mapped = StreamedResult(segments(), "clip.mp4", ("w",)).map(lambda s: replace(s, speaker="A"))
+    assert made == []  # nothing is made before it is read
+    segments_read = iter(mapped)
+    assert next(segments_read).speaker == "A" and made == [0]
+    assert [s.speaker for s in segments_read] == ["A", "A"] and mapped.warnings == ("w",) and mapped.count == 3

@@ -35,6 +35,9 @@ class AnalyzeOptions:
     # the walk
     batch_size: int = DEFAULT_BATCH_SIZE
     labels: str | None = None  # express results in this label set
+    # a video's segments handed on as they come (``types.StreamedResult``), for writers that write as
+    # they go (the CLI): flat memory over long videos; off: one ``EmotionResult`` per input
+    stream_segments: bool = False
     # videos
     fps: float | None = None  # sampled frames per second (default: vision.io.DEFAULT_FPS)
     start: float | None = None  # seconds

@@ -24,9 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from affectlens.label_colors import label_color
-from affectlens.result_schema import SCORE_PREFIX, arrow_fields, result_rows, segment_arrays
+from affectlens.result_schema import SCORE_PREFIX, arrow_fields, iter_result_rows, result_rows, segment_arrays
 from affectlens.timeline import render_results
-from affectlens.types import SCHEMA_VERSION, EmotionResult, Segment
+from affectlens.types import SCHEMA_VERSION, EmotionResult, Segment, StreamedResult
 
 __all__ = ["FORMATS", "ColumnMismatch", "format_for_path", "label_color", "render_table", "result_rows",
            "write_csv", "write_json", "write_jsonl", "write_parquet", "write_results"]
@@ -41,7 +41,7 @@ _SUFFIX_FORMATS = {
     ".pq": "parquet",
     ".txt": "table",
 }
-_PARQUET_GROUP_ROWS = 2_000  # results per row group
+_PARQUET_GROUP_ROWS = 2_000  # rows per row group (about: whole results are not split, streamed ones are)
 _CSV_SCHEMA_ROWS = 1_000  # rows looked at to fix the CSV header when early inputs gave no segment
 
 def format_for_path(path: str | Path) -> str | None:
@@ -68,9 +68,46 @@ def _columns_from(rows: Sequence[dict[str, Any]]) -> list[str]:
     return columns
 
 
-def _rows(results: Iterable[EmotionResult]) -> Iterator[dict[str, Any]]:
+#: what the writers take: whole results, or videos streamed segment by segment (``types.StreamedResult``)
+Result = EmotionResult | StreamedResult
+
+
+def _rows(results: Iterable[Result]) -> Iterator[dict[str, Any]]:
     for result in results:
-        yield from result_rows(result)
+        yield from iter_result_rows(result)
+
+
+def _json_parts(result: Result) -> Iterator[str]:
+    """One result's JSON object, in pieces: a streamed one segment by segment, its warnings last."""
+    if isinstance(result, EmotionResult):
+        yield result.to_json()
+        return
+    head = json.dumps({"schema_version": SCHEMA_VERSION, "source": result.source, "record_id": result.record_id},
+                      ensure_ascii=False)
+    yield head[:-1] + ', "segments": ['
+    for n, segment in enumerate(result):
+        yield (", " if n else "") + json.dumps(segment.to_dict(), ensure_ascii=False)
+    yield '], "warnings": ' + json.dumps(list(result.warnings), ensure_ascii=False) + "}"
+
+
+def _whole(results: Iterable[Result]) -> Iterator[EmotionResult]:
+    """Streamed results read whole, for the writers that need them so (the table)."""
+    for result in results:
+        yield result.collect() if isinstance(result, StreamedResult) else result
+
+
+def _pieces(results: Iterable[Result], size: int) -> Iterator[EmotionResult]:
+    """Whole results as they are; a streamed one as results of at most ``size`` segments (no warnings)
+    and, when it has warnings or no segment, a last empty one with them (its placeholder row)."""
+    for result in results:
+        if isinstance(result, EmotionResult):
+            yield result
+            continue
+        stream = iter(result)
+        while piece := tuple(islice(stream, size)):
+            yield EmotionResult(piece, result.source, (), result.record_id)
+        if result.warnings or result.count == 0:
+            yield EmotionResult((), result.source, result.warnings, result.record_id)
 
 
 class ColumnMismatch(UserWarning):
@@ -91,28 +128,30 @@ def _warn_new_columns(extra: set[str]) -> None:
 # -- writers -------------------------------------------------------------------------------------
 
 
-def write_jsonl(results: Iterable[EmotionResult], fh: IO[str]) -> int:
+def write_jsonl(results: Iterable[Result], fh: IO[str]) -> int:
     count = 0
     for result in results:
-        fh.write(result.to_json())
+        for part in _json_parts(result):
+            fh.write(part)
         fh.write("\n")
         count += 1
     return count
 
 
-def write_json(results: Iterable[EmotionResult], fh: IO[str]) -> int:
+def write_json(results: Iterable[Result], fh: IO[str]) -> int:
     """One JSON document ``{"schema_version": ..., "results": [...]}``, written as it goes."""
     fh.write(f'{{"schema_version": {json.dumps(SCHEMA_VERSION)}, "results": [')
     count = 0
     for result in results:
         fh.write(",\n  " if count else "\n  ")
-        fh.write(result.to_json())
+        for part in _json_parts(result):
+            fh.write(part)
         count += 1
     fh.write("\n]}\n" if count else "]}\n")
     return count
 
 
-def write_csv(results: Iterable[EmotionResult], fh: IO[str]) -> int:
+def write_csv(results: Iterable[Result], fh: IO[str]) -> int:
     rows = _rows(results)
     head = list(islice(rows, _CSV_SCHEMA_ROWS))
     while head and not any("label_set" in r for r in head):  # wait for a real row to fix the header
@@ -168,16 +207,30 @@ def _parquet_table(group: Sequence[EmotionResult], schema: Any) -> tuple[Any, se
     return pa.table({name: data[name] for name in schema.names}, schema=schema), dropped
 
 
-def write_parquet(results: Iterable[EmotionResult], path: str | Path) -> int:
-    """Parquet in row groups of ``_PARQUET_GROUP_ROWS`` results: the Arrow columns of ``result_schema``
+def _row_groups(results: Iterable[Result]) -> Iterator[list[EmotionResult]]:
+    """Results in groups of about ``_PARQUET_GROUP_ROWS`` rows (a streamed video cut into pieces)."""
+    group: list[EmotionResult] = []
+    rows = 0
+    for piece in _pieces(results, _PARQUET_GROUP_ROWS):
+        group.append(piece)
+        rows += max(1, len(piece.segments))
+        if rows >= _PARQUET_GROUP_ROWS:
+            yield group
+            group, rows = [], 0
+    if group:
+        yield group
+
+
+def write_parquet(results: Iterable[Result], path: str | Path) -> int:
+    """Parquet in row groups of about ``_PARQUET_GROUP_ROWS`` rows: the Arrow columns of ``result_schema``
     (labels and cues as lists) plus ``warnings``; the score columns come from the first group with a
     segment (as the CSV header: early inputs without a result do not fix them)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    iterator = iter(results)
+    groups = _row_groups(results)
     head: list[list[EmotionResult]] = []
-    while group := list(islice(iterator, _PARQUET_GROUP_ROWS)):
+    for group in groups:
         head.append(group)
         if any(result.segments for result in group):
             break
@@ -187,7 +240,7 @@ def write_parquet(results: Iterable[EmotionResult], path: str | Path) -> int:
     warned = False
     # an input without results still gets a valid file with the columns
     with pq.ParquetWriter(str(path), schema) as writer:
-        for group in chain(head, iter(lambda: list(islice(iterator, _PARQUET_GROUP_ROWS)), [])):
+        for group in chain(head, groups):
             table, dropped = _parquet_table(group, schema)
             if dropped and not warned:
                 _warn_new_columns(dropped)
@@ -347,7 +400,7 @@ def render_table(
 
 
 def write_results(
-    results: Iterable[EmotionResult],
+    results: Iterable[Result],
     fmt: str,
     out: str | Path | None = None,
     *,
@@ -369,16 +422,16 @@ def write_results(
         return write_parquet(results, out)
     if out is None:
         if fmt == "table":
-            return render_results(results, console or wide_console(), render_table)
+            return render_results(_whole(results), console or wide_console(), render_table)
         return _TEXT_WRITERS[fmt](results, sys.stdout)
     with Path(out).open("a" if append else "w", encoding="utf-8", newline="") as fh:
         if fmt == "table":
             plain = Console(file=fh, width=140, no_color=True, force_terminal=False)
-            return render_results(results, plain, render_table)
+            return render_results(_whole(results), plain, render_table)
         return _TEXT_WRITERS[fmt](results, fh)
 
 
-_TEXT_WRITERS: dict[str, Callable[[Iterable[EmotionResult], IO[str]], int]] = {
+_TEXT_WRITERS: dict[str, Callable[[Iterable[Result], IO[str]], int]] = {
     "json": write_json,
     "jsonl": write_jsonl,
     "csv": write_csv,

@@ -52,7 +52,8 @@ from affectlens.recognizer_pool import RecognizerPool as RecognizerPool
 from affectlens.taxonomy.results import check_label_set as check_label_set  # re-exported: the label-set mapping
 from affectlens.taxonomy.results import closest_label as closest_label
 from affectlens.taxonomy.results import map_result as map_result
-from affectlens.types import EmotionResult, Modality
+from affectlens.taxonomy.results import map_segment
+from affectlens.types import EmotionResult, Modality, Segment, StreamedResult
 
 # -- work items and input plans -----------------------------------------------------------------
 
@@ -266,24 +267,50 @@ def _empty(item: WorkItem, problem: str) -> EmotionResult:
     return EmotionResult((), item.source, (f"{item.where}: {problem}",), item.record_id)
 
 
+def _stamp_segment(segment: Segment, item: WorkItem) -> Segment:
+    """The input's id and source in a segment that the recognizer left them blank in."""
+    if (segment.record_id is not None or item.record_id is None) and (segment.source or not item.source):
+        return segment
+    return replace(segment, record_id=segment.record_id if segment.record_id is not None else item.record_id,
+                   source=segment.source or item.source)
+
+
 def _stamp(result: EmotionResult, item: WorkItem) -> EmotionResult:
     """Carry the input's id and source into the result and every segment the recognizer left blank."""
-    segments = tuple(
-        s
-        if (s.record_id is not None or item.record_id is None) and (s.source or not item.source)
-        else replace(
-            s,
-            record_id=s.record_id if s.record_id is not None else item.record_id,
-            source=s.source or item.source,
-        )
-        for s in result.segments
-    )
     return replace(
         result,
-        segments=segments,
+        segments=tuple(_stamp_segment(s, item) for s in result.segments),
         source=result.source or item.source,
         record_id=result.record_id if result.record_id is not None else item.record_id,
     )
+
+
+def _streams(recognizer: Recognizer, item: WorkItem) -> bool:
+    """Whether ``item`` is a video whose segments ``recognizer`` can hand on as they come."""
+    if item.modality is not Modality.FACE or not hasattr(recognizer, "stream_video"):
+        return False
+    from affectlens.vision.io import VideoFile
+
+    return isinstance(item.payload, VideoFile)
+
+
+def _stream(recognizer: Any, item: WorkItem, labels: str | None) -> StreamedResult:
+    """A video's result, its segments stamped and mapped as they come (``AnalyzeOptions.stream_segments``).
+
+    A failure halfway ends the stream with a warning: the segments before it are already written.
+    """
+    streamed = recognizer.stream_video(item.payload)
+    failure: list[str] = []
+
+    def segments() -> Iterator[Segment]:
+        try:
+            for segment in streamed:
+                yield map_segment(_stamp_segment(segment, item), labels)
+        except Exception as exc:
+            failure.append(f"{item.where}: {recognizer.name} failed: {type(exc).__name__}: {exc}")
+
+    return StreamedResult(segments(), streamed.source or item.source, lambda: (*streamed.warnings, *failure),
+                          streamed.record_id if streamed.record_id is not None else item.record_id)
 
 
 def _recognize(recognizer: Recognizer, items: Sequence[WorkItem]) -> list[EmotionResult]:
@@ -318,11 +345,25 @@ def analyze_items(
     on_batch: Callable[[int], None] | None = None,
 ) -> Iterator[EmotionResult]:
     """Batches ``items``, dispatches each batch by modality, yields results in input order."""
+    return _collected(walk_items(items, pool, labels=labels, batch_size=batch_size, on_batch=on_batch))
+
+
+def walk_items(
+    items: Iterable[WorkItem],
+    pool: RecognizerPool,
+    *,
+    labels: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+    stream_segments: bool = False,
+) -> Iterator[EmotionResult | StreamedResult]:
+    """``analyze_items``; with ``stream_segments`` a video comes as a ``StreamedResult`` (its segments
+    as they are made, to be read before the next result is asked for)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     iterator = iter(items)
     while batch := list(islice(iterator, batch_size)):
-        results: list[EmotionResult | None] = [None] * len(batch)
+        results: list[EmotionResult | StreamedResult | None] = [None] * len(batch)
         by_modality: dict[Modality, list[int]] = {}
         for position, item in enumerate(batch):
             if item.problem is not None:
@@ -334,12 +375,17 @@ def analyze_items(
                 for position in positions:
                     results[position] = _empty(batch[position], pool.unavailable[modality])
                 continue
-            recognized = _recognize(pool.get(modality), [batch[p] for p in positions])
+            recognizer = pool.get(modality)
+            if stream_segments:
+                for position in [p for p in positions if _streams(recognizer, batch[p])]:
+                    results[position] = _stream(recognizer, batch[position], labels)
+                    positions.remove(position)
+            recognized = _recognize(recognizer, [batch[p] for p in positions]) if positions else []
             for position, recognized_result in zip(positions, recognized, strict=True):
                 results[position] = recognized_result
         for result in results:
             assert result is not None
-            yield map_result(result, labels)
+            yield result if isinstance(result, StreamedResult) else map_result(result, labels)
         if on_batch is not None:
             on_batch(len(batch))
 
@@ -351,6 +397,9 @@ class Analysis:
     plan: InputPlan
     results: Iterator[EmotionResult]
     details: Any = None  # the route's own state, e.g. the ``dialogue.analysis.DialogueRun``
+    #: with ``AnalyzeOptions.stream_segments``: the same walk with videos as ``StreamedResult``s
+    #: (read this or ``results``, not both)
+    streamed: Iterator[EmotionResult | StreamedResult] | None = None
 
 
 ModelChoice = str | Recognizer | Sequence[str | Recognizer] | None
@@ -389,7 +438,14 @@ def start_analysis(
     pool = RecognizerPool(model)  # an unknown model name fails before the input is read
     plan = plan_input(x, options)
     pool.load_available(plan.modalities)
-    return Analysis(plan, _walk(plan, pool, options.labels, options.batch_size, progress))
+    walk = _walk(plan, pool, options.labels, options.batch_size, progress, options.stream_segments)
+    return Analysis(plan, _collected(walk), streamed=walk if options.stream_segments else None)
+
+
+def _collected(results: Iterator[EmotionResult | StreamedResult]) -> Iterator[EmotionResult]:
+    """Every result whole (a streamed video read into its ``EmotionResult``)."""
+    for result in results:
+        yield result.collect() if isinstance(result, StreamedResult) else result
 
 
 def iter_results(
@@ -422,7 +478,8 @@ def _walk(
     labels: str | None,
     batch_size: int,
     progress: ProgressCallback | None,
-) -> Iterator[EmotionResult]:
+    stream_segments: bool = False,
+) -> Iterator[EmotionResult | StreamedResult]:
     done = 0
 
     def report(count: int) -> None:
@@ -435,4 +492,5 @@ def _walk(
             fraction = min(1.0, done / plan.total)
         progress(ProgressUpdate(done, plan.total, fraction, plan.unit))
 
-    yield from analyze_items(plan.items, pool, labels=labels, batch_size=batch_size, on_batch=report)
+    yield from walk_items(plan.items, pool, labels=labels, batch_size=batch_size, on_batch=report,
+                          stream_segments=stream_segments)

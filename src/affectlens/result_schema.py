@@ -34,11 +34,11 @@ from __future__ import annotations
 import functools
 import math
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any
 
-from affectlens.types import Cue, EmotionResult, Segment
+from affectlens.types import Cue, EmotionResult, Segment, StreamedResult
 
 #: cues kept per segment in the flat forms (the strongest by |weight|)
 FLAT_CUES = 3
@@ -109,17 +109,25 @@ def segment_row(seg: Segment, n_cues: int = FLAT_CUES) -> dict[str, Any]:
 def result_rows(result: EmotionResult) -> list[dict[str, Any]]:
     """Flat rows for one result, each with its ``warnings``; one placeholder row when it has no segment
     (its id, source and warnings), so an input never silently disappears from a flat output."""
-    warnings = "; ".join(result.warnings)
-    if not result.segments:
-        return [{"record_id": result.record_id, "source": result.source, "warnings": warnings}]
-    rows = []
-    for seg in result.segments:
+    return list(iter_result_rows(result))
+
+
+def iter_result_rows(result: EmotionResult | StreamedResult) -> Iterator[dict[str, Any]]:
+    """``result_rows`` as they come.  A ``StreamedResult`` (a video written as it is analysed) knows its
+    warnings only at its end: its segment rows have an empty ``warnings``, and its warnings, if any, come
+    in a last placeholder row."""
+    streamed = isinstance(result, StreamedResult)
+    warnings = "" if streamed else "; ".join(result.warnings)
+    count = 0
+    for seg in result:
         row = segment_row(seg)
         if row.get("record_id") is None:
             row["record_id"] = result.record_id
         row["warnings"] = warnings
-        rows.append(row)
-    return rows
+        count += 1
+        yield row
+    if count == 0 or (streamed and result.warnings):
+        yield {"record_id": result.record_id, "source": result.source, "warnings": "; ".join(result.warnings)}
 
 
 def records_frame(results: Sequence[EmotionResult]) -> Any:

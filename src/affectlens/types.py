@@ -10,7 +10,7 @@ and ``cues`` (the evidence), plus provenance (recognizer name and version).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -191,6 +191,64 @@ class EmotionResult:
     @classmethod
     def from_json(cls, text: str) -> EmotionResult:
         return cls.from_dict(json.loads(text))
+
+
+class StreamedResult:
+    """The analysis of one long input (a video) whose segments are handed on as they come.
+
+    What an ``EmotionResult`` holds, except that the segments can be read **once**, in order,
+    by iterating the result (or ``stream()``), and are not kept: a writer writes each as it
+    comes, so an hour of video runs in flat memory.  ``warnings`` is complete only once the
+    segments are exhausted (an undecodable stretch, a recognizer failure halfway, no face at
+    all are known at the end); ``count`` is how many segments came out so far.  ``collect()``
+    reads the rest into an ``EmotionResult``.  The processing layer makes these only when
+    asked (``AnalyzeOptions.stream_segments``); the library's ``analyze`` returns ``EmotionResult``.
+    """
+
+    def __init__(self, segments: Iterable[Segment], source: str | None = None,
+                 warnings: Callable[[], Sequence[str]] | Sequence[str] = (), record_id: str | None = None) -> None:
+        self.source = source
+        self.record_id = record_id
+        self._segments: Iterator[Segment] | None = iter(segments)
+        self._warnings = warnings
+        self.count = 0
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(self._warnings() if callable(self._warnings) else self._warnings)
+
+    @property
+    def exhausted(self) -> bool:
+        return self._segments is None
+
+    @property
+    def is_empty(self) -> bool:
+        """No segment came out; known once the stream was read (before that: ``RuntimeError``)."""
+        if self._segments is not None:
+            raise RuntimeError("whether a streamed result is empty is known once its segments were read")
+        return self.count == 0
+
+    def stream(self) -> Iterator[Segment]:
+        if self._segments is None:
+            raise RuntimeError(f"the segments of {self.source or 'this result'} were already read")
+        segments, self._segments = self._segments, None
+        for segment in segments:
+            self.count += 1
+            yield segment
+
+    def __iter__(self) -> Iterator[Segment]:
+        return self.stream()
+
+    def map(self, change: Callable[[Segment], Segment]) -> StreamedResult:
+        """The same stream with ``change`` applied to each segment as it comes (not yet read)."""
+        if self._segments is None:
+            raise RuntimeError("a stream already read cannot be mapped")
+        segments, self._segments = self._segments, None
+        return StreamedResult((change(s) for s in segments), self.source, lambda: self.warnings, self.record_id)
+
+    def collect(self) -> EmotionResult:
+        segments = tuple(self.stream())
+        return EmotionResult(segments, self.source, self.warnings, self.record_id)
 
 
 def merge_results(results: Iterable[EmotionResult], source: str | None = None) -> EmotionResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -325,3 +326,64 @@ def test_shipped_model_mirror_average_is_in_the_config() -> None:
     # the graph holds the plain CNN (int8 kernels stay fast); the recognizer averages the mirror
     config = json.loads((SHIPPED / "config.json").read_text())
     assert config["mirror_average"] is True
+
+
+# -- a video's segments streamed to the writers (flat memory over long videos) -----------------------
+
+
+def test_cli_streams_a_video_to_the_same_result_as_the_library(tmp_path: Path, tiny_env: Path) -> None:
+    from affectlens import api
+    from affectlens.cli import run
+
+    clip = write_video(tmp_path / "clip.mp4", n_frames=30, fps=10)
+    whole = api.analyze(str(clip), fps=5, labels="ekman")
+    out = tmp_path / "v.jsonl"
+    assert run(["analyze", str(clip), "--fps", "5", "--labels", "ekman", "-o", str(out)]) == 0
+    (line,) = out.read_text().splitlines()
+    assert json.loads(line) == whole.to_dict() and len(whole.segments) == 15
+    assert {s.label_set for s in whole.segments} == {"ekman"}
+
+
+def test_streamed_walk_hands_videos_on_as_they_come(whole: FaceOnnxRecognizer, tmp_path: Path) -> None:
+    from affectlens.options import AnalyzeOptions
+    from affectlens.processing import start_analysis
+
+    folder = tmp_path / "media"
+    folder.mkdir()
+    write_video(folder / "a.mp4", n_frames=20, fps=10)
+    Image.fromarray(smiling_like()).save(folder / "b.png")
+    analysis = start_analysis(folder, model=whole, options=AnalyzeOptions(stream_segments=True))
+    assert analysis.streamed is not None
+    video, photo = list(_read_each(analysis.streamed))
+    assert video == (True, 10, ()) and photo == (False, 1, ())
+    plain = start_analysis(folder, model=whole)  # the library's default: whole results
+    assert plain.streamed is None and all(isinstance(r, EmotionResult) for r in plain.results)
+
+
+def _read_each(results: Any) -> Any:
+    from affectlens.types import StreamedResult
+
+    for result in results:
+        streamed = isinstance(result, StreamedResult)
+        yield streamed, len(list(result)), result.warnings
+
+
+def test_a_video_failing_halfway_keeps_its_segments_and_says_why(whole: FaceOnnxRecognizer, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.options import AnalyzeOptions
+    from affectlens.processing import start_analysis
+
+    clip = write_video(tmp_path / "clip.mp4", n_frames=20, fps=10)
+    real = FaceOnnxRecognizer.iter_video
+
+    def breaks_after_three(self: FaceOnnxRecognizer, video: Any, **kw: Any) -> Any:
+        for n, segment in enumerate(real(self, video, **kw)):
+            if n == 3:
+                raise MemoryError("decoder ran out of memory")
+            yield segment
+
+    monkeypatch.setattr(FaceOnnxRecognizer, "iter_video", breaks_after_three)
+    analysis = start_analysis(clip, model=whole, options=AnalyzeOptions(stream_segments=True))
+    assert analysis.streamed is not None
+    ((streamed, count, warnings),) = list(_read_each(analysis.streamed))
+    assert streamed and count == 3 and "failed: MemoryError: decoder ran out of memory" in warnings[-1]

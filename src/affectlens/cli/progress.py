@@ -21,11 +21,11 @@ class ProblemCounter:
     def watch(self, results: Iterator[Any]) -> Iterator[Any]:
         for result in results:
             self.total += 1
+            yield result  # counted once written: a streamed video's segments and warnings are known then
             if result.is_empty:
                 self.count_empty += 1
                 if len(self.empty) < 3:
                     self.empty.append("; ".join(result.warnings) or "no result")
-            yield result
 
     def report(self, unit: str) -> None:
         if self.count_empty:

@@ -53,6 +53,10 @@ def run_analyze(
     route, _, _ = planner.route_for(source, options, model)
     _refuse_surface_options(route, plot=plot, annotate=annotate, tracks=tracks, resume=resume)
     fmt = _output_format(fmt, out)
+    if route == "items" and fmt != "table" and plot is None and annotate is None and tracks is None:
+        # a video's segments go to the writer as they come: flat memory over an hour of video
+        # (the table and the collectors that draw or track need them whole)
+        options = options.with_changes(stream_segments=True)
     if out is not None and out.parent and not out.parent.exists():
         raise CliError(f"output folder not found: {out.parent}")
     with _progress_reporter(enabled=progress and route != "media" and route != "words") as report:
@@ -107,7 +111,7 @@ def _write_items(analysis: Any, fmt: str, out: Path | None, *, plot: Path | None
     from affectlens import output
 
     problems = _ProblemCounter()
-    results = problems.watch(analysis.results)
+    results = problems.watch(analysis.streamed if analysis.streamed is not None else analysis.results)
     if annotate is not None:
         from affectlens.vision.annotate import AnnotateCollector
 

@@ -12,24 +12,21 @@ A model folder holds ``model.onnx`` (input [N, C, H, W] float32, output [N, L] l
      "mean": 0.0, "std": 1.0, "temperature": 1.0, "margin": 0.10, "version": "v1",
      "sha256": {"model.onnx": "<hex>"}}
 
-Any folder of this layout works (``FaceOnnxRecognizer(model_dir=...)`` or the
-``AFFECTLENS_FACE_MODEL_DIR`` environment variable), so the recognizer does not depend on the
-model we train (``affectlens_recipes.face``).  The shipped folder is
-``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md: trained on FER2013, research use only);
-a folder without ``model.onnx``/``config.json`` raises ``ModelFilesMissing`` on load.
+Any folder of this layout works (``model_dir=...`` or ``AFFECTLENS_FACE_MODEL_DIR``): the recognizer
+does not depend on the model we train (``affectlens_recipes.face``); one without its files raises
+``ModelFilesMissing`` on load.  The shipped folders: ``models/face-*`` (model cards: research use only).
 
 Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
 per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
 result with one segment per face per sampled frame, faces tracked (``track_id``) and their
 scores smoothed per track (EMA; the raw top label is kept in ``extras``), occlusion cues refreshed
 per track once a second or on a label change (``region_cue_every``; docs/vision.md).  Labels map to VAD
-through the taxonomy layer (``vad_from_scores``) only.
+through the taxonomy layer (``vad_from_scores``) only.  ``stream_video``: the video's segments as they come.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,7 +39,8 @@ from affectlens.calibration import softmax
 from affectlens.inputs import FaceCrop, ImageFrame, InputError
 from affectlens.model_folder import ModelFilesError, ModelFilesMissing, ModelFolder
 from affectlens.recognizer_params import RecognizerParams
-from affectlens.types import EmotionResult, Modality, Provenance, Segment
+from affectlens.recognizers.face_config import FaceModelConfig
+from affectlens.types import EmotionResult, Modality, Provenance, Segment, StreamedResult
 
 DEFAULT_NAME = "face.ferplus-cnn.v1"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "face-ferplus-cnn-v1"
@@ -55,54 +53,6 @@ DETECTOR_ENV = "AFFECTLENS_FACE_DETECTOR"
 # the one error type of model folders (``model_folder``), under the names this module always had
 FaceModelFilesMissing = ModelFilesMissing
 FaceModelIntegrityError = ModelFilesError
-
-
-@dataclass(frozen=True)
-class FaceModelConfig:
-    labels: tuple[str, ...]
-    label_set: str
-    input_size: tuple[int, int]
-    channels: int
-    input_name: str
-    output_name: str
-    scale: float
-    mean: float
-    std: float
-    temperature: float
-    margin: float
-    version: str
-    sha256: dict[str, str]
-    #: average the logits of each crop and its mirror image (run as one batch of 2N: a mirror
-    #: inside the graph kept int8 kernels from paying off)
-    mirror_average: bool = False
-    #: name of a second model input [N, 9] that takes the face's landmark geometry
-    #: (``features.face_geometry.geometry_vector``), so the action-unit-like cues feed the decision
-    geometry_input: str | None = None
-
-    @classmethod
-    def load(cls, path: Path) -> FaceModelConfig:
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> FaceModelConfig:
-        size = raw.get("input_size", [48, 48])
-        return cls(
-            labels=tuple(raw["labels"]),
-            label_set=str(raw.get("label_set", "ferplus")),
-            input_size=(int(size[0]), int(size[1])),
-            channels=int(raw.get("channels", 1)),
-            input_name=str(raw.get("input_name", "image")),
-            output_name=str(raw.get("output_name", "logits")),
-            scale=float(raw.get("scale", 1.0 / 255.0)),
-            mean=float(raw.get("mean", 0.0)),
-            std=float(raw.get("std", 1.0)),
-            temperature=float(raw.get("temperature", 1.0)),
-            margin=float(raw.get("margin", 0.10)),
-            version=str(raw.get("version", "v1")),
-            sha256=dict(raw.get("sha256", {})),
-            mirror_average=bool(raw.get("mirror_average", False)),
-            geometry_input=raw.get("geometry_input") or None,
-        )
 
 
 @dataclass
@@ -420,19 +370,28 @@ class FaceOnnxRecognizer(RecognizerParams):
             smoothed = tracker.smooth(face.track_id, raw) if face.track_id in tracker.tracks else raw
             yield self._segment(face, smoothed, cues[n], raw=raw, step=step)
 
-    def analyze_video(self, video: Any) -> EmotionResult:
-        source = getattr(video, "source", None)
-        record_id = getattr(video, "record_id", None)
-        try:
-            segments = tuple(self.iter_video(video))
-        except InputError as exc:
-            return EmotionResult((), source, (str(exc),), record_id)
+    def stream_video(self, video: Any) -> StreamedResult:
+        """The video's result with its segments handed on as they come (flat memory over a long video);
+        a video that stops decoding halfway keeps the segments before it, with the reason as a warning."""
         warnings: list[str] = []
-        if getattr(video, "skipped", 0):
-            warnings.append(f"{video.skipped} undecodable packet(s) skipped")
-        if not segments:
-            warnings.append("no face found in the sampled frames")
-        return EmotionResult(segments, source, tuple(warnings), record_id)
+
+        def segments() -> Iterator[Segment]:
+            try:
+                yield from self.iter_video(video)
+            except InputError as exc:
+                warnings.append(str(exc))
+                return
+            if getattr(video, "skipped", 0):
+                warnings.append(f"{video.skipped} undecodable packet(s) skipped")
+            if result.count == 0:
+                warnings.append("no face found in the sampled frames")
+
+        result = StreamedResult(segments(), getattr(video, "source", None), lambda: warnings,
+                                getattr(video, "record_id", None))
+        return result
+
+    def analyze_video(self, video: Any) -> EmotionResult:
+        return self.stream_video(video).collect()
 
     def _segment(self, face: _Face, probs: np.ndarray, cues: list[Any], *, raw: np.ndarray | None = None,
                  n_in_frame: int = 0, step: float = 0.0) -> Segment:

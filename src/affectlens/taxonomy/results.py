@@ -22,8 +22,9 @@ def closest_label(label: str, from_set: str, to_set: str) -> str | None:
     return best if converted[best] > 0 else None
 
 
-def _map_segment(seg: Segment, to_set: str) -> Segment:
-    if seg.label_set == to_set:
+def map_segment(seg: Segment, to_set: str | None) -> Segment:
+    """One segment in the label set ``to_set`` (as ``map_result`` maps each of its segments)."""
+    if not to_set or seg.label_set == to_set:
         return seg
     scores = convert_scores(seg.scores, seg.label_set, to_set)
     # A predicted label is carried over as every target it *is* (both emotions of a dyad,
@@ -55,7 +56,7 @@ def map_result(result: EmotionResult, to_set: str | None) -> EmotionResult:
     """
     if not to_set or all(s.label_set == to_set for s in result.segments):
         return result
-    return replace(result, segments=tuple(_map_segment(s, to_set) for s in result.segments))
+    return replace(result, segments=tuple(map_segment(s, to_set) for s in result.segments))
 
 
 def check_label_set(name: str) -> None:
