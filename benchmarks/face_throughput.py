@@ -14,7 +14,8 @@ What is measured (the defaults are what ``affectlens analyze video.mp4 --fps 5``
   the action-unit-like cues against each track's running baseline, the occlusion cues over
   brows/eyes/nose/mouth, tracking and per-track smoothing;
 * through the library's video route, ``affectlens.api.analyze(path, fps=5)`` (the CLI's
-  ``analyze`` calls the same planner route), so decoding, sampling and result building are in;
+  ``analyze`` takes the same planner route; with a file format it writes each segment as it
+  comes instead of keeping the result: ``--cli``), so decoding, sampling and result building are in;
 * on a synthetic 1280x720, 30 fps H.264 video written with PyAV: 1 or 3 real face photos
   (``faces_london_smoke`` under ``$AFFECTLENS_DATA`` or ``../shared/datasets``, CC BY 4.0; a
   drawn face when absent) moving

@@ -49,11 +49,11 @@ from affectlens.recognizer_pool import AffectlensWarning as AffectlensWarning  #
 from affectlens.recognizer_pool import MissingDependency as MissingDependency
 from affectlens.recognizer_pool import NoRecognizer as NoRecognizer
 from affectlens.recognizer_pool import RecognizerPool as RecognizerPool
+from affectlens.streamed_items import stamp_segment, stream_result, streams
 from affectlens.taxonomy.results import check_label_set as check_label_set  # re-exported: the label-set mapping
 from affectlens.taxonomy.results import closest_label as closest_label
 from affectlens.taxonomy.results import map_result as map_result
-from affectlens.taxonomy.results import map_segment
-from affectlens.types import EmotionResult, Modality, Segment, StreamedResult
+from affectlens.types import EmotionResult, Modality, StreamedResult
 
 # -- work items and input plans -----------------------------------------------------------------
 
@@ -267,50 +267,14 @@ def _empty(item: WorkItem, problem: str) -> EmotionResult:
     return EmotionResult((), item.source, (f"{item.where}: {problem}",), item.record_id)
 
 
-def _stamp_segment(segment: Segment, item: WorkItem) -> Segment:
-    """The input's id and source in a segment that the recognizer left them blank in."""
-    if (segment.record_id is not None or item.record_id is None) and (segment.source or not item.source):
-        return segment
-    return replace(segment, record_id=segment.record_id if segment.record_id is not None else item.record_id,
-                   source=segment.source or item.source)
-
-
 def _stamp(result: EmotionResult, item: WorkItem) -> EmotionResult:
     """Carry the input's id and source into the result and every segment the recognizer left blank."""
     return replace(
         result,
-        segments=tuple(_stamp_segment(s, item) for s in result.segments),
+        segments=tuple(stamp_segment(s, item) for s in result.segments),
         source=result.source or item.source,
         record_id=result.record_id if result.record_id is not None else item.record_id,
     )
-
-
-def _streams(recognizer: Recognizer, item: WorkItem) -> bool:
-    """Whether ``item`` is a video whose segments ``recognizer`` can hand on as they come."""
-    if item.modality is not Modality.FACE or not hasattr(recognizer, "stream_video"):
-        return False
-    from affectlens.vision.io import VideoFile
-
-    return isinstance(item.payload, VideoFile)
-
-
-def _stream(recognizer: Any, item: WorkItem, labels: str | None) -> StreamedResult:
-    """A video's result, its segments stamped and mapped as they come (``AnalyzeOptions.stream_segments``).
-
-    A failure halfway ends the stream with a warning: the segments before it are already written.
-    """
-    streamed = recognizer.stream_video(item.payload)
-    failure: list[str] = []
-
-    def segments() -> Iterator[Segment]:
-        try:
-            for segment in streamed:
-                yield map_segment(_stamp_segment(segment, item), labels)
-        except Exception as exc:
-            failure.append(f"{item.where}: {recognizer.name} failed: {type(exc).__name__}: {exc}")
-
-    return StreamedResult(segments(), streamed.source or item.source, lambda: (*streamed.warnings, *failure),
-                          streamed.record_id if streamed.record_id is not None else item.record_id)
 
 
 def _recognize(recognizer: Recognizer, items: Sequence[WorkItem]) -> list[EmotionResult]:
@@ -356,9 +320,11 @@ def walk_items(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
     stream_segments: bool = False,
+    on_part: Callable[[float], None] | None = None,
 ) -> Iterator[EmotionResult | StreamedResult]:
     """``analyze_items``; with ``stream_segments`` a video comes as a ``StreamedResult`` (its segments
-    as they are made, to be read before the next result is asked for)."""
+    as they are made, to be read before the next result is asked for), and ``on_part`` hears the
+    share of that video done as its segments are read."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     iterator = iter(items)
@@ -377,8 +343,8 @@ def walk_items(
                 continue
             recognizer = pool.get(modality)
             if stream_segments:
-                for position in [p for p in positions if _streams(recognizer, batch[p])]:
-                    results[position] = _stream(recognizer, batch[position], labels)
+                for position in [p for p in positions if streams(recognizer, batch[p])]:
+                    results[position] = stream_result(recognizer, batch[position], labels, on_part)
                     positions.remove(position)
             recognized = _recognize(recognizer, [batch[p] for p in positions]) if positions else []
             for position, recognized_result in zip(positions, recognized, strict=True):
@@ -492,5 +458,9 @@ def _walk(
             fraction = min(1.0, done / plan.total)
         progress(ProgressUpdate(done, plan.total, fraction, plan.unit))
 
+    def report_part(part: float) -> None:  # a streamed video: the share of it done, between two items
+        if progress is not None and plan.total:
+            progress(ProgressUpdate(done, plan.total, min(1.0, (done + part) / plan.total), plan.unit))
+
     yield from walk_items(plan.items, pool, labels=labels, batch_size=batch_size, on_batch=report,
-                          stream_segments=stream_segments)
+                          stream_segments=stream_segments, on_part=report_part)

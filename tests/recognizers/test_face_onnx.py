@@ -387,3 +387,20 @@ def test_a_video_failing_halfway_keeps_its_segments_and_says_why(whole: FaceOnnx
     assert analysis.streamed is not None
     ((streamed, count, warnings),) = list(_read_each(analysis.streamed))
     assert streamed and count == 3 and "failed: MemoryError: decoder ran out of memory" in warnings[-1]
+
+
+def test_progress_moves_within_a_streamed_video(whole: FaceOnnxRecognizer, tmp_path: Path) -> None:
+    """An hour of video is one input: the bar follows the video's time, not only whole inputs."""
+    from affectlens.options import AnalyzeOptions
+    from affectlens.processing import ProgressUpdate, start_analysis
+
+    clip = write_video(tmp_path / "clip.mp4", n_frames=40, fps=10)  # 4 s
+    updates: list[ProgressUpdate] = []
+    analysis = start_analysis(clip, model=whole, options=AnalyzeOptions(stream_segments=True, fps=5),
+                              progress=updates.append)
+    assert analysis.streamed is not None
+    for result in analysis.streamed:
+        list(result)
+    within = [u.fraction for u in updates if u.done == 0]
+    assert len(within) >= 10 and within == sorted(within) and 0 < within[0] < 0.2
+    assert updates[-1].done == 1 and updates[-1].fraction == 1.0

@@ -112,8 +112,11 @@ class TextEncoder:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="affectlens-text")
-        self._session = ort.InferenceSession(str(self.model_dir / model_file),
-                                             session_options(ort, threads=run_threads, entries=entries),
+        options = session_options(ort, threads=run_threads, entries=entries)
+        # every batch has its own length: a memory pattern planned and kept per input shape only
+        # costs memory (GoEmotions test, 2 cores: peak RSS 251-266 vs 306-321 MB, texts/s the same)
+        options.enable_mem_pattern = False
+        self._session = ort.InferenceSession(str(self.model_dir / model_file), options,
                                              providers=["CPUExecutionProvider"])
         if config.vad_branch_file:
             self._vad_session = ort.InferenceSession(str(self.model_dir / config.vad_branch_file),

@@ -1,0 +1,74 @@
+"""A video's result handed on segment by segment (``AnalyzeOptions.stream_segments``; used by ``processing``).
+
+The walk asks for this only when its caller writes as it goes (the CLI's file formats): a
+video's segments then flow from the recognizer (``FaceOnnxRecognizer.stream_video``) to the
+writer one by one, stamped with the input's id and source and mapped to the asked label set on
+the way, so an hour of video runs in flat memory.  Form of the output: ``docs/schema.md``,
+"A video written as it is analysed".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from affectlens.taxonomy.results import map_segment
+from affectlens.types import Modality, Segment, StreamedResult
+
+if TYPE_CHECKING:
+    from affectlens.processing import WorkItem
+
+#: the share of a video done is reported when it moved at least this much (a bar, not a log)
+PART_STEP = 0.002
+
+
+def stamp_segment(segment: Segment, item: WorkItem) -> Segment:
+    """The input's id and source in a segment that the recognizer left them blank in."""
+    if (segment.record_id is not None or item.record_id is None) and (segment.source or not item.source):
+        return segment
+    return replace(segment, record_id=segment.record_id if segment.record_id is not None else item.record_id,
+                   source=segment.source or item.source)
+
+
+def streams(recognizer: Any, item: WorkItem) -> bool:
+    """Whether ``item`` is a video whose segments ``recognizer`` can hand on as they come."""
+    if item.modality is not Modality.FACE or not hasattr(recognizer, "stream_video"):
+        return False
+    from affectlens.vision.io import VideoFile
+
+    return isinstance(item.payload, VideoFile)
+
+
+def _span(video: Any) -> tuple[float, float] | None:
+    """(first, last second) of the video that is analysed, when its length is known."""
+    options = getattr(video, "options", None)
+    start = getattr(options, "start", 0.0) or 0.0
+    ends = [e for e in (getattr(options, "end", None), getattr(video, "duration", None)) if e is not None]
+    return (start, min(ends)) if ends and min(ends) > start else None
+
+
+def stream_result(recognizer: Any, item: WorkItem, labels: str | None,
+                  on_part: Callable[[float], None] | None = None) -> StreamedResult:
+    """``item``'s result with its segments stamped and mapped as they come; ``on_part`` hears the share
+    of the video done (by the segments' times).  A failure halfway ends the stream with a warning:
+    the segments before it are already written."""
+    streamed = recognizer.stream_video(item.payload)
+    failure: list[str] = []
+    span = _span(item.payload) if on_part is not None else None
+
+    def segments() -> Iterator[Segment]:
+        reported = 0.0
+        try:
+            for segment in streamed:
+                yield map_segment(stamp_segment(segment, item), labels)
+                if span is not None and on_part is not None and segment.end is not None:
+                    part = min(1.0, max(0.0, (segment.end - span[0]) / (span[1] - span[0])))
+                    if part - reported >= PART_STEP:
+                        on_part(part)
+                        reported = part
+        except Exception as exc:
+            failure.append(f"{item.where}: {recognizer.name} failed: {type(exc).__name__}: {exc}")
+
+    return StreamedResult(segments(), streamed.source or item.source, lambda: (*streamed.warnings, *failure),
+                          streamed.record_id if streamed.record_id is not None else item.record_id)
