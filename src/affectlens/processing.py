@@ -320,11 +320,11 @@ def walk_items(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
     stream_segments: bool = False,
-    on_part: Callable[[float], None] | None = None,
+    on_part: Callable[[float, float], None] | None = None,
 ) -> Iterator[EmotionResult | StreamedResult]:
     """``analyze_items``; with ``stream_segments`` a video comes as a ``StreamedResult`` (its segments
     as they are made, to be read before the next result is asked for), and ``on_part`` hears the
-    share of that video done as its segments are read."""
+    share of that video done and the seconds of it analysed, as its segments are read."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     iterator = iter(items)
@@ -458,8 +458,12 @@ def _walk(
             fraction = min(1.0, done / plan.total)
         progress(ProgressUpdate(done, plan.total, fraction, plan.unit))
 
-    def report_part(part: float) -> None:  # a streamed video: the share of it done, between two items
-        if progress is not None and plan.total:
+    def report_part(part: float, seconds: float) -> None:  # a streamed video, between two items
+        if progress is None:
+            return
+        if plan.single:  # one long video: its own seconds are the progress (and the rate: x real time)
+            progress(ProgressUpdate(int(seconds), None, part, "s of video"))
+        elif plan.total:
             progress(ProgressUpdate(done, plan.total, min(1.0, (done + part) / plan.total), plan.unit))
 
     yield from walk_items(plan.items, pool, labels=labels, batch_size=batch_size, on_batch=report,

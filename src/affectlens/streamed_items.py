@@ -49,10 +49,10 @@ def _span(video: Any) -> tuple[float, float] | None:
 
 
 def stream_result(recognizer: Any, item: WorkItem, labels: str | None,
-                  on_part: Callable[[float], None] | None = None) -> StreamedResult:
+                  on_part: Callable[[float, float], None] | None = None) -> StreamedResult:
     """``item``'s result with its segments stamped and mapped as they come; ``on_part`` hears the share
-    of the video done (by the segments' times).  A failure halfway ends the stream with a warning:
-    the segments before it are already written."""
+    of the video done and the seconds of it analysed (by the segments' times).  A failure halfway ends
+    the stream with a warning: the segments before it are already written."""
     streamed = recognizer.stream_video(item.payload)
     failure: list[str] = []
     span = _span(item.payload) if on_part is not None else None
@@ -65,7 +65,7 @@ def stream_result(recognizer: Any, item: WorkItem, labels: str | None,
                 if span is not None and on_part is not None and segment.end is not None:
                     part = min(1.0, max(0.0, (segment.end - span[0]) / (span[1] - span[0])))
                     if part - reported >= PART_STEP:
-                        on_part(part)
+                        on_part(part, segment.end - span[0])
                         reported = part
         except Exception as exc:
             failure.append(f"{item.where}: {recognizer.name} failed: {type(exc).__name__}: {exc}")
