@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -63,7 +62,7 @@ def test_a_streamed_result_is_read_once_and_knows_its_warnings_at_the_end() -> N
         list(streamed)  # the segments are not kept
 
 
-def test_a_streamed_result_maps_its_segments_as_they_come() -> None:
+def test_a_streamed_result_makes_its_segments_as_they_are_read() -> None:
     made: list[int] = []
 
     def segments() -> Iterator[Segment]:
@@ -71,8 +70,11 @@ def test_a_streamed_result_maps_its_segments_as_they_come() -> None:
             made.append(n)
             yield _segment()
 
-    mapped = StreamedResult(segments(), "clip.mp4", ("w",)).map(lambda s: replace(s, speaker="A"))
+    streamed = StreamedResult(segments(), "clip.mp4", ("w",))
+    reading = iter(streamed)
     assert made == []  # nothing is made before it is read
-    segments_read = iter(mapped)
-    assert next(segments_read).speaker == "A" and made == [0]
-    assert [s.speaker for s in segments_read] == ["A", "A"] and mapped.warnings == ("w",) and mapped.count == 3
+    next(reading)
+    assert made == [0] and streamed.count == 1
+    with pytest.raises(RuntimeError):
+        _ = streamed.is_empty  # not read to its end yet
+    assert len(list(reading)) == 2 and streamed.count == 3 and not streamed.is_empty

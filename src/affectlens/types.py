@@ -211,6 +211,7 @@ class StreamedResult:
         self.record_id = record_id
         self._segments: Iterator[Segment] | None = iter(segments)
         self._warnings = warnings
+        self._read = False  # every segment has come out
         self.count = 0
 
     @property
@@ -218,13 +219,9 @@ class StreamedResult:
         return tuple(self._warnings() if callable(self._warnings) else self._warnings)
 
     @property
-    def exhausted(self) -> bool:
-        return self._segments is None
-
-    @property
     def is_empty(self) -> bool:
-        """No segment came out; known once the stream was read (before that: ``RuntimeError``)."""
-        if self._segments is not None:
+        """No segment came out; known once the stream was read to its end (before that: ``RuntimeError``)."""
+        if not self._read:
             raise RuntimeError("whether a streamed result is empty is known once its segments were read")
         return self.count == 0
 
@@ -235,16 +232,10 @@ class StreamedResult:
         for segment in segments:
             self.count += 1
             yield segment
+        self._read = True
 
     def __iter__(self) -> Iterator[Segment]:
         return self.stream()
-
-    def map(self, change: Callable[[Segment], Segment]) -> StreamedResult:
-        """The same stream with ``change`` applied to each segment as it comes (not yet read)."""
-        if self._segments is None:
-            raise RuntimeError("a stream already read cannot be mapped")
-        segments, self._segments = self._segments, None
-        return StreamedResult((change(s) for s in segments), self.source, lambda: self.warnings, self.record_id)
 
     def collect(self) -> EmotionResult:
         segments = tuple(self.stream())
