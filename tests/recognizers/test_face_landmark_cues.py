@@ -107,3 +107,33 @@ def test_mesh_check_drops_a_false_face_on_blurred_noise(model_dir: Path) -> None
     assert result.segments == () and result.warnings == ("no face found",)
     if not raw:
         pytest.skip("the detector found nothing here: the mesh check was not exercised")
+
+
+@needs_mediapipe
+def test_a_tight_face_crop_the_detector_misses_is_read_as_one_face(model_dir: Path) -> None:
+    """FER-style crops cut at the brows and chin: BlazeFace sees no face, the mesh (as a crop) does."""
+    import cv2
+
+    x, y, side = 177 + 10, 79 + 10, 96 - 20  # inside the astronaut's detected box [177, 79, 96, 96]
+    crop = cv2.resize(astronaut()[y : y + side, x : x + side], (48, 48), interpolation=cv2.INTER_AREA)
+    rec = FaceOnnxRecognizer(model_dir)
+    rec.load()
+    assert not rec._detector.detect(crop)  # the detector alone misses it
+    result = rec.analyze([np.ascontiguousarray(crop)])[0]
+    (segment,) = result.segments
+    assert segment.extras["whole_image"] is True and segment.extras["box"] == [0, 0, 48, 48]
+    assert "read as one face crop" in result.warnings[0]
+
+
+@needs_mediapipe
+def test_no_face_in_a_small_texture_even_as_a_crop(model_dir: Path) -> None:
+    import cv2
+
+    rng = np.random.default_rng(3)
+    rec = FaceOnnxRecognizer(model_dir)
+    for side in (48, 160):
+        texture = cv2.GaussianBlur(rng.integers(0, 256, (side, side, 3), dtype=np.uint8), (0, 0), 2)
+        result = rec.analyze([texture])[0]
+        assert result.segments == () and result.warnings == ("no face found",)
+    big = np.ascontiguousarray(cv2.resize(astronaut()[89:165, 187:263], (480, 480)))  # too big for a crop
+    assert not any(s.extras.get("whole_image") for s in rec.analyze([big])[0].segments)

@@ -67,6 +67,7 @@ class _Face:
     mesh: np.ndarray | None = None  # 468 face-mesh points in image pixels (mediapipe detector only)
     geometry: list[Any] | None = None  # action-unit-like Cues, computed where the reference is known
     geometry_input: np.ndarray | None = None  # the model's geometry input where it differs from the still-image one
+    whole_image: bool = False  # no face was detected: the image, small and face-shaped, was read as one face crop
 
 
 class FaceOnnxRecognizer(RecognizerParams):
@@ -254,31 +255,48 @@ class FaceOnnxRecognizer(RecognizerParams):
             return np.zeros((0, 9), np.float32)
         return np.stack([f.geometry_input if f.geometry_input is not None else geometry_vector(f.mesh) for f in faces])
 
-    def _detect(self, frame: ImageFrame, item: int, *, video: bool = False, prepared: Any = None) -> list[_Face]:
+    def _whole(self, frame: ImageFrame, item: int, mesh: np.ndarray | None = None) -> list[_Face]:
+        """The image as one face crop (its mesh measured as a crop unless given)."""
         from affectlens.vision.detect import WholeImageDetector, crop_box
 
         height, width = frame.pixels.shape[:2]
-        if isinstance(frame, FaceCrop) or self.detector_name == "none":  # the image is the face, as cropped
-            crops = [_Face(item, box, crop_box(box, 0.0, width, height), frame)
-                     for box in WholeImageDetector().detect(frame.pixels)]
-            if self._mesh is not None and self.config.geometry_input:
-                from affectlens.vision.face_analysis import face_crop_mesh, geometry_cues
+        crops = [_Face(item, box, crop_box(box, 0.0, width, height), frame)
+                 for box in WholeImageDetector().detect(frame.pixels)]
+        if self._mesh is not None and (self.config.geometry_input or mesh is not None):
+            from affectlens.vision.face_analysis import face_crop_mesh, geometry_cues
 
-                for face in crops:
-                    face.mesh = face_crop_mesh(self._mesh, frame.pixels)
-                    face.geometry = geometry_cues(face.mesh, face.box) if self.explain else None
-            return crops
+            for face in crops:
+                face.mesh = mesh if mesh is not None else face_crop_mesh(self._mesh, frame.pixels)
+                face.geometry = geometry_cues(face.mesh, face.box) if self.explain else None
+        return crops
+
+    def _detect(self, frame: ImageFrame, item: int, *, video: bool = False, prepared: Any = None) -> list[_Face]:
+        from affectlens.vision.detect import crop_box
+
+        height, width = frame.pixels.shape[:2]
+        if isinstance(frame, FaceCrop) or self.detector_name == "none":  # the image is the face, as cropped
+            return self._whole(frame, item)
         detector = self._video_detector if video else self._detector
         boxes = detector.detect(frame.pixels) if prepared is None else detector.detect(frame.pixels, prepared)
         faces = [_Face(item, box, crop_box(box, self._margin, width, height), frame) for box in boxes]
         if self._mesh is not None:
-            from affectlens.vision.face_analysis import geometry_cues
+            from affectlens.vision.face_analysis import geometry_cues, looks_like_a_face_crop
 
             for face in faces:
                 face.mesh = self._mesh.landmarks(frame.pixels, face.box)
                 if not video and self.explain:  # video: against the track's baseline, once tracked
                     face.geometry = geometry_cues(face.mesh, face.box)
             faces = [f for f in faces if f.mesh is not None]  # the mesh model saw no face: a false face
+            if not faces and not video and looks_like_a_face_crop(width, height):
+                # a face crop (FER-style datasets, cropped photos) can be too tight for the detector:
+                # read the image as one face when the mesh model finds a face in it as a crop
+                from affectlens.vision.face_analysis import face_crop_mesh
+
+                mesh = face_crop_mesh(self._mesh, frame.pixels)
+                if mesh is not None:
+                    faces = self._whole(frame, item, mesh)
+                    for face in faces:
+                        face.whole_image = True
         return faces
 
     # -- inference -----------------------------------------------------------------------
@@ -306,9 +324,13 @@ class FaceOnnxRecognizer(RecognizerParams):
         per_item: dict[int, list[Segment]] = {i: [] for i in frames}
         for n, face in enumerate(faces):
             per_item[face.item].append(self._segment(face, probs[n], cues[n], n_in_frame=len(per_item[face.item])))
+        whole = {f.item for f in faces if f.whole_image}
         for i, frame in frames.items():
             segments = tuple(per_item[i])
             warnings = () if segments else ("no face found",)
+            if i in whole:
+                warnings = ("no face detected: the image, face-sized, was read as one face crop "
+                            "(the landmark model found a face in it)",)
             results[i] = EmotionResult(segments, frame.source, warnings, frame.record_id)
         return [r if r is not None else EmotionResult((), None, ("unreadable input",)) for r in results]
 
@@ -402,6 +424,8 @@ class FaceOnnxRecognizer(RecognizerParams):
         top = max(scores, key=lambda k: scores[k])
         frame = face.frame
         extras: dict[str, Any] = {"box": list(face.box.as_tuple()), "detector_score": round(face.box.score, 3)}
+        if face.whole_image:
+            extras["whole_image"] = True  # no face detected: the image was read as one face crop
         if frame.frame_index is not None:
             extras["frame"] = frame.frame_index
         if raw is not None:

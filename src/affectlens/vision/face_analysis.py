@@ -67,6 +67,18 @@ FACE_CROP_BOX = (0.07, 0.15, 0.875, 0.875)
 MESH_MIN_SIDE = 192
 
 
+#: an image with no detected face is read as one face crop only when it is this small and about square
+#: (FER-style crops, 48-300 px) and the mesh model finds a face in it (``FaceOnnxRecognizer._detect``)
+FACE_CROP_MAX_SIDE = 400
+FACE_CROP_ASPECT = (0.7, 1.4)
+
+
+def looks_like_a_face_crop(width: int, height: int) -> bool:
+    """Whether an image's size is that of a face crop (small, about square), as face datasets hold them."""
+    return 0 < max(width, height) <= FACE_CROP_MAX_SIDE and height > 0 and \
+        FACE_CROP_ASPECT[0] <= width / height <= FACE_CROP_ASPECT[1]
+
+
 def face_crop_mesh(mesh: Any, pixels: np.ndarray) -> np.ndarray | None:
     """Mesh points [468, 3] (in ``pixels``' coordinates) of an image that is one face crop, or None."""
     import cv2
