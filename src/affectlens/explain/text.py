@@ -44,18 +44,23 @@ def word_contributions(text: str, windows: Sequence[tuple[Any, np.ndarray]], lab
     ``windows``: ``((encoding, first, last), token_logits)`` where ``token_logits`` covers the
     whole window, [CLS] + word pieces ``first:last`` of ``encoding`` + [SEP].
     """
-    spans = word_spans(text)
+    return _contributions(text, word_spans(text), windows, [label_index])[:, 0]
+
+
+def _contributions(text: str, spans: list[tuple[int, int]], windows: Sequence[tuple[Any, np.ndarray]],
+                   label_indices: Sequence[int]) -> np.ndarray:
+    """``word_contributions`` of several labels at once: [words, labels] (the word pieces mapped once)."""
     starts = [s for s, _ in spans]
-    total = np.zeros(len(spans), dtype=np.float64)
+    total = np.zeros((len(spans), len(label_indices)), dtype=np.float64)
     seen = np.zeros(len(spans), dtype=np.float64)
-    if not spans:
+    if not spans or not label_indices:
         return total
     offsets_of: dict[int, list[tuple[int, int]]] = {}  # ``Encoding.offsets`` builds a new list per access
     for (encoding, first, last), token_logits in windows:
         if id(encoding) not in offsets_of:
             offsets_of[id(encoding)] = encoding.offsets
         offsets = offsets_of[id(encoding)]
-        per_token = np.asarray(token_logits[:, label_index], dtype=np.float64) * len(token_logits)  # g_t
+        per_token = np.asarray(token_logits[:, label_indices], dtype=np.float64) * len(token_logits)  # g_t [T, k]
         n = len(per_token)
         word_of = np.array([max(0, bisect.bisect_right(starts, char_start) - 1) if char_end > char_start else -1
                             for char_start, char_end in offsets[first:last]], dtype=np.int64)
@@ -63,10 +68,11 @@ def word_contributions(text: str, windows: Sequence[tuple[Any, np.ndarray]], lab
         keep = word_of[: len(values)] >= 0
         # only the words inside this window are touched: long texts stay linear in their length
         words, inverse, pieces = np.unique(word_of[: len(values)][keep], return_inverse=True, return_counts=True)
-        summed = np.bincount(inverse, weights=values[keep], minlength=len(words))
-        total[words] += (summed - pieces * per_token.mean()) / np.maximum(n - pieces, 1)
+        summed = np.zeros((len(words), len(label_indices)), dtype=np.float64)
+        np.add.at(summed, inverse, values[keep])
+        total[words] += (summed - pieces[:, None] * per_token.mean(axis=0)) / np.maximum(n - pieces, 1)[:, None]
         seen[words] += 1
-    return np.divide(total, seen, out=np.zeros_like(total), where=seen > 0)
+    return np.divide(total, seen[:, None], out=np.zeros_like(total), where=seen[:, None] > 0)
 
 
 def word_cues(text: str, windows: Sequence[tuple[Any, np.ndarray]], labels: Sequence[tuple[str, int]],
@@ -74,8 +80,9 @@ def word_cues(text: str, windows: Sequence[tuple[Any, np.ndarray]], labels: Sequ
     """The words that pushed each of ``labels`` up most, strongest first."""
     spans = word_spans(text)
     cues: list[Cue] = []
-    for label, index in labels:
-        contrib = word_contributions(text, windows, index)
+    contributions = _contributions(text, spans, windows, [index for _, index in labels])
+    for column, (label, _) in enumerate(labels):
+        contrib = contributions[:, column]
         for word in np.argsort(-contrib)[:per_label]:
             weight = float(contrib[word])
             if weight <= min_weight:
