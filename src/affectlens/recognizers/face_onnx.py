@@ -17,8 +17,9 @@ does not depend on the model we train (``affectlens_recipes.face``); one without
 ``ModelFilesMissing`` on load.  The shipped folders: ``models/face-*`` (model cards: research use only).
 
 Inputs: ``ImageFrame`` (or an RGB array, or an image path) -> one result with one segment
-per face (an explicit empty result with a warning when there is none); ``VideoFile`` -> one
-result with one segment per face per sampled frame, faces tracked (``track_id``) and their
+per face (an explicit empty result with a warning when there is none; a small, face-crop sized
+image the detector misses is read whole when the mesh finds a face in it, ``extras["whole_image"]``);
+``VideoFile`` -> one result with one segment per face per sampled frame, faces tracked (``track_id``) and their
 scores smoothed per track (EMA; the raw top label is kept in ``extras``), occlusion cues refreshed
 per track once a second or on a label change (``region_cue_every``; docs/vision.md).  Labels map to VAD
 through the taxonomy layer (``vad_from_scores``) only.  ``stream_video``: the video's segments as they come.
