@@ -27,6 +27,13 @@ def test_top_label_and_word_cue(tiny_model_dir: Path) -> None:
     assert -1.0 <= seg.vad.valence <= 1.0  # type: ignore[union-attr]
 
 
+def test_a_text_in_another_script_is_scored_with_a_warning(tiny_model_dir: Path) -> None:
+    rec = TextOnnxRecognizer(tiny_model_dir, name="text.tiny.v1")
+    chinese, english = rec.analyze(["我今天很难过", "I am so happy today"])
+    assert chinese.segments and "mostly in the Han script" in chinese.warnings[0]
+    assert english.warnings == ()
+
+
 def test_long_text_is_windowed_not_truncated(tiny_model_dir: Path) -> None:
     # Since #24's long-text item a long text is a document aggregate followed by a segment
     # per window (tests/recognizers/test_text_windows.py); before, it was one segment whose
