@@ -100,13 +100,3 @@ def test_service_single_text_is_422_and_list_elements_are_error_rows(tmp_path: P
         assert [r["warnings"] for r in many.json()["results"]] == [
             [], ["item 2: invalid UTF-8: byte 0xFF at byte offset 5"], ["item 3: empty text"], ["item 4: empty text"]]
 
-
-@pytest.mark.parametrize(("text", "script"), [
-    ("I am so happy", None), ("Estoy muy feliz, ¿sí?", None), ("I love 東京 so much", None), ("café ☕ 😀", None),
-    ("我今天很难过", "Han"), ("مرحبا كيف حالك", "Arabic"), ("Я очень рад", "Cyrillic"), ("ደስ ብሎኛል", "Ethiopic"),
-    ("오늘 행복해요", "Hangul"), ("12345 !!!", None),
-])
-def test_the_script_of_most_letters_is_named_when_it_is_not_latin(text: str, script: str | None) -> None:
-    from affectlens.io.text_checks import non_latin_script
-
-    assert non_latin_script(text) == script

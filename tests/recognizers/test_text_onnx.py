@@ -27,10 +27,11 @@ def test_top_label_and_word_cue(tiny_model_dir: Path) -> None:
     assert -1.0 <= seg.vad.valence <= 1.0  # type: ignore[union-attr]
 
 
-def test_a_text_in_another_script_is_scored_with_a_warning(tiny_model_dir: Path) -> None:
+def test_a_text_that_is_not_english_is_scored_with_a_warning(tiny_model_dir: Path) -> None:
     rec = TextOnnxRecognizer(tiny_model_dir, name="text.tiny.v1")
-    chinese, english = rec.analyze(["我今天很难过", "I am so happy today"])
+    chinese, spanish, english = rec.analyze(["我今天很难过", "Estoy muy feliz hoy, gracias a todos", "I am so happy"])
     assert chinese.segments and "mostly in the Han script" in chinese.warnings[0]
+    assert spanish.segments and "looks Spanish, by its words (not English)" in spanish.warnings[0]
     assert english.warnings == ()
 
 

@@ -10,9 +10,6 @@
   ``invalid UTF-8: byte 0xFF at byte offset 5``.  A single input is an error (CLI exit 2,
   ``InputError`` in the library); a row, file or list element gets an empty result / error
   row with that message, and the run goes on.
-* **Not in the Latin script**: ``non_latin_script`` names the writing system of most of a
-  text's letters when it is not Latin (Han, Arabic, Cyrillic, Ethiopic, ...), which no
-  English text model reads; the text recognizers warn with it.
 """
 
 from __future__ import annotations
@@ -55,23 +52,3 @@ def decode_utf8(raw: bytes) -> str:
     """Bytes as text, a leading BOM dropped; bytes that are not UTF-8 stay visible to ``invalid_text``."""
     return raw.decode("utf-8-sig", errors="surrogateescape")
 
-
-#: letters looked at to tell a text's script (a long document's beginning is enough)
-SCRIPT_SAMPLE_CHARS = 2_000
-
-
-def non_latin_script(text: str) -> str | None:
-    """The script of most of ``text``'s letters (first ``SCRIPT_SAMPLE_CHARS`` characters) when it is
-    not Latin, e.g. ``"Han"``, ``"Arabic"``, ``"Ethiopic"``; ``None`` for Latin-script (or letterless) text."""
-    if text.isascii():
-        return None
-    counts: dict[str, int] = {}
-    for ch in text[:SCRIPT_SAMPLE_CHARS]:
-        if ch.isalpha():
-            script = unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0]
-            counts[script] = counts.get(script, 0) + 1
-    letters = sum(counts.values())
-    if not letters or counts.get("LATIN", 0) * 2 >= letters:
-        return None
-    script = max(counts, key=lambda name: counts[name])
-    return {"CJK": "Han", "HANGUL": "Hangul"}.get(script, script.title())

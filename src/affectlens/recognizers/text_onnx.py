@@ -54,7 +54,7 @@ import numpy as np
 
 from affectlens.explain.text import delete_words, occlusion_cues, word_cues, word_spans
 from affectlens.inputs import TextItem, as_text_item
-from affectlens.io.text_checks import non_latin_script
+from affectlens.io.language_hints import not_english
 from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.text_encoder import PieceStates as PieceStates  # re-exported: their home before
 from affectlens.recognizers.text_encoder import TextEncoder, TurnPass, feature_block, padded_batch
@@ -165,7 +165,7 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
             else:
                 output, text_drops = by_index[i]
                 results.append(self._to_result(maybe, *output, drops=text_drops))
-        return [_warn_if_not_latin(r, item) for r, item in zip(results, items, strict=True)]
+        return [_warn_if_not_english(r, item) for r, item in zip(results, items, strict=True)]
 
     def _occlusion(self, texts: list[str], outputs: list[tuple[np.ndarray, np.ndarray, list[Any]]],
                    ) -> list[np.ndarray | None]:
@@ -346,12 +346,12 @@ def create_float(**params: Any) -> TextOnnxRecognizer:
     return TextOnnxRecognizer(**{"name": FLOAT_NAME, "config_file": "config_float.json", **params})
 
 
-def _warn_if_not_latin(result: EmotionResult, item: TextItem | None) -> EmotionResult:
-    """A text mostly in another script than Latin: the English model's scores come with a warning."""
-    script = non_latin_script(item.text) if item is not None else None
-    if script is None:
+def _warn_if_not_english(result: EmotionResult, item: TextItem | None) -> EmotionResult:
+    """A text that is plainly not English (``io.language_hints``): its scores come with a warning."""
+    how = not_english(item.text) if item is not None else None
+    if how is None:
         return result
-    note = (f"the text is mostly in the {script} script: this text model reads English, "
+    note = (f"the text looks {how} (not English): this text model reads English, "
             "so its scores may not mean what they say")
     return replace(result, warnings=(*result.warnings, note))
 
