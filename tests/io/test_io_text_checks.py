@@ -99,4 +99,3 @@ def test_service_single_text_is_422_and_list_elements_are_error_rows(tmp_path: P
         assert many.status_code == 200
         assert [r["warnings"] for r in many.json()["results"]] == [
             [], ["item 2: invalid UTF-8: byte 0xFF at byte offset 5"], ["item 3: empty text"], ["item 4: empty text"]]
-

@@ -51,4 +51,3 @@ def text_problem(text: str) -> str | None:
 def decode_utf8(raw: bytes) -> str:
     """Bytes as text, a leading BOM dropped; bytes that are not UTF-8 stay visible to ``invalid_text``."""
     return raw.decode("utf-8-sig", errors="surrogateescape")
-

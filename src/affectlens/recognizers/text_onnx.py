@@ -357,4 +357,3 @@ def _warn_if_not_english(result: EmotionResult, item: TextItem | None) -> Emotio
 
 
 __all__ = ["DEFAULT_MODEL_DIR", "ModelFilesMissing", "ModelIntegrityError", "TextOnnxRecognizer", "create"]
-
