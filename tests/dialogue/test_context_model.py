@@ -42,6 +42,15 @@ def test_every_non_empty_turn_gets_a_calibrated_meld_segment(erc: ContextualErc)
     assert result.record_id == "d1"
 
 
+def test_a_dialogue_that_is_not_english_is_read_with_a_warning(erc: ContextualErc) -> None:
+    spanish, english = erc.analyze_dialogues([
+        _dialogue(("Ana", "Estoy muy triste porque mi perro se murió"), ("Luis", "Lo siento mucho, de verdad"),
+                  dialogue_id="es"),
+        _dialogue(("Ann", "I am so happy"), ("Bob", "That is wonderful news"), dialogue_id="en")])
+    assert spanish.segments and spanish.warnings[-1].startswith("the dialogue looks Spanish, by its words")
+    assert english.warnings == ()
+
+
 def test_context_changes_a_turns_reading_but_not_its_reading_alone(erc: ContextualErc) -> None:
     target = ("Ann", "I am so happy")
     calm, heated = erc.analyze_dialogues([

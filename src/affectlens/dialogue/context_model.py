@@ -34,6 +34,7 @@ from affectlens.calibration import softmax
 from affectlens.dialogue.turn_tables import item_results, turn_table_dialogues
 from affectlens.dialogue.types import Dialogue, Turn, dialogue_chunks
 from affectlens.inputs import as_text_item
+from affectlens.io.language_hints import language_warning
 from affectlens.recognizer_params import RecognizerParams
 from affectlens.types import Cue, EmotionResult, Modality, Provenance, Segment
 
@@ -187,7 +188,8 @@ class ContextualErc(RecognizerParams):
                                       [pieces[r] for r in rows])
             segments[d].extend(self._with_causes(seg, found[k], spans, k, [turns[r][1] for r in rows])
                                for k, seg in enumerate(segs))
-        return [EmotionResult(tuple(segs), dialogue.source, tuple(dialogue.warnings), dialogue.dialogue_id)
+        return [EmotionResult(tuple(segs), dialogue.source, (*dialogue.warnings, *_language_notes(dialogue)),
+                              dialogue.dialogue_id)
                 if segs else _nothing_to_analyse(dialogue) for dialogue, segs in zip(dialogues, segments, strict=True)]
 
     def _find_causes(self, seg: Segment, features: np.ndarray, speakers: list[str],
@@ -291,6 +293,12 @@ class ContextualErc(RecognizerParams):
             provenance=Provenance(self.name, self.version), cues=tuple(cues), source=dialogue.source,
             text=turn.text, start=turn.start, end=turn.end, turn=turn.index, speaker=turn.speaker,
             record_id=dialogue.dialogue_id, extras=extras)
+
+
+def _language_notes(dialogue: Dialogue) -> tuple[str, ...]:
+    """The dialogue's language warning when its turns are plainly not English (``io.language_hints``)."""
+    note = language_warning(" ".join(t.text for t in dialogue.turns if not t.is_empty), "dialogue")
+    return () if note is None else (note,)
 
 
 def _nothing_to_analyse(dialogue: Dialogue) -> EmotionResult:

@@ -126,3 +126,12 @@ def not_english(text: str) -> str | None:
         return f"mostly in the {script} script"
     language = latin_language(text)
     return None if language is None else f"{language}, by its words"
+
+
+def language_warning(text: str, subject: str = "text") -> str | None:
+    """The warning an English text model's result carries for ``text`` when it is plainly not English."""
+    how = not_english(text)
+    if how is None:
+        return None
+    return (f"the {subject} looks {how} (not English): this text model reads English, "
+            "so its scores may not mean what they say")

@@ -54,7 +54,7 @@ import numpy as np
 
 from affectlens.explain.text import delete_words, occlusion_cues, word_cues, word_spans
 from affectlens.inputs import TextItem, as_text_item
-from affectlens.io.language_hints import not_english
+from affectlens.io.language_hints import language_warning
 from affectlens.recognizer_params import RecognizerParams
 from affectlens.recognizers.text_encoder import PieceStates as PieceStates  # re-exported: their home before
 from affectlens.recognizers.text_encoder import TextEncoder, TurnPass, feature_block, padded_batch
@@ -348,12 +348,8 @@ def create_float(**params: Any) -> TextOnnxRecognizer:
 
 def _warn_if_not_english(result: EmotionResult, item: TextItem | None) -> EmotionResult:
     """A text that is plainly not English (``io.language_hints``): its scores come with a warning."""
-    how = not_english(item.text) if item is not None else None
-    if how is None:
-        return result
-    note = (f"the text looks {how} (not English): this text model reads English, "
-            "so its scores may not mean what they say")
-    return replace(result, warnings=(*result.warnings, note))
+    note = language_warning(item.text) if item is not None else None
+    return result if note is None else replace(result, warnings=(*result.warnings, note))
 
 
 __all__ = ["DEFAULT_MODEL_DIR", "ModelFilesMissing", "ModelIntegrityError", "TextOnnxRecognizer", "create"]
