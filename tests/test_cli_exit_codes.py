@@ -48,3 +48,19 @@ def test_batch_of_unreadable_files_exits_3(tmp_path: Path) -> None:
     assert done.returncode == 3, done.stderr
     assert "nothing could be analysed" in done.stderr
     assert len((tmp_path / "out" / "errors.jsonl").read_text().splitlines()) == 3
+
+
+def test_a_reader_that_closes_the_pipe_early_stops_the_run_quietly(tmp_path: Path) -> None:
+    """`affectlens analyze big.csv -f jsonl | head -1`: no error line (before: "error: BrokenPipeError ...")."""
+    table = tmp_path / "many.csv"
+    table.write_text("text\n" + "".join(f"I am so happy, number {n}\n" for n in range(20_000)))
+    env = {**os.environ, "PYTHONPATH": str(Path(affectlens.__file__).parents[1])}
+    with subprocess.Popen([sys.executable, "-m", "affectlens.testing.cli", "analyze", str(table), "-f", "jsonl",
+                           *DUMMY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as run:
+        assert run.stdout is not None and run.stderr is not None
+        assert run.stdout.readline().startswith(b"{")
+        run.stdout.close()  # the reader goes away, as `head -1` does
+        errors = run.stderr.read().decode()
+        code = run.wait(timeout=120)
+    assert "error" not in errors and "Traceback" not in errors, errors
+    assert code in (0, 1)  # click ends a run whose stdout closed (EPIPE) with exit code 1, quietly

@@ -47,8 +47,8 @@ def cli_errors() -> Iterator[None]:
         warnings.showwarning = _show_warning
         try:
             yield
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+            raise  # a closed pipe (`... | head`) is not an error: click (or ``cli.run``) ends the run quietly
         except Exception as exc:
             if os.environ.get("AFFECTLENS_DEBUG"):
                 raise
