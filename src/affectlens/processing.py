@@ -320,11 +320,11 @@ def walk_items(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
     stream_segments: bool = False,
-    on_part: Callable[[float, float], None] | None = None,
+    on_part: Callable[[float, float, str], None] | None = None,
 ) -> Iterator[EmotionResult | StreamedResult]:
-    """``analyze_items``; with ``stream_segments`` a video comes as a ``StreamedResult`` (its segments
-    as they are made, to be read before the next result is asked for), and ``on_part`` hears the
-    share of that video done and the seconds of it analysed, as its segments are read."""
+    """``analyze_items``; with ``stream_segments`` a video or a long text comes as a ``StreamedResult`` (its
+    segments as they are made, to be read before the next result is asked for), and ``on_part`` hears the
+    share of that input done and how far it got (seconds of video, characters), as its segments are read."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     iterator = iter(items)
@@ -458,11 +458,11 @@ def _walk(
             fraction = min(1.0, done / plan.total)
         progress(ProgressUpdate(done, plan.total, fraction, plan.unit))
 
-    def report_part(part: float, seconds: float) -> None:  # a streamed video, between two items
+    def report_part(part: float, amount: float, unit: str) -> None:  # a streamed input, between two items
         if progress is None:
             return
-        if plan.single:  # one long video: its own seconds are the progress (and the rate: x real time)
-            progress(ProgressUpdate(int(seconds), None, part, "s of video"))
+        if plan.single:  # one long input: its own seconds or characters are the progress (and the rate)
+            progress(ProgressUpdate(int(amount), None, part, unit))
         elif plan.total:
             progress(ProgressUpdate(done, plan.total, min(1.0, (done + part) / plan.total), plan.unit))
 

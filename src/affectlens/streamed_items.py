@@ -1,10 +1,11 @@
-"""A video's result handed on segment by segment (``AnalyzeOptions.stream_segments``; used by ``processing``).
+"""A long input's result handed on segment by segment (``AnalyzeOptions.stream_segments``).
 
-The walk asks for this only when its caller writes as it goes (the CLI's file formats): a
-video's segments then flow from the recognizer (``FaceOnnxRecognizer.stream_video``) to the
-writer one by one, stamped with the input's id and source and mapped to the asked label set on
-the way, so an hour of video runs in flat memory.  Form of the output: ``docs/schema.md``,
-"A video written as it is analysed".
+The walk (``processing``) asks for this only when its caller writes as it goes (the CLI's file
+formats): a video's segments (``FaceOnnxRecognizer.stream_video``) or a long text's windows
+(``TextOnnxRecognizer.stream_document``, the document aggregate last) then flow from the
+recognizer to the writer one by one, stamped with the input's id and source and mapped to the
+asked label set on the way, so an hour of video or a text of any length runs in flat memory.
+Form of the output: ``docs/schema.md``, "A video written as it is analysed".
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def stamp_segment(segment: Segment, item: WorkItem) -> Segment:
 
 
 def streams(recognizer: Any, item: WorkItem) -> bool:
-    """Whether ``item`` is a video whose segments ``recognizer`` can hand on as they come."""
+    """Whether ``item`` is a video, or a text the recognizer reads as a long document, whose segments
+    ``recognizer`` can hand on as they come."""
+    if item.modality is Modality.TEXT:
+        from affectlens.inputs import TextItem
+
+        return (hasattr(recognizer, "stream_document") and isinstance(item.payload, TextItem)
+                and recognizer.is_long_text(item.payload.text))
     if item.modality is not Modality.FACE or not hasattr(recognizer, "stream_video"):
         return False
     from affectlens.vision.io import VideoFile
@@ -40,7 +47,7 @@ def streams(recognizer: Any, item: WorkItem) -> bool:
     return isinstance(item.payload, VideoFile)
 
 
-def _span(video: Any) -> tuple[float, float] | None:
+def _video_span(video: Any) -> tuple[float, float] | None:
     """(first, last second) of the video that is analysed, when its length is known."""
     options = getattr(video, "options", None)
     start = getattr(options, "start", 0.0) or 0.0
@@ -48,25 +55,47 @@ def _span(video: Any) -> tuple[float, float] | None:
     return (start, min(ends)) if ends and min(ends) > start else None
 
 
+def _progress(payload: Any) -> Callable[[Segment], tuple[float, float, str] | None]:
+    """segment -> (share of the input done, how far it got, in what), when known."""
+    if hasattr(payload, "text"):  # a long text: by the characters its windows have reached
+        length = max(1, len(payload.text))
+
+        def by_text(segment: Segment) -> tuple[float, float, str] | None:
+            span = segment.extras.get("span")
+            return (min(1.0, span[1] / length), float(span[1]), "characters") \
+                if span and "window" in segment.extras else None
+
+        return by_text
+    span = _video_span(payload)
+
+    def by_time(segment: Segment) -> tuple[float, float, str] | None:
+        if span is None or segment.end is None:
+            return None
+        return min(1.0, max(0.0, (segment.end - span[0]) / (span[1] - span[0]))), segment.end - span[0], "s of video"
+
+    return by_time
+
+
 def stream_result(recognizer: Any, item: WorkItem, labels: str | None,
-                  on_part: Callable[[float, float], None] | None = None) -> StreamedResult:
+                  on_part: Callable[[float, float, str], None] | None = None) -> StreamedResult:
     """``item``'s result with its segments stamped and mapped as they come; ``on_part`` hears the share
-    of the video done and the seconds of it analysed (by the segments' times).  A failure halfway ends
-    the stream with a warning: the segments before it are already written."""
-    streamed = recognizer.stream_video(item.payload)
+    of the input done and how far it got, in what ("s of video", "characters").  A failure halfway
+    ends the stream with a warning: the segments before it are already written."""
+    payload = item.payload
+    streamed = recognizer.stream_document(payload) if item.modality is Modality.TEXT \
+        else recognizer.stream_video(payload)
     failure: list[str] = []
-    span = _span(item.payload) if on_part is not None else None
+    progress = _progress(payload) if on_part is not None else None
 
     def segments() -> Iterator[Segment]:
         reported = 0.0
         try:
             for segment in streamed:
                 yield map_segment(stamp_segment(segment, item), labels)
-                if span is not None and on_part is not None and segment.end is not None:
-                    part = min(1.0, max(0.0, (segment.end - span[0]) / (span[1] - span[0])))
-                    if part - reported >= PART_STEP:
-                        on_part(part, segment.end - span[0])
-                        reported = part
+                done = progress(segment) if progress is not None else None
+                if on_part is not None and done is not None and done[0] - reported >= PART_STEP:
+                    on_part(*done)
+                    reported = done[0]
         except Exception as exc:
             failure.append(f"{item.where}: {recognizer.name} failed: {type(exc).__name__}: {exc}")
 

@@ -114,3 +114,63 @@ def test_short_texts_are_unchanged(tiny_model_dir: Path) -> None:
     rec = TextOnnxRecognizer(tiny_model_dir)
     [result] = rec.analyze(["I am so happy today"])
     assert len(result.segments) == 1 and "aggregate" not in result.segments[0].extras
+
+
+def test_a_streamed_document_holds_no_window_and_puts_the_aggregate_last(tiny_model_dir: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.inputs import TextItem
+
+    rec = TextOnnxRecognizer(tiny_model_dir, max_tokens=12)
+    monkeypatch.setattr(text_windows, "WINDOWS_PER_PASS", 2)  # windows come two by two
+    item = TextItem(TEXT, source="doc.txt")
+    whole = text_windows.analyze_document(rec, item)
+    passes: list[int] = []
+    original = rec._infer
+
+    def spy(texts: list[str], *args: object, **kwargs: object) -> object:
+        passes.append(len(texts))
+        return original(texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rec, "_infer", spy)
+    streamed = rec.stream_document(item)
+    reading = iter(streamed)
+    first = next(reading)
+    assert first.extras["window"] == 0 and len(passes) == 1  # made by the first pass, before the others ran
+    rest = list(reading)
+    assert [first, *rest[:-1]] == list(whole.segments[1:])  # the windows, identical and in order
+    assert rest[-1] == whole.segments[0] and rest[-1].extras["aggregate"] == AGGREGATE  # the aggregate, last
+    assert streamed.source == "doc.txt" and streamed.warnings == ()
+
+
+def test_a_document_that_fits_one_window_streams_as_one_segment(tiny_model_dir: Path) -> None:
+    from affectlens.inputs import TextItem
+
+    rec = TextOnnxRecognizer(tiny_model_dir)
+    item = TextItem("I am so happy today.      " + " " * 40)
+    assert list(rec.stream_document(item)) == list(text_windows.analyze_document(rec, item).segments)
+
+
+def test_the_walk_streams_a_long_text_file_with_progress_in_characters(tiny_model_dir: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from affectlens.options import AnalyzeOptions
+    from affectlens.processing import ProgressUpdate, start_analysis
+    from affectlens.types import StreamedResult
+
+    monkeypatch.setattr(text_onnx, "LONG_TEXT_CHARS", 50)
+    monkeypatch.setattr(text_windows, "WINDOWS_PER_PASS", 1)
+    path = tmp_path / "doc.txt"
+    path.write_text(TEXT * 3, encoding="utf-8")
+    rec = TextOnnxRecognizer(tiny_model_dir, max_tokens=12)
+    updates: list[ProgressUpdate] = []
+    analysis = start_analysis(path, model=rec, options=AnalyzeOptions(stream_segments=True), progress=updates.append)
+    assert analysis.streamed is not None
+    (result,) = list(analysis.streamed)
+    assert isinstance(result, StreamedResult)
+    segments = list(result)
+    assert "aggregate" in segments[-1].extras and all("window" in s.extras for s in segments[:-1])
+    assert segments[-1].record_id == segments[0].record_id and segments[0].source == str(path)
+    chars = [u for u in updates if u.unit == "characters"]
+    dones = [u.done for u in chars]
+    assert len(dones) >= 3 and dones == sorted(dones) and dones[-1] <= len(TEXT) * 3
+    whole = start_analysis(path, model=rec).results  # the library's route: the aggregate first, as always
+    assert "aggregate" in next(iter(whole)).segments[0].extras

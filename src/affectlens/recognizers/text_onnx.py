@@ -60,7 +60,7 @@ from affectlens.recognizers.text_encoder import PieceStates as PieceStates  # re
 from affectlens.recognizers.text_encoder import TextEncoder, TurnPass, feature_block, padded_batch
 from affectlens.recognizers.text_model_config import ModelFilesMissing as ModelFilesMissing  # re-exported
 from affectlens.recognizers.text_model_config import ModelIntegrityError as ModelIntegrityError
-from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment
+from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment, StreamedResult
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
 DEFAULT_NAME = "text.minilm-goemotions.v1"
@@ -145,7 +145,7 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
                 items.append(item)
                 warnings.append(None)
         # texts longer than one window become sentence windows + a document aggregate
-        documents = {i for i, item in enumerate(items) if item is not None and len(item.text) > LONG_TEXT_CHARS}
+        documents = {i for i, item in enumerate(items) if item is not None and self.is_long_text(item.text)}
         valid = [i for i, item in enumerate(items) if item is not None and i not in documents]
         texts = [items[i].text for i in valid]  # type: ignore[union-attr]
         too_long: list[int] = []
@@ -166,6 +166,22 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
                 output, text_drops = by_index[i]
                 results.append(self._to_result(maybe, *output, drops=text_drops))
         return [_warn_if_not_english(r, item) for r, item in zip(results, items, strict=True)]
+
+    @staticmethod
+    def is_long_text(text: str) -> bool:
+        """Read as a document of sentence windows (``analyze`` also does so with a shorter text whose
+        word pieces do not fit one window)."""
+        return len(text) > LONG_TEXT_CHARS
+
+    def stream_document(self, item: TextItem) -> StreamedResult:
+        """A long text's result with its window segments handed on as they are made and the document
+        aggregate last (``text_windows.stream_document``): bounded memory for a text of any length."""
+        from affectlens.recognizers.text_windows import stream_document
+
+        self.load()
+        note = language_warning(item.text)
+        return StreamedResult(stream_document(self, item), item.source, () if note is None else (note,),
+                              item.record_id)
 
     def _occlusion(self, texts: list[str], outputs: list[tuple[np.ndarray, np.ndarray, list[Any]]],
                    ) -> list[np.ndarray | None]:

@@ -13,8 +13,10 @@ so.
 
 The text is never tokenised whole: sentences are found with a regular expression that
 walks the string, tokenised a block at a time to pack windows, and windows run through the
-model ``WINDOWS_PER_PASS`` at a time, so working memory stays bounded whatever the length
-(the result itself grows with it: one segment per window).
+model ``WINDOWS_PER_PASS`` at a time, so working memory stays bounded whatever the length.
+The whole result grows with it (one segment per window); ``stream_document`` hands the windows
+on as they are made, the aggregate last (kept as running sums), for writers that write as they
+go (the CLI).
 """
 
 from __future__ import annotations
@@ -116,60 +118,105 @@ def _cut(encoding: Any, offset: int, body: int) -> list[tuple[int, int, int]]:
     return runs
 
 
-def analyze_document(rec: TextOnnxRecognizer, item: TextItem) -> EmotionResult:
-    """``item`` (longer than one window) as a document aggregate followed by its windows."""
-    windows: list[Segment] = []
-    pieces: list[int] = []
+def _windows(rec: TextOnnxRecognizer, item: TextItem) -> Iterator[tuple[Segment, int]]:
+    """Each window's segment (spans in the text's coordinates) and its word pieces, as they are made."""
     spans = window_spans(rec, item.text)
+    made = 0
     while True:
         chunk = [span for _, span in zip(range(WINDOWS_PER_PASS), spans, strict=False)]
         if not chunk:
-            break
+            return
         outputs = rec._infer([item.text[s:e] for s, e in chunk])
         for (start, end), (logits, vad_raw, parts) in zip(chunk, outputs, strict=True):
             window_item = replace(item, text=item.text[start:end])
             (segment,) = rec._to_result(window_item, logits, vad_raw, parts).segments
             cues = tuple(replace(c, span=(c.span[0] + start, c.span[1] + start)) if c.span else c
                          for c in segment.cues)
-            extras: dict[str, Any] = {"window": len(windows), "span": [start, end], **_cue_method(rec)}
-            windows.append(replace(segment, cues=cues, extras=extras))
-            pieces.append(sum(max(1, p[0][2] - p[0][1]) for p in parts))
+            extras: dict[str, Any] = {"window": made, "span": [start, end], **_cue_method(rec)}
+            made += 1
+            yield replace(segment, cues=cues, extras=extras), sum(max(1, p[0][2] - p[0][1]) for p in parts)
+
+
+def analyze_document(rec: TextOnnxRecognizer, item: TextItem) -> EmotionResult:
+    """``item`` (longer than one window) as a document aggregate followed by its windows."""
+    aggregate = _Aggregate(rec)
+    windows: list[Segment] = []
+    for window, pieces in _windows(rec, item):
+        aggregate.add(window, pieces)
+        windows.append(window)
     if len(windows) == 1:  # it fitted after all (e.g. long runs of white space)
-        only = windows[0]
-        return EmotionResult((replace(only, text=item.text, extras=_cue_method(rec)),), item.source)
-    return EmotionResult((_aggregate(rec, item, windows, pieces), *windows), item.source)
+        return EmotionResult((_whole_text(rec, item, windows[0]),), item.source)
+    return EmotionResult((aggregate.segment(item, windows[0]), *windows), item.source)
 
 
-def _aggregate(rec: TextOnnxRecognizer, item: TextItem, windows: list[Segment], pieces: list[int]) -> Segment:
-    cfg = rec.config
-    weights = np.asarray(pieces, dtype=np.float64)
-    weights /= weights.sum()
-    probs = np.asarray([[w.scores[label] for label in cfg.labels] for w in windows]).T @ weights
-    predicted = probs >= cfg.thresholds
-    if not predicted.any():  # the same fallback as a single text: the label nearest its threshold
-        predicted[int(np.argmax(probs / np.maximum(cfg.thresholds, 1e-6)))] = True
-    labels = tuple(cfg.labels[i] for i in np.flatnonzero(predicted)[np.argsort(-probs[predicted])])
-    vads = np.asarray([[w.vad.valence, w.vad.arousal, w.vad.dominance] if w.vad else [0.0, 0.0, 0.0]
-                       for w in windows])
-    vad = vads.T @ weights
-    cues = _strongest_cues([c for w in windows for c in w.cues], labels, rec.n_cues)
-    first = windows[0]
-    return replace(
-        first, scores={label: float(p) for label, p in zip(cfg.labels, probs, strict=True)}, labels=labels,
-        vad=VAD(*(float(x) for x in vad)), confidence=float(probs[predicted].max()), cues=cues,
-        text=item.text,
-        extras={"aggregate": AGGREGATE, "windows": len(windows), "span": [0, len(item.text)], **_cue_method(rec)},
-    )
+def stream_document(rec: TextOnnxRecognizer, item: TextItem) -> Iterator[Segment]:
+    """``analyze_document``'s segments as they are made, the aggregate **last** (it needs every window):
+    a document of any length in bounded memory (the CLI writes each segment as it comes)."""
+    aggregate = _Aggregate(rec)
+    first: Segment | None = None
+    for n, (window, pieces) in enumerate(_windows(rec, item)):
+        aggregate.add(window, pieces)
+        if n == 0:
+            first = window  # held: a document that fits one window after all is one segment
+            continue
+        if n == 1 and first is not None:
+            yield first
+        yield window
+    if first is None:
+        return
+    yield _whole_text(rec, item, first) if aggregate.count == 1 else aggregate.segment(item, first)
+
+
+def _whole_text(rec: TextOnnxRecognizer, item: TextItem, only: Segment) -> Segment:
+    return replace(only, text=item.text, extras=_cue_method(rec))
+
+
+class _Aggregate:
+    """The document aggregate, kept as running sums: the windows themselves need not be held."""
+
+    def __init__(self, rec: TextOnnxRecognizer) -> None:
+        self.rec = rec
+        self.labels = rec.config.labels
+        self.probs = np.zeros(len(self.labels), dtype=np.float64)  # sum of pieces x probabilities
+        self.vad = np.zeros(3, dtype=np.float64)
+        self.pieces = 0
+        self.count = 0
+        self.seen = 0  # cues seen: ties in weight keep the earlier cue first, as a stable sort would
+        self.cues: dict[str, list[tuple[float, int, Cue]]] = {}  # label -> its strongest cues so far
+
+    def add(self, window: Segment, pieces: int) -> None:
+        self.probs += pieces * np.asarray([window.scores[label] for label in self.labels], dtype=np.float64)
+        vad = window.vad
+        self.vad += pieces * np.asarray([vad.valence, vad.arousal, vad.dominance] if vad else [0.0, 0.0, 0.0])
+        self.pieces += pieces
+        for cue in window.cues:
+            if cue.label is None:
+                continue
+            kept = self.cues.setdefault(cue.label, [])
+            self.seen += 1
+            kept.append((-cue.weight, self.seen, cue))
+            kept.sort(key=lambda entry: entry[:2])
+            del kept[self.rec.n_cues :]
+        self.count += 1
+
+    def segment(self, item: TextItem, first: Segment) -> Segment:
+        cfg = self.rec.config
+        probs = self.probs / self.pieces
+        predicted = probs >= cfg.thresholds
+        if not predicted.any():  # the same fallback as a single text: the label nearest its threshold
+            predicted[int(np.argmax(probs / np.maximum(cfg.thresholds, 1e-6)))] = True
+        labels = tuple(cfg.labels[i] for i in np.flatnonzero(predicted)[np.argsort(-probs[predicted])])
+        vad = self.vad / self.pieces
+        cues = tuple(cue for label in labels for _, _, cue in self.cues.get(label, []))
+        return replace(
+            first, scores={label: float(p) for label, p in zip(cfg.labels, probs, strict=True)}, labels=labels,
+            vad=VAD(*(float(x) for x in vad)), confidence=float(probs[predicted].max()), cues=cues,
+            text=item.text,
+            extras={"aggregate": AGGREGATE, "windows": self.count, "span": [0, len(item.text)],
+                    **_cue_method(self.rec)},
+        )
 
 
 def _cue_method(rec: TextOnnxRecognizer) -> dict[str, str]:
     # windows always get the one-pass word cues; say so when occlusion was asked for
     return {"cue_method": "decomposition"} if rec.cues != "decomposition" else {}
-
-
-def _strongest_cues(cues: list[Cue], labels: tuple[str, ...], per_label: int) -> tuple[Cue, ...]:
-    out: list[Cue] = []
-    for label in labels:
-        mine = sorted((c for c in cues if c.label == label), key=lambda c: -c.weight)
-        out.extend(mine[:per_label])
-    return tuple(out)
