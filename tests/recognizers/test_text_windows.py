@@ -22,6 +22,19 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_text_model(tmp_path_factory.mktemp("tiny-text-windows"))
 
 
+def _count_passes(rec: TextOnnxRecognizer, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of texts of each model pass ``rec`` makes from now on."""
+    sizes: list[int] = []
+    original = rec._infer
+
+    def spy(texts: list[str], *args: object, **kwargs: object) -> object:
+        sizes.append(len(texts))
+        return original(texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rec, "_infer", spy)
+    return sizes
+
+
 def _pieces(rec: TextOnnxRecognizer, text: str) -> int:
     return len(rec._tokenizer.encode(text, add_special_tokens=False).ids)
 
@@ -94,14 +107,7 @@ def test_same_result_from_either_route_and_bounded_passes(tiny_model_dir: Path,
     monkeypatch.setattr(text_onnx, "LONG_TEXT_CHARS", 10)  # straight to sentence windows
     monkeypatch.setattr(text_windows, "WINDOWS_PER_PASS", 2)
     monkeypatch.setattr(text_windows, "SENTENCES_PER_BLOCK", 2)
-    sizes: list[int] = []
-    original = rec._infer
-
-    def spy(texts: list[str], *args: object, **kwargs: object) -> object:
-        sizes.append(len(texts))
-        return original(texts, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(rec, "_infer", spy)
+    sizes = _count_passes(rec, monkeypatch)
     [direct] = rec.analyze([TEXT, "wow"])[:1]
     assert max(sizes[1:]) <= 2  # the windows ran two at a time
     assert [s.extras for s in direct.segments] == [s.extras for s in via_tokens.segments]
@@ -124,14 +130,7 @@ def test_a_streamed_document_holds_no_window_and_puts_the_aggregate_last(tiny_mo
     monkeypatch.setattr(text_windows, "WINDOWS_PER_PASS", 2)  # windows come two by two
     item = TextItem(TEXT, source="doc.txt")
     whole = text_windows.analyze_document(rec, item)
-    passes: list[int] = []
-    original = rec._infer
-
-    def spy(texts: list[str], *args: object, **kwargs: object) -> object:
-        passes.append(len(texts))
-        return original(texts, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(rec, "_infer", spy)
+    passes = _count_passes(rec, monkeypatch)
     streamed = rec.stream_document(item)
     reading = iter(streamed)
     first = next(reading)
