@@ -82,9 +82,9 @@ def _json_parts(result: Result) -> Iterator[str]:
     if isinstance(result, EmotionResult):
         yield result.to_json()
         return
-    head = json.dumps({"schema_version": SCHEMA_VERSION, "source": result.source, "record_id": result.record_id},
-                      ensure_ascii=False)
-    yield head[:-1] + ', "segments": ['
+    fields = EmotionResult((), result.source, (), result.record_id).to_dict()  # the schema's own keys
+    del fields["segments"], fields["warnings"]
+    yield json.dumps(fields, ensure_ascii=False)[:-1] + ', "segments": ['
     for n, segment in enumerate(result):
         yield (", " if n else "") + json.dumps(segment.to_dict(), ensure_ascii=False)
     yield '], "warnings": ' + json.dumps(list(result.warnings), ensure_ascii=False) + "}"

@@ -49,7 +49,7 @@ from affectlens.recognizer_pool import AffectlensWarning as AffectlensWarning  #
 from affectlens.recognizer_pool import MissingDependency as MissingDependency
 from affectlens.recognizer_pool import NoRecognizer as NoRecognizer
 from affectlens.recognizer_pool import RecognizerPool as RecognizerPool
-from affectlens.streamed_items import stamp_segment, stream_result, streams
+from affectlens.streamed_items import stamp_segment, stream_opener, stream_result
 from affectlens.taxonomy.results import check_label_set as check_label_set  # re-exported: the label-set mapping
 from affectlens.taxonomy.results import closest_label as closest_label
 from affectlens.taxonomy.results import map_result as map_result
@@ -343,9 +343,11 @@ def walk_items(
                 continue
             recognizer = pool.get(modality)
             if stream_segments:
-                for position in [p for p in positions if streams(recognizer, batch[p])]:
-                    results[position] = stream_result(recognizer, batch[position], labels, on_part)
-                    positions.remove(position)
+                for position in list(positions):
+                    opener = stream_opener(recognizer, batch[position])
+                    if opener is not None:
+                        results[position] = stream_result(recognizer, batch[position], opener, labels, on_part)
+                        positions.remove(position)
             recognized = _recognize(recognizer, [batch[p] for p in positions]) if positions else []
             for position, recognized_result in zip(positions, recognized, strict=True):
                 results[position] = recognized_result

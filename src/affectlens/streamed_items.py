@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from affectlens.inputs import TextItem
 from affectlens.taxonomy.results import map_segment
 from affectlens.types import Modality, Segment, StreamedResult
 
@@ -32,19 +33,20 @@ def stamp_segment(segment: Segment, item: WorkItem) -> Segment:
                    source=segment.source or item.source)
 
 
-def streams(recognizer: Any, item: WorkItem) -> bool:
-    """Whether ``item`` is a video, or a text the recognizer reads as a long document, whose segments
-    ``recognizer`` can hand on as they come."""
+def stream_opener(recognizer: Any, item: WorkItem) -> Callable[[Any], StreamedResult] | None:
+    """How ``recognizer`` hands on ``item``'s segments as they come: ``stream_video`` for a video,
+    ``stream_document`` for a text it reads as a long document; ``None`` for anything else."""
+    payload = item.payload
     if item.modality is Modality.TEXT:
-        from affectlens.inputs import TextItem
-
-        return (hasattr(recognizer, "stream_document") and isinstance(item.payload, TextItem)
-                and recognizer.is_long_text(item.payload.text))
+        if hasattr(recognizer, "stream_document") and isinstance(payload, TextItem) \
+                and recognizer.is_long_text(payload.text):
+            return recognizer.stream_document  # type: ignore[no-any-return]
+        return None
     if item.modality is not Modality.FACE or not hasattr(recognizer, "stream_video"):
-        return False
+        return None
     from affectlens.vision.io import VideoFile
 
-    return isinstance(item.payload, VideoFile)
+    return recognizer.stream_video if isinstance(payload, VideoFile) else None  # type: ignore[no-any-return]
 
 
 def _video_span(video: Any) -> tuple[float, float] | None:
@@ -57,7 +59,7 @@ def _video_span(video: Any) -> tuple[float, float] | None:
 
 def _progress(payload: Any) -> Callable[[Segment], tuple[float, float, str] | None]:
     """segment -> (share of the input done, how far it got, in what), when known."""
-    if hasattr(payload, "text"):  # a long text: by the characters its windows have reached
+    if isinstance(payload, TextItem):  # a long text: by the characters its windows have reached
         length = max(1, len(payload.text))
 
         def by_text(segment: Segment) -> tuple[float, float, str] | None:
@@ -76,16 +78,15 @@ def _progress(payload: Any) -> Callable[[Segment], tuple[float, float, str] | No
     return by_time
 
 
-def stream_result(recognizer: Any, item: WorkItem, labels: str | None,
+def stream_result(recognizer: Any, item: WorkItem, open_stream: Callable[[Any], StreamedResult], labels: str | None,
                   on_part: Callable[[float, float, str], None] | None = None) -> StreamedResult:
-    """``item``'s result with its segments stamped and mapped as they come; ``on_part`` hears the share
+    """``item``'s result (``open_stream``, from ``stream_opener``) with its segments stamped and mapped as
+    they come; ``on_part`` hears the share
     of the input done and how far it got, in what ("s of video", "characters").  A failure halfway
     ends the stream with a warning: the segments before it are already written."""
-    payload = item.payload
-    streamed = recognizer.stream_document(payload) if item.modality is Modality.TEXT \
-        else recognizer.stream_video(payload)
+    streamed = open_stream(item.payload)
     failure: list[str] = []
-    progress = _progress(payload) if on_part is not None else None
+    progress = _progress(item.payload) if on_part is not None else None
 
     def segments() -> Iterator[Segment]:
         reported = 0.0

@@ -257,11 +257,12 @@ class FaceOnnxRecognizer(RecognizerParams):
         return np.stack([f.geometry_input if f.geometry_input is not None else geometry_vector(f.mesh) for f in faces])
 
     def _whole(self, frame: ImageFrame, item: int, mesh: np.ndarray | None = None) -> list[_Face]:
-        """The image as one face crop (its mesh measured as a crop unless given)."""
+        """The image as one face crop (its mesh measured as a crop unless given: then no face was
+        detected and the mesh found one, ``whole_image``)."""
         from affectlens.vision.detect import WholeImageDetector, crop_box
 
         height, width = frame.pixels.shape[:2]
-        crops = [_Face(item, box, crop_box(box, 0.0, width, height), frame)
+        crops = [_Face(item, box, crop_box(box, 0.0, width, height), frame, whole_image=mesh is not None)
                  for box in WholeImageDetector().detect(frame.pixels)]
         if self._mesh is not None and (self.config.geometry_input or mesh is not None):
             from affectlens.vision.face_analysis import face_crop_mesh, geometry_cues
@@ -296,8 +297,6 @@ class FaceOnnxRecognizer(RecognizerParams):
                 mesh = face_crop_mesh(self._mesh, frame.pixels)
                 if mesh is not None:
                     faces = self._whole(frame, item, mesh)
-                    for face in faces:
-                        face.whole_image = True
         return faces
 
     # -- inference -----------------------------------------------------------------------
