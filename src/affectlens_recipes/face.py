@@ -10,6 +10,13 @@ Recipe that produced ``models/face-ferplus-cnn-v1`` (see its MODEL_CARD.md; 18 e
     python -m affectlens_recipes.face install --data ../shared/datasets --out artifacts/face/w15_r2 \
         --variant int8                   # temperature on valid, copy + sha256, recognizer-path test
 
+The second CNN of ``models/face-ferplus-wild-fusion-v4`` (features only; see that card): the same
+architecture, 30 epochs, ``--bf16`` (bfloat16 autocast + channels-last: 2.2x faster per batch on a
+CPU with avx512_bf16, 114 s per epoch on 2 threads)::
+
+    python -m affectlens_recipes.face --data ../shared/datasets --out artifacts/face/w15s33bf \
+        --epochs 30 --width 1.5 --threads 2 --max-minutes 110 --seed 33 --bf16 --int8
+
 Data: FER2013 48x48 gray images in the FER+ layout (``fer2013_ferplus_images``; official
 FER2013Train / FER2013Valid (PublicTest) / FER2013Test (PrivateTest) folders) with the FER+
 votes of ``ferplus_labels/fer2013new.csv`` (last row wins for the 4 duplicated names).
@@ -143,6 +150,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     print(f"loaded train {len(train_split)} valid {len(valid)} in {time.perf_counter() - started:.0f}s", flush=True)
     weights = torch.from_numpy(class_weights(train_split.majority, args.class_weight_power))
     model = build_model(torch, args.width)
+    if args.bf16:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(len(train_split) / args.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch,
@@ -162,7 +171,11 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             idx = order[step * args.batch_size : (step + 1) * args.batch_size]
             x = augment(torch, x_all[idx].clone(), generator)
             y = y_all[idx]
-            logp = torch.log_softmax(model(x), 1)
+            if args.bf16:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                logits = model(x)
+            logp = torch.log_softmax(logits.float(), 1)
             loss = -(y * logp * weights).sum(1).mean()
             optimizer.zero_grad()
             loss.backward()
@@ -185,6 +198,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             print("time budget reached: stopping", flush=True)
             break
     log.close()
+    model = model.to(memory_format=torch.contiguous_format)
     model.load_state_dict(torch.load(out / "best.pt"))
     return evaluate_and_export(torch, model, args, data, out, best_epoch=best[1], train_split=train_split)
 
@@ -450,6 +464,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop training after this long")
     parser.add_argument("--int8", action="store_true", help="also write a static int8 model")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--bf16", action="store_true",
+                        help="train in bfloat16 autocast, channels-last (2.2x faster on CPUs with avx512_bf16)")
     return parser.parse_args(argv)
 
 

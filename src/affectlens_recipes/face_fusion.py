@@ -79,6 +79,13 @@ def inputs(part: dict[str, np.ndarray], geometry: bool) -> np.ndarray:
     return np.hstack([*blocks, part["geometry"]] if geometry else blocks)
 
 
+def head_inputs(part: dict[str, np.ndarray], weight: np.ndarray) -> np.ndarray:
+    """``inputs`` with geometry, for a head that may read one CNN's features where the part has two."""
+    if "features_b" in part and weight.shape[0] == part["features"].shape[1] + part["geometry"].shape[1]:
+        part = {k: v for k, v in part.items() if k != "features_b"}
+    return inputs(part, True)
+
+
 def targets_of(part: dict[str, np.ndarray]) -> np.ndarray:
     if "votes" in part:
         votes = part["votes"].astype(np.float64)
@@ -268,7 +275,7 @@ def paired_bootstrap(cache: Path, model_dir: Path, *, n_boot: int = 1000, seed: 
     for name, part, labels in (("wild_test", wild_part(wild, "test"), WILD_SCORED),
                                ("fer_test", load_cache(cache, "test", second=second), tuple(range(N_LABELS)))):
         true = labels_of(part)
-        base = (part["logits"] if other is None else inputs(part, True) @ other[0] + other[1]).argmax(axis=1)
+        base = (part["logits"] if other is None else head_inputs(part, other[0]) @ other[0] + other[1]).argmax(axis=1)
         fused = (inputs(part, True) @ weight + bias).argmax(axis=1)
         rng = np.random.default_rng(seed)
         f1_diff, acc_diff = [], []

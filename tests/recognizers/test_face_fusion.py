@@ -15,7 +15,7 @@ pytest.importorskip("onnxruntime")
 
 from affectlens.features.face_geometry import GEOMETRY_FEATURES, MOUTH_CORNERS, geometry_vector
 from affectlens.inputs import FaceCrop
-from affectlens.recognizers.face_onnx import FUSION_MODEL_DIR, PAIR_MODEL_DIR, FaceOnnxRecognizer
+from affectlens.recognizers.face_onnx import FUSION_MODEL_DIR, PAIR_MODEL_DIR, TWIN_MODEL_DIR, FaceOnnxRecognizer
 from affectlens.testing import save_tiny_onnx
 
 FERPLUS_LABELS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
@@ -80,7 +80,7 @@ def test_face_crops_without_the_mesh_still_get_a_decision(tmp_path: Path) -> Non
 
 SHIPPED_FUSION = [pytest.param(d, id=d.name, marks=pytest.mark.skipif(not (d / "model.onnx").is_file(),
                                                                       reason="fusion model not shipped"))
-                  for d in (FUSION_MODEL_DIR, PAIR_MODEL_DIR)]
+                  for d in (FUSION_MODEL_DIR, PAIR_MODEL_DIR, TWIN_MODEL_DIR)]
 
 
 @pytest.mark.parametrize("model_dir", SHIPPED_FUSION)

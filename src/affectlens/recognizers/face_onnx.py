@@ -477,6 +477,17 @@ def create_fusion_pair(**params: Any) -> FaceOnnxRecognizer:
     return FaceOnnxRecognizer(**params)
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME",
-           "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create", "create_fusion",
-           "create_fusion_pair"]
+TWIN_NAME = "face.ferplus-wild-fusion.v4"
+TWIN_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v4"
+
+
+def create_fusion_twin(**params: Any) -> FaceOnnxRecognizer:
+    """``face.ferplus-wild-fusion.v4``: v3 with a second CNN whose features join the head's input."""
+    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or TWIN_MODEL_DIR)
+    params.setdefault("name", TWIN_NAME)
+    return FaceOnnxRecognizer(**params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME", "TWIN_MODEL_DIR",
+           "TWIN_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create",
+           "create_fusion", "create_fusion_pair", "create_fusion_twin"]
