@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from affectlens.calibration import softmax
 from affectlens.metrics import macro_f1
 from affectlens_recipes.face import FERPLUS_LABELS, ece, scores
 from affectlens_recipes.face_familiarity import Familiarity, choose_slope, fit_familiarity, graph_nodes
-from affectlens_recipes.face_fusion_cache import BLURRED_PART, FEATURE_TENSOR
+from affectlens_recipes.face_fusion_cache import BLURRED_PART, FEATURE_TENSOR, extra_cnn_key
 
 N_LABELS = len(FERPLUS_LABELS)
 #: the wild labels that have enough faces to score (fear 21 and contempt 9 in all: see SOURCE.md)
@@ -41,13 +42,16 @@ TRAINING_DATA = ("FER2013 train faces with FER+ votes (CNN and head: 28k) + face
                  "(1,844 photos, identity-disjoint)")
 
 
-def load_cache(folder: Path, part: str, *, second: bool = False) -> dict[str, np.ndarray]:
-    """One cached part; ``second``: keep the second CNN's features (``face_fusion_cache --second-cnn``)."""
-    drop = set() if second else {"features_b", "logits_b"}
+def load_cache(folder: Path, part: str, *, second: int = 0) -> dict[str, np.ndarray]:
+    """One cached part with the features of its first ``second`` extra CNNs (``face_fusion_cache --second-cnn``)."""
+    keep = {extra_cnn_key(i) for i in range(second)}
     with np.load(folder / f"fusion_{part}.npz", allow_pickle=False) as data:
-        rows = {key: data[key] for key in data.files if key not in drop and key != "crops"}
-    if second and "features_b" not in rows:
-        raise ValueError(f"{folder}: no second CNN features in fusion_{part}.npz (run face_fusion_cache --second-cnn)")
+        rows = {key: data[key] for key in data.files
+                if key != "crops" and not (key.startswith(("features_", "logits_")) and key[-1] not in keep)}
+    missing = [k for k in sorted(keep) if f"features_{k}" not in rows]
+    if missing:
+        raise ValueError(f"{folder}: no features of extra CNN {missing} in fusion_{part}.npz "
+                         "(run face_fusion_cache --second-cnn)")
     return rows
 
 
@@ -74,16 +78,17 @@ def fit_softmax(x: np.ndarray, targets: np.ndarray, weights: np.ndarray, *, l2: 
 
 
 def inputs(part: dict[str, np.ndarray], geometry: bool) -> np.ndarray:
-    """The head's input: the CNN features (both CNNs' where the part has a second), then the geometry."""
-    blocks = [part["features"], *([part["features_b"]] if "features_b" in part else [])]
+    """The head's input: the CNN features (the first CNN's, then each extra CNN's in the part), then the geometry."""
+    extra = sorted(k for k in part if k.startswith("features_"))
+    blocks = [part["features"], *(part[k] for k in extra)]
     return np.hstack([*blocks, part["geometry"]] if geometry else blocks)
 
 
 def head_inputs(part: dict[str, np.ndarray], weight: np.ndarray) -> np.ndarray:
-    """``inputs`` with geometry, for a head that may read one CNN's features where the part has two."""
-    if "features_b" in part and weight.shape[0] == part["features"].shape[1] + part["geometry"].shape[1]:
-        part = {k: v for k, v in part.items() if k != "features_b"}
-    return inputs(part, True)
+    """``inputs`` with geometry, for a head that may read fewer CNNs' features than the part has."""
+    extra = sorted(k for k in part if k.startswith("features_"))
+    n_extra = (weight.shape[0] - part["geometry"].shape[1]) // part["features"].shape[1] - 1
+    return inputs({k: v for k, v in part.items() if k not in extra[n_extra:]}, True)
 
 
 def targets_of(part: dict[str, np.ndarray]) -> np.ndarray:
@@ -198,11 +203,11 @@ def _strip_last_layer(graph: Any, feature_tensor: str, logits: str = "logits") -
 
 
 def export(model_dir: Path, head: Head, target: Path, *, temperature: float, name: str,
-           feature_tensor: str = FEATURE_TENSOR, second_cnn: Path | None = None,
+           feature_tensor: str = FEATURE_TENSOR, second_cnn: Sequence[Path] = (),
            familiarity: Familiarity | None = None) -> None:
     """The shipped CNN's graph with its last layer replaced by the fusion head (+ a geometry input);
-    with ``second_cnn``, that CNN's layers (names prefixed ``b_``) run on the same image and its
-    features join the head's input after the first CNN's."""
+    with ``second_cnn``, each extra CNN's layers (names prefixed ``b_``, ``c_``, ...) run on the same
+    image and their features join the head's input after the first CNN's, in that order."""
     import shutil
 
     import onnx
@@ -216,12 +221,13 @@ def export(model_dir: Path, head: Head, target: Path, *, temperature: float, nam
     graph = model.graph
     _strip_last_layer(graph, feature_tensor)
     features = [feature_tensor]
-    if second_cnn is not None:
-        other = compose.add_prefix(onnx.load(str(second_cnn / "model.onnx")), prefix="b_").graph
-        other_features = "b_" + penultimate_tensor(second_cnn / "model.onnx")
-        _strip_last_layer(other, other_features, logits="b_logits")
+    for index, extra_dir in enumerate(second_cnn):
+        prefix = extra_cnn_key(index) + "_"
+        other = compose.add_prefix(onnx.load(str(extra_dir / "model.onnx")), prefix=prefix).graph
+        other_features = prefix + penultimate_tensor(extra_dir / "model.onnx")
+        _strip_last_layer(other, other_features, logits=prefix + "logits")
         for node in other.node:
-            node.input[:] = ["image" if i == "b_image" else i for i in node.input]
+            node.input[:] = ["image" if i == prefix + "image" else i for i in node.input]
         graph.node.extend(other.node)
         graph.initializer.extend(other.initializer)
         features.append(other_features)
@@ -263,7 +269,7 @@ def exported_head(model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def paired_bootstrap(cache: Path, model_dir: Path, *, n_boot: int = 1000, seed: int = 0,
-                     second: bool = False, against: Path | None = None) -> dict[str, Any]:
+                     second: int = 0, against: Path | None = None) -> dict[str, Any]:
     """The shipped CNN (its own logits) — or the exported fusion head in ``against`` — against an
     exported fusion head, on the same cached test faces: each metric and the 95% interval of the
     difference over paired resamples.  Decisions are the head's argmax: a familiarity factor, a
@@ -276,7 +282,7 @@ def paired_bootstrap(cache: Path, model_dir: Path, *, n_boot: int = 1000, seed: 
                                ("fer_test", load_cache(cache, "test", second=second), tuple(range(N_LABELS)))):
         true = labels_of(part)
         base = (part["logits"] if other is None else head_inputs(part, other[0]) @ other[0] + other[1]).argmax(axis=1)
-        fused = (inputs(part, True) @ weight + bias).argmax(axis=1)
+        fused = (head_inputs(part, weight) @ weight + bias).argmax(axis=1)
         rng = np.random.default_rng(seed)
         f1_diff, acc_diff = [], []
         for _ in range(n_boot):
@@ -298,20 +304,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--name", default="face.ferplus-wild-fusion.v2")
-    parser.add_argument("--second-cnn", type=Path, default=None,
-                        help="a second CNN (model folder; its features cached by face_fusion_cache --second-cnn) "
-                             "whose features the head also reads; its graph joins the export")
+    parser.add_argument("--second-cnn", type=Path, action="append", default=[],
+                        help="an extra CNN, repeatable (model folder; its features cached by face_fusion_cache "
+                             "--second-cnn in the same order) whose features the head also reads; its graph "
+                             "joins the export")
     parser.add_argument("--against", type=Path, default=None,
                         help="with --compare: the exported fusion model folder to compare with (default: the CNN)")
     parser.add_argument("--compare", type=Path, default=None,
                         help="only compare an exported fusion model folder with the shipped CNN (paired bootstrap)")
     args = parser.parse_args(argv)
     if args.compare is not None:
-        print(json.dumps(paired_bootstrap(args.cache, args.compare, second=args.second_cnn is not None,
+        print(json.dumps(paired_bootstrap(args.cache, args.compare, second=len(args.second_cnn),
                                           against=args.against), indent=1))
         return
     np.random.seed(SEED)
-    second = args.second_cnn is not None
+    second = len(args.second_cnn)
     fer_train, fer_valid, fer_test, wild = (load_cache(args.cache, p, second=second)
                                             for p in ("train", "valid", "test", "wild"))
     chosen = choose(fer_train, fer_valid, wild)

@@ -139,21 +139,28 @@ def penultimate_tensor(model_path: Path) -> str:
     return next((o for o in dequantised if o.startswith(flat[0] + "_DequantizeLinear")), flat[0])
 
 
-def add_second_cnn(cache: Path, model_dir: Path, parts: list[str], *, threads: int = 1) -> None:
-    """Score another CNN on the cached crops of each part: adds ``features_b`` and ``logits_b``
-    (crop and mirror averaged, as for the first CNN), so a head can read both."""
+def extra_cnn_key(index: int) -> str:
+    """The cache key suffix and graph prefix of the ``index``-th extra CNN (0 -> ``b``, 1 -> ``c``, ...)."""
+    return "bcdefgh"[index]
+
+
+def add_second_cnn(cache: Path, model_dir: Path, parts: list[str], *, threads: int = 1, index: int = 0) -> None:
+    """Score another CNN on the cached crops of each part: adds ``features_<key>`` and ``logits_<key>``
+    (``key`` b for the first extra CNN, c for the next; crop and mirror averaged, as for the first
+    CNN), so a head can read them all."""
     from affectlens_recipes.face import MEAN, STD
 
+    key = extra_cnn_key(index)
     tensor = penultimate_tensor(model_dir / "model.onnx")
     session = feature_session(model_dir, threads, feature_tensor=tensor)
     for part in parts:
         path = cache / f"fusion_{part}.npz"
         with np.load(path, allow_pickle=False) as data:
             rows = {key: data[key] for key in data.files}
-        rows["features_b"], rows["logits_b"] = appearance(session, rows["crops"], mean=MEAN, std=STD,
-                                                          feature_tensor=tensor)
+        rows[f"features_{key}"], rows[f"logits_{key}"] = appearance(session, rows["crops"], mean=MEAN, std=STD,
+                                                                    feature_tensor=tensor)
         np.savez_compressed(path, **rows)  # type: ignore[arg-type]
-        print(f"{part}: second CNN features {rows['features_b'].shape}", flush=True)
+        print(f"{part}: extra CNN {key} features {rows[f'features_{key}'].shape}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -168,11 +175,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--train-limit", type=int, default=None,
                         help="a seeded random subset of FER2013Train (the mesh costs CPU time)")
-    parser.add_argument("--second-cnn", type=Path, default=None,
-                        help="only add a second CNN's features to an existing cache (a model folder with model.onnx)")
+    parser.add_argument("--second-cnn", type=Path, action="append", default=[],
+                        help="only add an extra CNN's features to an existing cache (a model folder with model.onnx); "
+                             "repeat for a third CNN (keys b, c, ... in the order given)")
     args = parser.parse_args(argv)
-    if args.second_cnn is not None:
-        add_second_cnn(args.out, args.second_cnn, args.parts, threads=args.threads)
+    if args.second_cnn:
+        for index, model_dir in enumerate(args.second_cnn):
+            add_second_cnn(args.out, model_dir, args.parts, threads=args.threads, index=index)
         return
     args.out.mkdir(parents=True, exist_ok=True)
     session = feature_session(args.model_dir, args.threads)

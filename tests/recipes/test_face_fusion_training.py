@@ -68,26 +68,25 @@ def test_macro_f1_over_a_label_subset() -> None:
     assert macro_f1_over(true, pred, (3,)) == 0.0
 
 
-def test_two_cnn_export_reads_both_feature_sets_in_one_graph(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [1, 2])
+def test_extra_cnn_export_reads_every_feature_set_in_one_graph(tmp_path: Path, extra: int) -> None:
     from affectlens_recipes.face_fusion_cache import penultimate_tensor
 
     base = make_tiny_face_model(tmp_path / "base", seed=0)
-    other = make_tiny_face_model(tmp_path / "other", seed=3)
-    assert penultimate_tensor(other / "model.onnx") == TINY_FEATURES
+    others = [make_tiny_face_model(tmp_path / f"other{i}", seed=3 + i) for i in range(extra)]
+    assert penultimate_tensor(others[0] / "model.onnx") == TINY_FEATURES
     rng = np.random.default_rng(2)
-    n_in = 4 + 4 + len(GEOMETRY_FEATURES)
+    n_in = 4 * (1 + extra) + len(GEOMETRY_FEATURES)
     head = Head(rng.standard_normal(n_in), rng.uniform(0.5, 2.0, n_in), rng.standard_normal((n_in, 8)),
                 rng.standard_normal(8))
     export(base, head, tmp_path / "pair", temperature=1.0, name="face.tiny-pair.v3", feature_tensor=TINY_FEATURES,
-           second_cnn=other)
+           second_cnn=others)
     crops = rng.integers(0, 256, (6, 48, 48)).astype(np.uint8)
     geometry = rng.standard_normal((6, len(GEOMETRY_FEATURES))).astype(np.float32)
-    feats_a, _ = appearance(feature_session(base, feature_tensor=TINY_FEATURES), crops, mean=0.0, std=1.0,
-                            feature_tensor=TINY_FEATURES)
-    feats_b, _ = appearance(feature_session(other, feature_tensor=TINY_FEATURES), crops, mean=0.0, std=1.0,
-                            feature_tensor=TINY_FEATURES)
-    assert not np.allclose(feats_a, feats_b)  # two different CNNs: the head must see both
-    expected = softmax(head.logits(np.hstack([feats_a, feats_b, geometry])))
+    feats = [appearance(feature_session(m, feature_tensor=TINY_FEATURES), crops, mean=0.0, std=1.0,
+                        feature_tensor=TINY_FEATURES)[0] for m in (base, *others)]
+    assert not np.allclose(feats[0], feats[1])  # different CNNs: the head must see each
+    expected = softmax(head.logits(np.hstack([*feats, geometry])))
     config_path = tmp_path / "pair" / "config.json"
     config = json.loads(config_path.read_text())
     assert config["version"] == "v3"
@@ -95,3 +94,24 @@ def test_two_cnn_export_reads_both_feature_sets_in_one_graph(tmp_path: Path) -> 
     config_path.write_text(json.dumps(config))
     rec = FaceOnnxRecognizer(tmp_path / "pair", detector="none", landmarks=False)
     assert np.allclose(rec.predict_crops(crops, geometry), expected, atol=1e-4)
+
+
+def test_cache_parts_keep_the_asked_extra_cnns_and_heads_read_their_own_inputs(tmp_path: Path) -> None:
+    from affectlens_recipes.face_fusion import head_inputs, inputs, load_cache
+
+    rng = np.random.default_rng(4)
+    width = {"features": 4, "logits": 8}
+    rows = {"crops": np.zeros((3, 48, 48), np.uint8), "geometry": rng.standard_normal((3, 9)),
+            "labels": np.array([0, 1, 2]), **{f"{kind}{suffix}": rng.standard_normal((3, width[kind]))
+                                               for kind in width for suffix in ("", "_b", "_c")}}
+    np.savez(tmp_path / "fusion_part.npz", **rows)
+    assert "features_b" not in load_cache(tmp_path, "part")
+    two = load_cache(tmp_path, "part", second=1)
+    assert "features_b" in two and "features_c" not in two and "crops" not in two
+    three = load_cache(tmp_path, "part", second=2)
+    assert np.array_equal(inputs(three, True),
+                          np.hstack([rows["features"], rows["features_b"], rows["features_c"], rows["geometry"]]))
+    assert np.array_equal(head_inputs(three, np.zeros((4 * 2 + 9, 8))), inputs(two, True))
+    assert np.array_equal(head_inputs(three, np.zeros((4 + 9, 8))), inputs(load_cache(tmp_path, "part"), True))
+    with pytest.raises(ValueError, match="extra CNN"):
+        load_cache(tmp_path, "part", second=3)
