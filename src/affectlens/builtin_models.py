@@ -124,6 +124,13 @@ def _fusion_headline(folder: Path) -> str:
         f"{m['wild_test']['macro_f1']:.3f}"), "model files missing (see its model card)")
 
 
+def _face_fusion_spec(folder: Path, version: str, factory: str, description: str, **fields: Any) -> RecognizerSpec:
+    """``face.ferplus-wild-fusion.<version>``: CNN features + face-mesh geometry in one head (``face_onnx``)."""
+    return _shipped(folder, name=f"face.ferplus-wild-fusion.{version}", modality=Modality.FACE, label_set="ferplus",
+                    factory=f"affectlens.recognizers.face_onnx:{factory}", description=description,
+                    headline_metric=_fusion_headline(folder), **fields)
+
+
 def _face_headline(folder: Path) -> str:
     return _from_metrics(folder, lambda m: (
         f"FER+ test accuracy {m['ferplus_test_onnx_fp32']['accuracy']:.3f}; "
@@ -274,42 +281,24 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
     ),
     # default since 2026-12-06: in-the-wild macro-F1 +0.059 [0.025, 0.089] (paired bootstrap), FER+
     # unchanged within noise, ECE 0.02-0.03 instead of 0.10 (its model card)
-    _shipped(
-        _FACE_FUSION_DIR,
-        name="face.ferplus-wild-fusion.v2",
-        modality=Modality.FACE,
-        label_set="ferplus",
-        factory="affectlens.recognizers.face_onnx:create_fusion",
-        description="face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry (action-unit-like "
-        "measures) -> one linear head trained on FER+ and photos in the wild, so the cues feed the decision.",
-        headline_metric=_fusion_headline(_FACE_FUSION_DIR),
-    ),
+    _face_fusion_spec(
+        _FACE_FUSION_DIR, "v2", "create_fusion",
+        "face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry (action-unit-like "
+        "measures) -> one linear head trained on FER+ and photos in the wild, so the cues feed the decision."),
     # default 2026-12-06 (session 3) to 2026-12-07: v2's head retrained on all of FER2013Train + the wild
     # train split, with a confidence that falls with the distance from the training faces (its model card)
-    _shipped(
-        _FACE_PAIR_DIR,
-        name="face.ferplus-wild-fusion.v3",
-        modality=Modality.FACE,
-        label_set="ferplus",
-        factory="affectlens.recognizers.face_onnx:create_fusion_pair",
-        description="face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry -> one linear head "
+    _face_fusion_spec(
+        _FACE_PAIR_DIR, "v3", "create_fusion_pair",
+        "face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry -> one linear head "
         "on all FER+ training faces and photos in the wild; confidence falls on faces far from the training "
-        "faces.",
-        headline_metric=_fusion_headline(_FACE_PAIR_DIR),
-    ),
+        "faces."),
     # default since 2026-12-07 (session 9): v3 with a second, longer-trained CNN beside v1's; wild dev
     # macro-F1 +0.016, FER2013Valid +0.008 accuracy / +0.04 macro-F1 (its model card)
-    _shipped(
-        _FACE_TWIN_DIR,
-        name="face.ferplus-wild-fusion.v4",
-        modality=Modality.FACE,
-        label_set="ferplus",
-        factory="affectlens.recognizers.face_onnx:create_fusion_twin",
-        description="two FER+ CNNs' appearance features + MediaPipe face-mesh geometry -> one linear head on all "
+    _face_fusion_spec(
+        _FACE_TWIN_DIR, "v4", "create_fusion_twin",
+        "two FER+ CNNs' appearance features + MediaPipe face-mesh geometry -> one linear head on all "
         "FER+ training faces and photos in the wild; confidence falls on faces far from the training faces.",
-        headline_metric=_fusion_headline(_FACE_TWIN_DIR),
-        default=True,
-    ),
+        default=True),
 )
 
 __all__ = ["BUILTIN_SPECS"]

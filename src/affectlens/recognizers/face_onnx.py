@@ -458,11 +458,15 @@ FUSION_NAME = "face.ferplus-wild-fusion.v2"
 FUSION_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v2"
 
 
+def _registered(name: str, model_dir: Path, params: dict[str, Any]) -> FaceOnnxRecognizer:
+    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or model_dir)  # the env var wins, as for v1
+    params.setdefault("name", name)
+    return FaceOnnxRecognizer(**params)
+
+
 def create_fusion(**params: Any) -> FaceOnnxRecognizer:
     """The CNN's appearance features + the landmark geometry in one head (FER+ and faces in the wild)."""
-    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or FUSION_MODEL_DIR)  # the env var wins, as for v1
-    params.setdefault("name", FUSION_NAME)
-    return FaceOnnxRecognizer(**params)
+    return _registered(FUSION_NAME, FUSION_MODEL_DIR, params)
 
 
 PAIR_NAME = "face.ferplus-wild-fusion.v3"
@@ -472,9 +476,7 @@ PAIR_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v3"
 def create_fusion_pair(**params: Any) -> FaceOnnxRecognizer:
     """``face.ferplus-wild-fusion.v3``: the CNN's features + the landmark geometry in one head, whose
     confidence falls with the face's distance from the training faces."""
-    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or PAIR_MODEL_DIR)
-    params.setdefault("name", PAIR_NAME)
-    return FaceOnnxRecognizer(**params)
+    return _registered(PAIR_NAME, PAIR_MODEL_DIR, params)
 
 
 TWIN_NAME = "face.ferplus-wild-fusion.v4"
@@ -483,9 +485,7 @@ TWIN_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v4"
 
 def create_fusion_twin(**params: Any) -> FaceOnnxRecognizer:
     """``face.ferplus-wild-fusion.v4``: v3 with a second CNN whose features join the head's input."""
-    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or TWIN_MODEL_DIR)
-    params.setdefault("name", TWIN_NAME)
-    return FaceOnnxRecognizer(**params)
+    return _registered(TWIN_NAME, TWIN_MODEL_DIR, params)
 
 
 __all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME", "TWIN_MODEL_DIR",
