@@ -44,11 +44,12 @@ TRAINING_DATA = ("FER2013 train faces with FER+ votes (CNN and head: 28k) + face
 
 def load_cache(folder: Path, part: str, *, second: int = 0) -> dict[str, np.ndarray]:
     """One cached part with the features of its first ``second`` extra CNNs (``face_fusion_cache --second-cnn``)."""
-    keep = {extra_cnn_key(i) for i in range(second)}
+    keep = [extra_cnn_key(i) for i in range(second)]
+    wanted = {f"{kind}_{k}" for kind in ("features", "logits") for k in keep}
     with np.load(folder / f"fusion_{part}.npz", allow_pickle=False) as data:
         rows = {key: data[key] for key in data.files
-                if key != "crops" and not (key.startswith(("features_", "logits_")) and key[-1] not in keep)}
-    missing = [k for k in sorted(keep) if f"features_{k}" not in rows]
+                if key != "crops" and (not key.startswith(("features_", "logits_")) or key in wanted)}
+    missing = [k for k in keep if f"features_{k}" not in rows]
     if missing:
         raise ValueError(f"{folder}: no features of extra CNN {missing} in fusion_{part}.npz "
                          "(run face_fusion_cache --second-cnn)")
@@ -85,10 +86,16 @@ def inputs(part: dict[str, np.ndarray], geometry: bool) -> np.ndarray:
 
 
 def head_inputs(part: dict[str, np.ndarray], weight: np.ndarray) -> np.ndarray:
-    """``inputs`` with geometry, for a head that may read fewer CNNs' features than the part has."""
+    """``inputs`` with geometry, for a head that may read fewer CNNs' features than the part has: the
+    first CNNs whose widths (each its own) add up to the head's input."""
     extra = sorted(k for k in part if k.startswith("features_"))
-    n_extra = (weight.shape[0] - part["geometry"].shape[1]) // part["features"].shape[1] - 1
-    return inputs({k: v for k, v in part.items() if k not in extra[n_extra:]}, True)
+    width = part["features"].shape[1] + part["geometry"].shape[1]
+    for n_extra in range(len(extra) + 1):
+        if width == weight.shape[0]:
+            return inputs({k: v for k, v in part.items() if k not in extra[n_extra:]}, True)
+        if n_extra < len(extra):
+            width += part[extra[n_extra]].shape[1]
+    raise ValueError(f"a head of {weight.shape[0]} inputs reads no prefix of this part's CNN features")
 
 
 def targets_of(part: dict[str, np.ndarray]) -> np.ndarray:

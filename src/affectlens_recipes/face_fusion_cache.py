@@ -144,23 +144,24 @@ def extra_cnn_key(index: int) -> str:
     return "bcdefgh"[index]
 
 
-def add_second_cnn(cache: Path, model_dir: Path, parts: list[str], *, threads: int = 1, index: int = 0) -> None:
-    """Score another CNN on the cached crops of each part: adds ``features_<key>`` and ``logits_<key>``
-    (``key`` b for the first extra CNN, c for the next; crop and mirror averaged, as for the first
-    CNN), so a head can read them all."""
+def add_extra_cnns(cache: Path, model_dirs: list[Path], parts: list[str], *, threads: int = 1) -> None:
+    """Score further CNNs on the cached crops of each part: adds ``features_<key>`` and ``logits_<key>``
+    per CNN (``key`` b for the first, c for the next; crop and mirror averaged, as for the first CNN),
+    so a head can read them all.  Each part is read and written once."""
     from affectlens_recipes.face import MEAN, STD
 
-    key = extra_cnn_key(index)
-    tensor = penultimate_tensor(model_dir / "model.onnx")
-    session = feature_session(model_dir, threads, feature_tensor=tensor)
+    tensors = [penultimate_tensor(d / "model.onnx") for d in model_dirs]
+    sessions = [feature_session(d, threads, feature_tensor=t) for d, t in zip(model_dirs, tensors, strict=True)]
     for part in parts:
         path = cache / f"fusion_{part}.npz"
         with np.load(path, allow_pickle=False) as data:
-            rows = {key: data[key] for key in data.files}
-        rows[f"features_{key}"], rows[f"logits_{key}"] = appearance(session, rows["crops"], mean=MEAN, std=STD,
-                                                                    feature_tensor=tensor)
+            rows = {name: data[name] for name in data.files}
+        for index, (session, tensor) in enumerate(zip(sessions, tensors, strict=True)):
+            key = extra_cnn_key(index)
+            rows[f"features_{key}"], rows[f"logits_{key}"] = appearance(session, rows["crops"], mean=MEAN, std=STD,
+                                                                        feature_tensor=tensor)
+            print(f"{part}: extra CNN {key} features {rows[f'features_{key}'].shape}", flush=True)
         np.savez_compressed(path, **rows)  # type: ignore[arg-type]
-        print(f"{part}: extra CNN {key} features {rows[f'features_{key}'].shape}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -180,8 +181,7 @@ def main(argv: list[str] | None = None) -> None:
                              "repeat for a third CNN (keys b, c, ... in the order given)")
     args = parser.parse_args(argv)
     if args.second_cnn:
-        for index, model_dir in enumerate(args.second_cnn):
-            add_second_cnn(args.out, model_dir, args.parts, threads=args.threads, index=index)
+        add_extra_cnns(args.out, args.second_cnn, args.parts, threads=args.threads)
         return
     args.out.mkdir(parents=True, exist_ok=True)
     session = feature_session(args.model_dir, args.threads)

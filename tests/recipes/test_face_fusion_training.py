@@ -115,3 +115,16 @@ def test_cache_parts_keep_the_asked_extra_cnns_and_heads_read_their_own_inputs(t
     assert np.array_equal(head_inputs(three, np.zeros((4 + 9, 8))), inputs(load_cache(tmp_path, "part"), True))
     with pytest.raises(ValueError, match="extra CNN"):
         load_cache(tmp_path, "part", second=3)
+
+
+def test_heads_read_their_own_inputs_when_the_extra_cnns_are_narrower(tmp_path: Path) -> None:
+    from affectlens_recipes.face_fusion import head_inputs, inputs
+
+    rng = np.random.default_rng(5)
+    part = {"features": rng.standard_normal((2, 4)), "features_b": rng.standard_normal((2, 3)),
+            "features_c": rng.standard_normal((2, 2)), "geometry": rng.standard_normal((2, 9))}
+    assert np.array_equal(head_inputs(part, np.zeros((4 + 3 + 9, 8))),
+                          inputs({k: v for k, v in part.items() if k != "features_c"}, True))
+    assert head_inputs(part, np.zeros((4 + 3 + 2 + 9, 8))).shape == (2, 18)
+    with pytest.raises(ValueError, match="no prefix"):
+        head_inputs(part, np.zeros((4 + 2 + 9, 8)))
