@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/face_crop_fallback.py [--data ../shared/datasets] [--model face.ferplus-wild-fusion.v4]
+    python benchmarks/face_crop_fallback.py [--data ../shared/datasets] [--model face.ferplus-wild-fusion.v5]
 
 What a user gets from ``affectlens analyze`` on a folder of face crops: every image through
 ``FaceOnnxRecognizer.analyze`` with the default detector (BlazeFace + mesh check).  An image
@@ -81,7 +81,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--model", default="face.ferplus-wild-fusion.v4")
+    parser.add_argument("--model", default="face.ferplus-wild-fusion.v5")
     args = parser.parse_args()
     data = args.data or data_root()
     recognizer = load_recognizer(args.model)

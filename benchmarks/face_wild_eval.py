@@ -37,7 +37,7 @@ FERPLUS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "f
 FER2013_NAMES = {"neutral": "neutral", "happy": "happiness", "surprise": "surprise", "sad": "sadness",
                  "angry": "anger", "disgust": "disgust", "fear": "fear"}
 DEFAULT_MODELS = ("face.ferplus-cnn.v1", "face.ferplus-wild-fusion.v2", "face.ferplus-wild-fusion.v3",
-                  "face.ferplus-wild-fusion.v4", "peer.fer-minixception.v1")
+                  "face.ferplus-wild-fusion.v4", "face.ferplus-wild-fusion.v5", "peer.fer-minixception.v1")
 
 
 def as_ferplus(scores: dict[str, float]) -> np.ndarray:

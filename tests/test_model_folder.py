@@ -145,7 +145,8 @@ def test_the_registry_lists_what_the_folders_say() -> None:
                          ("face.ferplus-cnn.v1", "face-ferplus-cnn-v1"),
                          ("face.ferplus-wild-fusion.v2", "face-ferplus-wild-fusion-v2"),
                          ("face.ferplus-wild-fusion.v3", "face-ferplus-wild-fusion-v3"),
-                         ("face.ferplus-wild-fusion.v4", "face-ferplus-wild-fusion-v4")):
+                         ("face.ferplus-wild-fusion.v4", "face-ferplus-wild-fusion-v4"),
+                         ("face.ferplus-wild-fusion.v5", "face-ferplus-wild-fusion-v5")):
         spec, facts = get_spec(name), describe(MODELS_DIR / folder)
         assert (spec.license, spec.training_data, spec.size_bytes) == (
             facts.license, facts.training_data, facts.size_bytes), name

@@ -116,6 +116,7 @@ _FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
 _FACE_FUSION_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v2"
 _FACE_PAIR_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v3"
 _FACE_TWIN_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v4"
+_FACE_SOFT_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v5"
 
 
 def _fusion_headline(folder: Path) -> str:
@@ -292,12 +293,19 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
         "face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry -> one linear head "
         "on all FER+ training faces and photos in the wild; confidence falls on faces far from the training "
         "faces."),
-    # default since 2026-12-07 (session 9): v3 with a second, longer-trained CNN beside v1's; wild dev
-    # macro-F1 +0.016, FER2013Valid +0.008 accuracy / +0.04 macro-F1 (its model card)
+    # default 2026-12-07 (session 9) to 2026-12-07 (session 10): v3 with a second, longer-trained CNN
+    # beside v1's; wild dev macro-F1 +0.016, FER2013Valid +0.008 accuracy / +0.04 macro-F1 (its model card)
     _face_fusion_spec(
         _FACE_TWIN_DIR, "v4", "create_fusion_twin",
         "two FER+ CNNs' appearance features + MediaPipe face-mesh geometry -> one linear head on all "
-        "FER+ training faces and photos in the wild; confidence falls on faces far from the training faces.",
+        "FER+ training faces and photos in the wild; confidence falls on faces far from the training faces."),
+    # default since 2026-12-07 (session 10): v4's second CNN + a CNN trained without class weights in
+    # place of v1's; the dev criterion ties v4's, FER2013Valid accuracy +0.008 [0.001, 0.016] (its model card)
+    _face_fusion_spec(
+        _FACE_SOFT_DIR, "v5", "create_fusion_soft",
+        "two FER+ CNNs' appearance features (one trained with rare classes re-weighted, one without) + "
+        "MediaPipe face-mesh geometry -> one linear head on all FER+ training faces and photos in the wild; "
+        "confidence falls on faces far from the training faces.",
         default=True),
 )
 

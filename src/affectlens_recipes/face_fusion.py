@@ -257,7 +257,10 @@ def export(model_dir: Path, head: Head, target: Path, *, temperature: float, nam
     target.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(target / "model.onnx"))
     config = json.loads((model_dir / "config.json").read_text())
+    # the head learnt from crop + mirror averaged features (face_fusion_cache.appearance), whatever the
+    # base CNN's own config said
     config.update({"temperature": temperature, "version": name.rsplit(".", 1)[-1], "name": name,
+                   "mirror_average": True,
                    "geometry_input": "geometry", "geometry_features": list(GEOMETRY_FEATURES),
                    "license": LICENSE, "training_data": TRAINING_DATA, "variant": "int8",
                    "sha256": {"model.onnx": sha256_file(target / "model.onnx")}})

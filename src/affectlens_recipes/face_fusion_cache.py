@@ -164,13 +164,29 @@ def add_extra_cnns(cache: Path, model_dirs: list[Path], parts: list[str], *, thr
         np.savez_compressed(path, **rows)  # type: ignore[arg-type]
 
 
+def int8_model_folder(run: Path, target: Path) -> None:
+    """A model folder of a training run's int8 CNN (``face.py --int8``): ``model.onnx`` is the int8 graph
+    and ``config.json`` pins its sha256, so that the recognizer loads it (e.g. as ``--model-dir``)."""
+    import json
+    import shutil
+
+    from affectlens.models import sha256_file
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run / "model.int8.onnx", target / "model.onnx")
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    config["sha256"] = {"model.onnx": sha256_file(target / "model.onnx")}
+    config["variant"] = "int8"
+    (target / "config.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     from affectlens.recognizers.face_onnx import DEFAULT_MODEL_DIR, FaceOnnxRecognizer
     from affectlens_recipes.face import MEAN, STD
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--out", type=Path, default=None, help="the cache folder (required but with --int8-folder)")
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--parts", nargs="+", default=["wild", "test", "valid", BLURRED_PART, "train"])
     parser.add_argument("--threads", type=int, default=1)
@@ -179,7 +195,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--second-cnn", type=Path, action="append", default=[],
                         help="only add an extra CNN's features to an existing cache (a model folder with model.onnx); "
                              "repeat for a third CNN (keys b, c, ... in the order given)")
+    parser.add_argument("--int8-folder", type=Path, nargs=2, metavar=("RUN", "TARGET"), default=None,
+                        help="only make a model folder of a training run's int8 CNN (face.py --int8)")
     args = parser.parse_args(argv)
+    if args.int8_folder:
+        int8_model_folder(*args.int8_folder)
+        return
+    if args.out is None:
+        parser.error("--out is required")
     if args.second_cnn:
         add_extra_cnns(args.out, args.second_cnn, args.parts, threads=args.threads)
         return

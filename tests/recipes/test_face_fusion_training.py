@@ -13,10 +13,11 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("scipy")
 
 from affectlens.features.face_geometry import GEOMETRY_FEATURES
+from affectlens.model_folder import ModelFilesError
 from affectlens.recognizers.face_onnx import FaceOnnxRecognizer
 from affectlens.testing import make_tiny_face_model
 from affectlens_recipes.face_fusion import Head, export, fit_softmax, macro_f1_over, softmax
-from affectlens_recipes.face_fusion_cache import appearance, feature_session, wild_split
+from affectlens_recipes.face_fusion_cache import appearance, feature_session, int8_model_folder, wild_split
 
 TINY_FEATURES = "f"  # the tiny test CNN's flattened global average pool (4 values)
 
@@ -45,13 +46,30 @@ def test_exported_graph_computes_the_numpy_head_with_mirror_averaging(tmp_path: 
     feats, _ = appearance(feature_session(base, feature_tensor=TINY_FEATURES), crops, mean=0.0, std=1.0,
                           feature_tensor=TINY_FEATURES)
     expected = softmax(head.logits(np.hstack([feats, geometry])))
-    config_path = tmp_path / "fused" / "config.json"
-    config = json.loads(config_path.read_text())
+    config = json.loads((tmp_path / "fused" / "config.json").read_text())
     assert config["geometry_input"] == "geometry" and config["version"] == "v2"
-    config["mirror_average"] = True  # as the shipped model runs (and the cache averaged crop and mirror)
-    config_path.write_text(json.dumps(config))
+    # the head learnt from crop + mirror averaged features: the export says so whatever the base said
+    assert config["mirror_average"] is True
+    assert not json.loads((base / "config.json").read_text()).get("mirror_average")
     rec = FaceOnnxRecognizer(tmp_path / "fused", detector="none", landmarks=False)
     assert np.allclose(rec.predict_crops(crops, geometry), expected, atol=1e-4)
+
+
+def test_int8_model_folder_pins_the_int8_graph_so_the_recognizer_loads_it(tmp_path: Path) -> None:
+    base = make_tiny_face_model(tmp_path / "base")
+    run = tmp_path / "run"  # a training run's layout: config.json pins the fp32 graph, the int8 one beside it
+    run.mkdir()
+    (run / "config.json").write_text((base / "config.json").read_text())
+    (run / "model.int8.onnx").write_bytes((base / "model.onnx").read_bytes())
+    (run / "model.onnx").write_bytes(b"the fp32 graph")  # what config.json's sha256 does not pin
+    with pytest.raises(ModelFilesError, match="sha256"):
+        FaceOnnxRecognizer(run, detector="none", landmarks=False).load()
+    int8_model_folder(run, tmp_path / "int8")
+    config = json.loads((tmp_path / "int8" / "config.json").read_text())
+    assert config["variant"] == "int8"
+    assert (tmp_path / "int8" / "model.onnx").read_bytes() == (run / "model.int8.onnx").read_bytes()
+    rec = FaceOnnxRecognizer(tmp_path / "int8", detector="none", landmarks=False)
+    assert rec.predict_crops(np.zeros((2, 48, 48), np.uint8)).shape == (2, 8)
 
 
 def test_wild_split_is_fixed_by_name_and_keeps_people_apart() -> None:

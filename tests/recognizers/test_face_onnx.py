@@ -122,10 +122,11 @@ def test_empty_video_gives_an_explicit_empty_result(whole: FaceOnnxRecognizer, t
 
 def test_registered_model_and_file_routing() -> None:
     spec = registry.get_spec("face.ferplus-cnn.v1")
-    assert spec.modality == Modality.FACE and not spec.default  # v4 is the default since 2026-12-07
+    assert spec.modality == Modality.FACE and not spec.default  # v5 is the default since 2026-12-07
     assert not registry.get_spec("face.ferplus-wild-fusion.v2").default
     assert not registry.get_spec("face.ferplus-wild-fusion.v3").default
-    assert registry.get_spec("face.ferplus-wild-fusion.v4").default
+    assert not registry.get_spec("face.ferplus-wild-fusion.v4").default
+    assert registry.get_spec("face.ferplus-wild-fusion.v5").default
     assert processing.FILE_TYPES[".jpg"].modality == Modality.FACE
     assert processing.FILE_TYPES[".mp4"].modality == Modality.FACE
 

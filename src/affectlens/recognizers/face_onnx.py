@@ -488,6 +488,17 @@ def create_fusion_twin(**params: Any) -> FaceOnnxRecognizer:
     return _registered(TWIN_NAME, TWIN_MODEL_DIR, params)
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME", "TWIN_MODEL_DIR",
-           "TWIN_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create",
-           "create_fusion", "create_fusion_pair", "create_fusion_twin"]
+SOFT_NAME = "face.ferplus-wild-fusion.v5"
+SOFT_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v5"
+
+
+def create_fusion_soft(**params: Any) -> FaceOnnxRecognizer:
+    """``face.ferplus-wild-fusion.v5``: v4's head design over v4's second CNN and a CNN trained without
+    class weights (v1's CNN no longer runs)."""
+    return _registered(SOFT_NAME, SOFT_MODEL_DIR, params)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME", "SOFT_MODEL_DIR",
+           "SOFT_NAME", "TWIN_MODEL_DIR", "TWIN_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError",
+           "FaceOnnxRecognizer", "create", "create_fusion", "create_fusion_pair", "create_fusion_soft",
+           "create_fusion_twin"]
