@@ -8,8 +8,9 @@ label set stay what v1 ships:
 * DailyDialog, ISEAR, EmoEvent, CrowdFlower: cross-entropy over the Ekman classes the corpus can
   hold, each class scored by the log-sum-exp of its member GoEmotions logits (the official
   grouping, ``bench.xcorpus_data.goemotions_ekman_matrix``; "neutral" is the neutral logit).
-  Classes are weighted by 1/sqrt(frequency) inside a corpus: fully balanced weights would teach
-  the model that emotions are as common as "no emotion", which they are not in dialogue.
+  Classes are weighted by 1/sqrt(frequency) inside a corpus (``--class-weight-power``, default 0.5):
+  fully balanced weights would teach the model that emotions are as common as "no emotion", which
+  they are not in dialogue.
 
 Each batch comes from one corpus; every corpus gets a fixed share of the steps (``SHARES``),
 whatever its size.  DailyDialog's "no emotion" majority is already thinned to 20 % by its
@@ -111,20 +112,26 @@ def encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
 
 
 def ekman_corpus(name: str, split: str, tokenizer: Any, data_root: Path | None,
-                 max_texts: int | None = None) -> Corpus:
-    """An Ekman-labelled corpus (texts whose label has no Ekman counterpart dropped)."""
+                 max_texts: int | None = None, class_power: float = 0.5) -> Corpus:
+    """An Ekman-labelled corpus (texts whose label has no Ekman counterpart dropped); each class
+    weighs frequency^-``class_power`` (0: every text the same)."""
     from affectlens.bench.xcorpus_data import CORPORA, load_corpus
 
     data = load_corpus(name, split, data_root, max_texts)
     keep = np.flatnonzero(data.ekman >= 0)
     data = data.select(keep)
     classes = tuple(EKMAN7.index(c) for c in CORPORA[name].classes)
-    counts = np.bincount(data.ekman, minlength=len(EKMAN7)).astype(np.float64)
-    weight = np.zeros(len(EKMAN7))
-    present = counts > 0
-    weight[present] = 1.0 / np.sqrt(counts[present])
-    weight *= len(data) / float((weight[data.ekman]).sum())  # mean weight 1 per text
+    weight = class_weights(data.ekman, class_power)
     return Corpus(name, encode(tokenizer, data.texts), data.ekman.copy(), classes, weight)
+
+
+def class_weights(labels: np.ndarray, power: float, n: int = len(EKMAN7)) -> np.ndarray:
+    """Per-class weights frequency^-``power`` (absent classes 0), scaled to a mean weight of 1 per text."""
+    counts = np.bincount(labels, minlength=n).astype(np.float64)
+    weight = np.zeros(n)
+    present = counts > 0
+    weight[present] = counts[present] ** -power
+    return weight * (len(labels) / float(weight[labels].sum()))
 
 
 def ekman_scores(torch: Any, logits: Any, groups: Any) -> Any:
@@ -214,7 +221,7 @@ def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndar
 def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekman_weight: float,
           eval_every: int, data_root: Path | None, dev_max: int, start_report: bool = False,
           threads: int = 1, goemotions_share: float | None = None,
-          leave_out: tuple[str, ...] = (), recipe: str = "v2") -> None:
+          leave_out: tuple[str, ...] = (), recipe: str = "v2", class_power: float = 0.5) -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -249,13 +256,14 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
         for name in (n for n in EKMAN_CORPORA if n in RECIPES[recipe]):
             if split == "train" and name in leave_out:
                 continue  # its dev split stays in the step reports: the leave-one-out signal
-            target[name] = ekman_corpus(name, split, tokenizer, data_root, None if split == "train" else dev_max)
+            target[name] = ekman_corpus(name, split, tokenizer, data_root, None if split == "train" else dev_max,
+                                        class_power)
     vad_mean = train_sets["emobank"].target.mean(0)
     vad_std = train_sets["emobank"].target.std(0)
     eb_y = torch.tensor((train_sets["emobank"].target - vad_mean) / vad_std, dtype=torch.float32)
     sizes = {name: len(c.ids) for name, c in train_sets.items()}
-    print(json.dumps({"left_out": list(leave_out), "shares": mix, "train_sizes": sizes,
-                      "dev_sizes": {n: len(c.ids) for n, c in dev_sets.items()}}), flush=True)
+    print(json.dumps({"left_out": list(leave_out), "class_weight_power": class_power, "shares": mix,
+                      "train_sizes": sizes, "dev_sizes": {n: len(c.ids) for n, c in dev_sets.items()}}), flush=True)
 
     model = _build_model(torch, encoder_dir)
     state = weights_from_onnx(MODELS_DIR / V1_DIR / "model.onnx")
@@ -466,6 +474,8 @@ def main() -> None:
                          help="train without this Ekman corpus (repeatable): a leave-one-corpus-out run; "
                               "the remaining shares are renormalised, everything else stays")
     p_train.add_argument("--start-report", action="store_true", help="evaluate v1 on the dev sets first")
+    p_train.add_argument("--class-weight-power", type=float, default=0.5,
+                         help="Ekman classes weigh frequency^-power inside a corpus (0: unweighted)")
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, required=True)
     p_export.add_argument("--step", type=int, required=True)
@@ -487,7 +497,7 @@ def main() -> None:
     elif args.command == "train":
         train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
               args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share,
-              tuple(args.leave_out), args.recipe)
+              tuple(args.leave_out), args.recipe, args.class_weight_power)
     else:
         export(args.out, args.step)
 

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from affectlens.testing import add_tiny_vad_student, make_tiny_text_model
-from affectlens_recipes.text_xcorpus import SHARES, SHARES_V3, plan_steps, ridge_readout, shares, weights_from_onnx
+from affectlens_recipes.text_xcorpus import (
+    SHARES,
+    SHARES_V3,
+    class_weights,
+    plan_steps,
+    ridge_readout,
+    shares,
+    weights_from_onnx,
+)
 
 pytest.importorskip("onnx")
 
@@ -192,3 +200,12 @@ def test_the_ridge_read_out_recovers_a_linear_map_on_raw_features() -> None:
     assert np.allclose(x @ weight.T + bias, y, atol=1e-3)  # folded back: applies to raw features
     shrunk, _ = ridge_readout(x, y, 1e6)
     assert np.abs(shrunk).sum() < np.abs(weight).sum()  # a strong penalty shrinks the weights, not the intercept
+
+
+def test_class_weights_follow_the_power_and_keep_a_mean_of_one_per_text() -> None:
+    labels = np.array([0] * 90 + [3] * 10)  # "no emotion" 90 texts, one emotion 10
+    for power in (0.0, 0.5, 1.0):
+        weight = class_weights(labels, power)
+        assert weight[labels].mean() == pytest.approx(1.0)
+        assert weight[1] == weight[2] == 0.0  # classes the corpus does not hold
+        assert weight[3] / weight[0] == pytest.approx(9.0**power)  # 0: unweighted, 1: balanced
