@@ -14,10 +14,10 @@ from affectlens_recipes.text_xcorpus import (
     SHARES_V3,
     class_weights,
     plan_steps,
-    ridge_readout,
     shares,
     weights_from_onnx,
 )
+from affectlens_recipes.text_xcorpus_refit import ridge_readout
 
 pytest.importorskip("onnx")
 

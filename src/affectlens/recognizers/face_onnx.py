@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -454,51 +454,39 @@ def create(**params: Any) -> FaceOnnxRecognizer:
     return FaceOnnxRecognizer(**params)
 
 
-FUSION_NAME = "face.ferplus-wild-fusion.v2"
-FUSION_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v2"
+def fusion_model_dir(version: str) -> Path:
+    """The shipped folder of ``face.ferplus-wild-fusion.<version>``."""
+    return DEFAULT_MODEL_DIR.parent / f"face-ferplus-wild-fusion-{version}"
 
 
-def _registered(name: str, model_dir: Path, params: dict[str, Any]) -> FaceOnnxRecognizer:
-    params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or model_dir)  # the env var wins, as for v1
-    params.setdefault("name", name)
-    return FaceOnnxRecognizer(**params)
+def _fusion_factory(version: str, summary: str) -> Callable[..., FaceOnnxRecognizer]:
+    """The registry's factory of ``face.ferplus-wild-fusion.<version>`` (``AFFECTLENS_FACE_MODEL_DIR``
+    wins over the shipped folder, as for v1)."""
+    name, model_dir = f"face.ferplus-wild-fusion.{version}", fusion_model_dir(version)
+
+    def create_fusion_version(**params: Any) -> FaceOnnxRecognizer:
+        params.setdefault("model_dir", os.environ.get(MODEL_DIR_ENV) or model_dir)
+        params.setdefault("name", name)
+        return FaceOnnxRecognizer(**params)
+
+    create_fusion_version.__doc__ = f"``{name}``: {summary}"
+    return create_fusion_version
 
 
-def create_fusion(**params: Any) -> FaceOnnxRecognizer:
-    """The CNN's appearance features + the landmark geometry in one head (FER+ and faces in the wild)."""
-    return _registered(FUSION_NAME, FUSION_MODEL_DIR, params)
-
-
-PAIR_NAME = "face.ferplus-wild-fusion.v3"
-PAIR_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v3"
-
-
-def create_fusion_pair(**params: Any) -> FaceOnnxRecognizer:
-    """``face.ferplus-wild-fusion.v3``: the CNN's features + the landmark geometry in one head, whose
-    confidence falls with the face's distance from the training faces."""
-    return _registered(PAIR_NAME, PAIR_MODEL_DIR, params)
-
-
-TWIN_NAME = "face.ferplus-wild-fusion.v4"
-TWIN_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v4"
-
-
-def create_fusion_twin(**params: Any) -> FaceOnnxRecognizer:
-    """``face.ferplus-wild-fusion.v4``: v3 with a second CNN whose features join the head's input."""
-    return _registered(TWIN_NAME, TWIN_MODEL_DIR, params)
-
-
-SOFT_NAME = "face.ferplus-wild-fusion.v5"
-SOFT_MODEL_DIR = DEFAULT_MODEL_DIR.parent / "face-ferplus-wild-fusion-v5"
-
-
-def create_fusion_soft(**params: Any) -> FaceOnnxRecognizer:
-    """``face.ferplus-wild-fusion.v5``: v4's head design over v4's second CNN and a CNN trained without
-    class weights (v1's CNN no longer runs)."""
-    return _registered(SOFT_NAME, SOFT_MODEL_DIR, params)
+FUSION_NAME, FUSION_MODEL_DIR = "face.ferplus-wild-fusion.v2", fusion_model_dir("v2")
+PAIR_NAME, PAIR_MODEL_DIR = "face.ferplus-wild-fusion.v3", fusion_model_dir("v3")
+TWIN_NAME, TWIN_MODEL_DIR = "face.ferplus-wild-fusion.v4", fusion_model_dir("v4")
+SOFT_NAME, SOFT_MODEL_DIR = "face.ferplus-wild-fusion.v5", fusion_model_dir("v5")
+create_fusion = _fusion_factory(
+    "v2", "the CNN's appearance features + the landmark geometry in one head (FER+ and faces in the wild).")
+create_fusion_pair = _fusion_factory(
+    "v3", "v2's design, its confidence falling with the face's distance from the training faces.")
+create_fusion_twin = _fusion_factory("v4", "v3 with a second CNN whose features join the head's input.")
+create_fusion_soft = _fusion_factory(
+    "v5", "v4's head design over v4's second CNN and a CNN trained without class weights (v1's CNN no longer runs).")
 
 
 __all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME", "SOFT_MODEL_DIR",
            "SOFT_NAME", "TWIN_MODEL_DIR", "TWIN_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError",
            "FaceOnnxRecognizer", "create", "create_fusion", "create_fusion_pair", "create_fusion_soft",
-           "create_fusion_twin"]
+           "create_fusion_twin", "fusion_model_dir"]
