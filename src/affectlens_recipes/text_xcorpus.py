@@ -218,7 +218,8 @@ def dev_report(torch: Any, model: Any, dev: dict[str, Corpus], vad_mean: np.ndar
 def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekman_weight: float,
           eval_every: int, data_root: Path | None, dev_max: int, start_report: bool = False,
           threads: int = 1, goemotions_share: float | None = None,
-          leave_out: tuple[str, ...] = (), recipe: str = "v2", class_power: float = 0.5) -> None:
+          leave_out: tuple[str, ...] = (), recipe: str = "v2", class_power: float = 0.5,
+          seed: int = SEED) -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -228,8 +229,8 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     from affectlens_recipes.loop import optimiser_step, print_progress, warmup_then_linear
     from affectlens_recipes.text import _build_model
 
-    torch.manual_seed(SEED)
-    rng = random.Random(SEED)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
     # one thread: on 2 cores shared with other work, two synchronising threads ran 5.2 s per step
     torch.set_num_threads(threads)
     out.mkdir(parents=True, exist_ok=True)
@@ -259,7 +260,7 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     vad_std = train_sets["emobank"].target.std(0)
     eb_y = torch.tensor((train_sets["emobank"].target - vad_mean) / vad_std, dtype=torch.float32)
     sizes = {name: len(c.ids) for name, c in train_sets.items()}
-    print(json.dumps({"left_out": list(leave_out), "class_weight_power": class_power, "shares": mix,
+    print(json.dumps({"seed": seed, "left_out": list(leave_out), "class_weight_power": class_power, "shares": mix,
                       "train_sizes": sizes, "dev_sizes": {n: len(c.ids) for n, c in dev_sets.items()}}), flush=True)
 
     model = _build_model(torch, encoder_dir)
@@ -383,6 +384,8 @@ def main() -> None:
     p_train.add_argument("--start-report", action="store_true", help="evaluate v1 on the dev sets first")
     p_train.add_argument("--class-weight-power", type=float, default=0.5,
                          help="Ekman classes weigh frequency^-power inside a corpus (0: unweighted)")
+    p_train.add_argument("--seed", type=int, default=SEED,
+                         help="seeds dropout and the batch order (default 13; v1 is always the start)")
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, required=True)
     p_export.add_argument("--step", type=int, required=True)
@@ -406,7 +409,7 @@ def main() -> None:
     elif args.command == "train":
         train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
               args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share,
-              tuple(args.leave_out), args.recipe, args.class_weight_power)
+              tuple(args.leave_out), args.recipe, args.class_weight_power, args.seed)
     else:
         export(args.out, args.step)
 
