@@ -113,10 +113,6 @@ def _whisper_base_spec(version: str, description: str, system: str, **fields: An
 
 
 _FACE_DIR = MODELS_DIR / "face-ferplus-cnn-v1"
-_FACE_FUSION_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v2"
-_FACE_PAIR_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v3"
-_FACE_TWIN_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v4"
-_FACE_SOFT_DIR = MODELS_DIR / "face-ferplus-wild-fusion-v5"
 
 
 def _fusion_headline(folder: Path) -> str:
@@ -125,8 +121,9 @@ def _fusion_headline(folder: Path) -> str:
         f"{m['wild_test']['macro_f1']:.3f}"), "model files missing (see its model card)")
 
 
-def _face_fusion_spec(folder: Path, version: str, factory: str, description: str, **fields: Any) -> RecognizerSpec:
+def _face_fusion_spec(version: str, factory: str, description: str, **fields: Any) -> RecognizerSpec:
     """``face.ferplus-wild-fusion.<version>``: CNN features + face-mesh geometry in one head (``face_onnx``)."""
+    folder = MODELS_DIR / f"face-ferplus-wild-fusion-{version}"  # face_onnx.fusion_model_dir, not imported here
     return _shipped(folder, name=f"face.ferplus-wild-fusion.{version}", modality=Modality.FACE, label_set="ferplus",
                     factory=f"affectlens.recognizers.face_onnx:{factory}", description=description,
                     headline_metric=_fusion_headline(folder), **fields)
@@ -283,26 +280,26 @@ BUILTIN_SPECS: tuple[RecognizerSpec, ...] = (
     # default since 2026-12-06: in-the-wild macro-F1 +0.059 [0.025, 0.089] (paired bootstrap), FER+
     # unchanged within noise, ECE 0.02-0.03 instead of 0.10 (its model card)
     _face_fusion_spec(
-        _FACE_FUSION_DIR, "v2", "create_fusion",
+        "v2", "create_fusion",
         "face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry (action-unit-like "
         "measures) -> one linear head trained on FER+ and photos in the wild, so the cues feed the decision."),
     # default 2026-12-06 (session 3) to 2026-12-07: v2's head retrained on all of FER2013Train + the wild
     # train split, with a confidence that falls with the distance from the training faces (its model card)
     _face_fusion_spec(
-        _FACE_PAIR_DIR, "v3", "create_fusion_pair",
+        "v3", "create_fusion_pair",
         "face.ferplus-cnn.v1's appearance features + MediaPipe face-mesh geometry -> one linear head "
         "on all FER+ training faces and photos in the wild; confidence falls on faces far from the training "
         "faces."),
     # default 2026-12-07 (session 9) to 2026-12-07 (session 10): v3 with a second, longer-trained CNN
     # beside v1's; wild dev macro-F1 +0.016, FER2013Valid +0.008 accuracy / +0.04 macro-F1 (its model card)
     _face_fusion_spec(
-        _FACE_TWIN_DIR, "v4", "create_fusion_twin",
+        "v4", "create_fusion_twin",
         "two FER+ CNNs' appearance features + MediaPipe face-mesh geometry -> one linear head on all "
         "FER+ training faces and photos in the wild; confidence falls on faces far from the training faces."),
     # default since 2026-12-07 (session 10): v4's second CNN + a CNN trained without class weights in
     # place of v1's; the dev criterion ties v4's, FER2013Valid accuracy +0.008 [0.001, 0.016] (its model card)
     _face_fusion_spec(
-        _FACE_SOFT_DIR, "v5", "create_fusion_soft",
+        "v5", "create_fusion_soft",
         "two FER+ CNNs' appearance features (one trained with rare classes re-weighted, one without) + "
         "MediaPipe face-mesh geometry -> one linear head on all FER+ training faces and photos in the wild; "
         "confidence falls on faces far from the training faces.",

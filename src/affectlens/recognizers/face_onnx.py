@@ -476,7 +476,6 @@ def _fusion_factory(version: str, summary: str) -> Callable[..., FaceOnnxRecogni
 FUSION_NAME, FUSION_MODEL_DIR = "face.ferplus-wild-fusion.v2", fusion_model_dir("v2")
 PAIR_NAME, PAIR_MODEL_DIR = "face.ferplus-wild-fusion.v3", fusion_model_dir("v3")
 TWIN_NAME, TWIN_MODEL_DIR = "face.ferplus-wild-fusion.v4", fusion_model_dir("v4")
-SOFT_NAME, SOFT_MODEL_DIR = "face.ferplus-wild-fusion.v5", fusion_model_dir("v5")
 create_fusion = _fusion_factory(
     "v2", "the CNN's appearance features + the landmark geometry in one head (FER+ and faces in the wild).")
 create_fusion_pair = _fusion_factory(
@@ -486,7 +485,6 @@ create_fusion_soft = _fusion_factory(
     "v5", "v4's head design over v4's second CNN and a CNN trained without class weights (v1's CNN no longer runs).")
 
 
-__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME", "SOFT_MODEL_DIR",
-           "SOFT_NAME", "TWIN_MODEL_DIR", "TWIN_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError",
-           "FaceOnnxRecognizer", "create", "create_fusion", "create_fusion_pair", "create_fusion_soft",
-           "create_fusion_twin", "fusion_model_dir"]
+__all__ = ["DEFAULT_MODEL_DIR", "FUSION_MODEL_DIR", "FUSION_NAME", "PAIR_MODEL_DIR", "PAIR_NAME", "TWIN_MODEL_DIR",
+           "TWIN_NAME", "FaceModelFilesMissing", "FaceModelIntegrityError", "FaceOnnxRecognizer", "create",
+           "create_fusion", "create_fusion_pair", "create_fusion_soft", "create_fusion_twin", "fusion_model_dir"]
