@@ -108,3 +108,24 @@ def test_bootstrap_ci_brackets_the_value_and_is_reproducible() -> None:
     assert m.bootstrap_ci(m.accuracy, y_true, y_pred, n_resamples=300) == (low, high)
     with pytest.raises(ValueError):
         m.bootstrap_ci(m.accuracy, y_true, y_pred[:10])
+
+
+def test_bagged_thresholds_average_bootstrap_fits() -> None:
+    rng = np.random.default_rng(0)
+    gold = np.zeros((400, 2), dtype=int)
+    gold[:100, 0] = 1
+    gold[::9, 1] = 1
+    # label 0: positives score 0.6-0.9, negatives 0.0-0.3 -> every resample's best threshold lies in
+    # the gap; label 1: pure noise -> resampled thresholds scatter and their mean is one of the grid's
+    probs = np.column_stack([np.where(gold[:, 0] == 1, rng.uniform(0.6, 0.9, 400), rng.uniform(0.0, 0.3, 400)),
+                             rng.uniform(0, 1, 400)])
+    bagged = m.bagged_thresholds(gold, probs, n_boot=20, seed=3)
+    assert bagged.shape == (2,)
+    assert 0.29 <= bagged[0] <= 0.61
+    np.testing.assert_allclose(bagged, m.bagged_thresholds(gold, probs, n_boot=20, seed=3))
+    # one resample is one plain fit on those rows
+    rows = np.random.default_rng(5).integers(0, 400, 400)
+    np.testing.assert_allclose(m.bagged_thresholds(gold, probs, n_boot=1, seed=5),
+                               m.best_thresholds(gold[rows], probs[rows]))
+    with pytest.raises(ValueError, match="n_boot"):
+        m.bagged_thresholds(gold, probs, n_boot=0)

@@ -46,6 +46,27 @@ def best_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray | No
     return best
 
 
+def bagged_thresholds(y_true: np.ndarray, probs: np.ndarray, n_boot: int = 50, seed: int = 0,
+                      grid: np.ndarray | None = None) -> np.ndarray:
+    """``best_thresholds`` averaged over ``n_boot`` bootstrap resamples of the rows (bagging).
+
+    The F1-optimal threshold of a rare label sits on a jagged curve: a handful of dev examples
+    move it far.  The mean over resamples is that estimate with most of its variance gone
+    (Breiman 1996); on GoEmotions dev, fitted on one half and scored on the other, it adds
+    0.005-0.007 macro-F1 over the plain per-label fit (``docs/training.md``).
+    """
+    if n_boot < 1:
+        raise ValueError("n_boot must be at least 1")
+    y = np.asarray(y_true)
+    p = np.asarray(probs)
+    rng = np.random.default_rng(seed)
+    total = np.zeros(p.shape[1])
+    for _ in range(n_boot):
+        rows = rng.integers(0, len(y), len(y))
+        total += best_thresholds(y[rows], p[rows], grid)
+    return total / n_boot
+
+
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
