@@ -140,6 +140,16 @@ def ekman_scores(torch: Any, logits: Any, groups: Any) -> Any:
     return torch.logsumexp(masked, dim=1)
 
 
+def ekman_sum_scores(torch: Any, logits: Any, groups: Any) -> Any:
+    """(B, 7) log of each Ekman group's summed member probabilities: the CE over these scores is the
+    decision ``bench xcorpus`` and ``--labels ekman`` read (the argmax of the summed probabilities)."""
+    return torch.log((torch.sigmoid(logits) @ groups).clamp(min=1e-12))
+
+
+#: how the Ekman corpora read the 28 logits: log-sum-exp of member logits (v2, v3) or summed probabilities
+EKMAN_READS = {"lse": ekman_scores, "sum": ekman_sum_scores}
+
+
 def restricted_ce(torch: Any, scores: Any, target: Any, classes: tuple[int, ...], weight: Any) -> Any:
     """Weighted cross-entropy over the classes a corpus can hold (the others are not its business)."""
     index = torch.tensor(classes, dtype=torch.long)
@@ -222,7 +232,7 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
           eval_every: int, data_root: Path | None, dev_max: int, start_report: bool = False,
           threads: int = 1, goemotions_share: float | None = None,
           leave_out: tuple[str, ...] = (), recipe: str = "v2", class_power: float = 0.5,
-          seed: int = SEED) -> None:
+          seed: int = SEED, ekman_read: str = "lse") -> None:
     import torch
     from tokenizers import Tokenizer
 
@@ -263,7 +273,8 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
     vad_std = train_sets["emobank"].target.std(0)
     eb_y = torch.tensor((train_sets["emobank"].target - vad_mean) / vad_std, dtype=torch.float32)
     sizes = {name: len(c.ids) for name, c in train_sets.items()}
-    print(json.dumps({"seed": seed, "left_out": list(leave_out), "class_weight_power": class_power, "shares": mix,
+    print(json.dumps({"seed": seed, "left_out": list(leave_out), "class_weight_power": class_power,
+                      "ekman_read": ekman_read, "shares": mix,
                       "train_sizes": sizes, "dev_sizes": {n: len(c.ids) for n, c in dev_sets.items()}}), flush=True)
 
     model = _build_model(torch, encoder_dir)
@@ -307,7 +318,7 @@ def train(out: Path, steps: int, batch_size: int, lr: float, head_lr: float, ekm
         elif name == "emobank":
             loss = torch.nn.functional.mse_loss(vad, eb_y[batch])
         else:
-            scores = ekman_scores(torch, logits, groups)
+            scores = EKMAN_READS[ekman_read](torch, logits, groups)
             loss = ekman_weight * restricted_ce(torch, scores, targets[name][batch], corpus.classes, weights[name])
         optimiser_step(torch, loss, optimizer, None, model.parameters())
         value = float(loss.detach())
@@ -389,6 +400,9 @@ def main() -> None:
                          help="Ekman classes weigh frequency^-power inside a corpus (0: unweighted)")
     p_train.add_argument("--seed", type=int, default=SEED,
                          help="seeds dropout and the batch order (default 13; v1 is always the start)")
+    p_train.add_argument("--ekman-read", choices=sorted(EKMAN_READS), default="lse",
+                         help="Ekman corpora: CE over log-sum-exp of member logits (lse, v2/v3) or over the "
+                              "summed member probabilities the bench reads (sum)")
     p_export = sub.add_parser("export")
     p_export.add_argument("--out", type=Path, required=True)
     p_export.add_argument("--step", type=int, required=True)
@@ -412,7 +426,7 @@ def main() -> None:
     elif args.command == "train":
         train(args.out, args.steps, args.batch_size, args.lr, args.head_lr, args.ekman_weight,
               args.eval_every, args.data_root, args.dev_max, args.start_report, args.threads, args.goemotions_share,
-              tuple(args.leave_out), args.recipe, args.class_weight_power, args.seed)
+              tuple(args.leave_out), args.recipe, args.class_weight_power, args.seed, args.ekman_read)
     else:
         export(args.out, args.step)
 

@@ -143,6 +143,25 @@ def test_the_ekman_loss_reads_group_log_sum_exp_over_the_corpus_classes() -> Non
     torch.testing.assert_close(only_joy, first / 2)
 
 
+def test_the_sum_read_is_the_bench_decision_made_a_distribution() -> None:
+    torch = pytest.importorskip("torch")
+    from affectlens.bench.xcorpus import restricted_argmax
+    from affectlens.bench.xcorpus_data import EKMAN7, goemotions_ekman_matrix
+    from affectlens_recipes.text_xcorpus import EKMAN_READS, ekman_sum_scores
+
+    assert set(EKMAN_READS) == {"lse", "sum"}
+    groups_np = goemotions_ekman_matrix()
+    logits_np = np.random.default_rng(2).standard_normal((5, 28)) * 3
+    scores = ekman_sum_scores(torch, torch.tensor(logits_np, dtype=torch.float32), torch.tensor(groups_np))
+    summed = (1.0 / (1.0 + np.exp(-logits_np))) @ groups_np
+    np.testing.assert_allclose(np.exp(scores.numpy()), summed, rtol=1e-5)
+    # the softmax over a corpus' classes has its argmax where the bench's restricted argmax is
+    names = ("anger", "joy", "sadness", "neutral")
+    classes = [EKMAN7.index(c) for c in names]
+    picked = np.asarray(classes)[scores[:, classes].softmax(1).argmax(1).numpy()]
+    np.testing.assert_array_equal(picked, restricted_argmax(summed, names))
+
+
 def test_the_student_cut_out_of_a_merged_graph_gives_its_vad(tmp_path: Path) -> None:
     import onnx
     import onnxruntime as ort
