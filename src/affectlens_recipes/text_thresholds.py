@@ -6,12 +6,14 @@ bootstrap resamples of dev.  This recipe reads a model folder through ``TextOnnx
 ``analyze`` runs), keeps its temperatures, and prints for the folder's thresholds and the bagged
 ones: dev in-sample and two-fold cross-fitted macro-F1 (the choice, dev only), then the test split,
 scored once.  ``--write`` puts the bagged thresholds into the folder's ``config.json`` and the test
-figures into its ``metrics.json`` (the previous figures kept under ``thresholds_refit.before``).
+figures into its ``metrics.json`` (the previous figures kept under ``thresholds_refit.before``);
+``--compare`` only scores every rule of ``threshold_rules`` on dev, cross-fitted (no test split).
 In-sample dev and the ``metrics.json`` test figures apply the thresholds alone, as ``text_finalize``
 does; the cross-fitted figures and ``macro_f1_as_analyze`` add ``analyze``'s fallback (``decide``).
 
     python -m affectlens_recipes.text_thresholds --model-dir src/affectlens/models/text-minilm-xcorpus-v3 \
         --data-root ../shared/datasets --write
+    python -m affectlens_recipes.text_thresholds --model-dir ... --data-root ../shared/datasets --compare
 
 Needs the GoEmotions corpus; no torch.
 """
@@ -68,7 +70,7 @@ def cross_fitted(gold: np.ndarray, probs: np.ndarray, fit: Callable[[np.ndarray,
     return out
 
 
-def test_figures(gold: np.ndarray, probs: np.ndarray, thresholds: np.ndarray) -> dict[str, float]:
+def split_figures(gold: np.ndarray, probs: np.ndarray, thresholds: np.ndarray) -> dict[str, float]:
     alone = probs >= thresholds
     return {
         "macro_f1_dev_tuned_thresholds": round(macro_f1_multilabel(gold, alone), 4),
@@ -106,8 +108,8 @@ def refit(model_dir: Path, data_root: Path | None, *, n_boot: int = N_BOOT, writ
     }
     print(json.dumps(report, indent=2), flush=True)
     test_probs = _sigmoid(_logits(rec, test.texts)[0] / cfg.temperatures)
-    report["test_folder"] = test_figures(test.labels, test_probs, before)
-    report["test_bagged"] = test_figures(test.labels, test_probs, bagged)
+    report["test_folder"] = split_figures(test.labels, test_probs, before)
+    report["test_bagged"] = split_figures(test.labels, test_probs, bagged)
     per_label = f1_per_label(test.labels, test_probs >= bagged)
     report["test_bagged_per_label_f1"] = {label: round(float(f), 4)
                                           for label, f in zip(cfg.labels, per_label, strict=True)}
@@ -119,11 +121,12 @@ def refit(model_dir: Path, data_root: Path | None, *, n_boot: int = N_BOOT, writ
 
 def _write(model_dir: Path, thresholds: np.ndarray, report: dict[str, Any]) -> None:
     config_path, metrics_path = model_dir / "config.json", model_dir / "metrics.json"
-    config = json.loads(config_path.read_text())
+    config, metrics = json.loads(config_path.read_text()), json.loads(metrics_path.read_text())
+    if "thresholds_refit" in metrics:  # a second write would record the bagged thresholds as "before"
+        raise SystemExit(f"{metrics_path} was re-fitted on {metrics['thresholds_refit']['date']}: restore the "
+                         "packaged config.json and metrics.json first")
     previous = config["thresholds"]
     config["thresholds"] = [float(t) for t in thresholds]
-    config_path.write_text(json.dumps(config, indent=2) + "\n")
-    metrics = json.loads(metrics_path.read_text())
     test = metrics["goemotions_test"]
     kept = {k: test[k] for k in ("macro_f1_dev_tuned_thresholds", "micro_f1_dev_tuned_thresholds", "ekman7_macro_f1")}
     test.update({k: report["test_bagged"][k] for k in kept})
@@ -131,8 +134,28 @@ def _write(model_dir: Path, thresholds: np.ndarray, report: dict[str, Any]) -> N
     metrics["goemotions_dev"]["macro_f1_dev_tuned_thresholds"] = report["dev"]["in_sample_bagged"]
     metrics["thresholds_refit"] = {**{k: report[k] for k in ("date", "fit", "n_boot", "seed", "dev")},
                                    "before": {**kept, "thresholds": previous}}
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"wrote {config_path} and {metrics_path}")
+
+
+def compare(model_dir: Path, data_root: Path | None, splits: int = CROSS_FIT_SPLITS) -> dict[str, float]:
+    """Every rule of ``threshold_rules.RULES``, two-fold cross-fitted on dev (no test split read)."""
+    from affectlens_recipes.threshold_rules import RULES
+
+    rec = TextOnnxRecognizer(model_dir, threads=2)
+    rec.load()
+    dev = load_goemotions("dev", data_root)
+    probs = _sigmoid(_logits(rec, dev.texts)[0] / rec.config.temperatures)
+    base = None
+    out = {}
+    for name, rule in RULES.items():
+        figures = np.asarray(cross_fitted(dev.labels, probs, rule, splits))
+        base = figures if base is None else base
+        out[name] = round(float(figures.mean()), 4)
+        print(f"{name:30s} cross-fitted dev macro-F1 {figures.mean():.4f}  minus the first "
+              f"{np.mean(figures - base):+.4f} (ahead in {int((figures > base).sum())} of {splits})", flush=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,7 +164,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-root", type=Path, default=None)
     parser.add_argument("--boot", type=int, default=N_BOOT, help="bootstrap resamples per fit")
     parser.add_argument("--write", action="store_true", help="write the bagged thresholds into the folder")
+    parser.add_argument("--compare", action="store_true",
+                        help="only compare the threshold rules of threshold_rules.py on dev (cross-fitted)")
     args = parser.parse_args(argv)
+    if args.compare:
+        compare(args.model_dir, args.data_root)
+        return
     refit(args.model_dir, args.data_root, n_boot=args.boot, write=args.write)
 
 

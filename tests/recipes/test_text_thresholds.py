@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tests.tiny_corpora import write_tiny_goemotions
 
 from affectlens.inputs import TextItem
@@ -54,3 +55,20 @@ def test_refit_writes_bagged_thresholds_and_keeps_the_previous_figures(tmp_path:
     assert set(metrics["goemotions_test"]["per_label_f1"]) == set(config["labels"])
     assert metrics["goemotions_dev"]["macro_f1_dev_tuned_thresholds"] == report["dev"]["in_sample_bagged"]
     TextOnnxRecognizer(folder, threads=1).load()  # the folder still loads (hashes cover the graph, not config)
+    with pytest.raises(SystemExit, match="re-fitted"):  # a second write would lose the packaged thresholds
+        refit(folder, root, n_boot=3, write=True)
+    assert json.loads((folder / "config.json").read_text()) == config
+
+
+def test_every_rule_gives_one_grid_threshold_per_label() -> None:
+    from affectlens.metrics import best_thresholds
+    from affectlens_recipes.threshold_rules import RULES, smoothed_peak
+
+    rng = np.random.default_rng(4)
+    gold = (rng.random((120, 3)) < [0.4, 0.1, 0.03]).astype(int)
+    probs = np.clip(gold * 0.4 + rng.random((120, 3)) * 0.6, 0, 1)
+    for name, rule in RULES.items():
+        thresholds = rule(gold, probs)
+        assert thresholds.shape == (3,), name
+        assert np.all((thresholds >= 0.02 - 1e-9) & (thresholds <= 0.95 + 1e-9)), name
+    np.testing.assert_allclose(smoothed_peak(0)(gold, probs), best_thresholds(gold, probs))
