@@ -27,6 +27,15 @@ def fit_temperatures(logits: np.ndarray, y_true: np.ndarray, grid: np.ndarray = 
     return np.asarray(grid[np.argmin(losses, axis=0)], dtype=np.float64)
 
 
+def threshold_decisions(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Multi-label decisions over the last axis: every label at or over its threshold, and where
+    none is, the one nearest (furthest over) its threshold, so no text is left without a label."""
+    probs = np.asarray(probs)
+    predicted = probs >= thresholds
+    nearest = np.argmax(probs / np.maximum(thresholds, 1e-6), axis=-1)
+    return predicted | (~predicted.any(-1, keepdims=True) & (np.arange(probs.shape[-1]) == nearest[..., None]))
+
+
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Softmax over the last axis of ``logits / temperature`` (numerically stable)."""
     z = np.asarray(logits, dtype=np.float64) / temperature

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from affectlens.bench.datasets import load_goemotions
+from affectlens.calibration import threshold_decisions
 from affectlens.metrics import (
     bagged_thresholds,
     best_thresholds,
@@ -48,12 +49,8 @@ CROSS_FIT_SPLITS = 10
 
 
 def decide(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """The labels ``analyze`` predicts: every label at or over its threshold, else the one
-    furthest over (closest under) its threshold (``TextOnnxRecognizer._to_result``)."""
-    pred = probs >= thresholds
-    empty = np.flatnonzero(~pred.any(1))
-    pred[empty, np.argmax(probs[empty] / np.maximum(thresholds, 1e-6), axis=1)] = True
-    return pred
+    """The labels ``analyze`` predicts (``calibration.threshold_decisions``, the recognizers' rule)."""
+    return threshold_decisions(probs, thresholds)
 
 
 def cross_fitted(gold: np.ndarray, probs: np.ndarray, fit: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -80,12 +77,21 @@ def split_figures(gold: np.ndarray, probs: np.ndarray, thresholds: np.ndarray) -
     }
 
 
-def refit(model_dir: Path, data_root: Path | None, *, n_boot: int = N_BOOT, write: bool = False) -> dict[str, Any]:
+def _calibrated_probs(rec: TextOnnxRecognizer, texts: list[str]) -> np.ndarray:
+    return _sigmoid(_logits(rec, texts)[0] / rec.config.temperatures)
+
+
+def _loaded(model_dir: Path) -> TextOnnxRecognizer:
     rec = TextOnnxRecognizer(model_dir, threads=2)
     rec.load()
+    return rec
+
+
+def refit(model_dir: Path, data_root: Path | None, *, n_boot: int = N_BOOT, write: bool = False) -> dict[str, Any]:
+    rec = _loaded(model_dir)
     cfg = rec.config
     dev, test = load_goemotions("dev", data_root), load_goemotions("test", data_root)
-    dev_probs = _sigmoid(_logits(rec, dev.texts)[0] / cfg.temperatures)
+    dev_probs = _calibrated_probs(rec, dev.texts)
     before = np.asarray(cfg.thresholds, dtype=float)
     bagged = np.round(bagged_thresholds(dev.labels, dev_probs, n_boot, SEED), 3)
 
@@ -107,7 +113,7 @@ def refit(model_dir: Path, data_root: Path | None, *, n_boot: int = N_BOOT, writ
         },
     }
     print(json.dumps(report, indent=2), flush=True)
-    test_probs = _sigmoid(_logits(rec, test.texts)[0] / cfg.temperatures)
+    test_probs = _calibrated_probs(rec, test.texts)
     report["test_folder"] = split_figures(test.labels, test_probs, before)
     report["test_bagged"] = split_figures(test.labels, test_probs, bagged)
     per_label = f1_per_label(test.labels, test_probs >= bagged)
@@ -143,10 +149,8 @@ def compare(model_dir: Path, data_root: Path | None, splits: int = CROSS_FIT_SPL
     """Every rule of ``threshold_rules.RULES``, two-fold cross-fitted on dev (no test split read)."""
     from affectlens_recipes.threshold_rules import RULES
 
-    rec = TextOnnxRecognizer(model_dir, threads=2)
-    rec.load()
     dev = load_goemotions("dev", data_root)
-    probs = _sigmoid(_logits(rec, dev.texts)[0] / rec.config.temperatures)
+    probs = _calibrated_probs(_loaded(model_dir), dev.texts)
     base = None
     out = {}
     for name, rule in RULES.items():

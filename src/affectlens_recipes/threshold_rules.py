@@ -9,6 +9,7 @@ variance for bias in different ways.  Bagging won on GoEmotions dev (``docs/trai
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 
@@ -46,15 +47,10 @@ def shrunk(weight: float) -> Rule:
     return fit
 
 
-def bagged(n_boot: int, statistic: str = "mean") -> Rule:
+def bagged(n_boot: int, statistic: Literal["mean", "median"] = "mean") -> Rule:
     """The per-label peak over ``n_boot`` bootstrap resamples, their mean or median."""
     def fit(gold: np.ndarray, probs: np.ndarray) -> np.ndarray:
-        if statistic == "mean":
-            return bagged_thresholds(gold, probs, n_boot)
-        rng = np.random.default_rng(0)
-        fits = [best_thresholds(gold[rows], probs[rows])
-                for rows in (rng.integers(0, len(gold), len(gold)) for _ in range(n_boot))]
-        return np.median(fits, axis=0)
+        return bagged_thresholds(gold, probs, n_boot, statistic=statistic)
     return fit
 
 

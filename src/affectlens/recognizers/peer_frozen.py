@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.calibration import threshold_decisions
 from affectlens.inputs import TextItem
 from affectlens.readiness import not_trained_message, training_allowed
 from affectlens.recognizer_params import RecognizerParams
@@ -207,9 +208,7 @@ class FrozenEncoderLogRegRecognizer(RecognizerParams):
 
     def _to_result(self, item: TextItem, probs: np.ndarray) -> EmotionResult:
         assert self._thresholds is not None
-        predicted = probs >= self._thresholds
-        if not predicted.any():
-            predicted[int(np.argmax(probs / np.maximum(self._thresholds, 1e-6)))] = True
+        predicted = threshold_decisions(probs, self._thresholds)
         order = np.flatnonzero(predicted)[np.argsort(-probs[predicted])]
         scores = {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
         segment = _segment(item, label_set=self.label_set, scores=scores,

@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.calibration import threshold_decisions
 from affectlens.explain.text import delete_words, occlusion_cues, word_cues, word_spans
 from affectlens.inputs import TextItem, as_text_item
 from affectlens.io.language_hints import language_warning
@@ -313,9 +314,7 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
                    spans: list[tuple[Any, np.ndarray]], drops: np.ndarray | None = None) -> EmotionResult:
         cfg = self.config
         probs = _sigmoid(logits / cfg.temperatures)
-        predicted = probs >= cfg.thresholds
-        if not predicted.any():
-            predicted[int(np.argmax(probs / np.maximum(cfg.thresholds, 1e-6)))] = True
+        predicted = threshold_decisions(probs, cfg.thresholds)
         labels = tuple(cfg.labels[i] for i in np.flatnonzero(predicted)[np.argsort(-probs[predicted])])
         scores = {label: float(p) for label, p in zip(cfg.labels, probs, strict=True)}
         vad_unit = self._vad_unit(vad_raw)

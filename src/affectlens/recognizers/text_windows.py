@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from affectlens.calibration import threshold_decisions
 from affectlens.inputs import TextItem
 from affectlens.types import VAD, Cue, EmotionResult, Segment
 
@@ -202,9 +203,7 @@ class _Aggregate:
     def segment(self, item: TextItem, first: Segment) -> Segment:
         cfg = self.rec.config
         probs = self.probs / self.pieces
-        predicted = probs >= cfg.thresholds
-        if not predicted.any():  # the same fallback as a single text: the label nearest its threshold
-            predicted[int(np.argmax(probs / np.maximum(cfg.thresholds, 1e-6)))] = True
+        predicted = threshold_decisions(probs, cfg.thresholds)  # the same rule as a single text
         labels = tuple(cfg.labels[i] for i in np.flatnonzero(predicted)[np.argsort(-probs[predicted])])
         vad = self.vad / self.pieces
         cues = tuple(cue for label in labels for _, _, cue in self.cues.get(label, []))
