@@ -48,7 +48,8 @@ from affectlens.bench.xcorpus_features import MAX_TEST_TEXTS
 MAX_PIECES = 128  # the shipped models read the first 128 word pieces of a text (the bench's first window)
 PROBE = "meld"
 BOOTSTRAP = 1000
-PEER_MODELS = ("text.minilm-xcorpus.v3", "text.minilm-xcorpus.v2", "text.minilm-goemotions.v1")
+PEER_MODELS = ("text.minilm-xcorpus.v4", "text.minilm-xcorpus.v3", "text.minilm-xcorpus.v2",
+               "text.minilm-goemotions.v1")
 
 
 def test_texts(corpus: str, root: Path | None) -> CorpusTexts:

@@ -131,7 +131,8 @@ def test_the_registry_lists_what_the_folders_say() -> None:
     from affectlens.models import MODELS_DIR
     from affectlens.registry import get_spec
 
-    for name, folder in (("text.minilm-xcorpus.v3", "text-minilm-xcorpus-v3"),
+    for name, folder in (("text.minilm-xcorpus.v4", "text-minilm-xcorpus-v4"),
+                         ("text.minilm-xcorpus.v3", "text-minilm-xcorpus-v3"),
                          ("text.minilm-xcorpus.v2", "text-minilm-xcorpus-v2"),
                          ("text.minilm-goemotions.v1", "text-minilm-goemotions-v1"),
                          ("text.minilm-goemotions-float.v1", "text-minilm-goemotions-v1"),

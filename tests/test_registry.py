@@ -37,7 +37,8 @@ REGISTRY_SNAPSHOT = [
     ("text.minilm-goemotions-float.v1", "text", "goemotions", False),
     ("text.minilm-goemotions.v1", "text", "goemotions", False),
     ("text.minilm-xcorpus.v2", "text", "goemotions", False),
-    ("text.minilm-xcorpus.v3", "text", "goemotions", True),
+    ("text.minilm-xcorpus.v3", "text", "goemotions", False),
+    ("text.minilm-xcorpus.v4", "text", "goemotions", True),
 ]
 
 

@@ -24,6 +24,7 @@ def _splits() -> tuple[object, object]:
 
 XCORPUS_DIR = DEFAULT_MODEL_DIR.parent / "text-minilm-xcorpus-v2"
 XCORPUS_V3_DIR = DEFAULT_MODEL_DIR.parent / "text-minilm-xcorpus-v3"
+XCORPUS_V4_DIR = DEFAULT_MODEL_DIR.parent / "text-minilm-xcorpus-v4"
 
 
 @pytest.mark.parametrize(("folder", "config_file", "metrics_file"), [
@@ -31,7 +32,8 @@ XCORPUS_V3_DIR = DEFAULT_MODEL_DIR.parent / "text-minilm-xcorpus-v3"
     (DEFAULT_MODEL_DIR, "config_float.json", "metrics_float.json"),
     (XCORPUS_DIR, "config.json", "metrics.json"),
     (XCORPUS_V3_DIR, "config.json", "metrics.json"),
-], ids=["v1", "v1-float", "xcorpus-v2", "xcorpus-v3"])
+    (XCORPUS_V4_DIR, "config.json", "metrics.json"),
+], ids=["v1", "v1-float", "xcorpus-v2", "xcorpus-v3", "xcorpus-v4"])
 def test_dev_figures_match_the_metrics_file(folder: Path, config_file: str, metrics_file: str) -> None:
     from affectlens.metrics import macro_f1_multilabel, pearson
 

@@ -63,6 +63,9 @@ def test_a_new_version_gets_its_name_licence_and_training_data(tmp_path: Path) -
     assert "CC BY-NC-SA" in config["license"] and "never MELD" in config["training_data"]
     assert "EmpatheticDialogues" in config["license"] and "EmpatheticDialogues" in config["training_data"]
     assert metrics == {"model": "text.minilm-xcorpus.v3", "storage": "static-0+ffn"}
-    rename(tmp_path, "v4")  # a version without its own entry states v2's
+    rename(tmp_path, "v4")  # v4 averages two runs of v3's recipe: v3's data and terms
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert (config["license"], config["training_data"]) == (LICENSE_BY_VERSION["v3"], TRAINING_DATA_BY_VERSION["v3"])
+    rename(tmp_path, "v9")  # a version without its own entry states v2's
     config = json.loads((tmp_path / "config.json").read_text())
     assert (config["license"], config["training_data"]) == (LICENSE, TRAINING_DATA)

@@ -1,8 +1,9 @@
-"""``text.minilm-xcorpus.v2`` / ``.v3``: the text recognizer over the cross-corpus successors' folders.
+"""``text.minilm-xcorpus.v2`` / ``.v3`` / ``.v4``: the text recognizer over the cross-corpus successors' folders.
 
 The same runtime as v1 (``TextOnnxRecognizer``: 28 GoEmotions labels, VAD, word cues); only the
-folder differs (``models/text-minilm-xcorpus-v2`` / ``-v3``, trained by
-``affectlens_recipes/text_xcorpus.py``, ``--recipe v2`` / ``--recipe v3``).
+folder differs (``models/text-minilm-xcorpus-v2`` / ``-v3`` / ``-v4``, trained by
+``affectlens_recipes/text_xcorpus.py``: ``--recipe v2``, ``--recipe v3``, and v4 the weight average
+of two ``--recipe v3`` runs with Ekman weights 0.03 and 0.1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ XCORPUS_DIR = MODELS_DIR / "text-minilm-xcorpus-v2"
 XCORPUS_NAME = "text.minilm-xcorpus.v2"
 XCORPUS_V3_DIR = MODELS_DIR / "text-minilm-xcorpus-v3"
 XCORPUS_V3_NAME = "text.minilm-xcorpus.v3"
+XCORPUS_V4_DIR = MODELS_DIR / "text-minilm-xcorpus-v4"
+XCORPUS_V4_NAME = "text.minilm-xcorpus.v4"
 
 
 def create(**params: Any) -> TextOnnxRecognizer:
@@ -24,3 +27,7 @@ def create(**params: Any) -> TextOnnxRecognizer:
 
 def create_v3(**params: Any) -> TextOnnxRecognizer:
     return TextOnnxRecognizer(**{"model_dir": XCORPUS_V3_DIR, "name": XCORPUS_V3_NAME, **params})
+
+
+def create_v4(**params: Any) -> TextOnnxRecognizer:
+    return TextOnnxRecognizer(**{"model_dir": XCORPUS_V4_DIR, "name": XCORPUS_V4_NAME, **params})
