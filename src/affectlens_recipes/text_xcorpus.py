@@ -369,7 +369,23 @@ def soup(out: Path, sources: list[Path], weights: list[float], step: int, comple
             mixed.setdefault(key, value)
     out.mkdir(parents=True, exist_ok=True)
     torch.save(mixed, out / f"step{step}.pt")
+    _carry_vad_scaling(out, sources)
     print(json.dumps({"soup": [str(p) for p in sources], "weights": weights, "tensors": len(mixed)}))
+
+
+def _carry_vad_scaling(out: Path, sources: list[Path]) -> None:
+    """Copy the runs' ``vad_scaling.json`` (EmoBank train's VAD mean and std) beside the soup.
+
+    ``refit-vad``, ``export`` and ``text_xcorpus_finalize`` read it there; every run of one recipe writes the
+    same file, so runs that disagree are not one recipe's and stop here.
+    """
+    found = [p.parent / "vad_scaling.json" for p in sources if (p.parent / "vad_scaling.json").is_file()]
+    if not found:
+        return
+    scalings = [json.loads(f.read_text()) for f in found]
+    if any(scaling != scalings[0] for scaling in scalings[1:]):
+        raise ValueError(f"the sources' vad_scaling.json differ ({', '.join(map(str, found))}): not one recipe")
+    (out / "vad_scaling.json").write_text(found[0].read_text())
 
 
 def main() -> None:

@@ -44,6 +44,22 @@ def test_a_soup_is_the_weighted_average_of_its_sources(tmp_path: Path) -> None:
         soup(tmp_path / "out", [tmp_path / "a.pt", tmp_path / "b.pt"], [0.5, 0.6], 7, complete=False)
 
 
+def test_a_soup_carries_its_runs_vad_scaling_and_refuses_runs_that_disagree(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from affectlens_recipes.text_xcorpus import soup
+
+    runs = [tmp_path / "run_a", tmp_path / "run_b"]
+    for run in runs:
+        run.mkdir()
+        torch.save({"encoder.x": torch.ones(2)}, run / "step7.pt")
+        (run / "vad_scaling.json").write_text(json.dumps({"mean": [3.0, 3.0, 3.0], "std": [0.3, 0.2, 0.2]}))
+    soup(tmp_path / "out", [run / "step7.pt" for run in runs], [0.5, 0.5], 7, complete=False)
+    assert json.loads((tmp_path / "out" / "vad_scaling.json").read_text())["std"] == [0.3, 0.2, 0.2]
+    (runs[1] / "vad_scaling.json").write_text(json.dumps({"mean": [2.0, 3.0, 3.0], "std": [0.3, 0.2, 0.2]}))
+    with pytest.raises(ValueError, match="differ"):
+        soup(tmp_path / "out2", [run / "step7.pt" for run in runs], [0.5, 0.5], 7, complete=False)
+
+
 def test_a_new_version_gets_its_name_licence_and_training_data(tmp_path: Path) -> None:
     from affectlens_recipes.text_xcorpus_finalize import (
         LICENSE,
