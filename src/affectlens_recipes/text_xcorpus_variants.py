@@ -11,6 +11,10 @@ the **dev** splits through ``TextOnnxRecognizer`` (the users' code path), never 
   512 GoEmotions train texts), the listed layers kept float, + the student (v2's storage);
 * ``static-0+ffn``: as ``static-0`` with every feed-forward down-projection (``output/dense``,
   the MatMul after GELU, whose inputs have the widest range) kept float too;
+* ``static-0+sq``: as ``static-0`` with the feed-forward down-projections smoothed first
+  (``smoothquant``, alpha 0.5, on the same calibration texts), so they are static int8 too: on
+  v4's weights dev cross-fitted GoEmotions 0.5143 vs 0.5149 (``+ffn``) and 0.5058 (plain), 1.1x
+  ``+ffn``'s speed (``benchmarks/text_ab_speed.py``);
 * ``static-0+pct``: activation ranges from the 99.999th percentile instead of min/max;
 * ``+solo`` (after any static variant, e.g. ``static-0+ffn+solo``): without the student, the
   encoder's own VAD head alone (the student is a second, 3-layer encoder: a third of the cost);
@@ -138,6 +142,26 @@ def _static(folded: Path, target: Path, float_layers: list[int], ffn_float: bool
     weight_only_int8(target, target, gather_rows=True)
 
 
+def _ffn_down_products(model_path: Path, float_layers: list[int]) -> list[str]:
+    """The feed-forward down-projections (``layer.k/output/dense``) of the layers not kept float."""
+    from affectlens_recipes.quantize import layer_matmuls
+
+    return [name for name in layer_matmuls(model_path, [k for k in range(6) if k not in float_layers])
+            if "/output/dense/" in name and "/attention/" not in name]
+
+
+def _smoothed(folded: Path, work: Path, float_layers: list[int], data_root: Path | None) -> Path:
+    """``folded`` with its FFN down-projections smoothed (``smoothquant``), on the static calibration texts."""
+    from affectlens_recipes.smoothquant import smooth_matmuls
+    from affectlens_recipes.text_static import _calibration
+
+    target = work / "encoder_float_sq.onnx"
+    feeds = _calibration(MODELS_DIR / V1_FOLDER / "tokenizer.json", data_root)
+    ranges = smooth_matmuls(folded, target, _ffn_down_products(folded, float_layers), feeds)
+    print(json.dumps({"smoothquant_range_reduction": ranges}), flush=True)
+    return target
+
+
 def build(variant: str, w8: Path, work: Path, vad_scaling: dict[str, list[float]], data_root: Path | None) -> Path:
     """The probe folder of one variant (``work/<variant>``), its student blend fitted on EmoBank dev."""
     import onnx
@@ -169,11 +193,12 @@ def build(variant: str, w8: Path, work: Path, vad_scaling: dict[str, list[float]
         main = onnx.load(str(target))
     elif variant.startswith("static-"):
         spec, *flags = variant.removeprefix("static-").split("+")
-        if set(flags) - {"ffn", "pct"}:
-            raise ValueError(f"unknown flags in {variant!r} (static-<layers>[+ffn][+pct])")
+        if set(flags) - {"ffn", "pct", "sq"} or {"ffn", "sq"} <= set(flags):
+            raise ValueError(f"unknown flags in {variant!r} (static-<layers>[+ffn|+sq][+pct])")
         layers = [int(k) for k in spec.split("-") if k]
         target = work / f"encoder_{variant}.onnx"
-        _static(folded, target, layers, "ffn" in flags, data_root, "pct" in flags)
+        source = _smoothed(folded, work, layers, data_root) if "sq" in flags else folded
+        _static(source, target, layers, "ffn" in flags, data_root, "pct" in flags)
         main = onnx.load(str(target))
     else:
         raise ValueError(f"unknown variant {variant!r}")
