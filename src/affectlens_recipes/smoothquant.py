@@ -17,20 +17,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnx
 
 ALPHA = 0.5  # the paper's default migration strength; not tuned here
 
 
-def input_channel_maxima(model_path: Path, inputs: list[str], feeds: Iterable[dict[str, np.ndarray]],
+def input_channel_maxima(model: onnx.ModelProto, inputs: list[str], feeds: Iterable[dict[str, np.ndarray]],
                          mask_input: str = "attention_mask") -> dict[str, np.ndarray]:
     """Per-channel max |value| of each named tensor (last axis) over the real tokens of every feed."""
     import onnx
     import onnxruntime as ort
     from onnx import helper
 
-    probe = onnx.load(str(model_path))
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)  # the tensors become outputs of a copy; ``model`` stays as it is
     for name in inputs:
         probe.graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     options = ort.SessionOptions()
@@ -68,7 +73,7 @@ def smooth_matmuls(source: Path, target: Path, node_names: list[str], feeds: Ite
             raise ValueError(f"{node.name}: not a MatMul with an initializer weight")
         if sum(node.input[1] in other.input for other in graph.node) != 1:
             raise ValueError(f"{node.name}: its weight is shared with another node")
-    maxima = input_channel_maxima(source, [node.input[0] for node in chosen], feeds)
+    maxima = input_channel_maxima(model, [node.input[0] for node in chosen], feeds)
     ranges: dict[str, float] = {}
     for node in chosen:
         x_max = np.clip(maxima[node.input[0]], 1e-5, None)

@@ -9,7 +9,8 @@ scored once.  ``--write`` puts the bagged thresholds into the folder's ``config.
 figures into its ``metrics.json`` (the previous figures kept under ``thresholds_refit.before``);
 ``--compare`` only scores every rule of ``threshold_rules`` on dev, cross-fitted (no test split).
 In-sample dev and the ``metrics.json`` test figures apply the thresholds alone, as ``text_finalize``
-does; the cross-fitted figures and ``macro_f1_as_analyze`` add ``analyze``'s fallback (``decide``).
+does; the cross-fitted figures and ``macro_f1_as_analyze`` add ``analyze``'s fallback
+(``calibration.threshold_decisions``).
 
     python -m affectlens_recipes.text_thresholds --model-dir src/affectlens/models/text-minilm-xcorpus-v3 \
         --data-root ../shared/datasets --write
@@ -48,11 +49,6 @@ SEED = 0
 CROSS_FIT_SPLITS = 10
 
 
-def decide(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """The labels ``analyze`` predicts (``calibration.threshold_decisions``, the recognizers' rule)."""
-    return threshold_decisions(probs, thresholds)
-
-
 def cross_fitted(gold: np.ndarray, probs: np.ndarray, fit: Callable[[np.ndarray, np.ndarray], np.ndarray],
                  splits: int = CROSS_FIT_SPLITS, seed: int = 123) -> list[float]:
     """Macro-F1 (as ``analyze`` decides) of each half of dev scored with thresholds fitted on
@@ -62,8 +58,9 @@ def cross_fitted(gold: np.ndarray, probs: np.ndarray, fit: Callable[[np.ndarray,
     for _ in range(splits):
         order = rng.permutation(len(gold))
         a, b = order[: len(gold) // 2], order[len(gold) // 2:]
-        out.append(float(np.mean([macro_f1_multilabel(gold[te], decide(probs[te], fit(gold[tr], probs[tr])))
-                                  for tr, te in ((a, b), (b, a))])))
+        halves = [macro_f1_multilabel(gold[te], threshold_decisions(probs[te], fit(gold[tr], probs[tr])))
+                  for tr, te in ((a, b), (b, a))]
+        out.append(float(np.mean(halves)))
     return out
 
 
@@ -73,7 +70,7 @@ def split_figures(gold: np.ndarray, probs: np.ndarray, thresholds: np.ndarray) -
         "macro_f1_dev_tuned_thresholds": round(macro_f1_multilabel(gold, alone), 4),
         "micro_f1_dev_tuned_thresholds": round(micro_f1_multilabel(gold, alone), 4),
         "ekman7_macro_f1": round(macro_f1_multilabel(ekman_grouping(gold), ekman_grouping(alone)), 4),
-        "macro_f1_as_analyze": round(macro_f1_multilabel(gold, decide(probs, thresholds)), 4),
+        "macro_f1_as_analyze": round(macro_f1_multilabel(gold, threshold_decisions(probs, thresholds)), 4),
     }
 
 

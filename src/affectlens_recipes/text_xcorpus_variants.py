@@ -132,8 +132,7 @@ def _static(folded: Path, target: Path, float_layers: list[int], ffn_float: bool
 
     exclude = layer_matmuls(folded, float_layers)
     if ffn_float:
-        exclude += [name for name in layer_matmuls(folded, list(range(6))) if "/output/dense/" in name
-                    and "/attention/" not in name and name not in exclude]
+        exclude += _ffn_down_products(folded, float_layers)
     quantize_static(str(folded), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                     op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=exclude,

@@ -13,9 +13,9 @@ from typing import Literal
 
 import numpy as np
 
+from affectlens.metrics import THRESHOLD_GRID as GRID
 from affectlens.metrics import bagged_thresholds, best_thresholds, f1_per_label, macro_f1_multilabel
 
-GRID = np.arange(0.02, 0.96, 0.01)  # best_thresholds' grid
 Rule = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 

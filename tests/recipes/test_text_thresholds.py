@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from tests.tiny_corpora import write_tiny_goemotions
 
+from affectlens.calibration import threshold_decisions as decide
 from affectlens.inputs import TextItem
 from affectlens.recognizers.text_onnx import TextOnnxRecognizer
 from affectlens.testing.tiny_text import make_tiny_text_model
-from affectlens_recipes.text_thresholds import cross_fitted, decide, refit
+from affectlens_recipes.text_thresholds import cross_fitted, refit
 
 
 def test_decide_is_what_analyze_predicts(tmp_path: Path) -> None:
