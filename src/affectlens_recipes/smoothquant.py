@@ -30,6 +30,13 @@ ALPHA = 0.5  # the paper's default migration strength; not tuned here
 def input_channel_maxima(model: onnx.ModelProto, inputs: list[str], feeds: Iterable[dict[str, np.ndarray]],
                          mask_input: str = "attention_mask") -> dict[str, np.ndarray]:
     """Per-channel max |value| of each named tensor (last axis) over the real tokens of every feed."""
+    return {name: np.maximum(-low, high)
+            for name, (low, high) in input_channel_ranges(model, inputs, feeds, mask_input).items()}
+
+
+def input_channel_ranges(model: onnx.ModelProto, inputs: list[str], feeds: Iterable[dict[str, np.ndarray]],
+                         mask_input: str = "attention_mask") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per-channel ``(min, max)`` of each named tensor (last axis) over the real tokens of every feed."""
     import onnx
     import onnxruntime as ort
     from onnx import helper
@@ -41,16 +48,19 @@ def input_channel_maxima(model: onnx.ModelProto, inputs: list[str], feeds: Itera
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # keep the tensors by name
     session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    maxima: dict[str, np.ndarray] = {}
+    ranges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for feed in feeds:
         real = feed[mask_input].astype(bool) if mask_input in feed else None
         for name, value in zip(inputs, session.run(inputs, feed), strict=True):
             rows = value[real] if real is not None and value.shape[: real.ndim] == real.shape else value
-            peak = np.abs(rows.reshape(-1, rows.shape[-1])).max(axis=0)
-            maxima[name] = peak if name not in maxima else np.maximum(maxima[name], peak)
-    if len(maxima) != len(inputs):
+            rows = rows.reshape(-1, rows.shape[-1])
+            low, high = rows.min(axis=0), rows.max(axis=0)
+            if name in ranges:
+                low, high = np.minimum(ranges[name][0], low), np.maximum(ranges[name][1], high)
+            ranges[name] = (low, high)
+    if len(ranges) != len(inputs):
         raise ValueError("no calibration feeds")
-    return maxima
+    return ranges
 
 
 def smooth_matmuls(source: Path, target: Path, node_names: list[str], feeds: Iterable[dict[str, np.ndarray]],
@@ -91,3 +101,99 @@ def smooth_matmuls(source: Path, target: Path, node_names: list[str], feeds: Ite
         ranges[node.name] = round(float(x_max.max() / (x_max / scale).max()), 2)
     onnx.save(model, str(target))
     return ranges
+
+
+def _dequantized(weights: dict[str, onnx.TensorProto], dequantize: onnx.NodeProto) -> np.ndarray:
+    """The float ``(K, N)`` weight a per-column (or per-tensor) ``DequantizeLinear`` of an initializer gives."""
+    from onnx import numpy_helper
+
+    values = numpy_helper.to_array(weights[dequantize.input[0]]).astype(np.float32)
+    scale = numpy_helper.to_array(weights[dequantize.input[1]]).astype(np.float32)
+    zero = (numpy_helper.to_array(weights[dequantize.input[2]]).astype(np.float32)
+            if len(dequantize.input) > 2 and dequantize.input[2] else np.zeros_like(scale))
+    axis = next((attr.i for attr in dequantize.attribute if attr.name == "axis"), 1)
+    if scale.ndim == 1 and axis != 1:
+        raise ValueError(f"{dequantize.name}: per-channel along axis {axis}, expected the output columns (1)")
+    return (values - zero) * scale
+
+
+def smooth_to_static_int8(model: onnx.ModelProto, node_names: list[str], feeds: list[dict[str, np.ndarray]],
+                          alpha: float = ALPHA) -> dict[str, float]:
+    """Give the named float-input products of a QDQ graph static uint8 inputs, smoothed first; in place.
+
+    Each named node is a ``MatMul`` whose input is float and whose weight is ``DequantizeLinear``
+    of an int8 initializer (a product kept out of static quantization, which onnxruntime runs as
+    ``MatMulNBits``: int8 per token, the slowest kernel of the text graph). Products that read the
+    same input (query, key, value) share one smoothing scale ``s`` (from the widest of their
+    weights), so one ``Mul`` by ``1 / s`` serves them; each weight becomes ``s * W`` re-quantized
+    to int8 per output column, and the smoothed input gets a ``QuantizeLinear`` /
+    ``DequantizeLinear`` pair with MinMax range over ``feeds`` (onnxruntime then fuses an int8
+    product). Returns each input's range reduction (max |X| / max |X / s|).
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    nodes = {node.name: node for node in graph.node}
+    producer = {output: node for node in graph.node for output in node.output}
+    weights = {init.name: init for init in graph.initializer}
+    groups: dict[str, list[tuple[onnx.NodeProto, onnx.NodeProto]]] = {}
+    for name in node_names:
+        node = nodes[name]
+        dequantize = producer.get(node.input[1]) if node.op_type == "MatMul" else None
+        if dequantize is None or dequantize.op_type != "DequantizeLinear" or dequantize.input[0] not in weights:
+            raise ValueError(f"{name}: not a MatMul with a dequantized int8 weight")
+        source = producer.get(node.input[0])
+        if source is not None and source.op_type == "DequantizeLinear":
+            raise ValueError(f"{name}: its input is already quantized")
+        if any(dequantize.output[0] in other.input for other in graph.node if other is not node):
+            raise ValueError(f"{name}: its weight is shared with another node")
+        groups.setdefault(node.input[0], []).append((node, dequantize))
+    maxima = input_channel_maxima(model, list(groups), feeds)
+    reduction: dict[str, float] = {}
+    for tensor, members in groups.items():
+        floats = [_dequantized(weights, dequantize) for _, dequantize in members]
+        x_max = np.clip(maxima[tensor], 1e-5, None)
+        w_max = np.clip(np.max([np.abs(w).max(axis=1) for w in floats], axis=0), 1e-5, None)
+        scale = (x_max**alpha / w_max ** (1.0 - alpha)).astype(np.float32)
+        for (_, dequantize), weight in zip(members, floats, strict=True):
+            smoothed = weight * scale[:, None]
+            column_scale = np.clip(np.abs(smoothed).max(axis=0) / 127.0, 1e-12, None).astype(np.float32)
+            int8 = np.clip(np.round(smoothed / column_scale), -127, 127).astype(np.int8)
+            zero = np.zeros(column_scale.shape, dtype=np.int8)
+            names = [f"{dequantize.name}/smoothed_{part}" for part in ("int8", "scale", "zero_point")]
+            graph.initializer.extend(numpy_helper.from_array(array, name)
+                                     for array, name in zip((int8, column_scale, zero), names, strict=True))
+            dequantize.input[:] = names
+            _drop_unused(graph)  # the old int8 weight, once nothing reads it
+        inverse = numpy_helper.from_array((1.0 / scale).astype(np.float32), f"{tensor}/smooth_inverse")
+        graph.initializer.append(inverse)
+        position = min(list(graph.node).index(node) for node, _ in members)
+        graph.node.insert(position, helper.make_node("Mul", [tensor, inverse.name], [f"{tensor}/smoothed"],
+                                                     name=f"{tensor}/smooth"))
+        for node, _ in members:
+            node.input[0] = f"{tensor}/smoothed"
+        reduction[tensor] = round(float(x_max.max() / (x_max / scale).max()), 2)
+    ranges = input_channel_ranges(model, [f"{tensor}/smoothed" for tensor in groups], feeds)
+    for tensor, members in groups.items():
+        smoothed = f"{tensor}/smoothed"
+        low, high = min(float(ranges[smoothed][0].min()), 0.0), max(float(ranges[smoothed][1].max()), 0.0)
+        step = max(high - low, 1e-8) / 255.0
+        zero_point = int(np.clip(round(-low / step), 0, 255))
+        step_init = numpy_helper.from_array(np.array(step, dtype=np.float32), f"{smoothed}/scale")
+        zero_init = numpy_helper.from_array(np.array(zero_point, dtype=np.uint8), f"{smoothed}/zero_point")
+        graph.initializer.extend([step_init, zero_init])
+        position = min(list(graph.node).index(node) for node, _ in members)
+        graph.node.insert(position, helper.make_node("QuantizeLinear", [smoothed, step_init.name, zero_init.name],
+                                                     [f"{smoothed}/uint8"], name=f"{smoothed}/quantize"))
+        graph.node.insert(position + 1, helper.make_node("DequantizeLinear",
+                                                         [f"{smoothed}/uint8", step_init.name, zero_init.name],
+                                                         [f"{smoothed}/static"], name=f"{smoothed}/dequantize"))
+        for node, _ in members:
+            node.input[0] = f"{smoothed}/static"
+    return reduction
+
+
+def _drop_unused(graph: onnx.GraphProto) -> None:
+    read = {name for node in graph.node for name in node.input}
+    for init in [init for init in graph.initializer if init.name not in read]:
+        graph.initializer.remove(init)

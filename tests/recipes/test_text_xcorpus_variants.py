@@ -85,3 +85,20 @@ def test_a_new_version_gets_its_name_licence_and_training_data(tmp_path: Path) -
     rename(tmp_path, "v9")  # a version without its own entry states v2's
     config = json.loads((tmp_path / "config.json").read_text())
     assert (config["license"], config["training_data"]) == (LICENSE, TRAINING_DATA)
+
+
+@pytest.mark.parametrize("variant, message", [
+    ("static-0+ffn+solo+student8", "unknown flags"),  # +solo must come last
+    ("static-0+ffn+student8+solo", "which \\+solo leaves out"),
+    ("static-0+ffn+students", "unknown flags"),
+    ("static-0+ffn+sq", "unknown flags"),
+])
+def test_storage_flags_that_cannot_be_built_are_refused_before_any_work(tmp_path: Path, variant: str,
+                                                                        message: str) -> None:
+    from affectlens_recipes.text_xcorpus_variants import build
+
+    w8 = tmp_path / "model_w8.onnx"
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "encoder_float.onnx").write_bytes(b"")  # present: the fold step is skipped
+    with pytest.raises(ValueError, match=message):
+        build(variant, w8, tmp_path / "work", {"mean": [3.0] * 3, "std": [1.0] * 3}, None)
