@@ -164,7 +164,6 @@ def smooth_to_static_int8(model: onnx.ModelProto, node_names: list[str], feeds: 
             graph.initializer.extend(numpy_helper.from_array(array, name)
                                      for array, name in zip((int8, column_scale, zero), names, strict=True))
             dequantize.input[:] = names
-            _drop_unused(graph)  # the old int8 weight, once nothing reads it
         inverse = numpy_helper.from_array((1.0 / scale).astype(np.float32), f"{tensor}/smooth_inverse")
         graph.initializer.append(inverse)
         position = min(list(graph.node).index(node) for node, _ in members)
@@ -173,6 +172,7 @@ def smooth_to_static_int8(model: onnx.ModelProto, node_names: list[str], feeds: 
         for node, _ in members:
             node.input[0] = f"{tensor}/smoothed"
         reduction[tensor] = round(float(x_max.max() / (x_max / scale).max()), 2)
+    _drop_unused(graph)  # the replaced int8 weights
     ranges = input_channel_ranges(model, [f"{tensor}/smoothed" for tensor in groups], feeds)
     for tensor, members in groups.items():
         smoothed = f"{tensor}/smoothed"
@@ -194,6 +194,7 @@ def smooth_to_static_int8(model: onnx.ModelProto, node_names: list[str], feeds: 
 
 
 def _drop_unused(graph: onnx.GraphProto) -> None:
+    """Remove the initializers that no node reads."""
     read = {name for node in graph.node for name in node.input}
     for init in [init for init in graph.initializer if init.name not in read]:
         graph.initializer.remove(init)
