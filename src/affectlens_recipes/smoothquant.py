@@ -117,6 +117,19 @@ def _dequantized(weights: dict[str, onnx.TensorProto], dequantize: onnx.NodeProt
     return (values - zero) * scale
 
 
+def float_input_products(model: onnx.ModelProto, prefix: str = "") -> list[str]:
+    """The ``MatMul`` nodes (names starting with ``prefix``) that read a float input and a dequantized int8
+    weight: what a QDQ graph left out of static quantization (``smooth_to_static_int8``'s candidates)."""
+    producer = {output: node for node in model.graph.node for output in node.output}
+
+    def op_of(name: str) -> str | None:
+        return producer[name].op_type if name in producer else None
+
+    return [node.name for node in model.graph.node
+            if node.op_type == "MatMul" and node.name.startswith(prefix)
+            and op_of(node.input[1]) == "DequantizeLinear" and op_of(node.input[0]) != "DequantizeLinear"]
+
+
 def smooth_to_static_int8(model: onnx.ModelProto, node_names: list[str], feeds: list[dict[str, np.ndarray]],
                           alpha: float = ALPHA) -> dict[str, float]:
     """Give the named float-input products of a QDQ graph static uint8 inputs, smoothed first; in place.
@@ -173,6 +186,7 @@ def smooth_to_static_int8(model: onnx.ModelProto, node_names: list[str], feeds: 
             node.input[0] = f"{tensor}/smoothed"
         reduction[tensor] = round(float(x_max.max() / (x_max / scale).max()), 2)
     _drop_unused(graph)  # the replaced int8 weights
+    # a second pass: each smoothed input's range as the re-quantized upstream products now make it
     ranges = input_channel_ranges(model, [f"{tensor}/smoothed" for tensor in groups], feeds)
     for tensor, members in groups.items():
         smoothed = f"{tensor}/smoothed"

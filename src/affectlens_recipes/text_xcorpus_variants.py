@@ -167,21 +167,13 @@ def _smoothed(folded: Path, work: Path, float_layers: list[int], data_root: Path
 
 def _student_static(merged: Any, data_root: Path | None) -> dict[str, float]:
     """The student's float layer-0 products made static int8 after SmoothQuant (``+student8``), in place."""
-    from affectlens_recipes.smoothquant import smooth_to_static_int8
+    from affectlens_recipes.smoothquant import float_input_products, smooth_to_static_int8
     from affectlens_recipes.text_static import STUDENT_PREFIX, _calibration
 
-    producer = {output: node for node in merged.graph.node for output in node.output}
-
-    def float_input(node: Any) -> bool:
-        source = producer.get(node.input[0])
-        return source is None or source.op_type != "DequantizeLinear"
-
-    products = [node.name for node in merged.graph.node
-                if node.op_type == "MatMul" and node.name.startswith(f"{STUDENT_PREFIX}/encoder/encoder/layer.0/")
-                and getattr(producer.get(node.input[1]), "op_type", None) == "DequantizeLinear" and float_input(node)]
+    products = float_input_products(merged, f"{STUDENT_PREFIX}/encoder/encoder/layer.0/")
     if not products:
         raise ValueError("the merged graph's student has no float-input layer-0 products")
-    feeds = list(_calibration(MODELS_DIR / V1_FOLDER / "tokenizer.json", data_root))
+    feeds = list(_calibration(MODELS_DIR / V1_FOLDER / "tokenizer.json", data_root))  # read twice
     return smooth_to_static_int8(merged, products, feeds)
 
 

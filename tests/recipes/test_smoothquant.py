@@ -104,3 +104,13 @@ def test_static_int8_refuses_what_it_cannot_rewrite() -> None:
     smooth_to_static_int8(model, ["product0"], feeds)
     with pytest.raises(ValueError, match="already quantized"):
         smooth_to_static_int8(model, ["product0"], feeds)
+
+
+def test_the_candidates_are_the_float_input_products_with_int8_weights() -> None:
+    from affectlens_recipes.smoothquant import float_input_products, smooth_to_static_int8
+
+    model = _int8_products_graph([np.ones((4, 3), dtype=np.float32), np.ones((4, 2), dtype=np.float32)])
+    assert float_input_products(model) == ["product0", "product1"]
+    assert float_input_products(model, prefix="product1") == ["product1"]
+    smooth_to_static_int8(model, ["product0", "product1"], [{"x": np.ones((2, 4), dtype=np.float32)}])
+    assert float_input_products(model) == []  # static now
