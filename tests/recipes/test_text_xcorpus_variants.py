@@ -92,6 +92,8 @@ def test_a_new_version_gets_its_name_licence_and_training_data(tmp_path: Path) -
     ("static-0+ffn+student8+solo", "which \\+solo leaves out"),
     ("static-0+ffn+students", "unknown flags"),
     ("static-0+ffn+sq", "unknown flags"),
+    ("static-0+ffn8", "\\+ffn8 quantizes what \\+ffn keeps float"),  # nothing float to quantize
+    ("static-0+ffn+ffn8+solo", "\\+ffn8 quantizes what \\+ffn keeps float"),
 ])
 def test_storage_flags_that_cannot_be_built_are_refused_before_any_work(tmp_path: Path, variant: str,
                                                                         message: str) -> None:

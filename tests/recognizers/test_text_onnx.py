@@ -87,6 +87,23 @@ def test_bad_items_give_empty_results_in_order(tiny_model_dir: Path) -> None:
     assert results[4].segments[0].labels[0] == "surprise"
 
 
+def test_results_keep_the_input_order_though_made_as_batches_finish(tiny_model_dir: Path) -> None:
+    rec = TextOnnxRecognizer(tiny_model_dir, max_tokens=8, batch_size=2)
+    texts = ["I am so happy today", "wow", "", " ".join(["the day was"] * 10) + " and I am furious", "I am sad", "ok"]
+    together = rec.analyze(texts)
+    alone = [rec.analyze([text])[0] for text in texts]
+    assert [len(r.segments) for r in together] == [1, 1, 0, 7, 1, 1]  # the long one: a document + 6 windows
+    for got, expected in zip(together, alone, strict=True):
+        assert [s.labels for s in got.segments] == [s.labels for s in expected.segments]
+        for a, b in zip(got.segments, expected.segments, strict=True):
+            assert a.scores == pytest.approx(b.scores, abs=1e-5)
+    # the stream: every text that fits one window once, shortest batches first; the others named in too_long
+    too_long: list[int] = []
+    seen = [t for t, _ in rec._infer_stream([t for t in texts if t], too_long=too_long)]
+    assert sorted(seen) == [0, 1, 3, 4] and too_long == [2]
+    assert seen.index(1) < seen.index(0)  # "wow" is in the first batch
+
+
 def test_hash_mismatch_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
     for name in ("model.onnx", "tokenizer.json", "config.json"):
         (tmp_path / name).write_bytes((tiny_model_dir / name).read_bytes())

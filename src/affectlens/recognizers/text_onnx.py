@@ -45,7 +45,7 @@ label loses when a word is deleted, the model re-run once per word (``explain/te
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,9 @@ from affectlens.recognizers.text_encoder import TextEncoder, TurnPass, feature_b
 from affectlens.recognizers.text_model_config import ModelFilesMissing as ModelFilesMissing  # re-exported
 from affectlens.recognizers.text_model_config import ModelIntegrityError as ModelIntegrityError
 from affectlens.types import VAD, EmotionResult, Modality, Provenance, Segment, StreamedResult
+
+#: what the graph gives one text: (logits [L], vad [3], [((encoding, first, last), token_logits [T, L])])
+TextOutput = tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "text-minilm-goemotions-v1"
 DEFAULT_NAME = "text.minilm-goemotions.v1"
@@ -148,13 +151,25 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         # texts longer than one window become sentence windows + a document aggregate
         documents = {i for i, item in enumerate(items) if item is not None and self.is_long_text(item.text)}
         valid = [i for i, item in enumerate(items) if item is not None and i not in documents]
-        texts = [items[i].text for i in valid]  # type: ignore[union-attr]
+        valid_items = [item for item in (items[i] for i in valid) if item is not None]  # all of them
+        texts = [item.text for item in valid_items]
         too_long: list[int] = []
-        outputs = self._infer(texts, too_long=too_long) if texts else []
+        built: dict[int, EmotionResult] = {}
+        if texts and self.cues == "occlusion":
+            outputs = self._infer(texts, too_long=too_long)
+            skipped = set(too_long)
+            for t, (output, drops) in enumerate(zip(outputs, self._occlusion(texts, outputs), strict=True)):
+                if t not in skipped:
+                    item = valid_items[t]
+                    built[valid[t]] = _warn_if_not_english(self._to_result(item, *output, drops=drops), item)
+        elif texts:
+            # each text's result is made as soon as its batch is back, while the next batches run:
+            # the Python of results and cues no longer waits for the last batch on an idle core
+            # (2 cores, GoEmotions test, full path: 1.03x, docs/training.md, "v4's speed, session 15")
+            for t, output in self._infer_stream(texts, too_long=too_long):
+                built[valid[t]] = _warn_if_not_english(self._to_result(valid_items[t], *output), valid_items[t])
         documents.update(valid[k] for k in too_long)
-        drops = self._occlusion(texts, outputs) if self.cues == "occlusion" else [None] * len(texts)
         results: list[EmotionResult] = []
-        by_index = dict(zip(valid, zip(outputs, drops, strict=True), strict=True))
         for i, maybe in enumerate(items):
             if maybe is None:
                 source = getattr(batch[i], "source", None)
@@ -162,11 +177,10 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
             elif i in documents:
                 from affectlens.recognizers.text_windows import analyze_document
 
-                results.append(analyze_document(self, maybe))
+                results.append(_warn_if_not_english(analyze_document(self, maybe), maybe))
             else:
-                output, text_drops = by_index[i]
-                results.append(self._to_result(maybe, *output, drops=text_drops))
-        return [_warn_if_not_english(r, item) for r, item in zip(results, items, strict=True)]
+                results.append(built[i])
+        return results
 
     @staticmethod
     def is_long_text(text: str) -> bool:
@@ -214,8 +228,7 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         return drops
 
     def _infer(self, texts: list[str], first_windows: dict[int, tuple[np.ndarray, np.ndarray | None]] | None = None,
-               too_long: list[int] | None = None,
-               ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]]:
+               too_long: list[int] | None = None) -> list[TextOutput]:
         """Per text: (logits [L], vad [3], [(encoding window, token_logits [T, L])]).
 
         With ``first_windows`` (a dict), also stores there, under each text's index and from
@@ -224,6 +237,21 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         With ``too_long`` (a list), texts longer than one window are not run: their indices
         are appended there and their entries are empty placeholders (``analyze`` reads them
         as sentence windows instead).
+        """
+        out: list[TextOutput | None] = [None] * len(texts)
+        for t, output in self._infer_stream(texts, first_windows, too_long):
+            out[t] = output
+        n_labels = len(self.config.labels)
+        return [(np.zeros(n_labels, dtype=np.float32), np.zeros(3, dtype=np.float32), []) if o is None else o
+                for o in out]
+
+    def _infer_stream(self, texts: list[str],
+                      first_windows: dict[int, tuple[np.ndarray, np.ndarray | None]] | None = None,
+                      too_long: list[int] | None = None) -> Iterator[tuple[int, TextOutput]]:
+        """``(text index, _infer's entry)`` per text as soon as its last window's batch is back.
+
+        Texts come in the order their batches finish (shortest first), not in ``texts`` order;
+        texts put in ``too_long`` are not yielded (``too_long`` is complete once this is exhausted).
         """
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         token_ids = [enc.ids for enc in encodings]  # ``Encoding.ids`` builds a new list per access
@@ -254,9 +282,14 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         batches = (padded_batch([[cls_id, *token_ids[windows[w][0]][windows[w][1] : windows[w][2]], sep_id]
                                  for w in chunk]) for chunk in chunks)
         extra = ["embedding", "hidden_layer3"] if first_windows is not None else []
+        per_text: dict[int, list[int]] = {}
+        for w, (t, _, _) in enumerate(windows):
+            per_text.setdefault(t, []).append(w)
+        waiting = {t: len(ws) for t, ws in per_text.items()}
         runs = self._run_batches(["logits", "vad", "token_logits", *extra], batches)
         for chunk, (mask, (logits, vad, token_logits, *hidden)) in zip(chunks, runs, strict=True):
             block = feature_block(logits, hidden[0], hidden[1], mask) if hidden else None
+            done: list[int] = []
             for row, w in enumerate(chunk):
                 t, s, e = windows[w]
                 if block is not None and first_windows is not None and s == 0:
@@ -265,26 +298,21 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
                 win_logits[w] = logits[row]
                 win_vad[w] = vad[row]
                 win_tokens[w] = token_logits[row, : (e - s) + 2]  # [CLS] + pieces + [SEP]
-        out: list[tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]] = []
-        per_text: dict[int, list[int]] = {}
-        for w, (t, _, _) in enumerate(windows):
-            per_text.setdefault(t, []).append(w)
-        for t, enc in enumerate(encodings):
-            if t not in per_text:  # left out for sentence windows (``too_long``)
-                out.append((np.zeros(n_labels, dtype=np.float32), np.zeros(3, dtype=np.float32), []))
-                continue
-            ws = per_text[t]
-            weights = np.asarray([max(1, windows[w][2] - windows[w][1]) for w in ws], dtype=np.float32)
-            weights /= weights.sum()
-            # An emotion voiced in any window is present in the text (max); the text is
-            # neutral only if every window is (min); VAD is a length-weighted mean.
-            logits_t = win_logits[ws].max(0)
-            if self._neutral_index is not None:
-                logits_t[self._neutral_index] = win_logits[ws, self._neutral_index].min()
-            vad_t = (win_vad[ws] * weights[:, None]).sum(0)
-            spans = [((enc, windows[w][1], windows[w][2]), win_tokens[w]) for w in ws]
-            out.append((logits_t, vad_t, spans))
-        return out
+                waiting[t] -= 1
+                if not waiting[t]:
+                    done.append(t)
+            for t in done:
+                ws = per_text[t]
+                weights = np.asarray([max(1, windows[w][2] - windows[w][1]) for w in ws], dtype=np.float32)
+                weights /= weights.sum()
+                # An emotion voiced in any window is present in the text (max); the text is
+                # neutral only if every window is (min); VAD is a length-weighted mean.
+                logits_t = win_logits[ws].max(0)
+                if self._neutral_index is not None:
+                    logits_t[self._neutral_index] = win_logits[ws, self._neutral_index].min()
+                vad_t = (win_vad[ws] * weights[:, None]).sum(0)
+                spans = [((encodings[t], windows[w][1], windows[w][2]), win_tokens[w]) for w in ws]
+                yield t, (logits_t, vad_t, spans)
 
     # -- the encoder's features with the recognizer's results (``text_encoder`` has the rest) ------
     def analyze_with_turn_features(self, texts: Sequence[str]) -> TurnPass:
