@@ -159,7 +159,12 @@ def _ffn_down_products(model_path: Path, float_layers: list[int]) -> list[str]:
     from affectlens_recipes.quantize import layer_matmuls
 
     return [name for name in layer_matmuls(model_path, [k for k in range(6) if k not in float_layers])
-            if "/output/dense/" in name and "/attention/" not in name]
+            if _is_ffn_down(name)]
+
+
+def _is_ffn_down(node_name: str) -> bool:
+    """A feed-forward down-projection (``layer.k/output/dense``, not the attention's ``output/dense``)."""
+    return "/output/dense/" in node_name and "/attention/" not in node_name
 
 
 def _smoothed(folded: Path, work: Path, float_layers: list[int], data_root: Path | None) -> Path:
@@ -176,27 +181,31 @@ def _smoothed(folded: Path, work: Path, float_layers: list[int], data_root: Path
 
 def _student_static(merged: Any, data_root: Path | None) -> dict[str, float]:
     """The student's float layer-0 products made static int8 after SmoothQuant (``+student8``), in place."""
-    from affectlens_recipes.smoothquant import float_input_products, smooth_to_static_int8
-    from affectlens_recipes.text_static import STUDENT_PREFIX, _calibration
+    from affectlens_recipes.smoothquant import float_input_products
+    from affectlens_recipes.text_static import STUDENT_PREFIX
 
     products = float_input_products(merged, f"{STUDENT_PREFIX}/encoder/encoder/layer.0/")
-    if not products:
-        raise ValueError("the merged graph's student has no float-input layer-0 products")
-    feeds = list(_calibration(MODELS_DIR / V1_FOLDER / "tokenizer.json", data_root))  # read twice
-    return smooth_to_static_int8(merged, products, feeds)
+    return _smoothed_static(merged, products, "the student's layer-0 products", data_root)
 
 
 def _ffn_static(merged: Any, data_root: Path | None) -> dict[str, float]:
     """The encoder's float feed-forward down-projections made static int8 after SmoothQuant (``+ffn8``), in place."""
-    from affectlens_recipes.smoothquant import float_input_products, smooth_to_static_int8
+    from affectlens_recipes.smoothquant import float_input_products
+
+    products = [name for name in float_input_products(merged, "/encoder/encoder/layer.") if _is_ffn_down(name)]
+    return _smoothed_static(merged, products, "feed-forward down-projections", data_root, FFN8_ALPHA)
+
+
+def _smoothed_static(merged: Any, products: list[str], what: str, data_root: Path | None,
+                     alpha: float | None = None) -> dict[str, float]:
+    """``smooth_to_static_int8`` of ``products`` on the static calibration texts (alpha: its default if None)."""
+    from affectlens_recipes.smoothquant import ALPHA, smooth_to_static_int8
     from affectlens_recipes.text_static import _calibration
 
-    products = [name for name in float_input_products(merged, "/encoder/encoder/layer.")
-                if "/output/dense/" in name and "/attention/" not in name]
     if not products:
-        raise ValueError("the merged graph has no float-input feed-forward down-projections")
+        raise ValueError(f"the merged graph has no float-input {what}")
     feeds = list(_calibration(MODELS_DIR / V1_FOLDER / "tokenizer.json", data_root))  # read twice
-    return smooth_to_static_int8(merged, products, feeds, alpha=FFN8_ALPHA)
+    return smooth_to_static_int8(merged, products, feeds, ALPHA if alpha is None else alpha)
 
 
 def build(variant: str, w8: Path, work: Path, vad_scaling: dict[str, list[float]], data_root: Path | None) -> Path:

@@ -151,7 +151,7 @@ class TextOnnxRecognizer(RecognizerParams, TextEncoder):
         # texts longer than one window become sentence windows + a document aggregate
         documents = {i for i, item in enumerate(items) if item is not None and self.is_long_text(item.text)}
         valid = [i for i, item in enumerate(items) if item is not None and i not in documents]
-        valid_items = [item for item in (items[i] for i in valid) if item is not None]  # all of them
+        valid_items = [item for item in (items[i] for i in valid) if item is not None]  # (valid has no None)
         texts = [item.text for item in valid_items]
         too_long: list[int] = []
         built: dict[int, EmotionResult] = {}
