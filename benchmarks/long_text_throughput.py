@@ -1,6 +1,9 @@
 """Throughput and peak memory of the shipped text recognizer on one long document.
 
-Usage: python benchmarks/long_text_throughput.py [--mb 5] [--threads 2] [--baseline 1024]
+Usage: python benchmarks/long_text_throughput.py [--mb 5] [--threads 2] [--baseline 1024] [--model NAME]
+
+The model: the default text model, as ``affectlens analyze`` picks it, or ``--model`` (until
+session 15 it was v1's folder, whatever the default).
 
 The document: GoEmotions test comments (each closed with a full stop when it has no end
 punctuation) joined with spaces until it has ``--mb`` million characters; the shipped
@@ -57,12 +60,15 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=5.0, help="document size in millions of characters")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--baseline", type=int, default=1024, help="short texts for the normal throughput")
+    parser.add_argument("--model", default=None, help="a registered text model (default: the default text model)")
     args = parser.parse_args()
 
-    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.registry import default_for, get_spec
+    from affectlens.types import Modality
 
     comments, source = _comments()
-    rec = TextOnnxRecognizer(threads=args.threads)
+    spec = get_spec(args.model) if args.model is not None else default_for(Modality.TEXT)
+    rec = spec.build(threads=args.threads)
     rec.load()
     rec.analyze(comments[:64])  # warm-up
     rss_loaded = _peak_rss_mb()
@@ -79,7 +85,7 @@ def main() -> None:
     mean_chars = sum(len(t) for t in short) / len(short)
     aggregate = result.segments[0]
     report = {
-        "source": source, "threads": args.threads, "cpu_count": len(os.sched_getaffinity(0)),
+        "model": spec.name, "source": source, "threads": args.threads, "cpu_count": len(os.sched_getaffinity(0)),
         "load_average_1m": round(os.getloadavg()[0], 1),
         "baseline_texts": len(short), "baseline_mean_chars": round(mean_chars, 1),
         "baseline_texts_per_s": round(len(short) / short_s, 1),

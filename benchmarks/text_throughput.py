@@ -1,6 +1,11 @@
 """Throughput, latency and peak memory of the shipped text recognizer on 2 CPU cores.
 
-Usage: python benchmarks/text_throughput.py [--n 5427] [--batch-size 32] [--threads 2] [--model-dir DIR]
+Usage: python benchmarks/text_throughput.py [--n 5427] [--batch-size 32] [--threads 2] [--model NAME | --model-dir DIR]
+
+The model: the default text model, as ``affectlens analyze`` picks it (``registry.default_for``),
+unless ``--model`` names a registered one or ``--model-dir`` a text model folder; the report
+names it.  (Until session 15 the default was v1's folder, the recognizer class's own default,
+not the default model: earlier figures of the default model were taken with ``--model-dir``.)
 
 Texts: the GoEmotions test split when ../shared/datasets is present (GoEmotions-length
 Reddit comments), else the shipped examples repeated.  Measures the full public path,
@@ -48,14 +53,25 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--chunk", type=int, default=1024, help="texts handed to analyze() at once")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--model-dir", type=Path, default=None, help="a model folder other than the shipped one")
+    parser.add_argument("--model", default=None, help="a registered text model (default: the default text model)")
+    parser.add_argument("--model-dir", type=Path, default=None, help="a text model folder instead")
     args = parser.parse_args()
 
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.registry import default_for, get_spec
     from affectlens.runtime_threads import current_layout
+    from affectlens.types import Modality
 
     texts, source = _texts(args.n)
-    rec = TextOnnxRecognizer(args.model_dir, batch_size=args.batch_size, threads=args.threads)
+    if args.model_dir is not None:
+        if args.model is not None:
+            parser.error("--model and --model-dir: pass one")
+        rec = TextOnnxRecognizer(args.model_dir, batch_size=args.batch_size, threads=args.threads)
+        model = str(args.model_dir)
+    else:
+        spec = get_spec(args.model) if args.model is not None else default_for(Modality.TEXT)
+        rec = spec.build(batch_size=args.batch_size, threads=args.threads)
+        model = spec.name
     t0 = time.perf_counter()
     rec.load()
     load_s = time.perf_counter() - t0
@@ -76,7 +92,8 @@ def main() -> None:
                     "--format", "json"], check=True, capture_output=True, env=env)
     cold_s = time.perf_counter() - t0
     report = {
-        "texts": len(texts), "source": source, "batch_size": args.batch_size, "threads": args.threads,
+        "model": model, "texts": len(texts), "source": source, "batch_size": args.batch_size,
+        "threads": args.threads,
         "spinning": current_layout(threads=args.threads).spinning,
         "texts_per_s": round(len(texts) / seconds, 1),
         "single_text_latency_ms_p50": round(1000 * single[len(single) // 2], 1),

@@ -74,11 +74,12 @@ def _texts() -> list[str]:
 
 
 def worker(start_at: float, seconds: float) -> None:
-    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.registry import default_for
     from affectlens.runtime_threads import current_layout
+    from affectlens.types import Modality
 
     texts = _texts()
-    rec = TextOnnxRecognizer()
+    rec = default_for(Modality.TEXT).build()  # the default text model, as `affectlens analyze` picks it
     rec.load()
     rec.analyze(texts[:64])  # warm-up
     time.sleep(max(0.0, start_at - time.time()))
