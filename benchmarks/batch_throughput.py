@@ -88,10 +88,12 @@ def model_rate(args: argparse.Namespace, texts_path: Path) -> dict[str, float]:
     import pyarrow.parquet as pq
 
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.registry import get_spec
 
     texts = pq.read_table(texts_path).column("text").to_pylist()
+    # the model that `affectlens batch` runs below: --model-dir's folder, else --model
     rec = TextOnnxRecognizer(args.model_dir, threads=args.threads) if args.model_dir else \
-        TextOnnxRecognizer(threads=args.threads)
+        get_spec(args.model).build(threads=args.threads)
     rec.load()
     rec.analyze(texts[:64])
     started = time.perf_counter()

@@ -1,6 +1,10 @@
 """Faithfulness of the text model's word cues (deletion test).
 
 Usage: python benchmarks/text_explanations.py [--n 1000] [--k 1 2] [--cues decomposition|occlusion]
+                                                [--model NAME]
+
+The model: the default text model, as ``affectlens analyze`` picks it, or ``--model`` (until
+session 15 it was always v1's folder, the recognizer class's own default).
 
 For texts of the GoEmotions test split (or the shipped examples) whose top predicted
 label is not neutral: delete the k words the explanation ranks highest for that label,
@@ -30,13 +34,15 @@ def main() -> None:
     parser.add_argument("--k", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cues", choices=["decomposition", "occlusion"], default="decomposition")
+    parser.add_argument("--model", default=None, help="a registered text model (default: the default text model)")
     args = parser.parse_args()
 
     from pathlib import Path
 
     from affectlens.bench.datasets import DatasetMissing, load_goemotions
     from affectlens.explain.text import delete_words, word_spans
-    from affectlens.recognizers.text_onnx import TextOnnxRecognizer
+    from affectlens.registry import default_for, get_spec
+    from affectlens.types import Modality
 
     rng = random.Random(args.seed)
     try:
@@ -46,12 +52,13 @@ def main() -> None:
         examples = Path(__file__).resolve().parents[1] / "src/affectlens/examples/sentences.txt"
         texts = [t for t in examples.read_text(encoding="utf-8").splitlines() if t.strip()][: args.n]
         source = "shipped example sentences (GoEmotions not found)"
-    rec = TextOnnxRecognizer(n_cues=max(args.k), cues=args.cues)
+    spec = get_spec(args.model) if args.model is not None else default_for(Modality.TEXT)
+    rec = spec.build(n_cues=max(args.k), cues=args.cues)
     started = time.perf_counter()
     results = rec.analyze(texts)
     seconds = time.perf_counter() - started
     rec.cues = "decomposition"  # the deleted variants are only re-scored
-    report: dict[str, object] = {"texts": source, "texts_considered": len(texts), "seed": args.seed,
+    report: dict[str, object] = {"model": spec.name, "texts": source, "texts_considered": len(texts), "seed": args.seed,
                                  "cues": args.cues, "texts_per_s_with_cues": round(len(texts) / seconds, 1)}
     for k in args.k:
         cue_variants: list[str] = []
