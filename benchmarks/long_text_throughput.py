@@ -63,11 +63,11 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a registered text model (default: the default text model)")
     args = parser.parse_args()
 
-    from affectlens.registry import default_for, get_spec
+    from affectlens.registry import spec_or_default
     from affectlens.types import Modality
 
     comments, source = _comments()
-    spec = get_spec(args.model) if args.model is not None else default_for(Modality.TEXT)
+    spec = spec_or_default(args.model, Modality.TEXT)
     rec = spec.build(threads=args.threads)
     rec.load()
     rec.analyze(comments[:64])  # warm-up

@@ -41,7 +41,7 @@ def main() -> None:
 
     from affectlens.bench.datasets import DatasetMissing, load_goemotions
     from affectlens.explain.text import delete_words, word_spans
-    from affectlens.registry import default_for, get_spec
+    from affectlens.registry import spec_or_default
     from affectlens.types import Modality
 
     rng = random.Random(args.seed)
@@ -52,7 +52,7 @@ def main() -> None:
         examples = Path(__file__).resolve().parents[1] / "src/affectlens/examples/sentences.txt"
         texts = [t for t in examples.read_text(encoding="utf-8").splitlines() if t.strip()][: args.n]
         source = "shipped example sentences (GoEmotions not found)"
-    spec = get_spec(args.model) if args.model is not None else default_for(Modality.TEXT)
+    spec = spec_or_default(args.model, Modality.TEXT)
     rec = spec.build(n_cues=max(args.k), cues=args.cues)
     started = time.perf_counter()
     results = rec.analyze(texts)

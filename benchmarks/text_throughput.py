@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from affectlens.recognizers.text_onnx import TextOnnxRecognizer
-    from affectlens.registry import default_for, get_spec
+    from affectlens.registry import spec_or_default
     from affectlens.runtime_threads import current_layout
     from affectlens.types import Modality
 
@@ -69,7 +69,7 @@ def main() -> None:
         rec = TextOnnxRecognizer(args.model_dir, batch_size=args.batch_size, threads=args.threads)
         model = str(args.model_dir)
     else:
-        spec = get_spec(args.model) if args.model is not None else default_for(Modality.TEXT)
+        spec = spec_or_default(args.model, Modality.TEXT)
         rec = spec.build(batch_size=args.batch_size, threads=args.threads)
         model = spec.name
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 
 from affectlens.protocols import Recognizer
-from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec
+from affectlens.registry import RecognizerSpec, UnknownRecognizer, available, default_for, get_spec, spec_or_default
 from affectlens.types import Modality
 
 
@@ -136,7 +136,7 @@ def text_model_with_cues(model: str | Recognizer | Sequence[str | Recognizer] | 
             return model.with_params(cues=cues)  # type: ignore[no-any-return]
         except TypeError as err:  # UnknownParameter: the model takes no ``cues``
             raise UnsupportedOption(f"--cues {cues}: {type(model).__name__} has no such option") from err
-    spec = get_spec(model) if model else default_for(Modality.TEXT)
+    spec = spec_or_default(model, Modality.TEXT)
     if spec.modality is not Modality.TEXT:
         raise UnsupportedOption(f"--cues is for text models; {spec.name} reads {spec.modality.value}")
     try:

@@ -96,6 +96,11 @@ def default_for(modality: Modality) -> RecognizerSpec:
     return max(usable, key=lambda s: s.preference)
 
 
+def spec_or_default(name: str | None, modality: Modality) -> RecognizerSpec:
+    """The spec registered as ``name``; ``modality``'s default (``default_for``) when no name is given."""
+    return get_spec(name) if name else default_for(modality)
+
+
 def load_recognizer(name: str, **params: Any) -> Recognizer:
     """Build the recognizer registered as ``name`` (weights load lazily on first use)."""
     return get_spec(name).build(**params)

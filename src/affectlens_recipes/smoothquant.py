@@ -88,8 +88,7 @@ def smooth_matmuls(source: Path, target: Path, node_names: list[str], feeds: Ite
     for node in chosen:
         x_max = np.clip(maxima[node.input[0]], 1e-5, None)
         weight = numpy_helper.to_array(weights[node.input[1]]).astype(np.float32)
-        w_max = np.clip(np.abs(weight).max(axis=1), 1e-5, None)
-        scale = (x_max**alpha / w_max ** (1.0 - alpha)).astype(np.float32)
+        scale = _smoothing_scale(x_max, np.abs(weight).max(axis=1), alpha)
         weights[node.input[1]].CopyFrom(numpy_helper.from_array(weight * scale[:, None], node.input[1]))
         inverse = numpy_helper.from_array((1.0 / scale).astype(np.float32), f"{node.name}/smooth_inverse")
         graph.initializer.append(inverse)
@@ -101,6 +100,11 @@ def smooth_matmuls(source: Path, target: Path, node_names: list[str], feeds: Ite
         ranges[node.name] = round(float(x_max.max() / (x_max / scale).max()), 2)
     onnx.save(model, str(target))
     return ranges
+
+
+def _smoothing_scale(x_max: np.ndarray, w_max: np.ndarray, alpha: float) -> np.ndarray:
+    """SmoothQuant's ``s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)`` per input channel (``x_max`` already clipped)."""
+    return (x_max**alpha / np.clip(w_max, 1e-5, None) ** (1.0 - alpha)).astype(np.float32)
 
 
 def _dequantized(weights: dict[str, onnx.TensorProto], dequantize: onnx.NodeProto) -> np.ndarray:
@@ -166,8 +170,7 @@ def smooth_to_static_int8(model: onnx.ModelProto, node_names: list[str], feeds: 
     for tensor, members in groups.items():
         floats = [_dequantized(weights, dequantize) for _, dequantize in members]
         x_max = np.clip(maxima[tensor], 1e-5, None)
-        w_max = np.clip(np.max([np.abs(w).max(axis=1) for w in floats], axis=0), 1e-5, None)
-        scale = (x_max**alpha / w_max ** (1.0 - alpha)).astype(np.float32)
+        scale = _smoothing_scale(x_max, np.max([np.abs(w).max(axis=1) for w in floats], axis=0), alpha)
         for (_, dequantize), weight in zip(members, floats, strict=True):
             smoothed = weight * scale[:, None]
             column_scale = np.clip(np.abs(smoothed).max(axis=0) / 127.0, 1e-12, None).astype(np.float32)
